@@ -1,0 +1,346 @@
+//! Request bodies: media-type negotiation, JSON with syntax positions, forms and multipart.
+//!
+//! JSON bodies (any `+json` type too) are parsed and validated against their schema; a syntax
+//! error answers with its line, column and character. `application/x-www-form-urlencoded`
+//! and `multipart/form-data` fields are coerced by their property schemas (`age=30` is the
+//! integer 30) before validation. Other media types pass through unread.
+
+pub(crate) mod media;
+
+use serde_json::{Map, Value};
+
+pub(crate) use media::{MediaType, best_match};
+
+use crate::params::{Coercion, DecodeError, ParamSpec, Prim, Shape, Style, coerce, decode_query};
+use crate::problem::{FieldError, Place, TextLocation};
+
+/// How a body of a declared media type is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    Json,
+    Form,
+    Multipart,
+    /// Not read: binary, text and anything else pass through untouched.
+    PassThrough,
+}
+
+impl BodyKind {
+    pub fn of(media: &MediaType) -> Self {
+        if media.is_json() {
+            BodyKind::Json
+        } else if media.is_form() {
+            BodyKind::Form
+        } else if media.is_multipart_form() {
+            BodyKind::Multipart
+        } else {
+            BodyKind::PassThrough
+        }
+    }
+}
+
+/// A declared property of a form body, with how its value is serialized (`encoding`).
+#[derive(Debug, Clone)]
+pub(crate) struct FormField {
+    pub name: String,
+    pub shape: Shape,
+    pub style: Style,
+    pub explode: bool,
+}
+
+/// A body that could not be parsed: what is wrong and, for JSON, where.
+#[derive(Debug)]
+pub(crate) struct Malformed {
+    pub detail: String,
+    pub location: Option<TextLocation>,
+}
+
+/// Parses JSON, answering the syntax error's 1-based line, column and character.
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Malformed> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let location = (e.line() > 0).then(|| text_location(bytes, e.line(), e.column()));
+        let message = e.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        Malformed {
+            detail: format!("the body is not valid JSON: {message}"),
+            location,
+        }
+    })
+}
+
+/// Turns serde_json's line and byte column into character positions.
+fn text_location(bytes: &[u8], line: usize, column: usize) -> TextLocation {
+    let text = String::from_utf8_lossy(bytes);
+    let mut character = 0;
+    let mut col_chars = column;
+    for (i, l) in text.split('\n').enumerate() {
+        if i + 1 == line {
+            let upto = column.min(l.len());
+            let upto = (0..=upto).rev().find(|&n| l.is_char_boundary(n)).unwrap_or(0);
+            col_chars = l[..upto].chars().count().max(1);
+            character += col_chars;
+            break;
+        }
+        character += l.chars().count() + 1;
+    }
+    TextLocation {
+        line,
+        column: col_chars,
+        character,
+    }
+}
+
+/// Parses an `application/x-www-form-urlencoded` body into an object of coerced fields.
+///
+/// Declared fields are decoded by their `encoding` style; undeclared ones are kept as strings
+/// (or lists of strings when repeated) so that `additionalProperties: false` can reject them.
+pub(crate) fn parse_form(
+    bytes: &[u8],
+    fields: &[FormField],
+    coercion: &Coercion,
+) -> Result<Value, Vec<FieldError>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        vec![field_error(
+            "",
+            "encoding",
+            "the form body is not UTF-8".to_owned(),
+        )]
+    })?;
+    let pairs = crate::params::split_query(text);
+    let mut object = Map::new();
+    let mut errors = Vec::new();
+    for field in fields {
+        let spec = ParamSpec {
+            name: &field.name,
+            style: field.style,
+            explode: field.explode,
+            shape: &field.shape,
+            allow_empty: true,
+            coercion,
+        };
+        match decode_query(&pairs, &spec) {
+            Ok(Some(value)) => {
+                object.insert(field.name.clone(), value);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(decode_error(&field.name, e)),
+        }
+    }
+    for (key, value) in &pairs {
+        let key = decode_component(key);
+        if fields.iter().any(|f| f.name == key) || owned_by_exploded_object(fields, &key) {
+            continue;
+        }
+        let value = Value::String(decode_component(value));
+        match object.get_mut(&key) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+            None => {
+                object.insert(key, value);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(object))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether an undeclared key is really a property of an exploded object field.
+fn owned_by_exploded_object(fields: &[FormField], key: &str) -> bool {
+    fields.iter().any(|f| match &f.shape {
+        Shape::Object(o) => {
+            (f.explode && f.style == Style::Form && o.properties.iter().any(|(p, _)| p == key))
+                || (f.style == Style::DeepObject && key.starts_with(&format!("{}[", f.name)))
+        }
+        _ => false,
+    })
+}
+
+fn decode_component(text: &str) -> String {
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn decode_error(name: &str, e: DecodeError) -> FieldError {
+    FieldError {
+        place: Place::Body,
+        name: String::new(),
+        pointer: crate::spec::pointer::join("", name),
+        code: e.code.to_owned(),
+        detail: e.detail,
+    }
+}
+
+fn field_error(pointer: &str, code: &str, detail: String) -> FieldError {
+    FieldError {
+        place: Place::Body,
+        name: String::new(),
+        pointer: pointer.to_owned(),
+        code: code.to_owned(),
+        detail,
+    }
+}
+
+/// Parses a `multipart/form-data` body into an object of fields.
+///
+/// Text parts are coerced by their property schema; repeated parts make arrays; parts sent as
+/// `application/json` are parsed as JSON. File parts (those with a filename) count as present
+/// string values: their content is not inspected.
+pub(crate) async fn parse_multipart(
+    body: bytes::Bytes,
+    boundary: &str,
+    fields: &[FormField],
+    coercion: &Coercion,
+) -> Result<Value, Vec<FieldError>> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut object = Map::new();
+    let mut errors = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(vec![field_error(
+                    "",
+                    "multipart",
+                    format!("the multipart body is malformed: {}", lowercase_first(&e.to_string())),
+                )]);
+            }
+        };
+        let Some(name) = field.name().map(str::to_owned) else {
+            errors.push(field_error("", "multipart", "a part has no name".to_owned()));
+            continue;
+        };
+        let is_file = field.file_name().is_some();
+        let is_json = field
+            .content_type()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let shape = fields.iter().find(|f| f.name == name).map(|f| &f.shape);
+        let bytes = match field.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Err(vec![field_error(
+                    "",
+                    "multipart",
+                    format!("the multipart body is malformed: {}", lowercase_first(&e.to_string())),
+                )]);
+            }
+        };
+        let pointer = crate::spec::pointer::join("", &name);
+        let value = if is_file {
+            Value::String(String::new())
+        } else if is_json {
+            match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(field_error(&pointer, "json", format!("part `{name}` is not valid JSON: {e}")));
+                    continue;
+                }
+            }
+        } else {
+            let text = String::from_utf8_lossy(&bytes);
+            let prim = match shape {
+                Some(Shape::Primitive(p) | Shape::Array(p)) => *p,
+                _ => Prim::String,
+            };
+            match coerce(&text, prim, coercion) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(decode_error(&name, e));
+                    continue;
+                }
+            }
+        };
+        let repeated = matches!(shape, Some(Shape::Array(_)));
+        match object.get_mut(&name) {
+            Some(Value::Array(items)) if repeated => items.push(value),
+            Some(_) => errors.push(field_error(&pointer, "duplicate", format!("part `{name}` is given more than once"))),
+            None if repeated => {
+                object.insert(name, Value::Array(vec![value]));
+            }
+            None => {
+                object.insert(name, value);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(object))
+    } else {
+        Err(errors)
+    }
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ObjectShape;
+    use serde_json::json;
+
+    #[test]
+    fn json_syntax_errors_have_positions() {
+        // (body, (line, column, character)), all 1-based
+        let rows: &[(&str, (usize, usize, usize))] = &[
+            ("{\"a\": }", (1, 7, 7)),
+            ("{\n  \"a\": 1,\n  \"b\" 2\n}", (3, 7, 19)),
+            ("{\"é\": x}", (1, 7, 7)),
+            ("", (1, 1, 1)),
+        ];
+        for (body, want) in rows {
+            let loc = parse_json(body.as_bytes()).unwrap_err().location.unwrap();
+            assert_eq!((loc.line, loc.column, loc.character), *want, "{body:?}");
+        }
+    }
+
+    fn fields() -> Vec<FormField> {
+        vec![
+            FormField { name: "age".into(), shape: Shape::Primitive(Prim::Integer), style: Style::Form, explode: true },
+            FormField { name: "tags".into(), shape: Shape::Array(Prim::String), style: Style::Form, explode: true },
+            FormField {
+                name: "point".into(),
+                shape: Shape::Object(ObjectShape { properties: vec![("x".into(), Prim::Number)], additional: None }),
+                style: Style::DeepObject,
+                explode: true,
+            },
+        ]
+    }
+
+    #[test]
+    fn forms_are_coerced() {
+        let c = Coercion::default();
+        let got = parse_form(b"age=30&tags=a&tags=b+c&point%5Bx%5D=1.5&extra=%C3%A9", &fields(), &c).unwrap();
+        assert_eq!(got, json!({"age": 30, "tags": ["a", "b c"], "point": {"x": 1.5}, "extra": "é"}));
+        let errors = parse_form(b"age=thirty", &fields(), &c).unwrap_err();
+        assert_eq!(errors[0].pointer, "/age");
+        assert_eq!(errors[0].code, "type");
+        assert!(parse_form(&[0xff], &fields(), &c).is_err());
+    }
+
+    #[tokio::test]
+    async fn multipart_fields_are_coerced() {
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"age\"\r\n\r\n30\r\n--XX\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\na\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\r\n--XX--\r\n";
+        let c = Coercion::default();
+        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c).await.unwrap();
+        assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
+        let bad = parse_multipart(bytes::Bytes::from("--XX\r\nbroken"), "XX", &fields(), &c).await.unwrap_err();
+        assert_eq!(bad[0].code, "multipart");
+    }
+}

@@ -1,0 +1,75 @@
+//! [`OpenApiLayer`]: the Tower layer that puts a document in front of a service.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use crate::error::BuildError;
+use crate::options::Options;
+use crate::plan::{Plan, compile};
+use crate::service::OpenApi;
+use crate::spec::Document;
+
+/// Validates every request against an OpenAPI document before the inner service sees it.
+///
+/// Building the layer loads and compiles the document once; the layer and every service it
+/// makes share that plan behind an `Arc`, so cloning them is cheap.
+///
+/// ```
+/// use oasgate::{Document, OpenApiLayer, Options};
+///
+/// let doc = Document::from_str(r#"
+/// openapi: 3.1.0
+/// info: {title: Pets, version: "1"}
+/// paths:
+///   /pets/{id}:
+///     get:
+///       parameters:
+///         - {name: id, in: path, required: true, schema: {type: integer}}
+///       responses: {"200": {description: ok}}
+/// "#)?;
+/// let layer = OpenApiLayer::with_options(&doc, Options::default().prefix("/api"))?;
+/// # let _ = layer;
+/// # Ok::<(), oasgate::BuildError>(())
+/// ```
+#[derive(Clone)]
+pub struct OpenApiLayer {
+    plan: Arc<Plan>,
+}
+
+impl std::fmt::Debug for OpenApiLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApiLayer")
+            .field("operations", &self.plan.operations.len())
+            .field("options", &self.plan.options)
+            .finish()
+    }
+}
+
+impl OpenApiLayer {
+    /// Compiles `document` with default [`Options`].
+    pub fn new(document: &Document) -> Result<Self, BuildError> {
+        Self::with_options(document, Options::default())
+    }
+
+    /// Compiles `document` with `options`.
+    pub fn with_options(document: &Document, options: Options) -> Result<Self, BuildError> {
+        Ok(Self {
+            plan: Arc::new(compile(document, options)?),
+        })
+    }
+
+    /// Loads the document at `path` (following relative `$ref`s) and compiles it with defaults.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, BuildError> {
+        Self::new(&Document::from_path(path)?)
+    }
+}
+
+impl<S> Layer<S> for OpenApiLayer {
+    type Service = OpenApi<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        OpenApi::new(inner, self.plan.clone())
+    }
+}

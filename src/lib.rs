@@ -1,0 +1,25 @@
+#![doc = include_str!("lib.md")]
+
+pub mod body;
+mod error;
+mod future;
+mod layer;
+mod options;
+pub mod params;
+mod plan;
+pub mod problem;
+pub mod router;
+pub mod security;
+mod service;
+pub mod spec;
+mod validate;
+mod validated;
+
+pub use error::{BuildError, BuildProblem};
+pub use future::{ResponseBody, ResponseFuture};
+pub use layer::OpenApiLayer;
+pub use options::{Formatter, Options, UndeclaredParams, UnknownRoutes};
+pub use problem::{FieldError, Problem, ProblemKind};
+pub use service::OpenApi;
+pub use spec::{Document, Version};
+pub use validated::Validated;

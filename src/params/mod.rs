@@ -1,0 +1,52 @@
+//! Parameter decoding and checking.
+//!
+//! Turns the raw text of path, query, header and cookie parameters into JSON
+//! values following the OpenAPI 3.x `style` × `explode` serialization rules,
+//! and checks simple parameter schemas without a full JSON Schema validator.
+//!
+//! - [`Shape::from_schema`] says what a parameter decodes into: a primitive,
+//!   an array of primitives or an object of primitives.
+//! - [`decode_path`], [`decode_query`], [`decode_header`] and
+//!   [`decode_cookie`] work on raw, still percent-encoded text. Values are
+//!   split on their delimiters before each piece is percent-decoded, so an
+//!   encoded delimiter (`%2C`) is data. In query strings `+` is a space;
+//!   elsewhere it is literal. Malformed escapes such as `%zz` are kept as
+//!   they are; escapes that decode to invalid UTF-8 fail with `encoding`.
+//! - [`coerce`] turns text into a JSON primitive, strictly by default.
+//! - [`check_format`] and [`SimpleSchema`] validate values allocation-free
+//!   when they are valid.
+//!
+//! Decode errors carry a short `code`: `type` (coercion failed), `empty`
+//! (empty value without `allowEmptyValue`), `duplicate` (a single-valued
+//! parameter or an object property given twice), `format` (the value does not
+//! follow its style's syntax) or `encoding` (invalid UTF-8 once decoded).
+//!
+//! Choices where OpenAPI is silent:
+//! - a style the location does not support is read as the location's default
+//!   (`simple` for path and header, `form` for query and cookie);
+//!   `deepObject` applies to objects only, other shapes fall back to `form`;
+//! - `pipeDelimited` splits on `|` and on `%7C`, `spaceDelimited` on `%20`,
+//!   a literal space and `+`; with `explode=true` both behave like `form`;
+//! - with `allowEmptyValue`, an empty value is `""` for strings, `[]` for
+//!   arrays and `{}` for objects, and a `type` error for other primitives;
+//! - exploded `form` objects (`R=100&G=200`) collect declared properties only,
+//!   while `deepObject`, non-exploded lists and path/header objects also keep
+//!   undeclared properties (coerced by `additionalProperties`, else strings);
+//! - several header lines form one comma-separated list for arrays and
+//!   objects, and whitespace around list items is dropped; a primitive header
+//!   given on several lines is a `duplicate`;
+//! - cookie values keep surrounding double quotes.
+
+mod coerce;
+mod decode;
+mod formats;
+mod shape;
+mod simple;
+
+pub use coerce::{Coercion, DecodeError, coerce};
+pub use decode::{
+    ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
+};
+pub use formats::{check_format, format_description};
+pub use shape::{Location, ObjectShape, Prim, Shape, Style};
+pub use simple::{SchemaError, SimpleSchema};

@@ -1,0 +1,662 @@
+//! A native checker for the simple schemas parameters usually have, so the hot
+//! path needs no full JSON Schema validator.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use regex::Regex;
+use serde_json::{Number, Value};
+
+use super::coerce::quote;
+use super::formats::{check_format, format_description};
+
+const NULL: u8 = 1;
+const BOOLEAN: u8 = 2;
+const INTEGER: u8 = 4;
+const NUMBER: u8 = 8;
+const STRING: u8 = 16;
+const ARRAY: u8 = 32;
+const OBJECT: u8 = 64;
+const TYPE_NAMES: [(u8, &str); 7] = [
+    (BOOLEAN, "boolean"),
+    (INTEGER, "integer"),
+    (NUMBER, "number"),
+    (STRING, "string"),
+    (ARRAY, "array"),
+    (OBJECT, "object"),
+    (NULL, "null"),
+];
+
+/// A compiled schema that uses only simple keywords (see [`SimpleSchema::compile`]).
+#[derive(Debug, Clone, Default)]
+pub struct SimpleSchema {
+    /// Allowed types as a bit set; 0 allows any.
+    types: u8,
+    format: Option<String>,
+    enumeration: Option<Vec<Value>>,
+    constant: Option<Value>,
+    minimum: Option<Number>,
+    maximum: Option<Number>,
+    exclusive_minimum: Option<Number>,
+    exclusive_maximum: Option<Number>,
+    multiple_of: Option<Number>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<Regex>,
+    items: Option<Box<SimpleSchema>>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    unique_items: bool,
+}
+
+/// One failed keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    /// JSON pointer inside the value: `""` for the root, `"/0"` for the first array item.
+    pub pointer: String,
+    /// The failed keyword: `type`, `enum`, `minimum`, `pattern`, `format`, …
+    pub code: &'static str,
+    /// A lowercase explanation of what was expected.
+    pub detail: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pointer.is_empty() {
+            f.write_str(&self.detail)
+        } else {
+            write!(f, "{}: {}", self.pointer, self.detail)
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+impl SimpleSchema {
+    /// Compiles `schema` (resolved, 2020-12-normalised) when it uses only simple keywords.
+    ///
+    /// Accepted: `type` (a name or a list, `"null"` included), `format`, `enum`,
+    /// `const`, `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`
+    /// (numeric form), `multipleOf`, `minLength`, `maxLength`, `pattern`,
+    /// `items` (itself simple), `minItems`, `maxItems`, `uniqueItems`, and the
+    /// annotations `description`, `title`, `example`, `examples`, `default`,
+    /// `deprecated`, `readOnly`, `writeOnly`, `nullable: false`, `xml`,
+    /// `externalDocs`, `$comment` and any `x-` key.
+    ///
+    /// Anything else (`$ref`, `allOf`, `properties`, …), a malformed keyword
+    /// value or a pattern the `regex` crate cannot compile gives `None`, and the
+    /// caller falls back to a full validator.
+    pub fn compile(schema: &Value) -> Option<SimpleSchema> {
+        let map = match schema {
+            Value::Bool(true) => return Some(SimpleSchema::default()),
+            Value::Object(map) => map,
+            _ => return None,
+        };
+        let mut s = SimpleSchema::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "type" => s.types = type_mask(v)?,
+                "format" => s.format = Some(v.as_str()?.to_owned()),
+                "enum" => s.enumeration = Some(v.as_array()?.clone()),
+                "const" => s.constant = Some(v.clone()),
+                "minimum" => s.minimum = Some(number(v)?),
+                "maximum" => s.maximum = Some(number(v)?),
+                "exclusiveMinimum" => s.exclusive_minimum = Some(number(v)?),
+                "exclusiveMaximum" => s.exclusive_maximum = Some(number(v)?),
+                "multipleOf" => {
+                    s.multiple_of = Some(number(v).filter(|n| n.as_f64().is_some_and(|f| f > 0.0))?)
+                }
+                "minLength" => s.min_length = Some(v.as_u64()?),
+                "maxLength" => s.max_length = Some(v.as_u64()?),
+                "pattern" => s.pattern = Some(Regex::new(v.as_str()?).ok()?),
+                "items" => s.items = Some(Box::new(SimpleSchema::compile(v)?)),
+                "minItems" => s.min_items = Some(v.as_u64()?),
+                "maxItems" => s.max_items = Some(v.as_u64()?),
+                "uniqueItems" => s.unique_items = v.as_bool()?,
+                "nullable" if v.as_bool() == Some(false) => {}
+                "description" | "title" | "example" | "examples" | "default" | "deprecated"
+                | "readOnly" | "writeOnly" | "xml" | "externalDocs" | "$comment" => {}
+                k if k.starts_with("x-") => {}
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+
+    /// Appends one SchemaError per failed keyword (does not stop at the first). Allocates nothing when valid.
+    pub fn check(&self, value: &Value, out: &mut Vec<SchemaError>) {
+        if self.types != 0 && !type_matches(self.types, value) {
+            let detail = format!(
+                "expected {}, got {} {}",
+                type_list(self.types),
+                kind_name(value),
+                show(value)
+            );
+            push(out, "type", detail);
+        }
+        if let Some(c) = &self.constant
+            && !json_eq(c, value)
+        {
+            push(
+                out,
+                "const",
+                format!("must be {}, got {}", show(c), show(value)),
+            );
+        }
+        if let Some(list) = &self.enumeration
+            && !list.iter().any(|e| json_eq(e, value))
+        {
+            push(
+                out,
+                "enum",
+                format!("must be one of {}, got {}", one_of(list), show(value)),
+            );
+        }
+        match value {
+            Value::Number(n) => self.check_number(n, out),
+            Value::String(s) => self.check_string(s, out),
+            Value::Array(items) => self.check_array(items, out),
+            _ => {}
+        }
+    }
+
+    /// Whether `value` passes every keyword.
+    pub fn is_valid(&self, value: &Value) -> bool {
+        let mut errors = Vec::new();
+        self.check(value, &mut errors);
+        errors.is_empty()
+    }
+
+    fn check_number(&self, n: &Number, out: &mut Vec<SchemaError>) {
+        let noun = if self.types & (INTEGER | NUMBER) == INTEGER {
+            "integer"
+        } else {
+            "number"
+        };
+        type Bound<'s> = (
+            &'static str,
+            &'s Option<Number>,
+            &'static str,
+            fn(Ordering) -> bool,
+        );
+        let bounds: [Bound<'_>; 4] = [
+            ("minimum", &self.minimum, "≥", Ordering::is_ge),
+            (
+                "exclusiveMinimum",
+                &self.exclusive_minimum,
+                ">",
+                Ordering::is_gt,
+            ),
+            ("maximum", &self.maximum, "≤", Ordering::is_le),
+            (
+                "exclusiveMaximum",
+                &self.exclusive_maximum,
+                "<",
+                Ordering::is_lt,
+            ),
+        ];
+        for (code, limit, sign, holds) in bounds {
+            if let Some(limit) = limit
+                && !cmp_num(n, limit).is_some_and(holds)
+            {
+                push(
+                    out,
+                    code,
+                    format!("expected {noun} {sign} {limit}, got {n}"),
+                );
+            }
+        }
+        if let Some(m) = &self.multiple_of
+            && !is_multiple(n, m)
+        {
+            push(
+                out,
+                "multipleOf",
+                format!("expected a multiple of {m}, got {n}"),
+            );
+        }
+        if let Some(format @ ("int32" | "int64")) = self.format.as_deref() {
+            let fits = as_i128(n).is_some_and(|v| match format {
+                "int32" => i32::try_from(v).is_ok(),
+                _ => i64::try_from(v).is_ok(),
+            });
+            if !fits {
+                let expected = format_description(format).unwrap_or(format);
+                push(out, "format", format!("expected {expected}, got {n}"));
+            }
+        }
+    }
+
+    fn check_string(&self, s: &str, out: &mut Vec<SchemaError>) {
+        if self.min_length.is_some() || self.max_length.is_some() {
+            let len = s.chars().count() as u64;
+            if let Some(min) = self.min_length
+                && len < min
+            {
+                push(
+                    out,
+                    "minLength",
+                    format!("expected at least {}, got {len}", count(min, "character")),
+                );
+            }
+            if let Some(max) = self.max_length
+                && len > max
+            {
+                push(
+                    out,
+                    "maxLength",
+                    format!("expected at most {}, got {len}", count(max, "character")),
+                );
+            }
+        }
+        if let Some(re) = &self.pattern
+            && !re.is_match(s)
+        {
+            push(
+                out,
+                "pattern",
+                format!("does not match pattern {}", quote(re.as_str())),
+            );
+        }
+        if let Some(format) = &self.format
+            && check_format(format, s) == Some(false)
+        {
+            let expected = format_description(format).unwrap_or(format);
+            push(
+                out,
+                "format",
+                format!("expected {expected}, got {}", quote(s)),
+            );
+        }
+    }
+
+    fn check_array(&self, items: &[Value], out: &mut Vec<SchemaError>) {
+        let len = items.len() as u64;
+        if let Some(min) = self.min_items
+            && len < min
+        {
+            push(
+                out,
+                "minItems",
+                format!("expected at least {}, got {len}", count(min, "item")),
+            );
+        }
+        if let Some(max) = self.max_items
+            && len > max
+        {
+            push(
+                out,
+                "maxItems",
+                format!("expected at most {}, got {len}", count(max, "item")),
+            );
+        }
+        if self.unique_items
+            && let Some((i, j)) = first_repeat(items)
+        {
+            let detail = format!("expected unique items, items at index {i} and {j} are equal");
+            push(out, "uniqueItems", detail);
+        }
+        if let Some(schema) = &self.items {
+            for (i, item) in items.iter().enumerate() {
+                let start = out.len();
+                schema.check(item, out);
+                for e in &mut out[start..] {
+                    e.pointer.insert_str(0, &format!("/{i}"));
+                }
+            }
+        }
+    }
+}
+
+fn push(out: &mut Vec<SchemaError>, code: &'static str, detail: String) {
+    out.push(SchemaError {
+        pointer: String::new(),
+        code,
+        detail,
+    });
+}
+
+fn number(v: &Value) -> Option<Number> {
+    match v {
+        Value::Number(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+/// `"integer"` or `["integer", "null"]` as a bit set.
+fn type_mask(v: &Value) -> Option<u8> {
+    let bit = |name: &Value| {
+        TYPE_NAMES
+            .iter()
+            .find(|(_, n)| name.as_str() == Some(n))
+            .map(|&(b, _)| b)
+    };
+    match v {
+        Value::String(_) => bit(v),
+        Value::Array(list) if !list.is_empty() => {
+            list.iter().try_fold(0, |mask, t| Some(mask | bit(t)?))
+        }
+        _ => None,
+    }
+}
+
+/// The type bit of a value; integral numbers (including `1.0`) are integers.
+fn kind(v: &Value) -> u8 {
+    match v {
+        Value::Null => NULL,
+        Value::Bool(_) => BOOLEAN,
+        Value::Number(n)
+            if as_i128(n).is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+        {
+            INTEGER
+        }
+        Value::Number(_) => NUMBER,
+        Value::String(_) => STRING,
+        Value::Array(_) => ARRAY,
+        Value::Object(_) => OBJECT,
+    }
+}
+
+fn type_matches(types: u8, v: &Value) -> bool {
+    let k = kind(v);
+    types & k != 0 || (k == INTEGER && types & NUMBER != 0)
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    let k = kind(v);
+    TYPE_NAMES
+        .iter()
+        .find(|(b, _)| *b == k)
+        .map_or("value", |&(_, n)| n)
+}
+
+fn type_list(types: u8) -> String {
+    let names: Vec<&str> = TYPE_NAMES
+        .iter()
+        .filter(|(b, _)| types & b != 0)
+        .map(|&(_, n)| n)
+        .collect();
+    names.join(" or ")
+}
+
+/// A value in backticks: strings as their text, anything else as JSON.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => quote(s),
+        other => quote(&other.to_string()),
+    }
+}
+
+fn one_of(list: &[Value]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = list
+        .iter()
+        .take(SHOWN)
+        .map(show)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > SHOWN {
+        text.push_str(", …");
+    }
+    text
+}
+
+fn count(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// An integral number as i128 (floats only when whole and not huge).
+fn as_i128(n: &Number) -> Option<i128> {
+    n.as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e30)
+                .map(|f| f as i128)
+        })
+}
+
+/// Exact for integers, IEEE comparison otherwise.
+fn cmp_num(a: &Number, b: &Number) -> Option<Ordering> {
+    match (as_i128(a), as_i128(b)) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+/// Exact for integers; for decimals the quotient must be whole within a few ulps,
+/// so that `0.3` is a multiple of `0.1`.
+fn is_multiple(n: &Number, m: &Number) -> bool {
+    if let (Some(a), Some(b)) = (as_i128(n), as_i128(m)) {
+        return b != 0 && a % b == 0;
+    }
+    let (Some(a), Some(b)) = (n.as_f64(), m.as_f64()) else {
+        return false;
+    };
+    let q = a / b;
+    q.is_finite() && (q - q.round()).abs() <= 4.0 * f64::EPSILON * q.abs().max(1.0)
+}
+
+/// JSON equality with numbers compared by value (`1` equals `1.0`).
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => cmp_num(x, y) == Some(Ordering::Equal),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| json_eq(p, q)))
+        }
+        _ => a == b,
+    }
+}
+
+fn first_repeat(items: &[Value]) -> Option<(usize, usize)> {
+    (1..items.len()).find_map(|j| {
+        (0..j)
+            .find(|&i| json_eq(&items[i], &items[j]))
+            .map(|i| (i, j))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn compile_table() {
+        #[rustfmt::skip]
+        let rows = [
+            (json!(true), true),
+            (json!({}), true),
+            (json!({"type": "integer", "minimum": 1, "maximum": 100, "format": "int32"}), true),
+            (json!({"type": ["string", "null"], "minLength": 1, "maxLength": 5, "pattern": "^[a-z]+$"}), true),
+            (json!({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1.5, "multipleOf": 0.5}), true),
+            (json!({"enum": ["a", "b"], "const": "a"}), true),
+            (json!({"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3, "uniqueItems": true}), true),
+            (json!({"type": "array", "items": true}), true),
+            (json!({"type": "boolean", "description": "d", "title": "t", "example": true, "examples": [true], "default": false, "deprecated": true, "readOnly": false, "writeOnly": false, "nullable": false, "xml": {}, "externalDocs": {}, "$comment": "c", "x-extra": 1}), true),
+            (json!({"type": "string", "format": "no-such-format"}), true),
+            (json!({"type": "object"}), true),
+            (json!(false), false),
+            (json!(5), false),
+            (json!({"$ref": "#/components/schemas/X"}), false),
+            (json!({"allOf": [{"type": "string"}]}), false),
+            (json!({"anyOf": [{"type": "string"}]}), false),
+            (json!({"type": "object", "properties": {"a": {}}}), false),
+            (json!({"type": "array", "items": {"type": "object", "properties": {}}}), false),
+            (json!({"type": "array", "prefixItems": []}), false),
+            (json!({"type": "integer", "nullable": true}), false),
+            (json!({"type": "integer", "exclusiveMinimum": true, "minimum": 0}), false),
+            (json!({"type": "wat"}), false),
+            (json!({"type": []}), false),
+            (json!({"type": ["string", 1]}), false),
+            (json!({"minLength": -1}), false),
+            (json!({"minLength": "2"}), false),
+            (json!({"multipleOf": 0}), false),
+            (json!({"multipleOf": -2}), false),
+            (json!({"pattern": "(?=a)"}), false),
+            (json!({"pattern": "(unclosed"}), false),
+            (json!({"enum": "a"}), false),
+            (json!({"uniqueItems": "yes"}), false),
+            (json!({"format": 3}), false),
+            (json!({"not": {}}), false),
+        ];
+        let mut failures = Vec::new();
+        for (i, (schema, want)) in rows.iter().enumerate() {
+            if SimpleSchema::compile(schema).is_some() != *want {
+                failures.push(format!(
+                    "row {i}: {schema} should {}compile",
+                    if *want { "" } else { "not " }
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Expected errors as (pointer, code, detail fragment).
+    type Errs = &'static [(&'static str, &'static str, &'static str)];
+
+    #[test]
+    fn check_table() {
+        let ok: Errs = &[];
+        #[rustfmt::skip]
+        let rows: Vec<(Value, Value, Errs)> = vec![
+            // type
+            (json!({"type": "integer"}), json!(5), ok),
+            (json!({"type": "integer"}), json!(5.0), ok),
+            (json!({"type": "integer"}), json!(5.5), &[("", "type", "expected integer, got number `5.5`")]),
+            (json!({"type": "integer"}), json!("5"), &[("", "type", "expected integer, got string `5`")]),
+            (json!({"type": "number"}), json!(5), ok),
+            (json!({"type": ["integer", "null"]}), json!(null), ok),
+            (json!({"type": ["integer", "null"]}), json!(true), &[("", "type", "expected integer or null, got boolean `true`")]),
+            (json!({"type": "string"}), json!("x"), ok),
+            (json!({"type": "boolean"}), json!(false), ok),
+            (json!({"type": "array"}), json!([]), ok),
+            (json!({"type": "object"}), json!({}), ok),
+            (json!({"type": "object"}), json!([]), &[("", "type", "expected object, got array `[]`")]),
+            (json!({}), json!({"any": "thing"}), ok),
+            (json!(true), json!(null), ok),
+            // enum / const
+            (json!({"enum": ["available", "pending", "sold"]}), json!("pending"), ok),
+            (json!({"enum": ["available", "pending", "sold"]}), json!("gone"), &[("", "enum", "must be one of `available`, `pending`, `sold`, got `gone`")]),
+            (json!({"enum": [1, 2]}), json!(2.0), ok),
+            (json!({"enum": [1, 2]}), json!("1"), &[("", "enum", "")]),
+            (json!({"enum": [[1], {"a": 1}]}), json!({"a": 1.0}), ok),
+            (json!({"enum": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}), json!(11), &[("", "enum", "`9`, …, got `11`")]),
+            (json!({"const": "x"}), json!("x"), ok),
+            (json!({"const": "x"}), json!("y"), &[("", "const", "must be `x`, got `y`")]),
+            // numbers
+            (json!({"type": "integer", "minimum": 1}), json!(1), ok),
+            (json!({"type": "integer", "minimum": 1}), json!(0), &[("", "minimum", "expected integer ≥ 1, got 0")]),
+            (json!({"type": "number", "maximum": 2.5}), json!(2.5), ok),
+            (json!({"type": "number", "maximum": 2.5}), json!(2.6), &[("", "maximum", "expected number ≤ 2.5, got 2.6")]),
+            (json!({"exclusiveMinimum": 0}), json!(0), &[("", "exclusiveMinimum", "expected number > 0, got 0")]),
+            (json!({"exclusiveMinimum": 0}), json!(0.001), ok),
+            (json!({"exclusiveMaximum": 10}), json!(10), &[("", "exclusiveMaximum", "expected number < 10, got 10")]),
+            (json!({"exclusiveMaximum": 10}), json!(9), ok),
+            (json!({"maximum": 9223372036854775807_i64}), json!(18446744073709551615_u64), &[("", "maximum", "")]),
+            (json!({"minimum": -1}), json!(18446744073709551615_u64), ok),
+            (json!({"multipleOf": 5}), json!(15), ok),
+            (json!({"multipleOf": 5}), json!(7), &[("", "multipleOf", "expected a multiple of 5, got 7")]),
+            (json!({"multipleOf": 0.1}), json!(0.3), ok),
+            (json!({"multipleOf": 0.01}), json!(19.99), ok),
+            (json!({"multipleOf": 0.1}), json!(0.31), &[("", "multipleOf", "")]),
+            (json!({"multipleOf": 0.5}), json!(3), ok),
+            (json!({"multipleOf": 1}), json!(1.0000000001), &[("", "multipleOf", "")]),
+            (json!({"type": "integer", "format": "int32"}), json!(2147483647), ok),
+            (json!({"type": "integer", "format": "int32"}), json!(-2147483648), ok),
+            (json!({"type": "integer", "format": "int32"}), json!(2147483648_i64), &[("", "format", "expected a 32-bit integer (int32), got 2147483648")]),
+            (json!({"type": "integer", "format": "int64"}), json!(-9223372036854775808_i64), ok),
+            (json!({"type": "integer", "format": "int64"}), json!(9223372036854775808_u64), &[("", "format", "")]),
+            (json!({"type": "number", "format": "int32"}), json!(1.5), &[("", "format", "")]),
+            (json!({"type": "number", "format": "double"}), json!(1.5), ok),
+            (json!({"minimum": 5, "maxLength": 1}), json!("abc"), &[("", "maxLength", "")]),
+            (json!({"type": "integer", "minimum": 1, "maximum": 0}), json!("x"), &[("", "type", "")]),
+            (json!({"type": "integer", "minimum": 10, "multipleOf": 3}), json!(4), &[("", "minimum", ""), ("", "multipleOf", "")]),
+            // strings
+            (json!({"minLength": 2, "maxLength": 3}), json!("éé"), ok),
+            (json!({"minLength": 2}), json!("é"), &[("", "minLength", "expected at least 2 characters, got 1")]),
+            (json!({"maxLength": 1}), json!("ab"), &[("", "maxLength", "expected at most 1 character, got 2")]),
+            (json!({"pattern": "^[a-z]+$"}), json!("abc"), ok),
+            (json!({"pattern": "^[a-z]+$"}), json!("abc1"), &[("", "pattern", "does not match pattern `^[a-z]+$`")]),
+            (json!({"pattern": "b"}), json!("abc"), ok),
+            (json!({"pattern": "^b"}), json!("abc"), &[("", "pattern", "")]),
+            (json!({"pattern": "^[a-z]+$"}), json!(5), ok),
+            (json!({"format": "date"}), json!("2024-02-29"), ok),
+            (json!({"format": "date"}), json!("2023-02-29"), &[("", "format", "expected a date (RFC 3339 full-date, e.g. 2024-01-02), got `2023-02-29`")]),
+            (json!({"format": "date"}), json!(20230229), ok),
+            (json!({"format": "uuid"}), json!("nope"), &[("", "format", "expected a UUID")]),
+            (json!({"format": "email"}), json!("a@b.co"), ok),
+            (json!({"format": "no-such-format"}), json!("anything"), ok),
+            (json!({"type": "string", "minLength": 5, "pattern": "^x", "format": "ipv4"}), json!("abc"), &[("", "minLength", ""), ("", "pattern", ""), ("", "format", "")]),
+            // arrays
+            (json!({"type": "array", "minItems": 1}), json!([]), &[("", "minItems", "expected at least 1 item, got 0")]),
+            (json!({"type": "array", "maxItems": 2}), json!([1, 2, 3]), &[("", "maxItems", "expected at most 2 items, got 3")]),
+            (json!({"uniqueItems": true}), json!([1, 2, 3]), ok),
+            (json!({"uniqueItems": true}), json!([1, 2, 1.0]), &[("", "uniqueItems", "expected unique items, items at index 0 and 2 are equal")]),
+            (json!({"uniqueItems": false}), json!([1, 1]), ok),
+            (json!({"items": {"type": "integer", "minimum": 0}}), json!([0, 1, 2]), ok),
+            (json!({"items": {"type": "integer", "minimum": 0}}), json!([0, -1, "x"]), &[("/1", "minimum", "got -1"), ("/2", "type", "")]),
+            (json!({"items": {"items": {"enum": ["a"]}}}), json!([["a"], ["a", "b"]]), &[("/1/1", "enum", "")]),
+            (json!({"type": "array", "items": {"type": "string", "format": "date"}, "maxItems": 1}), json!(["2024-01-01", "nope"]), &[("", "maxItems", ""), ("/1", "format", "")]),
+            (json!({"items": {"type": "integer"}}), json!("not an array"), ok),
+        ];
+        let mut failures = Vec::new();
+        for (i, (schema, value, want)) in rows.iter().enumerate() {
+            let compiled = SimpleSchema::compile(schema).expect("row schema compiles");
+            let mut errors = Vec::new();
+            compiled.check(value, &mut errors);
+            let matches = errors.len() == want.len()
+                && errors
+                    .iter()
+                    .zip(want.iter())
+                    .all(|(e, (pointer, code, fragment))| {
+                        e.pointer == *pointer
+                            && e.code == *code
+                            && e.detail.contains(fragment)
+                            && !e.detail.starts_with(char::is_uppercase)
+                    });
+            if !matches || compiled.is_valid(value) != want.is_empty() {
+                failures.push(format!(
+                    "row {i}: {schema} on {value}\n    got {errors:?}\n    want {want:?}"
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} rows failed:\n{}",
+            failures.len(),
+            rows.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn valid_values_leave_the_error_list_unallocated() {
+        let schema = json!({"type": "array", "items": {"type": "string", "format": "date", "pattern": "^2"}, "uniqueItems": true});
+        let compiled = SimpleSchema::compile(&schema).unwrap();
+        let mut errors = Vec::new();
+        compiled.check(&json!(["2024-01-01", "2024-01-02"]), &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(errors.capacity(), 0);
+    }
+
+    #[test]
+    fn display_includes_the_pointer() {
+        let e = SchemaError {
+            pointer: "/1".into(),
+            code: "type",
+            detail: "expected integer, got string `x`".into(),
+        };
+        assert_eq!(e.to_string(), "/1: expected integer, got string `x`");
+    }
+}

@@ -1,0 +1,632 @@
+//! Document → plan: every operation compiled, every problem collected.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::{HeaderValue, Method};
+use serde_json::{Map, Value};
+
+use super::schema::{Compiler, is_secret_schema};
+use super::{BodyEntry, BodyPlan, Check, Operation, Param, Plan, Route};
+use crate::body::{BodyKind, FormField, MediaType};
+use crate::error::{BuildError, BuildProblem};
+use crate::options::{Options, UndeclaredParams};
+use crate::params::{Coercion, Location, Shape, Style};
+use crate::problem::Place;
+use crate::router::{RouterBuilder, template_params};
+use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
+use crate::spec::{Document, normalize, pointer, problem_at};
+
+const METHODS: [(&str, Method); 8] = [
+    ("get", Method::GET),
+    ("put", Method::PUT),
+    ("post", Method::POST),
+    ("delete", Method::DELETE),
+    ("options", Method::OPTIONS),
+    ("head", Method::HEAD),
+    ("patch", Method::PATCH),
+    ("trace", Method::TRACE),
+];
+
+/// Header parameters the specification says to ignore.
+const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+
+/// Compiles a document into a plan, or lists every problem that prevents it.
+pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildError> {
+    let mut normalized = doc.as_json().clone();
+    let mut findings = Vec::new();
+    normalize::to_2020_12(&mut normalized, doc.version(), &mut findings);
+    let view = Arc::new(normalize::request_view(&normalized));
+    drop(normalized);
+    let registry = Compiler::registry(&view)
+        .map_err(|e| BuildError::new(vec![problem_at(doc.files(), "", e)]))?;
+    let compiler = Compiler::new(&registry, view.clone());
+    let mut ctx = Ctx {
+        view: &view,
+        compiler,
+        problems: Vec::new(),
+        files: doc.files(),
+        schemes: HashMap::new(),
+    };
+    for (at, message) in findings {
+        ctx.report(&at, message);
+    }
+    ctx.warn_quirks();
+    ctx.read_schemes();
+
+    let root_policy = ctx.policy(&view, "", options.undeclared_query);
+    let root_bases = ctx.base_paths(view.get("servers"), "/servers");
+    let root_security = view.get("security");
+    let mut router = RouterBuilder::new();
+    let mut routes = Vec::new();
+    let mut operations: Vec<Operation> = Vec::new();
+    let mut operation_ids: HashMap<String, String> = HashMap::new();
+
+    let paths = view.get("paths").and_then(Value::as_object);
+    for (template, _) in paths.into_iter().flatten() {
+        let item_at = pointer::join("/paths", template);
+        let Some((item, item_at)) = ctx.resolve(&item_at) else {
+            continue;
+        };
+        if !template.starts_with('/') {
+            ctx.report(&item_at, format!("path `{template}` must start with `/`"));
+            continue;
+        }
+        let template_names = match template_params(template) {
+            Ok(names) => names,
+            Err(e) => {
+                ctx.report(&item_at, e.to_string());
+                continue;
+            }
+        };
+        let item_bases = match item.get("servers") {
+            Some(servers) => ctx.base_paths(Some(servers), &pointer::join(&item_at, "servers")),
+            None => root_bases.clone(),
+        };
+        // (base path, method, operation index)
+        let mut placed: Vec<(String, Method, usize)> = Vec::new();
+        for (key, method) in METHODS {
+            if item.get(key).is_none() {
+                continue;
+            }
+            let Some((op, op_at)) = ctx.resolve(&pointer::join(&item_at, key)) else {
+                continue;
+            };
+            let label: Arc<str> = format!("{} {template}", method.as_str()).into();
+            let operation = ctx.operation(OperationInput {
+                item,
+                item_at: &item_at,
+                op,
+                op_at: &op_at,
+                label,
+                template_names: &template_names,
+                root_security,
+                root_policy,
+                options: &options,
+            });
+            if let Some(id) = &operation.id
+                && let Some(first) = operation_ids.insert(id.to_string(), op_at.clone())
+            {
+                ctx.report(
+                    &pointer::join(&op_at, "operationId"),
+                    format!("duplicate operationId `{id}` (also at #{first})"),
+                );
+            }
+            let bases = match op.get("servers") {
+                Some(servers) => ctx.base_paths(Some(servers), &pointer::join(&op_at, "servers")),
+                None => item_bases.clone(),
+            };
+            let index = operations.len();
+            operations.push(operation);
+            placed.extend(bases.into_iter().map(|b| (b, method.clone(), index)));
+        }
+        let mut bases: Vec<&String> = placed.iter().map(|(b, _, _)| b).collect();
+        bases.dedup();
+        bases.sort();
+        bases.dedup();
+        for base in bases {
+            let methods: Vec<(Method, usize)> = placed
+                .iter()
+                .filter(|(b, _, _)| b == base)
+                .map(|(_, m, i)| (m.clone(), *i))
+                .collect();
+            let allow = methods
+                .iter()
+                .map(|(m, _)| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let full = format!("{}{base}{template}", options.prefix);
+            let id = routes.len();
+            if let Err(e) = router.insert(&full, id) {
+                ctx.report(&item_at, e.to_string());
+                continue;
+            }
+            routes.push(Route {
+                methods,
+                allow: HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("")),
+            });
+        }
+    }
+
+    if !ctx.problems.is_empty() {
+        return Err(BuildError::new(ctx.problems));
+    }
+    let document_json = serde_json::to_vec(doc.as_json()).unwrap_or_default().into();
+    Ok(Plan {
+        router: router.build(),
+        routes,
+        operations,
+        coercion: Coercion {
+            lenient_booleans: options.lenient_booleans,
+        },
+        options,
+        document_json,
+    })
+}
+
+struct Ctx<'a> {
+    view: &'a Value,
+    compiler: Compiler<'a>,
+    problems: Vec<BuildProblem>,
+    files: &'a [crate::spec::SourceFile],
+    schemes: HashMap<String, Arc<SchemeKind>>,
+}
+
+struct OperationInput<'i> {
+    item: &'i Value,
+    item_at: &'i str,
+    op: &'i Value,
+    op_at: &'i str,
+    label: Arc<str>,
+    template_names: &'i [&'i str],
+    root_security: Option<&'i Value>,
+    root_policy: UndeclaredParams,
+    options: &'i Options,
+}
+
+impl<'a> Ctx<'a> {
+    fn report(&mut self, at: &str, message: String) {
+        self.problems.push(problem_at(self.files, at, message));
+    }
+
+    /// The node at `at`, following `$ref`s; reports a broken chain.
+    fn resolve(&mut self, at: &str) -> Option<(&'a Value, String)> {
+        let node = pointer::get(self.view, at)?;
+        match pointer::resolve(self.view, node, at) {
+            Ok(found) => Some(found),
+            Err(e) => {
+                self.report(at, e);
+                None
+            }
+        }
+    }
+
+    /// Harmless oddities real documents have: logged, never fatal.
+    fn warn_quirks(&self) {
+        if let Some(Value::Array(tags)) = self.view.get("tags") {
+            for (i, tag) in tags.iter().enumerate() {
+                if tag.get("description").is_some_and(|d| !d.is_string()) {
+                    tracing::warn!(target: "oasgate::spec", pointer = %format!("/tags/{i}/description"), "a tag description is not a string (a `$ref` where text belongs); it is served as written");
+                }
+            }
+        }
+    }
+
+    fn read_schemes(&mut self) {
+        let Some(Value::Object(schemes)) = self
+            .view
+            .get("components")
+            .and_then(|c| c.get("securitySchemes"))
+        else {
+            return;
+        };
+        for name in schemes.keys() {
+            let at = pointer::join("/components/securitySchemes", name);
+            let Some((scheme, at)) = self.resolve(&at) else {
+                continue;
+            };
+            match scheme_kind(scheme) {
+                Ok(kind) => {
+                    self.schemes.insert(name.clone(), Arc::new(kind));
+                }
+                Err(e) => self.report(&at, e),
+            }
+        }
+    }
+
+    /// `x-oasgate-undeclared-query` on a node, or the inherited policy.
+    fn policy(&mut self, node: &Value, at: &str, inherited: UndeclaredParams) -> UndeclaredParams {
+        match node.get("x-oasgate-undeclared-query") {
+            None => inherited,
+            Some(v) => match v.as_str().and_then(UndeclaredParams::parse) {
+                Some(p) => p,
+                None => {
+                    self.report(
+                        &pointer::join(at, "x-oasgate-undeclared-query"),
+                        "`x-oasgate-undeclared-query` must be `accept` or `reject`".to_owned(),
+                    );
+                    inherited
+                }
+            },
+        }
+    }
+
+    /// Base paths of a `servers` list: variables filled with defaults, host dropped.
+    fn base_paths(&mut self, servers: Option<&Value>, at: &str) -> Vec<String> {
+        let Some(Value::Array(servers)) = servers else {
+            return vec![String::new()];
+        };
+        let mut bases = Vec::new();
+        for (i, server) in servers.iter().enumerate() {
+            let Some(url) = server.get("url").and_then(Value::as_str) else {
+                self.report(&format!("{at}/{i}"), "a server needs a `url`".to_owned());
+                continue;
+            };
+            let mut url = url.to_owned();
+            if let Some(Value::Object(vars)) = server.get("variables") {
+                for (name, var) in vars {
+                    let default = var.get("default").and_then(Value::as_str).unwrap_or_default();
+                    url = url.replace(&format!("{{{name}}}"), default);
+                }
+            }
+            let path = match url.split_once("://") {
+                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+                None => url.as_str(),
+            };
+            let path = path.split(['?', '#']).next().unwrap_or_default();
+            let base = path.trim_end_matches('/').to_owned();
+            if !bases.contains(&base) {
+                bases.push(base);
+            }
+        }
+        if bases.is_empty() {
+            bases.push(String::new());
+        }
+        bases
+    }
+
+    fn operation(&mut self, input: OperationInput<'_>) -> Operation {
+        let OperationInput {
+            item,
+            item_at,
+            op,
+            op_at,
+            label,
+            template_names,
+            root_security,
+            root_policy,
+            options,
+        } = input;
+        // Path-item parameters first, then the operation's, which win on (in, name).
+        let mut merged: Vec<(String, String)> = Vec::new(); // (key, pointer)
+        for (node, at) in [(item, item_at), (op, op_at)] {
+            let Some(Value::Array(list)) = node.get("parameters") else {
+                continue;
+            };
+            for i in 0..list.len() {
+                let p_at = format!("{}/{i}", pointer::join(at, "parameters"));
+                let Some((p, p_at)) = self.resolve(&p_at) else {
+                    continue;
+                };
+                let key = format!(
+                    "{}:{}",
+                    p.get("in").and_then(Value::as_str).unwrap_or_default(),
+                    p.get("name").and_then(Value::as_str).unwrap_or_default()
+                );
+                match merged.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = p_at,
+                    None => merged.push((key, p_at)),
+                }
+            }
+        }
+        let mut operation = Operation {
+            id: op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(Arc::from),
+            label,
+            path: Vec::new(),
+            query: Vec::new(),
+            header: Vec::new(),
+            cookie: Vec::new(),
+            body: None,
+            security: SecurityPlan::default(),
+            undeclared_query: self.policy(op, op_at, root_policy),
+            extra_query_names: Vec::new(),
+        };
+        for (_, p_at) in merged {
+            let Some(param) = self.parameter(&p_at) else {
+                continue;
+            };
+            match param.location {
+                Location::Path => operation.path.push(param),
+                Location::Query => operation.query.push(param),
+                Location::Header => operation.header.push(param),
+                Location::Cookie => operation.cookie.push(param),
+            }
+        }
+        for name in template_names {
+            if !operation.path.iter().any(|p| &*p.name == *name) {
+                self.report(
+                    op_at,
+                    format!("path parameter `{name}` is in the template but not declared"),
+                );
+            }
+        }
+        for param in &operation.path {
+            if !template_names.contains(&&*param.name) {
+                self.report(
+                    op_at,
+                    format!("path parameter `{}` is declared but not in the template", param.name),
+                );
+            }
+        }
+        if op.get("requestBody").is_some() {
+            operation.body = self.body(&pointer::join(op_at, "requestBody"));
+        }
+        let security = op.get("security").or(root_security);
+        let security_at = if op.get("security").is_some() {
+            pointer::join(op_at, "security")
+        } else {
+            "/security".to_owned()
+        };
+        operation.security = self.security(security, &security_at);
+        operation.extra_query_names = operation
+            .security
+            .query_names()
+            .map(str::to_owned)
+            .collect();
+        let _ = options;
+        operation
+    }
+
+    fn parameter(&mut self, at: &str) -> Option<Param> {
+        let node = pointer::get(self.view, at)?;
+        let Some(name) = node.get("name").and_then(Value::as_str) else {
+            self.report(at, "a parameter needs a `name`".to_owned());
+            return None;
+        };
+        let location = match node.get("in").and_then(Value::as_str).and_then(Location::parse) {
+            Some(l) => l,
+            None => {
+                self.report(
+                    at,
+                    format!("parameter `{name}`: `in` must be path, query, header or cookie"),
+                );
+                return None;
+            }
+        };
+        if location == Location::Header && IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return None;
+        }
+        let required = location == Location::Path
+            || node.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let (schema_at, json_content) = if node.get("schema").is_some() {
+            (pointer::join(at, "schema"), false)
+        } else if let Some(Value::Object(content)) = node.get("content") {
+            match content.iter().next() {
+                Some((media, entry)) if entry.get("schema").is_some() => {
+                    let media_at = pointer::join(&pointer::join(at, "content"), media);
+                    let is_json = MediaType::parse(media).is_some_and(|m| m.is_json());
+                    (pointer::join(&media_at, "schema"), is_json)
+                }
+                _ => (String::new(), false),
+            }
+        } else {
+            self.report(at, format!("parameter `{name}` needs a `schema` or `content`"));
+            return None;
+        };
+        let (schema, schema_at) = if schema_at.is_empty() {
+            (&Value::Bool(true), schema_at)
+        } else {
+            self.resolve(&schema_at)?
+        };
+        let style = match node.get("style").and_then(Value::as_str) {
+            None => Style::default_for(location),
+            Some(s) => match Style::parse(s) {
+                Some(style) => style,
+                None => {
+                    self.report(at, format!("parameter `{name}`: unknown style `{s}`"));
+                    return None;
+                }
+            },
+        };
+        let explode = node
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style.default_explode());
+        let shape_schema = self.shallow_resolved(schema);
+        let shape = if json_content {
+            Shape::Primitive(crate::params::Prim::String)
+        } else {
+            Shape::from_schema(&shape_schema)
+        };
+        let check = if schema_at.is_empty() {
+            Check::Any
+        } else {
+            match self.compiler.compile(&schema_at) {
+                Ok(check) => check,
+                Err(e) => {
+                    self.report(&schema_at, e);
+                    Check::Any
+                }
+            }
+        };
+        Some(Param {
+            name: name.into(),
+            location,
+            required,
+            style,
+            explode,
+            owns_object_keys: matches!(shape, Shape::Object(_))
+                && (style == Style::DeepObject || (style == Style::Form && explode)),
+            shape,
+            allow_empty: node
+                .get("allowEmptyValue")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            default: schema.get("default").cloned(),
+            check,
+            secret: location == Location::Cookie || is_secret_schema(schema),
+            json_content,
+        })
+    }
+
+    /// A copy of a schema with `$ref`s one level down (items, properties) resolved, so its
+    /// shape can be read.
+    fn shallow_resolved(&self, schema: &Value) -> Value {
+        let follow = |v: &Value| {
+            pointer::resolve(self.view, v, "")
+                .map(|(v, _)| v.clone())
+                .unwrap_or_else(|_| v.clone())
+        };
+        let mut copy = follow(schema);
+        if let Some(items) = copy.get_mut("items") {
+            *items = follow(items);
+        }
+        if let Some(Value::Object(props)) = copy.get_mut("properties") {
+            for value in props.values_mut() {
+                *value = follow(value);
+            }
+        }
+        if let Some(Value::Array(all)) = copy.get("allOf").cloned() {
+            // Object parameters composed with allOf: merge their properties for the shape.
+            let mut props = Map::new();
+            for part in all {
+                if let Some(Value::Object(p)) = follow(&part).get("properties") {
+                    for (k, v) in p {
+                        props.insert(k.clone(), follow(v));
+                    }
+                }
+            }
+            if !props.is_empty() && copy.get("properties").is_none() {
+                copy["properties"] = Value::Object(props);
+                copy["type"] = Value::from("object");
+            }
+        }
+        copy
+    }
+
+    fn body(&mut self, at: &str) -> Option<BodyPlan> {
+        let (node, at) = self.resolve(at)?;
+        let required = node.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let Some(Value::Object(content)) = node.get("content") else {
+            self.report(&at, "a request body needs `content`".to_owned());
+            return None;
+        };
+        let mut plan = BodyPlan {
+            required,
+            media: Vec::new(),
+            entries: Vec::new(),
+            declared: content.keys().cloned().collect::<Vec<_>>().join(", "),
+        };
+        for (media_name, entry) in content {
+            let entry_at = pointer::join(&pointer::join(&at, "content"), media_name);
+            let Some(media) = MediaType::parse(media_name) else {
+                self.report(&entry_at, format!("`{media_name}` is not a media type"));
+                continue;
+            };
+            let kind = BodyKind::of(&media);
+            let schema_at = pointer::join(&entry_at, "schema");
+            let check = if kind == BodyKind::PassThrough || entry.get("schema").is_none() {
+                Check::Any
+            } else {
+                match self.compiler.compile(&schema_at) {
+                    Ok(check) => check,
+                    Err(e) => {
+                        self.report(&schema_at, e);
+                        Check::Any
+                    }
+                }
+            };
+            let form_fields = match kind {
+                BodyKind::Form | BodyKind::Multipart => self.form_fields(entry, &schema_at),
+                _ => Vec::new(),
+            };
+            plan.media.push(media);
+            plan.entries.push(BodyEntry {
+                kind,
+                check,
+                form_fields,
+            });
+        }
+        Some(plan)
+    }
+
+    fn form_fields(&mut self, entry: &Value, schema_at: &str) -> Vec<FormField> {
+        let Some(schema) = entry.get("schema") else {
+            return Vec::new();
+        };
+        let schema = self.shallow_resolved(schema);
+        let Some(Value::Object(props)) = schema.get("properties") else {
+            return Vec::new();
+        };
+        let encodings = entry.get("encoding");
+        props
+            .iter()
+            .map(|(name, prop)| {
+                let encoding = encodings.and_then(|e| e.get(name));
+                let style = encoding
+                    .and_then(|e| e.get("style"))
+                    .and_then(Value::as_str)
+                    .and_then(Style::parse)
+                    .unwrap_or(Style::Form);
+                let explode = encoding
+                    .and_then(|e| e.get("explode"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(style == Style::Form);
+                let _ = schema_at;
+                FormField {
+                    name: name.clone(),
+                    shape: Shape::from_schema(&self.shallow_resolved(prop)),
+                    style,
+                    explode,
+                }
+            })
+            .collect()
+    }
+
+    fn security(&mut self, security: Option<&Value>, at: &str) -> SecurityPlan {
+        let Some(Value::Array(alternatives)) = security else {
+            return SecurityPlan::default();
+        };
+        let mut plan = SecurityPlan::default();
+        for (i, alternative) in alternatives.iter().enumerate() {
+            let Value::Object(schemes) = alternative else {
+                self.report(&format!("{at}/{i}"), "a security requirement must be an object".to_owned());
+                continue;
+            };
+            let mut all = Vec::new();
+            for (name, scopes) in schemes {
+                let Some(kind) = self.schemes.get(name).cloned() else {
+                    self.report(
+                        &format!("{at}/{i}"),
+                        format!("security requirement names unknown scheme `{name}`"),
+                    );
+                    continue;
+                };
+                let scopes: Vec<String> = scopes
+                    .as_array()
+                    .map(|s| s.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default();
+                all.push(Requirement {
+                    scheme: name.as_str().into(),
+                    kind,
+                    scopes: scopes.into(),
+                });
+            }
+            plan.alternatives.push(all);
+        }
+        plan
+    }
+}
+
+#[allow(dead_code)]
+fn place_of(location: Location) -> Place {
+    match location {
+        Location::Path => Place::Path,
+        Location::Query => Place::Query,
+        Location::Header => Place::Header,
+        Location::Cookie => Place::Cookie,
+    }
+}

@@ -1,0 +1,278 @@
+//! Schemas compiled once: a native checker for simple ones, jsonschema for the rest.
+
+use std::sync::Arc;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{Draft, PatternOptions, Validator};
+use serde_json::Value;
+
+use crate::params::{SchemaError, SimpleSchema, check_format, format_description};
+use crate::spec::pointer;
+
+/// The URI under which the request view of the document is registered for `$ref`s.
+pub(crate) const REQUEST_URI: &str = "urn:oasgate:request";
+
+/// A compiled schema check.
+#[derive(Debug, Clone)]
+pub(crate) enum Check {
+    /// No schema: anything goes.
+    Any,
+    /// Type, bounds, enum, pattern and format only: checked natively, no JSON tree walk.
+    Simple(Arc<SimpleSchema>),
+    /// Everything else, through jsonschema.
+    Schema(Arc<SchemaCheck>),
+}
+
+/// A jsonschema validator and the document it points into (for error messages).
+pub(crate) struct SchemaCheck {
+    validator: Validator,
+    view: Arc<Value>,
+}
+
+impl std::fmt::Debug for SchemaCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SchemaCheck")
+    }
+}
+
+/// One schema violation: where in the value, which keyword, and what was expected.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Violation {
+    pub pointer: String,
+    pub code: String,
+    pub detail: String,
+}
+
+/// Compiles schemas against one prepared registry holding the request view.
+pub(crate) struct Compiler<'r> {
+    options: jsonschema::ValidationOptions<'r>,
+    view: Arc<Value>,
+}
+
+impl<'r> Compiler<'r> {
+    pub fn registry(view: &Value) -> Result<jsonschema::Registry<'_>, String> {
+        jsonschema::Registry::new()
+            .draft(Draft::Draft202012)
+            .add(REQUEST_URI, view)
+            .and_then(|b| b.prepare())
+            .map_err(|e| format!("cannot index the document's schemas: {e}"))
+    }
+
+    pub fn new(registry: &'r jsonschema::Registry<'r>, view: Arc<Value>) -> Self {
+        let mut options = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(registry)
+            .should_validate_formats(true)
+            .should_ignore_unknown_formats(true)
+            .with_pattern_options(PatternOptions::regex());
+        for format in FORMATS {
+            options = options.with_format(format, move |s: &str| check_format(format, s).unwrap_or(true));
+        }
+        Self { options, view }
+    }
+
+    /// Compiles the schema at `at` (a pointer into the request view).
+    pub fn compile(&self, at: &str) -> Result<Check, String> {
+        let Some(schema) = pointer::get(&self.view, at) else {
+            return Ok(Check::Any);
+        };
+        if schema.as_object().is_some_and(|m| m.is_empty()) || schema == &Value::Bool(true) {
+            return Ok(Check::Any);
+        }
+        if let Some(simple) = SimpleSchema::compile(schema) {
+            return Ok(Check::Simple(Arc::new(simple)));
+        }
+        let wrapper = serde_json::json!({"$ref": format!("{REQUEST_URI}#{}", pointer::to_fragment(at))});
+        let validator = self
+            .options
+            .build(&wrapper)
+            .map_err(|e| format!("invalid schema: {}", lowercase_first(&e.masked().to_string())))?;
+        Ok(Check::Schema(Arc::new(SchemaCheck {
+            validator,
+            view: self.view.clone(),
+        })))
+    }
+}
+
+/// Formats oasgate checks itself, so parameters and bodies agree on them.
+const FORMATS: [&str; 11] = [
+    "date", "date-time", "time", "uuid", "email", "ipv4", "ipv6", "uri", "byte", "int32", "int64",
+];
+
+impl Check {
+    pub fn is_valid(&self, value: &Value) -> bool {
+        match self {
+            Check::Any => true,
+            Check::Simple(s) => s.is_valid(value),
+            Check::Schema(s) => s.validator.is_valid(value),
+        }
+    }
+
+    /// Every violation (call after `is_valid` said no; this is the slow, rich path).
+    pub fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+        match self {
+            Check::Any => Vec::new(),
+            Check::Simple(s) => {
+                let mut out = Vec::new();
+                s.check(value, &mut out);
+                out.into_iter()
+                    .map(|SchemaError { pointer, code, detail }| Violation {
+                        pointer,
+                        code: code.to_owned(),
+                        detail: if hide_values { hidden(code) } else { detail },
+                    })
+                    .collect()
+            }
+            Check::Schema(s) => s.violations(value, hide_values),
+        }
+    }
+}
+
+impl SchemaCheck {
+    fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+        self.validator
+            .iter_errors(value)
+            .map(|error| {
+                let keyword_at = error
+                    .absolute_keyword_location()
+                    .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
+                let schema = keyword_at
+                    .as_deref()
+                    .and_then(|at| at.rsplit_once('/'))
+                    .and_then(|(parent, _)| pointer::get(&self.view, parent));
+                let secret = hide_values || schema.is_some_and(is_secret_schema);
+                let mut at = error.instance_path().as_str().to_owned();
+                let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
+                Violation {
+                    pointer: at,
+                    code: code.to_owned(),
+                    detail,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Whether values under this schema must never be echoed.
+pub(crate) fn is_secret_schema(schema: &Value) -> bool {
+    schema.get("format").and_then(Value::as_str) == Some("password")
+        || schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
+}
+
+fn hidden(code: &str) -> String {
+    format!("the value breaks `{code}` (value hidden)")
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn show(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 64 {
+        let cut: String = text.chars().take(61).collect();
+        format!("`{cut}...`")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn type_names(kind: &TypeKind) -> String {
+    match kind {
+        TypeKind::Single(t) => t.to_string(),
+        TypeKind::Multiple(ts) => ts
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// A lowercase message naming what was expected; adjusts `at` to the offending property.
+fn describe(kind: &ValidationErrorKind, value: &Value, secret: bool, at: &mut String) -> (&'static str, String) {
+    let got = || if secret { "a hidden value".to_owned() } else { show(value) };
+    match kind {
+        ValidationErrorKind::Type { kind } => (
+            "type",
+            format!("expected {}, got {}", type_names(kind), json_type(value)),
+        ),
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            at.push_str(&pointer::join("", name));
+            ("required", format!("missing required property `{name}`"))
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => (
+            "additionalProperties",
+            format!(
+                "unexpected propert{} {}",
+                if unexpected.len() == 1 { "y" } else { "ies" },
+                unexpected.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        ValidationErrorKind::Enum { options } => (
+            "enum",
+            format!("must be one of {}, got {}", list(options), got()),
+        ),
+        ValidationErrorKind::Constant { expected_value } => (
+            "const",
+            format!("must be {}", show(expected_value)),
+        ),
+        ValidationErrorKind::Minimum { limit } => ("minimum", format!("expected ≥ {limit}, got {}", got())),
+        ValidationErrorKind::Maximum { limit } => ("maximum", format!("expected ≤ {limit}, got {}", got())),
+        ValidationErrorKind::ExclusiveMinimum { limit } => ("exclusiveMinimum", format!("expected > {limit}, got {}", got())),
+        ValidationErrorKind::ExclusiveMaximum { limit } => ("exclusiveMaximum", format!("expected < {limit}, got {}", got())),
+        ValidationErrorKind::MinLength { limit } => ("minLength", format!("expected at least {limit} characters")),
+        ValidationErrorKind::MaxLength { limit } => ("maxLength", format!("expected at most {limit} characters")),
+        ValidationErrorKind::MinItems { limit } => ("minItems", format!("expected at least {limit} items")),
+        ValidationErrorKind::MaxItems { limit } => ("maxItems", format!("expected at most {limit} items")),
+        ValidationErrorKind::MinProperties { limit } => ("minProperties", format!("expected at least {limit} properties")),
+        ValidationErrorKind::MaxProperties { limit } => ("maxProperties", format!("expected at most {limit} properties")),
+        ValidationErrorKind::UniqueItems => ("uniqueItems", "items must be unique".to_owned()),
+        ValidationErrorKind::Pattern { pattern } => ("pattern", format!("does not match pattern `{pattern}`")),
+        ValidationErrorKind::Format { format } => (
+            "format",
+            match format_description(format) {
+                Some(d) => format!("expected {d}"),
+                None => format!("expected format `{format}`"),
+            },
+        ),
+        ValidationErrorKind::MultipleOf { .. } => ("multipleOf", format!("{} is not a multiple of the step the schema requires", got())),
+        ValidationErrorKind::Not { schema } if schema.get("x-oasgate-read-only").is_some() || schema == &serde_json::json!({}) => {
+            ("readOnly", "this property is read-only and must not be sent".to_owned())
+        }
+        ValidationErrorKind::OneOfNotValid { .. } => ("oneOf", "matches none of the allowed shapes (oneOf)".to_owned()),
+        ValidationErrorKind::OneOfMultipleValid { .. } => ("oneOf", "matches more than one of the allowed shapes (oneOf)".to_owned()),
+        ValidationErrorKind::AnyOf { .. } => ("anyOf", "matches none of the allowed shapes (anyOf)".to_owned()),
+        ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
+        other => ("schema", format!("breaks the `{}` rule", other.keyword())),
+    }
+}
+
+fn list(options: &Value) -> String {
+    match options {
+        Value::Array(items) => {
+            let mut shown: Vec<String> = items.iter().take(10).map(show).collect();
+            if items.len() > 10 {
+                shown.push("…".to_owned());
+            }
+            shown.join(", ")
+        }
+        other => show(other),
+    }
+}
+
+pub(crate) fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

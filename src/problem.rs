@@ -1,0 +1,253 @@
+//! The error model: every rejection is an RFC 9457 `application/problem+json` answer.
+//!
+//! One function, [`Problem::status`], maps what went wrong to the status code, so the mapping is
+//! in one place. The body lists every error found (capped), each naming where it is and what was
+//! expected; values of secret items (credentials, cookies, `format: password`, `writeOnly`) are
+//! never echoed.
+//!
+//! A formatter hook ([`Options::formatter`](crate::Options::formatter)) replaces the body for
+//! teams with their own error shape.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use serde::Serialize;
+
+/// Where an error was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Place {
+    /// A path parameter.
+    Path,
+    /// A query parameter.
+    Query,
+    /// A header, including credentials in headers.
+    Header,
+    /// A cookie.
+    Cookie,
+    /// The request body.
+    Body,
+}
+
+impl Place {
+    /// The name used in problem bodies and the OpenAPI `in` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::Path => "path",
+            Place::Query => "query",
+            Place::Header => "header",
+            Place::Cookie => "cookie",
+            Place::Body => "body",
+        }
+    }
+}
+
+/// One thing wrong with a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    /// Where: path, query, header, cookie or body.
+    #[serde(rename = "in")]
+    pub place: Place,
+    /// The parameter name (empty for the body).
+    pub name: String,
+    /// JSON pointer inside the value (`""` for the whole value).
+    pub pointer: String,
+    /// Machine-readable kind: the failed JSON Schema keyword, or `missing`, `type`, `duplicate`…
+    pub code: String,
+    /// What was expected, lowercase.
+    pub detail: String,
+}
+
+/// Line, column and character (all 1-based) of a syntax error in a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TextLocation {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// 1-based character offset from the start of the body.
+    pub character: usize,
+}
+
+/// What kind of rejection a problem is; decides its status, title and type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// No operation has this path.
+    NotFound,
+    /// The path exists but not with this method.
+    MethodNotAllowed,
+    /// Credentials are missing or were refused.
+    Unauthorized,
+    /// Credentials are valid but not enough for this operation.
+    Forbidden,
+    /// Parameters (path, query, header, cookie) are invalid.
+    InvalidParameters,
+    /// The body could not be parsed (JSON syntax, form encoding, multipart framing).
+    MalformedBody,
+    /// The body parsed but breaks its schema.
+    InvalidBody,
+    /// The body is larger than the configured limit.
+    PayloadTooLarge,
+    /// The body's media type is not one the operation declares.
+    UnsupportedMediaType,
+    /// The application's credential verifier failed (not a client error).
+    VerifierFailed,
+}
+
+/// An `application/problem+json` answer (RFC 9457).
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub type_uri: &'static str,
+    /// Short summary of the kind of problem.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened to this request.
+    pub detail: String,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The matched operation, when there is one.
+    #[serde(rename = "operationId", skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    /// Every error found, capped by [`Options::error_cap`](crate::Options::error_cap).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Where a body failed to parse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<TextLocation>,
+    /// How many errors were left out by the cap.
+    #[serde(rename = "errorsOmitted", skip_serializing_if = "is_zero")]
+    pub errors_omitted: usize,
+    /// The kind, which decided the status.
+    #[serde(skip)]
+    pub kind: ProblemKind,
+    /// Methods the path allows (405 only).
+    #[serde(skip)]
+    pub allow: Option<HeaderValue>,
+    /// Challenge for `WWW-Authenticate` (401 only).
+    #[serde(skip)]
+    pub challenge: Option<HeaderValue>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Problem {
+    /// A problem of `kind` with a detail message and no field errors.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        let (type_uri, title) = kind.describe();
+        Self {
+            type_uri,
+            title,
+            status: 0,
+            detail: detail.into(),
+            instance: None,
+            operation_id: None,
+            errors: Vec::new(),
+            location: None,
+            errors_omitted: 0,
+            kind,
+            allow: None,
+            challenge: None,
+        }
+    }
+
+    /// The status for `kind`: the one place where rejections become status codes.
+    ///
+    /// 404 no route, 405 wrong method, 401 missing or refused credentials, 403 short of scope,
+    /// 415 media type, 413 too large, 500 verifier failure, and 400 for bad parameters and bad
+    /// bodies — or 422 for schema-breaking bodies when `unprocessable_bodies` is set.
+    pub fn status(kind: ProblemKind, unprocessable_bodies: bool) -> StatusCode {
+        match kind {
+            ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+            ProblemKind::InvalidParameters | ProblemKind::MalformedBody => StatusCode::BAD_REQUEST,
+            ProblemKind::InvalidBody if unprocessable_bodies => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::InvalidBody => StatusCode::BAD_REQUEST,
+            ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::VerifierFailed => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Adds errors, keeping at most `cap` and counting the rest.
+    pub(crate) fn with_errors(mut self, errors: Vec<FieldError>, cap: usize) -> Self {
+        let total = errors.len();
+        self.errors = errors;
+        self.errors.truncate(cap);
+        self.errors_omitted = total - self.errors.len();
+        self
+    }
+
+    /// The default rendering: `application/problem+json` with `Allow` / `WWW-Authenticate`.
+    pub fn to_response(&self) -> Response<Bytes> {
+        let body = serde_json::to_vec(self).unwrap_or_default();
+        let mut response = Response::new(Bytes::from(body));
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(allow) = &self.allow {
+            headers.insert(header::ALLOW, allow.clone());
+        }
+        if let Some(challenge) = &self.challenge {
+            headers.insert(header::WWW_AUTHENTICATE, challenge.clone());
+        }
+        response
+    }
+
+    /// A one-line summary for logs: never values, only where and which rule.
+    pub(crate) fn log_summary(&self) -> String {
+        let mut out = String::new();
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{} `{}`{} {}", e.place.as_str(), e.name, e.pointer, e.code);
+        }
+        out
+    }
+}
+
+impl ProblemKind {
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            ProblemKind::NotFound => ("about:blank", "Not Found"),
+            ProblemKind::MethodNotAllowed => ("about:blank", "Method Not Allowed"),
+            ProblemKind::Unauthorized => ("urn:oasgate:problem:unauthorized", "Unauthorized"),
+            ProblemKind::Forbidden => ("urn:oasgate:problem:forbidden", "Forbidden"),
+            ProblemKind::InvalidParameters => (
+                "urn:oasgate:problem:invalid-parameters",
+                "Invalid request parameters",
+            ),
+            ProblemKind::MalformedBody => (
+                "urn:oasgate:problem:malformed-body",
+                "Malformed request body",
+            ),
+            ProblemKind::InvalidBody => ("urn:oasgate:problem:invalid-body", "Invalid request body"),
+            ProblemKind::PayloadTooLarge => (
+                "urn:oasgate:problem:payload-too-large",
+                "Request body too large",
+            ),
+            ProblemKind::UnsupportedMediaType => (
+                "urn:oasgate:problem:unsupported-media-type",
+                "Unsupported media type",
+            ),
+            ProblemKind::VerifierFailed => (
+                "urn:oasgate:problem:internal",
+                "Internal Server Error",
+            ),
+        }
+    }
+}

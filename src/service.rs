@@ -1,0 +1,104 @@
+//! [`OpenApi`]: the service the layer wraps around an inner service.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::future::{ResponseBody, ResponseFuture};
+use crate::plan::Plan;
+use crate::validate::Head;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Validates requests, then calls the inner service with a [`Validated`](crate::Validated)
+/// extension; answers problems itself. Made by [`OpenApiLayer`](crate::OpenApiLayer).
+///
+/// The request body type `B` must be buildable from [`Bytes`] (axum's `Body` is; for hyper,
+/// map `Incoming` into one, as `examples/hyper` does), because a body that was read for
+/// validation is handed on as the same bytes.
+#[derive(Clone)]
+pub struct OpenApi<S> {
+    inner: S,
+    plan: Arc<Plan>,
+}
+
+impl<S> OpenApi<S> {
+    pub(crate) fn new(inner: S, plan: Arc<Plan>) -> Self {
+        Self { inner, plan }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for OpenApi<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApi").field("inner", &self.inner).finish()
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for OpenApi<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (parts, body) = request.into_parts();
+        let (index, validated, found) = match self.plan.head(&parts) {
+            Head::Respond(response) => return ResponseFuture::problem(response),
+            Head::PassThrough => {
+                return ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body)));
+            }
+            Head::Operation {
+                index,
+                validated,
+                found,
+            } => (index, validated, found),
+        };
+        let op = &self.plan.operations[index];
+        let needs_verifier = !found.is_empty() && self.plan.options.verifier.is_some();
+        if op.body.is_none() && !needs_verifier {
+            let mut request = Request::from_parts(parts, body);
+            request.extensions_mut().insert(validated);
+            return ResponseFuture::inner(self.inner.call(request));
+        }
+        // The rest awaits: take the service that was polled ready, leave a clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let plan = self.plan.clone();
+        ResponseFuture::boxed(Box::pin(async move {
+            let op = &plan.operations[index];
+            if let Err(problem) = plan.verify(op, &found, &parts).await {
+                return Ok(problem.map(ResponseBody::full));
+            }
+            let (body, parsed) = match plan.body(op, &parts, body).await {
+                Ok(ok) => ok,
+                Err(problem) => return Ok(problem.map(ResponseBody::full)),
+            };
+            let mut validated = validated;
+            validated.body = parsed;
+            let mut request = Request::from_parts(parts, body);
+            request.extensions_mut().insert(validated);
+            let response = inner.call(request).await?;
+            Ok(response.map(ResponseBody::inner))
+        }))
+    }
+}

@@ -1,0 +1,122 @@
+//! Loading an OpenAPI document: JSON or YAML, `$ref`s across files, version detection.
+//!
+//! A [`Document`] is the document as its author wrote it, with every file its `$ref`s reach
+//! bundled in (see [`Document::as_json`]). It is what the layer serves at `/openapi.json` and
+//! what [`OpenApiLayer`](crate::OpenApiLayer) compiles.
+//!
+//! # Example
+//!
+//! ```
+//! let doc = oasgate::Document::from_str(r#"
+//! openapi: 3.1.0
+//! info: {title: Pets, version: "1"}
+//! paths: {}
+//! "#).unwrap();
+//! assert_eq!(doc.version(), oasgate::Version::V3_1);
+//! ```
+
+mod bundle;
+pub(crate) mod normalize;
+pub(crate) mod pointer;
+pub(crate) mod source;
+pub(crate) mod walk;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub(crate) use bundle::problem_at;
+pub(crate) use source::SourceFile;
+
+use crate::error::BuildError;
+
+/// The OpenAPI versions oasgate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Version {
+    /// OpenAPI 3.0.x: schemas are the 3.0 dialect (`nullable`, boolean exclusive bounds).
+    V3_0,
+    /// OpenAPI 3.1.x: schemas are JSON Schema 2020-12.
+    V3_1,
+}
+
+/// A loaded OpenAPI document with every referenced file bundled in.
+#[derive(Debug, Clone)]
+pub struct Document {
+    root: Arc<Value>,
+    version: Version,
+    files: Arc<Vec<SourceFile>>,
+}
+
+impl Document {
+    /// Reads a document from a file; relative `$ref`s are read from beside it, each file once.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, BuildError> {
+        Self::from_bundle(bundle::from_path(path.as_ref())?)
+    }
+
+    /// Parses a document from JSON or YAML text; relative `$ref`s resolve from the current
+    /// directory.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Self, BuildError> {
+        Self::from_bundle(bundle::from_text(text, "<document>", Path::new("."), None)?)
+    }
+
+    /// Parses a document from JSON or YAML bytes (UTF-8).
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, BuildError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| BuildError::single("<document>", format!("not UTF-8: {e}")))?;
+        Self::from_str(text)
+    }
+
+    /// Takes a document already parsed into JSON; it may not reference other files.
+    pub fn from_value(value: Value) -> Result<Self, BuildError> {
+        Self::from_bundle(bundle::from_value(value)?)
+    }
+
+    fn from_bundle(bundle: bundle::Bundle) -> Result<Self, BuildError> {
+        let version = detect_version(&bundle.root)
+            .map_err(|message| BuildError::new(vec![problem_at(&bundle.files, "", message)]))?;
+        Ok(Self {
+            root: Arc::new(bundle.root),
+            version,
+            files: Arc::new(bundle.files),
+        })
+    }
+
+    /// The OpenAPI version the document declares.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The bundled document: the root file, with other files under `x-oasgate-files` and every
+    /// `$ref` rewritten to a local pointer, so the value stands alone.
+    pub fn as_json(&self) -> &Value {
+        &self.root
+    }
+
+    pub(crate) fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+}
+
+fn detect_version(root: &Value) -> Result<Version, String> {
+    if !root.is_object() {
+        return Err("an OpenAPI document must be an object".into());
+    }
+    if let Some(swagger) = root.get("swagger") {
+        return Err(format!(
+            "swagger {} documents are not supported yet: convert to OpenAPI 3.0 or 3.1",
+            swagger.as_str().unwrap_or("2.0")
+        ));
+    }
+    match root.get("openapi") {
+        Some(Value::String(v)) if v.starts_with("3.0.") || v == "3.0" => Ok(Version::V3_0),
+        Some(Value::String(v)) if v.starts_with("3.1.") || v == "3.1" => Ok(Version::V3_1),
+        Some(Value::String(v)) => Err(format!(
+            "unsupported OpenAPI version `{v}`: expected 3.0.x or 3.1.x"
+        )),
+        Some(_) => Err("`openapi` must be a version string such as \"3.1.0\"".into()),
+        None => Err("missing `openapi` version field".into()),
+    }
+}

@@ -1,0 +1,132 @@
+//! JSON pointers (RFC 6901) and `$ref` following inside one bundled document.
+
+use serde_json::Value;
+
+/// Splits a pointer (with or without a leading `#`) into unescaped segments.
+pub(crate) fn segments(pointer: &str) -> Vec<String> {
+    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+    if pointer.is_empty() {
+        return Vec::new();
+    }
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(unescape)
+        .collect()
+}
+
+/// Undoes pointer escaping (`~1` → `/`, `~0` → `~`).
+pub(crate) fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Undoes the percent-encoding a `$ref` may use in its path or fragment.
+pub(crate) fn percent_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Escapes one segment for use in a pointer.
+pub(crate) fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Appends one segment to a pointer.
+pub(crate) fn join(pointer: &str, segment: &str) -> String {
+    let mut out = String::with_capacity(pointer.len() + segment.len() + 1);
+    out.push_str(pointer);
+    out.push('/');
+    out.push_str(&escape(segment));
+    out
+}
+
+/// The value at `pointer` (`""` is the whole document).
+pub(crate) fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+    if pointer.is_empty() {
+        return Some(doc);
+    }
+    let mut node = doc;
+    for segment in segments(pointer) {
+        node = match node {
+            Value::Object(map) => map.get(&segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Characters escaped when a pointer is written as a URI fragment.
+const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A pointer written as a URI fragment (without the `#`).
+pub(crate) fn to_fragment(pointer: &str) -> String {
+    percent_encoding::utf8_percent_encode(pointer, FRAGMENT).to_string()
+}
+
+/// The local target of a node's `$ref` (`#/...` after bundling) as a plain pointer.
+pub(crate) fn local_ref(node: &Value) -> Option<String> {
+    let fragment = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+    Some(percent_decoded(fragment))
+}
+
+/// Follows a chain of local `$ref`s from `node` (at `pointer`) to the node they name.
+///
+/// Answers the final node and its pointer, or an error naming a missing target or a cycle.
+pub(crate) fn resolve<'a>(
+    doc: &'a Value,
+    mut node: &'a Value,
+    pointer: &str,
+) -> Result<(&'a Value, String), String> {
+    let mut at = pointer.to_owned();
+    let mut hops = 0;
+    while let Some(target) = local_ref(node) {
+        hops += 1;
+        if hops > 64 {
+            return Err(format!("`$ref` chain from #{pointer} does not end (a cycle)"));
+        }
+        node = get(doc, &target).ok_or_else(|| format!("`$ref` target #{target} does not exist"))?;
+        at = target;
+    }
+    Ok((node, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_segments() {
+        assert_eq!(segments("#/paths/~1pets~1{id}/get"), ["paths", "/pets/{id}", "get"]);
+        assert_eq!(join("/paths", "/a~b"), "/paths/~1a~0b");
+        assert!(segments("").is_empty());
+        assert_eq!(percent_decoded("/a%20b"), "/a b");
+    }
+
+    #[test]
+    fn resolves_chains_and_cycles() {
+        let doc = json!({"a": {"$ref": "#/b"}, "b": {"$ref": "#/c"}, "c": 1, "x": {"$ref": "#/y"}, "y": {"$ref": "#/x"}, "l": [0, {"k": 2}]});
+        let (v, at) = resolve(&doc, &doc["a"], "/a").unwrap();
+        assert_eq!((v, at.as_str()), (&json!(1), "/c"));
+        assert!(resolve(&doc, &doc["x"], "/x").unwrap_err().contains("cycle"));
+        assert_eq!(get(&doc, "/l/1/k"), Some(&json!(2)));
+        assert_eq!(get(&doc, "/l/9"), None);
+    }
+}

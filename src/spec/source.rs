@@ -1,0 +1,193 @@
+//! Reading one file's text into a JSON value, and finding a pointer's line for messages.
+
+use serde_json::Value;
+
+/// The syntax a file was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Json,
+    Yaml,
+}
+
+/// A file's text, kept so that start-up errors can name lines.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    /// The name messages use: the path as given, or joined from a relative `$ref`.
+    pub name: String,
+    pub text: String,
+    pub syntax: Syntax,
+}
+
+/// Parses JSON or YAML text (JSON when it opens with `{` or `[`).
+///
+/// YAML is read with YAML 1.2 core booleans only and numbers with leading zeros kept as
+/// strings, so `no` stays a string and `007` is not the number 7.
+pub(crate) fn parse(text: &str) -> Result<(Value, Syntax), String> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return serde_json::from_str(trimmed)
+            .map(|v| (v, Syntax::Json))
+            .map_err(|e| format!("invalid JSON: {e}"));
+    }
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.budget = None;
+    serde_saphyr::from_str_with_options::<Value>(trimmed, options)
+        .map(|v| (v, Syntax::Yaml))
+        .map_err(|e| {
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("").trim();
+            format!("invalid YAML: {}", first.to_lowercase())
+        })
+}
+
+/// Best-effort 1-based line of the node a JSON pointer names, for start-up messages only.
+///
+/// Walks the text key by key (YAML by indentation, JSON by the next quoted key), so it needs no
+/// second parser and never fails: it answers `None` when it loses the trail.
+pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
+    let lines: Vec<&str> = file.text.lines().collect();
+    let segments = super::pointer::segments(pointer);
+    match file.syntax {
+        Syntax::Yaml => yaml_line(&lines, &segments),
+        Syntax::Json => json_line(&lines, &segments),
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn is_blank(line: &str) -> bool {
+    let t = line.trim_start();
+    t.is_empty() || t.starts_with('#')
+}
+
+fn yaml_key_matches(rest: &str, key: &str) -> bool {
+    let rest = rest.trim_start_matches("- ").trim_start();
+    for quoted in [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")] {
+        if rest.starts_with(&quoted) {
+            return true;
+        }
+    }
+    false
+}
+
+fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
+    // `at` is the line of the current node; its children are the following lines indented deeper.
+    let mut at: Option<usize> = None;
+    for segment in segments {
+        if let Some(i) = at
+            && let Some(rest) = lines[i].trim_start().strip_prefix("- ")
+            && yaml_key_matches(rest, segment)
+        {
+            continue;
+        }
+        let (start, parent_indent) = match at {
+            None => (0, None),
+            Some(i) => (i + 1, Some(indent_of(lines[i]))),
+        };
+        let mut child_indent = None;
+        let mut found = None;
+        let mut item = 0usize;
+        let index: Option<usize> = segment.parse().ok();
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            if is_blank(line) {
+                continue;
+            }
+            let indent = indent_of(line);
+            if parent_indent.is_some_and(|p| indent <= p) && !line.trim_start().starts_with("- ")
+            {
+                break;
+            }
+            if parent_indent.is_some_and(|p| indent < p) {
+                break;
+            }
+            let ci = *child_indent.get_or_insert(indent);
+            if indent != ci {
+                continue;
+            }
+            let rest = line.trim_start();
+            if let Some(n) = index
+                && rest.starts_with("- ")
+            {
+                if item == n {
+                    found = Some(i);
+                    break;
+                }
+                item += 1;
+                continue;
+            }
+            if yaml_key_matches(rest, segment) {
+                found = Some(i);
+                break;
+            }
+        }
+        at = Some(found?);
+    }
+    at.map(|i| i + 1)
+}
+
+fn json_line(lines: &[&str], segments: &[String]) -> Option<usize> {
+    let mut at = 0usize;
+    for segment in segments {
+        if segment.parse::<usize>().is_ok() {
+            continue;
+        }
+        let needle = format!("\"{segment}\"");
+        at += lines.iter().skip(at).position(|l| l.contains(&needle))?;
+    }
+    Some(at + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> SourceFile {
+        SourceFile {
+            name: "t.yaml".into(),
+            text: text.into(),
+            syntax: Syntax::Yaml,
+        }
+    }
+
+    #[test]
+    fn parses_yaml_with_strict_scalars() {
+        let (v, syntax) = parse("a: no\nb: 007\nc: true\nd: 12\n200: x\n").unwrap();
+        assert_eq!(syntax, Syntax::Yaml);
+        assert_eq!(v["a"], "no");
+        assert_eq!(v["b"], "007");
+        assert_eq!(v["c"], true);
+        assert_eq!(v["d"], 12);
+        assert_eq!(v["200"], "x");
+    }
+
+    #[test]
+    fn parses_json() {
+        let (v, syntax) = parse(" {\"a\": [1]}").unwrap();
+        assert_eq!(syntax, Syntax::Json);
+        assert_eq!(v["a"][0], 1);
+        assert!(parse("{\"a\": }").unwrap_err().starts_with("invalid JSON"));
+        assert!(parse("a: [1, 2").unwrap_err().starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn finds_lines() {
+        let f = yaml(
+            "openapi: 3.0.0\npaths:\n  /pets:\n    get:\n      parameters:\n        - name: a\n          in: query\n        - name: b\n          in: query\n          schema:\n            type: strin\n",
+        );
+        let rows = [
+            ("/openapi", Some(1)),
+            ("/paths/~1pets/get", Some(4)),
+            ("/paths/~1pets/get/parameters/1", Some(8)),
+            ("/paths/~1pets/get/parameters/1/schema/type", Some(11)),
+            ("/paths/~1pets/get/parameters/1/name", Some(8)),
+            ("/paths/~1dogs", None),
+        ];
+        for (pointer, want) in rows {
+            assert_eq!(line_of(&f, pointer), want, "{pointer}");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Finding the schemas of an OpenAPI document: where they start and every subschema below.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::pointer;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Subschema keywords whose value is one schema.
+const ONE: [&str; 13] = [
+    "additionalProperties",
+    "items",
+    "additionalItems",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+    "schema",
+];
+/// Subschema keywords whose value maps names to schemas.
+const MAPS: [&str; 5] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
+/// Subschema keywords whose value is a list of schemas.
+const LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
+
+/// Every schema node reachable from the document's structure, as pointers, each once.
+///
+/// Follows `$ref`s both in the structure (a referenced parameter or path item) and inside
+/// schemas, so a schema in another file is found through the reference that reaches it.
+pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
+    let mut walker = Walker {
+        doc,
+        seen: HashSet::new(),
+        schemas: Vec::new(),
+        seen_schemas: HashSet::new(),
+    };
+    walker.document();
+    walker.schemas
+}
+
+struct Walker<'a> {
+    doc: &'a Value,
+    seen: HashSet<String>,
+    schemas: Vec<String>,
+    seen_schemas: HashSet<String>,
+}
+
+impl<'a> Walker<'a> {
+    /// Resolves a structural node; answers None when it was already visited.
+    fn enter(&mut self, at: String) -> Option<(&'a Value, String)> {
+        let node = pointer::get(self.doc, &at)?;
+        let (node, at) = pointer::resolve(self.doc, node, &at).ok()?;
+        self.seen.insert(at.clone()).then_some((node, at))
+    }
+
+    fn document(&mut self) {
+        for key in ["paths", "webhooks"] {
+            if let Some(Value::Object(items)) = self.doc.get(key) {
+                for name in items.keys() {
+                    self.path_item(pointer::join(&format!("/{key}"), name));
+                }
+            }
+        }
+        let Some(Value::Object(components)) = self.doc.get("components") else {
+            return;
+        };
+        for (kind, entries) in components {
+            let Value::Object(entries) = entries else {
+                continue;
+            };
+            let base = pointer::join("/components", kind);
+            for name in entries.keys() {
+                let at = pointer::join(&base, name);
+                match kind.as_str() {
+                    "schemas" => self.schema(at),
+                    "parameters" | "headers" => self.parameter(at),
+                    "requestBodies" | "responses" => self.content_holder(at),
+                    "pathItems" => self.path_item(at),
+                    "callbacks" => self.callback(at),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn path_item(&mut self, at: String) {
+        let Some((node, at)) = self.enter(at) else {
+            return;
+        };
+        self.parameters(node, &at);
+        for method in METHODS {
+            if node.get(method).is_some() {
+                self.operation(pointer::join(&at, method));
+            }
+        }
+    }
+
+    fn parameters(&mut self, node: &Value, at: &str) {
+        if let Some(Value::Array(list)) = node.get("parameters") {
+            let base = pointer::join(at, "parameters");
+            for i in 0..list.len() {
+                self.parameter(pointer::join(&base, &i.to_string()));
+            }
+        }
+    }
+
+    fn operation(&mut self, at: String) {
+        let Some((node, at)) = self.enter(at) else {
+            return;
+        };
+        self.parameters(node, &at);
+        if node.get("requestBody").is_some() {
+            self.content_holder(pointer::join(&at, "requestBody"));
+        }
+        if let Some(Value::Object(responses)) = node.get("responses") {
+            let base = pointer::join(&at, "responses");
+            for code in responses.keys() {
+                self.content_holder(pointer::join(&base, code));
+            }
+        }
+        if let Some(Value::Object(callbacks)) = node.get("callbacks") {
+            let base = pointer::join(&at, "callbacks");
+            for name in callbacks.keys() {
+                self.callback(pointer::join(&base, name));
+            }
+        }
+    }
+
+    fn callback(&mut self, at: String) {
+        let Some((node, at)) = self.enter(at) else {
+            return;
+        };
+        if let Value::Object(expressions) = node {
+            for expression in expressions.keys() {
+                self.path_item(pointer::join(&at, expression));
+            }
+        }
+    }
+
+    /// A parameter or header: a `schema`, or a `content` map.
+    fn parameter(&mut self, at: String) {
+        let Some((node, at)) = self.enter(at) else {
+            return;
+        };
+        if node.get("schema").is_some() {
+            self.schema(pointer::join(&at, "schema"));
+        }
+        self.content(node, &at);
+    }
+
+    /// A request body or response: `content`, and for responses `headers`.
+    fn content_holder(&mut self, at: String) {
+        let Some((node, at)) = self.enter(at) else {
+            return;
+        };
+        self.content(node, &at);
+        if let Some(Value::Object(headers)) = node.get("headers") {
+            let base = pointer::join(&at, "headers");
+            for name in headers.keys() {
+                self.parameter(pointer::join(&base, name));
+            }
+        }
+    }
+
+    fn content(&mut self, node: &Value, at: &str) {
+        let Some(Value::Object(content)) = node.get("content") else {
+            return;
+        };
+        let base = pointer::join(at, "content");
+        for (media_type, entry) in content {
+            let entry_at = pointer::join(&base, media_type);
+            if entry.get("schema").is_some() {
+                self.schema(pointer::join(&entry_at, "schema"));
+            }
+            if let Some(Value::Object(encodings)) = entry.get("encoding") {
+                let enc_base = pointer::join(&entry_at, "encoding");
+                for (name, encoding) in encodings {
+                    if let Some(Value::Object(headers)) = encoding.get("headers") {
+                        let h_base = pointer::join(&pointer::join(&enc_base, name), "headers");
+                        for header in headers.keys() {
+                            self.parameter(pointer::join(&h_base, header));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A schema and every subschema below it, following `$ref`s.
+    fn schema(&mut self, at: String) {
+        let mut stack = vec![at];
+        while let Some(at) = stack.pop() {
+            if !self.seen_schemas.insert(at.clone()) {
+                continue;
+            }
+            let Some(node) = pointer::get(self.doc, &at) else {
+                continue;
+            };
+            let Value::Object(map) = node else {
+                continue;
+            };
+            self.schemas.push(at.clone());
+            if let Some(target) = pointer::local_ref(node) {
+                stack.push(target);
+            }
+            for (key, child) in map {
+                let key = key.as_str();
+                if ONE.contains(&key) && key != "schema" {
+                    match child {
+                        Value::Array(items) => {
+                            for i in 0..items.len() {
+                                stack.push(pointer::join(&pointer::join(&at, key), &i.to_string()));
+                            }
+                        }
+                        _ => stack.push(pointer::join(&at, key)),
+                    }
+                } else if MAPS.contains(&key) {
+                    if let Value::Object(entries) = child {
+                        let base = pointer::join(&at, key);
+                        stack.extend(entries.keys().map(|name| pointer::join(&base, name)));
+                    }
+                } else if LISTS.contains(&key)
+                    && let Value::Array(items) = child
+                {
+                    let base = pointer::join(&at, key);
+                    stack.extend((0..items.len()).map(|i| pointer::join(&base, &i.to_string())));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_schemas_through_refs() {
+        let doc = json!({
+            "paths": {"/a": {"$ref": "#/components/pathItems/A"}},
+            "components": {
+                "pathItems": {"A": {"get": {"parameters": [{"$ref": "#/components/parameters/P"}],
+                    "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}}}},
+                "parameters": {"P": {"name": "p", "in": "query", "schema": {"type": "string"}}},
+                "schemas": {"S": {"type": "object", "properties": {"self": {"$ref": "#/components/schemas/S"}, "l": {"items": {"type": "integer"}}}}}
+            }
+        });
+        let mut found = all_schemas(&doc);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "/components/parameters/P/schema",
+                "/components/pathItems/A/get/responses/200/content/application~1json/schema",
+                "/components/schemas/S",
+                "/components/schemas/S/properties/l",
+                "/components/schemas/S/properties/l/items",
+                "/components/schemas/S/properties/self",
+            ]
+        );
+    }
+}

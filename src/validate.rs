@@ -1,0 +1,430 @@
+//! The request path: route, credentials, parameters, body — in that order.
+//!
+//! Each step answers a [`Problem`] on failure. Security comes before the body so that an
+//! unauthenticated request never has its body read.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderValue, Response, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use serde_json::{Map, Value};
+
+use crate::body::{self, BodyKind, MediaType, best_match};
+use crate::options::{UndeclaredParams, UnknownRoutes};
+use crate::params::{self, DecodeError, Location, ParamSpec};
+use crate::plan::{Operation, Param, Plan};
+use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::security::{Credential, Found, Verdict};
+use crate::validated::Validated;
+
+/// What the synchronous first part of validation decided.
+pub(crate) enum Head {
+    /// Answer now (problem or served document).
+    Respond(Response<Bytes>),
+    /// Not ours (unknown route with pass-through): hand over untouched.
+    PassThrough,
+    /// Parameters are valid; credentials and body may remain.
+    Operation {
+        index: usize,
+        validated: Validated,
+        found: Vec<Found>,
+    },
+}
+
+impl Plan {
+    /// Routing, credential presence and every parameter: all that needs no body and no await.
+    pub(crate) fn head(&self, parts: &Parts) -> Head {
+        let path = parts.uri.path();
+        if let Some(served) = &self.options.openapi_json_path
+            && path == served
+            && (parts.method == http::Method::GET || parts.method == http::Method::HEAD)
+        {
+            return Head::Respond(self.document_response());
+        }
+        let found = if self.options.tolerate_trailing_slash {
+            self.router.at_lenient(path)
+        } else {
+            self.router.at(path)
+        };
+        let Some(matched) = found else {
+            return match self.options.unknown_routes {
+                UnknownRoutes::PassThrough => Head::PassThrough,
+                UnknownRoutes::Reject => Head::Respond(self.reject(
+                    Problem::new(ProblemKind::NotFound, format!("no operation has the path `{}`", truncate(path))),
+                    None,
+                    parts,
+                )),
+            };
+        };
+        let route = &self.routes[matched.id];
+        let Some(&(_, index)) = route.methods.iter().find(|(m, _)| *m == parts.method) else {
+            let mut problem = Problem::new(
+                ProblemKind::MethodNotAllowed,
+                format!(
+                    "method {} is not allowed here; allowed: {}",
+                    parts.method,
+                    route.allow.to_str().unwrap_or_default()
+                ),
+            );
+            problem.allow = Some(route.allow.clone());
+            return Head::Respond(self.reject(problem, None, parts));
+        };
+        let op = &self.operations[index];
+        let query = params::split_query(parts.uri.query().unwrap_or(""));
+        let found = match op.security.find(&parts.headers, &query) {
+            Ok(found) => found,
+            Err(problem) => return Head::Respond(self.reject(problem, Some(op), parts)),
+        };
+        let mut validated = Validated {
+            operation_id: op.id.clone(),
+            ..Validated::default()
+        };
+        let mut errors = Vec::new();
+        for p in &op.path {
+            let raw = matched.params.get(&p.name).unwrap_or_default();
+            let decoded = params::decode_path(raw, &self.spec(p)).map(Some);
+            self.finish_param(p, decoded, &mut validated.path, &mut errors);
+        }
+        for p in &op.query {
+            let decoded = params::decode_query(&query, &self.spec(p));
+            self.finish_param(p, decoded, &mut validated.query, &mut errors);
+        }
+        if op.undeclared_query == UndeclaredParams::Reject {
+            undeclared_query(op, &query, &mut errors);
+        }
+        for p in &op.header {
+            let decoded = header_values(parts, &p.name)
+                .and_then(|values| params::decode_header(&values, &self.spec(p)));
+            self.finish_param(p, decoded, &mut validated.header, &mut errors);
+        }
+        if !op.cookie.is_empty() {
+            let cookies: Vec<(&str, &str)> = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(params::split_cookies)
+                .collect();
+            for p in &op.cookie {
+                let decoded = params::decode_cookie(&cookies, &self.spec(p));
+                self.finish_param(p, decoded, &mut validated.cookie, &mut errors);
+            }
+        }
+        if !errors.is_empty() {
+            let detail = summary(&errors, "parameter");
+            let problem = Problem::new(ProblemKind::InvalidParameters, detail)
+                .with_errors(errors, self.options.error_cap);
+            return Head::Respond(self.reject(problem, Some(op), parts));
+        }
+        Head::Operation {
+            index,
+            validated,
+            found,
+        }
+    }
+
+    fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
+        ParamSpec {
+            name: &p.name,
+            style: p.style,
+            explode: p.explode,
+            shape: &p.shape,
+            allow_empty: p.allow_empty,
+            coercion: &self.coercion,
+        }
+    }
+
+    /// Applies required/default, JSON content and the schema check to one decoded parameter.
+    fn finish_param(
+        &self,
+        p: &Param,
+        decoded: Result<Option<Value>, DecodeError>,
+        into: &mut Map<String, Value>,
+        errors: &mut Vec<FieldError>,
+    ) {
+        let place = place_of(p.location);
+        let value = match decoded {
+            Err(e) => {
+                let detail = if p.secret { format!("invalid value (`{}`; value hidden)", e.code) } else { e.detail };
+                errors.push(param_error(p, place, "", e.code, detail));
+                return;
+            }
+            Ok(None) => {
+                if let Some(default) = &p.default {
+                    into.insert(p.name.to_string(), default.clone());
+                } else if p.required {
+                    errors.push(param_error(p, place, "", "required", "is required".to_owned()));
+                }
+                return;
+            }
+            Ok(Some(value)) => value,
+        };
+        let value = if p.json_content {
+            match value.as_str().map(serde_json::from_str::<Value>) {
+                Some(Ok(parsed)) => parsed,
+                _ => {
+                    errors.push(param_error(p, place, "", "json", "expected a JSON value".to_owned()));
+                    return;
+                }
+            }
+        } else {
+            value
+        };
+        if !p.check.is_valid(&value) {
+            for v in p.check.violations(&value, p.secret) {
+                errors.push(param_error(p, place, &v.pointer, &v.code, v.detail));
+            }
+            return;
+        }
+        into.insert(p.name.to_string(), value);
+    }
+
+    /// Hands every found credential to the verifier; the first refusal answers.
+    pub(crate) async fn verify(&self, op: &Operation, found: &[Found], parts: &Parts) -> Result<(), Response<Bytes>> {
+        let Some(verifier) = &self.options.verifier else {
+            return Ok(());
+        };
+        for f in found {
+            let verdict = verifier
+                .verify(Credential {
+                    scheme: &f.requirement.scheme,
+                    kind: &f.requirement.kind,
+                    scopes: &f.requirement.scopes,
+                    value: &f.value,
+                })
+                .await;
+            let problem = match verdict {
+                Verdict::Allow => continue,
+                Verdict::Unauthenticated(reason) => {
+                    let mut p = Problem::new(ProblemKind::Unauthorized, reason);
+                    p.challenge = op.security.challenge(Some("invalid_token"));
+                    p
+                }
+                Verdict::Forbidden(reason) => {
+                    let mut p = Problem::new(ProblemKind::Forbidden, reason);
+                    p.challenge = op.security.challenge(Some("insufficient_scope"));
+                    p
+                }
+                Verdict::Failed => Problem::new(ProblemKind::VerifierFailed, "credentials could not be checked"),
+            };
+            return Err(self.reject(problem, Some(op), parts));
+        }
+        Ok(())
+    }
+
+    /// Reads and checks the body when the operation declares one of a kind oasgate reads.
+    ///
+    /// Answers the body to hand on (the same bytes, or the untouched stream) and the parsed
+    /// value.
+    pub(crate) async fn body<B>(&self, op: &Operation, parts: &Parts, body: B) -> Result<(B, Option<Value>), Response<Bytes>>
+    where
+        B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Some(plan) = &op.body else {
+            return Ok((body, None));
+        };
+        let reject = |kind, detail: String| self.reject(Problem::new(kind, detail), Some(op), parts);
+        let empty = body.is_end_stream() || body.size_hint().exact() == Some(0);
+        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let Some(content_type) = content_type else {
+            if empty && !plan.required {
+                return Ok((body, None));
+            }
+            if empty {
+                return Err(reject(ProblemKind::InvalidBody, format!("a request body is required ({})", plan.declared)));
+            }
+            return Err(reject(ProblemKind::UnsupportedMediaType, format!("the body has no content type; expected {}", plan.declared)));
+        };
+        let media = MediaType::parse(content_type);
+        let Some(index) = media.as_ref().and_then(|m| best_match(m, &plan.media)) else {
+            return Err(reject(
+                ProblemKind::UnsupportedMediaType,
+                format!("content type `{}` is not accepted; expected {}", truncate(content_type), plan.declared),
+            ));
+        };
+        let entry = &plan.entries[index];
+        let request_kind = media.as_ref().map_or(BodyKind::PassThrough, BodyKind::of);
+        let kind = if entry.kind == BodyKind::PassThrough { request_kind } else { entry.kind };
+        if kind == BodyKind::PassThrough {
+            return Ok((body, None));
+        }
+        let limit = self.options.body_limit;
+        if let Some(length) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
+            && length > limit as u64
+        {
+            return Err(reject(ProblemKind::PayloadTooLarge, format!("the body is {length} bytes; the limit is {limit}")));
+        }
+        let bytes = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(reject(ProblemKind::PayloadTooLarge, format!("the body is larger than the limit of {limit} bytes")));
+            }
+            Err(_) => return Err(reject(ProblemKind::MalformedBody, "the body could not be read".to_owned())),
+        };
+        if bytes.is_empty() {
+            if plan.required {
+                return Err(reject(ProblemKind::InvalidBody, format!("a request body is required ({})", plan.declared)));
+            }
+            return Ok((B::from(bytes), None));
+        }
+        let parsed = match kind {
+            BodyKind::Json => body::parse_json(&bytes).map_err(|m| {
+                let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
+                problem.location = m.location;
+                self.reject(problem, Some(op), parts)
+            })?,
+            BodyKind::Form => body::parse_form(&bytes, &entry.form_fields, &self.coercion)
+                .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
+            BodyKind::Multipart => {
+                let Some(boundary) = media.as_ref().and_then(|m| m.param("boundary")) else {
+                    return Err(reject(ProblemKind::MalformedBody, "a multipart body needs a `boundary` parameter".to_owned()));
+                };
+                let boundary = boundary.to_owned();
+                // MediaType lowercases parameters; the boundary is case-sensitive, so take it from the header.
+                let boundary = original_param(content_type, "boundary").unwrap_or(boundary);
+                body::parse_multipart(bytes.clone(), &boundary, &entry.form_fields, &self.coercion)
+                    .await
+                    .map_err(|errors| self.body_problem(ProblemKind::MalformedBody, errors, op, parts))?
+            }
+            BodyKind::PassThrough => return Ok((B::from(bytes), None)),
+        };
+        if !entry.check.is_valid(&parsed) {
+            let errors = entry
+                .check
+                .violations(&parsed, false)
+                .into_iter()
+                .map(|v| FieldError {
+                    place: Place::Body,
+                    name: String::new(),
+                    detail: if v.pointer.is_empty() { format!("body: {}", v.detail) } else { format!("body `{}`: {}", v.pointer, v.detail) },
+                    pointer: v.pointer,
+                    code: v.code,
+                })
+                .collect();
+            return Err(self.body_problem(ProblemKind::InvalidBody, errors, op, parts));
+        }
+        Ok((B::from(bytes), Some(parsed)))
+    }
+
+    fn body_problem(&self, kind: ProblemKind, errors: Vec<FieldError>, op: &Operation, parts: &Parts) -> Response<Bytes> {
+        let detail = summary(&errors, "body");
+        let problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
+        self.reject(problem, Some(op), parts)
+    }
+
+    /// Finishes a problem (status, instance, operation), logs it, and renders it.
+    pub(crate) fn reject(&self, mut problem: Problem, op: Option<&Operation>, parts: &Parts) -> Response<Bytes> {
+        problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
+        problem.instance = Some(truncate(parts.uri.path()).to_owned());
+        problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
+        tracing::info!(
+            target: "oasgate::rejection",
+            status = problem.status,
+            method = %parts.method,
+            operation = op.map_or("", |o| o.name()),
+            errors = %problem.log_summary(),
+            "request rejected: {}",
+            problem.title
+        );
+        match &self.options.formatter {
+            Some(format) => format(&problem),
+            None => problem.to_response(),
+        }
+    }
+
+    fn document_response(&self) -> Response<Bytes> {
+        let mut response = Response::new(self.document_json.clone());
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+/// A parameter's value exactly as written in the header (case preserved).
+fn original_param(content_type: &str, name: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+fn place_of(location: Location) -> Place {
+    match location {
+        Location::Path => Place::Path,
+        Location::Query => Place::Query,
+        Location::Header => Place::Header,
+        Location::Cookie => Place::Cookie,
+    }
+}
+
+fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: String) -> FieldError {
+    let at = if pointer.is_empty() { String::new() } else { format!(" at `{pointer}`") };
+    FieldError {
+        place,
+        name: p.name.to_string(),
+        pointer: pointer.to_owned(),
+        code: code.to_owned(),
+        detail: format!("{} parameter `{}`{at}: {detail}", place.as_str(), p.name),
+    }
+}
+
+/// All values of a header, or an error when one is not visible ASCII text.
+fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, DecodeError> {
+    parts
+        .headers
+        .get_all(name)
+        .iter()
+        .map(|v| {
+            v.to_str().map_err(|_| DecodeError {
+                code: "encoding",
+                detail: "the header value is not visible ASCII text".to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Errors for query keys no parameter (nor security scheme) declares.
+fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<FieldError>) {
+    for (raw_key, _) in query {
+        let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
+        let declared = op.query.iter().any(|p| {
+            *p.name == *key
+                || (p.owns_object_keys
+                    && match &p.shape {
+                        params::Shape::Object(o) => {
+                            o.properties.iter().any(|(name, _)| *name == *key)
+                                || key.strip_prefix(&*p.name).is_some_and(|rest| rest.starts_with('['))
+                        }
+                        _ => false,
+                    })
+        }) || op.extra_query_names.iter().any(|n| *n == *key);
+        if !declared && !errors.iter().any(|e| e.place == Place::Query && e.name == *key) {
+            errors.push(FieldError {
+                place: Place::Query,
+                name: key.to_string(),
+                pointer: String::new(),
+                code: "undeclared".to_owned(),
+                detail: format!("query parameter `{}` is not declared by this operation", truncate(&key)),
+            });
+        }
+    }
+}
+
+/// The problem's one-line detail: the count and the first error.
+fn summary(errors: &[FieldError], what: &str) -> String {
+    match errors {
+        [] => format!("invalid {what}"),
+        [only] => only.detail.clone(),
+        [first, rest @ ..] => format!("{} (and {} more)", first.detail, rest.len()),
+    }
+}
+
+fn truncate(text: &str) -> &str {
+    match text.char_indices().nth(200) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
