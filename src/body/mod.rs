@@ -6,10 +6,12 @@
 //! integer 30) before validation. Other media types pass through unread.
 
 pub(crate) mod media;
+mod request_body;
 
 use serde_json::{Map, Value};
 
 pub(crate) use media::{MediaType, best_match};
+pub use request_body::Body;
 
 use crate::params::{Coercion, DecodeError, ParamSpec, Prim, Shape, Style, coerce, decode_query};
 use crate::problem::{FieldError, Place, TextLocation};

@@ -1,0 +1,91 @@
+//! [`Body`]: a request body type the layer can rebuild from bytes, for hyper services.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A boxed request body that can also be made from [`Bytes`].
+///
+/// The layer needs to hand on a body it has read as the same bytes, so the service's body
+/// type must implement `From<Bytes>`. axum's `Body` does; for hyper's `Incoming`, map the
+/// request into this type first:
+///
+/// ```
+/// use oasgate::body::Body;
+///
+/// fn adapt<B>(request: http::Request<B>) -> http::Request<Body>
+/// where
+///     B: http_body::Body<Data = bytes::Bytes> + Send + Sync + 'static,
+///     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+/// {
+///     request.map(Body::new)
+/// }
+/// # let _ = adapt(http::Request::new(Body::empty()));
+/// ```
+pub struct Body(BoxBody<Bytes, BoxError>);
+
+impl Body {
+    /// Wraps any body with `Bytes` data.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self(body.map_err(Into::into).boxed())
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        Self::from(Bytes::new())
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Self::new(http_body_util::Full::new(bytes))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Self::from(Bytes::from(text))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Self::from(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Body")
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}

@@ -1,0 +1,64 @@
+//! Shared helpers: an echo service behind the layer, driven with `oneshot`.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use oasgate::body::Body;
+use oasgate::{Document, OpenApiLayer, Options, Validated};
+use serde_json::{Value, json};
+use tower::{ServiceBuilder, ServiceExt};
+
+/// Path of a fixture inside `tests/fixtures`.
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A layer over the document text with options.
+pub fn layer(spec: &str, options: Options) -> OpenApiLayer {
+    let doc = Document::from_str(spec).expect("document loads");
+    OpenApiLayer::with_options(&doc, options).expect("document compiles")
+}
+
+/// What the echo service saw, or the problem the layer answered.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub json: Value,
+}
+
+/// Sends one request through `layer` to an echo service that answers 200 with
+/// `{validated, body}` — the `Validated` extension and the body text it received.
+pub async fn send(layer: &OpenApiLayer, request: Request<Body>) -> Answer {
+    let service = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|req: Request<Body>| async move {
+            let validated = req.extensions().get::<Validated>().cloned();
+            let bytes = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            let echo = json!({
+                "validated": validated,
+                "body": String::from_utf8_lossy(&bytes),
+            });
+            Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(Bytes::from(echo.to_string()))))
+        });
+    let response = service.oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Answer { status, headers, json }
+}
+
+/// A GET request.
+pub fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+/// A request with a body and content type.
+pub fn with_body(method: &str, uri: &str, content_type: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
