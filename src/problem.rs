@@ -214,7 +214,14 @@ impl Problem {
             if i > 0 {
                 out.push_str(", ");
             }
-            let _ = write!(out, "{} `{}`{} {}", e.place.as_str(), e.name, e.pointer, e.code);
+            let _ = write!(
+                out,
+                "{} `{}`{} {}",
+                e.place.as_str(),
+                e.name,
+                e.pointer,
+                e.code
+            );
         }
         out
     }
@@ -235,7 +242,9 @@ impl ProblemKind {
                 "urn:oasgate:problem:malformed-body",
                 "Malformed request body",
             ),
-            ProblemKind::InvalidBody => ("urn:oasgate:problem:invalid-body", "Invalid request body"),
+            ProblemKind::InvalidBody => {
+                ("urn:oasgate:problem:invalid-body", "Invalid request body")
+            }
             ProblemKind::PayloadTooLarge => (
                 "urn:oasgate:problem:payload-too-large",
                 "Request body too large",
@@ -244,10 +253,9 @@ impl ProblemKind {
                 "urn:oasgate:problem:unsupported-media-type",
                 "Unsupported media type",
             ),
-            ProblemKind::VerifierFailed => (
-                "urn:oasgate:problem:internal",
-                "Internal Server Error",
-            ),
+            ProblemKind::VerifierFailed => {
+                ("urn:oasgate:problem:internal", "Internal Server Error")
+            }
         }
     }
 }

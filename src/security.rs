@@ -136,13 +136,16 @@ impl SecurityPlan {
 
     /// Query parameter names the schemes read, so they never count as undeclared.
     pub fn query_names(&self) -> impl Iterator<Item = &str> {
-        self.alternatives.iter().flatten().filter_map(|r| match &*r.kind {
-            SchemeKind::ApiKey {
-                place: Place::Query,
-                name,
-            } => Some(name.as_str()),
-            _ => None,
-        })
+        self.alternatives
+            .iter()
+            .flatten()
+            .filter_map(|r| match &*r.kind {
+                SchemeKind::ApiKey {
+                    place: Place::Query,
+                    name,
+                } => Some(name.as_str()),
+                _ => None,
+            })
     }
 
     /// The first alternative whose credentials are all present, or the 401 problem.
@@ -170,9 +173,8 @@ impl SecurityPlan {
                 return Ok(found);
             }
         }
-        let detail = malformed.unwrap_or_else(|| {
-            format!("this operation requires credentials: {}", self.describe())
-        });
+        let detail = malformed
+            .unwrap_or_else(|| format!("this operation requires credentials: {}", self.describe()));
         let mut problem = Problem::new(ProblemKind::Unauthorized, detail);
         problem.challenge = self.challenge(None);
         Err(problem)
@@ -254,9 +256,9 @@ fn extract(
                 .filter(|v| !v.is_empty()),
             Place::Path | Place::Body => None,
         }),
-        SchemeKind::Bearer => authorization(headers, "bearer").map(|token| {
-            token.map(|t| t.to_owned())
-        }),
+        SchemeKind::Bearer => {
+            authorization(headers, "bearer").map(|token| token.map(|t| t.to_owned()))
+        }
         SchemeKind::Basic => match authorization(headers, "basic")? {
             None => Ok(None),
             Some(encoded) => {
@@ -299,7 +301,9 @@ fn authorization<'h>(headers: &'h HeaderMap, scheme: &str) -> Result<Option<&'h 
     }
     let rest = rest.trim();
     if rest.is_empty() {
-        return Err(format!("the authorization header has no {scheme} credentials"));
+        return Err(format!(
+            "the authorization header has no {scheme} credentials"
+        ));
     }
     Ok(Some(rest))
 }

@@ -39,7 +39,9 @@ impl<S> OpenApi<S> {
 
 impl<S: std::fmt::Debug> std::fmt::Debug for OpenApi<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenApi").field("inner", &self.inner).finish()
+        f.debug_struct("OpenApi")
+            .field("inner", &self.inner)
+            .finish()
     }
 }
 

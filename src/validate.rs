@@ -51,7 +51,10 @@ impl Plan {
             return match self.options.unknown_routes {
                 UnknownRoutes::PassThrough => Head::PassThrough,
                 UnknownRoutes::Reject => Head::Respond(self.reject(
-                    Problem::new(ProblemKind::NotFound, format!("no operation has the path `{}`", truncate(path))),
+                    Problem::new(
+                        ProblemKind::NotFound,
+                        format!("no operation has the path `{}`", truncate(path)),
+                    ),
                     None,
                     parts,
                 )),
@@ -146,7 +149,11 @@ impl Plan {
         let place = place_of(p.location);
         let value = match decoded {
             Err(e) => {
-                let detail = if p.secret { format!("invalid value (`{}`; value hidden)", e.code) } else { e.detail };
+                let detail = if p.secret {
+                    format!("invalid value (`{}`; value hidden)", e.code)
+                } else {
+                    e.detail
+                };
                 errors.push(param_error(p, place, "", e.code, detail));
                 return;
             }
@@ -154,7 +161,13 @@ impl Plan {
                 if let Some(default) = &p.default {
                     into.insert(p.name.to_string(), default.clone());
                 } else if p.required {
-                    errors.push(param_error(p, place, "", "required", "is required".to_owned()));
+                    errors.push(param_error(
+                        p,
+                        place,
+                        "",
+                        "required",
+                        "is required".to_owned(),
+                    ));
                 }
                 return;
             }
@@ -164,7 +177,13 @@ impl Plan {
             match value.as_str().map(serde_json::from_str::<Value>) {
                 Some(Ok(parsed)) => parsed,
                 _ => {
-                    errors.push(param_error(p, place, "", "json", "expected a JSON value".to_owned()));
+                    errors.push(param_error(
+                        p,
+                        place,
+                        "",
+                        "json",
+                        "expected a JSON value".to_owned(),
+                    ));
                     return;
                 }
             }
@@ -181,7 +200,12 @@ impl Plan {
     }
 
     /// Hands every found credential to the verifier; the first refusal answers.
-    pub(crate) async fn verify(&self, op: &Operation, found: &[Found], parts: &Parts) -> Result<(), Response<Bytes>> {
+    pub(crate) async fn verify(
+        &self,
+        op: &Operation,
+        found: &[Found],
+        parts: &Parts,
+    ) -> Result<(), Response<Bytes>> {
         let Some(verifier) = &self.options.verifier else {
             return Ok(());
         };
@@ -206,7 +230,10 @@ impl Plan {
                     p.challenge = op.security.challenge(Some("insufficient_scope"));
                     p
                 }
-                Verdict::Failed => Problem::new(ProblemKind::VerifierFailed, "credentials could not be checked"),
+                Verdict::Failed => Problem::new(
+                    ProblemKind::VerifierFailed,
+                    "credentials could not be checked",
+                ),
             };
             return Err(self.reject(problem, Some(op), parts));
         }
@@ -217,7 +244,12 @@ impl Plan {
     ///
     /// Answers the body to hand on (the same bytes, or the untouched stream) and the parsed
     /// value.
-    pub(crate) async fn body<B>(&self, op: &Operation, parts: &Parts, body: B) -> Result<(B, Option<Value>), Response<Bytes>>
+    pub(crate) async fn body<B>(
+        &self,
+        op: &Operation,
+        parts: &Parts,
+        body: B,
+    ) -> Result<(B, Option<Value>), Response<Bytes>>
     where
         B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -225,47 +257,83 @@ impl Plan {
         let Some(plan) = &op.body else {
             return Ok((body, None));
         };
-        let reject = |kind, detail: String| self.reject(Problem::new(kind, detail), Some(op), parts);
+        let reject =
+            |kind, detail: String| self.reject(Problem::new(kind, detail), Some(op), parts);
         let empty = body.is_end_stream() || body.size_hint().exact() == Some(0);
-        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         let Some(content_type) = content_type else {
             if empty && !plan.required {
                 return Ok((body, None));
             }
             if empty {
-                return Err(reject(ProblemKind::InvalidBody, format!("a request body is required ({})", plan.declared)));
+                return Err(reject(
+                    ProblemKind::InvalidBody,
+                    format!("a request body is required ({})", plan.declared),
+                ));
             }
-            return Err(reject(ProblemKind::UnsupportedMediaType, format!("the body has no content type; expected {}", plan.declared)));
+            return Err(reject(
+                ProblemKind::UnsupportedMediaType,
+                format!("the body has no content type; expected {}", plan.declared),
+            ));
         };
         let media = MediaType::parse(content_type);
         let Some(index) = media.as_ref().and_then(|m| best_match(m, &plan.media)) else {
             return Err(reject(
                 ProblemKind::UnsupportedMediaType,
-                format!("content type `{}` is not accepted; expected {}", truncate(content_type), plan.declared),
+                format!(
+                    "content type `{}` is not accepted; expected {}",
+                    truncate(content_type),
+                    plan.declared
+                ),
             ));
         };
         let entry = &plan.entries[index];
         let request_kind = media.as_ref().map_or(BodyKind::PassThrough, BodyKind::of);
-        let kind = if entry.kind == BodyKind::PassThrough { request_kind } else { entry.kind };
+        let kind = if entry.kind == BodyKind::PassThrough {
+            request_kind
+        } else {
+            entry.kind
+        };
         if kind == BodyKind::PassThrough {
             return Ok((body, None));
         }
         let limit = self.options.body_limit;
-        if let Some(length) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
+        if let Some(length) = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
             && length > limit as u64
         {
-            return Err(reject(ProblemKind::PayloadTooLarge, format!("the body is {length} bytes; the limit is {limit}")));
+            return Err(reject(
+                ProblemKind::PayloadTooLarge,
+                format!("the body is {length} bytes; the limit is {limit}"),
+            ));
         }
         let bytes = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(reject(ProblemKind::PayloadTooLarge, format!("the body is larger than the limit of {limit} bytes")));
+                return Err(reject(
+                    ProblemKind::PayloadTooLarge,
+                    format!("the body is larger than the limit of {limit} bytes"),
+                ));
             }
-            Err(_) => return Err(reject(ProblemKind::MalformedBody, "the body could not be read".to_owned())),
+            Err(_) => {
+                return Err(reject(
+                    ProblemKind::MalformedBody,
+                    "the body could not be read".to_owned(),
+                ));
+            }
         };
         if bytes.is_empty() {
             if plan.required {
-                return Err(reject(ProblemKind::InvalidBody, format!("a request body is required ({})", plan.declared)));
+                return Err(reject(
+                    ProblemKind::InvalidBody,
+                    format!("a request body is required ({})", plan.declared),
+                ));
             }
             return Ok((B::from(bytes), None));
         }
@@ -279,14 +347,19 @@ impl Plan {
                 .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
             BodyKind::Multipart => {
                 let Some(boundary) = media.as_ref().and_then(|m| m.param("boundary")) else {
-                    return Err(reject(ProblemKind::MalformedBody, "a multipart body needs a `boundary` parameter".to_owned()));
+                    return Err(reject(
+                        ProblemKind::MalformedBody,
+                        "a multipart body needs a `boundary` parameter".to_owned(),
+                    ));
                 };
                 let boundary = boundary.to_owned();
                 // MediaType lowercases parameters; the boundary is case-sensitive, so take it from the header.
                 let boundary = original_param(content_type, "boundary").unwrap_or(boundary);
                 body::parse_multipart(bytes.clone(), &boundary, &entry.form_fields, &self.coercion)
                     .await
-                    .map_err(|errors| self.body_problem(ProblemKind::MalformedBody, errors, op, parts))?
+                    .map_err(|errors| {
+                        self.body_problem(ProblemKind::MalformedBody, errors, op, parts)
+                    })?
             }
             BodyKind::PassThrough => return Ok((B::from(bytes), None)),
         };
@@ -298,7 +371,11 @@ impl Plan {
                 .map(|v| FieldError {
                     place: Place::Body,
                     name: String::new(),
-                    detail: if v.pointer.is_empty() { format!("body: {}", v.detail) } else { format!("body `{}`: {}", v.pointer, v.detail) },
+                    detail: if v.pointer.is_empty() {
+                        format!("body: {}", v.detail)
+                    } else {
+                        format!("body `{}`: {}", v.pointer, v.detail)
+                    },
                     pointer: v.pointer,
                     code: v.code,
                 })
@@ -308,14 +385,25 @@ impl Plan {
         Ok((B::from(bytes), Some(parsed)))
     }
 
-    fn body_problem(&self, kind: ProblemKind, errors: Vec<FieldError>, op: &Operation, parts: &Parts) -> Response<Bytes> {
+    fn body_problem(
+        &self,
+        kind: ProblemKind,
+        errors: Vec<FieldError>,
+        op: &Operation,
+        parts: &Parts,
+    ) -> Response<Bytes> {
         let detail = summary(&errors, "body");
         let problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
         self.reject(problem, Some(op), parts)
     }
 
     /// Finishes a problem (status, instance, operation), logs it, and renders it.
-    pub(crate) fn reject(&self, mut problem: Problem, op: Option<&Operation>, parts: &Parts) -> Response<Bytes> {
+    pub(crate) fn reject(
+        &self,
+        mut problem: Problem,
+        op: Option<&Operation>,
+        parts: &Parts,
+    ) -> Response<Bytes> {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
         problem.instance = Some(truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
@@ -336,9 +424,10 @@ impl Plan {
 
     fn document_response(&self) -> Response<Bytes> {
         let mut response = Response::new(self.document_json.clone());
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
     }
 }
@@ -347,7 +436,9 @@ impl Plan {
 fn original_param(content_type: &str, name: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().trim_matches('"').to_owned())
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"').to_owned())
     })
 }
 
@@ -361,7 +452,11 @@ fn place_of(location: Location) -> Place {
 }
 
 fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: String) -> FieldError {
-    let at = if pointer.is_empty() { String::new() } else { format!(" at `{pointer}`") };
+    let at = if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{pointer}`")
+    };
     FieldError {
         place,
         name: p.name.to_string(),
@@ -396,18 +491,27 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
                     && match &p.shape {
                         params::Shape::Object(o) => {
                             o.properties.iter().any(|(name, _)| *name == *key)
-                                || key.strip_prefix(&*p.name).is_some_and(|rest| rest.starts_with('['))
+                                || key
+                                    .strip_prefix(&*p.name)
+                                    .is_some_and(|rest| rest.starts_with('['))
                         }
                         _ => false,
                     })
         }) || op.extra_query_names.iter().any(|n| *n == *key);
-        if !declared && !errors.iter().any(|e| e.place == Place::Query && e.name == *key) {
+        if !declared
+            && !errors
+                .iter()
+                .any(|e| e.place == Place::Query && e.name == *key)
+        {
             errors.push(FieldError {
                 place: Place::Query,
                 name: key.to_string(),
                 pointer: String::new(),
                 code: "undeclared".to_owned(),
-                detail: format!("query parameter `{}` is not declared by this operation", truncate(&key)),
+                detail: format!(
+                    "query parameter `{}` is not declared by this operation",
+                    truncate(&key)
+                ),
             });
         }
     }

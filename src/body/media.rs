@@ -103,21 +103,43 @@ mod tests {
         // (declared, request, expected index)
         let rows: &[(&[&str], &str, Option<usize>)] = &[
             (&["application/json"], "application/json", Some(0)),
-            (&["application/json"], "Application/JSON; charset=UTF-8", Some(0)),
+            (
+                &["application/json"],
+                "Application/JSON; charset=UTF-8",
+                Some(0),
+            ),
             (&["application/json"], "text/plain", None),
             (&["application/json"], "application/problem+json", None),
-            (&["application/merge-patch+json"], "application/merge-patch+json", Some(0)),
-            (&["*/*", "application/*", "application/json"], "application/json", Some(2)),
+            (
+                &["application/merge-patch+json"],
+                "application/merge-patch+json",
+                Some(0),
+            ),
+            (
+                &["*/*", "application/*", "application/json"],
+                "application/json",
+                Some(2),
+            ),
             (&["*/*", "application/*"], "application/xml", Some(1)),
             (&["*/*"], "image/png", Some(0)),
             (&["text/plain; charset=utf-8"], "text/plain", None),
-            (&["text/plain; charset=utf-8"], "text/plain; charset=\"UTF-8\"", Some(0)),
-            (&["text/plain", "text/plain; charset=utf-8"], "text/plain; charset=utf-8", Some(1)),
+            (
+                &["text/plain; charset=utf-8"],
+                "text/plain; charset=\"UTF-8\"",
+                Some(0),
+            ),
+            (
+                &["text/plain", "text/plain; charset=utf-8"],
+                "text/plain; charset=utf-8",
+                Some(1),
+            ),
             (&["application/json"], "application", None),
         ];
         for (declared, request, want) in rows {
-            let declared: Vec<MediaType> =
-                declared.iter().map(|d| MediaType::parse(d).unwrap()).collect();
+            let declared: Vec<MediaType> = declared
+                .iter()
+                .map(|d| MediaType::parse(d).unwrap())
+                .collect();
             let got = MediaType::parse(request).and_then(|r| best_match(&r, &declared));
             assert_eq!(got, *want, "{declared:?} vs {request}");
         }
@@ -128,8 +150,16 @@ mod tests {
         let json = MediaType::parse("application/vnd.api+json").unwrap();
         assert!(json.is_json());
         assert_eq!(json.suffix(), Some("json"));
-        assert!(MediaType::parse("application/x-www-form-urlencoded").unwrap().is_form());
-        assert!(MediaType::parse("multipart/form-data; boundary=x").unwrap().is_multipart_form());
+        assert!(
+            MediaType::parse("application/x-www-form-urlencoded")
+                .unwrap()
+                .is_form()
+        );
+        assert!(
+            MediaType::parse("multipart/form-data; boundary=x")
+                .unwrap()
+                .is_multipart_form()
+        );
         assert!(MediaType::parse("*/json").is_none());
     }
 }

@@ -81,7 +81,10 @@ fn text_location(bytes: &[u8], line: usize, column: usize) -> TextLocation {
     for (i, l) in text.split('\n').enumerate() {
         if i + 1 == line {
             let upto = column.min(l.len());
-            let upto = (0..=upto).rev().find(|&n| l.is_char_boundary(n)).unwrap_or(0);
+            let upto = (0..=upto)
+                .rev()
+                .find(|&n| l.is_char_boundary(n))
+                .unwrap_or(0);
             col_chars = l[..upto].chars().count().max(1);
             character += col_chars;
             break;
@@ -216,12 +219,19 @@ pub(crate) async fn parse_multipart(
                 return Err(vec![field_error(
                     "",
                     "multipart",
-                    format!("the multipart body is malformed: {}", lowercase_first(&e.to_string())),
+                    format!(
+                        "the multipart body is malformed: {}",
+                        lowercase_first(&e.to_string())
+                    ),
                 )]);
             }
         };
         let Some(name) = field.name().map(str::to_owned) else {
-            errors.push(field_error("", "multipart", "a part has no name".to_owned()));
+            errors.push(field_error(
+                "",
+                "multipart",
+                "a part has no name".to_owned(),
+            ));
             continue;
         };
         let is_file = field.file_name().is_some();
@@ -235,7 +245,10 @@ pub(crate) async fn parse_multipart(
                 return Err(vec![field_error(
                     "",
                     "multipart",
-                    format!("the multipart body is malformed: {}", lowercase_first(&e.to_string())),
+                    format!(
+                        "the multipart body is malformed: {}",
+                        lowercase_first(&e.to_string())
+                    ),
                 )]);
             }
         };
@@ -246,7 +259,11 @@ pub(crate) async fn parse_multipart(
             match serde_json::from_slice(&bytes) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(field_error(&pointer, "json", format!("part `{name}` is not valid JSON: {e}")));
+                    errors.push(field_error(
+                        &pointer,
+                        "json",
+                        format!("part `{name}` is not valid JSON: {e}"),
+                    ));
                     continue;
                 }
             }
@@ -267,7 +284,11 @@ pub(crate) async fn parse_multipart(
         let repeated = matches!(shape, Some(Shape::Array(_)));
         match object.get_mut(&name) {
             Some(Value::Array(items)) if repeated => items.push(value),
-            Some(_) => errors.push(field_error(&pointer, "duplicate", format!("part `{name}` is given more than once"))),
+            Some(_) => errors.push(field_error(
+                &pointer,
+                "duplicate",
+                format!("part `{name}` is given more than once"),
+            )),
             None if repeated => {
                 object.insert(name, Value::Array(vec![value]));
             }
@@ -314,11 +335,24 @@ mod tests {
 
     fn fields() -> Vec<FormField> {
         vec![
-            FormField { name: "age".into(), shape: Shape::Primitive(Prim::Integer), style: Style::Form, explode: true },
-            FormField { name: "tags".into(), shape: Shape::Array(Prim::String), style: Style::Form, explode: true },
+            FormField {
+                name: "age".into(),
+                shape: Shape::Primitive(Prim::Integer),
+                style: Style::Form,
+                explode: true,
+            },
+            FormField {
+                name: "tags".into(),
+                shape: Shape::Array(Prim::String),
+                style: Style::Form,
+                explode: true,
+            },
             FormField {
                 name: "point".into(),
-                shape: Shape::Object(ObjectShape { properties: vec![("x".into(), Prim::Number)], additional: None }),
+                shape: Shape::Object(ObjectShape {
+                    properties: vec![("x".into(), Prim::Number)],
+                    additional: None,
+                }),
                 style: Style::DeepObject,
                 explode: true,
             },
@@ -328,8 +362,16 @@ mod tests {
     #[test]
     fn forms_are_coerced() {
         let c = Coercion::default();
-        let got = parse_form(b"age=30&tags=a&tags=b+c&point%5Bx%5D=1.5&extra=%C3%A9", &fields(), &c).unwrap();
-        assert_eq!(got, json!({"age": 30, "tags": ["a", "b c"], "point": {"x": 1.5}, "extra": "é"}));
+        let got = parse_form(
+            b"age=30&tags=a&tags=b+c&point%5Bx%5D=1.5&extra=%C3%A9",
+            &fields(),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            json!({"age": 30, "tags": ["a", "b c"], "point": {"x": 1.5}, "extra": "é"})
+        );
         let errors = parse_form(b"age=thirty", &fields(), &c).unwrap_err();
         assert_eq!(errors[0].pointer, "/age");
         assert_eq!(errors[0].code, "type");
@@ -340,9 +382,13 @@ mod tests {
     async fn multipart_fields_are_coerced() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"age\"\r\n\r\n30\r\n--XX\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\na\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\r\n--XX--\r\n";
         let c = Coercion::default();
-        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c).await.unwrap();
+        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c)
+            .await
+            .unwrap();
         assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
-        let bad = parse_multipart(bytes::Bytes::from("--XX\r\nbroken"), "XX", &fields(), &c).await.unwrap_err();
+        let bad = parse_multipart(bytes::Bytes::from("--XX\r\nbroken"), "XX", &fields(), &c)
+            .await
+            .unwrap_err();
         assert_eq!(bad[0].code, "multipart");
     }
 }

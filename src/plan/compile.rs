@@ -265,7 +265,10 @@ impl<'a> Ctx<'a> {
             let mut url = url.to_owned();
             if let Some(Value::Object(vars)) = server.get("variables") {
                 for (name, var) in vars {
-                    let default = var.get("default").and_then(Value::as_str).unwrap_or_default();
+                    let default = var
+                        .get("default")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     url = url.replace(&format!("{{{name}}}"), default);
                 }
             }
@@ -320,10 +323,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let mut operation = Operation {
-            id: op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(Arc::from),
+            id: op.get("operationId").and_then(Value::as_str).map(Arc::from),
             label,
             path: Vec::new(),
             query: Vec::new(),
@@ -357,7 +357,10 @@ impl<'a> Ctx<'a> {
             if !template_names.contains(&&*param.name) {
                 self.report(
                     op_at,
-                    format!("path parameter `{}` is declared but not in the template", param.name),
+                    format!(
+                        "path parameter `{}` is declared but not in the template",
+                        param.name
+                    ),
                 );
             }
         }
@@ -386,7 +389,11 @@ impl<'a> Ctx<'a> {
             self.report(at, "a parameter needs a `name`".to_owned());
             return None;
         };
-        let location = match node.get("in").and_then(Value::as_str).and_then(Location::parse) {
+        let location = match node
+            .get("in")
+            .and_then(Value::as_str)
+            .and_then(Location::parse)
+        {
             Some(l) => l,
             None => {
                 self.report(
@@ -396,11 +403,16 @@ impl<'a> Ctx<'a> {
                 return None;
             }
         };
-        if location == Location::Header && IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        if location == Location::Header
+            && IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+        {
             return None;
         }
         let required = location == Location::Path
-            || node.get("required").and_then(Value::as_bool).unwrap_or(false);
+            || node
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
         let (schema_at, json_content) = if node.get("schema").is_some() {
             (pointer::join(at, "schema"), false)
         } else if let Some(Value::Object(content)) = node.get("content") {
@@ -413,7 +425,10 @@ impl<'a> Ctx<'a> {
                 _ => (String::new(), false),
             }
         } else {
-            self.report(at, format!("parameter `{name}` needs a `schema` or `content`"));
+            self.report(
+                at,
+                format!("parameter `{name}` needs a `schema` or `content`"),
+            );
             return None;
         };
         let (schema, schema_at) = if schema_at.is_empty() {
@@ -509,7 +524,10 @@ impl<'a> Ctx<'a> {
 
     fn body(&mut self, at: &str) -> Option<BodyPlan> {
         let (node, at) = self.resolve(at)?;
-        let required = node.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let required = node
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let Some(Value::Object(content)) = node.get("content") else {
             self.report(&at, "a request body needs `content`".to_owned());
             return None;
@@ -528,7 +546,9 @@ impl<'a> Ctx<'a> {
             };
             let kind = BodyKind::of(&media);
             let schema_at = pointer::join(&entry_at, "schema");
-            let check = if kind == BodyKind::PassThrough || entry.get("schema").is_none() {
+            // A range (`application/*`) may receive JSON, so its schema is compiled too.
+            let is_range = media.ty == "*" || media.subtype == "*";
+            let check = if (kind == BodyKind::PassThrough && !is_range) || entry.get("schema").is_none() {
                 Check::Any
             } else {
                 match self.compiler.compile(&schema_at) {
@@ -593,7 +613,10 @@ impl<'a> Ctx<'a> {
         let mut plan = SecurityPlan::default();
         for (i, alternative) in alternatives.iter().enumerate() {
             let Value::Object(schemes) = alternative else {
-                self.report(&format!("{at}/{i}"), "a security requirement must be an object".to_owned());
+                self.report(
+                    &format!("{at}/{i}"),
+                    "a security requirement must be an object".to_owned(),
+                );
                 continue;
             };
             let mut all = Vec::new();
@@ -607,7 +630,12 @@ impl<'a> Ctx<'a> {
                 };
                 let scopes: Vec<String> = scopes
                     .as_array()
-                    .map(|s| s.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 all.push(Requirement {
                     scheme: name.as_str().into(),

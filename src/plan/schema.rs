@@ -7,7 +7,7 @@ use jsonschema::{Draft, PatternOptions, Validator};
 use serde_json::Value;
 
 use crate::params::{SchemaError, SimpleSchema, check_format, format_description};
-use crate::spec::pointer;
+use crate::spec::{pointer, walk};
 
 /// The URI under which the request view of the document is registered for `$ref`s.
 pub(crate) const REQUEST_URI: &str = "urn:oasgate:request";
@@ -27,6 +27,16 @@ pub(crate) enum Check {
 pub(crate) struct SchemaCheck {
     validator: Validator,
     view: Arc<Value>,
+    /// `oneOf`/`anyOf` nodes with a `discriminator`, by pointer: their branches compiled
+    /// apart, so a failure reports the errors of the branch the discriminator picks.
+    discriminators: Vec<(String, Discriminator)>,
+}
+
+/// The branches of one discriminated `oneOf`/`anyOf`.
+struct Discriminator {
+    property: String,
+    /// Discriminator value → the branch's check.
+    branches: Vec<(String, Check)>,
 }
 
 impl std::fmt::Debug for SchemaCheck {
@@ -66,7 +76,9 @@ impl<'r> Compiler<'r> {
             .should_ignore_unknown_formats(true)
             .with_pattern_options(PatternOptions::regex());
         for format in FORMATS {
-            options = options.with_format(format, move |s: &str| check_format(format, s).unwrap_or(true));
+            options = options.with_format(format, move |s: &str| {
+                check_format(format, s).unwrap_or(true)
+            });
         }
         Self { options, view }
     }
@@ -82,21 +94,103 @@ impl<'r> Compiler<'r> {
         if let Some(simple) = SimpleSchema::compile(schema) {
             return Ok(Check::Simple(Arc::new(simple)));
         }
-        let wrapper = serde_json::json!({"$ref": format!("{REQUEST_URI}#{}", pointer::to_fragment(at))});
-        let validator = self
-            .options
-            .build(&wrapper)
-            .map_err(|e| format!("invalid schema: {}", lowercase_first(&e.masked().to_string())))?;
+        let validator = self.build(at)?;
+        let mut discriminators = Vec::new();
+        for node_at in walk::schemas_under(&self.view, at) {
+            if let Some(d) = self.discriminator(&node_at)? {
+                discriminators.push((node_at, d));
+            }
+        }
         Ok(Check::Schema(Arc::new(SchemaCheck {
             validator,
             view: self.view.clone(),
+            discriminators,
         })))
+    }
+
+    fn build(&self, at: &str) -> Result<Validator, String> {
+        let wrapper =
+            serde_json::json!({"$ref": format!("{REQUEST_URI}#{}", pointer::to_fragment(at))});
+        self.options.build(&wrapper).map_err(|e| {
+            format!(
+                "invalid schema: {}",
+                lowercase_first(&e.masked().to_string())
+            )
+        })
+    }
+
+    /// Compiles the branches of a discriminated `oneOf`/`anyOf` at `at`, if it is one.
+    fn discriminator(&self, at: &str) -> Result<Option<Discriminator>, String> {
+        let Some(node) = pointer::get(&self.view, at) else {
+            return Ok(None);
+        };
+        let Some(property) = node
+            .get("discriminator")
+            .and_then(|d| d.get("propertyName"))
+            .and_then(Value::as_str)
+        else {
+            return Ok(None);
+        };
+        let Some((keyword, Value::Array(branches))) = ["oneOf", "anyOf"]
+            .into_iter()
+            .find_map(|k| node.get(k).map(|b| (k, b)))
+        else {
+            return Ok(None);
+        };
+        let mapping = node.get("discriminator").and_then(|d| d.get("mapping"));
+        let mut compiled = Vec::new();
+        for (i, branch) in branches.iter().enumerate() {
+            let branch_at = format!("{}/{i}", pointer::join(at, keyword));
+            let target = pointer::local_ref(branch);
+            // Explicit mapping values first, then the implicit one: the schema's name.
+            let mut values: Vec<String> = mapping
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, r)| {
+                    let r = r.as_str().unwrap_or_default();
+                    target.as_deref().is_some_and(|t| {
+                        pointer::percent_decoded(r.trim_start_matches('#')) == t
+                            || r == t.rsplit('/').next().unwrap_or_default()
+                    })
+                })
+                .map(|(value, _)| value.clone())
+                .collect();
+            if let Some(name) = target.as_deref().and_then(|t| t.rsplit('/').next()) {
+                values.push(pointer::unescape(name));
+            }
+            if values.is_empty() {
+                continue;
+            }
+            let check = Check::Schema(Arc::new(SchemaCheck {
+                validator: self.build(&branch_at)?,
+                view: self.view.clone(),
+                discriminators: Vec::new(),
+            }));
+            for value in values {
+                compiled.push((value, check.clone()));
+            }
+        }
+        Ok(Some(Discriminator {
+            property: property.to_owned(),
+            branches: compiled,
+        }))
     }
 }
 
 /// Formats oasgate checks itself, so parameters and bodies agree on them.
 const FORMATS: [&str; 11] = [
-    "date", "date-time", "time", "uuid", "email", "ipv4", "ipv6", "uri", "byte", "int32", "int64",
+    "date",
+    "date-time",
+    "time",
+    "uuid",
+    "email",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "byte",
+    "int32",
+    "int64",
 ];
 
 impl Check {
@@ -116,11 +210,17 @@ impl Check {
                 let mut out = Vec::new();
                 s.check(value, &mut out);
                 out.into_iter()
-                    .map(|SchemaError { pointer, code, detail }| Violation {
-                        pointer,
-                        code: code.to_owned(),
-                        detail: if hide_values { hidden(code) } else { detail },
-                    })
+                    .map(
+                        |SchemaError {
+                             pointer,
+                             code,
+                             detail,
+                         }| Violation {
+                            pointer,
+                            code: code.to_owned(),
+                            detail: if hide_values { hidden(code) } else { detail },
+                        },
+                    )
                     .collect()
             }
             Check::Schema(s) => s.violations(value, hide_values),
@@ -130,26 +230,77 @@ impl Check {
 
 impl SchemaCheck {
     fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
-        self.validator
-            .iter_errors(value)
-            .map(|error| {
-                let keyword_at = error
-                    .absolute_keyword_location()
-                    .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
-                let schema = keyword_at
-                    .as_deref()
-                    .and_then(|at| at.rsplit_once('/'))
-                    .and_then(|(parent, _)| pointer::get(&self.view, parent));
-                let secret = hide_values || schema.is_some_and(is_secret_schema);
-                let mut at = error.instance_path().as_str().to_owned();
-                let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
-                Violation {
-                    pointer: at,
-                    code: code.to_owned(),
-                    detail,
-                }
-            })
-            .collect()
+        let mut out = Vec::new();
+        for error in self.validator.iter_errors(value) {
+            let keyword_at = error
+                .absolute_keyword_location()
+                .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
+            let parent_at = keyword_at
+                .as_deref()
+                .and_then(|at| at.rsplit_once('/'))
+                .map(|(p, _)| p);
+            let instance_at = error.instance_path().as_str().to_owned();
+            if let Some(parent_at) = parent_at
+                && let Some((_, d)) = self.discriminators.iter().find(|(at, _)| at == parent_at)
+                && let Some(instance) = value.pointer(&instance_at)
+            {
+                d.explain(instance, &instance_at, hide_values, &mut out);
+                continue;
+            }
+            let schema = parent_at.and_then(|p| pointer::get(&self.view, p));
+            let secret = hide_values || schema.is_some_and(is_secret_schema);
+            let mut at = instance_at;
+            let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
+            out.push(Violation {
+                pointer: at,
+                code: code.to_owned(),
+                detail,
+            });
+        }
+        out
+    }
+}
+
+impl Discriminator {
+    /// The errors of the branch the discriminator value picks, or why none is picked.
+    fn explain(&self, instance: &Value, at: &str, hide_values: bool, out: &mut Vec<Violation>) {
+        let property_at = format!("{at}{}", pointer::join("", &self.property));
+        let allowed = || {
+            let mut names: Vec<&str> = self.branches.iter().map(|(v, _)| v.as_str()).collect();
+            names.dedup();
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some(value) = instance.get(&self.property) else {
+            out.push(Violation {
+                pointer: property_at,
+                code: "discriminator".to_owned(),
+                detail: format!(
+                    "missing discriminator property `{}` (one of {})",
+                    self.property,
+                    allowed()
+                ),
+            });
+            return;
+        };
+        let picked = value
+            .as_str()
+            .and_then(|v| self.branches.iter().find(|(name, _)| name == v));
+        let Some((_, check)) = picked else {
+            out.push(Violation {
+                pointer: property_at,
+                code: "discriminator".to_owned(),
+                detail: format!("`{}` must be one of {}", self.property, allowed()),
+            });
+            return;
+        };
+        for mut v in check.violations(instance, hide_values) {
+            v.pointer = format!("{at}{}", v.pointer);
+            out.push(v);
+        }
     }
 }
 
@@ -197,8 +348,19 @@ fn type_names(kind: &TypeKind) -> String {
 }
 
 /// A lowercase message naming what was expected; adjusts `at` to the offending property.
-fn describe(kind: &ValidationErrorKind, value: &Value, secret: bool, at: &mut String) -> (&'static str, String) {
-    let got = || if secret { "a hidden value".to_owned() } else { show(value) };
+fn describe(
+    kind: &ValidationErrorKind,
+    value: &Value,
+    secret: bool,
+    at: &mut String,
+) -> (&'static str, String) {
+    let got = || {
+        if secret {
+            "a hidden value".to_owned()
+        } else {
+            show(value)
+        }
+    };
     match kind {
         ValidationErrorKind::Type { kind } => (
             "type",
@@ -214,29 +376,58 @@ fn describe(kind: &ValidationErrorKind, value: &Value, secret: bool, at: &mut St
             format!(
                 "unexpected propert{} {}",
                 if unexpected.len() == 1 { "y" } else { "ies" },
-                unexpected.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                unexpected
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
         ValidationErrorKind::Enum { options } => (
             "enum",
             format!("must be one of {}, got {}", list(options), got()),
         ),
-        ValidationErrorKind::Constant { expected_value } => (
-            "const",
-            format!("must be {}", show(expected_value)),
+        ValidationErrorKind::Constant { expected_value } => {
+            ("const", format!("must be {}", show(expected_value)))
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            ("minimum", format!("expected ≥ {limit}, got {}", got()))
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            ("maximum", format!("expected ≤ {limit}, got {}", got()))
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => (
+            "exclusiveMinimum",
+            format!("expected > {limit}, got {}", got()),
         ),
-        ValidationErrorKind::Minimum { limit } => ("minimum", format!("expected ≥ {limit}, got {}", got())),
-        ValidationErrorKind::Maximum { limit } => ("maximum", format!("expected ≤ {limit}, got {}", got())),
-        ValidationErrorKind::ExclusiveMinimum { limit } => ("exclusiveMinimum", format!("expected > {limit}, got {}", got())),
-        ValidationErrorKind::ExclusiveMaximum { limit } => ("exclusiveMaximum", format!("expected < {limit}, got {}", got())),
-        ValidationErrorKind::MinLength { limit } => ("minLength", format!("expected at least {limit} characters")),
-        ValidationErrorKind::MaxLength { limit } => ("maxLength", format!("expected at most {limit} characters")),
-        ValidationErrorKind::MinItems { limit } => ("minItems", format!("expected at least {limit} items")),
-        ValidationErrorKind::MaxItems { limit } => ("maxItems", format!("expected at most {limit} items")),
-        ValidationErrorKind::MinProperties { limit } => ("minProperties", format!("expected at least {limit} properties")),
-        ValidationErrorKind::MaxProperties { limit } => ("maxProperties", format!("expected at most {limit} properties")),
+        ValidationErrorKind::ExclusiveMaximum { limit } => (
+            "exclusiveMaximum",
+            format!("expected < {limit}, got {}", got()),
+        ),
+        ValidationErrorKind::MinLength { limit } => {
+            ("minLength", format!("expected at least {limit} characters"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            ("maxLength", format!("expected at most {limit} characters"))
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            ("minItems", format!("expected at least {limit} items"))
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            ("maxItems", format!("expected at most {limit} items"))
+        }
+        ValidationErrorKind::MinProperties { limit } => (
+            "minProperties",
+            format!("expected at least {limit} properties"),
+        ),
+        ValidationErrorKind::MaxProperties { limit } => (
+            "maxProperties",
+            format!("expected at most {limit} properties"),
+        ),
         ValidationErrorKind::UniqueItems => ("uniqueItems", "items must be unique".to_owned()),
-        ValidationErrorKind::Pattern { pattern } => ("pattern", format!("does not match pattern `{pattern}`")),
+        ValidationErrorKind::Pattern { pattern } => {
+            ("pattern", format!("does not match pattern `{pattern}`"))
+        }
         ValidationErrorKind::Format { format } => (
             "format",
             match format_description(format) {
@@ -244,13 +435,33 @@ fn describe(kind: &ValidationErrorKind, value: &Value, secret: bool, at: &mut St
                 None => format!("expected format `{format}`"),
             },
         ),
-        ValidationErrorKind::MultipleOf { .. } => ("multipleOf", format!("{} is not a multiple of the step the schema requires", got())),
-        ValidationErrorKind::Not { schema } if schema.get("x-oasgate-read-only").is_some() || schema == &serde_json::json!({}) => {
-            ("readOnly", "this property is read-only and must not be sent".to_owned())
+        ValidationErrorKind::MultipleOf { .. } => (
+            "multipleOf",
+            format!(
+                "{} is not a multiple of the step the schema requires",
+                got()
+            ),
+        ),
+        ValidationErrorKind::Not { schema }
+            if schema.get("x-oasgate-read-only").is_some() || schema == &serde_json::json!({}) =>
+        {
+            (
+                "readOnly",
+                "this property is read-only and must not be sent".to_owned(),
+            )
         }
-        ValidationErrorKind::OneOfNotValid { .. } => ("oneOf", "matches none of the allowed shapes (oneOf)".to_owned()),
-        ValidationErrorKind::OneOfMultipleValid { .. } => ("oneOf", "matches more than one of the allowed shapes (oneOf)".to_owned()),
-        ValidationErrorKind::AnyOf { .. } => ("anyOf", "matches none of the allowed shapes (anyOf)".to_owned()),
+        ValidationErrorKind::OneOfNotValid { .. } => (
+            "oneOf",
+            "matches none of the allowed shapes (oneOf)".to_owned(),
+        ),
+        ValidationErrorKind::OneOfMultipleValid { .. } => (
+            "oneOf",
+            "matches more than one of the allowed shapes (oneOf)".to_owned(),
+        ),
+        ValidationErrorKind::AnyOf { .. } => (
+            "anyOf",
+            "matches none of the allowed shapes (anyOf)".to_owned(),
+        ),
         ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
         other => ("schema", format!("breaks the `{}` rule", other.keyword())),
     }

@@ -212,7 +212,10 @@ impl Loader {
             self.load(file, path_part, at)?
         };
         let prefix = prefix_of(&self.files, target_file);
-        Some(format!("#{}", pointer::to_fragment(&format!("{prefix}{fragment}"))))
+        Some(format!(
+            "#{}",
+            pointer::to_fragment(&format!("{prefix}{fragment}"))
+        ))
     }
 
     fn load(&mut self, from: usize, relative: &str, at: &str) -> Option<usize> {
@@ -224,7 +227,11 @@ impl Loader {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) => {
-                self.report(from, at, format!("`$ref` names `{relative}`, which cannot be read: {e}"));
+                self.report(
+                    from,
+                    at,
+                    format!("`$ref` names `{relative}`, which cannot be read: {e}"),
+                );
                 return None;
             }
         };

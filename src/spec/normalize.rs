@@ -92,7 +92,10 @@ pub(crate) fn request_view(doc: &Value) -> Value {
         }
         if let Some(Value::Object(props)) = node.get_mut("properties") {
             for name in read_only {
-                props.insert(name.clone(), json!({"not": {}, "x-oasgate-read-only": true}));
+                props.insert(
+                    name.clone(),
+                    json!({"not": {}, "x-oasgate-read-only": true}),
+                );
             }
         }
     }
@@ -126,10 +129,9 @@ fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
             }
         }
     }
-    let problem = node
-        .get("type")
-        .is_some_and(Value::is_array)
-        .then(|| "`type` must be a single type name in OpenAPI 3.0 (use `nullable` for null)".to_owned());
+    let problem = node.get("type").is_some_and(Value::is_array).then(|| {
+        "`type` must be a single type name in OpenAPI 3.0 (use `nullable` for null)".to_owned()
+    });
     if node.remove("nullable") != Some(Value::Bool(true)) {
         return problem;
     }
@@ -147,29 +149,34 @@ fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
         None => {
             // No type to widen: accept null beside whatever the schema says.
             let rest = std::mem::take(node);
-            node.insert("anyOf".into(), json!([{"type": "null"}, Value::Object(rest)]));
+            node.insert(
+                "anyOf".into(),
+                json!([{"type": "null"}, Value::Object(rest)]),
+            );
         }
     }
     problem
 }
 
-/// `format: int32` / `int64` on integers become bounds, checked like any other keyword.
+/// `format: int32` / `int64` on integers become (or tighten) `minimum` / `maximum`, checked
+/// like any other bound.
 fn integer_format_bounds(node: &mut Map<String, Value>) {
     let is_integer = match node.get("type") {
         Some(Value::String(t)) => t == "integer",
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
         _ => false,
     };
-    let bounds = match node.get("format").and_then(Value::as_str) {
-        Some("int32") if is_integer => json!({"minimum": i32::MIN, "maximum": i32::MAX}),
-        Some("int64") if is_integer => json!({"minimum": i64::MIN, "maximum": i64::MAX}),
+    let (low, high) = match node.get("format").and_then(Value::as_str) {
+        Some("int32") if is_integer => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        Some("int64") if is_integer => (i64::MIN, i64::MAX),
         _ => return,
     };
-    match node.get_mut("allOf") {
-        Some(Value::Array(all)) => all.push(bounds),
-        _ => {
-            node.insert("allOf".into(), json!([bounds]));
-        }
+    let number = |key: &str, node: &Map<String, Value>| node.get(key).and_then(Value::as_f64);
+    if number("minimum", node).is_none_or(|m| m < low as f64) {
+        node.insert("minimum".into(), json!(low));
+    }
+    if number("maximum", node).is_none_or(|m| m > high as f64) {
+        node.insert("maximum".into(), json!(high));
     }
 }
 
@@ -201,7 +208,7 @@ mod tests {
             ),
             (
                 json!({"type": "integer", "format": "int32"}),
-                json!({"type": "integer", "format": "int32", "allOf": [{"minimum": i32::MIN, "maximum": i32::MAX}]}),
+                json!({"type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX}),
             ),
             (
                 json!({"type": "object", "properties": {"a": {"type": "string", "nullable": true}}}),
@@ -248,6 +255,9 @@ mod tests {
         let pet = &view["components"]["schemas"]["Pet"];
         assert_eq!(pet["required"], json!(["name"]));
         assert_eq!(pet["properties"]["id"]["x-oasgate-read-only"], true);
-        assert_eq!(view["components"]["schemas"]["Id"], doc["components"]["schemas"]["Id"]);
+        assert_eq!(
+            view["components"]["schemas"]["Id"],
+            doc["components"]["schemas"]["Id"]
+        );
     }
 }

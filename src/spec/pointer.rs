@@ -99,9 +99,12 @@ pub(crate) fn resolve<'a>(
     while let Some(target) = local_ref(node) {
         hops += 1;
         if hops > 64 {
-            return Err(format!("`$ref` chain from #{pointer} does not end (a cycle)"));
+            return Err(format!(
+                "`$ref` chain from #{pointer} does not end (a cycle)"
+            ));
         }
-        node = get(doc, &target).ok_or_else(|| format!("`$ref` target #{target} does not exist"))?;
+        node =
+            get(doc, &target).ok_or_else(|| format!("`$ref` target #{target} does not exist"))?;
         at = target;
     }
     Ok((node, at))
@@ -114,7 +117,10 @@ mod tests {
 
     #[test]
     fn round_trips_segments() {
-        assert_eq!(segments("#/paths/~1pets~1{id}/get"), ["paths", "/pets/{id}", "get"]);
+        assert_eq!(
+            segments("#/paths/~1pets~1{id}/get"),
+            ["paths", "/pets/{id}", "get"]
+        );
         assert_eq!(join("/paths", "/a~b"), "/paths/~1a~0b");
         assert!(segments("").is_empty());
         assert_eq!(percent_decoded("/a%20b"), "/a b");
@@ -125,7 +131,11 @@ mod tests {
         let doc = json!({"a": {"$ref": "#/b"}, "b": {"$ref": "#/c"}, "c": 1, "x": {"$ref": "#/y"}, "y": {"$ref": "#/x"}, "l": [0, {"k": 2}]});
         let (v, at) = resolve(&doc, &doc["a"], "/a").unwrap();
         assert_eq!((v, at.as_str()), (&json!(1), "/c"));
-        assert!(resolve(&doc, &doc["x"], "/x").unwrap_err().contains("cycle"));
+        assert!(
+            resolve(&doc, &doc["x"], "/x")
+                .unwrap_err()
+                .contains("cycle")
+        );
         assert_eq!(get(&doc, "/l/1/k"), Some(&json!(2)));
         assert_eq!(get(&doc, "/l/9"), None);
     }

@@ -66,7 +66,11 @@ fn is_blank(line: &str) -> bool {
 
 fn yaml_key_matches(rest: &str, key: &str) -> bool {
     let rest = rest.trim_start_matches("- ").trim_start();
-    for quoted in [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")] {
+    for quoted in [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ] {
         if rest.starts_with(&quoted) {
             return true;
         }
@@ -97,8 +101,7 @@ fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
                 continue;
             }
             let indent = indent_of(line);
-            if parent_indent.is_some_and(|p| indent <= p) && !line.trim_start().starts_with("- ")
-            {
+            if parent_indent.is_some_and(|p| indent <= p) && !line.trim_start().starts_with("- ") {
                 break;
             }
             if parent_indent.is_some_and(|p| indent < p) {
@@ -124,7 +127,17 @@ fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
                 break;
             }
         }
-        at = Some(found?);
+        match found {
+            Some(i) => at = Some(i),
+            // A flow collection (`{name: a, in: query}`) holds its children on its own line.
+            None => {
+                let i = at?;
+                let rest = lines[i].trim_start().trim_start_matches("- ");
+                let value = rest.split_once(": ").map_or(rest, |(_, v)| v).trim_start();
+                let flow = |t: &str| t.starts_with('{') || t.starts_with('[');
+                return (flow(rest) || flow(value)).then_some(i + 1);
+            }
+        }
     }
     at.map(|i| i + 1)
 }
@@ -176,7 +189,7 @@ mod tests {
     #[test]
     fn finds_lines() {
         let f = yaml(
-            "openapi: 3.0.0\npaths:\n  /pets:\n    get:\n      parameters:\n        - name: a\n          in: query\n        - name: b\n          in: query\n          schema:\n            type: strin\n",
+            "openapi: 3.0.0\npaths:\n  /pets:\n    get:\n      parameters:\n        - name: a\n          in: query\n        - name: b\n          in: query\n          schema:\n            type: strin\n        - {name: c, schema: {type: string}}\n",
         );
         let rows = [
             ("/openapi", Some(1)),
@@ -185,6 +198,8 @@ mod tests {
             ("/paths/~1pets/get/parameters/1/schema/type", Some(11)),
             ("/paths/~1pets/get/parameters/1/name", Some(8)),
             ("/paths/~1dogs", None),
+            ("/paths/~1pets/get/parameters/2/schema", Some(12)),
+            ("/paths/~1pets/get/parameters/2/schema/type", Some(12)),
         ];
         for (pointer, want) in rows {
             assert_eq!(line_of(&f, pointer), want, "{pointer}");

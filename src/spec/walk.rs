@@ -52,6 +52,18 @@ pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
     walker.schemas
 }
 
+/// Every schema node below the schema at `at` (itself included), following `$ref`s.
+pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
+    let mut walker = Walker {
+        doc,
+        seen: HashSet::new(),
+        schemas: Vec::new(),
+        seen_schemas: HashSet::new(),
+    };
+    walker.schema(at.to_owned());
+    walker.schemas
+}
+
 struct Walker<'a> {
     doc: &'a Value,
     seen: HashSet<String>,

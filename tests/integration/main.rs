@@ -1,4 +1,9 @@
 //! Integration tests: the layer in front of real services.
 
-mod support;
+mod bodies;
+mod documents;
+mod params;
+mod routing;
+mod security;
 mod smoke;
+mod support;

@@ -13,6 +13,35 @@ pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A layer over a fixture file with options.
+pub fn fixture_layer(name: &str, options: Options) -> OpenApiLayer {
+    let doc = Document::from_path(fixture(name)).expect("document loads");
+    OpenApiLayer::with_options(&doc, options).expect("document compiles")
+}
+
+/// The kitchen-sink test document with default options.
+pub fn kitchen() -> OpenApiLayer {
+    fixture_layer("local/kitchen.yaml", Options::default())
+}
+
+/// A request with headers.
+pub fn get_with(uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::get(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+/// A request with any method and no body.
+pub fn request(method: &str, uri: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap()
+}
+
 /// A layer over the document text with options.
 pub fn layer(spec: &str, options: Options) -> OpenApiLayer {
     let doc = Document::from_str(spec).expect("document loads");
@@ -29,23 +58,41 @@ pub struct Answer {
 /// Sends one request through `layer` to an echo service that answers 200 with
 /// `{validated, body}` — the `Validated` extension and the body text it received.
 pub async fn send(layer: &OpenApiLayer, request: Request<Body>) -> Answer {
-    let service = ServiceBuilder::new()
-        .layer(layer.clone())
-        .service_fn(|req: Request<Body>| async move {
-            let validated = req.extensions().get::<Validated>().cloned();
-            let bytes = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-            let echo = json!({
-                "validated": validated,
-                "body": String::from_utf8_lossy(&bytes),
+    let service =
+        ServiceBuilder::new()
+            .layer(layer.clone())
+            .service_fn(|req: Request<Body>| async move {
+                let validated = req.extensions().get::<Validated>().cloned();
+                let bytes = req
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                let echo = json!({
+                    "validated": validated,
+                    "body": String::from_utf8_lossy(&bytes),
+                });
+                Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(
+                    Bytes::from(echo.to_string()),
+                )))
             });
-            Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(Bytes::from(echo.to_string()))))
-        });
     let response = service.oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    Answer { status, headers, json }
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Answer {
+        status,
+        headers,
+        json,
+    }
 }
 
 /// A GET request.

@@ -1,0 +1,129 @@
+//! Routing through the layer: base paths, precedence, multi-parameter segments, 404/405.
+
+use oasgate::{Options, UnknownRoutes};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn routes_table() {
+    let layer = kitchen();
+    // (method, uri, status, operationId when it reaches the service)
+    let rows: &[(&str, &str, u16, Option<&str>)] = &[
+        ("GET", "/v1/pets", 200, Some("listPets")),
+        ("GET", "/v1/pets/mine", 200, Some("myPets")),
+        ("GET", "/v1/pets/7", 200, Some("getPet")),
+        ("DELETE", "/v1/pets/7", 200, Some("deletePet")),
+        ("GET", "/v1/files/archive.tar.gz", 200, Some("getFile")),
+        ("GET", "/v1/files/notes.txt", 200, Some("getFile")),
+        ("GET", "/v1/reports/2024-05", 200, Some("getReport")),
+        // Server variables take their defaults: /v2 is not a base path.
+        ("GET", "/v2/pets", 404, None),
+        ("GET", "/pets", 404, None),
+        // Case-sensitive, and a trailing slash is another path.
+        ("GET", "/v1/Pets", 404, None),
+        ("GET", "/v1/pets/", 404, None),
+        ("GET", "/v1/pets/7/extra", 404, None),
+        ("PUT", "/v1/pets/7", 405, None),
+        ("PATCH", "/v1/pets", 405, None),
+    ];
+    for (method, uri, status, op) in rows {
+        let answer = send(&layer, request(method, uri)).await;
+        assert_eq!(answer.status, *status, "{method} {uri}: {}", answer.json);
+        if let Some(op) = op {
+            assert_eq!(answer.json["validated"]["operationId"], *op, "{method} {uri}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn path_values_are_decoded_after_matching() {
+    let layer = kitchen();
+    let answer = send(&layer, get("/v1/files/my%20file%2Fx.gz")).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(answer.json["validated"]["path"], json!({"name": "my file/x", "ext": "gz"}));
+    let answer = send(&layer, get("/v1/reports/2024-05")).await;
+    assert_eq!(answer.json["validated"]["path"], json!({"year": 2024, "month": 5}));
+    let answer = send(&layer, get("/v1/reports/1999-13")).await;
+    assert_eq!(answer.status, 400);
+    let names: Vec<&str> = answer.json["errors"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["year", "month"]);
+}
+
+#[tokio::test]
+async fn method_not_allowed_lists_allow() {
+    let answer = send(&kitchen(), request("POST", "/v1/pets/3")).await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.headers["allow"], "GET, DELETE");
+    assert_eq!(answer.headers["content-type"], "application/problem+json");
+    assert_eq!(answer.json["status"], 405);
+}
+
+#[tokio::test]
+async fn trailing_slash_can_be_tolerated() {
+    let layer = fixture_layer("local/kitchen.yaml", Options::default().tolerate_trailing_slash(true));
+    assert_eq!(send(&layer, get("/v1/pets/")).await.status, 200);
+    assert_eq!(send(&layer, get("/v1/pets/mine/")).await.json["validated"]["operationId"], "myPets");
+}
+
+#[tokio::test]
+async fn unknown_routes_can_pass_through() {
+    let layer = fixture_layer("local/kitchen.yaml", Options::default().unknown_routes(UnknownRoutes::PassThrough));
+    let answer = send(&layer, get("/health")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json["validated"], json!(null), "untouched requests carry no Validated");
+    // Known paths are still validated.
+    assert_eq!(send(&layer, get("/v1/pets/0")).await.status, 400);
+}
+
+#[tokio::test]
+async fn prefix_goes_before_base_paths() {
+    let layer = fixture_layer("local/kitchen.yaml", Options::default().prefix("/api/"));
+    assert_eq!(send(&layer, get("/api/v1/pets/mine")).await.status, 200);
+    assert_eq!(send(&layer, get("/v1/pets/mine")).await.status, 404);
+}
+
+#[tokio::test]
+async fn path_item_and_operation_servers_override_the_document() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: /root}]
+paths:
+  /a:
+    servers: [{url: "http://item.test/item"}, {url: /other}]
+    get:
+      responses: {"200": {description: ok}}
+    post:
+      servers: [{url: /op}]
+      responses: {"200": {description: ok}}
+  /b:
+    get:
+      responses: {"200": {description: ok}}
+"#;
+    let layer = layer(spec, Options::default());
+    let rows: &[(&str, &str, u16)] = &[
+        ("GET", "/item/a", 200),
+        ("GET", "/other/a", 200),
+        ("GET", "/root/a", 404),
+        ("POST", "/op/a", 200),
+        ("POST", "/item/a", 405),
+        ("GET", "/root/b", 200),
+    ];
+    for (method, uri, status) in rows {
+        assert_eq!(send(&layer, request(method, uri)).await.status, *status, "{method} {uri}");
+    }
+}
+
+#[tokio::test]
+async fn serves_the_document() {
+    let answer = send(&kitchen(), get("/openapi.json")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(answer.json["info"]["title"], "Kitchen sink");
+    let moved = fixture_layer("local/kitchen.yaml", Options::default().openapi_json_path(Some("/spec.json")));
+    assert_eq!(send(&moved, get("/spec.json")).await.status, 200);
+    assert_eq!(send(&moved, get("/openapi.json")).await.status, 404);
+    let off = fixture_layer("local/kitchen.yaml", Options::default().openapi_json_path(None));
+    assert_eq!(send(&off, get("/openapi.json")).await.status, 404);
+}
