@@ -149,7 +149,11 @@ impl SecurityPlan {
     }
 
     /// The first alternative whose credentials are all present, or the 401 problem.
-    pub fn find(&self, headers: &HeaderMap, query: &[(&str, &str)]) -> Result<Vec<Found>, Problem> {
+    pub fn find(
+        &self,
+        headers: &HeaderMap,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<Found>, Box<Problem>> {
         if self.is_public() {
             return Ok(Vec::new());
         }
@@ -177,7 +181,7 @@ impl SecurityPlan {
             .unwrap_or_else(|| format!("this operation requires credentials: {}", self.describe()));
         let mut problem = Problem::new(ProblemKind::Unauthorized, detail);
         problem.challenge = self.challenge(None);
-        Err(problem)
+        Err(Box::new(problem))
     }
 
     /// Lists the alternatives for messages: `bearer token (petstore_auth) or api key header X-Key`.

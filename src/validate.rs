@@ -77,7 +77,7 @@ impl Plan {
         let query = params::split_query(parts.uri.query().unwrap_or(""));
         let found = match op.security.find(&parts.headers, &query) {
             Ok(found) => found,
-            Err(problem) => return Head::Respond(self.reject(problem, Some(op), parts)),
+            Err(problem) => return Head::Respond(self.reject(*problem, Some(op), parts)),
         };
         let mut validated = Validated {
             operation_id: op.id.clone(),

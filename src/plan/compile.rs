@@ -548,17 +548,18 @@ impl<'a> Ctx<'a> {
             let schema_at = pointer::join(&entry_at, "schema");
             // A range (`application/*`) may receive JSON, so its schema is compiled too.
             let is_range = media.ty == "*" || media.subtype == "*";
-            let check = if (kind == BodyKind::PassThrough && !is_range) || entry.get("schema").is_none() {
-                Check::Any
-            } else {
-                match self.compiler.compile(&schema_at) {
-                    Ok(check) => check,
-                    Err(e) => {
-                        self.report(&schema_at, e);
-                        Check::Any
+            let check =
+                if (kind == BodyKind::PassThrough && !is_range) || entry.get("schema").is_none() {
+                    Check::Any
+                } else {
+                    match self.compiler.compile(&schema_at) {
+                        Ok(check) => check,
+                        Err(e) => {
+                            self.report(&schema_at, e);
+                            Check::Any
+                        }
                     }
-                }
-            };
+                };
             let form_fields = match kind {
                 BodyKind::Form | BodyKind::Multipart => self.form_fields(entry, &schema_at),
                 _ => Vec::new(),

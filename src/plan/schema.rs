@@ -404,25 +404,41 @@ fn describe(
             "exclusiveMaximum",
             format!("expected < {limit}, got {}", got()),
         ),
-        ValidationErrorKind::MinLength { limit } => {
-            ("minLength", format!("expected at least {limit} characters"))
-        }
-        ValidationErrorKind::MaxLength { limit } => {
-            ("maxLength", format!("expected at most {limit} characters"))
-        }
-        ValidationErrorKind::MinItems { limit } => {
-            ("minItems", format!("expected at least {limit} items"))
-        }
-        ValidationErrorKind::MaxItems { limit } => {
-            ("maxItems", format!("expected at most {limit} items"))
-        }
+        ValidationErrorKind::MinLength { limit } => (
+            "minLength",
+            format!(
+                "expected at least {}",
+                count(*limit, "character", "characters")
+            ),
+        ),
+        ValidationErrorKind::MaxLength { limit } => (
+            "maxLength",
+            format!(
+                "expected at most {}",
+                count(*limit, "character", "characters")
+            ),
+        ),
+        ValidationErrorKind::MinItems { limit } => (
+            "minItems",
+            format!("expected at least {}", count(*limit, "item", "items")),
+        ),
+        ValidationErrorKind::MaxItems { limit } => (
+            "maxItems",
+            format!("expected at most {}", count(*limit, "item", "items")),
+        ),
         ValidationErrorKind::MinProperties { limit } => (
             "minProperties",
-            format!("expected at least {limit} properties"),
+            format!(
+                "expected at least {}",
+                count(*limit, "property", "properties")
+            ),
         ),
         ValidationErrorKind::MaxProperties { limit } => (
             "maxProperties",
-            format!("expected at most {limit} properties"),
+            format!(
+                "expected at most {}",
+                count(*limit, "property", "properties")
+            ),
         ),
         ValidationErrorKind::UniqueItems => ("uniqueItems", "items must be unique".to_owned()),
         ValidationErrorKind::Pattern { pattern } => {
@@ -465,6 +481,10 @@ fn describe(
         ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
         other => ("schema", format!("breaks the `{}` rule", other.keyword())),
     }
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn list(options: &Value) -> String {

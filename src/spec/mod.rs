@@ -62,6 +62,12 @@ impl Document {
         Self::from_bundle(bundle::from_text(text, "<document>", Path::new("."), None)?)
     }
 
+    /// Like [`Document::from_str`], with the name start-up errors use for this text (for a
+    /// document embedded with `include_str!`, say).
+    pub fn from_str_named(text: &str, name: &str) -> Result<Self, BuildError> {
+        Self::from_bundle(bundle::from_text(text, name, Path::new("."), None)?)
+    }
+
     /// Parses a document from JSON or YAML bytes (UTF-8).
     pub fn from_slice(bytes: &[u8]) -> Result<Self, BuildError> {
         let text = std::str::from_utf8(bytes)

@@ -10,9 +10,16 @@ const CAT: &str = r#"{"name": "Tom", "petType": "Cat", "lives": 9}"#;
 #[tokio::test]
 async fn json_bodies_reach_the_service_unchanged() {
     let layer = kitchen();
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json; charset=utf-8", CAT)).await;
+    let answer = send(
+        &layer,
+        with_body("POST", "/v1/pets", "application/json; charset=utf-8", CAT),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
-    assert_eq!(answer.json["body"], CAT, "the inner service reads the bytes the client sent");
+    assert_eq!(
+        answer.json["body"], CAT,
+        "the inner service reads the bytes the client sent"
+    );
     assert_eq!(answer.json["validated"]["body"]["lives"], 9);
 }
 
@@ -24,21 +31,56 @@ async fn media_type_negotiation() {
         ("POST", "/v1/pets", "text/plain", CAT, 415),
         ("POST", "/v1/pets", "application/problem+json", CAT, 415),
         ("POST", "/v1/pets", "not a type", CAT, 415),
-        ("PUT", "/v1/uploads", "application/octet-stream", "\u{1}\u{2}", 200),
-        ("PUT", "/v1/uploads", "text/plain; charset=utf-8", "hello", 200),
+        (
+            "PUT",
+            "/v1/uploads",
+            "application/octet-stream",
+            "\u{1}\u{2}",
+            200,
+        ),
+        (
+            "PUT",
+            "/v1/uploads",
+            "text/plain; charset=utf-8",
+            "hello",
+            200,
+        ),
         ("PUT", "/v1/uploads", "text/plain", "hello", 415),
         ("POST", "/v1/anything", "application/xml", "<a/>", 200),
-        ("POST", "/v1/anything", "application/json", r#"{"a": 1}"#, 200),
-        ("POST", "/v1/anything", "application/json", r#"{"b": 1}"#, 400),
+        (
+            "POST",
+            "/v1/anything",
+            "application/json",
+            r#"{"a": 1}"#,
+            200,
+        ),
+        (
+            "POST",
+            "/v1/anything",
+            "application/json",
+            r#"{"b": 1}"#,
+            400,
+        ),
         ("POST", "/v1/anything", "image/png", "png", 200),
     ];
     for (method, uri, content_type, body, status) in rows {
         let answer = send(&layer, with_body(method, uri, content_type, body)).await;
-        assert_eq!(answer.status, *status, "{method} {uri} as {content_type}: {}", answer.json);
+        assert_eq!(
+            answer.status, *status,
+            "{method} {uri} as {content_type}: {}",
+            answer.json
+        );
     }
     let answer = send(&layer, with_body("POST", "/v1/pets", "text/plain", CAT)).await;
     assert_eq!(answer.json["title"], "Unsupported media type");
-    assert!(answer.json["detail"].as_str().unwrap().contains("application/json"), "{}", answer.json);
+    assert!(
+        answer.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/json"),
+        "{}",
+        answer.json
+    );
 }
 
 #[tokio::test]
@@ -47,7 +89,11 @@ async fn required_bodies() {
     let answer = send(&layer, request("POST", "/v1/pets")).await;
     assert_eq!(answer.status, 400);
     assert!(answer.json["detail"].as_str().unwrap().contains("required"));
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", "")).await;
+    let answer = send(
+        &layer,
+        with_body("POST", "/v1/pets", "application/json", ""),
+    )
+    .await;
     assert_eq!(answer.status, 400);
     // An optional body may be absent.
     assert_eq!(send(&layer, request("POST", "/v1/forms")).await.status, 200);
@@ -56,23 +102,47 @@ async fn required_bodies() {
 #[tokio::test]
 async fn size_limit_answers_413_without_reading_on() {
     let layer = fixture_layer("local/kitchen.yaml", Options::default().body_limit(32));
-    let big = format!(r#"{{"name": "{}", "petType": "Cat", "lives": 1}}"#, "x".repeat(100));
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", &big)).await;
+    let big = format!(
+        r#"{{"name": "{}", "petType": "Cat", "lives": 1}}"#,
+        "x".repeat(100)
+    );
+    let answer = send(
+        &layer,
+        with_body("POST", "/v1/pets", "application/json", &big),
+    )
+    .await;
     assert_eq!(answer.status, 413);
     // Without Content-Length (a stream), the limit still holds.
-    let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(http_body::Frame::data(bytes::Bytes::from(big)))]);
+    let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(http_body::Frame::data(
+        bytes::Bytes::from(big),
+    ))]);
     let body = oasgate::body::Body::new(http_body_util::StreamBody::new(stream));
-    let request = http::Request::post("/v1/pets").header("content-type", "application/json").body(body).unwrap();
+    let request = http::Request::post("/v1/pets")
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap();
     assert_eq!(send(&layer, request).await.status, 413);
 }
 
 #[tokio::test]
 async fn json_syntax_errors_say_where() {
     let layer = kitchen();
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", "{\n  \"name\": \"Tom\",\n  \"petType\" \"Cat\"\n}")).await;
+    let answer = send(
+        &layer,
+        with_body(
+            "POST",
+            "/v1/pets",
+            "application/json",
+            "{\n  \"name\": \"Tom\",\n  \"petType\" \"Cat\"\n}",
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json["title"], "Malformed request body");
-    assert_eq!(answer.json["location"], json!({"line": 3, "column": 13, "character": 32}));
+    assert_eq!(
+        answer.json["location"],
+        json!({"line": 3, "column": 13, "character": 32})
+    );
 }
 
 #[tokio::test]
@@ -80,22 +150,46 @@ async fn discriminator_picks_the_branch_to_report() {
     let layer = kitchen();
     // (body, expected (pointer, code) list)
     let rows: &[(&str, &[(&str, &str)])] = &[
-        (r#"{"name": "Tom", "petType": "Cat", "lives": 10}"#, &[("/lives", "maximum")]),
-        (r#"{"name": "Tom", "petType": "kitty", "lives": "x"}"#, &[("/lives", "type")]),
-        (r#"{"name": "Rex", "petType": "Dog"}"#, &[("/bark", "required")]),
-        (r#"{"name": "Rex", "petType": "Fish"}"#, &[("/petType", "discriminator")]),
+        (
+            r#"{"name": "Tom", "petType": "Cat", "lives": 10}"#,
+            &[("/lives", "maximum")],
+        ),
+        (
+            r#"{"name": "Tom", "petType": "kitty", "lives": "x"}"#,
+            &[("/lives", "type")],
+        ),
+        (
+            r#"{"name": "Rex", "petType": "Dog"}"#,
+            &[("/bark", "required")],
+        ),
+        (
+            r#"{"name": "Rex", "petType": "Fish"}"#,
+            &[("/petType", "discriminator")],
+        ),
         (r#"{"name": "Rex"}"#, &[("/petType", "discriminator")]),
     ];
     for (body, want) in rows {
-        let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", body)).await;
+        let answer = send(
+            &layer,
+            with_body("POST", "/v1/pets", "application/json", body),
+        )
+        .await;
         assert_eq!(answer.status, 400, "{body}");
         let got: Vec<(String, String)> = answer.json["errors"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["pointer"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+            .map(|e| {
+                (
+                    e["pointer"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
-        let want: Vec<(String, String)> = want.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
         assert_eq!(got, want, "{body}: {}", answer.json);
     }
 }
@@ -103,7 +197,16 @@ async fn discriminator_picks_the_branch_to_report() {
 #[tokio::test]
 async fn read_only_properties_are_not_required_and_not_accepted() {
     let layer = kitchen();
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", r#"{"id": 5, "name": "Tom", "petType": "Cat", "lives": 1}"#)).await;
+    let answer = send(
+        &layer,
+        with_body(
+            "POST",
+            "/v1/pets",
+            "application/json",
+            r#"{"id": 5, "name": "Tom", "petType": "Cat", "lives": 1}"#,
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json["errors"][0]["pointer"], "/id");
     assert_eq!(answer.json["errors"][0]["code"], "readOnly");
@@ -112,17 +215,46 @@ async fn read_only_properties_are_not_required_and_not_accepted() {
 #[tokio::test]
 async fn password_values_are_hidden() {
     let layer = kitchen();
-    let answer = send(&layer, with_body("POST", "/v1/pets", "application/json", r#"{"name": "Tom", "petType": "Cat", "lives": 1, "password": "hunter"}"#)).await;
+    let answer = send(
+        &layer,
+        with_body(
+            "POST",
+            "/v1/pets",
+            "application/json",
+            r#"{"name": "Tom", "petType": "Cat", "lives": 1, "password": "hunter"}"#,
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 400, "{}", answer.json);
-    assert!(!answer.json.to_string().contains("hunter"), "{}", answer.json);
+    assert!(
+        !answer.json.to_string().contains("hunter"),
+        "{}",
+        answer.json
+    );
 }
 
 #[tokio::test]
 async fn unprocessable_bodies_option() {
-    let layer = fixture_layer("local/kitchen.yaml", Options::default().unprocessable_bodies(true));
-    let bad_schema = send(&layer, with_body("POST", "/v1/pets", "application/json", r#"{"petType": "Cat"}"#)).await;
+    let layer = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().unprocessable_bodies(true),
+    );
+    let bad_schema = send(
+        &layer,
+        with_body(
+            "POST",
+            "/v1/pets",
+            "application/json",
+            r#"{"petType": "Cat"}"#,
+        ),
+    )
+    .await;
     assert_eq!(bad_schema.status, 422);
-    let bad_syntax = send(&layer, with_body("POST", "/v1/pets", "application/json", "{")).await;
+    let bad_syntax = send(
+        &layer,
+        with_body("POST", "/v1/pets", "application/json", "{"),
+    )
+    .await;
     assert_eq!(bad_syntax.status, 400, "syntax errors stay 400");
 }
 
@@ -130,10 +262,25 @@ async fn unprocessable_bodies_option() {
 async fn form_bodies_are_coerced_by_schema() {
     let layer = kitchen();
     let form = "application/x-www-form-urlencoded";
-    let answer = send(&layer, with_body("POST", "/v1/forms", form, "age=30&tags=a&tags=b&ids=1,2&subscribe=true")).await;
+    let answer = send(
+        &layer,
+        with_body(
+            "POST",
+            "/v1/forms",
+            form,
+            "age=30&tags=a&tags=b&ids=1,2&subscribe=true",
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
-    assert_eq!(answer.json["validated"]["body"], json!({"age": 30, "tags": ["a", "b"], "ids": [1, 2], "subscribe": true}));
-    assert_eq!(answer.json["body"], "age=30&tags=a&tags=b&ids=1,2&subscribe=true");
+    assert_eq!(
+        answer.json["validated"]["body"],
+        json!({"age": 30, "tags": ["a", "b"], "ids": [1, 2], "subscribe": true})
+    );
+    assert_eq!(
+        answer.json["body"],
+        "age=30&tags=a&tags=b&ids=1,2&subscribe=true"
+    );
     let rows: &[(&str, &str)] = &[
         ("age=thirty", "type"),
         ("age=-1", "minimum"),
@@ -144,7 +291,11 @@ async fn form_bodies_are_coerced_by_schema() {
     for (body, code) in rows {
         let answer = send(&layer, with_body("POST", "/v1/forms", form, body)).await;
         assert_eq!(answer.status, 400, "{body}");
-        assert_eq!(answer.json["errors"][0]["code"], *code, "{body}: {}", answer.json);
+        assert_eq!(
+            answer.json["errors"][0]["code"], *code,
+            "{body}: {}",
+            answer.json
+        );
     }
 }
 
@@ -161,9 +312,17 @@ async fn multipart_bodies() {
     let answer = send(&layer, with_body("POST", "/v1/forms", ct, missing_file)).await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json["errors"][0]["pointer"], "/file");
-    let answer = send(&layer, with_body("POST", "/v1/forms", "multipart/form-data", body)).await;
+    let answer = send(
+        &layer,
+        with_body("POST", "/v1/forms", "multipart/form-data", body),
+    )
+    .await;
     assert_eq!(answer.status, 400, "no boundary");
-    let answer = send(&layer, with_body("POST", "/v1/forms", ct, "--b0undary\r\ngarbage")).await;
+    let answer = send(
+        &layer,
+        with_body("POST", "/v1/forms", ct, "--b0undary\r\ngarbage"),
+    )
+    .await;
     assert_eq!(answer.status, 400);
 }
 

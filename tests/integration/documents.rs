@@ -16,7 +16,10 @@ fn every_fixture_loads() {
         ("oai/v3.0-callback-example.yaml", Some(Version::V3_0)),
         ("oai/v3.1-webhook-example.yaml", Some(Version::V3_1)),
         ("jobs.openapi.json", Some(Version::V3_1)),
-        ("digitalocean/specification/DigitalOcean-public.v2.yaml", Some(Version::V3_0)),
+        (
+            "digitalocean/specification/DigitalOcean-public.v2.yaml",
+            Some(Version::V3_0),
+        ),
         ("oai/v2.0-petstore.yaml", None),
         ("oai/v2.0-petstore-expanded.yaml", None),
     ];
@@ -30,7 +33,11 @@ fn every_fixture_loads() {
             }
             None => {
                 let e = loaded.expect_err(name);
-                assert!(e.to_string().contains("swagger 2.0 documents are not supported yet"), "{e}");
+                assert!(
+                    e.to_string()
+                        .contains("swagger 2.0 documents are not supported yet"),
+                    "{e}"
+                );
             }
         }
     }
@@ -38,7 +45,10 @@ fn every_fixture_loads() {
 
 #[tokio::test]
 async fn digitalocean_routes_and_validates() {
-    let layer = fixture_layer("digitalocean/specification/DigitalOcean-public.v2.yaml", Options::default());
+    let layer = fixture_layer(
+        "digitalocean/specification/DigitalOcean-public.v2.yaml",
+        Options::default(),
+    );
     let auth = [("authorization", "Bearer t")];
     let ok = send(&layer, get_with("/v2/droplets?per_page=20&page=2", &auth)).await;
     assert_eq!(ok.status, 200, "{}", ok.json);
@@ -51,7 +61,9 @@ async fn digitalocean_routes_and_validates() {
     // A body schema reached through a `$ref` standing where `properties` belongs.
     let body = r#"{"name": "lb", "region": "nyc3", "droplet_ids": [1], "forwarding_rules": [{"entry_protocol": "http", "entry_port": 80, "target_protocol": "http", "target_port": 80}]}"#;
     let mut request = with_body("POST", "/v2/load_balancers", "application/json", body);
-    request.headers_mut().insert("authorization", "Bearer t".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer t".parse().unwrap());
     let created = send(&layer, request).await;
     assert_eq!(created.status, 200, "{}", created.json);
 }
@@ -80,27 +92,74 @@ impl Drop for Scratch {
 
 #[tokio::test]
 async fn refs_across_files_with_cycles() {
-    let dir = Scratch::new("refs", &[
-        ("api.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /nodes:\n    $ref: 'paths/nodes.yaml'\n"),
-        ("paths/nodes.yaml", "post:\n  requestBody:\n    content:\n      application/json:\n        schema: {$ref: '../schemas/node.yaml'}\n  responses: {'200': {description: ok}}\n"),
-        ("schemas/node.yaml", "type: object\nrequired: [name]\nproperties:\n  name: {type: string}\n  children:\n    type: array\n    items: {$ref: 'node.yaml'}\n  parent: {$ref: '#/properties/name'}\n"),
-    ]);
+    let dir = Scratch::new(
+        "refs",
+        &[
+            (
+                "api.yaml",
+                "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /nodes:\n    $ref: 'paths/nodes.yaml'\n",
+            ),
+            (
+                "paths/nodes.yaml",
+                "post:\n  requestBody:\n    content:\n      application/json:\n        schema: {$ref: '../schemas/node.yaml'}\n  responses: {'200': {description: ok}}\n",
+            ),
+            (
+                "schemas/node.yaml",
+                "type: object\nrequired: [name]\nproperties:\n  name: {type: string}\n  children:\n    type: array\n    items: {$ref: 'node.yaml'}\n  parent: {$ref: '#/properties/name'}\n",
+            ),
+        ],
+    );
     let doc = Document::from_path(dir.0.join("api.yaml")).expect("loads");
     let files = doc.as_json()["x-oasgate-files"].as_object().unwrap();
-    assert_eq!(files.keys().collect::<Vec<_>>(), ["paths/nodes.yaml", "schemas/node.yaml"], "each file once");
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["paths/nodes.yaml", "schemas/node.yaml"],
+        "each file once"
+    );
     let layer = OpenApiLayer::new(&doc).expect("compiles");
-    let ok = send(&layer, with_body("POST", "/nodes", "application/json", r#"{"name": "a", "children": [{"name": "b", "children": []}]}"#)).await;
+    let ok = send(
+        &layer,
+        with_body(
+            "POST",
+            "/nodes",
+            "application/json",
+            r#"{"name": "a", "children": [{"name": "b", "children": []}]}"#,
+        ),
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.json);
-    let bad = send(&layer, with_body("POST", "/nodes", "application/json", r#"{"name": "a", "children": [{"children": [{"name": 1}]}]}"#)).await;
+    let bad = send(
+        &layer,
+        with_body(
+            "POST",
+            "/nodes",
+            "application/json",
+            r#"{"name": "a", "children": [{"children": [{"name": 1}]}]}"#,
+        ),
+    )
+    .await;
     assert_eq!(bad.status, 400);
-    let pointers: Vec<&str> = bad.json["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
-    assert_eq!(pointers, ["/children/0/name", "/children/0/children/0/name"], "{}", bad.json);
+    let pointers: Vec<&str> = bad.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/children/0/name", "/children/0/children/0/name"],
+        "{}",
+        bad.json
+    );
 }
 
 #[test]
 fn a_broken_document_lists_every_problem() {
-    let dir = Scratch::new("broken", &[
-        ("api.yaml", r#"openapi: 3.0.3
+    let dir = Scratch::new(
+        "broken",
+        &[(
+            "api.yaml",
+            r#"openapi: 3.0.3
 info: {title: t, version: '1'}
 paths:
   /a/{id}:
@@ -133,8 +192,9 @@ paths:
         - {name: q, in: query, schema: {type: string, minLength: -1}}
       security: [{ghost: []}]
       responses: {'200': {description: ok}}
-"#),
-    ]);
+"#,
+        )],
+    );
     let error = Document::from_path(dir.0.join("api.yaml"))
         .and_then(|d| OpenApiLayer::new(&d))
         .expect_err("broken");
@@ -143,15 +203,33 @@ paths:
     // Loading stops at unresolvable references (both are reported), so compile-time
     // problems show once they are fixed: see the second half.
     assert_eq!(problems.len(), 2, "{text}");
-    assert!(problems.iter().any(|p| p.message.contains("missing.yaml") && p.line == Some(19)), "{text}");
-    assert!(problems.iter().any(|p| p.message.contains("#/components/schemas/Nope") && p.pointer == "/paths/~1b/post/requestBody/content/application~1json/schema"), "{text}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("missing.yaml") && p.line == Some(19)),
+        "{text}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("#/components/schemas/Nope")
+                && p.pointer == "/paths/~1b/post/requestBody/content/application~1json/schema"),
+        "{text}"
+    );
 
-    let fixed = std::fs::read_to_string(dir.0.join("api.yaml")).unwrap()
+    let fixed = std::fs::read_to_string(dir.0.join("api.yaml"))
+        .unwrap()
         .replace("{$ref: 'missing.yaml#/Thing'}", "{type: object}")
         .replace("{$ref: '#/components/schemas/Nope'}", "{type: object}");
-    let error = Document::from_str(&fixed).and_then(|d| OpenApiLayer::new(&d)).expect_err("still broken");
+    let error = Document::from_str(&fixed)
+        .and_then(|d| OpenApiLayer::new(&d))
+        .expect_err("still broken");
     let text = error.to_string();
-    let messages: Vec<&str> = error.problems().iter().map(|p| p.message.as_str()).collect();
+    let messages: Vec<&str> = error
+        .problems()
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
     let expected = [
         "`type` must be a single type name in OpenAPI 3.0",
         "path parameter `id` is in the template but not declared",
@@ -162,14 +240,33 @@ paths:
         "unknown scheme `ghost`",
     ];
     for e in expected {
-        assert!(messages.iter().any(|m| m.contains(e)), "missing {e:?} in:\n{text}");
+        assert!(
+            messages.iter().any(|m| m.contains(e)),
+            "missing {e:?} in:\n{text}"
+        );
     }
-    assert!(error.problems().iter().all(|p| !p.pointer.is_empty() && p.line.is_some()), "every problem has a pointer and a line:\n{text}");
+    assert!(
+        error
+            .problems()
+            .iter()
+            .all(|p| !p.pointer.is_empty() && p.line.is_some()),
+        "every problem has a pointer and a line:\n{text}"
+    );
 }
 
 #[test]
 fn bad_input_never_panics() {
-    for text in ["", "[]", "42", "openapi: 3.0.0", "openapi: 9.9.9\npaths: {}", "{", "openapi: [3]", "\u{0}", "paths:\n  /a: 7\nopenapi: 3.1.0"] {
+    for text in [
+        "",
+        "[]",
+        "42",
+        "openapi: 3.0.0",
+        "openapi: 9.9.9\npaths: {}",
+        "{",
+        "openapi: [3]",
+        "\u{0}",
+        "paths:\n  /a: 7\nopenapi: 3.1.0",
+    ] {
         let result = Document::from_str(text).and_then(|d| OpenApiLayer::new(&d));
         if let Err(e) = result {
             assert!(!e.problems().is_empty());

@@ -31,7 +31,10 @@ async fn routes_table() {
         let answer = send(&layer, request(method, uri)).await;
         assert_eq!(answer.status, *status, "{method} {uri}: {}", answer.json);
         if let Some(op) = op {
-            assert_eq!(answer.json["validated"]["operationId"], *op, "{method} {uri}");
+            assert_eq!(
+                answer.json["validated"]["operationId"], *op,
+                "{method} {uri}"
+            );
         }
     }
 }
@@ -41,12 +44,23 @@ async fn path_values_are_decoded_after_matching() {
     let layer = kitchen();
     let answer = send(&layer, get("/v1/files/my%20file%2Fx.gz")).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
-    assert_eq!(answer.json["validated"]["path"], json!({"name": "my file/x", "ext": "gz"}));
+    assert_eq!(
+        answer.json["validated"]["path"],
+        json!({"name": "my file/x", "ext": "gz"})
+    );
     let answer = send(&layer, get("/v1/reports/2024-05")).await;
-    assert_eq!(answer.json["validated"]["path"], json!({"year": 2024, "month": 5}));
+    assert_eq!(
+        answer.json["validated"]["path"],
+        json!({"year": 2024, "month": 5})
+    );
     let answer = send(&layer, get("/v1/reports/1999-13")).await;
     assert_eq!(answer.status, 400);
-    let names: Vec<&str> = answer.json["errors"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = answer.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["year", "month"]);
 }
 
@@ -61,17 +75,30 @@ async fn method_not_allowed_lists_allow() {
 
 #[tokio::test]
 async fn trailing_slash_can_be_tolerated() {
-    let layer = fixture_layer("local/kitchen.yaml", Options::default().tolerate_trailing_slash(true));
+    let layer = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().tolerate_trailing_slash(true),
+    );
     assert_eq!(send(&layer, get("/v1/pets/")).await.status, 200);
-    assert_eq!(send(&layer, get("/v1/pets/mine/")).await.json["validated"]["operationId"], "myPets");
+    assert_eq!(
+        send(&layer, get("/v1/pets/mine/")).await.json["validated"]["operationId"],
+        "myPets"
+    );
 }
 
 #[tokio::test]
 async fn unknown_routes_can_pass_through() {
-    let layer = fixture_layer("local/kitchen.yaml", Options::default().unknown_routes(UnknownRoutes::PassThrough));
+    let layer = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().unknown_routes(UnknownRoutes::PassThrough),
+    );
     let answer = send(&layer, get("/health")).await;
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.json["validated"], json!(null), "untouched requests carry no Validated");
+    assert_eq!(
+        answer.json["validated"],
+        json!(null),
+        "untouched requests carry no Validated"
+    );
     // Known paths are still validated.
     assert_eq!(send(&layer, get("/v1/pets/0")).await.status, 400);
 }
@@ -111,7 +138,11 @@ paths:
         ("GET", "/root/b", 200),
     ];
     for (method, uri, status) in rows {
-        assert_eq!(send(&layer, request(method, uri)).await.status, *status, "{method} {uri}");
+        assert_eq!(
+            send(&layer, request(method, uri)).await.status,
+            *status,
+            "{method} {uri}"
+        );
     }
 }
 
@@ -121,9 +152,15 @@ async fn serves_the_document() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.headers["content-type"], "application/json");
     assert_eq!(answer.json["info"]["title"], "Kitchen sink");
-    let moved = fixture_layer("local/kitchen.yaml", Options::default().openapi_json_path(Some("/spec.json")));
+    let moved = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().openapi_json_path(Some("/spec.json")),
+    );
     assert_eq!(send(&moved, get("/spec.json")).await.status, 200);
     assert_eq!(send(&moved, get("/openapi.json")).await.status, 404);
-    let off = fixture_layer("local/kitchen.yaml", Options::default().openapi_json_path(None));
+    let off = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().openapi_json_path(None),
+    );
     assert_eq!(send(&off, get("/openapi.json")).await.status, 404);
 }

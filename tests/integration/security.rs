@@ -18,9 +18,21 @@ async fn presence_is_checked_as_or_of_ands() {
         ("/v1/secure", &[("authorization", "bearer abc")], 200),
         ("/v1/secure", &[("authorization", "Bearer ")], 401),
         // basic AND headerKey: both are needed.
-        ("/v1/secure", &[("authorization", "Basic dXNlcjpwdw==")], 401),
-        ("/v1/secure", &[("authorization", "Basic dXNlcjpwdw=="), ("x-key", "k")], 200),
-        ("/v1/secure", &[("authorization", "Basic !!!"), ("x-key", "k")], 401),
+        (
+            "/v1/secure",
+            &[("authorization", "Basic dXNlcjpwdw==")],
+            401,
+        ),
+        (
+            "/v1/secure",
+            &[("authorization", "Basic dXNlcjpwdw=="), ("x-key", "k")],
+            200,
+        ),
+        (
+            "/v1/secure",
+            &[("authorization", "Basic !!!"), ("x-key", "k")],
+            401,
+        ),
         ("/v1/strict?api_key=k", &[], 200),
         ("/v1/strict", &[], 401),
         ("/v1/scoped", &[("authorization", "Bearer t")], 200),
@@ -38,9 +50,19 @@ async fn presence_is_checked_as_or_of_ands() {
 async fn missing_credentials_get_a_challenge() {
     let answer = send(&kitchen(), get("/v1/secure")).await;
     assert_eq!(answer.status, 401);
-    assert_eq!(answer.headers["www-authenticate"], "Bearer realm=\"bearer\", Basic realm=\"basic\"");
+    assert_eq!(
+        answer.headers["www-authenticate"],
+        "Bearer realm=\"bearer\", Basic realm=\"basic\""
+    );
     assert_eq!(answer.json["title"], "Unauthorized");
-    assert!(answer.json["detail"].as_str().unwrap().contains("bearer token"), "{}", answer.json);
+    assert!(
+        answer.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("bearer token"),
+        "{}",
+        answer.json
+    );
 }
 
 #[tokio::test]
@@ -50,9 +72,13 @@ async fn the_verifier_decides() {
     let verifier = verifier_fn(move |c: Credential<'_>| {
         seen.fetch_add(1, Ordering::SeqCst);
         let verdict = match (c.kind, c.value) {
-            (SchemeKind::Bearer, "good") if c.scopes.is_empty() || c.scopes == ["read"] => Verdict::Allow,
+            (SchemeKind::Bearer, "good") if c.scopes.is_empty() || c.scopes == ["read"] => {
+                Verdict::Allow
+            }
             (SchemeKind::Bearer, "reader") if c.scopes.is_empty() => Verdict::Allow,
-            (SchemeKind::Bearer, "reader") => Verdict::Forbidden("the token lacks scope `read`".into()),
+            (SchemeKind::Bearer, "reader") => {
+                Verdict::Forbidden("the token lacks scope `read`".into())
+            }
             (SchemeKind::Bearer, "down") => Verdict::Failed,
             _ => Verdict::Unauthenticated("the token is not valid".into()),
         };
@@ -69,11 +95,30 @@ async fn the_verifier_decides() {
     for (uri, auth, status) in rows {
         let answer = send(&layer, get_with(uri, &[("authorization", auth)])).await;
         assert_eq!(answer.status, *status, "{uri} {auth}: {}", answer.json);
-        assert!(!answer.json.to_string().contains(auth.trim_start_matches("Bearer ")) || *status == 200, "{}", answer.json);
+        assert!(
+            !answer
+                .json
+                .to_string()
+                .contains(auth.trim_start_matches("Bearer "))
+                || *status == 200,
+            "{}",
+            answer.json
+        );
     }
-    let answer = send(&layer, get_with("/v1/secure", &[("authorization", "Bearer forged")])).await;
-    assert_eq!(answer.headers["www-authenticate"], "Bearer realm=\"bearer\", error=\"invalid_token\", Basic realm=\"basic\"");
-    let answer = send(&layer, get_with("/v1/scoped", &[("authorization", "Bearer down")])).await;
+    let answer = send(
+        &layer,
+        get_with("/v1/secure", &[("authorization", "Bearer forged")]),
+    )
+    .await;
+    assert_eq!(
+        answer.headers["www-authenticate"],
+        "Bearer realm=\"bearer\", error=\"invalid_token\", Basic realm=\"basic\""
+    );
+    let answer = send(
+        &layer,
+        get_with("/v1/scoped", &[("authorization", "Bearer down")]),
+    )
+    .await;
     assert_eq!(answer.json["detail"], "credentials could not be checked");
     // No credentials: the verifier is not asked.
     let before = calls.load(Ordering::SeqCst);
@@ -100,6 +145,10 @@ paths:
 "#;
     let layer = layer(spec, Options::default());
     // Malformed JSON, but no credentials: 401, not 400.
-    let answer = send(&layer, with_body("POST", "/things", "application/json", "{oops")).await;
+    let answer = send(
+        &layer,
+        with_body("POST", "/things", "application/json", "{oops"),
+    )
+    .await;
     assert_eq!(answer.status, 401);
 }

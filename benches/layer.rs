@@ -1,0 +1,322 @@
+//! Benchmarks for building the layer, routing, and validating requests.
+//!
+//! Run with `cargo bench --bench layer`. Groups:
+//!
+//! - `build/petstore`, `build/digitalocean`: loading and compiling a document.
+//! - `route/digitalocean`: one `Router::at` lookup over the DigitalOcean path templates
+//!   (the reported time is per lookup).
+//! - `validate/*` against `baseline/*`: one request through the layer and an empty handler,
+//!   against the same handler and request construction without the layer.
+//! - `validate/get_invalid`: a rejected request, including building its problem response.
+
+#![allow(missing_docs)]
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::{Request, Response, StatusCode};
+use http_body_util::Empty;
+use oasgate::body::Body;
+use oasgate::router::RouterBuilder;
+use oasgate::{Document, OpenApiLayer};
+use tokio::runtime::Runtime;
+use tower::{ServiceBuilder, ServiceExt};
+
+const PETSTORE: &str = include_str!("../tests/fixtures/oai/v3.0-petstore-expanded.yaml");
+const BENCH_SPEC: &str = include_str!("fixtures/bench.yaml");
+
+fn digitalocean_path() -> String {
+    format!(
+        "{}/tests/fixtures/digitalocean/specification/DigitalOcean-public.v2.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Valid for `GET /items`: all three query parameters, one percent-encoded.
+const GET_URI: &str = "/items?limit=25&sort=price&q=walnut%20desk";
+/// Invalid for `GET /items`: `limit` is not an integer.
+const GET_INVALID_URI: &str = "/items?limit=abc&sort=price";
+
+/// A valid `NewItem` of about 1 KB: every property, four order lines, nested shipping.
+const POST_BODY: &str = concat!(
+    r#"{"sku":"ABC-004711","name":"Ergonomic walnut standing desk, large","#,
+    r#""description":"Height-adjustable desk with a solid walnut top, dual motors, memory "#,
+    r#"presets and a cable tray. Ships flat-packed in two boxes; assembly takes about forty "#,
+    r#"minutes. Oak and ash tops on request.","#,
+    r#""price_cents":89900,"quantity":3,"owner_email":"jane.doe@example.com","#,
+    r#""created_at":"2024-05-17T09:42:13Z","external_id":"3f0c9a2e-7b4d-4c1e-9a55-1d2e3f4a5b6c","#,
+    r#""active":true,"tags":["furniture","office","walnut","standing-desk","ergonomic"],"#,
+    r#""lines":["#,
+    r#"{"product_id":"9b2f4c1a-0d3e-4f5a-8b6c-7d8e9f0a1b2c","quantity":1,"unit_price_cents":79900},"#,
+    r#"{"product_id":"1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f","quantity":2,"unit_price_cents":4500},"#,
+    r#"{"product_id":"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d","quantity":1,"unit_price_cents":1000},"#,
+    r#"{"product_id":"5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9","quantity":4,"unit_price_cents":250}],"#,
+    r#""shipping":{"street":"1200 Market Street, Suite 400","city":"San Francisco","#,
+    r#""postal_code":"94102","country":"US"}}"#,
+);
+
+/// Concrete DigitalOcean request paths and the template each must route to.
+const DO_PATHS: [(&str, &str); 20] = [
+    ("/v2/account", "/v2/account"),
+    ("/v2/droplets", "/v2/droplets"),
+    ("/v2/droplets/3164444", "/v2/droplets/{droplet_id}"),
+    (
+        "/v2/droplets/3164444/backups",
+        "/v2/droplets/{droplet_id}/backups",
+    ),
+    (
+        "/v2/apps/4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf",
+        "/v2/apps/{id}",
+    ),
+    (
+        "/v2/apps/4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf/deployments/3aa4d20e-5527-4c03-8bbd-1dc2d7f8b4f2/components/web/logs",
+        "/v2/apps/{app_id}/deployments/{deployment_id}/components/{component_name}/logs",
+    ),
+    (
+        "/v2/apps/tiers/instance_sizes",
+        "/v2/apps/tiers/instance_sizes",
+    ),
+    (
+        "/v2/databases/9cc10173-e9ea-4176-9dbc-a4cee4c4ff30/users/app-user",
+        "/v2/databases/{database_cluster_uuid}/users/{username}",
+    ),
+    (
+        "/v2/databases/9cc10173-e9ea-4176-9dbc-a4cee4c4ff30/schema-registry/config",
+        "/v2/databases/{database_cluster_uuid}/schema-registry/config",
+    ),
+    (
+        "/v2/databases/9cc10173-e9ea-4176-9dbc-a4cee4c4ff30/schema-registry/orders-value/versions/3",
+        "/v2/databases/{database_cluster_uuid}/schema-registry/{subject_name}/versions/{version}",
+    ),
+    (
+        "/v2/domains/example.com/records/28448433",
+        "/v2/domains/{domain_name}/records/{domain_record_id}",
+    ),
+    (
+        "/v2/images/7555620/actions/36805022",
+        "/v2/images/{image_id}/actions/{action_id}",
+    ),
+    (
+        "/v2/kubernetes/clusters/bd5f5959-5e1e-4205-a714-a914373942af/node_pools/cdda885e-7663-40c8-bc74-3a036c66545d/nodes/478247f8-b1bb-4f7a-8db9-2a5f8d4b8f8f",
+        "/v2/kubernetes/clusters/{cluster_id}/node_pools/{node_pool_id}/nodes/{node_id}",
+    ),
+    ("/v2/kubernetes/options", "/v2/kubernetes/options"),
+    (
+        "/v2/monitoring/alerts/78b3da62-27e5-49ba-ac70-5db0b5935c64",
+        "/v2/monitoring/alerts/{alert_uuid}",
+    ),
+    (
+        "/v2/projects/4e1bfbc3-dc3e-41f2-a18f-1b4d7ba71679/resources",
+        "/v2/projects/{project_id}/resources",
+    ),
+    (
+        "/v2/projects/default/resources",
+        "/v2/projects/default/resources",
+    ),
+    (
+        "/v2/registry/example/repositories/repo-1/digests/sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221",
+        "/v2/registry/{registry_name}/repositories/{repository_name}/digests/{manifest_digest}",
+    ),
+    (
+        "/v2/monitoring/metrics/load_balancer/frontend_connections_current",
+        "/v2/monitoring/metrics/load_balancer/frontend_connections_current",
+    ),
+    ("/v1/batches/files", "/v1/batches/files"),
+];
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The inner service of every variant: an empty 200.
+async fn handler(_request: Request<Body>) -> Result<Response<Empty<Bytes>>, Infallible> {
+    Ok(Response::new(Empty::new()))
+}
+
+fn get_request(uri: &'static str) -> Request<Body> {
+    Request::get(uri)
+        .body(Body::empty())
+        .expect("valid request")
+}
+
+fn post_request() -> Request<Body> {
+    Request::post("/items")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::from(POST_BODY))
+        .expect("valid request")
+}
+
+fn bench_build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build");
+    group.bench_function("petstore", |b| {
+        b.iter(|| {
+            let doc = Document::from_str(black_box(PETSTORE)).expect("petstore loads");
+            OpenApiLayer::new(&doc).expect("petstore compiles")
+        });
+    });
+    let path = digitalocean_path();
+    OpenApiLayer::from_path(&path).expect("DigitalOcean compiles");
+    group.sample_size(10);
+    group.bench_function("digitalocean", |b| {
+        b.iter(|| OpenApiLayer::from_path(black_box(&path)).expect("DigitalOcean compiles"));
+    });
+    group.finish();
+}
+
+fn bench_route(c: &mut Criterion) {
+    let doc = Document::from_path(digitalocean_path()).expect("DigitalOcean loads");
+    let templates: Vec<&str> = doc.as_json()["paths"]
+        .as_object()
+        .expect("paths is an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut builder = RouterBuilder::new();
+    for (id, template) in templates.iter().enumerate() {
+        builder
+            .insert(template, id)
+            .unwrap_or_else(|e| panic!("insert {template}: {e}"));
+    }
+    let router = builder.build();
+    for (path, template) in DO_PATHS {
+        let found = router
+            .at(path)
+            .unwrap_or_else(|| panic!("{path} does not route"));
+        assert_eq!(templates[found.id], template, "{path} routes elsewhere");
+    }
+
+    let mut group = c.benchmark_group("route");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("digitalocean", |b| {
+        let mut next = 0;
+        b.iter(|| {
+            let path = DO_PATHS[next].0;
+            next = if next + 1 == DO_PATHS.len() {
+                0
+            } else {
+                next + 1
+            };
+            router.at(black_box(path)).map(|m| m.id)
+        });
+    });
+    group.finish();
+}
+
+fn bench_requests(c: &mut Criterion) {
+    let rt = runtime();
+    let doc = Document::from_str(BENCH_SPEC).expect("bench spec loads");
+    let layer = OpenApiLayer::new(&doc).expect("bench spec compiles");
+    let validating = ServiceBuilder::new().layer(layer).service_fn(handler);
+    let plain = ServiceBuilder::new().service_fn(handler);
+
+    // Check once, outside timing, that each case does what its name says.
+    assert!(
+        (1000..=1100).contains(&POST_BODY.len()),
+        "POST body is {} bytes",
+        POST_BODY.len()
+    );
+    rt.block_on(async {
+        let status = |response: Response<_>| response.status();
+        let cases = [
+            (
+                "validate GET",
+                status(
+                    validating
+                        .clone()
+                        .oneshot(get_request(GET_URI))
+                        .await
+                        .unwrap(),
+                ),
+                StatusCode::OK,
+            ),
+            (
+                "validate POST",
+                status(validating.clone().oneshot(post_request()).await.unwrap()),
+                StatusCode::OK,
+            ),
+            (
+                "validate invalid GET",
+                status(
+                    validating
+                        .clone()
+                        .oneshot(get_request(GET_INVALID_URI))
+                        .await
+                        .unwrap(),
+                ),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "baseline GET",
+                plain
+                    .clone()
+                    .oneshot(get_request(GET_URI))
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK,
+            ),
+            (
+                "baseline POST",
+                plain
+                    .clone()
+                    .oneshot(post_request())
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK,
+            ),
+        ];
+        for (name, got, expected) in cases {
+            assert_eq!(got, expected, "{name}");
+        }
+    });
+
+    let mut group = c.benchmark_group("baseline");
+    group.bench_function("get_3_query", |b| {
+        b.to_async(&rt)
+            .iter(|| plain.clone().oneshot(get_request(black_box(GET_URI))));
+    });
+    group.bench_function("post_1k_json", |b| {
+        b.to_async(&rt)
+            .iter(|| plain.clone().oneshot(post_request()));
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("validate");
+    group.bench_function("get_3_query", |b| {
+        b.to_async(&rt)
+            .iter(|| validating.clone().oneshot(get_request(black_box(GET_URI))));
+    });
+    group.bench_function("post_1k_json", |b| {
+        b.to_async(&rt)
+            .iter(|| validating.clone().oneshot(post_request()));
+    });
+    group.bench_function("get_invalid", |b| {
+        b.to_async(&rt).iter(|| {
+            validating
+                .clone()
+                .oneshot(get_request(black_box(GET_INVALID_URI)))
+        });
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_build, bench_route, bench_requests
+}
+criterion_main!(benches);

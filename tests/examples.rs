@@ -1,0 +1,416 @@
+//! Runs the example binaries for real and talks HTTP/1.1 to them over TCP.
+//!
+//! Examples get no `CARGO_BIN_EXE_*` variable, so the binaries are looked up next to this test
+//! executable (`target/<profile>/examples/`) and built with cargo only when missing or older
+//! than their sources. Every wait is bounded: the start-up line and each request time out.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+const STARTUP: Duration = Duration::from_secs(60);
+const REQUEST: Duration = Duration::from_secs(10);
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const PETSTORE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/oai/v3.0-petstore-expanded.yaml"
+);
+
+/// The newest modification time under `path` (a file or a directory tree).
+fn newest_mtime(path: &Path) -> SystemTime {
+    let Ok(meta) = fs::metadata(path) else {
+        return SystemTime::UNIX_EPOCH;
+    };
+    let own = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    if !meta.is_dir() {
+        return own;
+    }
+    fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| newest_mtime(&entry.path()))
+        .fold(own, SystemTime::max)
+}
+
+/// The path of example `name`, built first if it is missing or stale.
+fn example_binary(name: &str) -> PathBuf {
+    // The test runs from target/<profile>/deps/; examples live in target/<profile>/examples/.
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps");
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let root = Path::new(MANIFEST_DIR);
+    let sources = [
+        root.join("examples").join(name),
+        root.join("src"),
+        root.join("Cargo.toml"),
+    ];
+    let built = fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    let stale = built.is_none_or(|built| sources.iter().any(|s| newest_mtime(s) > built));
+    if stale {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command.current_dir(root).args(["build", "--example", name]);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                command.arg("--release");
+            }
+            Some(other) => {
+                command.args(["--profile", other]);
+            }
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(status.success(), "cargo build --example {name} failed");
+        assert!(
+            binary.exists(),
+            "{} is missing after the build",
+            binary.display()
+        );
+    }
+    binary
+}
+
+/// A running example, killed when dropped so a failed assertion does not leak it.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts example `name` with `args` and waits for its `listening on http://ADDR` line.
+fn start(name: &str, args: &[&str]) -> Server {
+    let mut child = Command::new(example_binary(name))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("example {name} starts: {e}"));
+
+    // stderr is drained all along, so the child never blocks on a full pipe.
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        if let Ok(mut log) = sink.lock() {
+            log.push_str(&text);
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("listening on http://") {
+                let _ = tx.send(addr.trim().to_owned());
+            }
+        }
+    });
+
+    let mut server = Server {
+        child,
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+    };
+    match rx.recv_timeout(STARTUP) {
+        Ok(addr) => {
+            server.addr = addr
+                .parse()
+                .unwrap_or_else(|e| panic!("`{addr}` is an address: {e}"));
+            server
+        }
+        Err(_) => {
+            drop(server); // kill it so its stderr reaches end of file
+            std::thread::sleep(Duration::from_millis(200));
+            let log = log.lock().map(|l| l.clone()).unwrap_or_default();
+            panic!("example {name} did not print `listening on` within {STARTUP:?}:\n{log}");
+        }
+    }
+}
+
+/// An HTTP response, read to the end.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// Asserts a problem+json answer with `status` and returns its body.
+    fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        let content_type = self.header("content-type");
+        assert_eq!(content_type, Some("application/problem+json"));
+        self.json()
+    }
+}
+
+impl Server {
+    fn get(&self, target: &str) -> Reply {
+        self.send("GET", target, None)
+    }
+
+    fn post_json(&self, target: &str, json: &str) -> Reply {
+        self.send("POST", target, Some(json))
+    }
+
+    /// One request on a fresh connection (`Connection: close`), bounded by `REQUEST`.
+    fn send(&self, method: &str, target: &str, json: Option<&str>) -> Reply {
+        let deadline = Instant::now() + REQUEST;
+        let mut stream = TcpStream::connect_timeout(&self.addr, REQUEST)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.addr));
+        stream
+            .set_write_timeout(Some(REQUEST))
+            .expect("set timeout");
+        let mut request = format!(
+            "{method} {target} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n",
+            self.addr
+        );
+        if let Some(json) = json {
+            request.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                json.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(json.unwrap_or_default());
+        stream.write_all(request.as_bytes()).expect("write request");
+
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{method} {target}: no full answer within {REQUEST:?}"
+            );
+            stream.set_read_timeout(Some(left)).expect("set timeout");
+            match stream.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("{method} {target}: reading the answer: {e}"),
+            }
+        }
+        parse_reply(&raw).unwrap_or_else(|| {
+            panic!(
+                "{method} {target}: not an HTTP response: {}",
+                String::from_utf8_lossy(&raw)
+            )
+        })
+    }
+}
+
+fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let rest = &raw[split + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Decodes a chunked body (no trailers are expected).
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+#[test]
+fn hyper_example_echoes_what_the_layer_lets_through() {
+    let server = start("hyper", &[PETSTORE, "--listen", "127.0.0.1:0"]);
+
+    let ok = server.get("/v2/pets?limit=5&tags=a");
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let echo = ok.json();
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["path"], "/v2/pets");
+    assert_eq!(echo["query"], "limit=5&tags=a");
+    assert_eq!(
+        echo["validated"]["query"],
+        json!({"limit": 5, "tags": ["a"]})
+    );
+    assert_eq!(echo["validated"]["operationId"], "findPets");
+
+    let bad = server.get("/v2/pets?limit=x").problem(400);
+    assert_eq!(bad["errors"][0]["name"], "limit");
+
+    let sent = r#"{"name":"rex"}"#;
+    let created = server.post_json("/v2/pets", sent);
+    assert_eq!(created.status, 200, "{}", created.text());
+    let echo = created.json();
+    // The handler reads the very bytes the client sent.
+    assert_eq!(echo["body"], sent);
+    assert_eq!(echo["headers"]["content-type"], "application/json");
+    assert_eq!(echo["validated"]["body"]["name"], "rex");
+
+    server.get("/nope").problem(404);
+
+    let put = server.send("PUT", "/v2/pets", None);
+    put.problem(405);
+    let allow = put.header("allow").expect("405 has an Allow header");
+    assert!(
+        allow.contains("GET") && allow.contains("POST"),
+        "Allow: {allow}"
+    );
+
+    let document = server.get("/openapi.json");
+    assert_eq!(document.status, 200);
+    assert_eq!(document.json()["openapi"], "3.0.0");
+}
+
+#[test]
+fn hyper_example_maps_its_flags_to_options() {
+    let server = start(
+        "hyper",
+        &[
+            PETSTORE,
+            "--listen",
+            "127.0.0.1:0",
+            "--prefix",
+            "/api",
+            "--reject-undeclared",
+        ],
+    );
+    assert_eq!(server.get("/api/v2/pets?limit=1").status, 200);
+    assert_eq!(server.get("/v2/pets").status, 404, "the prefix is required");
+    let undeclared = server.get("/api/v2/pets?colour=red").problem(400);
+    assert_eq!(undeclared["errors"][0]["name"], "colour");
+}
+
+#[test]
+fn hyper_example_exits_1_on_a_bad_spec() {
+    let missing = Path::new(MANIFEST_DIR).join("tests/fixtures/no-such-spec.yaml");
+    let mut child = Command::new(example_binary("hyper"))
+        .arg(&missing)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("example hyper starts");
+    let deadline = Instant::now() + STARTUP;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("example hyper did not exit on a missing spec");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-spec.yaml"), "{stderr}");
+}
+
+#[test]
+fn axum_example_is_a_working_petstore() {
+    let server = start("axum", &["--listen", "127.0.0.1:0"]);
+
+    let all = server.get("/v2/pets");
+    assert_eq!(all.status, 200);
+    let seeded = all.json().as_array().map_or(0, Vec::len);
+    assert!(seeded >= 2, "a few pets are seeded: {}", all.json());
+    let one = server.get("/v2/pets?limit=1").json();
+    assert_eq!(one.as_array().map(Vec::len), Some(1), "{one}");
+
+    let created = server.post_json("/v2/pets", r#"{"name":"Bo","tag":"hamster"}"#);
+    assert_eq!(created.status, 200, "{}", created.text());
+    let pet = created.json();
+    assert_eq!(pet["name"], "Bo");
+    let id = pet["id"].as_i64().expect("the new pet has an integer id");
+
+    let hamsters = server.get("/v2/pets?tags=hamster").json();
+    assert_eq!(hamsters, json!([&pet]), "`tags` filters the list");
+
+    let fetched = server.get(&format!("/v2/pets/{id}"));
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.json(), pet);
+
+    let deleted = server.send("DELETE", &format!("/v2/pets/{id}"), None);
+    assert_eq!(deleted.status, 204);
+    let gone = server.get(&format!("/v2/pets/{id}"));
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.header("content-type"), Some("application/json"));
+    let error = gone.json();
+    assert_eq!(error["code"], 404);
+    assert!(error["message"].is_string(), "{error}");
+
+    // Everything below is rejected by the layer before any handler runs.
+    let bad_limit = server.get("/v2/pets?limit=abc").problem(400);
+    assert_eq!(bad_limit["errors"][0]["name"], "limit");
+
+    let unknown = server.get("/v2/nope").problem(404);
+    assert_eq!(unknown["instance"], "/v2/nope");
+
+    let put = server.send("PUT", "/v2/pets", None);
+    put.problem(405);
+    assert!(put.header("allow").is_some(), "405 has an Allow header");
+
+    let bad_body = server.post_json("/v2/pets", r#"{"tag":1}"#).problem(400);
+    assert_eq!(bad_body["errors"][0]["in"], "body");
+}
