@@ -23,3 +23,7 @@ pub use problem::{FieldError, Problem, ProblemKind};
 pub use service::OpenApi;
 pub use spec::{Document, Version};
 pub use validated::Validated;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
