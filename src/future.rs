@@ -5,7 +5,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::Response;
+use std::sync::Arc;
+
+use http::{HeaderName, HeaderValue, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -24,7 +26,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F, ResBody, E> {
         Problem { response: Option<Response<Bytes>> },
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, headers: Option<Arc<[(HeaderName, HeaderValue)]>> },
         Boxed { future: BoxedFuture<ResBody, E> },
     }
 }
@@ -38,9 +40,9 @@ impl<F, ResBody, E> ResponseFuture<F, ResBody, E> {
         }
     }
 
-    pub(crate) fn inner(future: F) -> Self {
+    pub(crate) fn inner(future: F, headers: Option<Arc<[(HeaderName, HeaderValue)]>>) -> Self {
         Self {
-            state: State::Inner { future },
+            state: State::Inner { future, headers },
         }
     }
 
@@ -63,8 +65,9 @@ where
                 let response = response.take().expect("polled after completion");
                 Poll::Ready(Ok(response.map(ResponseBody::full)))
             }
-            StateProj::Inner { future } => {
-                let response = ready!(future.poll(cx))?;
+            StateProj::Inner { future, headers } => {
+                let mut response = ready!(future.poll(cx))?;
+                crate::service::add_headers(&mut response, headers.as_deref());
                 Poll::Ready(Ok(response.map(ResponseBody::inner)))
             }
             StateProj::Boxed { future } => future.as_mut().poll(cx),

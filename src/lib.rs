@@ -1,10 +1,13 @@
 #![doc = include_str!("lib.md")]
 
 pub mod body;
+pub mod dates;
 mod error;
 mod future;
 mod layer;
+pub mod models;
 mod options;
+pub mod paging;
 pub mod params;
 mod plan;
 pub mod problem;
@@ -19,6 +22,7 @@ pub use error::{BuildError, BuildProblem};
 pub use future::{ResponseBody, ResponseFuture};
 pub use layer::OpenApiLayer;
 pub use options::{Formatter, Options, UndeclaredParams, UnknownRoutes};
+pub use paging::{Paging, SortKey};
 pub use problem::{FieldError, Problem, ProblemKind};
 pub use service::OpenApi;
 pub use spec::{Document, Version};

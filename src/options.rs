@@ -6,6 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Response;
 
+use crate::dates::{Dialect, Zone};
+use crate::models::ModelLoader;
 use crate::problem::Problem;
 use crate::security::Verifier;
 
@@ -27,6 +29,8 @@ pub enum UndeclaredParams {
     Accept,
     /// Answer 400 naming each one.
     Reject,
+    /// Let the request through but drop them from the query the inner service sees.
+    Strip,
 }
 
 impl UndeclaredParams {
@@ -34,6 +38,7 @@ impl UndeclaredParams {
         match text {
             "accept" => Some(Self::Accept),
             "reject" => Some(Self::Reject),
+            "strip" => Some(Self::Strip),
             _ => None,
         }
     }
@@ -67,6 +72,12 @@ pub struct Options {
     pub(crate) openapi_json_path: Option<String>,
     pub(crate) verifier: Option<Arc<dyn Verifier>>,
     pub(crate) formatter: Option<Formatter>,
+    pub(crate) canonical_query: bool,
+    pub(crate) fill_body_defaults: bool,
+    pub(crate) lenient_dates: bool,
+    pub(crate) date_dialect: Dialect,
+    pub(crate) time_zone: Zone,
+    pub(crate) models: Vec<(String, Arc<dyn ModelLoader>)>,
 }
 
 impl Default for Options {
@@ -83,6 +94,12 @@ impl Default for Options {
             openapi_json_path: Some("/openapi.json".to_owned()),
             verifier: None,
             formatter: None,
+            canonical_query: true,
+            fill_body_defaults: false,
+            lenient_dates: false,
+            date_dialect: Dialect::default(),
+            time_zone: Zone::Utc,
+            models: Vec::new(),
         }
     }
 }
@@ -101,6 +118,15 @@ impl fmt::Debug for Options {
             .field("openapi_json_path", &self.openapi_json_path)
             .field("verifier", &self.verifier.is_some())
             .field("formatter", &self.formatter.is_some())
+            .field("canonical_query", &self.canonical_query)
+            .field("fill_body_defaults", &self.fill_body_defaults)
+            .field("lenient_dates", &self.lenient_dates)
+            .field("date_dialect", &self.date_dialect)
+            .field("time_zone", &self.time_zone)
+            .field(
+                "models",
+                &self.models.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -125,7 +151,8 @@ impl Options {
     }
 
     /// What to do with undeclared query parameters (default: accept). An operation overrides
-    /// it with `x-oasgate-undeclared-query: accept | reject`, and so does the document root.
+    /// it with `x-oasgate-undeclared-query: accept | reject | strip`, and so does the document
+    /// root.
     pub fn undeclared_query(mut self, policy: UndeclaredParams) -> Self {
         self.undeclared_query = policy;
         self
@@ -174,6 +201,48 @@ impl Options {
         formatter: impl Fn(&Problem) -> Response<Bytes> + Send + Sync + 'static,
     ) -> Self {
         self.formatter = Some(Arc::new(formatter));
+        self
+    }
+
+    /// Hand the inner service a canonical query string (default on): every declared query
+    /// parameter coerced, transformed and defaulted, in its declared style, and the merged
+    /// paging values. Off: the query is passed on as the client sent it.
+    pub fn canonical_query(mut self, yes: bool) -> Self {
+        self.canonical_query = yes;
+        self
+    }
+
+    /// Fill schema `default`s into JSON request bodies before the inner service sees them
+    /// (default off: the body is handed on byte for byte).
+    pub fn fill_body_defaults(mut self, yes: bool) -> Self {
+        self.fill_body_defaults = yes;
+        self
+    }
+
+    /// Read every `format: date` / `date-time` parameter leniently (`2 January 2024`,
+    /// `yesterday`, `3 days ago`…), not only those marked `x-date: lenient`.
+    pub fn lenient_dates(mut self, yes: bool) -> Self {
+        self.lenient_dates = yes;
+        self
+    }
+
+    /// How lenient dates read `01/04/2024` (default day first: 1 April).
+    pub fn date_dialect(mut self, dialect: Dialect) -> Self {
+        self.date_dialect = dialect;
+        self
+    }
+
+    /// The time zone lenient dates without an offset are read in (default UTC).
+    pub fn time_zone(mut self, zone: Zone) -> Self {
+        self.time_zone = zone;
+        self
+    }
+
+    /// Registers the loader for parameters marked `x-model: NAME`.
+    pub fn model_loader(mut self, name: impl Into<String>, loader: Arc<dyn ModelLoader>) -> Self {
+        let name = name.into();
+        self.models.retain(|(n, _)| *n != name);
+        self.models.push((name, loader));
         self
     }
 }

@@ -94,6 +94,8 @@ pub enum ProblemKind {
     UnsupportedMediaType,
     /// The application's credential verifier failed (not a client error).
     VerifierFailed,
+    /// A model loader failed (not a client error).
+    LoaderFailed,
 }
 
 /// An `application/problem+json` answer (RFC 9457).
@@ -120,6 +122,9 @@ pub struct Problem {
     /// Where a body failed to parse.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<TextLocation>,
+    /// Extension members (`kind` and `id` for a model that was not found).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
     /// How many errors were left out by the cap.
     #[serde(rename = "errorsOmitted", skip_serializing_if = "is_zero")]
     pub errors_omitted: usize,
@@ -151,6 +156,7 @@ impl Problem {
             operation_id: None,
             errors: Vec::new(),
             location: None,
+            extra: serde_json::Map::new(),
             errors_omitted: 0,
             kind,
             allow: None,
@@ -161,7 +167,7 @@ impl Problem {
     /// The status for `kind`: the one place where rejections become status codes.
     ///
     /// 404 no route, 405 wrong method, 401 missing or refused credentials, 403 short of scope,
-    /// 415 media type, 413 too large, 500 verifier failure, and 400 for bad parameters and bad
+    /// 415 media type, 413 too large, 500 verifier or loader failure, and 400 for bad parameters and bad
     /// bodies — or 422 for schema-breaking bodies when `unprocessable_bodies` is set.
     pub fn status(kind: ProblemKind, unprocessable_bodies: bool) -> StatusCode {
         match kind {
@@ -174,7 +180,9 @@ impl Problem {
             ProblemKind::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemKind::VerifierFailed => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::VerifierFailed | ProblemKind::LoaderFailed => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -253,7 +261,7 @@ impl ProblemKind {
                 "urn:oasgate:problem:unsupported-media-type",
                 "Unsupported media type",
             ),
-            ProblemKind::VerifierFailed => {
+            ProblemKind::VerifierFailed | ProblemKind::LoaderFailed => {
                 ("urn:oasgate:problem:internal", "Internal Server Error")
             }
         }

@@ -1,6 +1,7 @@
 //! [`OpenApi`]: the service the layer wraps around an inner service.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -63,24 +64,39 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (parts, body) = request.into_parts();
-        let (index, validated, found) = match self.plan.head(&parts) {
+        let (mut parts, body) = request.into_parts();
+        let (index, validated, found, query) = match self.plan.head(&parts) {
             Head::Respond(response) => return ResponseFuture::problem(response),
             Head::PassThrough => {
-                return ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body)));
+                return ResponseFuture::inner(
+                    self.inner.call(Request::from_parts(parts, body)),
+                    None,
+                );
             }
             Head::Operation {
                 index,
                 validated,
                 found,
-            } => (index, validated, found),
+                query,
+            } => (index, validated, found, query),
         };
+        if let Some(query) = query {
+            set_query(&mut parts, &query);
+        }
         let op = &self.plan.operations[index];
+        let headers = op.response_headers.clone();
+        if headers.is_some() && !op.deprecation_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(target: "oasgate::deprecation", operation = op.name(), "a deprecated operation was called");
+        }
         let needs_verifier = !found.is_empty() && self.plan.options.verifier.is_some();
-        if op.body.is_none() && !needs_verifier {
+        let has_models = op.has_models();
+        if op.body.is_none() && !needs_verifier && !has_models {
             let mut request = Request::from_parts(parts, body);
+            if let Some(paging) = &validated.paging {
+                request.extensions_mut().insert(paging.clone());
+            }
             request.extensions_mut().insert(validated);
-            return ResponseFuture::inner(self.inner.call(request));
+            return ResponseFuture::inner(self.inner.call(request), headers);
         }
         // The rest awaits: take the service that was polled ready, leave a clone behind.
         let clone = self.inner.clone();
@@ -91,6 +107,10 @@ where
             if let Err(problem) = plan.verify(op, &found, &parts).await {
                 return Ok(problem.map(ResponseBody::full));
             }
+            let models = match plan.load_models(op, &validated, &parts).await {
+                Ok(models) => models,
+                Err(problem) => return Ok(problem.map(ResponseBody::full)),
+            };
             let (body, parsed) = match plan.body(op, &parts, body).await {
                 Ok(ok) => ok,
                 Err(problem) => return Ok(problem.map(ResponseBody::full)),
@@ -98,9 +118,42 @@ where
             let mut validated = validated;
             validated.body = parsed;
             let mut request = Request::from_parts(parts, body);
+            if let Some(paging) = &validated.paging {
+                request.extensions_mut().insert(paging.clone());
+            }
+            if let Some(models) = models {
+                request.extensions_mut().insert(models);
+            }
             request.extensions_mut().insert(validated);
-            let response = inner.call(request).await?;
+            let mut response = inner.call(request).await?;
+            add_headers(&mut response, headers.as_deref());
             Ok(response.map(ResponseBody::inner))
         }))
+    }
+}
+
+/// Replaces the request's query, keeping the path (an unparsable result keeps the original).
+fn set_query(parts: &mut http::request::Parts, query: &str) {
+    let path = parts.uri.path();
+    let path_and_query = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    match http::uri::PathAndQuery::try_from(path_and_query) {
+        Ok(pq) => uri.path_and_query = Some(pq),
+        Err(e) => tracing::debug!(target: "oasgate::rejection", error = %e, "canonical query not applied"),
+    }
+    parts.uri = http::Uri::from_parts(uri).unwrap_or_default();
+}
+
+/// Adds an operation's fixed response headers (`Deprecation`, `Sunset`).
+pub(crate) fn add_headers<B>(
+    response: &mut Response<B>,
+    headers: Option<&[(http::HeaderName, http::HeaderValue)]>,
+) {
+    for (name, value) in headers.into_iter().flatten() {
+        response.headers_mut().insert(name.clone(), value.clone());
     }
 }

@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::body::{self, BodyKind, MediaType, best_match};
 use crate::options::{UndeclaredParams, UnknownRoutes};
-use crate::params::{self, DecodeError, Location, ParamSpec};
+use crate::dates;
+use crate::models::Models;
+use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind};
 use crate::security::{Credential, Found, Verdict};
@@ -24,11 +26,13 @@ pub(crate) enum Head {
     Respond(Response<Bytes>),
     /// Not ours (unknown route with pass-through): hand over untouched.
     PassThrough,
-    /// Parameters are valid; credentials and body may remain.
+    /// Parameters are valid; credentials, models and body may remain.
     Operation {
         index: usize,
         validated: Validated,
         found: Vec<Found>,
+        /// The canonical query string to hand on, when it is rewritten.
+        query: Option<String>,
     },
 }
 
@@ -114,17 +118,89 @@ impl Plan {
                 self.finish_param(p, decoded, &mut validated.cookie, &mut errors);
             }
         }
+        if errors.is_empty()
+            && let Some(config) = &op.paging
+        {
+            match config.merge(&validated.query) {
+                Ok(paging) => validated.paging = Some(paging),
+                Err((name, detail)) => errors.push(FieldError {
+                    place: Place::Query,
+                    name: name.to_owned(),
+                    pointer: String::new(),
+                    code: "paging".to_owned(),
+                    detail: format!("query parameter `{name}`: {detail}"),
+                }),
+            }
+        }
         if !errors.is_empty() {
             let detail = summary(&errors, "parameter");
             let problem = Problem::new(ProblemKind::InvalidParameters, detail)
                 .with_errors(errors, self.options.error_cap);
             return Head::Respond(self.reject(problem, Some(op), parts));
         }
+        let query = self.canonical_query(op, &query, &validated);
         Head::Operation {
             index,
             validated,
             found,
+            query,
         }
+    }
+
+    /// The query the inner service sees: declared parameters as validated (coerced,
+    /// transformed, defaulted, paging merged) in their declared style, then undeclared ones as
+    /// sent unless the policy strips them.
+    fn canonical_query(&self, op: &Operation, raw: &[(&str, &str)], validated: &Validated) -> Option<String> {
+        if !self.options.canonical_query || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip) {
+            return None;
+        }
+        let mut out = String::with_capacity(raw.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + 32);
+        let sort = validated.paging.as_ref().and_then(|p| p.sort_query());
+        for p in &op.query {
+            let merged;
+            let value = match (&validated.paging, &*p.name) {
+                (Some(paging), "limit") => {
+                    merged = Value::from(paging.limit);
+                    Some(&merged)
+                }
+                (Some(paging), "offset") => {
+                    merged = Value::from(paging.offset);
+                    Some(&merged)
+                }
+                (Some(_), "sort") => match &sort {
+                    Some((text, _)) => {
+                        merged = Value::from(text.as_str());
+                        Some(&merged)
+                    }
+                    None => None,
+                },
+                (Some(_), "sortdir") => match &sort {
+                    Some((_, Some(dir))) => {
+                        merged = Value::from(*dir);
+                        Some(&merged)
+                    }
+                    _ => None,
+                },
+                _ => validated.query.get(&*p.name),
+            };
+            let Some(value) = value else {
+                continue;
+            };
+            if p.json_content {
+                params::encode_query(&p.name, Style::Form, true, &Value::String(value.to_string()), &mut out);
+            } else {
+                params::encode_query(&p.name, p.style, p.explode, value, &mut out);
+            }
+        }
+        if op.undeclared_query != UndeclaredParams::Strip {
+            for (key, value) in raw {
+                let decoded = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+                if !is_declared(op, &decoded) {
+                    params::push_raw_pair(&mut out, key, value);
+                }
+            }
+        }
+        Some(out)
     }
 
     fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
@@ -173,6 +249,25 @@ impl Plan {
             }
             Ok(Some(value)) => value,
         };
+        let mut value = value;
+        if !p.transform.is_identity() {
+            p.transform.apply(&mut value);
+        }
+        if let (Some(date), Value::String(text)) = (p.date, &value) {
+            let canonical = if date.lenient {
+                self.dates.parse(text, date.kind, chrono::Utc::now())
+            } else {
+                dates::canonical_strict(text, date.kind)
+            };
+            match canonical {
+                Ok(c) => value = Value::String(c),
+                Err(e) => {
+                    let detail = if p.secret { "invalid date (value hidden)".to_owned() } else { e.detail };
+                    errors.push(param_error(p, place, "", "format", detail));
+                    return;
+                }
+            }
+        }
         let value = if p.json_content {
             match value.as_str().map(serde_json::from_str::<Value>) {
                 Some(Ok(parsed)) => parsed,
@@ -197,6 +292,46 @@ impl Plan {
             return;
         }
         into.insert(p.name.to_string(), value);
+    }
+
+    /// Loads the entities of `x-model` parameters; a missing one answers 404 with its kind and id.
+    pub(crate) async fn load_models(&self, op: &Operation, validated: &Validated, parts: &Parts) -> Result<Option<Models>, Response<Bytes>> {
+        let mut models = Models::default();
+        let params = op.path.iter().chain(&op.query).chain(&op.header).chain(&op.cookie);
+        for p in params {
+            let Some(kind) = &p.model else {
+                continue;
+            };
+            let values = match p.location {
+                Location::Path => &validated.path,
+                Location::Query => &validated.query,
+                Location::Header => &validated.header,
+                Location::Cookie => &validated.cookie,
+            };
+            let Some(id) = values.get(&*p.name) else {
+                continue;
+            };
+            let Some(loader) = self.models.get(&**kind) else {
+                continue;
+            };
+            match loader.load(id.clone()).await {
+                Ok(Some(entity)) => {
+                    models.0.insert(p.name.to_string(), entity);
+                }
+                Ok(None) => {
+                    let mut problem = Problem::new(ProblemKind::NotFound, format!("no {kind} has the id {id}"));
+                    problem.extra.insert("kind".into(), Value::from(&**kind));
+                    problem.extra.insert("id".into(), id.clone());
+                    return Err(self.reject(problem, Some(op), parts));
+                }
+                Err(e) => {
+                    tracing::error!(target: "oasgate::rejection", model = %kind, error = %e, "model loader failed");
+                    let problem = Problem::new(ProblemKind::LoaderFailed, format!("the {kind} could not be loaded"));
+                    return Err(self.reject(problem, Some(op), parts));
+                }
+            }
+        }
+        Ok((!models.0.is_empty()).then_some(models))
     }
 
     /// Hands every found credential to the verifier; the first refusal answers.
@@ -481,24 +616,28 @@ fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, Decod
         .collect()
 }
 
+/// Whether a (decoded) query key belongs to a parameter or a security scheme of `op`.
+fn is_declared(op: &Operation, key: &str) -> bool {
+    op.query.iter().any(|p| {
+        *p.name == *key
+            || (p.owns_object_keys
+                && match &p.shape {
+                    params::Shape::Object(o) => {
+                        o.properties.iter().any(|(name, _)| name == key)
+                            || key
+                                .strip_prefix(&*p.name)
+                                .is_some_and(|rest| rest.starts_with('['))
+                    }
+                    _ => false,
+                })
+    }) || op.extra_query_names.iter().any(|n| n == key)
+}
+
 /// Errors for query keys no parameter (nor security scheme) declares.
 fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<FieldError>) {
     for (raw_key, _) in query {
         let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
-        let declared = op.query.iter().any(|p| {
-            *p.name == *key
-                || (p.owns_object_keys
-                    && match &p.shape {
-                        params::Shape::Object(o) => {
-                            o.properties.iter().any(|(name, _)| *name == *key)
-                                || key
-                                    .strip_prefix(&*p.name)
-                                    .is_some_and(|rest| rest.starts_with('['))
-                        }
-                        _ => false,
-                    })
-        }) || op.extra_query_names.iter().any(|n| *n == *key);
-        if !declared
+        if !is_declared(op, &key)
             && !errors
                 .iter()
                 .any(|e| e.place == Place::Query && e.name == *key)

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::paging::Paging;
+
 /// The result of validation, attached to every request that reaches the inner service.
 ///
 /// Parameters are coerced to their schema types (`?limit=10` is the integer 10), defaults are
@@ -33,4 +35,7 @@ pub struct Validated {
     pub cookie: Map<String, Value>,
     /// The parsed body, when the operation declares one that was read.
     pub body: Option<Value>,
+    /// The merged paging request of an `x-paging` operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paging: Option<Paging>,
 }

@@ -39,6 +39,7 @@
 
 mod coerce;
 mod decode;
+mod encode;
 mod formats;
 mod shape;
 mod simple;
@@ -47,6 +48,7 @@ pub use coerce::{Coercion, DecodeError, coerce};
 pub use decode::{
     ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
 };
+pub use encode::{encode_query, push_raw_pair};
 pub use formats::{check_format, format_description};
 pub use shape::{Location, ObjectShape, Prim, Shape, Style};
 pub use simple::{SchemaError, SimpleSchema};

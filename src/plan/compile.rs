@@ -3,16 +3,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use http::{HeaderValue, Method};
+use std::sync::atomic::AtomicBool;
+
+use http::{HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value};
 
 use super::schema::{Compiler, is_secret_schema};
-use super::{BodyEntry, BodyPlan, Check, Operation, Param, Plan, Route};
+use super::{BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, Transform};
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::error::{BuildError, BuildProblem};
+use crate::dates::{DateKind, LenientDates};
 use crate::options::{Options, UndeclaredParams};
+use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
-use crate::problem::Place;
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::spec::{Document, normalize, pointer, problem_at};
@@ -33,8 +36,11 @@ const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
 
 /// Compiles a document into a plan, or lists every problem that prevents it.
 pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildError> {
-    let mut normalized = doc.as_json().clone();
+    // What the middleware adds (paging parameters) is part of the served document too.
+    let mut served = doc.as_json().clone();
     let mut findings = Vec::new();
+    paging::augment(&mut served, &mut findings);
+    let mut normalized = served.clone();
     normalize::to_2020_12(&mut normalized, doc.version(), &mut findings);
     let view = Arc::new(normalize::request_view(&normalized));
     drop(normalized);
@@ -47,6 +53,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         problems: Vec::new(),
         files: doc.files(),
         schemes: HashMap::new(),
+        models: options.models.iter().map(|(name, _)| name.clone()).collect(),
+        lenient_dates: options.lenient_dates,
     };
     for (at, message) in findings {
         ctx.report(&at, message);
@@ -151,7 +159,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems));
     }
-    let document_json = serde_json::to_vec(doc.as_json()).unwrap_or_default().into();
+    let document_json = serde_json::to_vec(&served).unwrap_or_default().into();
     Ok(Plan {
         router: router.build(),
         routes,
@@ -159,6 +167,11 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         coercion: Coercion {
             lenient_booleans: options.lenient_booleans,
         },
+        dates: LenientDates {
+            dialect: options.date_dialect,
+            zone: options.time_zone.clone(),
+        },
+        models: options.models.iter().cloned().collect(),
         options,
         document_json,
     })
@@ -170,6 +183,9 @@ struct Ctx<'a> {
     problems: Vec<BuildProblem>,
     files: &'a [crate::spec::SourceFile],
     schemes: HashMap<String, Arc<SchemeKind>>,
+    /// Model names a loader is registered for.
+    models: Vec<String>,
+    lenient_dates: bool,
 }
 
 struct OperationInput<'i> {
@@ -333,6 +349,11 @@ impl<'a> Ctx<'a> {
             security: SecurityPlan::default(),
             undeclared_query: self.policy(op, op_at, root_policy),
             extra_query_names: Vec::new(),
+            paging: op
+                .get("x-paging")
+                .and_then(|v| PagingConfig::from_extension(v).ok().flatten()),
+            response_headers: self.deprecation(op, op_at),
+            deprecation_logged: AtomicBool::new(false),
         };
         for (_, p_at) in merged {
             let Some(param) = self.parameter(&p_at) else {
@@ -381,6 +402,39 @@ impl<'a> Ctx<'a> {
             .collect();
         let _ = options;
         operation
+    }
+
+    /// `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers for a deprecated operation.
+    fn deprecation(&mut self, op: &Value, op_at: &str) -> Option<Arc<[(HeaderName, HeaderValue)]>> {
+        let deprecated = op.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
+        let mut headers = Vec::new();
+        if deprecated {
+            let since = match op.get("x-deprecated-at") {
+                Some(v) => match v.as_str().and_then(parse_day) {
+                    Some(t) => t,
+                    None => {
+                        self.report(&pointer::join(op_at, "x-deprecated-at"), "`x-deprecated-at` must be a date such as `2024-01-31`".into());
+                        return None;
+                    }
+                },
+                None => chrono::Utc::now(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&format!("@{}", since.timestamp())) {
+                headers.push((HeaderName::from_static("deprecation"), v));
+            }
+        }
+        if let Some(v) = op.get("x-sunset") {
+            match v.as_str().and_then(parse_day) {
+                Some(t) => {
+                    let http_date = t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                    if let Ok(v) = HeaderValue::from_str(&http_date) {
+                        headers.push((HeaderName::from_static("sunset"), v));
+                    }
+                }
+                None => self.report(&pointer::join(op_at, "x-sunset"), "`x-sunset` must be a date such as `2025-12-31`".into()),
+            }
+        }
+        (!headers.is_empty()).then(|| headers.into())
     }
 
     fn parameter(&mut self, at: &str) -> Option<Param> {
@@ -451,6 +505,48 @@ impl<'a> Ctx<'a> {
             .and_then(Value::as_bool)
             .unwrap_or(style.default_explode());
         let shape_schema = self.shallow_resolved(schema);
+        let flag = |ctx: &mut Self, key: &str| match node.get(key) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                ctx.report(&pointer::join(at, key), format!("`{key}` must be true or false"));
+                false
+            }
+        };
+        let transform = Transform {
+            strip: flag(self, "x-strip"),
+            lowercase: flag(self, "x-lowercase"),
+            uppercase: flag(self, "x-uppercase"),
+        };
+        let lenient = match node.get("x-date").map(|v| v.as_str()) {
+            None => self.lenient_dates,
+            Some(Some("lenient")) => true,
+            Some(Some("strict")) => false,
+            Some(_) => {
+                self.report(&pointer::join(at, "x-date"), "`x-date` must be `lenient` or `strict`".into());
+                false
+            }
+        };
+        let date = match shape_schema.get("format").and_then(Value::as_str) {
+            Some("date") => Some(DateKind::Date),
+            Some("date-time") => Some(DateKind::DateTime),
+            _ => None,
+        }
+        .filter(|_| matches!(Shape::from_schema(&shape_schema), Shape::Primitive(crate::params::Prim::String)))
+        .map(|kind| DateParam { kind, lenient });
+        let model: Option<Arc<str>> = match node.get("x-model") {
+            None => None,
+            Some(Value::String(name)) => {
+                if !self.models.contains(name) {
+                    self.report(&pointer::join(at, "x-model"), format!("no model loader is registered for `{name}` (Options::model_loader)"));
+                }
+                Some(name.as_str().into())
+            }
+            Some(_) => {
+                self.report(&pointer::join(at, "x-model"), "`x-model` must be a model name".into());
+                None
+            }
+        };
         let shape = if json_content {
             Shape::Primitive(crate::params::Prim::String)
         } else {
@@ -484,6 +580,9 @@ impl<'a> Ctx<'a> {
             check,
             secret: location == Location::Cookie || is_secret_schema(schema),
             json_content,
+            transform,
+            date,
+            model,
         })
     }
 
@@ -650,12 +749,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-#[allow(dead_code)]
-fn place_of(location: Location) -> Place {
-    match location {
-        Location::Path => Place::Path,
-        Location::Query => Place::Query,
-        Location::Header => Place::Header,
-        Location::Cookie => Place::Cookie,
-    }
+/// Midnight UTC of an ISO day (`2025-12-31`).
+fn parse_day(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
 }

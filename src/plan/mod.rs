@@ -8,17 +8,22 @@
 mod compile;
 pub(crate) mod schema;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method};
+use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
 pub(crate) use compile::compile;
 pub(crate) use schema::Check;
 
 use crate::body::{BodyKind, FormField, MediaType};
+use crate::dates::{DateKind, LenientDates};
+use crate::models::ModelLoader;
 use crate::options::{Options, UndeclaredParams};
+use crate::paging::PagingConfig;
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::router::Router;
 use crate::security::SecurityPlan;
@@ -30,6 +35,10 @@ pub(crate) struct Plan {
     pub operations: Vec<Operation>,
     pub options: Options,
     pub coercion: Coercion,
+    /// How lenient dates are read.
+    pub dates: LenientDates,
+    /// Loaders for `x-model` parameters, by model name.
+    pub models: HashMap<String, Arc<dyn ModelLoader>>,
     /// The served document, serialized once.
     pub document_json: Bytes,
 }
@@ -56,6 +65,12 @@ pub(crate) struct Operation {
     pub undeclared_query: UndeclaredParams,
     /// Query names that are not parameters but still declared (API keys in the query).
     pub extra_query_names: Vec<String>,
+    /// `x-paging`: how `limit`, `offset`, `sort`, `sortdir` merge.
+    pub paging: Option<PagingConfig>,
+    /// Headers added to every response (`Deprecation`, `Sunset`).
+    pub response_headers: Option<Arc<[(HeaderName, HeaderValue)]>>,
+    /// Set once the first call of a deprecated operation was logged.
+    pub deprecation_logged: AtomicBool,
 }
 
 /// One parameter with its decoder settings and compiled check.
@@ -76,6 +91,56 @@ pub(crate) struct Param {
     /// Whether this parameter was declared as `deepObject` or exploded form object (query keys
     /// it owns are declared).
     pub owns_object_keys: bool,
+    /// `x-strip`, `x-lowercase`, `x-uppercase`: applied to string values before validation.
+    pub transform: Transform,
+    /// A `format: date` / `date-time` string: canonicalized (and read leniently if asked).
+    pub date: Option<DateParam>,
+    /// `x-model: NAME`: the value is an id handed to that model's loader.
+    pub model: Option<Arc<str>>,
+}
+
+/// String transforms a parameter declares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Transform {
+    pub strip: bool,
+    pub lowercase: bool,
+    pub uppercase: bool,
+}
+
+impl Transform {
+    pub fn is_identity(self) -> bool {
+        self == Transform::default()
+    }
+
+    /// Applies the transforms to every string in `value` (arrays and objects included).
+    pub fn apply(self, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                if self.strip {
+                    let trimmed = s.trim();
+                    if trimmed.len() != s.len() {
+                        *s = trimmed.to_owned();
+                    }
+                }
+                if self.lowercase {
+                    *s = s.to_lowercase();
+                }
+                if self.uppercase {
+                    *s = s.to_uppercase();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.apply(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.apply(v)),
+            _ => {}
+        }
+    }
+}
+
+/// How a date parameter is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DateParam {
+    pub kind: DateKind,
+    pub lenient: bool,
 }
 
 /// An operation's request body.
@@ -98,5 +163,13 @@ impl Operation {
     /// The name used in problems: the operationId, or `METHOD /template`.
     pub fn name(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.label)
+    }
+
+    /// Whether any parameter loads a model (an await the fast path cannot do).
+    pub fn has_models(&self) -> bool {
+        [&self.path, &self.query, &self.header, &self.cookie]
+            .into_iter()
+            .flatten()
+            .any(|p| p.model.is_some())
     }
 }

@@ -1,0 +1,339 @@
+//! Girder-style paging: `limit`, `offset`, `sort`, `sortdir` merged into one [`Paging`].
+//!
+//! An operation opts in with `x-paging: true` or an object:
+//!
+//! ```yaml
+//! x-paging:
+//!   default_sort: name        # no sort by default
+//!   default_sortdir: -1       # 1 (ascending, the default) or -1
+//!   default_limit: 50
+//!   max_limit: 1000
+//!   sort_fields: [name, created]   # any field when absent
+//! ```
+//!
+//! At start-up the layer adds the parameters the operation does not declare itself — `limit`
+//! (integer ≥ 0, default 50, at most `max_limit`), `offset` (integer ≥ 0, default 0), `sort`
+//! (stripped string) and `sortdir` (`1` or `-1`) — to the compiled plan and to the served
+//! document. A request may sort in two forms, which merge into one list of keys:
+//! Girder's `sort=name&sortdir=-1`, or a multi-key list `sort=name,-created` (`-` for
+//! descending). Giving `sortdir` with several keys is an error.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// One sort key: a field and a direction (`1` ascending, `-1` descending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SortKey {
+    /// The field to sort by.
+    pub field: String,
+    /// `1` ascending, `-1` descending.
+    pub dir: i8,
+}
+
+/// The merged paging request of an `x-paging` operation, in the request extensions and in
+/// [`Validated::paging`](crate::Validated::paging).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Paging {
+    /// How many items to answer (already capped by `max_limit`).
+    pub limit: u64,
+    /// How many items to skip.
+    pub offset: u64,
+    /// Sort keys in order; empty for no sort.
+    pub sort: Vec<SortKey>,
+}
+
+/// An operation's `x-paging` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PagingConfig {
+    pub default_sort: Option<String>,
+    pub default_sortdir: i8,
+    pub default_limit: u64,
+    pub max_limit: u64,
+    pub sort_fields: Option<Vec<String>>,
+}
+
+impl Default for PagingConfig {
+    fn default() -> Self {
+        Self {
+            default_sort: None,
+            default_sortdir: 1,
+            default_limit: 50,
+            max_limit: 1000,
+            sort_fields: None,
+        }
+    }
+}
+
+const KEYS: [&str; 5] = [
+    "default_sort",
+    "default_sortdir",
+    "default_limit",
+    "max_limit",
+    "sort_fields",
+];
+
+impl PagingConfig {
+    /// Reads `x-paging` (`true`, `false` or an object); `Ok(None)` when paging is off.
+    pub fn from_extension(value: &Value) -> Result<Option<Self>, String> {
+        let map = match value {
+            Value::Bool(false) => return Ok(None),
+            Value::Bool(true) => return Ok(Some(Self::default())),
+            Value::Object(map) => map,
+            _ => return Err("`x-paging` must be `true` or an object".into()),
+        };
+        let mut config = Self::default();
+        for (key, v) in map {
+            let bad = || format!("`x-paging.{key}` has an invalid value");
+            match key.as_str() {
+                "default_sort" => config.default_sort = Some(v.as_str().ok_or_else(bad)?.to_owned()),
+                "default_sortdir" => {
+                    config.default_sortdir = match v.as_i64() {
+                        Some(1) => 1,
+                        Some(-1) => -1,
+                        _ => return Err("`x-paging.default_sortdir` must be 1 or -1".into()),
+                    }
+                }
+                "default_limit" => config.default_limit = v.as_u64().ok_or_else(bad)?,
+                "max_limit" => config.max_limit = v.as_u64().ok_or_else(bad)?,
+                "sort_fields" => {
+                    let fields = v
+                        .as_array()
+                        .and_then(|a| a.iter().map(|f| f.as_str().map(str::to_owned)).collect())
+                        .ok_or_else(|| "`x-paging.sort_fields` must be a list of field names".to_owned())?;
+                    config.sort_fields = Some(fields);
+                }
+                other => {
+                    return Err(format!(
+                        "unknown `x-paging` key `{other}`; expected one of {}",
+                        KEYS.join(", ")
+                    ));
+                }
+            }
+        }
+        if config.default_limit > config.max_limit {
+            return Err("`x-paging.default_limit` is above `max_limit`".into());
+        }
+        if let (Some(sort), Some(fields)) = (&config.default_sort, &config.sort_fields)
+            && !fields.contains(sort)
+        {
+            return Err(format!("`x-paging.default_sort` `{sort}` is not one of `sort_fields`"));
+        }
+        Ok(Some(config))
+    }
+
+    /// The query parameters paging adds, as OpenAPI parameter objects.
+    pub fn parameters(&self) -> [Value; 4] {
+        let fields = match &self.sort_fields {
+            Some(f) => format!(" One of: {}.", f.join(", ")),
+            None => String::new(),
+        };
+        [
+            json!({"name": "limit", "in": "query", "description": "Most results to return.",
+                   "schema": {"type": "integer", "minimum": 0, "maximum": self.max_limit, "default": self.default_limit}}),
+            json!({"name": "offset", "in": "query", "description": "Results to skip before the first one returned.",
+                   "schema": {"type": "integer", "minimum": 0, "default": 0}}),
+            json!({"name": "sort", "in": "query", "x-strip": true,
+                   "description": format!("Field to sort by, or several as `a,-b` (`-` for descending).{fields}"),
+                   "schema": {"type": "string"}}),
+            json!({"name": "sortdir", "in": "query", "description": "1 for ascending, -1 for descending (with a single sort field).",
+                   "schema": {"type": "integer", "enum": [1, -1]}}),
+        ]
+    }
+
+    /// Merges the validated `limit`, `offset`, `sort` and `sortdir` into one [`Paging`].
+    pub fn merge(&self, query: &Map<String, Value>) -> Result<Paging, (&'static str, String)> {
+        let limit = query.get("limit").and_then(Value::as_u64).unwrap_or(self.default_limit);
+        let offset = query.get("offset").and_then(Value::as_u64).unwrap_or(0);
+        let sortdir = query.get("sortdir").and_then(Value::as_i64);
+        let sort_text = query.get("sort").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let mut sort = Vec::new();
+        match sort_text {
+            Some(text) => {
+                let keys: Vec<&str> = text.split(',').map(str::trim).collect();
+                if keys.len() > 1 && sortdir.is_some() {
+                    return Err((
+                        "sortdir",
+                        "`sortdir` cannot be combined with several sort keys; use `-field` for descending".into(),
+                    ));
+                }
+                for key in keys {
+                    let (field, dir) = match key.strip_prefix('-') {
+                        Some(field) => (field, -1),
+                        None => (key.strip_prefix('+').unwrap_or(key), 1),
+                    };
+                    if field.is_empty() {
+                        return Err(("sort", format!("empty sort key in `{text}`")));
+                    }
+                    if let Some(fields) = &self.sort_fields
+                        && !fields.iter().any(|f| f == field)
+                    {
+                        return Err(("sort", format!("cannot sort by `{field}`; sortable fields: {}", fields.join(", "))));
+                    }
+                    let dir = match sortdir {
+                        Some(d) if dir == 1 => d as i8,
+                        _ => dir,
+                    };
+                    sort.push(SortKey { field: field.to_owned(), dir });
+                }
+            }
+            None => {
+                if let Some(field) = &self.default_sort {
+                    let dir = sortdir.map_or(self.default_sortdir, |d| d as i8);
+                    sort.push(SortKey { field: field.clone(), dir });
+                }
+            }
+        }
+        Ok(Paging { limit, offset, sort })
+    }
+}
+
+impl Paging {
+    /// The `sort` (and `sortdir` for one key) query text carrying the merged keys.
+    pub(crate) fn sort_query(&self) -> Option<(String, Option<i8>)> {
+        match self.sort.as_slice() {
+            [] => None,
+            [only] => Some((only.field.clone(), Some(only.dir))),
+            keys => Some((
+                keys.iter()
+                    .map(|k| if k.dir < 0 { format!("-{}", k.field) } else { k.field.clone() })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None,
+            )),
+        }
+    }
+}
+
+/// Adds the paging parameters to every `x-paging` operation of `doc` that does not declare
+/// them itself; answers problems as (pointer, message).
+pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
+    let Some(Value::Object(paths)) = doc.get("paths").cloned() else {
+        return;
+    };
+    for (template, item) in paths {
+        let item_at = crate::spec::pointer::join("/paths", &template);
+        let item_params = declared_names(doc, item.get("parameters"));
+        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+            let Some(op) = item.get(method) else {
+                continue;
+            };
+            let op_at = crate::spec::pointer::join(&item_at, method);
+            let Some(extension) = op.get("x-paging") else {
+                continue;
+            };
+            let config = match PagingConfig::from_extension(extension) {
+                Ok(Some(config)) => config,
+                Ok(None) => continue,
+                Err(e) => {
+                    problems.push((crate::spec::pointer::join(&op_at, "x-paging"), e));
+                    continue;
+                }
+            };
+            let mut declared = item_params.clone();
+            declared.extend(declared_names(doc, op.get("parameters")));
+            let added: Vec<Value> = config
+                .parameters()
+                .into_iter()
+                .filter(|p| !declared.iter().any(|d| p["name"] == d.as_str()))
+                .collect();
+            if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
+                match op.entry("parameters").or_insert_with(|| Value::Array(Vec::new())) {
+                    Value::Array(list) => list.extend(added),
+                    _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
+                }
+            }
+        }
+    }
+}
+
+/// Names of the query parameters in a `parameters` list (following `$ref`s).
+fn declared_names(doc: &Value, list: Option<&Value>) -> Vec<String> {
+    let Some(Value::Array(list)) = list else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|p| crate::spec::pointer::resolve(doc, p, "").ok().map(|(p, _)| p))
+        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn merges_both_forms() {
+        let config = PagingConfig {
+            sort_fields: Some(vec!["name".into(), "created".into()]),
+            ..PagingConfig::default()
+        };
+        // (query, expected limit, offset, sort keys) or the error's parameter
+        let rows: Vec<(Value, Result<(u64, u64, Vec<(&str, i8)>), &str>)> = vec![
+            (json!({}), Ok((50, 0, vec![]))),
+            (json!({"limit": 5, "offset": 10}), Ok((5, 10, vec![]))),
+            (json!({"sort": "name"}), Ok((50, 0, vec![("name", 1)]))),
+            (json!({"sort": "name", "sortdir": -1}), Ok((50, 0, vec![("name", -1)]))),
+            (json!({"sort": "name,-created"}), Ok((50, 0, vec![("name", 1), ("created", -1)]))),
+            (json!({"sort": "-created"}), Ok((50, 0, vec![("created", -1)]))),
+            (json!({"sort": "name,-created", "sortdir": 1}), Err("sortdir")),
+            (json!({"sort": "age"}), Err("sort")),
+            (json!({"sort": "name,,created"}), Err("sort")),
+        ];
+        for (q, want) in rows {
+            let got = config.merge(&query(q.clone()));
+            match (got, want) {
+                (Ok(p), Ok((limit, offset, sort))) => {
+                    let sort: Vec<SortKey> = sort.into_iter().map(|(f, d)| SortKey { field: f.into(), dir: d }).collect();
+                    assert_eq!(p, Paging { limit, offset, sort }, "{q}");
+                }
+                (Err((name, _)), Err(want)) => assert_eq!(name, want, "{q}"),
+                (got, want) => panic!("{q}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn default_sort_applies_when_absent() {
+        let config = PagingConfig::from_extension(&json!({"default_sort": "name", "default_sortdir": -1})).unwrap().unwrap();
+        let p = config.merge(&Map::new()).unwrap();
+        assert_eq!(p.sort, vec![SortKey { field: "name".into(), dir: -1 }]);
+        let p = config.merge(&query(json!({"sortdir": 1}))).unwrap();
+        assert_eq!(p.sort[0].dir, 1);
+    }
+
+    #[test]
+    fn reads_the_extension() {
+        let rows: Vec<(Value, Result<bool, &str>)> = vec![
+            (json!(true), Ok(true)),
+            (json!(false), Ok(false)),
+            (json!({"max_limit": 10, "default_limit": 5}), Ok(true)),
+            (json!({"max_limit": 10, "default_limit": 50}), Err("above")),
+            (json!({"maxlimit": 10}), Err("unknown")),
+            (json!({"default_sortdir": 2}), Err("1 or -1")),
+            (json!({"default_sort": "x", "sort_fields": ["y"]}), Err("not one of")),
+            (json!("yes"), Err("must be")),
+        ];
+        for (v, want) in rows {
+            match (PagingConfig::from_extension(&v), want) {
+                (Ok(c), Ok(on)) => assert_eq!(c.is_some(), on, "{v}"),
+                (Err(e), Err(part)) => assert!(e.contains(part), "{v}: {e}"),
+                (got, want) => panic!("{v}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn adds_undeclared_parameters_only() {
+        let mut doc = json!({"paths": {"/items": {"get": {"x-paging": true, "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}]}}}});
+        let mut problems = Vec::new();
+        augment(&mut doc, &mut problems);
+        assert!(problems.is_empty());
+        let names: Vec<&str> = doc["paths"]["/items"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
+    }
+}
