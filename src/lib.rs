@@ -3,6 +3,8 @@
 pub mod body;
 pub mod dates;
 mod error;
+#[cfg(feature = "axum")]
+pub mod extract;
 mod future;
 mod layer;
 pub mod models;

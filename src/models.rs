@@ -40,7 +40,10 @@ impl std::error::Error for LoadError {}
 /// Loads an entity by the validated value of its parameter.
 pub trait ModelLoader: Send + Sync + 'static {
     /// `Ok(None)` when no entity has this id.
-    fn load(&self, id: Value) -> Pin<Box<dyn Future<Output = Result<Option<Value>, LoadError>> + Send>>;
+    fn load(
+        &self,
+        id: Value,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Value>, LoadError>> + Send>>;
 }
 
 struct FnLoader<F>(F);
@@ -50,7 +53,10 @@ where
     F: Fn(Value) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<Value>, LoadError>> + Send + 'static,
 {
-    fn load(&self, id: Value) -> Pin<Box<dyn Future<Output = Result<Option<Value>, LoadError>> + Send>> {
+    fn load(
+        &self,
+        id: Value,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Value>, LoadError>> + Send>> {
         Box::pin((self.0)(id))
     }
 }

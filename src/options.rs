@@ -125,7 +125,11 @@ impl fmt::Debug for Options {
             .field("time_zone", &self.time_zone)
             .field(
                 "models",
-                &self.models.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+                &self
+                    .models
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }

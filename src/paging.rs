@@ -85,7 +85,9 @@ impl PagingConfig {
         for (key, v) in map {
             let bad = || format!("`x-paging.{key}` has an invalid value");
             match key.as_str() {
-                "default_sort" => config.default_sort = Some(v.as_str().ok_or_else(bad)?.to_owned()),
+                "default_sort" => {
+                    config.default_sort = Some(v.as_str().ok_or_else(bad)?.to_owned())
+                }
                 "default_sortdir" => {
                     config.default_sortdir = match v.as_i64() {
                         Some(1) => 1,
@@ -99,7 +101,9 @@ impl PagingConfig {
                     let fields = v
                         .as_array()
                         .and_then(|a| a.iter().map(|f| f.as_str().map(str::to_owned)).collect())
-                        .ok_or_else(|| "`x-paging.sort_fields` must be a list of field names".to_owned())?;
+                        .ok_or_else(|| {
+                            "`x-paging.sort_fields` must be a list of field names".to_owned()
+                        })?;
                     config.sort_fields = Some(fields);
                 }
                 other => {
@@ -116,7 +120,9 @@ impl PagingConfig {
         if let (Some(sort), Some(fields)) = (&config.default_sort, &config.sort_fields)
             && !fields.contains(sort)
         {
-            return Err(format!("`x-paging.default_sort` `{sort}` is not one of `sort_fields`"));
+            return Err(format!(
+                "`x-paging.default_sort` `{sort}` is not one of `sort_fields`"
+            ));
         }
         Ok(Some(config))
     }
@@ -142,10 +148,16 @@ impl PagingConfig {
 
     /// Merges the validated `limit`, `offset`, `sort` and `sortdir` into one [`Paging`].
     pub fn merge(&self, query: &Map<String, Value>) -> Result<Paging, (&'static str, String)> {
-        let limit = query.get("limit").and_then(Value::as_u64).unwrap_or(self.default_limit);
+        let limit = query
+            .get("limit")
+            .and_then(Value::as_u64)
+            .unwrap_or(self.default_limit);
         let offset = query.get("offset").and_then(Value::as_u64).unwrap_or(0);
         let sortdir = query.get("sortdir").and_then(Value::as_i64);
-        let sort_text = query.get("sort").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let sort_text = query
+            .get("sort")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
         let mut sort = Vec::new();
         match sort_text {
             Some(text) => {
@@ -167,23 +179,39 @@ impl PagingConfig {
                     if let Some(fields) = &self.sort_fields
                         && !fields.iter().any(|f| f == field)
                     {
-                        return Err(("sort", format!("cannot sort by `{field}`; sortable fields: {}", fields.join(", "))));
+                        return Err((
+                            "sort",
+                            format!(
+                                "cannot sort by `{field}`; sortable fields: {}",
+                                fields.join(", ")
+                            ),
+                        ));
                     }
                     let dir = match sortdir {
                         Some(d) if dir == 1 => d as i8,
                         _ => dir,
                     };
-                    sort.push(SortKey { field: field.to_owned(), dir });
+                    sort.push(SortKey {
+                        field: field.to_owned(),
+                        dir,
+                    });
                 }
             }
             None => {
                 if let Some(field) = &self.default_sort {
                     let dir = sortdir.map_or(self.default_sortdir, |d| d as i8);
-                    sort.push(SortKey { field: field.clone(), dir });
+                    sort.push(SortKey {
+                        field: field.clone(),
+                        dir,
+                    });
                 }
             }
         }
-        Ok(Paging { limit, offset, sort })
+        Ok(Paging {
+            limit,
+            offset,
+            sort,
+        })
     }
 }
 
@@ -195,7 +223,13 @@ impl Paging {
             [only] => Some((only.field.clone(), Some(only.dir))),
             keys => Some((
                 keys.iter()
-                    .map(|k| if k.dir < 0 { format!("-{}", k.field) } else { k.field.clone() })
+                    .map(|k| {
+                        if k.dir < 0 {
+                            format!("-{}", k.field)
+                        } else {
+                            k.field.clone()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(","),
                 None,
@@ -213,7 +247,9 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
     for (template, item) in paths {
         let item_at = crate::spec::pointer::join("/paths", &template);
         let item_params = declared_names(doc, item.get("parameters"));
-        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
             let Some(op) = item.get(method) else {
                 continue;
             };
@@ -237,7 +273,10 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 .filter(|p| !declared.iter().any(|d| p["name"] == d.as_str()))
                 .collect();
             if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
-                match op.entry("parameters").or_insert_with(|| Value::Array(Vec::new())) {
+                match op
+                    .entry("parameters")
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                {
                     Value::Array(list) => list.extend(added),
                     _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
                 }
@@ -252,7 +291,11 @@ fn declared_names(doc: &Value, list: Option<&Value>) -> Vec<String> {
         return Vec::new();
     };
     list.iter()
-        .filter_map(|p| crate::spec::pointer::resolve(doc, p, "").ok().map(|(p, _)| p))
+        .filter_map(|p| {
+            crate::spec::pointer::resolve(doc, p, "")
+                .ok()
+                .map(|(p, _)| p)
+        })
         .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
         .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
         .collect()
@@ -273,14 +316,27 @@ mod tests {
             ..PagingConfig::default()
         };
         // (query, expected limit, offset, sort keys) or the error's parameter
-        let rows: Vec<(Value, Result<(u64, u64, Vec<(&str, i8)>), &str>)> = vec![
+        type Row = (Value, Result<(u64, u64, Vec<(&'static str, i8)>), &'static str>);
+        let rows: Vec<Row> = vec![
             (json!({}), Ok((50, 0, vec![]))),
             (json!({"limit": 5, "offset": 10}), Ok((5, 10, vec![]))),
             (json!({"sort": "name"}), Ok((50, 0, vec![("name", 1)]))),
-            (json!({"sort": "name", "sortdir": -1}), Ok((50, 0, vec![("name", -1)]))),
-            (json!({"sort": "name,-created"}), Ok((50, 0, vec![("name", 1), ("created", -1)]))),
-            (json!({"sort": "-created"}), Ok((50, 0, vec![("created", -1)]))),
-            (json!({"sort": "name,-created", "sortdir": 1}), Err("sortdir")),
+            (
+                json!({"sort": "name", "sortdir": -1}),
+                Ok((50, 0, vec![("name", -1)])),
+            ),
+            (
+                json!({"sort": "name,-created"}),
+                Ok((50, 0, vec![("name", 1), ("created", -1)])),
+            ),
+            (
+                json!({"sort": "-created"}),
+                Ok((50, 0, vec![("created", -1)])),
+            ),
+            (
+                json!({"sort": "name,-created", "sortdir": 1}),
+                Err("sortdir"),
+            ),
             (json!({"sort": "age"}), Err("sort")),
             (json!({"sort": "name,,created"}), Err("sort")),
         ];
@@ -288,8 +344,22 @@ mod tests {
             let got = config.merge(&query(q.clone()));
             match (got, want) {
                 (Ok(p), Ok((limit, offset, sort))) => {
-                    let sort: Vec<SortKey> = sort.into_iter().map(|(f, d)| SortKey { field: f.into(), dir: d }).collect();
-                    assert_eq!(p, Paging { limit, offset, sort }, "{q}");
+                    let sort: Vec<SortKey> = sort
+                        .into_iter()
+                        .map(|(f, d)| SortKey {
+                            field: f.into(),
+                            dir: d,
+                        })
+                        .collect();
+                    assert_eq!(
+                        p,
+                        Paging {
+                            limit,
+                            offset,
+                            sort
+                        },
+                        "{q}"
+                    );
                 }
                 (Err((name, _)), Err(want)) => assert_eq!(name, want, "{q}"),
                 (got, want) => panic!("{q}: got {got:?}, want {want:?}"),
@@ -299,9 +369,18 @@ mod tests {
 
     #[test]
     fn default_sort_applies_when_absent() {
-        let config = PagingConfig::from_extension(&json!({"default_sort": "name", "default_sortdir": -1})).unwrap().unwrap();
+        let config =
+            PagingConfig::from_extension(&json!({"default_sort": "name", "default_sortdir": -1}))
+                .unwrap()
+                .unwrap();
         let p = config.merge(&Map::new()).unwrap();
-        assert_eq!(p.sort, vec![SortKey { field: "name".into(), dir: -1 }]);
+        assert_eq!(
+            p.sort,
+            vec![SortKey {
+                field: "name".into(),
+                dir: -1
+            }]
+        );
         let p = config.merge(&query(json!({"sortdir": 1}))).unwrap();
         assert_eq!(p.sort[0].dir, 1);
     }
@@ -315,7 +394,10 @@ mod tests {
             (json!({"max_limit": 10, "default_limit": 50}), Err("above")),
             (json!({"maxlimit": 10}), Err("unknown")),
             (json!({"default_sortdir": 2}), Err("1 or -1")),
-            (json!({"default_sort": "x", "sort_fields": ["y"]}), Err("not one of")),
+            (
+                json!({"default_sort": "x", "sort_fields": ["y"]}),
+                Err("not one of"),
+            ),
             (json!("yes"), Err("must be")),
         ];
         for (v, want) in rows {
@@ -333,7 +415,12 @@ mod tests {
         let mut problems = Vec::new();
         augment(&mut doc, &mut problems);
         assert!(problems.is_empty());
-        let names: Vec<&str> = doc["paths"]["/items"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = doc["paths"]["/items"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
     }
 }

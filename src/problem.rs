@@ -96,6 +96,8 @@ pub enum ProblemKind {
     VerifierFailed,
     /// A model loader failed (not a client error).
     LoaderFailed,
+    /// A handler's extractor type does not match the document (a programmer error).
+    ExtractorMismatch,
 }
 
 /// An `application/problem+json` answer (RFC 9457).
@@ -180,9 +182,9 @@ impl Problem {
             ProblemKind::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemKind::VerifierFailed | ProblemKind::LoaderFailed => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ProblemKind::VerifierFailed
+            | ProblemKind::LoaderFailed
+            | ProblemKind::ExtractorMismatch => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -261,7 +263,9 @@ impl ProblemKind {
                 "urn:oasgate:problem:unsupported-media-type",
                 "Unsupported media type",
             ),
-            ProblemKind::VerifierFailed | ProblemKind::LoaderFailed => {
+            ProblemKind::VerifierFailed
+            | ProblemKind::LoaderFailed
+            | ProblemKind::ExtractorMismatch => {
                 ("urn:oasgate:problem:internal", "Internal Server Error")
             }
         }

@@ -143,7 +143,9 @@ fn set_query(parts: &mut http::request::Parts, query: &str) {
     let mut uri = std::mem::take(&mut parts.uri).into_parts();
     match http::uri::PathAndQuery::try_from(path_and_query) {
         Ok(pq) => uri.path_and_query = Some(pq),
-        Err(e) => tracing::debug!(target: "oasgate::rejection", error = %e, "canonical query not applied"),
+        Err(e) => {
+            tracing::debug!(target: "oasgate::rejection", error = %e, "canonical query not applied")
+        }
     }
     parts.uri = http::Uri::from_parts(uri).unwrap_or_default();
 }

@@ -11,9 +11,9 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
 use crate::body::{self, BodyKind, MediaType, best_match};
-use crate::options::{UndeclaredParams, UnknownRoutes};
 use crate::dates;
 use crate::models::Models;
+use crate::options::{UndeclaredParams, UnknownRoutes};
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind};
@@ -150,11 +150,23 @@ impl Plan {
     /// The query the inner service sees: declared parameters as validated (coerced,
     /// transformed, defaulted, paging merged) in their declared style, then undeclared ones as
     /// sent unless the policy strips them.
-    fn canonical_query(&self, op: &Operation, raw: &[(&str, &str)], validated: &Validated) -> Option<String> {
-        if !self.options.canonical_query || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip) {
+    fn canonical_query(
+        &self,
+        op: &Operation,
+        raw: &[(&str, &str)],
+        validated: &Validated,
+    ) -> Option<String> {
+        if !self.options.canonical_query
+            || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip)
+        {
             return None;
         }
-        let mut out = String::with_capacity(raw.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + 32);
+        let mut out = String::with_capacity(
+            raw.iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>()
+                + 32,
+        );
         let sort = validated.paging.as_ref().and_then(|p| p.sort_query());
         for p in &op.query {
             let merged;
@@ -187,7 +199,13 @@ impl Plan {
                 continue;
             };
             if p.json_content {
-                params::encode_query(&p.name, Style::Form, true, &Value::String(value.to_string()), &mut out);
+                params::encode_query(
+                    &p.name,
+                    Style::Form,
+                    true,
+                    &Value::String(value.to_string()),
+                    &mut out,
+                );
             } else {
                 params::encode_query(&p.name, p.style, p.explode, value, &mut out);
             }
@@ -262,7 +280,11 @@ impl Plan {
             match canonical {
                 Ok(c) => value = Value::String(c),
                 Err(e) => {
-                    let detail = if p.secret { "invalid date (value hidden)".to_owned() } else { e.detail };
+                    let detail = if p.secret {
+                        "invalid date (value hidden)".to_owned()
+                    } else {
+                        e.detail
+                    };
                     errors.push(param_error(p, place, "", "format", detail));
                     return;
                 }
@@ -295,9 +317,19 @@ impl Plan {
     }
 
     /// Loads the entities of `x-model` parameters; a missing one answers 404 with its kind and id.
-    pub(crate) async fn load_models(&self, op: &Operation, validated: &Validated, parts: &Parts) -> Result<Option<Models>, Response<Bytes>> {
+    pub(crate) async fn load_models(
+        &self,
+        op: &Operation,
+        validated: &Validated,
+        parts: &Parts,
+    ) -> Result<Option<Models>, Response<Bytes>> {
         let mut models = Models::default();
-        let params = op.path.iter().chain(&op.query).chain(&op.header).chain(&op.cookie);
+        let params = op
+            .path
+            .iter()
+            .chain(&op.query)
+            .chain(&op.header)
+            .chain(&op.cookie);
         for p in params {
             let Some(kind) = &p.model else {
                 continue;
@@ -319,14 +351,18 @@ impl Plan {
                     models.0.insert(p.name.to_string(), entity);
                 }
                 Ok(None) => {
-                    let mut problem = Problem::new(ProblemKind::NotFound, format!("no {kind} has the id {id}"));
+                    let mut problem =
+                        Problem::new(ProblemKind::NotFound, format!("no {kind} has the id {id}"));
                     problem.extra.insert("kind".into(), Value::from(&**kind));
                     problem.extra.insert("id".into(), id.clone());
                     return Err(self.reject(problem, Some(op), parts));
                 }
                 Err(e) => {
                     tracing::error!(target: "oasgate::rejection", model = %kind, error = %e, "model loader failed");
-                    let problem = Problem::new(ProblemKind::LoaderFailed, format!("the {kind} could not be loaded"));
+                    let problem = Problem::new(
+                        ProblemKind::LoaderFailed,
+                        format!("the {kind} could not be loaded"),
+                    );
                     return Err(self.reject(problem, Some(op), parts));
                 }
             }

@@ -8,6 +8,9 @@
 //! curl -i  http://127.0.0.1:8080/v2/nope                     # 404: no operation has this path
 //! curl -i -X PUT http://127.0.0.1:8080/v2/pets               # 405, with `Allow: GET, POST`
 //! curl -i -H 'content-type: application/json' -d '{"tag":1}' http://127.0.0.1:8080/v2/pets  # 400
+//! curl -i 'http://127.0.0.1:8080/v2/pets/search?name=%20RE&born_after=1%20January%202018&sort=-born'
+//! curl -i 'http://127.0.0.1:8080/v2/pets/search?sort=age'    # 400: not a sortable field
+//! curl -i  http://127.0.0.1:8080/v2/pets/99                  # 404 problem: no pet 99
 //! ```
 //!
 //! The handlers below contain no validation code: by the time they run, the layer has checked
@@ -24,7 +27,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use oasgate::{Document, OpenApiLayer, Validated};
+use oasgate::extract::Valid;
+use oasgate::models::{LoadError, Models, loader_fn};
+use oasgate::{Document, OpenApiLayer, Options, Paging};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::RwLock;
@@ -51,6 +56,8 @@ struct Pet {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    born: Option<String>,
 }
 
 /// The spec's `NewPet` schema.
@@ -58,6 +65,23 @@ struct Pet {
 struct NewPet {
     name: String,
     tag: Option<String>,
+    born: Option<String>,
+}
+
+/// The query of `GET /v2/pets`, already coerced by the layer.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    tags: Vec<String>,
+    limit: Option<i64>,
+}
+
+/// The filters of `GET /v2/pets/search`: `name` arrives stripped and lowercased, `born_after`
+/// as `YYYY-MM-DD` whatever the client typed.
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    name: Option<String>,
+    born_after: Option<String>,
 }
 
 /// The spec's `Error` schema.
@@ -75,17 +99,23 @@ struct Store {
 type Shared = Arc<RwLock<Store>>;
 
 fn seeded() -> Store {
-    let pets: BTreeMap<i64, Pet> = [(1, "Rex", "dog"), (2, "Tom", "cat"), (3, "Laika", "dog")]
-        .into_iter()
-        .map(|(id, name, tag)| {
-            let pet = Pet {
-                id,
-                name: name.to_owned(),
-                tag: Some(tag.to_owned()),
-            };
-            (id, pet)
-        })
-        .collect();
+    let pets: BTreeMap<i64, Pet> = [
+        (1, "Rex", "dog", "2016-05-01"),
+        (2, "Tom", "cat", "2019-11-23"),
+        (3, "Laika", "dog", "2021-02-14"),
+        (4, "Rexina", "cat", "2022-08-30"),
+    ]
+    .into_iter()
+    .map(|(id, name, tag, born)| {
+        let pet = Pet {
+            id,
+            name: name.to_owned(),
+            tag: Some(tag.to_owned()),
+            born: Some(born.to_owned()),
+        };
+        (id, pet)
+    })
+    .collect();
     Store {
         next_id: pets.len() as i64 + 1,
         pets,
@@ -102,32 +132,61 @@ fn not_found(id: i64) -> Response {
 
 /// `GET /v2/pets`: `tags` and `limit` come from the layer already coerced (`limit=5` is the
 /// integer 5, a single `tags=a` is the list `["a"]`), so there is nothing to parse here.
-async fn list_pets(
-    State(store): State<Shared>,
-    Extension(validated): Extension<Validated>,
-) -> Json<Vec<Pet>> {
-    let tags: Vec<&str> = validated
-        .query
-        .get("tags")
-        .and_then(|v| v.as_array())
-        .map(|items| items.iter().filter_map(|t| t.as_str()).collect())
-        .unwrap_or_default();
+async fn list_pets(State(store): State<Shared>, Valid(query): Valid<ListQuery>) -> Json<Vec<Pet>> {
     // The spec gives `limit` no minimum, so a negative one simply lists nothing.
-    let limit = validated
-        .query
-        .get("limit")
-        .and_then(|v| v.as_i64())
-        .unwrap_or(20);
-    let limit = usize::try_from(limit).unwrap_or(0);
+    let limit = usize::try_from(query.limit.unwrap_or(20)).unwrap_or(0);
     let store = store.read().await;
     let pets = store
         .pets
         .values()
-        .filter(|pet| tags.is_empty() || pet.tag.as_deref().is_some_and(|t| tags.contains(&t)))
+        .filter(|pet| {
+            query.tags.is_empty() || pet.tag.as_ref().is_some_and(|t| query.tags.contains(t))
+        })
         .take(limit)
         .cloned()
         .collect();
     Json(pets)
+}
+
+/// `GET /v2/pets/search`: filters arrive transformed, paging arrives merged into one
+/// structure (`sort=name&sortdir=-1` and `sort=-name` mean the same).
+async fn search_pets(
+    State(store): State<Shared>,
+    Valid(query): Valid<SearchQuery>,
+    paging: Paging,
+) -> Json<Vec<Pet>> {
+    let store = store.read().await;
+    let mut pets: Vec<Pet> = store
+        .pets
+        .values()
+        .filter(|p| {
+            query
+                .name
+                .as_ref()
+                .is_none_or(|n| p.name.to_lowercase().contains(n))
+        })
+        .filter(|p| {
+            // Canonical `YYYY-MM-DD` dates compare correctly as text.
+            query
+                .born_after
+                .as_ref()
+                .is_none_or(|after| p.born.as_ref().is_some_and(|b| b > after))
+        })
+        .cloned()
+        .collect();
+    for key in paging.sort.iter().rev() {
+        pets.sort_by(|a, b| {
+            let order = match key.field.as_str() {
+                "id" => a.id.cmp(&b.id),
+                "born" => a.born.cmp(&b.born),
+                _ => a.name.cmp(&b.name),
+            };
+            if key.dir < 0 { order.reverse() } else { order }
+        });
+    }
+    let offset = usize::try_from(paging.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(paging.limit).unwrap_or(usize::MAX);
+    Json(pets.into_iter().skip(offset).take(limit).collect())
 }
 
 /// `POST /v2/pets`: the layer has checked the body against `NewPet`, so `Json` cannot fail.
@@ -137,16 +196,19 @@ async fn add_pet(State(store): State<Shared>, Json(new): Json<NewPet>) -> Json<P
         id: store.next_id,
         name: new.name,
         tag: new.tag,
+        born: new.born,
     };
     store.next_id += 1;
     store.pets.insert(pet.id, pet.clone());
     Json(pet)
 }
 
-async fn find_pet(State(store): State<Shared>, Path(id): Path<i64>) -> Response {
-    match store.read().await.pets.get(&id) {
+/// `GET /v2/pets/{id}`: the `pet` model loader has fetched the pet already (an unknown id never
+/// reaches this handler: the layer answers 404 with `kind` and `id`).
+async fn find_pet(Extension(models): Extension<Models>) -> Response {
+    match models.get("id") {
         Some(pet) => Json(pet.clone()).into_response(),
-        None => not_found(id),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -191,11 +253,26 @@ async fn main() -> ExitCode {
         }
     };
 
-    let layer = match Document::from_str(SPEC).and_then(|doc| OpenApiLayer::new(&doc)) {
+    let store: Shared = Arc::new(RwLock::new(seeded()));
+    // `x-model: pet` parameters are loaded from the store before the handler runs.
+    let pets = store.clone();
+    let loader = loader_fn(move |id| {
+        let pets = pets.clone();
+        async move {
+            let id = id
+                .as_i64()
+                .ok_or_else(|| LoadError("pet ids are integers".into()))?;
+            let pet = pets.read().await.pets.get(&id).cloned();
+            Ok(pet.map(|p| serde_json::to_value(p).unwrap_or_default()))
+        }
+    });
+    let options = Options::default().model_loader("pet", loader);
+    let layer = match Document::from_str_named(SPEC, "examples/axum/petstore.yaml")
+        .and_then(|doc| OpenApiLayer::with_options(&doc, options))
+    {
         Ok(layer) => layer,
         Err(error) => {
-            // The embedded text is reported as `<document>`: say which one it is.
-            eprintln!("examples/axum/petstore.yaml: {error}");
+            eprintln!("{error}");
             return ExitCode::FAILURE;
         }
     };
@@ -204,8 +281,9 @@ async fn main() -> ExitCode {
     // 404 and 405 problems, and `/openapi.json` is served by the layer.
     let app = Router::new()
         .route("/v2/pets", get(list_pets).post(add_pet))
+        .route("/v2/pets/search", get(search_pets))
         .route("/v2/pets/{id}", get(find_pet).delete(delete_pet))
-        .with_state(Arc::new(RwLock::new(seeded())))
+        .with_state(store)
         .layer(layer);
 
     let listener = match TcpListener::bind(&listen).await {

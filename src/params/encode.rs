@@ -13,7 +13,11 @@ use serde_json::Value;
 use super::Style;
 
 /// Everything but the unreserved characters of RFC 3986 is encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Appends `name=value` pairs for one parameter (with a leading `&` when `out` is not empty).
 pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out: &mut String) {
@@ -115,17 +119,83 @@ mod tests {
     fn encodes_and_decodes_back() {
         // (style, explode, schema, value, expected query)
         let rows: Vec<(Style, bool, Value, Value, &str)> = vec![
-            (Style::Form, true, json!({"type": "integer"}), json!(5), "p=5"),
-            (Style::Form, true, json!({"type": "string"}), json!("a b,c&d"), "p=a%20b%2Cc%26d"),
-            (Style::Form, true, json!({"type": "array", "items": {"type": "string"}}), json!(["a", "b"]), "p=a&p=b"),
-            (Style::Form, false, json!({"type": "array", "items": {"type": "string"}}), json!(["a,1", "b"]), "p=a%2C1,b"),
-            (Style::SpaceDelimited, false, json!({"type": "array", "items": {"type": "integer"}}), json!([1, 2]), "p=1%202"),
-            (Style::PipeDelimited, false, json!({"type": "array", "items": {"type": "integer"}}), json!([1, 2]), "p=1%7C2"),
-            (Style::DeepObject, true, json!({"type": "object", "properties": {"a": {"type": "integer"}}}), json!({"a": 1}), "p%5Ba%5D=1"),
-            (Style::Form, true, json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}}), json!({"a": 1, "b": "x"}), "a=1&b=x"),
-            (Style::Form, false, json!({"type": "object", "properties": {"a": {"type": "integer"}}}), json!({"a": 1}), "p=a,1"),
-            (Style::Form, true, json!({"type": "boolean"}), json!(true), "p=true"),
-            (Style::Form, true, json!({"type": "string"}), json!("é/ü"), "p=%C3%A9%2F%C3%BC"),
+            (
+                Style::Form,
+                true,
+                json!({"type": "integer"}),
+                json!(5),
+                "p=5",
+            ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "string"}),
+                json!("a b,c&d"),
+                "p=a%20b%2Cc%26d",
+            ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "array", "items": {"type": "string"}}),
+                json!(["a", "b"]),
+                "p=a&p=b",
+            ),
+            (
+                Style::Form,
+                false,
+                json!({"type": "array", "items": {"type": "string"}}),
+                json!(["a,1", "b"]),
+                "p=a%2C1,b",
+            ),
+            (
+                Style::SpaceDelimited,
+                false,
+                json!({"type": "array", "items": {"type": "integer"}}),
+                json!([1, 2]),
+                "p=1%202",
+            ),
+            (
+                Style::PipeDelimited,
+                false,
+                json!({"type": "array", "items": {"type": "integer"}}),
+                json!([1, 2]),
+                "p=1%7C2",
+            ),
+            (
+                Style::DeepObject,
+                true,
+                json!({"type": "object", "properties": {"a": {"type": "integer"}}}),
+                json!({"a": 1}),
+                "p%5Ba%5D=1",
+            ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}}),
+                json!({"a": 1, "b": "x"}),
+                "a=1&b=x",
+            ),
+            (
+                Style::Form,
+                false,
+                json!({"type": "object", "properties": {"a": {"type": "integer"}}}),
+                json!({"a": 1}),
+                "p=a,1",
+            ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "boolean"}),
+                json!(true),
+                "p=true",
+            ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "string"}),
+                json!("é/ü"),
+                "p=%C3%A9%2F%C3%BC",
+            ),
         ];
         let coercion = Coercion::default();
         for (style, explode, schema, value, want) in rows {
@@ -133,7 +203,14 @@ mod tests {
             encode_query("p", style, explode, &value, &mut out);
             assert_eq!(out, want, "{value}");
             let shape = Shape::from_schema(&schema);
-            let spec = ParamSpec { name: "p", style, explode, shape: &shape, allow_empty: false, coercion: &coercion };
+            let spec = ParamSpec {
+                name: "p",
+                style,
+                explode,
+                shape: &shape,
+                allow_empty: false,
+                coercion: &coercion,
+            };
             let back = decode_query(&split_query(&out), &spec).unwrap();
             assert_eq!(back, Some(value.clone()), "{want} decodes back");
         }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use super::schema::{Compiler, is_secret_schema};
 use super::{BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, Transform};
 use crate::body::{BodyKind, FormField, MediaType};
-use crate::error::{BuildError, BuildProblem};
 use crate::dates::{DateKind, LenientDates};
+use crate::error::{BuildError, BuildProblem};
 use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
@@ -53,7 +53,11 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         problems: Vec::new(),
         files: doc.files(),
         schemes: HashMap::new(),
-        models: options.models.iter().map(|(name, _)| name.clone()).collect(),
+        models: options
+            .models
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect(),
         lenient_dates: options.lenient_dates,
     };
     for (at, message) in findings {
@@ -406,14 +410,20 @@ impl<'a> Ctx<'a> {
 
     /// `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers for a deprecated operation.
     fn deprecation(&mut self, op: &Value, op_at: &str) -> Option<Arc<[(HeaderName, HeaderValue)]>> {
-        let deprecated = op.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
+        let deprecated = op
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let mut headers = Vec::new();
         if deprecated {
             let since = match op.get("x-deprecated-at") {
                 Some(v) => match v.as_str().and_then(parse_day) {
                     Some(t) => t,
                     None => {
-                        self.report(&pointer::join(op_at, "x-deprecated-at"), "`x-deprecated-at` must be a date such as `2024-01-31`".into());
+                        self.report(
+                            &pointer::join(op_at, "x-deprecated-at"),
+                            "`x-deprecated-at` must be a date such as `2024-01-31`".into(),
+                        );
                         return None;
                     }
                 },
@@ -431,7 +441,10 @@ impl<'a> Ctx<'a> {
                         headers.push((HeaderName::from_static("sunset"), v));
                     }
                 }
-                None => self.report(&pointer::join(op_at, "x-sunset"), "`x-sunset` must be a date such as `2025-12-31`".into()),
+                None => self.report(
+                    &pointer::join(op_at, "x-sunset"),
+                    "`x-sunset` must be a date such as `2025-12-31`".into(),
+                ),
             }
         }
         (!headers.is_empty()).then(|| headers.into())
@@ -509,7 +522,10 @@ impl<'a> Ctx<'a> {
             None => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
-                ctx.report(&pointer::join(at, key), format!("`{key}` must be true or false"));
+                ctx.report(
+                    &pointer::join(at, key),
+                    format!("`{key}` must be true or false"),
+                );
                 false
             }
         };
@@ -523,7 +539,10 @@ impl<'a> Ctx<'a> {
             Some(Some("lenient")) => true,
             Some(Some("strict")) => false,
             Some(_) => {
-                self.report(&pointer::join(at, "x-date"), "`x-date` must be `lenient` or `strict`".into());
+                self.report(
+                    &pointer::join(at, "x-date"),
+                    "`x-date` must be `lenient` or `strict`".into(),
+                );
                 false
             }
         };
@@ -532,18 +551,31 @@ impl<'a> Ctx<'a> {
             Some("date-time") => Some(DateKind::DateTime),
             _ => None,
         }
-        .filter(|_| matches!(Shape::from_schema(&shape_schema), Shape::Primitive(crate::params::Prim::String)))
+        .filter(|_| {
+            matches!(
+                Shape::from_schema(&shape_schema),
+                Shape::Primitive(crate::params::Prim::String)
+            )
+        })
         .map(|kind| DateParam { kind, lenient });
         let model: Option<Arc<str>> = match node.get("x-model") {
             None => None,
             Some(Value::String(name)) => {
                 if !self.models.contains(name) {
-                    self.report(&pointer::join(at, "x-model"), format!("no model loader is registered for `{name}` (Options::model_loader)"));
+                    self.report(
+                        &pointer::join(at, "x-model"),
+                        format!(
+                            "no model loader is registered for `{name}` (Options::model_loader)"
+                        ),
+                    );
                 }
                 Some(name.as_str().into())
             }
             Some(_) => {
-                self.report(&pointer::join(at, "x-model"), "`x-model` must be a model name".into());
+                self.report(
+                    &pointer::join(at, "x-model"),
+                    "`x-model` must be a model name".into(),
+                );
                 None
             }
         };

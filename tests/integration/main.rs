@@ -5,6 +5,8 @@
 
 mod bodies;
 mod documents;
+mod extract;
+mod girder;
 mod params;
 mod problems;
 mod routing;

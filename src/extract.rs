@@ -1,0 +1,127 @@
+//! axum extractors that read what the layer validated, without parsing again (feature `axum`).
+//!
+//! - [`Valid<T>`] deserializes `T` from the merged path, query, header and cookie values (as
+//!   Girder merges them into keyword arguments; on a name clash path wins over query over
+//!   header over cookie).
+//! - [`ValidBody<T>`] deserializes `T` from the parsed body.
+//! - [`Paging`](crate::Paging) is the merged paging request of an `x-paging` operation.
+//!
+//! The layer has already answered every bad request, so a failure here means the handler's
+//! type and the document disagree — a programmer error: it answers 500 problem+json naming
+//! the mismatch, and logs it.
+//!
+//! ```
+//! use oasgate::extract::{Valid, ValidBody};
+//! use oasgate::Paging;
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct ListQuery { kind: Option<String> }
+//!
+//! async fn list(Valid(q): Valid<ListQuery>, paging: Paging) -> String {
+//!     format!("{:?} from {} ({} items)", q.kind, paging.offset, paging.limit)
+//! }
+//! # let _ = axum::Router::<()>::new().route("/items", axum::routing::get(list));
+//! ```
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::Validated;
+use crate::paging::Paging;
+use crate::problem::{Problem, ProblemKind};
+
+/// Parameters deserialized from what the layer validated.
+#[derive(Debug, Clone)]
+pub struct Valid<T>(pub T);
+
+/// The body deserialized from what the layer parsed and validated.
+#[derive(Debug, Clone)]
+pub struct ValidBody<T>(pub T);
+
+/// The handler's type does not fit what the layer validated: answered as 500.
+#[derive(Debug)]
+pub struct ExtractRejection {
+    detail: String,
+}
+
+impl IntoResponse for ExtractRejection {
+    fn into_response(self) -> Response {
+        tracing::error!(target: "oasgate::rejection", detail = %self.detail, "an extractor does not match the document");
+        let mut problem = Problem::new(ProblemKind::ExtractorMismatch, self.detail);
+        problem.status = 500;
+        problem.to_response().map(axum_core::body::Body::from)
+    }
+}
+
+fn validated(parts: &Parts) -> Result<&Validated, ExtractRejection> {
+    parts
+        .extensions
+        .get::<Validated>()
+        .ok_or_else(|| ExtractRejection {
+            detail: "the request was not validated: is the OpenApiLayer in front of this route?"
+                .into(),
+        })
+}
+
+fn mismatch(what: &str, e: serde_json::Error) -> ExtractRejection {
+    ExtractRejection {
+        detail: format!("the handler's {what} type does not match the document: {e}"),
+    }
+}
+
+impl<T, S> FromRequestParts<S> for Valid<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ExtractRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let v = validated(parts)?;
+        let mut merged = Map::new();
+        for values in [&v.cookie, &v.header, &v.query, &v.path] {
+            merged.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        serde_json::from_value(Value::Object(merged))
+            .map(Valid)
+            .map_err(|e| mismatch("parameters", e))
+    }
+}
+
+impl<T, S> FromRequestParts<S> for ValidBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ExtractRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let body = validated(parts)?.body.clone().ok_or_else(|| ExtractRejection {
+            detail: "the operation has no body the layer read (is it declared as JSON, form or multipart?)".into(),
+        })?;
+        serde_json::from_value(body)
+            .map(ValidBody)
+            .map_err(|e| mismatch("body", e))
+    }
+}
+
+impl<S> FromRequestParts<S> for Paging
+where
+    S: Send + Sync,
+{
+    type Rejection = ExtractRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Paging>()
+            .cloned()
+            .ok_or_else(|| ExtractRejection {
+                detail: "the operation has no `x-paging`, so there is no paging to extract".into(),
+            })
+    }
+}
