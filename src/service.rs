@@ -89,8 +89,7 @@ where
             tracing::warn!(target: "oasgate::deprecation", operation = op.name(), "a deprecated operation was called");
         }
         let needs_verifier = !found.is_empty() && self.plan.options.verifier.is_some();
-        let has_models = op.has_models();
-        if op.body.is_none() && !needs_verifier && !has_models {
+        if op.body.is_none() && !needs_verifier && !op.has_models {
             let mut request = Request::from_parts(parts, body);
             if let Some(paging) = &validated.paging {
                 request.extensions_mut().insert(paging.clone());
@@ -117,6 +116,8 @@ where
             };
             let mut validated = validated;
             validated.body = parsed;
+            let mut parts = parts;
+            fix_content_length(&mut parts, &body);
             let mut request = Request::from_parts(parts, body);
             if let Some(paging) = &validated.paging {
                 request.extensions_mut().insert(paging.clone());
@@ -148,6 +149,20 @@ fn set_query(parts: &mut http::request::Parts, query: &str) {
         }
     }
     parts.uri = http::Uri::from_parts(uri).unwrap_or_default();
+}
+
+/// Keeps `Content-Length` true when the body handed on differs from the one received
+/// (schema defaults filled in).
+fn fix_content_length<B: Body>(parts: &mut http::request::Parts, body: &B) {
+    if let Some(length) = body.size_hint().exact()
+        && let Some(declared) = parts.headers.get(http::header::CONTENT_LENGTH)
+        && declared.to_str().ok().and_then(|v| v.parse::<u64>().ok()) != Some(length)
+    {
+        parts.headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(length),
+        );
+    }
 }
 
 /// Adds an operation's fixed response headers (`Deprecation`, `Sunset`).

@@ -324,13 +324,7 @@ impl Plan {
         parts: &Parts,
     ) -> Result<Option<Models>, Response<Bytes>> {
         let mut models = Models::default();
-        let params = op
-            .path
-            .iter()
-            .chain(&op.query)
-            .chain(&op.header)
-            .chain(&op.cookie);
-        for p in params {
+        for p in op.params() {
             let Some(kind) = &p.model else {
                 continue;
             };
@@ -552,6 +546,14 @@ impl Plan {
                 })
                 .collect();
             return Err(self.body_problem(ProblemKind::InvalidBody, errors, op, parts));
+        }
+        let mut parsed = parsed;
+        if let Some(defaults) = &entry.defaults
+            && defaults.apply(&mut parsed)
+        {
+            // The inner service reads the filled-in body; its length changes with it.
+            let filled = Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default());
+            return Ok((B::from(filled), Some(parsed)));
         }
         Ok((B::from(bytes), Some(parsed)))
     }

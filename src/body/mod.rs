@@ -5,6 +5,7 @@
 //! and `multipart/form-data` fields are coerced by their property schemas (`age=30` is the
 //! integer 30) before validation. Other media types pass through unread.
 
+pub(crate) mod defaults;
 pub(crate) mod media;
 mod request_body;
 

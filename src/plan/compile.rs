@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::schema::{Compiler, is_secret_schema};
 use super::{BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, Transform};
+use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
 use crate::error::{BuildError, BuildProblem};
@@ -59,6 +60,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
             .map(|(name, _)| name.clone())
             .collect(),
         lenient_dates: options.lenient_dates,
+        fill_body_defaults: options.fill_body_defaults,
     };
     for (at, message) in findings {
         ctx.report(&at, message);
@@ -190,6 +192,7 @@ struct Ctx<'a> {
     /// Model names a loader is registered for.
     models: Vec<String>,
     lenient_dates: bool,
+    fill_body_defaults: bool,
 }
 
 struct OperationInput<'i> {
@@ -358,6 +361,7 @@ impl<'a> Ctx<'a> {
                 .and_then(|v| PagingConfig::from_extension(v).ok().flatten()),
             response_headers: self.deprecation(op, op_at),
             deprecation_logged: AtomicBool::new(false),
+            has_models: false,
         };
         for (_, p_at) in merged {
             let Some(param) = self.parameter(&p_at) else {
@@ -389,6 +393,8 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
+        let has_models = operation.params().any(|p| p.model.is_some());
+        operation.has_models = has_models;
         if op.get("requestBody").is_some() {
             operation.body = self.body(&pointer::join(op_at, "requestBody"));
         }
@@ -695,11 +701,18 @@ impl<'a> Ctx<'a> {
                 BodyKind::Form | BodyKind::Multipart => self.form_fields(entry, &schema_at),
                 _ => Vec::new(),
             };
+            let defaults = match (self.fill_body_defaults, entry.get("schema")) {
+                (true, Some(schema)) if kind == BodyKind::Json || is_range => {
+                    Defaults::build(self.view, schema)
+                }
+                _ => None,
+            };
             plan.media.push(media);
             plan.entries.push(BodyEntry {
                 kind,
                 check,
                 form_fields,
+                defaults,
             });
         }
         Some(plan)

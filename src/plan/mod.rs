@@ -71,6 +71,8 @@ pub(crate) struct Operation {
     pub response_headers: Option<Arc<[(HeaderName, HeaderValue)]>>,
     /// Set once the first call of a deprecated operation was logged.
     pub deprecation_logged: AtomicBool,
+    /// Whether any parameter loads a model (an await the fast path cannot do).
+    pub has_models: bool,
 }
 
 /// One parameter with its decoder settings and compiled check.
@@ -157,6 +159,8 @@ pub(crate) struct BodyEntry {
     pub kind: BodyKind,
     pub check: Check,
     pub form_fields: Vec<FormField>,
+    /// Schema defaults to fill in, when `fill_body_defaults` is on and the schema has any.
+    pub defaults: Option<crate::body::defaults::Defaults>,
 }
 
 impl Operation {
@@ -165,11 +169,10 @@ impl Operation {
         self.id.as_deref().unwrap_or(&self.label)
     }
 
-    /// Whether any parameter loads a model (an await the fast path cannot do).
-    pub fn has_models(&self) -> bool {
+    /// Every parameter, in location order.
+    pub fn params(&self) -> impl Iterator<Item = &Param> {
         [&self.path, &self.query, &self.header, &self.cookie]
             .into_iter()
             .flatten()
-            .any(|p| p.model.is_some())
     }
 }

@@ -351,3 +351,54 @@ async fn schema_dialects_follow_the_document_version() {
         assert_eq!(answer.status, *status, "{uri} {body}: {}", answer.json);
     }
 }
+
+#[tokio::test]
+async fn schema_defaults_can_be_filled_into_json_bodies() {
+    let spec = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /orders:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [item]
+              properties:
+                item: {type: string}
+                quantity: {type: integer, default: 1}
+                shipping:
+                  type: object
+                  properties:
+                    speed: {type: string, default: standard}
+      responses: {"200": {description: ok}}
+"#;
+    let off = layer(spec, Options::default());
+    let body = r#"{"item": "pen", "shipping": {}}"#;
+    let answer = send(&off, with_body("POST", "/orders", "application/json", body)).await;
+    assert_eq!(
+        answer.json["body"], body,
+        "off by default: the bytes are handed on as sent"
+    );
+    let on = layer(spec, Options::default().fill_body_defaults(true));
+    let mut request = with_body("POST", "/orders", "application/json", body);
+    request
+        .headers_mut()
+        .insert("content-length", body.len().into());
+    let answer = send(&on, request).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    let seen: serde_json::Value =
+        serde_json::from_str(answer.json["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        seen,
+        json!({"item": "pen", "quantity": 1, "shipping": {"speed": "standard"}})
+    );
+    assert_eq!(answer.json["validated"]["body"], seen);
+    let length = answer.json["body"].as_str().unwrap().len().to_string();
+    assert_eq!(
+        answer.json["content_length"], length,
+        "Content-Length follows the new body"
+    );
+}

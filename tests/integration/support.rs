@@ -63,6 +63,11 @@ pub async fn send(layer: &OpenApiLayer, request: Request<Body>) -> Answer {
             .layer(layer.clone())
             .service_fn(|req: Request<Body>| async move {
                 let validated = req.extensions().get::<Validated>().cloned();
+                let content_length = req
+                    .headers()
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 let bytes = req
                     .into_body()
                     .collect()
@@ -72,6 +77,7 @@ pub async fn send(layer: &OpenApiLayer, request: Request<Body>) -> Answer {
                 let echo = json!({
                     "validated": validated,
                     "body": String::from_utf8_lossy(&bytes),
+                    "content_length": content_length,
                 });
                 Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(
                     Bytes::from(echo.to_string()),
