@@ -11,16 +11,19 @@ use tower_service::Service;
 
 use crate::future::{ResponseBody, ResponseFuture};
 use crate::plan::Plan;
-use crate::validate::Head;
+use crate::validate::{BodyStep, Head};
+use crate::validated::Validated;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Validates requests, then calls the inner service with a [`Validated`](crate::Validated)
 /// extension; answers problems itself. Made by [`OpenApiLayer`](crate::OpenApiLayer).
 ///
-/// The request body type `B` must be buildable from [`Bytes`] (axum's `Body` is; for hyper,
-/// map `Incoming` into one, as `examples/hyper` does), because a body that was read for
-/// validation is handed on as the same bytes.
+/// The request body type `B` must be buildable from [`Bytes`] and from
+/// [`oasgate::body::Body`](crate::body::Body) (axum's `Body` is, with the default `axum`
+/// feature; for hyper, map `Incoming` into `oasgate::body::Body`, as `examples/hyper` does):
+/// a body read for validation is handed on as the same bytes, and a multipart body is
+/// streamed on while its fields are validated.
 #[derive(Clone)]
 pub struct OpenApi<S> {
     inner: S,
@@ -51,7 +54,7 @@ where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    B: Body<Data = Bytes> + From<Bytes> + From<crate::body::Body> + Send + 'static,
     B::Error: Into<BoxError>,
     ResBody: Body<Data = Bytes> + Send + 'static,
 {
@@ -110,23 +113,51 @@ where
                 Ok(models) => models,
                 Err(problem) => return Ok(problem.map(ResponseBody::full)),
             };
-            let (body, parsed) = match plan.body(op, &parts, body).await {
-                Ok(ok) => ok,
+            let step = match plan.body(op, &parts, body).await {
+                Ok(step) => step,
                 Err(problem) => return Ok(problem.map(ResponseBody::full)),
             };
-            let mut validated = validated;
-            validated.body = parsed;
-            let mut parts = parts;
-            fix_content_length(&mut parts, &body);
-            let mut request = Request::from_parts(parts, body);
-            if let Some(paging) = &validated.paging {
-                request.extensions_mut().insert(paging.clone());
-            }
-            if let Some(models) = models {
-                request.extensions_mut().insert(models);
-            }
-            request.extensions_mut().insert(validated);
-            let mut response = inner.call(request).await?;
+            let extend = |request: &mut Request<B>, validated: Validated| {
+                if let Some(paging) = &validated.paging {
+                    request.extensions_mut().insert(paging.clone());
+                }
+                if let Some(models) = models {
+                    request.extensions_mut().insert(models);
+                }
+                request.extensions_mut().insert(validated);
+            };
+            let mut response = match step {
+                BodyStep::Ready(body, parsed) => {
+                    let mut validated = validated;
+                    validated.body = parsed;
+                    let mut parts = parts;
+                    fix_content_length(&mut parts, &body);
+                    let mut request = Request::from_parts(parts, body);
+                    extend(&mut request, validated);
+                    inner.call(request).await?
+                }
+                BodyStep::Multipart {
+                    body,
+                    entry,
+                    boundary,
+                } => {
+                    // The fields are validated while the inner service reads the stream, so
+                    // `Validated::body` stays empty for multipart bodies.
+                    let head = parts.clone();
+                    let call = |streamed: crate::body::Body| {
+                        let mut request = Request::from_parts(head, B::from(streamed));
+                        extend(&mut request, validated);
+                        inner.call(request)
+                    };
+                    match plan
+                        .stream_multipart(op, (body, entry, boundary), &parts, call)
+                        .await
+                    {
+                        Ok(answer) => answer?,
+                        Err(problem) => return Ok(problem.map(ResponseBody::full)),
+                    }
+                }
+            };
             add_headers(&mut response, headers.as_deref());
             Ok(response.map(ResponseBody::inner))
         }))

@@ -10,15 +10,28 @@ use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
-use crate::body::{self, BodyKind, MediaType, best_match};
+use crate::body::{self, BodyKind, MediaType, MultipartFailure, best_match, tee};
 use crate::dates;
 use crate::models::Models;
 use crate::options::{UndeclaredParams, UnknownRoutes};
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
-use crate::plan::{Operation, Param, Plan};
+use crate::plan::{BodyEntry, Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind};
 use crate::security::{Credential, Found, Verdict};
 use crate::validated::Validated;
+use futures_util::future::Either;
+
+/// What reading the body decided.
+pub(crate) enum BodyStep<B> {
+    /// Hand this body on, with the parsed value when one was read.
+    Ready(B, Option<Value>),
+    /// A multipart body: stream it to the inner service while validating its fields.
+    Multipart {
+        body: B,
+        entry: usize,
+        boundary: String,
+    },
+}
 
 /// What the synchronous first part of validation decided.
 pub(crate) enum Head {
@@ -408,19 +421,19 @@ impl Plan {
     /// Reads and checks the body when the operation declares one of a kind oasgate reads.
     ///
     /// Answers the body to hand on (the same bytes, or the untouched stream) and the parsed
-    /// value.
+    /// value — or, for multipart, that the body is to be streamed while it is validated.
     pub(crate) async fn body<B>(
         &self,
         op: &Operation,
         parts: &Parts,
         body: B,
-    ) -> Result<(B, Option<Value>), Response<Bytes>>
+    ) -> Result<BodyStep<B>, Response<Bytes>>
     where
         B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let Some(plan) = &op.body else {
-            return Ok((body, None));
+            return Ok(BodyStep::Ready(body, None));
         };
         let reject =
             |kind, detail: String| self.reject(Problem::new(kind, detail), Some(op), parts);
@@ -431,7 +444,7 @@ impl Plan {
             .and_then(|v| v.to_str().ok());
         let Some(content_type) = content_type else {
             if empty && !plan.required {
-                return Ok((body, None));
+                return Ok(BodyStep::Ready(body, None));
             }
             if empty {
                 return Err(reject(
@@ -463,7 +476,22 @@ impl Plan {
             entry.kind
         };
         if kind == BodyKind::PassThrough {
-            return Ok((body, None));
+            return Ok(BodyStep::Ready(body, None));
+        }
+        if kind == BodyKind::Multipart {
+            // MediaType lowercases parameters; the boundary is case-sensitive, so take it
+            // from the header itself.
+            let Some(boundary) = original_param(content_type, "boundary") else {
+                return Err(reject(
+                    ProblemKind::MalformedBody,
+                    "a multipart body needs a `boundary` parameter".to_owned(),
+                ));
+            };
+            return Ok(BodyStep::Multipart {
+                body,
+                entry: index,
+                boundary,
+            });
         }
         let limit = self.options.body_limit;
         if let Some(length) = parts
@@ -500,7 +528,7 @@ impl Plan {
                     format!("a request body is required ({})", plan.declared),
                 ));
             }
-            return Ok((B::from(bytes), None));
+            return Ok(BodyStep::Ready(B::from(bytes), None));
         }
         let parsed = match kind {
             BodyKind::Json => body::parse_json(&bytes).map_err(|m| {
@@ -510,42 +538,12 @@ impl Plan {
             })?,
             BodyKind::Form => body::parse_form(&bytes, &entry.form_fields, &self.coercion)
                 .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
-            BodyKind::Multipart => {
-                let Some(boundary) = media.as_ref().and_then(|m| m.param("boundary")) else {
-                    return Err(reject(
-                        ProblemKind::MalformedBody,
-                        "a multipart body needs a `boundary` parameter".to_owned(),
-                    ));
-                };
-                let boundary = boundary.to_owned();
-                // MediaType lowercases parameters; the boundary is case-sensitive, so take it from the header.
-                let boundary = original_param(content_type, "boundary").unwrap_or(boundary);
-                body::parse_multipart(bytes.clone(), &boundary, &entry.form_fields, &self.coercion)
-                    .await
-                    .map_err(|errors| {
-                        self.body_problem(ProblemKind::MalformedBody, errors, op, parts)
-                    })?
+            BodyKind::Multipart | BodyKind::PassThrough => {
+                return Ok(BodyStep::Ready(B::from(bytes), None));
             }
-            BodyKind::PassThrough => return Ok((B::from(bytes), None)),
         };
-        if !entry.check.is_valid(&parsed) {
-            let errors = entry
-                .check
-                .violations(&parsed, false)
-                .into_iter()
-                .map(|v| FieldError {
-                    place: Place::Body,
-                    name: String::new(),
-                    detail: if v.pointer.is_empty() {
-                        format!("body: {}", v.detail)
-                    } else {
-                        format!("body `{}`: {}", v.pointer, v.detail)
-                    },
-                    pointer: v.pointer,
-                    code: v.code,
-                })
-                .collect();
-            return Err(self.body_problem(ProblemKind::InvalidBody, errors, op, parts));
+        if let Some(problem) = self.schema_problem(op, entry, &parsed, parts) {
+            return Err(problem);
         }
         let mut parsed = parsed;
         if let Some(defaults) = &entry.defaults
@@ -553,9 +551,104 @@ impl Plan {
         {
             // The inner service reads the filled-in body; its length changes with it.
             let filled = Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default());
-            return Ok((B::from(filled), Some(parsed)));
+            return Ok(BodyStep::Ready(B::from(filled), Some(parsed)));
         }
-        Ok((B::from(bytes), Some(parsed)))
+        Ok(BodyStep::Ready(B::from(bytes), Some(parsed)))
+    }
+
+    /// Checks a parsed body against its schema: the 400/422 problem listing every violation,
+    /// or None when it is valid.
+    pub(crate) fn schema_problem(
+        &self,
+        op: &Operation,
+        entry: &BodyEntry,
+        parsed: &Value,
+        parts: &Parts,
+    ) -> Option<Response<Bytes>> {
+        if entry.check.is_valid(parsed) {
+            return None;
+        }
+        let errors = entry
+            .check
+            .violations(parsed, false)
+            .into_iter()
+            .map(|v| FieldError {
+                place: Place::Body,
+                name: String::new(),
+                detail: if v.pointer.is_empty() {
+                    format!("body: {}", v.detail)
+                } else {
+                    format!("body `{}`: {}", v.pointer, v.detail)
+                },
+                pointer: v.pointer,
+                code: v.code,
+            })
+            .collect();
+        Some(self.body_problem(ProblemKind::InvalidBody, errors, op, parts))
+    }
+
+    /// Streams a multipart body to `call` while its fields are validated; a refused body
+    /// never reaches the inner service whole, and its problem answers instead.
+    pub(crate) async fn stream_multipart<B, F, Fut, T, E>(
+        &self,
+        op: &Operation,
+        step: (B, usize, String),
+        parts: &Parts,
+        call: F,
+    ) -> Result<Result<T, E>, Response<Bytes>>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        F: FnOnce(crate::body::Body) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let (body, index, boundary) = step;
+        let entry = &op
+            .body
+            .as_ref()
+            .expect("multipart comes from a body plan")
+            .entries[index];
+        let (reader, inner_body, tee) = tee::tee(body);
+        let validation = async {
+            let outcome = match body::parse_multipart(
+                reader,
+                &boundary,
+                &entry.form_fields,
+                &self.coercion,
+                self.options.body_limit,
+            )
+            .await
+            {
+                Ok(fields) => match self.schema_problem(op, entry, &fields, parts) {
+                    Some(problem) => Err(problem),
+                    None => Ok(()),
+                },
+                Err(MultipartFailure::Malformed(errors)) => {
+                    Err(self.body_problem(ProblemKind::MalformedBody, errors, op, parts))
+                }
+                Err(MultipartFailure::TooLarge(limit)) => Err(self.reject(
+                    Problem::new(
+                        ProblemKind::PayloadTooLarge,
+                        format!("the multipart fields are larger than the limit of {limit} bytes"),
+                    ),
+                    Some(op),
+                    parts,
+                )),
+            };
+            tee.finish(outcome.is_ok()).await;
+            outcome
+        };
+        let inner = call(inner_body);
+        futures_util::pin_mut!(validation);
+        futures_util::pin_mut!(inner);
+        match futures_util::future::select(validation, inner).await {
+            Either::Left((Ok(()), inner)) => Ok(inner.await),
+            // Dropping the inner future cancels it: it never saw a complete body.
+            Either::Left((Err(problem), _)) => Err(problem),
+            // The inner service answered before reading everything: the request must
+            // still be valid for its answer to stand.
+            Either::Right((answer, validation)) => validation.await.map(|()| answer),
+        }
     }
 
     fn body_problem(

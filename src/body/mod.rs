@@ -8,6 +8,7 @@
 pub(crate) mod defaults;
 pub(crate) mod media;
 mod request_body;
+pub(crate) mod tee;
 
 use serde_json::{Map, Value};
 
@@ -197,37 +198,64 @@ fn field_error(pointer: &str, code: &str, detail: String) -> FieldError {
     }
 }
 
-/// Parses a `multipart/form-data` body into an object of fields.
+/// Why a multipart body was refused.
+#[derive(Debug)]
+pub(crate) enum MultipartFailure {
+    /// The framing or a field's encoding is broken (400).
+    Malformed(Vec<FieldError>),
+    /// The fields (files excluded) are larger than the limit (413).
+    TooLarge(usize),
+}
+
+/// Reads a `multipart/form-data` stream into an object of its fields.
 ///
 /// Text parts are coerced by their property schema; repeated parts make arrays; parts sent as
-/// `application/json` are parsed as JSON. File parts (those with a filename) count as present
-/// string values: their content is not inspected.
-pub(crate) async fn parse_multipart(
-    body: bytes::Bytes,
+/// `application/json` are parsed as JSON. File parts (those with a filename) are read through
+/// without being kept: they count as present, empty string values. Only field bytes count
+/// towards `field_limit`.
+pub(crate) async fn parse_multipart<S, E>(
+    stream: S,
     boundary: &str,
     fields: &[FormField],
     coercion: &Coercion,
-) -> Result<Value, Vec<FieldError>> {
-    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    field_limit: usize,
+) -> Result<Value, MultipartFailure>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let malformed = |e: multer::Error| {
+        MultipartFailure::Malformed(vec![field_error(
+            "",
+            "multipart",
+            format!(
+                "the multipart body is malformed: {}",
+                lowercase_first(&e.to_string())
+            ),
+        )])
+    };
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut object = Map::new();
     let mut errors = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                return Err(vec![field_error(
-                    "",
-                    "multipart",
-                    format!(
-                        "the multipart body is malformed: {}",
-                        lowercase_first(&e.to_string())
-                    ),
-                )]);
+    let mut field_bytes = 0usize;
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().map(str::to_owned);
+        let is_file = field.file_name().is_some();
+        let is_json = field
+            .content_type()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        // Files pass through unread; fields are collected within the limit.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            if !is_file {
+                field_bytes += chunk.len();
+                if field_bytes > field_limit {
+                    return Err(MultipartFailure::TooLarge(field_limit));
+                }
+                bytes.extend_from_slice(&chunk);
             }
-        };
-        let Some(name) = field.name().map(str::to_owned) else {
+        }
+        let Some(name) = name else {
             errors.push(field_error(
                 "",
                 "multipart",
@@ -235,24 +263,7 @@ pub(crate) async fn parse_multipart(
             ));
             continue;
         };
-        let is_file = field.file_name().is_some();
-        let is_json = field
-            .content_type()
-            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
         let shape = fields.iter().find(|f| f.name == name).map(|f| &f.shape);
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                return Err(vec![field_error(
-                    "",
-                    "multipart",
-                    format!(
-                        "the multipart body is malformed: {}",
-                        lowercase_first(&e.to_string())
-                    ),
-                )]);
-            }
-        };
         let pointer = crate::spec::pointer::join("", &name);
         let value = if is_file {
             Value::String(String::new())
@@ -301,7 +312,7 @@ pub(crate) async fn parse_multipart(
     if errors.is_empty() {
         Ok(Value::Object(object))
     } else {
-        Err(errors)
+        Err(MultipartFailure::Malformed(errors))
     }
 }
 
@@ -383,13 +394,29 @@ mod tests {
     async fn multipart_fields_are_coerced() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"age\"\r\n\r\n30\r\n--XX\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\na\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\r\n--XX--\r\n";
         let c = Coercion::default();
-        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c)
+        let once = |b: &'static str| {
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(b))])
+        };
+        let got = parse_multipart(once(body), "XX", &fields(), &c, 1024)
             .await
             .unwrap();
         assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
-        let bad = parse_multipart(bytes::Bytes::from("--XX\r\nbroken"), "XX", &fields(), &c)
-            .await
-            .unwrap_err();
+        let Err(MultipartFailure::Malformed(bad)) =
+            parse_multipart(once("--XX\r\nbroken"), "XX", &fields(), &c, 1024).await
+        else {
+            panic!("broken framing is malformed");
+        };
         assert_eq!(bad[0].code, "multipart");
+        // Only field bytes count: "30" and "a" are 3 bytes, the file's 2 bytes do not count.
+        assert!(
+            parse_multipart(once(body), "XX", &fields(), &c, 3)
+                .await
+                .is_ok()
+        );
+        let too_large = parse_multipart(once(body), "XX", &fields(), &c, 2).await;
+        assert!(
+            matches!(too_large, Err(MultipartFailure::TooLarge(2))),
+            "{too_large:?}"
+        );
     }
 }

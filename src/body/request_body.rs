@@ -89,3 +89,10 @@ impl http_body::Body for Body {
         self.0.size_hint()
     }
 }
+
+#[cfg(feature = "axum")]
+impl From<Body> for axum_core::body::Body {
+    fn from(body: Body) -> Self {
+        axum_core::body::Body::new(body)
+    }
+}
