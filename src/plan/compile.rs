@@ -212,6 +212,14 @@ impl<'a> Ctx<'a> {
         self.problems.push(problem_at(self.files, at, message));
     }
 
+    /// The compiled check of the schema at `at`; an invalid schema is reported.
+    fn check(&mut self, at: &str) -> Check {
+        self.compiler.compile(at).unwrap_or_else(|e| {
+            self.report(at, e);
+            Check::Any
+        })
+    }
+
     /// The node at `at`, following `$ref`s; reports a broken chain.
     fn resolve(&mut self, at: &str) -> Option<(&'a Value, String)> {
         let node = pointer::get(self.view, at)?;
@@ -593,13 +601,7 @@ impl<'a> Ctx<'a> {
         let check = if schema_at.is_empty() {
             Check::Any
         } else {
-            match self.compiler.compile(&schema_at) {
-                Ok(check) => check,
-                Err(e) => {
-                    self.report(&schema_at, e);
-                    Check::Any
-                }
-            }
+            self.check(&schema_at)
         };
         Some(Param {
             name: name.into(),
@@ -689,13 +691,7 @@ impl<'a> Ctx<'a> {
                 if (kind == BodyKind::PassThrough && !is_range) || entry.get("schema").is_none() {
                     Check::Any
                 } else {
-                    match self.compiler.compile(&schema_at) {
-                        Ok(check) => check,
-                        Err(e) => {
-                            self.report(&schema_at, e);
-                            Check::Any
-                        }
-                    }
+                    self.check(&schema_at)
                 };
             let form_fields = match kind {
                 BodyKind::Form | BodyKind::Multipart => self.form_fields(entry, &schema_at),
