@@ -1,6 +1,8 @@
 #![doc = include_str!("lib.md")]
 
 pub mod body;
+#[cfg(feature = "describe")]
+pub mod describe;
 mod error;
 mod future;
 mod layer;
