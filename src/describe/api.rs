@@ -263,10 +263,9 @@ impl Api {
         }
         root.insert("paths".into(), Value::Object(paths));
         let mut components = Map::new();
-        components.insert(
-            "schemas".into(),
-            Value::Object(generator.take_definitions(true)),
-        );
+        let mut schemas = generator.take_definitions(true);
+        schemas.values_mut().for_each(schema::tidy);
+        components.insert("schemas".into(), Value::Object(schemas));
         if !self.schemes.is_empty() {
             let schemes = self
                 .schemes
