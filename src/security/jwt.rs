@@ -349,28 +349,33 @@ impl JwtVerifier {
             Ok(header) => header,
             Err(_) => return Verdict::Unauthenticated("the bearer token is malformed".into()),
         };
-        let candidates: Vec<&Key> = match &header.kid {
-            Some(kid) if self.keys.iter().any(|k| k.id.is_some()) => self
-                .keys
-                .iter()
-                .filter(|k| k.id.as_deref() == Some(kid))
-                .collect(),
+        let by_id: Vec<&Key> = match &header.kid {
+            // Keys with ids (a JWKS) are chosen by the token's `kid`; a token without one may
+            // be checked by any key of its algorithm.
+            Some(kid) if self.keys.iter().any(|k| k.id.is_some()) => {
+                let found: Vec<&Key> = self
+                    .keys
+                    .iter()
+                    .filter(|k| k.id.as_deref() == Some(kid))
+                    .collect();
+                if found.is_empty() {
+                    return Verdict::Unauthenticated(
+                        "the bearer token names a key id that is not known".into(),
+                    );
+                }
+                found
+            }
             _ => self.keys.iter().collect(),
         };
-        let candidates: Vec<&Key> = candidates
+        let candidates: Vec<&Key> = by_id
             .into_iter()
             .filter(|k| k.validation.algorithms.contains(&header.alg))
             .collect();
         if candidates.is_empty() {
-            return Verdict::Unauthenticated(match &header.kid {
-                Some(_) if self.keys.iter().any(|k| k.id.is_some()) => {
-                    "the bearer token names a key id that is not known".into()
-                }
-                _ => format!(
-                    "the bearer token's algorithm {:?} is not accepted",
-                    header.alg
-                ),
-            });
+            return Verdict::Unauthenticated(format!(
+                "the bearer token's algorithm {:?} is not accepted",
+                header.alg
+            ));
         }
         let mut refusal = None;
         for key in candidates {

@@ -5,6 +5,8 @@
 
 mod bodies;
 mod documents;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod params;
 mod problems;
 mod routing;
