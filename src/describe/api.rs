@@ -632,6 +632,7 @@ fn render_param(p: &Param, generator: &mut SchemaGenerator) -> Value {
         if let Some(object) = schema.as_object_mut() {
             object.extend(p.schema_keywords.clone());
         }
+        schema::tidy(&mut schema);
     }
     let mut out = Map::new();
     out.insert("name".into(), p.name.clone().into());

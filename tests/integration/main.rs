@@ -4,6 +4,8 @@
 #![allow(clippy::type_complexity)]
 
 mod bodies;
+#[cfg(feature = "describe")]
+mod describe;
 mod documents;
 #[cfg(feature = "jwt")]
 mod jwt;
