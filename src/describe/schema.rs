@@ -134,14 +134,16 @@ fn unwrap_lines(text: &str) -> String {
     for (i, line) in text.split('\n').enumerate() {
         let trimmed = line.trim_start();
         let fence = trimmed.starts_with("```");
-        let plain = !in_fence
-            && !fence
-            && !trimmed.is_empty()
-            && !line.starts_with("    ")
-            && !trimmed.starts_with(['-', '*', '+', '#', '|', '>'])
-            && !trimmed
-                .split_once(". ")
-                .is_some_and(|(n, _)| n.parse::<u32>().is_ok());
+        let numbered = trimmed
+            .split_once(". ")
+            .is_some_and(|(n, _)| n.parse::<u32>().is_ok());
+        let block = in_fence
+            || fence
+            || trimmed.is_empty()
+            || line.starts_with("    ")
+            || trimmed.starts_with(['-', '*', '+', '#', '|', '>'])
+            || numbered;
+        let plain = !block;
         if i > 0 {
             if plain && previous_plain {
                 out.push(' ');
