@@ -175,8 +175,17 @@ impl fmt::Debug for JwtVerifier {
 
 impl JwtVerifier {
     /// HS256 tokens signed with `secret`, with every other setting at its default.
+    ///
+    /// An empty secret would let anyone sign tokens, so with one every token is refused.
     pub fn hs256(secret: &[u8]) -> Self {
         ensure_crypto_provider();
+        if secret.is_empty() {
+            tracing::error!(target: "oasgate::jwt", "empty HS256 secret: every token is refused");
+            return Self {
+                keys: Vec::new(),
+                scope_claim: default_scope_claim(),
+            };
+        }
         let config = JwtConfig {
             algorithms: vec![Algorithm::HS256],
             ..JwtConfig::new(JwtKey::Secret(String::new()))

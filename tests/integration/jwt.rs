@@ -253,6 +253,20 @@ async fn hs256_tokens_are_checked_for_signature_time_and_scope() {
 }
 
 #[tokio::test]
+async fn an_empty_secret_refuses_every_token() {
+    let empty: &'static [u8] = b"";
+    let token = sign(Signer::Hs256(empty), None, &json!({"exp": now() + 600}));
+    let rows: Vec<Row> = vec![(
+        "signed with the empty secret",
+        "/open",
+        token,
+        401,
+        "not accepted",
+    )];
+    run(&jwt_layer(JwtVerifier::hs256(b"")), rows).await;
+}
+
+#[tokio::test]
 async fn the_scope_claim_is_configurable() {
     let hs = Signer::Hs256(SECRET);
     let t = now();
