@@ -2,6 +2,8 @@
 
 pub mod body;
 pub mod dates;
+#[cfg(feature = "describe")]
+pub mod describe;
 mod error;
 #[cfg(feature = "axum")]
 pub mod extract;

@@ -82,6 +82,7 @@ impl PagingConfig {
             _ => return Err("`x-paging` must be `true` or an object".into()),
         };
         let mut config = Self::default();
+        let explicit_limit = map.contains_key("default_limit");
         for (key, v) in map {
             let bad = || format!("`x-paging.{key}` has an invalid value");
             match key.as_str() {
@@ -113,6 +114,10 @@ impl PagingConfig {
                     ));
                 }
             }
+        }
+        if !explicit_limit {
+            // A `max_limit` below the usual default lowers the default with it.
+            config.default_limit = config.default_limit.min(config.max_limit);
         }
         if config.default_limit > config.max_limit {
             return Err("`x-paging.default_limit` is above `max_limit`".into());
@@ -371,6 +376,14 @@ mod tests {
     }
 
     #[test]
+    fn a_low_max_limit_lowers_the_default() {
+        let config = PagingConfig::from_extension(&json!({"max_limit": 10}))
+            .unwrap()
+            .unwrap();
+        assert_eq!((config.default_limit, config.max_limit), (10, 10));
+    }
+
+    #[test]
     fn default_sort_applies_when_absent() {
         let config =
             PagingConfig::from_extension(&json!({"default_sort": "name", "default_sortdir": -1}))
@@ -395,6 +408,7 @@ mod tests {
             (json!(false), Ok(false)),
             (json!({"max_limit": 10, "default_limit": 5}), Ok(true)),
             (json!({"max_limit": 10, "default_limit": 50}), Err("above")),
+            (json!({"max_limit": 10}), Ok(true)),
             (json!({"maxlimit": 10}), Err("unknown")),
             (json!({"default_sortdir": 2}), Err("1 or -1")),
             (

@@ -17,6 +17,9 @@
 //! # let _ = options;
 //! ```
 
+#[cfg(feature = "jwt")]
+pub mod jwt;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -4,9 +4,13 @@
 #![allow(clippy::type_complexity)]
 
 mod bodies;
+#[cfg(feature = "describe")]
+mod describe;
 mod documents;
 mod extract;
 mod girder;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod params;
 mod problems;
 mod routing;
