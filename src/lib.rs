@@ -1,6 +1,7 @@
 #![doc = include_str!("lib.md")]
 
 pub mod body;
+pub mod config;
 mod error;
 mod future;
 mod layer;
@@ -19,7 +20,7 @@ pub use error::{BuildError, BuildProblem};
 pub use future::{ResponseBody, ResponseFuture};
 pub use layer::OpenApiLayer;
 pub use options::{Formatter, Options, UndeclaredParams, UnknownRoutes};
-pub use problem::{FieldError, Problem, ProblemKind};
+pub use problem::{FieldError, Problem, ProblemKind, Rejection};
 pub use service::OpenApi;
 pub use spec::{Document, Version};
 pub use validated::Validated;

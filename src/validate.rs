@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderValue, Response, header};
+use http::{HeaderValue, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -14,14 +14,16 @@ use crate::body::{self, BodyKind, MediaType, best_match};
 use crate::options::{UndeclaredParams, UnknownRoutes};
 use crate::params::{self, DecodeError, Location, ParamSpec};
 use crate::plan::{Operation, Param, Plan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
 use crate::security::{Credential, Found, Verdict};
 use crate::validated::Validated;
 
 /// What the synchronous first part of validation decided.
 pub(crate) enum Head {
-    /// Answer now (problem or served document).
+    /// Answer now with a served document.
     Respond(Response<Bytes>),
+    /// The request breaks the document: the problem response (with a `Rejection` extension).
+    Reject(Response<Bytes>),
     /// Not ours (unknown route with pass-through): hand over untouched.
     PassThrough,
     /// Parameters are valid; credentials and body may remain.
@@ -50,7 +52,7 @@ impl Plan {
         let Some(matched) = found else {
             return match self.options.unknown_routes {
                 UnknownRoutes::PassThrough => Head::PassThrough,
-                UnknownRoutes::Reject => Head::Respond(self.reject(
+                UnknownRoutes::Reject => Head::Reject(self.reject(
                     Problem::new(
                         ProblemKind::NotFound,
                         format!("no operation has the path `{}`", truncate(path)),
@@ -71,16 +73,17 @@ impl Plan {
                 ),
             );
             problem.allow = Some(route.allow.clone());
-            return Head::Respond(self.reject(problem, None, parts));
+            return Head::Reject(self.reject(problem, None, parts));
         };
         let op = &self.operations[index];
         let query = params::split_query(parts.uri.query().unwrap_or(""));
         let found = match op.security.find(&parts.headers, &query) {
             Ok(found) => found,
-            Err(problem) => return Head::Respond(self.reject(*problem, Some(op), parts)),
+            Err(problem) => return Head::Reject(self.reject(*problem, Some(op), parts)),
         };
         let mut validated = Validated {
             operation_id: op.id.clone(),
+            operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
             ..Validated::default()
         };
         let mut errors = Vec::new();
@@ -118,7 +121,7 @@ impl Plan {
             let detail = summary(&errors, "parameter");
             let problem = Problem::new(ProblemKind::InvalidParameters, detail)
                 .with_errors(errors, self.options.error_cap);
-            return Head::Respond(self.reject(problem, Some(op), parts));
+            return Head::Reject(self.reject(problem, Some(op), parts));
         }
         Head::Operation {
             index,
@@ -407,19 +410,28 @@ impl Plan {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
         problem.instance = Some(truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
+        let enforced = self.options.enforce;
         tracing::info!(
             target: "oasgate::rejection",
             status = problem.status,
             method = %parts.method,
             operation = op.map_or("", |o| o.name()),
             errors = %problem.log_summary(),
-            "request rejected: {}",
+            enforced,
+            "request {}: {}",
+            if enforced { "rejected" } else { "would be rejected (report-only)" },
             problem.title
         );
-        match &self.options.formatter {
+        let mut response = match &self.options.formatter {
             Some(format) => format(&problem),
             None => problem.to_response(),
-        }
+        };
+        response.extensions_mut().insert(Rejection {
+            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+            kind: problem.kind,
+            operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
+        });
+        response
     }
 
     fn document_response(&self) -> Response<Bytes> {
