@@ -46,6 +46,9 @@ impl ConfigError {
             serde_saphyr::Error::SerdeUnknownVariant {
                 variant, expected, ..
             } => unknown_value(variant, expected),
+            serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
+                format!("`{key}` is given twice")
+            }
             other => plain_message(other),
         };
         Self::at(file, line, column, message)

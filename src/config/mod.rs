@@ -194,8 +194,10 @@ pub struct Config {
     /// The OpenAPI document; a relative path is read from the config file's directory.
     pub spec: Option<PathBuf>,
     /// Settings of the layer: one key per [`Options`] setter.
+    #[serde(deserialize_with = "empty_if_null")]
     pub options: OptionsSection,
     /// Settings of `oasgate serve`.
+    #[serde(deserialize_with = "empty_if_null")]
     pub server: ServerSection,
     /// Directory relative paths are resolved from.
     #[serde(skip)]
@@ -298,6 +300,15 @@ impl Config {
         let document = Document::from_path(path).map_err(LoadError::Document)?;
         crate::OpenApiLayer::with_options(&document, self.to_options()).map_err(LoadError::Document)
     }
+}
+
+/// A section written with no keys (`options:` alone) is empty, not an error.
+fn empty_if_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// The environment variable of every key.

@@ -29,7 +29,12 @@ fn all_keys() -> BTreeSet<String> {
 #[test]
 fn bad_files_name_the_place_and_the_fix() {
     // (file name, text, the whole message)
-    let rows: [(&str, &str, &str); 13] = [
+    let rows: [(&str, &str, &str); 14] = [
+        (
+            "oasgate.yaml",
+            "server:\n  mode: proxy\nserver:\n  mode: proxy\n",
+            "oasgate.yaml:3:1: `server` is given twice",
+        ),
         (
             "oasgate.yaml",
             "spec: a.yaml\noptions:\n  body_limt: 1KiB\n",

@@ -13,8 +13,8 @@ use crate::Format;
 
 /// Loads and compiles `spec`; prints `ok` or every problem.
 pub fn check(spec: &Path, format: Format) -> ExitCode {
-    let result = Document::from_path(spec)
-        .and_then(|doc| OpenApiLayer::new(&doc).map(|_| doc.version()));
+    let result =
+        Document::from_path(spec).and_then(|doc| OpenApiLayer::new(&doc).map(|_| doc.version()));
     match (format, &result) {
         (Format::Text, Ok(version)) => {
             let version = match version {
@@ -35,7 +35,10 @@ pub fn check(spec: &Path, format: Format) -> ExitCode {
                     "message": p.message,
                 })).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
         }
     }
     if result.is_ok() {
@@ -61,11 +64,11 @@ pub fn route(
         Ok(config) => config.map_or_else(Options::default, |c| c.to_options()),
         Err(error) => return fail(error.to_string()),
     };
-    let layer = match Document::from_path(spec).and_then(|d| OpenApiLayer::with_options(&d, options))
-    {
-        Ok(layer) => layer,
-        Err(error) => return fail(error.to_string()),
-    };
+    let layer =
+        match Document::from_path(spec).and_then(|d| OpenApiLayer::with_options(&d, options)) {
+            Ok(layer) => layer,
+            Err(error) => return fail(error.to_string()),
+        };
     let request = match build_request(method, url, headers) {
         Ok(request) => request,
         Err(message) => return fail(message),
@@ -92,14 +95,19 @@ pub fn route(
             )
         }
     };
-    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
     code
 }
 
 fn build_request(method: &str, url: &str, headers: &[String]) -> Result<Request<()>, String> {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| format!("`{method}` is not an HTTP method"))?;
-    let uri: Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     // Only the path and query matter for matching.
     let uri: Uri = match uri.path_and_query() {
         Some(pq) => pq.as_str().parse().map_err(|e| format!("`{url}`: {e}"))?,

@@ -78,7 +78,10 @@ fn original(parts: &Parts, auth_prefix: &str) -> Result<(Method, Uri), String> {
 fn text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, String> {
     headers
         .get(name)
-        .map(|v| v.to_str().map_err(|_| format!("`{name}` is not visible ASCII")))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| format!("`{name}` is not visible ASCII"))
+        })
         .transpose()
 }
 
@@ -93,7 +96,10 @@ mod tests {
             (
                 "GET",
                 "/_auth",
-                &[("x-original-uri", "/v2/pets?limit=3"), ("x-original-method", "POST")],
+                &[
+                    ("x-original-uri", "/v2/pets?limit=3"),
+                    ("x-original-method", "POST"),
+                ],
                 "",
                 ("POST", "/v2/pets?limit=3"),
             ),
@@ -107,11 +113,20 @@ mod tests {
             (
                 "GET",
                 "/",
-                &[("x-forwarded-uri", "/v2/pets"), ("x-forwarded-method", "PUT")],
+                &[
+                    ("x-forwarded-uri", "/v2/pets"),
+                    ("x-forwarded-method", "PUT"),
+                ],
                 "",
                 ("PUT", "/v2/pets"),
             ),
-            ("PATCH", "/authz/v2/pets/7?x=1", &[], "/authz", ("PATCH", "/v2/pets/7?x=1")),
+            (
+                "PATCH",
+                "/authz/v2/pets/7?x=1",
+                &[],
+                "/authz",
+                ("PATCH", "/v2/pets/7?x=1"),
+            ),
             ("GET", "/v2/pets", &[], "", ("GET", "/v2/pets")),
             ("GET", "/authzed/v2", &[], "/authz", ("GET", "/authzed/v2")),
         ];

@@ -77,7 +77,11 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one answered request.
     pub fn record(&self, outcome: &Outcome, status: StatusCode, elapsed: Duration) {
-        let key = (outcome.operation().cloned(), outcome.index(), status.as_u16());
+        let key = (
+            outcome.operation().cloned(),
+            outcome.index(),
+            status.as_u16(),
+        );
         let counted = self
             .requests
             .read()
@@ -85,9 +89,7 @@ impl Metrics {
             .and_then(|map| map.get(&key).map(|n| n.fetch_add(1, Ordering::Relaxed)))
             .is_some();
         if !counted && let Ok(mut map) = self.requests.write() {
-            map.entry(key)
-                .or_default()
-                .fetch_add(1, Ordering::Relaxed);
+            map.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
         }
         let histogram = &self.latency[outcome.index()];
         let seconds = elapsed.as_secs_f64();
@@ -107,7 +109,9 @@ impl Metrics {
     /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP oasgate_requests_total Requests answered, by operation, outcome and status.\n");
+        out.push_str(
+            "# HELP oasgate_requests_total Requests answered, by operation, outcome and status.\n",
+        );
         out.push_str("# TYPE oasgate_requests_total counter\n");
         let mut rows: Vec<(String, &str, u16, u64)> = self
             .requests
@@ -201,7 +205,10 @@ mod tests {
             "oasgate_request_duration_seconds_count{outcome=\"rejected\"} 2",
             "oasgate_reloads_total{result=\"failed\"} 1",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
         }
         assert!(!text.contains("outcome=\"would_reject\",le"));
     }

@@ -65,7 +65,9 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         Some(path) => Config::from_path(path).map_err(|e| e.to_string())?,
         None => {
             let mut config = Config::default();
-            config.apply_env(std::env::vars()).map_err(|e| e.to_string())?;
+            config
+                .apply_env(std::env::vars())
+                .map_err(|e| e.to_string())?;
             config
         }
     };
@@ -346,7 +348,11 @@ async fn handle(
         ));
     }
     if settings.healthz_path.as_deref() == Some(path) {
-        return Ok(text_response(StatusCode::OK, "text/plain", "ok\n".to_owned()));
+        return Ok(text_response(
+            StatusCode::OK,
+            "text/plain",
+            "ok\n".to_owned(),
+        ));
     }
     let request_id = match request.headers().get(REQUEST_ID) {
         Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
@@ -377,7 +383,11 @@ async fn handle(
 }
 
 /// A small response made by the gateway itself.
-fn text_response(status: StatusCode, content_type: &'static str, text: String) -> Response<ProxyBody> {
+fn text_response(
+    status: StatusCode,
+    content_type: &'static str,
+    text: String,
+) -> Response<ProxyBody> {
     let mut response = Response::new(full(Bytes::from(text)));
     *response.status_mut() = status;
     response

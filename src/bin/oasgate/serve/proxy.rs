@@ -74,7 +74,10 @@ pub fn service(
         client,
         target: Arc::new(Target {
             scheme: uri.scheme().cloned().unwrap_or(Scheme::HTTP),
-            authority: uri.authority().cloned().expect("an upstream URL has a host"),
+            authority: uri
+                .authority()
+                .cloned()
+                .expect("an upstream URL has a host"),
             base_path: uri.path().trim_end_matches('/').to_owned(),
         }),
         timeout: settings.upstream_timeout,
@@ -160,10 +163,7 @@ impl Forward {
     /// The request as the upstream gets it.
     fn outgoing(&self, request: Request<Body>) -> Result<Request<Body>, String> {
         let (mut parts, body) = request.into_parts();
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .map_or("/", PathAndQuery::as_str);
+        let path_and_query = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
         let path_and_query: PathAndQuery = if self.target.base_path.is_empty() {
             path_and_query
                 .parse()
@@ -287,7 +287,10 @@ mod tests {
         let rows: [(bool, &[(&str, &str)], &[(&str, &str)]); 3] = [
             (
                 false,
-                &[("x-forwarded-for", "6.6.6.6"), ("x-forwarded-proto", "https")],
+                &[
+                    ("x-forwarded-for", "6.6.6.6"),
+                    ("x-forwarded-proto", "https"),
+                ],
                 &[
                     ("x-forwarded-for", "127.0.0.1"),
                     ("x-forwarded-proto", "http"),
@@ -329,9 +332,18 @@ mod tests {
                 headers.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
             }
             let host = HeaderValue::from_static("api.test");
-            set_forwarded(&mut headers, Some([127, 0, 0, 1].into()), Some(&host), trusted);
+            set_forwarded(
+                &mut headers,
+                Some([127, 0, 0, 1].into()),
+                Some(&host),
+                trusted,
+            );
             for (k, v) in want {
-                assert_eq!(headers.get(*k).map(|v| v.to_str().unwrap()), Some(*v), "row {i}: {k}");
+                assert_eq!(
+                    headers.get(*k).map(|v| v.to_str().unwrap()),
+                    Some(*v),
+                    "row {i}: {k}"
+                );
             }
         }
     }
