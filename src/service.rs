@@ -170,7 +170,7 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .or(body.size_hint().exact());
-    if !declared.is_some_and(|n| n <= limit) {
+    if declared.is_none_or(|n| n > limit) {
         tracing::debug!(
             target: "oasgate::rejection",
             operation = op.name(),

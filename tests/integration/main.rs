@@ -4,6 +4,7 @@
 #![allow(clippy::type_complexity)]
 
 mod bodies;
+mod config;
 mod documents;
 mod params;
 mod problems;

@@ -66,10 +66,13 @@ struct Histogram {
     sum_micros: AtomicU64,
 }
 
+/// Operation, outcome index, status.
+type RequestKey = (Option<Arc<str>>, usize, u16);
+
 /// Every counter `oasgate serve` exposes.
 #[derive(Default)]
 pub struct Metrics {
-    requests: RwLock<HashMap<(Option<Arc<str>>, usize, u16), AtomicU64>>,
+    requests: RwLock<HashMap<RequestKey, AtomicU64>>,
     latency: [Histogram; 4],
     reloads: [AtomicU64; 2],
 }

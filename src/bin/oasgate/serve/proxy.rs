@@ -278,6 +278,7 @@ fn humane(duration: Duration) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // table rows are tuples
 mod tests {
     use super::*;
 
