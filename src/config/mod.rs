@@ -1,6 +1,6 @@
 //! The config file: `oasgate.yaml` (or `.toml`) ↔ the same [`Options`] the builder takes.
 //!
-//! One file drives both the layer ([`OpenApiLayer::from_config_file`]) and the `oasgate`
+//! One file drives both the layer ([`OpenApiLayer::from_config_file`](crate::OpenApiLayer::from_config_file)) and the `oasgate`
 //! binary. It has three parts: `spec` (the document's path, relative to the config file),
 //! `options` (one key per [`Options`] setter) and `server` (what only `oasgate serve` reads).
 //! `docs/config.md` in the repository is the reference of every key.

@@ -30,6 +30,7 @@ use oasgate::config::{Cidr, Config, LogFormat, Mode, Upstream};
 use oasgate::{OpenApiLayer, Problem, ProblemKind};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tracing::Instrument;
 
 use self::metrics::{Metrics, Outcome};
 use crate::ServeArgs;
@@ -363,14 +364,16 @@ async fn handle(
         }
     };
     let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
-    let _entered = span.enter();
     request.extensions_mut().insert(proxy::Peer(peer));
-    let mut response = match &gateway.handler {
-        Handler::Proxy(service) => proxy::call(service.clone(), request).await,
-        Handler::ForwardAuth(layer) => {
-            forward_auth::check(layer, settings, request.map(|_| ())).await
+    let answer = async {
+        match &gateway.handler {
+            Handler::Proxy(service) => proxy::call(service.clone(), request).await,
+            Handler::ForwardAuth(layer) => {
+                forward_auth::check(layer, settings, request.map(|_| ())).await
+            }
         }
     };
+    let mut response = answer.instrument(span).await;
     response.headers_mut().insert(REQUEST_ID, request_id);
     let outcome = response
         .extensions_mut()
