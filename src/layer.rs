@@ -3,13 +3,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http::Response;
 use tower_layer::Layer;
 
+use crate::config::{Config, LoadError};
 use crate::error::BuildError;
 use crate::options::Options;
 use crate::plan::{Plan, compile};
 use crate::service::OpenApi;
 use crate::spec::Document;
+use crate::validate::Head;
+use crate::validated::Validated;
 
 /// Validates every request against an OpenAPI document before the inner service sees it.
 ///
@@ -63,6 +68,49 @@ impl OpenApiLayer {
     /// Loads the document at `path` (following relative `$ref`s) and compiles it with defaults.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, BuildError> {
         Self::new(&Document::from_path(path)?)
+    }
+
+    /// Reads a config file (`oasgate.yaml`, or `.toml`; see [`config`](crate::config)), applies
+    /// `OASGATE_…` environment overrides, loads the document it names and compiles it with
+    /// its `options`.
+    ///
+    /// ```no_run
+    /// let layer = oasgate::OpenApiLayer::from_config_file("oasgate.yaml")?;
+    /// # let _ = layer;
+    /// # Ok::<(), oasgate::config::LoadError>(())
+    /// ```
+    pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        Config::from_path(path)?.layer()
+    }
+
+    /// Checks everything about a request but its body — route, credentials (presence and the
+    /// verifier), parameters, model parameters — without an inner service: for a forward-auth endpoint, or a
+    /// tool that asks what a request would get.
+    ///
+    /// `Ok(Some(validated))` when an operation matched and the request is valid, `Ok(None)`
+    /// when the layer would not look at it (the served document, or an unknown path under
+    /// [`UnknownRoutes::PassThrough`](crate::UnknownRoutes::PassThrough)), otherwise the
+    /// problem response, which carries a [`Rejection`](crate::Rejection) extension. The
+    /// report-only setting is not applied here: the caller decides.
+    pub async fn check_head(
+        &self,
+        parts: &http::request::Parts,
+    ) -> Result<Option<Validated>, Response<Bytes>> {
+        match self.plan.head(parts) {
+            Head::Respond(_) | Head::PassThrough => Ok(None),
+            Head::Reject(problem) => Err(problem),
+            Head::Operation {
+                index,
+                validated,
+                found,
+                query: _,
+            } => {
+                let op = &self.plan.operations[index];
+                self.plan.verify(op, &found, parts).await?;
+                self.plan.load_models(op, &validated, parts).await?;
+                Ok(Some(validated))
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("lib.md")]
 
 pub mod body;
+pub mod config;
 pub mod dates;
 #[cfg(feature = "describe")]
 pub mod describe;
@@ -27,7 +28,7 @@ pub use future::{ResponseBody, ResponseFuture};
 pub use layer::OpenApiLayer;
 pub use options::{Formatter, Options, UndeclaredParams, UnknownRoutes};
 pub use paging::{Paging, SortKey};
-pub use problem::{FieldError, Problem, ProblemKind};
+pub use problem::{FieldError, Problem, ProblemKind, Rejection};
 pub use service::OpenApi;
 pub use spec::{Document, Version};
 pub use validated::Validated;

@@ -12,7 +12,10 @@ use crate::problem::Problem;
 use crate::security::Verifier;
 
 /// What to do with a request whose path no operation has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// In a config file: `reject` or `pass-through`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum UnknownRoutes {
     /// Answer 404 (or 405 when the path exists with other methods).
     #[default]
@@ -22,7 +25,10 @@ pub enum UnknownRoutes {
 }
 
 /// What to do with query parameters the operation does not declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// In a config file: `accept` or `reject`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum UndeclaredParams {
     /// Keep them and let the request through.
     #[default]
@@ -70,6 +76,7 @@ pub struct Options {
     pub(crate) unprocessable_bodies: bool,
     pub(crate) lenient_booleans: bool,
     pub(crate) openapi_json_path: Option<String>,
+    pub(crate) enforce: bool,
     pub(crate) verifier: Option<Arc<dyn Verifier>>,
     pub(crate) formatter: Option<Formatter>,
     pub(crate) canonical_query: bool,
@@ -92,6 +99,7 @@ impl Default for Options {
             unprocessable_bodies: false,
             lenient_booleans: false,
             openapi_json_path: Some("/openapi.json".to_owned()),
+            enforce: true,
             verifier: None,
             formatter: None,
             canonical_query: true,
@@ -116,6 +124,7 @@ impl fmt::Debug for Options {
             .field("unprocessable_bodies", &self.unprocessable_bodies)
             .field("lenient_booleans", &self.lenient_booleans)
             .field("openapi_json_path", &self.openapi_json_path)
+            .field("enforce", &self.enforce)
             .field("verifier", &self.verifier.is_some())
             .field("formatter", &self.formatter.is_some())
             .field("canonical_query", &self.canonical_query)
@@ -190,6 +199,18 @@ impl Options {
     /// Where the layer serves the document as JSON (default `/openapi.json`); `None` turns it off.
     pub fn openapi_json_path(mut self, path: Option<&str>) -> Self {
         self.openapi_json_path = path.map(str::to_owned);
+        self
+    }
+
+    /// `false` makes the layer report-only: a request it would reject is logged (under the
+    /// `oasgate::rejection` target, with `enforced = false`), carries a
+    /// [`Rejection`](crate::Rejection) extension, and reaches the inner service anyway, without
+    /// a [`Validated`](crate::Validated) extension. Default `true`.
+    ///
+    /// A body is checked in report-only mode only when its size is declared and within the
+    /// limit, so that it can be handed on whole; others pass unread.
+    pub fn enforce(mut self, yes: bool) -> Self {
+        self.enforce = yes;
         self
     }
 

@@ -9,6 +9,7 @@
 //! teams with their own error shape.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
@@ -70,6 +71,20 @@ pub struct TextLocation {
     pub character: usize,
 }
 
+/// Attached to every problem response the layer answers, and in report-only mode
+/// ([`Options::enforce`](crate::Options::enforce)) to each request it lets through despite a
+/// problem: enough for metrics and logs without reading the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The status the problem has.
+    pub status: StatusCode,
+    /// What kind of problem it is.
+    pub kind: ProblemKind,
+    /// The matched operation's `operationId`, or `METHOD /template`; `None` when no operation
+    /// matched (404, 405).
+    pub operation: Option<Arc<str>>,
+}
+
 /// What kind of rejection a problem is; decides its status, title and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -98,6 +113,10 @@ pub enum ProblemKind {
     LoaderFailed,
     /// A handler's extractor type does not match the document (a programmer error).
     ExtractorMismatch,
+    /// A gateway could not reach the service behind it (`oasgate serve`).
+    BadGateway,
+    /// The service behind a gateway did not answer in time (`oasgate serve`).
+    GatewayTimeout,
 }
 
 /// An `application/problem+json` answer (RFC 9457).
@@ -169,7 +188,8 @@ impl Problem {
     /// The status for `kind`: the one place where rejections become status codes.
     ///
     /// 404 no route, 405 wrong method, 401 missing or refused credentials, 403 short of scope,
-    /// 415 media type, 413 too large, 500 verifier or loader failure, and 400 for bad parameters and bad
+    /// 415 media type, 413 too large, 500 verifier or loader failure, 502 and 504 from a
+    /// gateway, and 400 for bad parameters and bad
     /// bodies — or 422 for schema-breaking bodies when `unprocessable_bodies` is set.
     pub fn status(kind: ProblemKind, unprocessable_bodies: bool) -> StatusCode {
         match kind {
@@ -185,6 +205,8 @@ impl Problem {
             ProblemKind::VerifierFailed
             | ProblemKind::LoaderFailed
             | ProblemKind::ExtractorMismatch => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
+            ProblemKind::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -267,6 +289,10 @@ impl ProblemKind {
             | ProblemKind::LoaderFailed
             | ProblemKind::ExtractorMismatch => {
                 ("urn:oasgate:problem:internal", "Internal Server Error")
+            }
+            ProblemKind::BadGateway => ("urn:oasgate:problem:bad-gateway", "Bad Gateway"),
+            ProblemKind::GatewayTimeout => {
+                ("urn:oasgate:problem:gateway-timeout", "Gateway Timeout")
             }
         }
     }

@@ -7,10 +7,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
+use http_body_util::{BodyExt, Limited};
 use tower_service::Service;
 
 use crate::future::{ResponseBody, ResponseFuture};
 use crate::plan::Plan;
+use crate::problem::{Problem, ProblemKind, Rejection};
 use crate::validate::{BodyStep, Head};
 use crate::validated::Validated;
 
@@ -68,8 +70,14 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
+        let enforce = self.plan.options.enforce;
         let (index, validated, found, query) = match self.plan.head(&parts) {
             Head::Respond(response) => return ResponseFuture::problem(response),
+            Head::Reject(response) if enforce => return ResponseFuture::problem(response),
+            Head::Reject(response) => {
+                let request = let_through(Request::from_parts(parts, body), &response);
+                return ResponseFuture::inner(self.inner.call(request), None);
+            }
             Head::PassThrough => {
                 return ResponseFuture::inner(
                     self.inner.call(Request::from_parts(parts, body)),
@@ -106,14 +114,36 @@ where
         let plan = self.plan.clone();
         ResponseFuture::boxed(Box::pin(async move {
             let op = &plan.operations[index];
+            // Report-only: a refused request goes on untouched, carrying its `Rejection`.
+            macro_rules! refuse {
+                ($problem:expr, $body:expr) => {{
+                    let problem = $problem;
+                    if enforce {
+                        return Ok(problem.map(ResponseBody::full));
+                    }
+                    let request = let_through(Request::from_parts(parts, $body), &problem);
+                    return inner
+                        .call(request)
+                        .await
+                        .map(|r| r.map(ResponseBody::inner));
+                }};
+            }
             if let Err(problem) = plan.verify(op, &found, &parts).await {
-                return Ok(problem.map(ResponseBody::full));
+                refuse!(problem, body);
             }
             let models = match plan.load_models(op, &validated, &parts).await {
                 Ok(models) => models,
-                Err(problem) => return Ok(problem.map(ResponseBody::full)),
+                Err(problem) => refuse!(problem, body),
             };
-            let step = match plan.body(op, &parts, body).await {
+            let step = if enforce {
+                plan.body(op, &parts, body).await
+            } else {
+                match report_only_body(&plan, op, &parts, body).await {
+                    ReportOnly::Checked(checked) => checked,
+                    ReportOnly::Rejected(body, problem) => refuse!(problem, body),
+                }
+            };
+            let step = match step {
                 Ok(step) => step,
                 Err(problem) => return Ok(problem.map(ResponseBody::full)),
             };
@@ -203,5 +233,75 @@ pub(crate) fn add_headers<B>(
 ) {
     for (name, value) in headers.into_iter().flatten() {
         response.headers_mut().insert(name.clone(), value.clone());
+    }
+}
+
+/// Report-only: the request goes on, carrying the rejection the problem would have been.
+fn let_through<B>(mut request: Request<B>, problem: &Response<Bytes>) -> Request<B> {
+    if let Some(rejection) = problem.extensions().get::<Rejection>() {
+        request.extensions_mut().insert(rejection.clone());
+    }
+    request
+}
+
+/// The body check in report-only mode.
+enum ReportOnly<B> {
+    /// Checked (or passed unread); go on as when enforcing.
+    Checked(Result<BodyStep<B>, Response<Bytes>>),
+    /// The body breaks the document: here it is whole, with the problem it would answer.
+    Rejected(B, Response<Bytes>),
+}
+
+/// Reads a body only when its declared size is within the limit, so that the same bytes can
+/// be handed on whatever the verdict; a body of unknown or larger size passes unread.
+async fn report_only_body<B>(
+    plan: &Plan,
+    op: &crate::plan::Operation,
+    parts: &http::request::Parts,
+    body: B,
+) -> ReportOnly<B>
+where
+    B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let limit = plan.options.body_limit as u64;
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .or(body.size_hint().exact());
+    if declared.is_none_or(|n| n > limit) {
+        tracing::debug!(
+            target: "oasgate::rejection",
+            operation = op.name(),
+            "report-only: body of unknown or too large size not checked"
+        );
+        return ReportOnly::Checked(Ok(BodyStep::Ready(body, None)));
+    }
+    let bytes = match Limited::new(body, plan.options.body_limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        // The client hung up or sent more than it declared: nothing whole is left to hand on.
+        Err(_) => {
+            let problem = Problem::new(ProblemKind::MalformedBody, "the body could not be read");
+            return ReportOnly::Checked(Err(plan.reject(problem, Some(op), parts)));
+        }
+    };
+    match plan.body(op, parts, B::from(bytes.clone())).await {
+        // Read whole already: check the fields here rather than streaming, so a refused
+        // upload can still be handed on whole.
+        Ok(BodyStep::Multipart {
+            entry, boundary, ..
+        }) => {
+            match plan
+                .check_multipart_bytes(op, entry, &boundary, bytes.clone(), parts)
+                .await
+            {
+                Some(problem) => ReportOnly::Rejected(B::from(bytes), problem),
+                None => ReportOnly::Checked(Ok(BodyStep::Ready(B::from(bytes), None))),
+            }
+        }
+        Ok(step) => ReportOnly::Checked(Ok(step)),
+        Err(problem) => ReportOnly::Rejected(B::from(bytes), problem),
     }
 }

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderValue, Response, header};
+use http::{HeaderValue, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -16,7 +16,7 @@ use crate::models::Models;
 use crate::options::{UndeclaredParams, UnknownRoutes};
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{BodyEntry, Operation, Param, Plan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
 use crate::security::{Credential, Found, Verdict};
 use crate::validated::Validated;
 use futures_util::future::Either;
@@ -35,8 +35,10 @@ pub(crate) enum BodyStep<B> {
 
 /// What the synchronous first part of validation decided.
 pub(crate) enum Head {
-    /// Answer now (problem or served document).
+    /// Answer now with a served document.
     Respond(Response<Bytes>),
+    /// The request breaks the document: the problem response (with a `Rejection` extension).
+    Reject(Response<Bytes>),
     /// Not ours (unknown route with pass-through): hand over untouched.
     PassThrough,
     /// Parameters are valid; credentials, models and body may remain.
@@ -67,7 +69,7 @@ impl Plan {
         let Some(matched) = found else {
             return match self.options.unknown_routes {
                 UnknownRoutes::PassThrough => Head::PassThrough,
-                UnknownRoutes::Reject => Head::Respond(self.reject(
+                UnknownRoutes::Reject => Head::Reject(self.reject(
                     Problem::new(
                         ProblemKind::NotFound,
                         format!("no operation has the path `{}`", truncate(path)),
@@ -88,16 +90,17 @@ impl Plan {
                 ),
             );
             problem.allow = Some(route.allow.clone());
-            return Head::Respond(self.reject(problem, None, parts));
+            return Head::Reject(self.reject(problem, None, parts));
         };
         let op = &self.operations[index];
         let query = params::split_query(parts.uri.query().unwrap_or(""));
         let found = match op.security.find(&parts.headers, &query) {
             Ok(found) => found,
-            Err(problem) => return Head::Respond(self.reject(*problem, Some(op), parts)),
+            Err(problem) => return Head::Reject(self.reject(*problem, Some(op), parts)),
         };
         let mut validated = Validated {
             operation_id: op.id.clone(),
+            operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
             ..Validated::default()
         };
         let mut errors = Vec::new();
@@ -149,7 +152,7 @@ impl Plan {
             let detail = summary(&errors, "parameter");
             let problem = Problem::new(ProblemKind::InvalidParameters, detail)
                 .with_errors(errors, self.options.error_cap);
-            return Head::Respond(self.reject(problem, Some(op), parts));
+            return Head::Reject(self.reject(problem, Some(op), parts));
         }
         let query = self.canonical_query(op, &query, &validated);
         Head::Operation {
@@ -610,30 +613,17 @@ impl Plan {
             .entries[index];
         let (reader, inner_body, tee) = tee::tee(body);
         let validation = async {
-            let outcome = match body::parse_multipart(
+            let parsed = body::parse_multipart(
                 reader,
                 &boundary,
                 &entry.form_fields,
                 &self.coercion,
                 self.options.body_limit,
             )
-            .await
-            {
-                Ok(fields) => match self.schema_problem(op, entry, &fields, parts) {
-                    Some(problem) => Err(problem),
-                    None => Ok(()),
-                },
-                Err(MultipartFailure::Malformed(errors)) => {
-                    Err(self.body_problem(ProblemKind::MalformedBody, errors, op, parts))
-                }
-                Err(MultipartFailure::TooLarge(limit)) => Err(self.reject(
-                    Problem::new(
-                        ProblemKind::PayloadTooLarge,
-                        format!("the multipart fields are larger than the limit of {limit} bytes"),
-                    ),
-                    Some(op),
-                    parts,
-                )),
+            .await;
+            let outcome = match self.multipart_problem(op, entry, parsed, parts) {
+                Some(problem) => Err(problem),
+                None => Ok(()),
             };
             tee.finish(outcome.is_ok()).await;
             outcome
@@ -649,6 +639,52 @@ impl Plan {
             // still be valid for its answer to stand.
             Either::Right((answer, validation)) => validation.await.map(|()| answer),
         }
+    }
+
+    /// The problem a parsed multipart body answers, or None when it is valid.
+    fn multipart_problem(
+        &self,
+        op: &Operation,
+        entry: &BodyEntry,
+        parsed: Result<Value, MultipartFailure>,
+        parts: &Parts,
+    ) -> Option<Response<Bytes>> {
+        match parsed {
+            Ok(fields) => self.schema_problem(op, entry, &fields, parts),
+            Err(MultipartFailure::Malformed(errors)) => {
+                Some(self.body_problem(ProblemKind::MalformedBody, errors, op, parts))
+            }
+            Err(MultipartFailure::TooLarge(limit)) => Some(self.reject(
+                Problem::new(
+                    ProblemKind::PayloadTooLarge,
+                    format!("the multipart fields are larger than the limit of {limit} bytes"),
+                ),
+                Some(op),
+                parts,
+            )),
+        }
+    }
+
+    /// Checks a multipart body already read whole (report-only mode).
+    pub(crate) async fn check_multipart_bytes(
+        &self,
+        op: &Operation,
+        entry: usize,
+        boundary: &str,
+        bytes: Bytes,
+        parts: &Parts,
+    ) -> Option<Response<Bytes>> {
+        let entry = &op.body.as_ref()?.entries[entry];
+        let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        let parsed = body::parse_multipart(
+            stream,
+            boundary,
+            &entry.form_fields,
+            &self.coercion,
+            self.options.body_limit,
+        )
+        .await;
+        self.multipart_problem(op, entry, parsed, parts)
     }
 
     fn body_problem(
@@ -673,19 +709,28 @@ impl Plan {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
         problem.instance = Some(truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
+        let enforced = self.options.enforce;
         tracing::info!(
             target: "oasgate::rejection",
             status = problem.status,
             method = %parts.method,
             operation = op.map_or("", |o| o.name()),
             errors = %problem.log_summary(),
-            "request rejected: {}",
+            enforced,
+            "request {}: {}",
+            if enforced { "rejected" } else { "would be rejected (report-only)" },
             problem.title
         );
-        match &self.options.formatter {
+        let mut response = match &self.options.formatter {
             Some(format) => format(&problem),
             None => problem.to_response(),
-        }
+        };
+        response.extensions_mut().insert(Rejection {
+            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+            kind: problem.kind,
+            operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
+        });
+        response
     }
 
     fn document_response(&self) -> Response<Bytes> {

@@ -25,6 +25,10 @@ pub struct Validated {
     /// The matched operation's `operationId`, if it has one.
     #[serde(rename = "operationId")]
     pub operation_id: Option<Arc<str>>,
+    /// The operation's name for logs and metrics: its `operationId`, or `METHOD /template`
+    /// when it has none.
+    #[serde(skip)]
+    pub operation: Arc<str>,
     /// Path parameters by name.
     pub path: Map<String, Value>,
     /// Declared query parameters by name (with defaults).

@@ -20,6 +20,22 @@ pub(crate) const FILES_KEY: &str = "x-oasgate-files";
 /// Keys whose values are data, not document structure: a `$ref` in them is not followed.
 const DATA_KEYS: [&str; 4] = ["example", "default", "const", "enum"];
 
+/// Maps whose keys are names, where `default` or `example` is a name, not data (the
+/// `default` response, a property called `example`).
+const NAME_MAPS: [&str; 6] = [
+    "/responses",
+    "/properties",
+    "/patternProperties",
+    "/examples",
+    "/schemas",
+    "/$defs",
+];
+
+/// Whether `key` inside the map at pointer `at` holds data rather than structure.
+fn is_data(key: &str, at: &str) -> bool {
+    DATA_KEYS.contains(&key) && !NAME_MAPS.iter().any(|m| at.ends_with(m))
+}
+
 /// The bundled document and the text of every file it was made from.
 pub(crate) struct Bundle {
     pub root: Value,
@@ -168,7 +184,7 @@ impl Loader {
                     }
                 }
                 for (key, child) in map.iter_mut() {
-                    if key == "$ref" || DATA_KEYS.contains(&key.as_str()) {
+                    if key == "$ref" || is_data(key, at) {
                         continue;
                     }
                     let len = at.len();
@@ -331,7 +347,7 @@ fn check_targets(root: &Value, files: &[SourceFile], problems: &mut Vec<BuildPro
                     ));
                 }
                 for (key, child) in map {
-                    if key == "$ref" || DATA_KEYS.contains(&key.as_str()) {
+                    if key == "$ref" || is_data(key, at) {
                         continue;
                     }
                     let len = at.len();

@@ -4,6 +4,7 @@
 #![allow(clippy::type_complexity)]
 
 mod bodies;
+mod config;
 #[cfg(feature = "describe")]
 mod describe;
 mod documents;

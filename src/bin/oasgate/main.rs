@@ -1,0 +1,115 @@
+//! `oasgate`: a validating reverse proxy and forward-auth endpoint driven by an OpenAPI
+//! document, plus the `check`, `route` and `bundle` tools.
+//!
+//! ```text
+//! oasgate serve --spec openapi.yaml --upstream http://127.0.0.1:3000
+//! oasgate serve --config oasgate.yaml
+//! oasgate check openapi.yaml --format json
+//! oasgate route openapi.yaml GET '/v2/pets?limit=5'
+//! oasgate bundle openapi.yaml -o bundled.json
+//! ```
+
+mod serve;
+mod tools;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use oasgate::config::{LogFormat, Mode};
+
+/// Put an OpenAPI document in front of any HTTP service.
+#[derive(Debug, Parser)]
+#[command(name = "oasgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load and compile a document; print every problem with file:line and JSON pointer.
+    ///
+    /// Exits 1 when the document has problems.
+    Check {
+        /// The OpenAPI document (JSON or YAML).
+        spec: PathBuf,
+        /// `text` for people, `json` for CI.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show which operation a request matches and its decoded, coerced parameters, or the
+    /// problem oasgate would answer (exit 1). The body is not checked.
+    Route {
+        /// The OpenAPI document (JSON or YAML).
+        spec: PathBuf,
+        /// The request method (GET, POST…).
+        method: String,
+        /// The path and query (`/v2/pets?limit=5`), or a whole URL.
+        url: String,
+        /// A request header, `Name: value`; repeatable.
+        #[arg(short = 'H', long = "header", value_name = "HEADER")]
+        headers: Vec<String>,
+        /// Read the options from this config file (its `spec` is ignored).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Write the document as one self-contained JSON file: files reached through `$ref` are
+    /// bundled under `x-oasgate-files` and every reference made local.
+    Bundle {
+        /// The OpenAPI document (JSON or YAML).
+        spec: PathBuf,
+        /// Where to write it (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run the validating reverse proxy (or forward-auth endpoint).
+    Serve(ServeArgs),
+}
+
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// `oasgate serve` flags; each overrides the config file's key of the same name.
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Config file (YAML, or TOML when it ends in `.toml`); `OASGATE_…` variables override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The OpenAPI document (overrides `spec`).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Where valid requests go, `http://host:port` (overrides `server.upstream`).
+    #[arg(long)]
+    upstream: Option<String>,
+    /// Address to listen on (overrides `server.listen`; default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// `proxy` or `forward-auth` (overrides `server.mode`).
+    #[arg(long)]
+    mode: Option<Mode>,
+    /// `text` or `json` (overrides `server.log_format`).
+    #[arg(long)]
+    log_format: Option<LogFormat>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { spec, format } => tools::check(&spec, format),
+        Command::Route {
+            spec,
+            method,
+            url,
+            headers,
+            config,
+        } => tools::route(&spec, &method, &url, &headers, config.as_deref()),
+        Command::Bundle { spec, output } => tools::bundle(&spec, output.as_deref()),
+        Command::Serve(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,437 @@
+//! `oasgate serve`: the listener, the gateway behind it, signals, reloads and shutdown.
+//!
+//! Each request goes to the current [`Gateway`]: the compiled layer around the forwarding
+//! service (proxy mode) or the head check (forward-auth mode). SIGHUP builds a new gateway
+//! from the config file and the document; if that fails, the error is logged and the old one
+//! keeps serving. SIGTERM/SIGINT stop accepting and wait for in-flight requests up to the
+//! drain deadline.
+
+mod forward_auth;
+mod metrics;
+mod proxy;
+
+use std::convert::Infallible;
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use oasgate::config::{Cidr, Config, LogFormat, Mode, Upstream};
+use oasgate::{OpenApiLayer, Problem, ProblemKind};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::Instrument;
+
+use self::metrics::{Metrics, Outcome};
+use crate::ServeArgs;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The response body of every answer: streamed from the upstream, or made here.
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// The request header carrying the request's id, propagated or created.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Everything `serve` needs, from the config file, the environment and the flags.
+#[derive(Debug, Clone)]
+struct Settings {
+    spec: PathBuf,
+    enforce: bool,
+    listen: SocketAddr,
+    upstream: Option<Upstream>,
+    mode: Mode,
+    auth_prefix: String,
+    connect_timeout: Duration,
+    upstream_timeout: Duration,
+    drain_timeout: Duration,
+    metrics_path: Option<String>,
+    healthz_path: Option<String>,
+    trusted_proxies: Arc<Vec<Cidr>>,
+    log_format: LogFormat,
+}
+
+/// Reads the config file (if any), the environment and the flags, in increasing precedence.
+fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_path(path).map_err(|e| e.to_string())?,
+        None => {
+            let mut config = Config::default();
+            config
+                .apply_env(std::env::vars())
+                .map_err(|e| e.to_string())?;
+            config
+        }
+    };
+    if let Some(spec) = &args.spec {
+        // A flag's path is the user's, relative to the working directory.
+        config.spec = Some(std::path::absolute(spec).unwrap_or_else(|_| spec.clone()));
+    }
+    if let Some(upstream) = &args.upstream {
+        let upstream = upstream
+            .parse::<Upstream>()
+            .map_err(|e| format!("--upstream: {e}"))?;
+        config.server.upstream = Some(upstream);
+    }
+    let server = &config.server;
+    let spec = config
+        .spec_path()
+        .ok_or("no document: give --spec PATH, or `spec` in the config file")?;
+    let mode = args.mode.or(server.mode).unwrap_or_default();
+    if mode == Mode::Proxy && server.upstream.is_none() {
+        return Err(
+            "proxy mode needs an upstream: give --upstream URL, or `server.upstream` in the config file"
+                .to_owned(),
+        );
+    }
+    let seconds = |value: Option<oasgate::config::Seconds>, default: u64| {
+        value.map_or(Duration::from_secs(default), |s| s.0)
+    };
+    let endpoint = |value: &Option<oasgate::config::Endpoint>, default: &str| match value {
+        Some(endpoint) => endpoint.path().map(str::to_owned),
+        None => Some(default.to_owned()),
+    };
+    let settings = Settings {
+        spec,
+        enforce: config.options.enforce.unwrap_or(true),
+        listen: args
+            .listen
+            .or(server.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        upstream: server.upstream.clone(),
+        mode,
+        auth_prefix: server.auth_prefix.clone().unwrap_or_default(),
+        connect_timeout: seconds(server.connect_timeout, 5),
+        upstream_timeout: seconds(server.upstream_timeout, 30),
+        drain_timeout: seconds(server.drain_timeout, 10),
+        metrics_path: endpoint(&server.metrics_path, "/metrics"),
+        healthz_path: endpoint(&server.healthz_path, "/healthz"),
+        trusted_proxies: Arc::new(
+            server
+                .trusted_proxies
+                .as_ref()
+                .map(|l| l.0.clone())
+                .unwrap_or_default(),
+        ),
+        log_format: args.log_format.or(server.log_format).unwrap_or_default(),
+    };
+    Ok((config, settings))
+}
+
+/// One compiled configuration: what answers requests until the next successful reload.
+struct Gateway {
+    settings: Settings,
+    handler: Handler,
+}
+
+enum Handler {
+    Proxy(proxy::Service),
+    ForwardAuth(OpenApiLayer),
+}
+
+impl Gateway {
+    fn build(args: &ServeArgs) -> Result<Self, String> {
+        let (config, settings) = settings(args)?;
+        let mut with_spec = config.clone();
+        with_spec.spec = Some(settings.spec.clone());
+        let layer = with_spec.layer().map_err(|e| e.to_string())?;
+        let handler = match (settings.mode, &settings.upstream) {
+            (Mode::Proxy, Some(upstream)) => {
+                let client = proxy::client(settings.connect_timeout);
+                Handler::Proxy(proxy::service(layer, client, upstream, &settings))
+            }
+            _ => Handler::ForwardAuth(layer),
+        };
+        Ok(Self { settings, handler })
+    }
+}
+
+/// What every connection shares.
+struct Shared {
+    args: ServeArgs,
+    current: RwLock<Arc<Gateway>>,
+    metrics: Metrics,
+    ids: RequestIds,
+}
+
+impl Shared {
+    fn current(&self) -> Arc<Gateway> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the gateway; on failure logs why and keeps the one that serves.
+    fn reload(&self) {
+        let started = Instant::now();
+        let old = self.current();
+        match Gateway::build(&self.args) {
+            Ok(gateway) => {
+                if gateway.settings.listen != old.settings.listen {
+                    tracing::warn!(
+                        "the listen address changed to {}; it takes effect on restart",
+                        gateway.settings.listen
+                    );
+                }
+                *self
+                    .current
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(gateway);
+                self.metrics.reloaded(true);
+                tracing::info!(elapsed = ?started.elapsed(), "reloaded");
+            }
+            Err(error) => {
+                self.metrics.reloaded(false);
+                tracing::error!("reload failed; the previous document keeps serving:\n{error}");
+            }
+        }
+    }
+}
+
+/// Runs `oasgate serve` to completion.
+pub fn run(args: ServeArgs) -> ExitCode {
+    // Settings first, so that the log format is known; their errors go to stderr as they are.
+    let log_format = match settings(&args) {
+        Ok((_, settings)) => settings.log_format,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let gateway = match Gateway::build(&args) {
+        Ok(gateway) => gateway,
+        Err(error) => {
+            tracing::error!("cannot start:\n{error}");
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listen = gateway.settings.listen;
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {listen}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(listen);
+    tracing::info!(
+        listen = %bound,
+        mode = ?gateway.settings.mode,
+        spec = %gateway.settings.spec.display(),
+        enforce = gateway.settings.enforce,
+        "serving"
+    );
+    // The bound address on stdout, so `--listen 127.0.0.1:0` is usable by scripts and tests.
+    println!("listening on http://{bound}");
+    let _ = std::io::stdout().flush();
+
+    let shared = Arc::new(Shared {
+        args,
+        current: RwLock::new(Arc::new(gateway)),
+        metrics: Metrics::default(),
+        ids: RequestIds::new(),
+    });
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("error: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accept failed: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |request| {
+                    handle(shared.clone(), peer, request)
+                });
+                let connection = http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%peer, "connection ended with an error: {error}");
+                    }
+                });
+            }
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the config and the document");
+                let shared = shared.clone();
+                // Compiling a large document takes a while: keep accepting meanwhile.
+                tokio::task::spawn_blocking(move || shared.reload());
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        }
+    }
+    drop(listener);
+    let drain = shared.current().settings.drain_timeout;
+    tracing::info!(?drain, "shutting down: draining in-flight requests");
+    match tokio::time::timeout(drain, graceful.shutdown()).await {
+        Ok(()) => {
+            tracing::info!("all connections closed");
+            ExitCode::SUCCESS
+        }
+        Err(_) => {
+            tracing::warn!("the drain deadline passed with requests still in flight");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Answers one request: the gateway's own endpoints, then the current gateway.
+async fn handle(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    mut request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let started = Instant::now();
+    let gateway = shared.current();
+    let settings = &gateway.settings;
+    let path = request.uri().path();
+    if settings.metrics_path.as_deref() == Some(path) {
+        return Ok(text_response(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            shared.metrics.render(),
+        ));
+    }
+    if settings.healthz_path.as_deref() == Some(path) {
+        return Ok(text_response(
+            StatusCode::OK,
+            "text/plain",
+            "ok\n".to_owned(),
+        ));
+    }
+    let request_id = match request.headers().get(REQUEST_ID) {
+        Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
+        _ => {
+            let id = shared.ids.next();
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    };
+    let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
+    request.extensions_mut().insert(proxy::Peer(peer));
+    let answer = async {
+        match &gateway.handler {
+            Handler::Proxy(service) => proxy::call(service.clone(), request).await,
+            Handler::ForwardAuth(layer) => {
+                forward_auth::check(layer, settings, request.map(|_| ())).await
+            }
+        }
+    };
+    let mut response = answer.instrument(span).await;
+    response.headers_mut().insert(REQUEST_ID, request_id);
+    let outcome = response
+        .extensions_mut()
+        .remove::<Outcome>()
+        .unwrap_or_else(|| Outcome::from_rejection(&response));
+    shared
+        .metrics
+        .record(&outcome, response.status(), started.elapsed());
+    Ok(response)
+}
+
+/// A small response made by the gateway itself.
+fn text_response(
+    status: StatusCode,
+    content_type: &'static str,
+    text: String,
+) -> Response<ProxyBody> {
+    let mut response = Response::new(full(Bytes::from(text)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A body made here, boxed like a streamed one.
+pub fn full(bytes: Bytes) -> ProxyBody {
+    http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// A problem answered by the gateway itself (502, 504).
+pub fn problem(kind: ProblemKind, detail: String, instance: &str) -> Response<ProxyBody> {
+    let mut problem = Problem::new(kind, detail);
+    problem.status = Problem::status(kind, false).as_u16();
+    problem.instance = Some(instance.to_owned());
+    problem.to_response().map(full)
+}
+
+/// Request ids: a random 64-bit prefix per process and a counter, so ids are unique without
+/// a random draw per request.
+struct RequestIds {
+    prefix: u64,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        Self {
+            prefix: uuid::Uuid::new_v4().as_u64_pair().0,
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    fn next(&self) -> HeaderValue {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{:016x}-{n:08x}", self.prefix);
+        HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    }
+}

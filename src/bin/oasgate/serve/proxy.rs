@@ -1,0 +1,371 @@
+//! Proxy mode: the layer around a service that forwards valid requests to the upstream.
+//!
+//! Bodies the layer did not read stream through untouched; hop-by-hop headers are removed
+//! both ways; `X-Forwarded-For/Proto/Host` and `Forwarded` are set (extended only when the
+//! peer is a trusted proxy). No upstream connection → 502; no response head in time → 504.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Request, Response, Uri, Version};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use oasgate::body::Body;
+use oasgate::config::{Cidr, Upstream};
+use oasgate::{OpenApi, OpenApiLayer, ProblemKind, Rejection, Validated};
+use tower::{Layer, ServiceExt};
+
+use super::metrics::Outcome;
+use super::{ProxyBody, Settings, problem};
+
+/// The pooled HTTP/1 client to the upstream.
+pub type Client = hyper_util::client::legacy::Client<HttpConnector, Body>;
+
+/// The layer around the forwarding service.
+pub type Service = OpenApi<Forward>;
+
+/// The client's address, for `X-Forwarded-For` and `Forwarded`.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+/// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// A pooled client whose connections give up after `connect_timeout`.
+pub fn client(connect_timeout: Duration) -> Client {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(connect_timeout));
+    connector.set_nodelay(true);
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector)
+}
+
+/// The layer around a [`Forward`] to `upstream`.
+pub fn service(
+    layer: OpenApiLayer,
+    client: Client,
+    upstream: &Upstream,
+    settings: &Settings,
+) -> Service {
+    let uri = &upstream.0;
+    let forward = Forward {
+        client,
+        target: Arc::new(Target {
+            scheme: uri.scheme().cloned().unwrap_or(Scheme::HTTP),
+            authority: uri
+                .authority()
+                .cloned()
+                .expect("an upstream URL has a host"),
+            base_path: uri.path().trim_end_matches('/').to_owned(),
+        }),
+        timeout: settings.upstream_timeout,
+        trusted: settings.trusted_proxies.clone(),
+    };
+    layer.layer(forward)
+}
+
+/// Sends a request from hyper through the layer to the upstream.
+pub async fn call(service: Service, request: Request<Incoming>) -> Response<ProxyBody> {
+    let Ok(response) = service.oneshot(request.map(Body::new)).await;
+    response.map(|body| body.boxed())
+}
+
+struct Target {
+    scheme: Scheme,
+    authority: Authority,
+    /// The upstream URL's path without its trailing `/`, put before every forwarded path.
+    base_path: String,
+}
+
+/// Forwards a request the layer let through and streams the answer back.
+#[derive(Clone)]
+pub struct Forward {
+    client: Client,
+    target: Arc<Target>,
+    timeout: Duration,
+    trusted: Arc<Vec<Cidr>>,
+}
+
+impl tower::Service<Request<Body>> for Forward {
+    type Response = Response<ProxyBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ProxyBody>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let outcome = outcome_of(&request);
+        let instance = request.uri().path().to_owned();
+        let outgoing = self.outgoing(request);
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        let authority = self.target.authority.clone();
+        Box::pin(async move {
+            let mut response = match outgoing {
+                Err(detail) => problem(ProblemKind::BadGateway, detail, &instance),
+                Ok(outgoing) => match tokio::time::timeout(timeout, client.request(outgoing)).await
+                {
+                    Ok(Ok(response)) => incoming(response),
+                    Ok(Err(error)) => {
+                        // The details (addresses, OS errors) go to the log, not to the client.
+                        tracing::warn!(upstream = %authority, "upstream request failed: {error:?}");
+                        let detail = if error.is_connect() {
+                            "the upstream service could not be reached"
+                        } else {
+                            "the upstream service closed the connection without an answer"
+                        };
+                        problem(ProblemKind::BadGateway, detail.to_owned(), &instance)
+                    }
+                    Err(_) => {
+                        tracing::warn!(upstream = %authority, ?timeout, "upstream timed out");
+                        problem(
+                            ProblemKind::GatewayTimeout,
+                            format!(
+                                "the upstream service did not answer within {}",
+                                humane(timeout)
+                            ),
+                            &instance,
+                        )
+                    }
+                },
+            };
+            response.extensions_mut().insert(outcome);
+            Ok(response)
+        })
+    }
+}
+
+impl Forward {
+    /// The request as the upstream gets it.
+    fn outgoing(&self, request: Request<Body>) -> Result<Request<Body>, String> {
+        let (mut parts, body) = request.into_parts();
+        let path_and_query = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        let path_and_query: PathAndQuery = if self.target.base_path.is_empty() {
+            path_and_query
+                .parse()
+                .map_err(|_| "the request path cannot be forwarded".to_owned())?
+        } else {
+            format!("{}{path_and_query}", self.target.base_path)
+                .parse()
+                .map_err(|_| "the request path cannot be forwarded".to_owned())?
+        };
+        parts.uri = Uri::builder()
+            .scheme(self.target.scheme.clone())
+            .authority(self.target.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|_| "the upstream URL cannot be built".to_owned())?;
+        parts.version = Version::HTTP_11;
+        remove_hop_by_hop(&mut parts.headers);
+        let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+        let trusted = peer.is_some_and(|ip| self.trusted.iter().any(|c| c.contains(ip)));
+        let host = parts.headers.get(header::HOST).cloned();
+        set_forwarded(&mut parts.headers, peer, host.as_ref(), trusted);
+        if let Ok(host) = HeaderValue::from_str(self.target.authority.as_str()) {
+            parts.headers.insert(header::HOST, host);
+        }
+        Ok(Request::from_parts(parts, body))
+    }
+}
+
+/// What the metrics count a request the layer let through as.
+fn outcome_of(request: &Request<Body>) -> Outcome {
+    let extensions = request.extensions();
+    if let Some(rejection) = extensions.get::<Rejection>() {
+        return Outcome::WouldReject(rejection.operation.clone());
+    }
+    match extensions.get::<Validated>() {
+        Some(validated) => Outcome::Accepted(validated.operation.clone()),
+        None => Outcome::Unmatched,
+    }
+}
+
+/// The upstream's response, hop-by-hop headers removed, body streamed.
+fn incoming(response: Response<Incoming>) -> Response<ProxyBody> {
+    let (mut parts, body) = response.into_parts();
+    remove_hop_by_hop(&mut parts.headers);
+    Response::from_parts(parts, body.map_err(Into::into).boxed())
+}
+
+/// Removes the fixed hop-by-hop headers and those the `Connection` header names.
+fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(&named) {
+        headers.remove(name);
+    }
+    // hyper frames the body itself: a stale Transfer-Encoding would contradict it.
+    headers.remove(header::TRANSFER_ENCODING);
+}
+
+/// Sets `X-Forwarded-For/Proto/Host` and `Forwarded`, keeping what a trusted peer sent.
+fn set_forwarded(
+    headers: &mut HeaderMap,
+    peer: Option<IpAddr>,
+    host: Option<&HeaderValue>,
+    trusted: bool,
+) {
+    let Some(peer) = peer else { return };
+    let ip = peer.to_string();
+    let joined = |existing: Option<&HeaderValue>, add: &str| -> Option<HeaderValue> {
+        let text = match existing.and_then(|v| v.to_str().ok()) {
+            Some(before) if trusted && !before.is_empty() => format!("{before}, {add}"),
+            _ => add.to_owned(),
+        };
+        HeaderValue::from_str(&text).ok()
+    };
+    if let Some(value) = joined(headers.get(&X_FORWARDED_FOR), &ip) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+    if !(trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    }
+    if !(trusted && headers.contains_key(&X_FORWARDED_HOST)) {
+        match host {
+            Some(host) => headers.insert(X_FORWARDED_HOST, host.clone()),
+            None => headers.remove(&X_FORWARDED_HOST),
+        };
+    }
+    let node = match peer {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let mut element = format!("for={node};proto=http");
+    if let Some(host) = host.and_then(|h| h.to_str().ok()) {
+        element.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+    }
+    if let Some(value) = joined(headers.get(header::FORWARDED), &element) {
+        headers.insert(header::FORWARDED, value);
+    }
+}
+
+/// `30s`, `500ms`: how durations read in problems.
+fn humane(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)] // table rows are tuples
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_headers() {
+        // (trusted, incoming headers, expected headers)
+        let rows: [(bool, &[(&str, &str)], &[(&str, &str)]); 3] = [
+            (
+                false,
+                &[
+                    ("x-forwarded-for", "6.6.6.6"),
+                    ("x-forwarded-proto", "https"),
+                ],
+                &[
+                    ("x-forwarded-for", "127.0.0.1"),
+                    ("x-forwarded-proto", "http"),
+                    ("x-forwarded-host", "api.test"),
+                    ("forwarded", "for=127.0.0.1;proto=http;host=\"api.test\""),
+                ],
+            ),
+            (
+                true,
+                &[
+                    ("x-forwarded-for", "203.0.113.9"),
+                    ("x-forwarded-proto", "https"),
+                    ("x-forwarded-host", "public.test"),
+                    ("forwarded", "for=203.0.113.9"),
+                ],
+                &[
+                    ("x-forwarded-for", "203.0.113.9, 127.0.0.1"),
+                    ("x-forwarded-proto", "https"),
+                    ("x-forwarded-host", "public.test"),
+                    (
+                        "forwarded",
+                        "for=203.0.113.9, for=127.0.0.1;proto=http;host=\"api.test\"",
+                    ),
+                ],
+            ),
+            (
+                true,
+                &[],
+                &[
+                    ("x-forwarded-for", "127.0.0.1"),
+                    ("x-forwarded-proto", "http"),
+                    ("x-forwarded-host", "api.test"),
+                ],
+            ),
+        ];
+        for (i, (trusted, incoming, want)) in rows.into_iter().enumerate() {
+            let mut headers = HeaderMap::new();
+            for (k, v) in incoming {
+                headers.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+            }
+            let host = HeaderValue::from_static("api.test");
+            set_forwarded(
+                &mut headers,
+                Some([127, 0, 0, 1].into()),
+                Some(&host),
+                trusted,
+            );
+            for (k, v) in want {
+                assert_eq!(
+                    headers.get(*k).map(|v| v.to_str().unwrap()),
+                    Some(*v),
+                    "row {i}: {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut headers = HeaderMap::new();
+        for (k, v) in [
+            ("connection", "keep-alive, x-secret-hop"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret-hop", "1"),
+            ("upgrade", "websocket"),
+            ("te", "trailers"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-authorization", "Basic eA=="),
+            ("x-kept", "yes"),
+        ] {
+            headers.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        remove_hop_by_hop(&mut headers);
+        let left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["x-kept"]);
+    }
+}

@@ -1,0 +1,152 @@
+//! `check`, `route` and `bundle`: the document tools.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use http::{HeaderName, HeaderValue, Method, Request, Uri};
+use oasgate::config::Config;
+use oasgate::{BuildError, Document, OpenApiLayer, Options, Version};
+use serde_json::{Value, json};
+
+use crate::Format;
+
+/// Loads and compiles `spec`; prints `ok` or every problem.
+pub fn check(spec: &Path, format: Format) -> ExitCode {
+    let result =
+        Document::from_path(spec).and_then(|doc| OpenApiLayer::new(&doc).map(|_| doc.version()));
+    match (format, &result) {
+        (Format::Text, Ok(version)) => {
+            let version = match version {
+                Version::V3_0 => "3.0",
+                _ => "3.1",
+            };
+            println!("{}: ok (OpenAPI {version})", spec.display());
+        }
+        (Format::Text, Err(error)) => eprintln!("{error}"),
+        (Format::Json, _) => {
+            let problems = result.as_ref().err().map_or(&[][..], BuildError::problems);
+            let report = json!({
+                "ok": result.is_ok(),
+                "problems": problems.iter().map(|p| json!({
+                    "file": p.file,
+                    "line": p.line,
+                    "pointer": p.pointer,
+                    "message": p.message,
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+        }
+    }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Matches one request against `spec` and prints the operation and its values, or the problem.
+pub fn route(
+    spec: &Path,
+    method: &str,
+    url: &str,
+    headers: &[String],
+    config: Option<&Path>,
+) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let options = match config.map(Config::from_path).transpose() {
+        Ok(config) => config.map_or_else(Options::default, |c| c.to_options()),
+        Err(error) => return fail(error.to_string()),
+    };
+    let layer =
+        match Document::from_path(spec).and_then(|d| OpenApiLayer::with_options(&d, options)) {
+            Ok(layer) => layer,
+            Err(error) => return fail(error.to_string()),
+        };
+    let request = match build_request(method, url, headers) {
+        Ok(request) => request,
+        Err(message) => return fail(message),
+    };
+    let (parts, ()) = request.into_parts();
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format!("cannot start the runtime: {error}")),
+    };
+    let (report, code) = match runtime.block_on(layer.check_head(&parts)) {
+        Ok(Some(validated)) => (
+            json!({"status": 200, "operation": &*validated.operation, "validated": validated}),
+            ExitCode::SUCCESS,
+        ),
+        Ok(None) => (
+            json!({"status": 200, "operation": null, "detail": "not validated: no operation has this path and unknown routes pass through, or it is the served document"}),
+            ExitCode::SUCCESS,
+        ),
+        Err(problem) => {
+            let body: Value = serde_json::from_slice(problem.body()).unwrap_or(Value::Null);
+            (
+                json!({"status": problem.status().as_u16(), "problem": body}),
+                ExitCode::FAILURE,
+            )
+        }
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    code
+}
+
+fn build_request(method: &str, url: &str, headers: &[String]) -> Result<Request<()>, String> {
+    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("`{method}` is not an HTTP method"))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    // Only the path and query matter for matching.
+    let uri: Uri = match uri.path_and_query() {
+        Some(pq) => pq.as_str().parse().map_err(|e| format!("`{url}`: {e}"))?,
+        None => "/".parse().expect("`/` is a URI"),
+    };
+    let mut request = Request::builder().method(method).uri(uri).body(()).unwrap();
+    for header in headers {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| format!("header `{header}` is not `Name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| format!("`{}` is not a header name", name.trim()))?;
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| format!("the value of `{name}` is not a valid header value"))?;
+        request.headers_mut().append(name, value);
+    }
+    Ok(request)
+}
+
+/// Writes the bundled document as pretty JSON.
+pub fn bundle(spec: &Path, output: Option<&Path>) -> ExitCode {
+    let document = match Document::from_path(spec) {
+        Ok(document) => document,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut text = serde_json::to_string_pretty(document.as_json()).unwrap_or_default();
+    text.push('\n');
+    let written = match output {
+        Some(path) => std::fs::write(path, text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the bundle: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

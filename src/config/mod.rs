@@ -1,0 +1,378 @@
+//! The config file: `oasgate.yaml` (or `.toml`) ↔ the same [`Options`] the builder takes.
+//!
+//! One file drives both the layer ([`OpenApiLayer::from_config_file`](crate::OpenApiLayer::from_config_file)) and the `oasgate`
+//! binary. It has three parts: `spec` (the document's path, relative to the config file),
+//! `options` (one key per [`Options`] setter) and `server` (what only `oasgate serve` reads).
+//! `docs/config.md` in the repository is the reference of every key.
+//!
+//! Unknown keys and bad values are errors that name the file, line and column, and for a
+//! misspelt key the nearest valid one. Environment variables override single keys: the
+//! variable for a key is `OASGATE_` followed by its section and name in capitals, joined by
+//! `_` (`options.body_limit` → `OASGATE_OPTIONS_BODY_LIMIT`, `spec` → `OASGATE_SPEC`); its
+//! text is read as a YAML scalar, and lists may be written comma-separated. Any other variable
+//! starting with `OASGATE_` is an error, so a misspelt override never goes unnoticed.
+//!
+//! # Example
+//!
+//! ```
+//! use oasgate::config::Config;
+//!
+//! let config = Config::from_text(r#"
+//! spec: petstore.yaml
+//! options:
+//!   prefix: /api
+//!   body_limit: 64KiB
+//!   undeclared_query: reject
+//! server:
+//!   upstream: http://127.0.0.1:3000
+//! "#, "oasgate.yaml")?;
+//! assert_eq!(config.options.body_limit.unwrap().0, 65536);
+//! let options = config.to_options(); // an oasgate::Options with those settings
+//! # let _ = options;
+//!
+//! let typo = Config::from_text("options:\n  body_limt: 1KiB\n", "oasgate.yaml").unwrap_err();
+//! assert_eq!(
+//!     typo.to_string(),
+//!     "oasgate.yaml:2:3: unknown key `body_limt`; did you mean `body_limit`?"
+//! );
+//! # Ok::<(), oasgate::config::ConfigError>(())
+//! ```
+//!
+//! # Adding a key
+//!
+//! A new [`Options`] setter gets its key by one row in the `options_section!` invocation
+//! below (doc comment, name, type, and the setter call), and one row in `docs/config.md`;
+//! the tests fail until both exist. A key of `oasgate serve` is one row in `server_section!`.
+
+mod error;
+mod values;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use error::ConfigError;
+pub use values::{ByteSize, Cidr, Endpoint, List, LogFormat, Mode, Seconds, Upstream};
+
+use crate::error::BuildError;
+use crate::options::{Options, UndeclaredParams, UnknownRoutes};
+use crate::spec::Document;
+
+/// Declares a config section: a struct of optional keys (an absent key keeps the default),
+/// its key list, its environment setter and, where given, how each key sets [`Options`].
+macro_rules! section {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $key:ident : $ty:ty $(=> |$options:ident, $value:ident| $apply:expr)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[non_exhaustive]
+        pub struct $name {
+            $(
+                $(#[doc = $doc])*
+                #[serde(default)]
+                pub $key: Option<$ty>,
+            )*
+        }
+
+        impl $name {
+            /// Every key of the section, in declaration order.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+            /// Sets `key` from an environment variable's text; `None` for an unknown key.
+            fn set_from_text(&mut self, key: &str, text: &str) -> Option<Result<(), String>> {
+                match key {
+                    $(stringify!($key) => Some(
+                        values::from_env_text::<$ty>(text).map(|v| self.$key = Some(v))
+                    ),)*
+                    _ => None,
+                }
+            }
+
+            #[allow(unused_mut, unused_variables, dead_code)]
+            fn apply(&self, mut options: Options) -> Options {
+                $($(
+                    if let Some($value) = self.$key.clone() {
+                        let $options = options;
+                        options = $apply;
+                    }
+                )?)*
+                options
+            }
+        }
+    };
+}
+
+section! {
+    /// The `options` section: one key per [`Options`] setter, read by the layer and the binary.
+    pub struct OptionsSection {
+        /// Path prefix put before every server base path (`/api`).
+        prefix: String => |o, v| o.prefix(v),
+        /// Let `/pets/` match `/pets` and the other way round.
+        tolerate_trailing_slash: bool => |o, v| o.tolerate_trailing_slash(v),
+        /// `reject` (404/405) or `pass-through` for paths no operation has.
+        unknown_routes: UnknownRoutes => |o, v| o.unknown_routes(v),
+        /// `accept` or `reject` query parameters the operation does not declare.
+        undeclared_query: UndeclaredParams => |o, v| o.undeclared_query(v),
+        /// Largest body read (`1MiB`); larger bodies answer 413.
+        body_limit: ByteSize => |o, v| o.body_limit(v.as_usize()),
+        /// Most errors listed in one problem.
+        error_cap: usize => |o, v| o.error_cap(v),
+        /// Answer 422 instead of 400 for bodies that break their schema.
+        unprocessable_bodies: bool => |o, v| o.unprocessable_bodies(v),
+        /// Accept `1/0`, `yes/no`, `on/off` for boolean parameters.
+        lenient_booleans: bool => |o, v| o.lenient_booleans(v),
+        /// Where the document is served as JSON, or `false`.
+        openapi_json_path: Endpoint => |o, v| o.openapi_json_path(v.path()),
+        /// `false`: report-only — log what would be rejected and let it through.
+        enforce: bool => |o, v| o.enforce(v),
+        // New `Options` setters get their row here (lenient dates, time zone, paging
+        // defaults, JWT verification…), and their row in docs/config.md. A group of related
+        // keys may become a nested section: a struct made with this macro, as `server` is.
+    }
+}
+
+section! {
+    /// The `server` section: settings of `oasgate serve` only (the layer ignores them).
+    pub struct ServerSection {
+        /// Address to listen on (default `127.0.0.1:8080`).
+        listen: SocketAddr,
+        /// Where valid requests go (`http://127.0.0.1:3000`); required in proxy mode.
+        upstream: Upstream,
+        /// `proxy` (default) or `forward-auth`.
+        mode: Mode,
+        /// Forward-auth: the path prefix an Envoy `ext_authz` HTTP service puts before the
+        /// original path.
+        auth_prefix: String,
+        /// Longest wait to connect to the upstream (default 5s); then 502.
+        connect_timeout: Seconds,
+        /// Longest wait for the upstream's response head (default 30s); then 504.
+        upstream_timeout: Seconds,
+        /// Longest wait for in-flight requests on shutdown (default 10s).
+        drain_timeout: Seconds,
+        /// Prometheus metrics path (default `/metrics`), or `false`.
+        metrics_path: Endpoint,
+        /// Liveness path (default `/healthz`), or `false`.
+        healthz_path: Endpoint,
+        /// Peers whose `X-Forwarded-*` and `Forwarded` headers are kept and extended; from any
+        /// other peer they are replaced.
+        trusted_proxies: List<Cidr>,
+        /// `text` (default) or `json`.
+        log_format: LogFormat,
+    }
+}
+
+/// The keys of a section, by the section's name.
+pub(crate) fn section_keys(section: &str) -> Option<&'static [&'static str]> {
+    match section {
+        "options" => Some(OptionsSection::KEYS),
+        "server" => Some(ServerSection::KEYS),
+        _ => None,
+    }
+}
+
+/// The sections of the file, for messages about keys written in the wrong place.
+const SECTIONS: [&str; 2] = ["options", "server"];
+
+/// The environment variables that override keys start with this.
+pub const ENV_PREFIX: &str = "OASGATE_";
+
+/// A parsed config file, with environment overrides applied.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// The OpenAPI document; a relative path is read from the config file's directory.
+    pub spec: Option<PathBuf>,
+    /// Settings of the layer: one key per [`Options`] setter.
+    #[serde(deserialize_with = "empty_if_null")]
+    pub options: OptionsSection,
+    /// Settings of `oasgate serve`.
+    #[serde(deserialize_with = "empty_if_null")]
+    pub server: ServerSection,
+    /// Directory relative paths are resolved from.
+    #[serde(skip)]
+    base_dir: PathBuf,
+}
+
+impl Config {
+    /// Reads a config file (TOML when its name ends in `.toml`, YAML otherwise) and applies
+    /// `OASGATE_…` variables from the process environment.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_path_with_env(path, std::env::vars())
+    }
+
+    /// Like [`Config::from_path`], with the environment given as `(name, value)` pairs.
+    pub fn from_path_with_env(
+        path: impl AsRef<Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&name, format!("cannot read the file: {e}")))?;
+        let mut config = Self::from_text(&text, &name)?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    /// Parses config text; `name` is used in messages and picks TOML when it ends in `.toml`.
+    /// Relative paths resolve from the current directory; no environment is read.
+    pub fn from_text(text: &str, name: &str) -> Result<Self, ConfigError> {
+        if name.ends_with(".toml") {
+            return toml::from_str(text)
+                .map_err(|e| ConfigError::from_toml(name, text, &e, &SECTIONS));
+        }
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return Ok(Self::default());
+        }
+        let mut options = serde_saphyr::Options::default();
+        options.strict_booleans = true;
+        serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| ConfigError::from_yaml(name, &e, &SECTIONS))
+    }
+
+    /// Applies `OASGATE_…` overrides: each names one key (see the [module docs](self)).
+    pub fn apply_env(
+        &mut self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(ENV_PREFIX))
+            .collect();
+        vars.sort();
+        for (name, text) in vars {
+            let fail =
+                |message: String| ConfigError::new("environment", format!("`{name}`: {message}"));
+            let result = match env_key(&name) {
+                Some(("", "spec")) => {
+                    self.spec = Some(PathBuf::from(text.as_str()));
+                    Ok(())
+                }
+                Some(("options", key)) => self.options.set_from_text(key, &text).unwrap_or(Ok(())),
+                Some(("server", key)) => self.server.set_from_text(key, &text).unwrap_or(Ok(())),
+                _ => {
+                    let names = env_names();
+                    let mut message = "no config key has this variable".to_owned();
+                    if let Some(near) = error::nearest(&name, names.iter().map(String::as_str)) {
+                        message.push_str(&format!("; did you mean `{near}`?"));
+                    }
+                    return Err(fail(message));
+                }
+            };
+            result.map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// The [`Options`] the `options` section describes (defaults for absent keys).
+    pub fn to_options(&self) -> Options {
+        self.options.apply(Options::default())
+    }
+
+    /// The document's path, resolved from the config file's directory.
+    pub fn spec_path(&self) -> Option<PathBuf> {
+        self.spec.as_ref().map(|spec| self.base_dir.join(spec))
+    }
+
+    /// Loads the document and compiles the layer with these options.
+    pub fn layer(&self) -> Result<crate::OpenApiLayer, LoadError> {
+        let Some(path) = self.spec_path() else {
+            return Err(LoadError::Config(ConfigError::new(
+                "config",
+                "no `spec` is given: name the OpenAPI document (`spec: openapi.yaml`)",
+            )));
+        };
+        let document = Document::from_path(path).map_err(LoadError::Document)?;
+        crate::OpenApiLayer::with_options(&document, self.to_options()).map_err(LoadError::Document)
+    }
+}
+
+/// A section written with no keys (`options:` alone) is empty, not an error.
+fn empty_if_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// The environment variable of every key.
+pub fn env_names() -> Vec<String> {
+    let mut names = vec![format!("{ENV_PREFIX}SPEC")];
+    for section in SECTIONS {
+        for key in section_keys(section).unwrap_or_default() {
+            names.push(format!("{ENV_PREFIX}{}_{}", section, key).to_ascii_uppercase());
+        }
+    }
+    names
+}
+
+/// `(section, key)` of a variable (`("", "spec")` for the top level), matched against the
+/// known keys so that underscores inside key names are never ambiguous.
+fn env_key(name: &str) -> Option<(&'static str, &'static str)> {
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    if rest == "SPEC" {
+        return Some(("", "spec"));
+    }
+    SECTIONS.iter().find_map(|section| {
+        let key = rest
+            .strip_prefix(&section.to_ascii_uppercase())?
+            .strip_prefix('_')?;
+        section_keys(section)?
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(key))
+            .map(|k| (*section, *k))
+    })
+}
+
+/// Why a layer could not be built from a config file.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The config file or an `OASGATE_…` variable is wrong.
+    Config(ConfigError),
+    /// The document it names does not load or compile.
+    Document(BuildError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Config(e) => e.fmt(f),
+            LoadError::Document(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Config(e) => Some(e),
+            LoadError::Document(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for LoadError {
+    fn from(e: ConfigError) -> Self {
+        LoadError::Config(e)
+    }
+}
+
+#[cfg(test)]
+mod tests;

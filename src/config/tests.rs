@@ -1,0 +1,280 @@
+//! Config parsing, errors with positions, environment overrides, and the reference.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::*;
+
+const REFERENCE: &str = include_str!("../../docs/config.md");
+
+fn yaml(text: &str) -> Result<Config, String> {
+    Config::from_text(text, "oasgate.yaml").map_err(|e| e.to_string())
+}
+
+fn toml_text(text: &str) -> Result<Config, String> {
+    Config::from_text(text, "oasgate.toml").map_err(|e| e.to_string())
+}
+
+/// Every key's dotted path: `spec`, `options.body_limit`, `server.listen`…
+fn all_keys() -> BTreeSet<String> {
+    let mut keys = BTreeSet::from(["spec".to_owned()]);
+    for section in SECTIONS {
+        for key in section_keys(section).unwrap() {
+            keys.insert(format!("{section}.{key}"));
+        }
+    }
+    keys
+}
+
+#[test]
+fn bad_files_name_the_place_and_the_fix() {
+    // (file name, text, the whole message)
+    let rows: [(&str, &str, &str); 14] = [
+        (
+            "oasgate.yaml",
+            "server:\n  mode: proxy\nserver:\n  mode: proxy\n",
+            "oasgate.yaml:3:1: `server` is given twice",
+        ),
+        (
+            "oasgate.yaml",
+            "spec: a.yaml\noptions:\n  body_limt: 1KiB\n",
+            "oasgate.yaml:3:3: unknown key `body_limt`; did you mean `body_limit`?",
+        ),
+        (
+            "oasgate.yaml",
+            "sepc: a.yaml\n",
+            "oasgate.yaml:1:1: unknown key `sepc`; did you mean `spec`?",
+        ),
+        (
+            "oasgate.yaml",
+            "body_limit: 1KiB\n",
+            "oasgate.yaml:1:1: unknown key `body_limit`; it belongs in the `options` section",
+        ),
+        (
+            "oasgate.yaml",
+            "server:\n  upstream: http://127.0.0.1:1\n  lsiten: 127.0.0.1:1\n",
+            "oasgate.yaml:3:3: unknown key `lsiten`; did you mean `listen`?",
+        ),
+        (
+            "oasgate.yaml",
+            "options:\n  body_limit: lots\n",
+            "oasgate.yaml:2:15: expected a size such as `64KiB` or `1048576`, got `lots`",
+        ),
+        (
+            "oasgate.yaml",
+            "options:\n  unknown_routes: passthrough\n",
+            "oasgate.yaml:2:19: unknown value `passthrough`; expected one of: reject, pass-through (did you mean `pass-through`?)",
+        ),
+        (
+            "oasgate.yaml",
+            "server:\n  mode: proxi\n",
+            "oasgate.yaml:2:9: unknown value `proxi`; expected one of: proxy, forward-auth (did you mean `proxy`?)",
+        ),
+        (
+            "oasgate.yaml",
+            "server:\n  upstream: https://example.test\n",
+            "oasgate.yaml:2:13: `https://example.test`: only http:// upstreams are supported, not https://",
+        ),
+        (
+            "oasgate.yaml",
+            "options:\n  lenient_booleans: yes\n",
+            "oasgate.yaml:2:21: invalid boolean",
+        ),
+        (
+            "oasgate.toml",
+            "[options]\nbody_limt = 1\n",
+            "oasgate.toml:2:1: unknown key `body_limt`; did you mean `body_limit`?",
+        ),
+        (
+            "oasgate.toml",
+            "[server]\nmetrics_path = true\n",
+            "oasgate.toml:2:16: `true` is not a path: give the path, or `false` to turn it off",
+        ),
+        (
+            "oasgate.toml",
+            "[server]\ntrusted_proxies = [\"10.0.0.0/40\"]\n",
+            "oasgate.toml:2:19: `10.0.0.0/40`: the prefix length is at most 32",
+        ),
+        (
+            "oasgate.toml",
+            "[options]\nerror_cap = \"many\"\n",
+            "oasgate.toml:2:13: invalid type: string \"many\", expected usize",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, want) in rows {
+        match Config::from_text(text, name) {
+            Ok(config) => failures.push(format!("{text:?}: parsed as {config:?}")),
+            Err(e) if e.to_string().starts_with(want) => {}
+            Err(e) => failures.push(format!("{text:?}:\n   got: {e}\n  want: {want}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn keys_set_options() {
+    let config = yaml(
+        "options:\n  prefix: /api/\n  body_limit: 2KiB\n  undeclared_query: reject\n  openapi_json_path: false\n  enforce: false\n",
+    )
+    .unwrap();
+    let options = config.to_options();
+    assert_eq!(options.prefix, "/api");
+    assert_eq!(options.body_limit, 2048);
+    assert_eq!(options.undeclared_query, UndeclaredParams::Reject);
+    assert_eq!(options.openapi_json_path, None);
+    assert!(!options.enforce);
+    // Absent keys keep the builder's defaults.
+    let defaults = Options::default();
+    assert_eq!(options.error_cap, defaults.error_cap);
+    assert_eq!(options.unknown_routes, defaults.unknown_routes);
+    let empty = yaml("# nothing set\n").unwrap();
+    assert_eq!(format!("{:?}", empty.to_options()), format!("{defaults:?}"));
+}
+
+#[test]
+fn environment_overrides_single_keys() {
+    let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut config = yaml("spec: a.yaml\noptions:\n  body_limit: 1KiB\n").unwrap();
+    config
+        .apply_env(env(&[
+            ("OASGATE_OPTIONS_BODY_LIMIT", "2KiB"),
+            ("OASGATE_OPTIONS_LENIENT_BOOLEANS", "true"),
+            ("OASGATE_SERVER_LISTEN", "127.0.0.1:9999"),
+            ("OASGATE_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("OASGATE_SERVER_UPSTREAM_TIMEOUT", "250ms"),
+            ("OASGATE_SPEC", "b.yaml"),
+            ("PATH", "/bin"),
+        ]))
+        .unwrap();
+    assert_eq!(config.options.body_limit, Some(ByteSize(2048)));
+    assert_eq!(config.options.lenient_booleans, Some(true));
+    assert_eq!(
+        config.server.listen,
+        Some("127.0.0.1:9999".parse().unwrap())
+    );
+    assert_eq!(config.server.trusted_proxies.as_ref().unwrap().0.len(), 2);
+    assert_eq!(
+        config.server.upstream_timeout,
+        Some(Seconds(Duration::from_millis(250)))
+    );
+    assert_eq!(config.spec.as_deref(), Some(std::path::Path::new("b.yaml")));
+
+    let rows = [
+        (
+            "OASGATE_OPTIONS_BODY_LIMT",
+            "1",
+            "environment: `OASGATE_OPTIONS_BODY_LIMT`: no config key has this variable; did you mean `OASGATE_OPTIONS_BODY_LIMIT`?",
+        ),
+        (
+            "OASGATE_OPTIONS_ERROR_CAP",
+            "many",
+            "environment: `OASGATE_OPTIONS_ERROR_CAP`: invalid",
+        ),
+        (
+            "OASGATE_SERVER_MODE",
+            "sidecar",
+            "environment: `OASGATE_SERVER_MODE`: unknown variant `sidecar`",
+        ),
+    ];
+    for (name, value, want) in rows {
+        let mut config = Config::default();
+        let e = config.apply_env(env(&[(name, value)])).unwrap_err();
+        assert!(e.to_string().starts_with(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn env_names_are_unambiguous() {
+    let names = env_names();
+    let unique: BTreeSet<_> = names.iter().collect();
+    assert_eq!(unique.len(), names.len());
+    assert_eq!(names.len(), all_keys().len());
+    for name in &names {
+        assert!(env_key(name).is_some(), "{name}");
+    }
+}
+
+#[test]
+fn spec_path_is_relative_to_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("oasgate-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("oasgate.yaml");
+    std::fs::write(&file, "spec: specs/api.yaml\n").unwrap();
+    let config = Config::from_path_with_env(&file, Vec::new()).unwrap();
+    assert_eq!(config.spec_path().unwrap(), dir.join("specs/api.yaml"));
+    let e = Config::from_path_with_env(dir.join("missing.yaml"), Vec::new()).unwrap_err();
+    assert!(e.message.starts_with("cannot read the file"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The rows of the reference's key tables: (dotted key, env column).
+fn reference_rows() -> Vec<(String, String)> {
+    REFERENCE
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let key = cells.get(1)?.trim_matches('`').to_owned();
+            let env = cells.get(4)?.trim_matches('`').to_owned();
+            Some((key, env))
+        })
+        .collect()
+}
+
+/// The body of the first fenced block of `lang` in the reference.
+fn reference_block(lang: &str) -> String {
+    let open = format!("```{lang}\n");
+    let start = REFERENCE.find(&open).expect("the block exists") + open.len();
+    let end = start + REFERENCE[start..].find("```").expect("the block ends");
+    REFERENCE[start..end].to_owned()
+}
+
+#[test]
+fn reference_lists_every_key_and_only_keys() {
+    let rows = reference_rows();
+    let documented: BTreeSet<String> = rows.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(documented.len(), rows.len(), "a key is documented twice");
+    let keys = all_keys();
+    let missing: Vec<_> = keys.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&keys).collect();
+    assert!(
+        missing.is_empty(),
+        "keys missing from docs/config.md: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "docs/config.md names no such keys: {unknown:?}"
+    );
+    for (key, env) in rows {
+        let want = format!("OASGATE_{}", key.replace('.', "_").to_ascii_uppercase());
+        assert_eq!(env, want, "the env column of `{key}`");
+    }
+}
+
+#[test]
+fn reference_examples_parse_and_set_every_key() {
+    let from_yaml = yaml(&reference_block("yaml")).unwrap();
+    let from_toml = toml_text(&reference_block("toml")).unwrap();
+    assert_eq!(from_yaml, from_toml, "the YAML and TOML examples differ");
+    // Every key is set: the example's key paths are exactly all keys.
+    let value: serde_json::Value = serde_saphyr::from_str(&reference_block("yaml")).unwrap();
+    let mut set = BTreeSet::new();
+    for (key, inner) in value.as_object().unwrap() {
+        match inner.as_object() {
+            Some(section) => set.extend(section.keys().map(|k| format!("{key}.{k}"))),
+            None => {
+                set.insert(key.clone());
+            }
+        }
+    }
+    assert_eq!(set, all_keys());
+    assert_eq!(from_yaml.server.mode, Some(Mode::ForwardAuth));
+    assert_eq!(from_yaml.server.healthz_path, Some(Endpoint::Off));
+    assert_eq!(from_yaml.options.body_limit, Some(ByteSize(65536)));
+}

@@ -1,0 +1,467 @@
+//! The value types config keys take, each read from YAML, TOML or an environment variable.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// A size in bytes: an integer, or a number with a unit (`64KiB`, `1 MiB`, `10MB`).
+///
+/// `KiB`, `MiB`, `GiB` are powers of 1024; `KB`, `MB`, `GB` powers of 1000; `B` is bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// The size as `usize`, saturating on 32-bit targets.
+    pub fn as_usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("expected a size such as `64KiB` or `1048576`, got `{text}`"))?;
+        let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1000,
+            "kib" => 1 << 10,
+            "mb" => 1000 * 1000,
+            "mib" => 1 << 20,
+            "gb" => 1000 * 1000 * 1000,
+            "gib" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}`: expected B, KB, KiB, MB, MiB, GB or GiB"
+                ));
+            }
+        };
+        number
+            .checked_mul(factor)
+            .map(ByteSize)
+            .ok_or_else(|| format!("the size `{text}` is too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size such as `64KiB` or a number of bytes")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize(n))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<ByteSize, E> {
+                u64::try_from(n)
+                    .map(ByteSize)
+                    .map_err(|_| E::custom("a size cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ByteSize, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A duration: a number with a unit (`500ms`, `30s`, `2m`, `1h`), or a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let bad = || format!("expected a duration such as `30s` or `500ms`, got `{text}`");
+        let number: f64 = number.parse().map_err(|_| bad())?;
+        let seconds = match unit.trim() {
+            "" | "s" => number,
+            "ms" => number / 1000.0,
+            "m" => number * 60.0,
+            "h" => number * 3600.0,
+            _ => return Err(bad()),
+        };
+        Duration::try_from_secs_f64(seconds)
+            .map(Seconds)
+            .map_err(|_| bad())
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as `30s` or `500ms`")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Seconds, E> {
+                Ok(Seconds(Duration::from_secs(n)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Seconds, E> {
+                u64::try_from(n)
+                    .map(|n| Seconds(Duration::from_secs(n)))
+                    .map_err(|_| E::custom("a duration cannot be negative"))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Seconds, E> {
+                Duration::try_from_secs_f64(n)
+                    .map(Seconds)
+                    .map_err(|_| E::custom(format!("`{n}` is not a duration")))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Seconds, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A path a server answers on, or `false` to turn the endpoint off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Served at this path.
+    At(String),
+    /// Not served.
+    Off,
+}
+
+impl Endpoint {
+    /// The path, when served.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Endpoint::At(path) => Some(path),
+            Endpoint::Off => None,
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "false" | "off" => Ok(Endpoint::Off),
+            path if path.starts_with('/') => Ok(Endpoint::At(path.to_owned())),
+            other => Err(format!(
+                "expected a path starting with `/`, or `false` to turn it off; got `{other}`"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Endpoint;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path starting with `/`, or `false`")
+            }
+            fn visit_bool<E: de::Error>(self, on: bool) -> Result<Endpoint, E> {
+                if on {
+                    Err(E::custom(
+                        "`true` is not a path: give the path, or `false` to turn it off",
+                    ))
+                } else {
+                    Ok(Endpoint::Off)
+                }
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Endpoint, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A list written as a sequence, or as one comma-separated string (handy in environment
+/// variables: `OASGATE_SERVER_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List<T>(pub Vec<T>);
+
+impl<'de, T> Deserialize<'de> for List<T>
+where
+    T: Deserialize<'de> + FromStr<Err = String>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T> Visitor<'de> for V<T>
+        where
+            T: Deserialize<'de> + FromStr<Err = String>,
+        {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list, or a comma-separated string")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(List(items))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<List<T>, E> {
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(T::from_str)
+                    .collect::<Result<_, _>>()
+                    .map(List)
+                    .map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// An address range in CIDR notation (`10.0.0.0/8`, `::1/128`) or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is in the range (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("expected an address or a range such as `10.0.0.0/8`, got `{text}`");
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().map_err(|_| bad())?,
+            None => max,
+        };
+        if prefix > max {
+            return Err(format!("`{text}`: the prefix length is at most {max}"));
+        }
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+/// Where `oasgate serve` forwards valid requests: an `http://` URL, optionally with a base path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream(pub http::Uri);
+
+impl FromStr for Upstream {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let uri: http::Uri = text
+            .parse()
+            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(other) => {
+                return Err(format!(
+                    "`{text}`: only http:// upstreams are supported, not {other}://"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`{text}`: expected a URL such as http://127.0.0.1:3000"
+                ));
+            }
+        }
+        if uri.authority().is_none() {
+            return Err(format!("`{text}` has no host"));
+        }
+        if uri.query().is_some() {
+            return Err(format!("`{text}`: an upstream URL takes no query string"));
+        }
+        Ok(Upstream(uri))
+    }
+}
+
+impl<'de> Deserialize<'de> for Upstream {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+/// What `oasgate serve` does with a valid request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Forward it to the upstream and stream the answer back.
+    #[default]
+    Proxy,
+    /// Answer 200 to a gateway's sub-request (nginx `auth_request`, Traefik `ForwardAuth`,
+    /// Envoy `ext_authz`); the gateway forwards the request itself.
+    ForwardAuth,
+}
+
+/// How `oasgate serve` writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "proxy" => Ok(Mode::Proxy),
+            "forward-auth" => Ok(Mode::ForwardAuth),
+            other => Err(format!(
+                "unknown mode `{other}`: expected proxy or forward-auth"
+            )),
+        }
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format `{other}`: expected text or json"
+            )),
+        }
+    }
+}
+
+/// Reads one environment variable's text as a value of type `T`: the text is read as a YAML
+/// scalar (or flow collection), so `true`, `64KiB`, `/api` and `[a, b]` all work.
+pub(crate) fn from_env_text<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_saphyr::from_str::<T>(text).map_err(|e| super::error::plain_message(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        let rows: [(&str, Result<u64, &str>); 9] = [
+            ("1024", Ok(1024)),
+            ("64KiB", Ok(65536)),
+            ("64 kib", Ok(65536)),
+            ("1MiB", Ok(1 << 20)),
+            ("2MB", Ok(2_000_000)),
+            ("1GiB", Ok(1 << 30)),
+            ("10B", Ok(10)),
+            ("lots", Err("expected a size")),
+            ("3 parsecs", Err("unknown size unit `parsecs`")),
+        ];
+        for (text, want) in rows {
+            let got = text.parse::<ByteSize>().map(|b| b.0);
+            match (&got, want) {
+                (Ok(got), Ok(want)) => assert_eq!(*got, want, "{text}"),
+                (Err(e), Err(want)) => assert!(e.contains(want), "{text}: {e}"),
+                _ => panic!("{text}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let rows: [(&str, Option<Duration>); 7] = [
+            ("30s", Some(Duration::from_secs(30))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("2m", Some(Duration::from_secs(120))),
+            ("1h", Some(Duration::from_secs(3600))),
+            ("1.5s", Some(Duration::from_millis(1500))),
+            ("7", Some(Duration::from_secs(7))),
+            ("soon", None),
+        ];
+        for (text, want) in rows {
+            assert_eq!(text.parse::<Seconds>().ok().map(|s| s.0), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn cidrs() {
+        let rows = [
+            ("10.0.0.0/8", "10.1.2.3", true),
+            ("10.0.0.0/8", "11.0.0.1", false),
+            ("127.0.0.1", "127.0.0.1", true),
+            ("127.0.0.1", "127.0.0.2", false),
+            ("0.0.0.0/0", "8.8.8.8", true),
+            ("::1/128", "::1", true),
+            ("fd00::/8", "fd12::1", true),
+            ("127.0.0.0/8", "::ffff:127.0.0.9", true),
+            ("10.0.0.0/8", "::1", false),
+        ];
+        for (range, ip, want) in rows {
+            let cidr: Cidr = range.parse().unwrap();
+            assert_eq!(cidr.contains(ip.parse().unwrap()), want, "{range} ∋ {ip}");
+        }
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("ten".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn upstreams() {
+        assert!("http://127.0.0.1:3000".parse::<Upstream>().is_ok());
+        assert!("http://127.0.0.1:3000/base".parse::<Upstream>().is_ok());
+        for bad in ["https://x", "127.0.0.1:3000", "http:///x", "http://h/?q=1"] {
+            assert!(bad.parse::<Upstream>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `oasgate serve --mode forward-auth`: the sub-request conventions of nginx, Traefik, Envoy.
+
+use http::Request;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_the_gateways_sub_requests() {
+    let dir = TempDir::new("forward-auth");
+    dir.write("pets.yaml", SPEC);
+    dir.write(
+        "oasgate.yaml",
+        "spec: pets.yaml\nserver:\n  mode: forward-auth\n  auth_prefix: /authz\n",
+    );
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+    // (method, path, headers, expected status)
+    let rows: [(&str, &str, &[(&str, &str)], u16); 11] = [
+        // nginx auth_request
+        (
+            "GET",
+            "/_auth",
+            &[
+                ("x-original-uri", "/pets?limit=3"),
+                ("x-original-method", "GET"),
+            ],
+            200,
+        ),
+        (
+            "GET",
+            "/_auth",
+            &[
+                ("x-original-uri", "/pets?limit=300"),
+                ("x-original-method", "GET"),
+            ],
+            400,
+        ),
+        (
+            "GET",
+            "/_auth",
+            &[("x-original-uri", "/pets"), ("x-original-method", "DELETE")],
+            405,
+        ),
+        (
+            "GET",
+            "/_auth",
+            &[("x-original-uri", "/secure"), ("x-original-method", "GET")],
+            401,
+        ),
+        (
+            "GET",
+            "/_auth",
+            &[("x-original-uri", "/secure"), ("x-api-key", "k")],
+            200,
+        ),
+        // No body reaches forward-auth: a required body is not asked for.
+        (
+            "GET",
+            "/_auth",
+            &[("x-original-uri", "/pets"), ("x-original-method", "POST")],
+            200,
+        ),
+        // Traefik ForwardAuth
+        (
+            "GET",
+            "/",
+            &[
+                ("x-forwarded-uri", "/pets?limit=7"),
+                ("x-forwarded-method", "GET"),
+            ],
+            200,
+        ),
+        (
+            "GET",
+            "/",
+            &[
+                ("x-forwarded-uri", "/nowhere"),
+                ("x-forwarded-method", "GET"),
+            ],
+            404,
+        ),
+        // Envoy ext_authz (HTTP service with a path prefix): the request itself.
+        ("GET", "/authz/pets?limit=9", &[], 200),
+        ("GET", "/authz/pets?limit=x", &[], 400),
+        (
+            "GET",
+            "/_auth",
+            &[
+                ("x-original-uri", "/pets"),
+                ("x-original-method", "NOT A METHOD"),
+            ],
+            400,
+        ),
+    ];
+    for (method, path, headers, status) in rows {
+        let mut builder = Request::builder().method(method).uri(gateway.url(path));
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let answer = send(builder.body(full("")).unwrap()).await;
+        assert_eq!(
+            answer.status, status,
+            "{method} {path} {headers:?}: {}",
+            answer.text
+        );
+        if status != 200 {
+            assert_eq!(answer.headers["content-type"], "application/problem+json");
+        } else {
+            assert!(answer.text.is_empty());
+        }
+    }
+    let denied = send(
+        Request::get(gateway.url("/_auth"))
+            .header("x-original-uri", "/secure")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert!(denied.headers.contains_key("www-authenticate"));
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    assert!(
+        metrics.contains(
+            "oasgate_requests_total{operation=\"listPets\",outcome=\"accepted\",status=\"200\"} 3"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_only_forward_auth_allows_and_counts() {
+    let dir = TempDir::new("forward-auth-dry");
+    dir.write("pets.yaml", SPEC);
+    let gateway = Gateway::start_env(
+        &dir,
+        &["--spec", "pets.yaml", "--mode", "forward-auth"],
+        &[("OASGATE_OPTIONS_ENFORCE", "false")],
+    );
+    let answer = send(
+        Request::get(gateway.url("/_auth"))
+            .header("x-original-uri", "/pets?limit=300")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    assert!(
+        metrics.contains("oasgate_requests_total{operation=\"listPets\",outcome=\"would_reject\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+}

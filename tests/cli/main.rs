@@ -1,0 +1,10 @@
+//! The `oasgate` binary for real: a real upstream, real sockets on 127.0.0.1, real nginx.
+
+// Table rows are tuples; naming each row type would not make them clearer.
+#![allow(clippy::type_complexity)]
+
+mod forward_auth;
+mod nginx;
+mod proxy;
+mod support;
+mod tools;

@@ -1,0 +1,158 @@
+//! `check`, `route`, `bundle`, and how `serve` reports a bad start.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+#[test]
+fn check_reports_every_problem_and_exits_non_zero() {
+    let dir = TempDir::new("check");
+    let good = format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml");
+    let (code, out, _) = run(&dir.0, &["check", &good]);
+    assert_eq!(code, 0);
+    assert!(out.ends_with(": ok (OpenAPI 3.0)\n"), "{out}");
+
+    dir.write(
+        "bad.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      responses: {}\n  /b:\n    get:\n      parameters:\n        - {name: q, in: query, schema: {type: strin}}\n      responses: {}\n",
+    );
+    let (code, _, err) = run(&dir.0, &["check", "bad.yaml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("2 problems"), "{err}");
+    assert!(
+        err.contains("bad.yaml:5 at #/paths/~1a~1{id}/get: path parameter `id`"),
+        "{err}"
+    );
+
+    let (code, out, _) = run(&dir.0, &["check", "bad.yaml", "--format", "json"]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], false);
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2);
+    assert_eq!(problems[1]["file"], "bad.yaml");
+    assert_eq!(problems[1]["line"], 10);
+    assert_eq!(problems[1]["pointer"], "/paths/~1b/get/parameters/0/schema");
+}
+
+#[test]
+fn route_shows_the_operation_and_coerced_values_or_the_problem() {
+    let dir = TempDir::new("route");
+    let spec = format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml");
+    let (code, out, _) = run(
+        &dir.0,
+        &["route", &spec, "get", "/v2/pets?limit=5&tags=a&tags=b"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["operation"], "findPets");
+    assert_eq!(answer["validated"]["query"]["limit"], 5);
+    assert_eq!(
+        answer["validated"]["query"]["tags"],
+        serde_json::json!(["a", "b"])
+    );
+
+    let (code, out, _) = run(
+        &dir.0,
+        &["route", &spec, "DELETE", "http://localhost/v2/pets/abc"],
+    );
+    assert_eq!(code, 1);
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["status"], 400);
+    assert_eq!(answer["problem"]["errors"][0]["name"], "id");
+
+    // Options from a config file apply.
+    dir.write("oasgate.yaml", "options:\n  undeclared_query: reject\n");
+    let (code, out, _) = run(
+        &dir.0,
+        &[
+            "route",
+            &spec,
+            "GET",
+            "/v2/pets?color=red",
+            "--config",
+            "oasgate.yaml",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("undeclared"), "{out}");
+}
+
+#[test]
+fn bundle_writes_one_self_contained_document() {
+    let dir = TempDir::new("bundle");
+    let spec = format!("{FIXTURES}/digitalocean/specification/DigitalOcean-public.v2.yaml");
+    let (code, _, err) = run(&dir.0, &["bundle", &spec, "-o", "bundled.json"]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.0.join("bundled.json")).unwrap();
+    let bundled: Value = serde_json::from_str(&text).unwrap();
+    // Every `$ref` is local now (those inside `example` values are data, kept as written),
+    // and the bundle loads on its own.
+    let mut refs = Vec::new();
+    collect_refs(&bundled, &mut refs);
+    assert!(refs.len() > 100);
+    assert!(
+        refs.iter().all(|r| r.starts_with('#')),
+        "external refs remain"
+    );
+    let (code, out, err) = run(&dir.0, &["check", "bundled.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => into.push(r.clone()),
+                    ("example", _) => {}
+                    _ => collect_refs(v, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, into)),
+        _ => {}
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_with_a_clear_message() {
+    let dir = TempDir::new("serve-errors");
+    dir.write("pets.yaml", SPEC);
+    dir.write(
+        "typo.yaml",
+        "spec: pets.yaml\nserver:\n  upstream: http://127.0.0.1:1\n  lisen: 127.0.0.1:0\n",
+    );
+    // (arguments, what stderr says)
+    let rows: [(&[&str], &str); 4] = [
+        (
+            &["serve", "--config", "typo.yaml"],
+            "typo.yaml:4:3: unknown key `lisen`; did you mean `listen`?",
+        ),
+        (
+            &["serve", "--spec", "pets.yaml"],
+            "proxy mode needs an upstream",
+        ),
+        (
+            &["serve", "--upstream", "http://127.0.0.1:1"],
+            "no document",
+        ),
+        (
+            &[
+                "serve",
+                "--spec",
+                "missing.yaml",
+                "--upstream",
+                "http://127.0.0.1:1",
+            ],
+            "missing.yaml: cannot read the file",
+        ),
+    ];
+    for (args, want) in rows {
+        let (code, _, err) = run(&dir.0, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
