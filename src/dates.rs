@@ -1078,6 +1078,27 @@ fn shift(now: DateTime<Utc>, interval: Interval) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Read from config files as `day-first` or `month-first`.
+impl<'de> serde::Deserialize<'de> for Dialect {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Dialect::parse(&text)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&text, &["day-first", "month-first"]))
+    }
+}
+
+/// Read from config files as `UTC`, an offset (`+02:00`) or a zone name (`Europe/Paris`).
+impl<'de> serde::Deserialize<'de> for Zone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Zone::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a time zone: expected `UTC`, an offset such as `+02:00`, or a name such as `Europe/Paris`"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,7 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use values::{ByteSize, Cidr, Endpoint, List, LogFormat, Mode, Seconds, Upstream};
 
+use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
 use crate::options::{Options, UndeclaredParams, UnknownRoutes};
 use crate::spec::Document;
@@ -135,6 +136,16 @@ section! {
         openapi_json_path: Endpoint => |o, v| o.openapi_json_path(v.path()),
         /// `false`: report-only — log what would be rejected and let it through.
         enforce: bool => |o, v| o.enforce(v),
+        /// `false`: hand the query on as sent instead of the canonical one.
+        canonical_query: bool => |o, v| o.canonical_query(v),
+        /// Fill schema `default`s into JSON request bodies.
+        fill_body_defaults: bool => |o, v| o.fill_body_defaults(v),
+        /// Read every `date` / `date-time` parameter leniently.
+        lenient_dates: bool => |o, v| o.lenient_dates(v),
+        /// `day-first` or `month-first`: how lenient dates read `01/04/2024`.
+        date_dialect: Dialect => |o, v| o.date_dialect(v),
+        /// The zone lenient dates without an offset are read in (`UTC`, `+02:00`, `Europe/Paris`).
+        time_zone: Zone => |o, v| o.time_zone(v),
         // New `Options` setters get their row here (lenient dates, time zone, paging
         // defaults, JWT verification…), and their row in docs/config.md. A group of related
         // keys may become a nested section: a struct made with this macro, as `server` is.
@@ -199,6 +210,9 @@ pub struct Config {
     /// Settings of `oasgate serve`.
     #[serde(deserialize_with = "empty_if_null")]
     pub server: ServerSection,
+    /// Verify bearer tokens as JWTs; key files are read from the config file's directory.
+    #[cfg(feature = "jwt")]
+    pub jwt: Option<crate::security::jwt::JwtConfig>,
     /// Directory relative paths are resolved from.
     #[serde(skip)]
     base_dir: PathBuf,
@@ -298,7 +312,41 @@ impl Config {
             )));
         };
         let document = Document::from_path(path).map_err(LoadError::Document)?;
-        crate::OpenApiLayer::with_options(&document, self.to_options()).map_err(LoadError::Document)
+        let mut options = self.to_options();
+        if let Some(verifier) = self.verifier()? {
+            options = options.verifier(verifier);
+        }
+        crate::OpenApiLayer::with_options(&document, options).map_err(LoadError::Document)
+    }
+
+    /// The JWT verifier the `jwt` key describes, its key files read from the config file's
+    /// directory. ([`Config::to_options`] leaves it out: reading keys can fail.)
+    #[cfg(feature = "jwt")]
+    pub fn verifier(
+        &self,
+    ) -> Result<Option<std::sync::Arc<dyn crate::security::Verifier>>, LoadError> {
+        use crate::security::jwt::{JwtKey, JwtVerifier};
+        let Some(jwt) = &self.jwt else {
+            return Ok(None);
+        };
+        let mut jwt = jwt.clone();
+        match &mut jwt.key {
+            JwtKey::PublicKeyFile(path) | JwtKey::JwksFile(path) => {
+                *path = self.base_dir.join(&*path)
+            }
+            _ => {}
+        }
+        let verifier = JwtVerifier::from_config(&jwt)
+            .map_err(|e| LoadError::Config(ConfigError::new("jwt", e.to_string())))?;
+        Ok(Some(std::sync::Arc::new(verifier)))
+    }
+
+    /// Without the `jwt` feature there is no JWT verifier to build.
+    #[cfg(not(feature = "jwt"))]
+    pub fn verifier(
+        &self,
+    ) -> Result<Option<std::sync::Arc<dyn crate::security::Verifier>>, LoadError> {
+        Ok(None)
     }
 }
 

@@ -205,3 +205,71 @@ async fn enforcing_problems_carry_a_rejection_and_check_head_needs_no_service() 
         assert_eq!(got, want.map(|o| o.map(str::to_owned)), "{method} {uri}");
     }
 }
+
+#[cfg(feature = "jwt")]
+#[tokio::test]
+async fn config_sets_coercion_options_and_a_jwt_verifier() {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    let dir = temp_dir("config-jwt");
+    let spec = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+security: [{bearer: []}]
+paths:
+  /events:
+    get:
+      parameters:
+        - {name: since, in: query, schema: {type: string, format: date}}
+      responses: {"200": {description: ok}}
+"#;
+    std::fs::write(dir.join("api.yaml"), spec).unwrap();
+    std::fs::write(
+        dir.join("oasgate.yaml"),
+        "spec: api.yaml\noptions:\n  lenient_dates: true\n  date_dialect: month-first\njwt:\n  key: {secret: s3cret-for-tests}\n",
+    )
+    .unwrap();
+    let layer = OpenApiLayer::from_config_file(dir.join("oasgate.yaml")).unwrap();
+    let exp = chrono::Utc::now().timestamp() + 600;
+    let token = encode(
+        &Header::default(),
+        &serde_json::json!({"sub": "a", "exp": exp}),
+        &EncodingKey::from_secret(b"s3cret-for-tests"),
+    )
+    .unwrap();
+    let good = format!("Bearer {token}");
+    let answer = send(
+        &layer,
+        get_with("/events?since=01/04/2024", &[("authorization", &good)]),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(
+        answer.json["validated"]["query"]["since"], "2024-01-04",
+        "month first"
+    );
+    let forged = send(
+        &layer,
+        get_with("/events", &[("authorization", "Bearer not.a.token")]),
+    )
+    .await;
+    assert_eq!(forged.status, 401);
+    assert!(
+        forged.headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    // A key file that is not there stops the load with a clear error.
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "spec: api.yaml\njwt:\n  key: {jwks_file: missing.json}\n",
+    )
+    .unwrap();
+    let error = OpenApiLayer::from_config_file(dir.join("broken.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("missing.json"), "{error}");
+}
