@@ -280,10 +280,7 @@ impl Options {
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
-        self.trusted_proxies = proxies
-            .into_iter()
-            .map(|p| p.as_ref().to_owned())
-            .collect();
+        self.trusted_proxies = proxies.into_iter().map(|p| p.as_ref().to_owned()).collect();
         self
     }
 

@@ -316,7 +316,10 @@ mod tests {
             ..PagingConfig::default()
         };
         // (query, expected limit, offset, sort keys) or the error's parameter
-        type Row = (Value, Result<(u64, u64, Vec<(&'static str, i8)>), &'static str>);
+        type Row = (
+            Value,
+            Result<(u64, u64, Vec<(&'static str, i8)>), &'static str>,
+        );
         let rows: Vec<Row> = vec![
             (json!({}), Ok((50, 0, vec![]))),
             (json!({"limit": 5, "offset": 10}), Ok((5, 10, vec![]))),

@@ -62,9 +62,9 @@ pub(crate) fn bundle(doc: &mut Value) {
     let nested: Vec<String> = moves
         .iter()
         .filter(|(from, _)| {
-            moves
-                .iter()
-                .any(|(outer, _)| from.len() > outer.len() && from.starts_with(&format!("{outer}/")))
+            moves.iter().any(|(outer, _)| {
+                from.len() > outer.len() && from.starts_with(&format!("{outer}/"))
+            })
         })
         .map(|(from, _)| from.clone())
         .collect();
@@ -292,11 +292,20 @@ mod tests {
             ("/paths/~1a/get/parameters/0", Some("parameters")),
             ("/paths/~1a/get/responses/200", Some("responses")),
             ("/paths/~1a/get/requestBody", Some("requestBodies")),
-            ("/paths/~1a/get/responses/200/content/application~1json/schema", Some("schemas")),
-            ("/paths/~1a/get/responses/200/headers/X-Rate", Some("headers")),
+            (
+                "/paths/~1a/get/responses/200/content/application~1json/schema",
+                Some("schemas"),
+            ),
+            (
+                "/paths/~1a/get/responses/200/headers/X-Rate",
+                Some("headers"),
+            ),
             ("/components/schemas/Pet", Some("schemas")),
             ("/components/parameters/id", Some("parameters")),
-            ("/x-oasgate-files/a.yml/properties/parameters", Some("schemas")),
+            (
+                "/x-oasgate-files/a.yml/properties/parameters",
+                Some("schemas"),
+            ),
             ("/x-oasgate-files/a.yml/allOf/1", Some("schemas")),
             ("/paths/~1a", None),
             ("/tags/0/description", None),
@@ -333,7 +342,10 @@ mod tests {
         // `node` is taken by the root document: the moved one is numbered.
         assert_eq!(schema["$ref"], "#/components/schemas/node_2");
         let node = &doc["components"]["schemas"]["node_2"];
-        assert_eq!(node["properties"]["next"]["$ref"], "#/components/schemas/node_2");
+        assert_eq!(
+            node["properties"]["next"]["$ref"],
+            "#/components/schemas/node_2"
+        );
         assert_eq!(
             node["properties"]["name"]["$ref"],
             "#/components/schemas/node_2/properties/next"

@@ -118,14 +118,46 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
         Some(json!({"application/problem+json": {"schema": {"$ref": reference}}}))
     };
     let statuses: [(&str, &str, &str); 8] = [
-        ("400", "ProblemBadRequest", "The parameters or the body break the document (every error is listed)."),
-        ("401", "ProblemUnauthorized", "Credentials are missing, malformed or refused."),
-        ("403", "ProblemForbidden", "The credentials are valid but not enough for this operation."),
-        ("404", "ProblemNotFound", "No operation has this path, or an entity the path names does not exist."),
-        ("405", "ProblemMethodNotAllowed", "The path exists but not with this method."),
-        ("413", "ProblemPayloadTooLarge", "The body is larger than the server accepts."),
-        ("415", "ProblemUnsupportedMediaType", "The body's content type is not one the operation declares."),
-        ("422", "ProblemUnprocessable", "The body parses but breaks its schema."),
+        (
+            "400",
+            "ProblemBadRequest",
+            "The parameters or the body break the document (every error is listed).",
+        ),
+        (
+            "401",
+            "ProblemUnauthorized",
+            "Credentials are missing, malformed or refused.",
+        ),
+        (
+            "403",
+            "ProblemForbidden",
+            "The credentials are valid but not enough for this operation.",
+        ),
+        (
+            "404",
+            "ProblemNotFound",
+            "No operation has this path, or an entity the path names does not exist.",
+        ),
+        (
+            "405",
+            "ProblemMethodNotAllowed",
+            "The path exists but not with this method.",
+        ),
+        (
+            "413",
+            "ProblemPayloadTooLarge",
+            "The body is larger than the server accepts.",
+        ),
+        (
+            "415",
+            "ProblemUnsupportedMediaType",
+            "The body's content type is not one the operation declares.",
+        ),
+        (
+            "422",
+            "ProblemUnprocessable",
+            "The body parses but breaks its schema.",
+        ),
     ];
     let mut names = Vec::new();
     for (status, wanted, description) in statuses {
@@ -254,7 +286,10 @@ fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
         let mut url = url.to_owned();
         if let Some(Value::Object(vars)) = server.get("variables") {
             for (name, var) in vars {
-                let default = var.get("default").and_then(Value::as_str).unwrap_or_default();
+                let default = var
+                    .get("default")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 url = url.replace(&format!("{{{name}}}"), default);
             }
         }

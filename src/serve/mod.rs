@@ -111,8 +111,8 @@ impl Served {
             problems.extend(bad);
             TrustedProxies::default()
         });
-        let cache_control = HeaderValue::from_str(&options.document_cache_control)
-            .unwrap_or_else(|_| {
+        let cache_control =
+            HeaderValue::from_str(&options.document_cache_control).unwrap_or_else(|_| {
                 problems.push(format!(
                     "document cache control `{}` is not a valid header value",
                     options.document_cache_control
@@ -172,13 +172,18 @@ impl Served {
         document::template_servers(&mut doc, &options.prefix, &token);
         if let Some(path) = &options.openapi_json_path {
             let text = render::to_json(&doc);
-            served.json = Some((path.clone(), Rendered::new(text, &token, "application/json")));
+            served.json = Some((
+                path.clone(),
+                Rendered::new(text, &token, "application/json"),
+            ));
         }
         if let Some(path) = &options.openapi_yaml_path {
             match render::to_yaml(&doc) {
                 Ok(text) => {
-                    served.yaml =
-                        Some((path.clone(), Rendered::new(text, &token, "application/yaml")))
+                    served.yaml = Some((
+                        path.clone(),
+                        Rendered::new(text, &token, "application/yaml"),
+                    ))
                 }
                 Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
             }
@@ -220,7 +225,9 @@ impl Served {
             .map(|(_, r)| r);
         if let Some(rendered) = rendered {
             if !is_read(&parts.method) {
-                return Some(Answer::MethodNotAllowed(HeaderValue::from_static("GET, HEAD")));
+                return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+                    "GET, HEAD",
+                )));
             }
             return Some(Answer::Response(self.document(rendered, parts)));
         }
@@ -240,7 +247,9 @@ impl Served {
         }
         let asset = docs.find(path)?;
         if !is_read(&parts.method) {
-            return Some(Answer::MethodNotAllowed(HeaderValue::from_static("GET, HEAD")));
+            return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+                "GET, HEAD",
+            )));
         }
         let mut response = if matches_tag(&parts.headers, |tag| tag == asset.etag.as_str()) {
             not_modified()
@@ -254,11 +263,17 @@ impl Served {
                 None => asset.plain(),
             });
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            );
             if gzip.is_some() {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             }
-            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             if asset.content_type.starts_with("text/html") {
                 headers.insert(
                     header::CONTENT_SECURITY_POLICY,
@@ -417,7 +432,10 @@ mod tests {
         for (accept, brotli, want) in rows {
             let mut headers = HeaderMap::new();
             if !accept.is_empty() {
-                headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(accept).unwrap());
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_str(accept).unwrap(),
+                );
             }
             assert_eq!(negotiate(&headers, brotli), want, "{accept:?}");
         }

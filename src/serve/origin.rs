@@ -228,19 +228,32 @@ mod tests {
         let trusted = &["10.0.0.0/8"][..];
         // (headers, peer, trusted proxies, expected origin)
         let rows: Vec<(Vec<(&str, &str)>, Option<&str>, &[&str], &str)> = vec![
-            (vec![("host", "api.test:8080")], None, &[], "http://api.test:8080"),
+            (
+                vec![("host", "api.test:8080")],
+                None,
+                &[],
+                "http://api.test:8080",
+            ),
             (vec![], None, &[], ""),
             (vec![("host", "evil.test/x")], None, &[], ""),
             (vec![("host", "a b")], None, &[], ""),
             (vec![("host", "[::1]:80")], None, &[], "http://[::1]:80"),
             (
-                vec![("host", "in:1"), ("x-forwarded-host", "pub.test"), ("x-forwarded-proto", "https")],
+                vec![
+                    ("host", "in:1"),
+                    ("x-forwarded-host", "pub.test"),
+                    ("x-forwarded-proto", "https"),
+                ],
                 proxy,
                 trusted,
                 "https://pub.test",
             ),
             (
-                vec![("host", "in:1"), ("x-forwarded-host", "pub.test"), ("x-forwarded-proto", "https")],
+                vec![
+                    ("host", "in:1"),
+                    ("x-forwarded-host", "pub.test"),
+                    ("x-forwarded-proto", "https"),
+                ],
                 stranger,
                 trusted,
                 "http://in:1",
@@ -258,13 +271,24 @@ mod tests {
                 "http://in:1",
             ),
             (
-                vec![("host", "in:1"), ("forwarded", "for=1.2.3.4;proto=https;host=\"pub.test:8443\", for=10.0.0.1;host=in:1"), ("x-forwarded-host", "other.test")],
+                vec![
+                    ("host", "in:1"),
+                    (
+                        "forwarded",
+                        "for=1.2.3.4;proto=https;host=\"pub.test:8443\", for=10.0.0.1;host=in:1",
+                    ),
+                    ("x-forwarded-host", "other.test"),
+                ],
                 proxy,
                 trusted,
                 "https://pub.test:8443",
             ),
             (
-                vec![("host", "in:1"), ("x-forwarded-prefix", "/api/"), ("x-forwarded-host", "a.test, b.test")],
+                vec![
+                    ("host", "in:1"),
+                    ("x-forwarded-prefix", "/api/"),
+                    ("x-forwarded-host", "a.test, b.test"),
+                ],
                 proxy,
                 trusted,
                 "http://a.test/api",
@@ -295,7 +319,11 @@ mod tests {
             ),
         ];
         for (i, (headers, peer, proxies, want)) in rows.into_iter().enumerate() {
-            assert_eq!(origin(&headers, peer, proxies), want, "row {i}: {headers:?} from {peer:?}");
+            assert_eq!(
+                origin(&headers, peer, proxies),
+                want,
+                "row {i}: {headers:?} from {peer:?}"
+            );
         }
     }
 

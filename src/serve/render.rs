@@ -291,7 +291,9 @@ mod tests {
     fn sample(size: usize) -> String {
         let mut text = String::from("{\"paths\":{");
         for i in 0..size {
-            text.push_str(&format!("\"/items/{i}\":{{\"get\":{{\"operationId\":\"get{i}\"}}}},"));
+            text.push_str(&format!(
+                "\"/items/{i}\":{{\"get\":{{\"operationId\":\"get{i}\"}}}},"
+            ));
         }
         text.push_str(&format!(
             "\"/x\":{{}}}},\"servers\":[{{\"url\":\"{TOKEN}/v2\"}},{{\"url\":\"{TOKEN}/v3\"}}]}}"
@@ -336,8 +338,16 @@ mod tests {
             let br = rendered.body(origin, Coding::Brotli);
             assert_eq!(unbrotli(&br.bytes), want, "brotli, {size} operations");
             if size >= 2000 {
-                assert!(gz.bytes.len() * 5 < want.len(), "gzip compresses: {}", gz.bytes.len());
-                assert!(br.bytes.len() * 5 < want.len(), "brotli compresses: {}", br.bytes.len());
+                assert!(
+                    gz.bytes.len() * 5 < want.len(),
+                    "gzip compresses: {}",
+                    gz.bytes.len()
+                );
+                assert!(
+                    br.bytes.len() * 5 < want.len(),
+                    "brotli compresses: {}",
+                    br.bytes.len()
+                );
             }
             // One tag per representation, the same for the same origin.
             assert_ne!(plain.etag, gz.etag);
@@ -359,13 +369,19 @@ mod tests {
     fn servers_come_last_in_both_syntaxes() {
         let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
         let json = to_json(&doc);
-        assert!(json.starts_with("{\"openapi\":\"3.1.0\",\"info\""), "{json}");
+        assert!(
+            json.starts_with("{\"openapi\":\"3.1.0\",\"info\""),
+            "{json}"
+        );
         assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
         let yaml = to_yaml(&doc).unwrap();
         assert!(yaml.starts_with("openapi:"), "{yaml}");
-        let last_key = yaml.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('-')).last();
+        let last_key = yaml
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+            .last();
         assert_eq!(last_key, Some("servers:"), "{yaml}");
         let back: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(back, doc);
