@@ -156,12 +156,11 @@ impl Docs {
             "// Starts Swagger UI for this API; the settings are written by oasgate.\n\
              window.addEventListener(\"load\", function () {{\n\
              \x20 var settings = {settings};\n\
-             \x20 settings.oauth2RedirectUrl = new URL(\"{redirect}\", document.baseURI).href;\n\
+             \x20 settings.oauth2RedirectUrl = new URL(\"{page_name}/oauth2-redirect.html\", document.baseURI).href;\n\
              \x20 settings.presets = [SwaggerUIBundle.presets.apis];\n\
              \x20 settings.layout = \"BaseLayout\";\n\
              \x20 window.ui = SwaggerUIBundle(settings);\n\
              }});\n",
-            redirect = format!("{page_name}/oauth2-redirect.html"),
         );
         let mut assets = vec![
             Asset::new("", "text/html; charset=utf-8", Bytes::from(page), false),

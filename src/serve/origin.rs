@@ -222,6 +222,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn reads_the_origin() {
         let proxy = Some("10.1.2.3:5000");
         let stranger = Some("192.0.2.7:5000");

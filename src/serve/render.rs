@@ -380,8 +380,7 @@ mod tests {
         assert!(yaml.starts_with("openapi:"), "{yaml}");
         let last_key = yaml
             .lines()
-            .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
-            .last();
+            .rfind(|l| !l.starts_with(' ') && !l.starts_with('-'));
         assert_eq!(last_key, Some("servers:"), "{yaml}");
         let back: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(back, doc);
