@@ -52,6 +52,8 @@ pub enum DocsUi {
     /// Swagger UI, with "Try it out" and deep links (feature `docs-ui`).
     #[default]
     SwaggerUi,
+    /// Redoc, a three-panel reference (feature `docs-redoc`).
+    Redoc,
 }
 
 /// Renders a [`Problem`] into a response, replacing the default problem+json body.

@@ -1,5 +1,5 @@
-//! The `/docs` page: Swagger UI from files embedded in the binary, gzipped, with no inline
-//! script (the initializer is a served file) and a Content-Security-Policy that says so.
+//! The `/docs` page: Swagger UI (or Redoc) from files embedded in the binary, gzipped, with no
+//! inline script (the initializer is a served file) and a Content-Security-Policy that says so.
 
 use std::io::{Read as _, Write as _};
 use std::sync::OnceLock;
@@ -107,6 +107,12 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'u
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'self'";
 
+/// Redoc also runs its search in a worker made from a `blob:` URL.
+#[cfg_attr(not(feature = "docs-redoc"), allow(dead_code))]
+const REDOC_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
 impl Docs {
     /// Swagger UI for the document served at `document` (a path on this server).
     #[cfg(feature = "docs-ui")]
@@ -198,6 +204,67 @@ impl Docs {
             path: path.to_owned(),
             assets,
             policy: POLICY,
+        })
+    }
+
+    /// Redoc for the document served at `document`: its standalone script comes from the
+    /// `aide` crate, which embeds it (in an inline-script page this layer does not use: the
+    /// script is taken out of it once and served as a file).
+    #[cfg(feature = "docs-redoc")]
+    pub fn redoc(path: &str, title: &str, document: &str) -> Result<Self, String> {
+        let page_name = path.rsplit('/').next().unwrap_or_default();
+        let here = |file: &str| format!("{}/{file}", html_escape(page_name));
+        let page = format!(
+            r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+</head>
+<body>
+<div id="redoc"></div>
+<script src="{script}" charset="utf-8"></script>
+<script src="{init}" charset="utf-8"></script>
+</body>
+</html>
+"#,
+            title = html_escape(title),
+            script = here("redoc.standalone.js"),
+            init = here("oasgate-init.js"),
+        );
+        let url = serde_json::Value::from(relative(path, document));
+        let init = format!(
+            "// Starts Redoc for this API; written by oasgate.\n\
+             window.addEventListener(\"load\", function () {{\n\
+             \x20 Redoc.init(new URL({url}, document.baseURI).href, {{}}, document.getElementById(\"redoc\"));\n\
+             }});\n"
+        );
+        let wrapped = aide::redoc::Redoc::new("").html();
+        let script = wrapped
+            .split_once("<script>")
+            .and_then(|(_, rest)| rest.split_once("Redoc.init("))
+            .map(|(script, _)| script.trim())
+            .filter(|script| script.len() > 100_000)
+            .ok_or("the embedded Redoc script was not found in the `aide` crate's page")?;
+        Ok(Self {
+            path: path.to_owned(),
+            assets: vec![
+                Asset::new("", "text/html; charset=utf-8", Bytes::from(page), false),
+                Asset::new(
+                    "oasgate-init.js",
+                    "text/javascript; charset=utf-8",
+                    Bytes::from(init),
+                    false,
+                ),
+                Asset::new(
+                    "redoc.standalone.js",
+                    "text/javascript; charset=utf-8",
+                    Bytes::from(script.to_owned()),
+                    true,
+                ),
+            ],
+            policy: REDOC_POLICY,
         })
     }
 

@@ -339,7 +339,10 @@ impl Served {
     }
 }
 
-#[cfg_attr(not(feature = "docs-ui"), allow(unused_variables))]
+#[cfg_attr(
+    not(all(feature = "docs-ui", feature = "docs-redoc")),
+    allow(unused_variables)
+)]
 fn docs_page(ui: DocsUi, path: &str, title: &str, document: &str) -> Result<Docs, String> {
     match ui {
         #[cfg(feature = "docs-ui")]
@@ -348,6 +351,10 @@ fn docs_page(ui: DocsUi, path: &str, title: &str, document: &str) -> Result<Docs
         DocsUi::SwaggerUi => Err(
             "the docs page needs the `docs-ui` feature of oasgate (or set docs_path(None))".into(),
         ),
+        #[cfg(feature = "docs-redoc")]
+        DocsUi::Redoc => Docs::redoc(path, title, document),
+        #[cfg(not(feature = "docs-redoc"))]
+        DocsUi::Redoc => Err("Redoc needs the `docs-redoc` feature of oasgate".into()),
     }
 }
 

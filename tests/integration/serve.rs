@@ -740,3 +740,54 @@ async fn the_bundled_document_stands_alone() {
         }
     }
 }
+
+#[cfg(feature = "docs-redoc")]
+#[tokio::test]
+async fn redoc_is_served_from_the_binary() {
+    use oasgate::DocsUi;
+
+    let layer = fixture_layer(
+        "local/kitchen.yaml",
+        Options::default().docs_ui(DocsUi::Redoc),
+    );
+    let page = fetch(&layer, get("/docs")).await;
+    let html = page.decoded();
+    assert!(html.contains("<title>Kitchen sink</title>"), "{html}");
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches("<script src=").count()
+    );
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.contains("script-src 'self'") && policy.contains("worker-src 'self' blob:"));
+    let script = fetch(
+        &layer,
+        get_with("/docs/redoc.standalone.js", &[("accept-encoding", "gzip")]),
+    )
+    .await;
+    assert_eq!(script.header("content-encoding"), Some("gzip"));
+    let text = script.decoded();
+    assert!(
+        text.len() > 500_000 && text.contains("Redoc"),
+        "the whole standalone script"
+    );
+    assert!(
+        !text.trim_end().ends_with("</html>") && !text.contains("Redoc.init(\"\""),
+        "only the script, not the page it came in"
+    );
+    let init = fetch(&layer, get("/docs/oasgate-init.js")).await.decoded();
+    assert!(
+        init.contains("Redoc.init(new URL(\"openapi.json\""),
+        "{init}"
+    );
+}
+
+#[cfg(not(feature = "docs-redoc"))]
+#[test]
+fn redoc_without_its_feature_is_a_start_up_error() {
+    let doc = Document::from_path(fixture("local/kitchen.yaml")).unwrap();
+    let error =
+        OpenApiLayer::with_options(&doc, Options::default().docs_ui(oasgate::DocsUi::Redoc))
+            .expect_err("Redoc is not built in")
+            .to_string();
+    assert!(error.contains("`docs-redoc` feature"), "{error}");
+}
