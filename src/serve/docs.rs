@@ -1,5 +1,10 @@
 //! The `/docs` page: Swagger UI (or Redoc) from files embedded in the binary, gzipped, with no
 //! inline script (the initializer is a served file) and a Content-Security-Policy that says so.
+// Without a page feature only the shared parts remain, unused.
+#![cfg_attr(
+    not(any(feature = "docs-ui", feature = "docs-redoc")),
+    allow(dead_code)
+)]
 
 use std::io::{Read as _, Write as _};
 use std::sync::OnceLock;
@@ -103,6 +108,7 @@ pub(crate) fn relative(from: &str, to: &str) -> String {
 
 /// The policy the page is served with: scripts and styles only from this server (Swagger UI
 /// sets inline style attributes, hence `'unsafe-inline'` for styles only); requests only to it.
+#[cfg_attr(not(feature = "docs-ui"), allow(dead_code))]
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'self'";
