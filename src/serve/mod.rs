@@ -251,13 +251,20 @@ impl Served {
                 "GET, HEAD",
             )));
         }
-        let mut response = if matches_tag(&parts.headers, |tag| tag == asset.etag.as_str()) {
+        // The gzipped form is another representation: its own tag.
+        let gzip_tag = format!("{}-gzip\"", asset.etag.trim_end_matches('"'));
+        let gzip = asset
+            .gzip
+            .as_ref()
+            .filter(|_| negotiate(&parts.headers, false) == Coding::Gzip);
+        let tag = if gzip.is_some() {
+            &gzip_tag
+        } else {
+            &asset.etag
+        };
+        let mut response = if matches_tag(&parts.headers, |t| t == asset.etag || t == gzip_tag) {
             not_modified()
         } else {
-            let gzip = asset
-                .gzip
-                .as_ref()
-                .filter(|_| negotiate(&parts.headers, false) == Coding::Gzip);
             let mut response = Response::new(match gzip {
                 Some(gz) => gz.clone(),
                 None => asset.plain(),
@@ -283,7 +290,7 @@ impl Served {
             response
         };
         let headers = response.headers_mut();
-        if let Ok(tag) = HeaderValue::from_str(&asset.etag) {
+        if let Ok(tag) = HeaderValue::from_str(tag) {
             headers.insert(header::ETAG, tag);
         }
         headers.insert(

@@ -614,6 +614,22 @@ async fn the_docs_page_is_titled_and_has_no_inline_script() {
         let answer = fetch(&layer, get(&format!("/{target}"))).await;
         assert_eq!(answer.status, 200, "{target}");
     }
+    // Docs files revalidate by tag too; the gzipped form has its own.
+    let css = "/docs/swagger-ui.css";
+    let plain = fetch(&layer, get(css)).await;
+    let gz = fetch(&layer, get_with(css, &[("accept-encoding", "gzip")])).await;
+    let (plain_tag, gz_tag) = (plain.header("etag").unwrap(), gz.header("etag").unwrap());
+    assert_ne!(plain_tag, gz_tag);
+    for tag in [plain_tag, gz_tag] {
+        let again = fetch(&layer, get_with(css, &[("if-none-match", tag)])).await;
+        assert_eq!(again.status, 304, "{tag}");
+    }
+    assert_eq!(
+        fetch(&layer, get_with(css, &[("if-none-match", "\"x\"")]))
+            .await
+            .status,
+        200
+    );
     let init = fetch(&layer, get("/docs/oasgate-init.js")).await.decoded();
     for setting in [
         "\"deepLinking\":true",
