@@ -4,7 +4,7 @@
 //!   Girder merges them into keyword arguments; on a name clash path wins over query over
 //!   header over cookie).
 //! - [`ValidBody<T>`] deserializes `T` from the parsed body.
-//! - [`Paging`](crate::Paging) is the merged paging request of an `x-paging` operation.
+//! - [`Paging`] is the merged paging request of an `x-paging` operation.
 //!
 //! The layer has already answered every bad request, so a failure here means the handler's
 //! type and the document disagree — a programmer error: it answers 500 problem+json naming

@@ -10,6 +10,7 @@ use crate::dates::{Dialect, Zone};
 use crate::models::ModelLoader;
 use crate::problem::Problem;
 use crate::security::Verifier;
+use crate::serve::PeerAddrFn;
 
 /// What to do with a request whose path no operation has.
 ///
@@ -50,6 +51,18 @@ impl UndeclaredParams {
     }
 }
 
+/// Which interactive page the layer serves at [`Options::docs_path`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum DocsUi {
+    /// Swagger UI, with "Try it out" and deep links (feature `docs-ui`).
+    #[default]
+    SwaggerUi,
+    /// Redoc, a three-panel reference (feature `docs-redoc`).
+    Redoc,
+}
+
 /// Renders a [`Problem`] into a response, replacing the default problem+json body.
 pub type Formatter = Arc<dyn Fn(&Problem) -> Response<Bytes> + Send + Sync>;
 
@@ -77,6 +90,14 @@ pub struct Options {
     pub(crate) lenient_booleans: bool,
     pub(crate) openapi_json_path: Option<String>,
     pub(crate) enforce: bool,
+    pub(crate) openapi_yaml_path: Option<String>,
+    pub(crate) docs_path: Option<String>,
+    pub(crate) docs_ui: DocsUi,
+    pub(crate) serve_bundled: bool,
+    pub(crate) describe_problems: bool,
+    pub(crate) document_cache_control: String,
+    pub(crate) trusted_proxies: Vec<String>,
+    pub(crate) peer_addr: Option<PeerAddrFn>,
     pub(crate) verifier: Option<Arc<dyn Verifier>>,
     pub(crate) formatter: Option<Formatter>,
     pub(crate) canonical_query: bool,
@@ -100,6 +121,14 @@ impl Default for Options {
             lenient_booleans: false,
             openapi_json_path: Some("/openapi.json".to_owned()),
             enforce: true,
+            openapi_yaml_path: Some("/openapi.yaml".to_owned()),
+            docs_path: cfg!(feature = "docs-ui").then(|| "/docs".to_owned()),
+            docs_ui: DocsUi::default(),
+            serve_bundled: false,
+            describe_problems: true,
+            document_cache_control: "no-cache".to_owned(),
+            trusted_proxies: Vec::new(),
+            peer_addr: None,
             verifier: None,
             formatter: None,
             canonical_query: true,
@@ -125,6 +154,14 @@ impl fmt::Debug for Options {
             .field("lenient_booleans", &self.lenient_booleans)
             .field("openapi_json_path", &self.openapi_json_path)
             .field("enforce", &self.enforce)
+            .field("openapi_yaml_path", &self.openapi_yaml_path)
+            .field("docs_path", &self.docs_path)
+            .field("docs_ui", &self.docs_ui)
+            .field("serve_bundled", &self.serve_bundled)
+            .field("describe_problems", &self.describe_problems)
+            .field("document_cache_control", &self.document_cache_control)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("peer_addr", &self.peer_addr.is_some())
             .field("verifier", &self.verifier.is_some())
             .field("formatter", &self.formatter.is_some())
             .field("canonical_query", &self.canonical_query)
@@ -199,6 +236,74 @@ impl Options {
     /// Where the layer serves the document as JSON (default `/openapi.json`); `None` turns it off.
     pub fn openapi_json_path(mut self, path: Option<&str>) -> Self {
         self.openapi_json_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Where the layer serves the document as YAML (default `/openapi.yaml`); `None` turns it off.
+    pub fn openapi_yaml_path(mut self, path: Option<&str>) -> Self {
+        self.openapi_yaml_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Where the interactive docs page is served (default `/docs` with the `docs-ui` feature,
+    /// off without it); `None` turns it off. Its files are served below it (`/docs/…`).
+    pub fn docs_path(mut self, path: Option<&str>) -> Self {
+        self.docs_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Which page `/docs` is (default Swagger UI).
+    pub fn docs_ui(mut self, ui: DocsUi) -> Self {
+        self.docs_ui = ui;
+        self
+    }
+
+    /// Serve the document as one self-contained file for tools that read only one: every
+    /// definition reached in another file moves into `components` (default off: other files
+    /// are kept under `x-oasgate-files`, which is self-contained too, but only for tools
+    /// that follow local `$ref`s anywhere in the document).
+    pub fn serve_bundled(mut self, yes: bool) -> Self {
+        self.serve_bundled = yes;
+        self
+    }
+
+    /// Add to each operation of the served document the problem responses the layer can
+    /// answer there (default on). Statuses an operation declares itself are kept as written.
+    pub fn describe_problems(mut self, yes: bool) -> Self {
+        self.describe_problems = yes;
+        self
+    }
+
+    /// The `Cache-Control` of the served document (default `no-cache`: caches revalidate
+    /// with the `ETag`, which answers 304 while the document is unchanged).
+    pub fn document_cache_control(mut self, value: impl Into<String>) -> Self {
+        self.document_cache_control = value.into();
+        self
+    }
+
+    /// Proxies whose `Forwarded` and `X-Forwarded-Proto`, `-Host`, `-Prefix` headers decide the
+    /// `servers` of the served document: IP addresses (`127.0.0.1`, `::1`) or networks
+    /// (`10.0.0.0/8`). Default none: only `Host` counts. A bad entry is a start-up error.
+    ///
+    /// The peer's address is read from the request extensions (see [`Options::peer_addr`]);
+    /// a request without one is never trusted.
+    pub fn trusted_proxies<I, T>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.trusted_proxies = proxies.into_iter().map(|p| p.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Where the client's address is in the request extensions (default: a
+    /// [`PeerAddr`](crate::PeerAddr) extension). With axum's `ConnectInfo`:
+    /// `.peer_addr(|e| e.get::<ConnectInfo<SocketAddr>>().map(|c| c.0))`.
+    pub fn peer_addr(
+        mut self,
+        find: impl Fn(&http::Extensions) -> Option<std::net::SocketAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.peer_addr = Some(Arc::new(find));
         self
     }
 

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -18,6 +18,7 @@ use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{BodyEntry, Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
 use crate::security::{Credential, Found, Verdict};
+use crate::serve::Answer;
 use crate::validated::Validated;
 use futures_util::future::Either;
 
@@ -55,11 +56,21 @@ impl Plan {
     /// Routing, credential presence and every parameter: all that needs no body and no await.
     pub(crate) fn head(&self, parts: &Parts) -> Head {
         let path = parts.uri.path();
-        if let Some(served) = &self.options.openapi_json_path
-            && path == served
-            && (parts.method == http::Method::GET || parts.method == http::Method::HEAD)
-        {
-            return Head::Respond(self.document_response());
+        match self.served.respond(parts) {
+            None => {}
+            Some(Answer::Response(response)) => return Head::Respond(response),
+            Some(Answer::MethodNotAllowed(allow)) => {
+                let mut problem = Problem::new(
+                    ProblemKind::MethodNotAllowed,
+                    format!(
+                        "method {} is not allowed here; allowed: {}",
+                        parts.method,
+                        allow.to_str().unwrap_or_default()
+                    ),
+                );
+                problem.allow = Some(allow);
+                return Head::Respond(self.reject(problem, None, parts));
+            }
         }
         let found = if self.options.tolerate_trailing_slash {
             self.router.at_lenient(path)
@@ -730,15 +741,6 @@ impl Plan {
             kind: problem.kind,
             operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
         });
-        response
-    }
-
-    fn document_response(&self) -> Response<Bytes> {
-        let mut response = Response::new(self.document_json.clone());
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
         response
     }
 }

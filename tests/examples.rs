@@ -14,6 +14,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
+#[path = "examples/docs_browser.rs"]
+mod docs_browser;
+
 const STARTUP: Duration = Duration::from_secs(60);
 const REQUEST: Duration = Duration::from_secs(10);
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");

@@ -11,7 +11,11 @@
 //! curl -i 'http://127.0.0.1:8080/v2/pets/search?name=%20RE&born_after=1%20January%202018&sort=-born'
 //! curl -i 'http://127.0.0.1:8080/v2/pets/search?sort=age'    # 400: not a sortable field
 //! curl -i  http://127.0.0.1:8080/v2/pets/99                  # 404 problem: no pet 99
+//! curl --compressed http://127.0.0.1:8080/openapi.yaml        # the document as served
 //! ```
+//!
+//! Open <http://127.0.0.1:8080/docs> for the interactive page (Swagger UI, served by the layer
+//! from the binary: no network needed).
 //!
 //! The handlers below contain no validation code: by the time they run, the layer has checked
 //! the path, method, parameters and body against `petstore.yaml`, and rejected anything else
@@ -29,7 +33,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use oasgate::extract::Valid;
 use oasgate::models::{LoadError, Models, loader_fn};
-use oasgate::{Document, OpenApiLayer, Options, Paging};
+use oasgate::{DocsUi, Document, OpenApiLayer, Options, Paging};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::RwLock;
@@ -39,12 +43,13 @@ use tracing_subscriber::EnvFilter;
 const SPEC: &str = include_str!("petstore.yaml");
 
 const USAGE: &str = "\
-usage: axum [--listen ADDR]
+usage: axum [--listen ADDR] [--redoc]
 
 Serves an in-memory petstore under /v2, validated by oasgate against petstore.yaml.
 
 options:
   --listen ADDR   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
+  --redoc         serve Redoc at /docs instead of Swagger UI (build with --features docs-redoc)
   -h, --help      print this help
 
 RUST_LOG sets the log filter (default info).";
@@ -219,17 +224,27 @@ async fn delete_pet(State(store): State<Shared>, Path(id): Path<i64>) -> Respons
     }
 }
 
-/// Reads `--listen ADDR`; `Ok(None)` means help was asked for.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, String> {
-    let mut listen = "127.0.0.1:8080".to_owned();
+/// The command line.
+struct Args {
+    listen: String,
+    redoc: bool,
+}
+
+/// Reads `--listen ADDR` and `--redoc`; `Ok(None)` means help was asked for.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        listen: "127.0.0.1:8080".to_owned(),
+        redoc: false,
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--listen" => listen = args.next().ok_or("--listen needs an address")?,
+            "--listen" => parsed.listen = args.next().ok_or("--listen needs an address")?,
+            "--redoc" => parsed.redoc = true,
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
-    Ok(Some(listen))
+    Ok(Some(parsed))
 }
 
 #[tokio::main]
@@ -241,8 +256,8 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let listen = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(listen)) => listen,
+    let Args { listen, redoc } = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -266,7 +281,10 @@ async fn main() -> ExitCode {
             Ok(pet.map(|p| serde_json::to_value(p).unwrap_or_default()))
         }
     });
-    let options = Options::default().model_loader("pet", loader);
+    let mut options = Options::default().model_loader("pet", loader);
+    if redoc {
+        options = options.docs_ui(DocsUi::Redoc);
+    }
     let layer = match Document::from_str_named(SPEC, "examples/axum/petstore.yaml")
         .and_then(|doc| OpenApiLayer::with_options(&doc, options))
     {
@@ -278,7 +296,8 @@ async fn main() -> ExitCode {
     };
 
     // Router::layer also wraps axum's fallbacks, so unknown paths and methods get oasgate's
-    // 404 and 405 problems, and `/openapi.json` is served by the layer.
+    // 404 and 405 problems, and `/openapi.json`, `/openapi.yaml` and `/docs` are served by
+    // the layer.
     let app = Router::new()
         .route("/v2/pets", get(list_pets).post(add_pet))
         .route("/v2/pets/search", get(search_pets))

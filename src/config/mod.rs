@@ -58,7 +58,7 @@ pub use values::{ByteSize, Cidr, Endpoint, List, LogFormat, Mode, Seconds, Upstr
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
-use crate::options::{Options, UndeclaredParams, UnknownRoutes};
+use crate::options::{DocsUi, Options, UndeclaredParams, UnknownRoutes};
 use crate::spec::Document;
 
 /// Declares a config section: a struct of optional keys (an absent key keeps the default),
@@ -146,6 +146,21 @@ section! {
         date_dialect: Dialect => |o, v| o.date_dialect(v),
         /// The zone lenient dates without an offset are read in (`UTC`, `+02:00`, `Europe/Paris`).
         time_zone: Zone => |o, v| o.time_zone(v),
+        /// Where the document is served as YAML, or `false`.
+        openapi_yaml_path: Endpoint => |o, v| o.openapi_yaml_path(v.path()),
+        /// Where the interactive docs page is served, or `false`.
+        docs_path: Endpoint => |o, v| o.docs_path(v.path()),
+        /// `swagger-ui` or `redoc`.
+        docs_ui: DocsUi => |o, v| o.docs_ui(v),
+        /// Serve one self-contained document: definitions from other files move into
+        /// `components`.
+        serve_bundled: bool => |o, v| o.serve_bundled(v),
+        /// Add the problem answers the layer gives to each operation of the served document.
+        describe_problems: bool => |o, v| o.describe_problems(v),
+        /// `Cache-Control` of the served document.
+        document_cache_control: String => |o, v| o.document_cache_control(v),
+        /// Proxies whose forwarded headers set the served document's `servers`.
+        trusted_proxies: List<Cidr> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
         // New `Options` setters get their row here (lenient dates, time zone, paging
         // defaults, JWT verification…), and their row in docs/config.md. A group of related
         // keys may become a nested section: a struct made with this macro, as `server` is.

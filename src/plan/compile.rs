@@ -19,6 +19,7 @@ use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
+use crate::serve::{OperationFacts, Served};
 use crate::spec::{Document, normalize, pointer, problem_at};
 
 const METHODS: [(&str, Method); 8] = [
@@ -75,6 +76,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let mut routes = Vec::new();
     let mut operations: Vec<Operation> = Vec::new();
     let mut operation_ids: HashMap<String, String> = HashMap::new();
+    let mut facts: Vec<OperationFacts> = Vec::new();
 
     let paths = view.get("paths").and_then(Value::as_object);
     for (template, _) in paths.into_iter().flatten() {
@@ -130,6 +132,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 Some(servers) => ctx.base_paths(Some(servers), &pointer::join(&op_at, "servers")),
                 None => item_bases.clone(),
             };
+            facts.push(operation_facts(&operation, op_at.clone()));
             let index = operations.len();
             operations.push(operation);
             placed.extend(bases.into_iter().map(|b| (b, method.clone(), index)));
@@ -165,7 +168,19 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems));
     }
-    let document_json = serde_json::to_vec(&served).unwrap_or_default().into();
+    let served = Served::build(served, &facts, &options).map_err(|messages| {
+        BuildError::new(
+            messages
+                .into_iter()
+                .map(|message| BuildProblem {
+                    file: "<options>".to_owned(),
+                    pointer: String::new(),
+                    line: None,
+                    message,
+                })
+                .collect(),
+        )
+    })?;
     Ok(Plan {
         router: router.build(),
         routes,
@@ -179,7 +194,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         },
         models: options.models.iter().cloned().collect(),
         options,
-        document_json,
+        served,
     })
 }
 
@@ -787,6 +802,25 @@ impl<'a> Ctx<'a> {
             plan.alternatives.push(all);
         }
         plan
+    }
+}
+
+/// What the served document says the layer can answer on `op`.
+fn operation_facts(op: &Operation, at: String) -> OperationFacts {
+    let has_params = [&op.path, &op.query, &op.header, &op.cookie]
+        .into_iter()
+        .any(|list| !list.is_empty());
+    OperationFacts {
+        at,
+        checks_parameters: has_params
+            || op.paging.is_some()
+            || op.undeclared_query == UndeclaredParams::Reject,
+        secured: !op.security.is_public(),
+        body_declared: op.body.is_some(),
+        body_read: op.body.as_ref().is_some_and(|body| {
+            body.entries.iter().any(|e| e.kind != BodyKind::PassThrough)
+                || body.media.iter().any(|m| m.ty == "*" || m.subtype == "*")
+        }),
     }
 }
 

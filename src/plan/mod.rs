@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
@@ -27,6 +26,7 @@ use crate::paging::PagingConfig;
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::router::Router;
 use crate::security::SecurityPlan;
+use crate::serve::Served;
 
 /// Everything the layer needs per request, built once.
 pub(crate) struct Plan {
@@ -39,8 +39,8 @@ pub(crate) struct Plan {
     pub dates: LenientDates,
     /// Loaders for `x-model` parameters, by model name.
     pub models: HashMap<String, Arc<dyn ModelLoader>>,
-    /// The served document, serialized once.
-    pub document_json: Bytes,
+    /// The document and docs page the layer serves, rendered once.
+    pub served: Served,
 }
 
 /// One path template (under one base path) and the operations on it.

@@ -32,7 +32,7 @@ const NAME_MAPS: [&str; 6] = [
 ];
 
 /// Whether `key` inside the map at pointer `at` holds data rather than structure.
-fn is_data(key: &str, at: &str) -> bool {
+pub(crate) fn is_data(key: &str, at: &str) -> bool {
     DATA_KEYS.contains(&key) && !NAME_MAPS.iter().any(|m| at.ends_with(m))
 }
 

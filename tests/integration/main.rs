@@ -16,5 +16,6 @@ mod params;
 mod problems;
 mod routing;
 mod security;
+mod serve;
 mod smoke;
 mod support;

@@ -365,6 +365,8 @@ async fn handle(
     };
     let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
     request.extensions_mut().insert(proxy::Peer(peer));
+    // The layer reads it to decide whether forwarded headers set the served `servers`.
+    request.extensions_mut().insert(oasgate::PeerAddr(peer));
     let answer = async {
         match &gateway.handler {
             Handler::Proxy(service) => proxy::call(service.clone(), request).await,

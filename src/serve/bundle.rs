@@ -1,0 +1,368 @@
+//! A bundle for tools that read one file: definitions from other files move into
+//! `components`.
+//!
+//! A loaded [`Document`](crate::Document) keeps every other file under `x-oasgate-files` and
+//! points there with local `$ref`s: self-contained, but not where tools look. Here every
+//! definition a `$ref` reaches in another file moves to `components/<section>/<name>`, the
+//! section chosen by where it is used (a parameter list → `parameters`, `responses` →
+//! `responses`, a schema position → `schemas`…) and the name taken from the pointer's last
+//! segment or the file's stem (`droplet.yml` → `droplet`, numbered when taken). References
+//! stay references, so recursive schemas stay finite. What has no components section (a path
+//! item in 3.0, a `$ref` standing where text belongs) is copied in place.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::spec::pointer;
+
+const FILES: &str = "/x-oasgate-files/";
+
+/// Rounds of copying in place before giving up on a cycle of in-place references.
+const INLINE_ROUNDS: usize = 16;
+
+/// Moves every definition reached in another file into `components` (see the module docs).
+pub(crate) fn bundle(doc: &mut Value) {
+    if doc.get("x-oasgate-files").is_none() {
+        return;
+    }
+    let mut sites = Vec::new();
+    collect(doc, &mut String::new(), &mut sites);
+    // Target → (section, name) for targets that move; sections and names in order of use.
+    let mut moved: HashMap<String, String> = HashMap::new();
+    let mut taken: HashMap<String, Vec<String>> = HashMap::new();
+    let mut moves: Vec<(String, String)> = Vec::new();
+    for (site, target) in &sites {
+        if !target.starts_with(FILES) || moved.contains_key(target) {
+            continue;
+        }
+        let Some(section) = section_for(site) else {
+            continue;
+        };
+        let names = taken.entry(section.to_owned()).or_insert_with(|| {
+            doc.pointer(&format!("/components/{section}"))
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        });
+        let wanted = name_for(target);
+        let name = std::iter::once(wanted.clone())
+            .chain((2..).map(|n| format!("{wanted}_{n}")))
+            .find(|n| !names.contains(n))
+            .unwrap_or_default();
+        names.push(name.clone());
+        let to = format!("/components/{section}/{}", pointer::escape(&name));
+        moved.insert(target.clone(), to.clone());
+        moves.push((target.clone(), to));
+    }
+    // A target inside another moved one is reached through it, not copied again.
+    let nested: Vec<String> = moves
+        .iter()
+        .filter(|(from, _)| {
+            moves.iter().any(|(outer, _)| {
+                from.len() > outer.len() && from.starts_with(&format!("{outer}/"))
+            })
+        })
+        .map(|(from, _)| from.clone())
+        .collect();
+    moves.retain(|(from, _)| !nested.contains(from));
+    moved.retain(|from, _| !nested.contains(from));
+    for (from, to) in &moves {
+        let Some(value) = doc.pointer(from).cloned() else {
+            continue;
+        };
+        let mut tokens = to.split('/').skip(2).map(pointer::unescape);
+        let (Some(section), Some(name)) = (tokens.next(), tokens.next()) else {
+            continue;
+        };
+        if let Some(root) = doc.as_object_mut() {
+            let components = root
+                .entry("components")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(components) = components.as_object_mut() {
+                let entries = components
+                    .entry(section)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Some(entries) = entries.as_object_mut() {
+                    entries.insert(name, value);
+                }
+            }
+        }
+    }
+    retarget(doc, &moved);
+    for _ in 0..INLINE_ROUNDS {
+        let mut sites = Vec::new();
+        collect(doc, &mut String::new(), &mut sites);
+        let inline: Vec<(String, String)> = sites
+            .into_iter()
+            .filter(|(site, target)| target.starts_with(FILES) && !site.starts_with(FILES))
+            .collect();
+        if inline.is_empty() {
+            if let Some(root) = doc.as_object_mut() {
+                root.remove("x-oasgate-files");
+            }
+            return;
+        }
+        for (site, target) in inline {
+            let Some(mut copy) = doc.pointer(&target).cloned() else {
+                continue;
+            };
+            if let Some(Value::Object(node)) = doc.pointer_mut(&site) {
+                node.remove("$ref");
+                if let Value::Object(copy_map) = &mut copy {
+                    // Siblings of `$ref` (a `description`, a `summary`) win over the copy's.
+                    for (k, v) in std::mem::take(node) {
+                        copy_map.insert(k, v);
+                    }
+                    *node = std::mem::take(copy_map);
+                } else if node.is_empty() {
+                    *doc.pointer_mut(&site).unwrap_or(&mut Value::Null) = copy;
+                }
+            }
+        }
+    }
+    tracing::warn!(target: "oasgate::serve", "some in-place `$ref`s form a cycle; the bundle keeps `x-oasgate-files`");
+}
+
+/// Every `$ref` site (the object's pointer) with its local target.
+fn collect(node: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(target) = pointer::local_ref(node) {
+                out.push((at.clone(), target));
+            }
+            for (key, child) in map {
+                if key == "$ref" || crate::spec::is_data(key, at) {
+                    continue;
+                }
+                let len = at.len();
+                at.push('/');
+                at.push_str(&pointer::escape(key));
+                collect(child, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                collect(child, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Rewrites `$ref`s into moved definitions (or below them) to their new place.
+fn retarget(node: &mut Value, moved: &HashMap<String, String>) {
+    retarget_at(node, moved, &mut String::new());
+}
+
+fn retarget_at(node: &mut Value, moved: &HashMap<String, String>, at: &mut String) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("$ref")
+                && let Some(target) = reference.strip_prefix('#')
+            {
+                let target = pointer::percent_decoded(target);
+                // The longest moved ancestor of the target (itself included).
+                let mut prefix = target.as_str();
+                loop {
+                    if let Some(to) = moved.get(prefix) {
+                        let rest = &target[prefix.len()..];
+                        *reference = format!("#{}", pointer::to_fragment(&format!("{to}{rest}")));
+                        break;
+                    }
+                    match prefix.rfind('/') {
+                        Some(i) if i > 0 => prefix = &prefix[..i],
+                        _ => break,
+                    }
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                if key != "$ref" && !crate::spec::is_data(key, at) {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&pointer::escape(key));
+                    retarget_at(child, moved, at);
+                    at.truncate(len);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                retarget_at(child, moved, at);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The components section a definition used at `site` belongs in; `None` to copy in place.
+fn section_for(site: &str) -> Option<&'static str> {
+    let mut tokens: Vec<String> = site.split('/').skip(1).map(pointer::unescape).collect();
+    if site.starts_with(FILES) {
+        tokens.drain(..2.min(tokens.len()));
+    }
+    let last = tokens.last().map(String::as_str)?;
+    let prev = tokens.len().checked_sub(2).map(|i| tokens[i].as_str());
+    let before = tokens.len().checked_sub(3).map(|i| tokens[i].as_str());
+    let numeric = last.bytes().all(|b| b.is_ascii_digit());
+    const SECTIONS: [&str; 9] = [
+        "schemas",
+        "responses",
+        "parameters",
+        "examples",
+        "requestBodies",
+        "headers",
+        "securitySchemes",
+        "links",
+        "callbacks",
+    ];
+    if before == Some("components")
+        && let Some(section) = SECTIONS.iter().find(|s| Some(**s) == prev)
+    {
+        return Some(section);
+    }
+    if matches!(
+        prev,
+        Some("properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas")
+    ) || (numeric && matches!(prev, Some("allOf" | "anyOf" | "oneOf" | "prefixItems")))
+        || matches!(
+            last,
+            "schema"
+                | "items"
+                | "additionalProperties"
+                | "not"
+                | "contains"
+                | "if"
+                | "then"
+                | "else"
+                | "propertyNames"
+                | "unevaluatedItems"
+                | "unevaluatedProperties"
+                | "additionalItems"
+                | "contentSchema"
+        )
+    {
+        return Some("schemas");
+    }
+    match prev {
+        Some("parameters") if numeric => Some("parameters"),
+        Some("responses") => Some("responses"),
+        Some("headers") => Some("headers"),
+        Some("examples") if !numeric => Some("examples"),
+        Some("links") => Some("links"),
+        Some("callbacks") => Some("callbacks"),
+        _ if last == "requestBody" => Some("requestBodies"),
+        _ => None,
+    }
+}
+
+/// A component name for a target: its last pointer segment, or the file's stem.
+fn name_for(target: &str) -> String {
+    let rest = &target[FILES.len()..];
+    let (file, inner) = rest.split_once('/').unwrap_or((rest, ""));
+    let raw = match inner.rsplit('/').next().filter(|s| !s.is_empty()) {
+        Some(last) => pointer::unescape(last),
+        None => {
+            let file = pointer::unescape(file);
+            let base = file.rsplit('/').next().unwrap_or(&file).to_owned();
+            base.split('.').next().unwrap_or(&base).to_owned()
+        }
+    };
+    let clean: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "definition".to_owned()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn picks_the_section_from_the_use() {
+        let rows = [
+            ("/paths/~1a/get/parameters/0", Some("parameters")),
+            ("/paths/~1a/get/responses/200", Some("responses")),
+            ("/paths/~1a/get/requestBody", Some("requestBodies")),
+            (
+                "/paths/~1a/get/responses/200/content/application~1json/schema",
+                Some("schemas"),
+            ),
+            (
+                "/paths/~1a/get/responses/200/headers/X-Rate",
+                Some("headers"),
+            ),
+            ("/components/schemas/Pet", Some("schemas")),
+            ("/components/parameters/id", Some("parameters")),
+            (
+                "/x-oasgate-files/a.yml/properties/parameters",
+                Some("schemas"),
+            ),
+            ("/x-oasgate-files/a.yml/allOf/1", Some("schemas")),
+            ("/paths/~1a", None),
+            ("/tags/0/description", None),
+        ];
+        for (site, want) in rows {
+            assert_eq!(section_for(site), want, "{site}");
+        }
+    }
+
+    #[test]
+    fn moves_definitions_and_keeps_references() {
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/a": {"$ref": "#/x-oasgate-files/paths.yml/a"},
+            },
+            "components": {"schemas": {"node": {"type": "string"}}},
+            "x-oasgate-files": {
+                "paths.yml": {"a": {"get": {
+                    "parameters": [{"$ref": "#/x-oasgate-files/params.yml/id"}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": "#/x-oasgate-files/node.yml"}}}}}}}},
+                "params.yml": {"id": {"name": "id", "in": "query", "schema": {"type": "integer"}}},
+                "node.yml": {"type": "object", "properties": {
+                    "next": {"$ref": "#/x-oasgate-files/node.yml"},
+                    "name": {"$ref": "#/x-oasgate-files/node.yml/properties/next"}}}
+            }
+        });
+        bundle(&mut doc);
+        assert!(doc.get("x-oasgate-files").is_none(), "{doc:#}");
+        let get = &doc["paths"]["/a"]["get"];
+        assert_eq!(get["parameters"][0]["$ref"], "#/components/parameters/id");
+        let schema = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        // `node` is taken by the root document: the moved one is numbered.
+        assert_eq!(schema["$ref"], "#/components/schemas/node_2");
+        let node = &doc["components"]["schemas"]["node_2"];
+        assert_eq!(
+            node["properties"]["next"]["$ref"],
+            "#/components/schemas/node_2"
+        );
+        assert_eq!(
+            node["properties"]["name"]["$ref"],
+            "#/components/schemas/node_2/properties/next"
+        );
+        assert_eq!(doc["components"]["parameters"]["id"]["name"], "id");
+    }
+}

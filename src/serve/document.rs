@@ -1,0 +1,313 @@
+//! What the served document adds to the loaded one: the problem answers the layer gives on
+//! each operation, and `servers` that point at the URL the client used.
+
+use serde_json::{Map, Value, json};
+
+use crate::spec::pointer;
+
+/// What the layer can answer on one operation, read from its compiled plan.
+#[derive(Debug, Clone)]
+pub(crate) struct OperationFacts {
+    /// Where the operation is in the served document (after following a path item `$ref`).
+    pub at: String,
+    /// Parameters, paging or an undeclared-query policy of `reject` can answer 400.
+    pub checks_parameters: bool,
+    /// Security that is not optional: 401.
+    pub secured: bool,
+    /// A request body is declared: 415.
+    pub body_declared: bool,
+    /// Some declared media type is read (JSON, form, multipart): 413, and 400/422 bodies.
+    pub body_read: bool,
+}
+
+/// How the problem responses are described.
+pub(crate) struct ProblemStyle {
+    /// A custom formatter renders problems: no body shape can be promised.
+    pub custom_format: bool,
+    /// A verifier is configured: secured operations may answer 403.
+    pub verifier: bool,
+    /// Schema-breaking bodies answer 422.
+    pub unprocessable_bodies: bool,
+}
+
+/// A free name in `components/<section>`: `wanted`, or `wanted` with a number after it.
+fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
+    let taken = |name: &str| {
+        doc.get("components")
+            .and_then(|c| c.get(section))
+            .and_then(|s| s.get(name))
+            .is_some()
+    };
+    if !taken(wanted) {
+        return wanted.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{wanted}{n}"))
+        .find(|name| !taken(name))
+        .unwrap_or_default()
+}
+
+fn components<'d>(doc: &'d mut Value, section: &str) -> Option<&'d mut Map<String, Value>> {
+    let root = doc.as_object_mut()?;
+    let components = root
+        .entry("components")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?;
+    components
+        .entry(section)
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+}
+
+/// The body of every problem the layer answers, as written by [`Problem`](crate::Problem).
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An RFC 9457 problem: what was wrong with the request, with every error found.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "description": "A URI naming the kind of problem (`urn:oasgate:problem:invalid-parameters`, or `about:blank` for 404 and 405).", "example": "urn:oasgate:problem:invalid-parameters"},
+            "title": {"type": "string", "description": "Short summary of the kind of problem.", "example": "Invalid request parameters"},
+            "status": {"type": "integer", "description": "The HTTP status code.", "example": 400},
+            "detail": {"type": "string", "description": "What happened to this request: the first error, and how many more.", "example": "query parameter `limit`: expected integer, got `ten`"},
+            "instance": {"type": "string", "description": "The request path."},
+            "operationId": {"type": "string", "description": "The operation the request was matched to."},
+            "errors": {
+                "type": "array",
+                "description": "Every error found, capped; `errorsOmitted` counts the rest.",
+                "items": {
+                    "type": "object",
+                    "required": ["in", "name", "pointer", "code", "detail"],
+                    "properties": {
+                        "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body"]},
+                        "name": {"type": "string", "description": "The parameter name (empty for the body)."},
+                        "pointer": {"type": "string", "description": "JSON pointer inside the value (empty for the whole value)."},
+                        "code": {"type": "string", "description": "The rule that failed: a JSON Schema keyword, or `required`, `type`, `undeclared`…"},
+                        "detail": {"type": "string", "description": "What was expected."}
+                    }
+                }
+            },
+            "errorsOmitted": {"type": "integer", "minimum": 1, "description": "How many errors the cap left out."},
+            "location": {
+                "type": "object",
+                "description": "Where a body failed to parse (1-based).",
+                "required": ["line", "column", "character"],
+                "properties": {
+                    "line": {"type": "integer", "minimum": 1},
+                    "column": {"type": "integer", "minimum": 1},
+                    "character": {"type": "integer", "minimum": 1}
+                }
+            },
+            "kind": {"type": "string", "description": "For a model that was not found: its kind."},
+            "id": {"description": "For a model that was not found: the id asked for."}
+        }
+    })
+}
+
+/// One problem response per status the layer answers, in `components/responses`; answers the
+/// names used, by status.
+fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'static str, String)> {
+    let content = if style.custom_format {
+        None
+    } else {
+        let schema = free_name(doc, "schemas", "Problem");
+        let reference = format!("#/components/schemas/{}", pointer::escape(&schema));
+        if let Some(schemas) = components(doc, "schemas") {
+            schemas.insert(schema, problem_schema());
+        }
+        Some(json!({"application/problem+json": {"schema": {"$ref": reference}}}))
+    };
+    let statuses: [(&str, &str, &str); 8] = [
+        (
+            "400",
+            "ProblemBadRequest",
+            "The parameters or the body break the document (every error is listed).",
+        ),
+        (
+            "401",
+            "ProblemUnauthorized",
+            "Credentials are missing, malformed or refused.",
+        ),
+        (
+            "403",
+            "ProblemForbidden",
+            "The credentials are valid but not enough for this operation.",
+        ),
+        (
+            "404",
+            "ProblemNotFound",
+            "No operation has this path, or an entity the path names does not exist.",
+        ),
+        (
+            "405",
+            "ProblemMethodNotAllowed",
+            "The path exists but not with this method.",
+        ),
+        (
+            "413",
+            "ProblemPayloadTooLarge",
+            "The body is larger than the server accepts.",
+        ),
+        (
+            "415",
+            "ProblemUnsupportedMediaType",
+            "The body's content type is not one the operation declares.",
+        ),
+        (
+            "422",
+            "ProblemUnprocessable",
+            "The body parses but breaks its schema.",
+        ),
+    ];
+    let mut names = Vec::new();
+    for (status, wanted, description) in statuses {
+        let name = free_name(doc, "responses", wanted);
+        let mut response = json!({"description": description});
+        if let Some(content) = &content {
+            response["content"] = content.clone();
+        }
+        match status {
+            "401" => {
+                response["headers"] = json!({"WWW-Authenticate": {
+                    "description": "The schemes the operation accepts (RFC 9110).",
+                    "schema": {"type": "string"}}})
+            }
+            "405" => {
+                response["headers"] = json!({"Allow": {
+                    "description": "The methods the path allows.",
+                    "schema": {"type": "string"}}})
+            }
+            _ => {}
+        }
+        if let Some(responses) = components(doc, "responses") {
+            responses.insert(name.clone(), response);
+        }
+        names.push((status, name));
+    }
+    names
+}
+
+/// Adds to each operation the problem responses the layer can answer there, unless the
+/// operation declares that status itself.
+pub(crate) fn add_problem_responses(
+    doc: &mut Value,
+    operations: &[OperationFacts],
+    style: &ProblemStyle,
+) {
+    if operations.is_empty() {
+        return;
+    }
+    let names = add_problem_components(doc, style);
+    let mut used = vec![false; names.len()];
+    for facts in operations {
+        let statuses = [
+            ("400", facts.checks_parameters || facts.body_read),
+            ("401", facts.secured),
+            ("403", facts.secured && style.verifier),
+            ("404", true),
+            ("405", true),
+            ("413", facts.body_read),
+            ("415", facts.body_declared),
+            ("422", facts.body_read && style.unprocessable_bodies),
+        ];
+        let Some(Value::Object(op)) = doc.pointer_mut(&facts.at) else {
+            continue;
+        };
+        let responses = op
+            .entry("responses")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(responses) = responses else {
+            continue;
+        };
+        for (status, applies) in statuses {
+            if !applies || responses.contains_key(status) {
+                continue;
+            }
+            let Some(i) = names.iter().position(|(s, _)| *s == status) else {
+                continue;
+            };
+            used[i] = true;
+            let reference = format!("#/components/responses/{}", pointer::escape(&names[i].1));
+            responses.insert(status.to_owned(), json!({"$ref": reference}));
+        }
+    }
+    // Keep only the responses some operation uses.
+    if let Some(responses) = components(doc, "responses") {
+        for ((_, name), used) in names.iter().zip(used) {
+            if !used {
+                responses.remove(name);
+            }
+        }
+    }
+}
+
+/// Rewrites every `servers` list (document, path items, operations) so each URL is `origin`
+/// (a placeholder filled per request) + the layer's prefix + the server's base path, with
+/// variables at their defaults — exactly where the router listens. A document without
+/// `servers` gets one, for the root.
+pub(crate) fn template_servers(doc: &mut Value, prefix: &str, origin: &str) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    let servers = root
+        .get("servers")
+        .and_then(Value::as_array)
+        .filter(|list| !list.is_empty())
+        .cloned()
+        .unwrap_or_else(|| vec![json!({"url": "/"})]);
+    root.insert(
+        "servers".into(),
+        Value::Array(rewrite(&servers, prefix, origin)),
+    );
+    let Some(Value::Object(paths)) = root.get_mut("paths") else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Value::Object(item) = item else {
+            continue;
+        };
+        if let Some(Value::Array(list)) = item.get_mut("servers") {
+            *list = rewrite(list, prefix, origin);
+        }
+        for (_, op) in item.iter_mut() {
+            if let Some(Value::Array(list)) = op.get_mut("servers") {
+                *list = rewrite(list, prefix, origin);
+            }
+        }
+    }
+}
+
+fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for server in servers {
+        let Some(url) = server.get("url").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut url = url.to_owned();
+        if let Some(Value::Object(vars)) = server.get("variables") {
+            for (name, var) in vars {
+                let default = var
+                    .get("default")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                url = url.replace(&format!("{{{name}}}"), default);
+            }
+        }
+        let path = match url.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+            None => url.as_str(),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let rewritten = format!("{origin}{prefix}{}", path.trim_end_matches('/'));
+        if out.iter().any(|s| s["url"] == rewritten.as_str()) {
+            continue;
+        }
+        let mut server = server.clone();
+        if let Value::Object(map) = &mut server {
+            map.remove("variables");
+            map.insert("url".into(), Value::String(rewritten));
+        }
+        out.push(server);
+    }
+    out
+}

@@ -1,0 +1,457 @@
+//! Everything the layer serves itself: `/openapi.json`, `/openapi.yaml` and the `/docs` page.
+//!
+//! The served document is the loaded one plus what the layer does, so that a client
+//! developer reading it is never surprised:
+//!
+//! - the `limit`, `offset`, `sort` and `sortdir` parameters of `x-paging` operations;
+//! - on every operation, the problem answers the layer itself can give — 400, 401 where
+//!   security is required (403 with a verifier), 404, 405, 413 where a body is read, 415
+//!   where one is declared (422 with `unprocessable_bodies`) — each a `$ref` to
+//!   `components/responses/Problem…` whose body is `components/schemas/Problem`, unless the
+//!   operation declares that status itself;
+//! - `servers` that point where the layer listens, on the host the client used: the
+//!   `Host` header, or `Forwarded` / `X-Forwarded-Proto`, `-Host`, `-Prefix` when the peer
+//!   is a [trusted proxy](crate::Options::trusted_proxies) (its address comes from the
+//!   request extensions: see [`PeerAddr`]). Base paths keep the document's, with server
+//!   variables at their defaults, as the router reads them.
+//!
+//! Both syntaxes are rendered once at start-up; per request only the server URLs change.
+//! Answers carry an `ETag` (a matching `If-None-Match` answers 304), `Cache-Control`
+//! ([`Options::document_cache_control`](crate::Options::document_cache_control)) and
+//! `Vary`, and are gzip- or brotli-encoded when the client accepts it. The compressed forms are
+//! made once, on first use: documents are large (the DigitalOcean API is megabytes) and fixed,
+//! so compressing per request would spend milliseconds of CPU on every fetch.
+//!
+//! With [`Options::serve_bundled`](crate::Options::serve_bundled), definitions from other
+//! files move into `components` (see [`Options::serve_bundled`](crate::Options::serve_bundled)).
+//!
+//! # Example
+//!
+//! ```
+//! use http::Request;
+//! use oasgate::{Document, OpenApiLayer, Options, body::Body};
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let doc = Document::from_str(r#"
+//! openapi: 3.1.0
+//! info: {title: Pets, version: "1"}
+//! servers: [{url: "https://pets.example/v1"}]
+//! paths:
+//!   /pets:
+//!     get:
+//!       parameters: [{name: limit, in: query, schema: {type: integer}}]
+//!       responses: {"200": {description: ok}}
+//! "#)?;
+//! let layer = OpenApiLayer::with_options(&doc, Options::default().openapi_yaml_path(None))?;
+//! let service = ServiceBuilder::new()
+//!     .layer(layer)
+//!     .service_fn(|_: Request<Body>| async { Ok::<_, std::convert::Infallible>(http::Response::new(Body::empty())) });
+//! let request = Request::get("/openapi.json").header("host", "localhost:8080").body(Body::empty())?;
+//! let response = service.oneshot(request).await?;
+//! let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+//! let served: serde_json::Value = serde_json::from_slice(&body)?;
+//! assert_eq!(served["servers"][0]["url"], "http://localhost:8080/v1");
+//! assert!(served["paths"]["/pets"]["get"]["responses"]["400"].is_object());
+//! # Ok(())
+//! # }
+//! ```
+
+mod bundle;
+mod docs;
+pub(crate) mod document;
+mod origin;
+mod render;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use serde_json::Value;
+
+pub use origin::{PeerAddr, PeerAddrFn};
+
+pub(crate) use document::OperationFacts;
+pub(crate) use origin::peer_from_extension;
+
+use crate::options::{DocsUi, Options};
+use docs::Docs;
+use origin::{Origin, TrustedProxies};
+use render::{Coding, Rendered};
+
+/// What the layer serves besides validating: built at start-up.
+pub(crate) struct Served {
+    json: Option<(String, Rendered)>,
+    yaml: Option<(String, Rendered)>,
+    docs: Option<Docs>,
+    proxies: TrustedProxies,
+    peer: PeerAddrFn,
+    cache_control: HeaderValue,
+    vary: HeaderValue,
+}
+
+/// What a request to a served path gets.
+pub(crate) enum Answer {
+    Response(Response<Bytes>),
+    /// A served path with a method other than GET or HEAD (the `Allow` value).
+    MethodNotAllowed(HeaderValue),
+}
+
+impl Served {
+    /// Builds the served document and docs page; answers every problem with the options.
+    pub fn build(
+        mut doc: Value,
+        operations: &[OperationFacts],
+        options: &Options,
+    ) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let proxies = TrustedProxies::parse(&options.trusted_proxies).unwrap_or_else(|bad| {
+            problems.extend(bad);
+            TrustedProxies::default()
+        });
+        let cache_control =
+            HeaderValue::from_str(&options.document_cache_control).unwrap_or_else(|_| {
+                problems.push(format!(
+                    "document cache control `{}` is not a valid header value",
+                    options.document_cache_control
+                ));
+                HeaderValue::from_static("no-cache")
+            });
+        for (what, path) in [
+            ("openapi_json_path", &options.openapi_json_path),
+            ("openapi_yaml_path", &options.openapi_yaml_path),
+            ("docs_path", &options.docs_path),
+        ] {
+            if let Some(path) = path
+                && (!path.starts_with('/') || path.len() < 2 || path.ends_with('/'))
+            {
+                problems.push(format!(
+                    "{what} `{path}` must start with `/`, name something, and not end with `/`"
+                ));
+            }
+        }
+        let wanted = options.openapi_json_path.is_some()
+            || options.openapi_yaml_path.is_some()
+            || options.docs_path.is_some();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut served = Self {
+            json: None,
+            yaml: None,
+            docs: None,
+            proxies,
+            peer: options
+                .peer_addr
+                .clone()
+                .unwrap_or_else(|| Arc::new(peer_from_extension)),
+            cache_control,
+            vary: HeaderValue::from_static(if options.trusted_proxies.is_empty() {
+                "accept-encoding"
+            } else {
+                "accept-encoding, forwarded, x-forwarded-proto, x-forwarded-host, x-forwarded-prefix"
+            }),
+        };
+        if !wanted {
+            return Ok(served);
+        }
+        if options.describe_problems {
+            let style = document::ProblemStyle {
+                custom_format: options.formatter.is_some(),
+                verifier: options.verifier.is_some(),
+                unprocessable_bodies: options.unprocessable_bodies,
+            };
+            document::add_problem_responses(&mut doc, operations, &style);
+        }
+        if options.serve_bundled {
+            bundle::bundle(&mut doc);
+        }
+        let token = origin_token(&doc);
+        document::template_servers(&mut doc, &options.prefix, &token);
+        if let Some(path) = &options.openapi_json_path {
+            let text = render::to_json(&doc);
+            served.json = Some((
+                path.clone(),
+                Rendered::new(text, &token, "application/json"),
+            ));
+        }
+        if let Some(path) = &options.openapi_yaml_path {
+            match render::to_yaml(&doc) {
+                Ok(text) => {
+                    served.yaml = Some((
+                        path.clone(),
+                        Rendered::new(text, &token, "application/yaml"),
+                    ))
+                }
+                Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
+            }
+        }
+        if let Some(path) = &options.docs_path {
+            let document = options
+                .openapi_json_path
+                .as_ref()
+                .or(options.openapi_yaml_path.as_ref());
+            let title = doc
+                .pointer("/info/title")
+                .and_then(Value::as_str)
+                .unwrap_or("API");
+            match document {
+                None => problems.push(
+                    "the docs page needs the document served: set openapi_json_path or openapi_yaml_path"
+                        .into(),
+                ),
+                Some(document) => match docs_page(options.docs_ui, path, title, document) {
+                    Ok(docs) => served.docs = Some(docs),
+                    Err(e) => problems.push(e),
+                },
+            }
+        }
+        if problems.is_empty() {
+            Ok(served)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The answer when `parts` asks for something served here; `None` otherwise (cheap).
+    pub fn respond(&self, parts: &Parts) -> Option<Answer> {
+        let path = parts.uri.path();
+        let rendered = [&self.json, &self.yaml]
+            .into_iter()
+            .flatten()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r);
+        if let Some(rendered) = rendered {
+            if !is_read(&parts.method) {
+                return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+                    "GET, HEAD",
+                )));
+            }
+            return Some(Answer::Response(self.document(rendered, parts)));
+        }
+        let docs = self.docs.as_ref()?;
+        if !path.starts_with(docs.path.as_str()) {
+            return None;
+        }
+        if path.len() == docs.path.len() + 1 {
+            // `/docs/`: the page's relative links need `/docs`.
+            let page = docs.path.rsplit('/').next().unwrap_or_default();
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+            if let Ok(location) = HeaderValue::from_str(&format!("../{page}")) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            return Some(Answer::Response(response));
+        }
+        let asset = docs.find(path)?;
+        if !is_read(&parts.method) {
+            return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+                "GET, HEAD",
+            )));
+        }
+        // The gzipped form is another representation: its own tag.
+        let gzip_tag = format!("{}-gzip\"", asset.etag.trim_end_matches('"'));
+        let gzip = asset
+            .gzip
+            .as_ref()
+            .filter(|_| negotiate(&parts.headers, false) == Coding::Gzip);
+        let tag = if gzip.is_some() {
+            &gzip_tag
+        } else {
+            &asset.etag
+        };
+        let mut response = if matches_tag(&parts.headers, |t| t == asset.etag || t == gzip_tag) {
+            not_modified()
+        } else {
+            let mut response = Response::new(match gzip {
+                Some(gz) => gz.clone(),
+                None => asset.plain(),
+            });
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            );
+            if gzip.is_some() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            if asset.content_type.starts_with("text/html") {
+                headers.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(docs.policy),
+                );
+            }
+            response
+        };
+        let headers = response.headers_mut();
+        if let Ok(tag) = HeaderValue::from_str(tag) {
+            headers.insert(header::ETAG, tag);
+        }
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if asset.immutable {
+                "public, max-age=86400"
+            } else {
+                "no-cache"
+            }),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Some(Answer::Response(response))
+    }
+
+    fn document(&self, rendered: &Rendered, parts: &Parts) -> Response<Bytes> {
+        let origin = Origin::of(parts, &self.proxies, &self.peer).url();
+        let identity = rendered.identity_tag(&origin);
+        let known = |tag: &str| {
+            tag.strip_prefix(identity.as_str())
+                .is_some_and(|rest| matches!(rest, "\"" | "-gzip\"" | "-br\""))
+        };
+        let mut response = if matches_tag(&parts.headers, known) {
+            let mut response = not_modified();
+            if let Ok(tag) = HeaderValue::from_str(&format!("{identity}\"")) {
+                response.headers_mut().insert(header::ETAG, tag);
+            }
+            response
+        } else {
+            let coding = if rendered.compressible() {
+                negotiate(&parts.headers, true)
+            } else {
+                Coding::Identity
+            };
+            let body = rendered.body(&origin, coding);
+            let mut response = Response::new(body.bytes);
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(rendered.content_type),
+            );
+            if let Some(coding) = body.coding.header() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            }
+            if let Ok(tag) = HeaderValue::from_str(&body.etag) {
+                headers.insert(header::ETAG, tag);
+            }
+            response
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.insert(header::VARY, self.vary.clone());
+        response
+    }
+}
+
+#[cfg_attr(
+    not(all(feature = "docs-ui", feature = "docs-redoc")),
+    allow(unused_variables)
+)]
+fn docs_page(ui: DocsUi, path: &str, title: &str, document: &str) -> Result<Docs, String> {
+    match ui {
+        #[cfg(feature = "docs-ui")]
+        DocsUi::SwaggerUi => Docs::swagger_ui(path, title, document),
+        #[cfg(not(feature = "docs-ui"))]
+        DocsUi::SwaggerUi => Err(
+            "the docs page needs the `docs-ui` feature of oasgate (or set docs_path(None))".into(),
+        ),
+        #[cfg(feature = "docs-redoc")]
+        DocsUi::Redoc => Docs::redoc(path, title, document),
+        #[cfg(not(feature = "docs-redoc"))]
+        DocsUi::Redoc => Err("Redoc needs the `docs-redoc` feature of oasgate".into()),
+    }
+}
+
+fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+fn not_modified() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    response
+}
+
+/// Whether `If-None-Match` lists `*` or a tag `known` accepts (weak comparison).
+fn matches_tag(headers: &HeaderMap, known: impl Fn(&str) -> bool) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || known(tag.strip_prefix("W/").unwrap_or(tag)))
+}
+
+/// The best coding the client accepts: brotli, then gzip, else identity (`q=0` refuses).
+fn negotiate(headers: &HeaderMap, brotli: bool) -> Coding {
+    let mut best = (Coding::Identity, 0.0_f32);
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .filter_map(|q| q.trim().parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        let coding = match name.as_str() {
+            "br" if brotli => Coding::Brotli,
+            "gzip" | "x-gzip" => Coding::Gzip,
+            "*" if brotli => Coding::Brotli,
+            "*" => Coding::Gzip,
+            _ => continue,
+        };
+        let better = q > best.1 || (q == best.1 && q > 0.0 && coding == Coding::Brotli);
+        if q > 0.0 && better {
+            best = (coding, q);
+        }
+    }
+    best.0
+}
+
+/// A placeholder for the origin that the document's text does not contain.
+fn origin_token(doc: &Value) -> String {
+    let text = doc.to_string();
+    (0u32..)
+        .map(|n| format!("oasgate-origin-{n:x}-7c1e"))
+        .find(|token| !text.contains(token.as_str()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_the_coding() {
+        let rows = [
+            ("", true, Coding::Identity),
+            ("gzip", true, Coding::Gzip),
+            ("gzip, deflate, br, zstd", true, Coding::Brotli),
+            ("gzip, deflate, br", false, Coding::Gzip),
+            ("br;q=0.5, gzip", true, Coding::Gzip),
+            ("br;q=0, gzip;q=0", true, Coding::Identity),
+            ("*", true, Coding::Brotli),
+            ("identity", true, Coding::Identity),
+            ("GZIP;q=0.8", true, Coding::Gzip),
+        ];
+        for (accept, brotli, want) in rows {
+            let mut headers = HeaderMap::new();
+            if !accept.is_empty() {
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_str(accept).unwrap(),
+                );
+            }
+            assert_eq!(negotiate(&headers, brotli), want, "{accept:?}");
+        }
+    }
+}

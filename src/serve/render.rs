@@ -1,0 +1,388 @@
+//! The document as JSON and YAML text, compressed once, with per-request server URLs.
+//!
+//! The text is fixed except where server URLs begin (the request's origin). Root `servers`
+//! are written last, so the text splits into a large fixed prefix and a small tail holding
+//! every origin. The prefix is compressed once (gzip and brotli, on first use) and flushed to
+//! a byte boundary; per request the tail is appended *uncompressed* — a stored deflate block,
+//! an uncompressed brotli meta-block — and the gzip trailer's CRC is finished from the
+//! prefix's. No compression runs per request and the result is an ordinary gzip or brotli
+//! stream any client decodes.
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::{Map, Value};
+
+/// The tail (text after the first origin) above which compression is not offered: the tail
+/// travels uncompressed. Only documents with `servers` on many path items come near it.
+const MAX_TAIL: usize = 64 * 1024;
+
+/// Root keys in the order readers expect; others follow sorted, `servers` comes last.
+const ROOT_ORDER: [&str; 7] = [
+    "openapi",
+    "info",
+    "jsonSchemaDialect",
+    "externalDocs",
+    "tags",
+    "security",
+    "paths",
+];
+
+/// A content coding the document is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+}
+
+/// One representation (JSON or YAML) of the served document.
+pub(crate) struct Rendered {
+    pub content_type: &'static str,
+    /// The text before the first origin.
+    prefix: Bytes,
+    /// The fixed pieces after each origin (one per origin).
+    pieces: Vec<Box<str>>,
+    prefix_crc: crc32fast::Hasher,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+/// The representation for one request: body, content coding and entity tag.
+pub(crate) struct Body {
+    pub bytes: Bytes,
+    pub coding: Coding,
+    pub etag: String,
+}
+
+impl Rendered {
+    /// Splits `text` at every `token` (the origin placeholder).
+    pub fn new(text: String, token: &str, content_type: &'static str) -> Self {
+        let mut parts = text.split(token);
+        let prefix = parts.next().unwrap_or_default().to_owned();
+        let pieces = parts.map(Box::from).collect();
+        let mut prefix_crc = crc32fast::Hasher::new();
+        prefix_crc.update(prefix.as_bytes());
+        Self {
+            content_type,
+            prefix: Bytes::from(prefix),
+            pieces,
+            prefix_crc,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    /// The text after the prefix with `origin` filled in.
+    fn tail(&self, origin: &str) -> String {
+        let mut tail =
+            String::with_capacity(self.pieces.iter().map(|p| p.len() + origin.len()).sum());
+        for piece in &self.pieces {
+            tail.push_str(origin);
+            tail.push_str(piece);
+        }
+        tail
+    }
+
+    pub fn compressible(&self) -> bool {
+        self.pieces.iter().map(|p| p.len()).sum::<usize>() < MAX_TAIL
+    }
+
+    /// The document for a request from `origin`, in `coding` when offered.
+    pub fn body(&self, origin: &str, coding: Coding) -> Body {
+        let tail = self.tail(origin);
+        let mut crc = self.prefix_crc.clone();
+        crc.update(tail.as_bytes());
+        let crc = crc.finalize();
+        let len = self.prefix.len() + tail.len();
+        let coding = if self.compressible() {
+            coding
+        } else {
+            Coding::Identity
+        };
+        let bytes = match coding {
+            Coding::Identity => {
+                let mut out = BytesMut::with_capacity(len);
+                out.put_slice(&self.prefix);
+                out.put_slice(tail.as_bytes());
+                out.freeze()
+            }
+            Coding::Gzip => {
+                let deflated = self.gzip.get_or_init(|| deflate_prefix(&self.prefix));
+                gzip(deflated, tail.as_bytes(), crc, len)
+            }
+            Coding::Brotli => {
+                let compressed = self.brotli.get_or_init(|| brotli_prefix(&self.prefix));
+                brotli_with_tail(compressed, tail.as_bytes())
+            }
+        };
+        let suffix = match coding {
+            Coding::Identity => "",
+            Coding::Gzip => "-gzip",
+            Coding::Brotli => "-br",
+        };
+        Body {
+            bytes,
+            coding,
+            etag: format!("\"{crc:08x}{len:x}{suffix}\""),
+        }
+    }
+
+    /// The entity tag of the identity representation for `origin` (for `If-None-Match`).
+    pub fn identity_tag(&self, origin: &str) -> String {
+        let tail = self.tail(origin);
+        let mut crc = self.prefix_crc.clone();
+        crc.update(tail.as_bytes());
+        format!(
+            "\"{:08x}{:x}",
+            crc.finalize(),
+            self.prefix.len() + tail.len()
+        )
+    }
+}
+
+/// JSON text with the root keys in reading order and `servers` last.
+pub(crate) fn to_json(doc: &Value) -> String {
+    let Value::Object(root) = doc else {
+        return doc.to_string();
+    };
+    let mut out = String::from("{");
+    for (i, (key, value)) in ordered(root).into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(key.as_str()).to_string());
+        out.push(':');
+        out.push_str(&value.to_string());
+    }
+    out.push('}');
+    out
+}
+
+/// YAML text with the same key order as [`to_json`].
+pub(crate) fn to_yaml(doc: &Value) -> Result<String, String> {
+    let Value::Object(root) = doc else {
+        return Err("the document is not an object".into());
+    };
+    let mut out = String::new();
+    for (key, value) in ordered(root) {
+        let mut one = Map::new();
+        one.insert(key.clone(), value.clone());
+        let text = serde_saphyr::to_string(&Value::Object(one)).map_err(|e| e.to_string())?;
+        out.push_str(text.trim_start_matches("---\n"));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut keys: Vec<(&String, &Value)> = ROOT_ORDER
+        .iter()
+        .filter_map(|k| root.get_key_value(*k))
+        .collect();
+    keys.extend(
+        root.iter()
+            .filter(|(k, _)| !ROOT_ORDER.contains(&k.as_str()) && *k != "servers"),
+    );
+    keys.extend(root.get_key_value("servers"));
+    keys
+}
+
+/// Raw deflate of `prefix`, sync-flushed: byte-aligned, no final block yet.
+fn deflate_prefix(prefix: &[u8]) -> Bytes {
+    let mut compress = flate2::Compress::new(flate2::Compression::best(), false);
+    let mut out = Vec::with_capacity(prefix.len() / 4 + 64);
+    let mut input = prefix;
+    loop {
+        out.reserve(64 * 1024);
+        let before = compress.total_in();
+        let status = compress.compress_vec(input, &mut out, flate2::FlushCompress::Sync);
+        let consumed = (compress.total_in() - before) as usize;
+        input = &input[consumed..];
+        match status {
+            // Done once all input is in and the flush left room to spare.
+            Ok(_) if input.is_empty() && out.len() < out.capacity() => break,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::error!(target: "oasgate::serve", error = %e, "deflate failed");
+                return Bytes::new();
+            }
+        }
+    }
+    Bytes::from(out)
+}
+
+/// A gzip member: header, the deflated prefix, the tail in stored blocks, CRC and length.
+fn gzip(deflated: &Bytes, tail: &[u8], crc: u32, len: usize) -> Bytes {
+    let mut out = BytesMut::with_capacity(deflated.len() + tail.len() + 32);
+    out.put_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    out.put_slice(deflated);
+    let mut chunks = tail.chunks(0xffff).peekable();
+    if chunks.peek().is_none() {
+        out.put_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        let last = chunks.peek().is_none();
+        let n = chunk.len() as u16;
+        out.put_u8(u8::from(last));
+        out.put_u16_le(n);
+        out.put_u16_le(!n);
+        out.put_slice(chunk);
+    }
+    out.put_u32_le(crc);
+    out.put_u32_le(len as u32);
+    out.freeze()
+}
+
+/// A brotli stream of `prefix`, flushed to a byte boundary and not finished.
+fn brotli_prefix(prefix: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(prefix.len() / 5 + 64);
+    let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 9, 22);
+    let written = writer.write_all(prefix).and_then(|()| writer.flush());
+    // Dropping the writer would finish the stream; keep only what the flush produced.
+    let flushed = writer.get_ref().len();
+    drop(writer);
+    out.truncate(flushed);
+    match written {
+        Ok(()) => Bytes::from(out),
+        Err(e) => {
+            tracing::error!(target: "oasgate::serve", error = %e, "brotli failed");
+            Bytes::new()
+        }
+    }
+}
+
+/// The flushed prefix, then the tail in uncompressed meta-blocks, then an empty last one.
+fn brotli_with_tail(compressed: &Bytes, tail: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(compressed.len() + tail.len() + 16);
+    out.put_slice(compressed);
+    for chunk in tail.chunks(1 << 16) {
+        // ISLAST=0, MNIBBLES=0 (four nibbles), MLEN-1 in 16 bits, ISUNCOMPRESSED=1, padding.
+        let bits: u32 = ((chunk.len() as u32 - 1) << 3) | (1 << 19);
+        out.put_slice(&bits.to_le_bytes()[..3]);
+        out.put_slice(chunk);
+    }
+    // ISLAST=1, ISLASTEMPTY=1.
+    out.put_u8(0b11);
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use super::*;
+
+    const TOKEN: &str = "\u{1}origin\u{1}";
+
+    fn sample(size: usize) -> String {
+        let mut text = String::from("{\"paths\":{");
+        for i in 0..size {
+            text.push_str(&format!(
+                "\"/items/{i}\":{{\"get\":{{\"operationId\":\"get{i}\"}}}},"
+            ));
+        }
+        text.push_str(&format!(
+            "\"/x\":{{}}}},\"servers\":[{{\"url\":\"{TOKEN}/v2\"}},{{\"url\":\"{TOKEN}/v3\"}}]}}"
+        ));
+        text
+    }
+
+    fn gunzip(bytes: &[u8]) -> String {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .expect("valid gzip");
+        text
+    }
+
+    fn unbrotli(bytes: &[u8]) -> String {
+        let mut text = String::new();
+        brotli::Decompressor::new(bytes, 4096)
+            .read_to_string(&mut text)
+            .expect("valid brotli");
+        text
+    }
+
+    #[test]
+    fn every_coding_decodes_to_the_same_text() {
+        // (document size in operations, origin)
+        let rows = [
+            (0, "http://a.test"),
+            (3, ""),
+            (2000, "https://b.test:8443/api"),
+            (40_000, "http://[::1]:80"),
+        ];
+        for (size, origin) in rows {
+            let text = sample(size);
+            let want = text.replace(TOKEN, origin);
+            let rendered = Rendered::new(text, TOKEN, "application/json");
+            let plain = rendered.body(origin, Coding::Identity);
+            assert_eq!(std::str::from_utf8(&plain.bytes).unwrap(), want, "{size}");
+            let gz = rendered.body(origin, Coding::Gzip);
+            assert_eq!(gz.coding, Coding::Gzip);
+            assert_eq!(gunzip(&gz.bytes), want, "gzip, {size} operations");
+            let br = rendered.body(origin, Coding::Brotli);
+            assert_eq!(unbrotli(&br.bytes), want, "brotli, {size} operations");
+            if size >= 2000 {
+                assert!(
+                    gz.bytes.len() * 5 < want.len(),
+                    "gzip compresses: {}",
+                    gz.bytes.len()
+                );
+                assert!(
+                    br.bytes.len() * 5 < want.len(),
+                    "brotli compresses: {}",
+                    br.bytes.len()
+                );
+            }
+            // One tag per representation, the same for the same origin.
+            assert_ne!(plain.etag, gz.etag);
+            assert_eq!(plain.etag, rendered.body(origin, Coding::Identity).etag);
+            assert!(plain.etag.starts_with(&rendered.identity_tag(origin)));
+        }
+    }
+
+    #[test]
+    fn the_tag_follows_the_origin() {
+        let rendered = Rendered::new(sample(3), TOKEN, "application/json");
+        assert_ne!(
+            rendered.body("http://a.test", Coding::Identity).etag,
+            rendered.body("http://b.test", Coding::Identity).etag
+        );
+    }
+
+    #[test]
+    fn servers_come_last_in_both_syntaxes() {
+        let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
+        let json = to_json(&doc);
+        assert!(
+            json.starts_with("{\"openapi\":\"3.1.0\",\"info\""),
+            "{json}"
+        );
+        assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
+        let back: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, doc);
+        let yaml = to_yaml(&doc).unwrap();
+        assert!(yaml.starts_with("openapi:"), "{yaml}");
+        let last_key = yaml
+            .lines()
+            .rfind(|l| !l.starts_with(' ') && !l.starts_with('-'));
+        assert_eq!(last_key, Some("servers:"), "{yaml}");
+        let back: Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(back, doc);
+    }
+}
