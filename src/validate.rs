@@ -165,7 +165,7 @@ impl Plan {
                 .with_errors(errors, self.options.error_cap);
             return Head::Reject(self.reject(problem, Some(op), parts));
         }
-        let query = self.canonical_query(op, &query, &validated);
+        let query = self.canonical_query(op, parts.uri.query().unwrap_or(""), &query, &validated);
         Head::Operation {
             index,
             validated,
@@ -180,6 +180,7 @@ impl Plan {
     fn canonical_query(
         &self,
         op: &Operation,
+        original: &str,
         raw: &[(&str, &str)],
         validated: &Validated,
     ) -> Option<String> {
@@ -245,7 +246,8 @@ impl Plan {
                 }
             }
         }
-        Some(out)
+        // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
+        (out != original).then_some(out)
     }
 
     fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {

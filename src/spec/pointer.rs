@@ -17,7 +17,11 @@ pub(crate) fn segments(pointer: &str) -> Vec<String> {
 
 /// Undoes pointer escaping (`~1` → `/`, `~0` → `~`).
 pub(crate) fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~")
+    } else {
+        segment.to_owned()
+    }
 }
 
 /// Undoes the percent-encoding a `$ref` may use in its path or fragment.
@@ -48,9 +52,15 @@ pub(crate) fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
         return Some(doc);
     }
     let mut node = doc;
-    for segment in segments(pointer) {
+    // Called for every schema at start-up: borrow segments unless they hold escapes.
+    for raw in pointer.strip_prefix('/').unwrap_or(pointer).split('/') {
+        let segment: std::borrow::Cow<'_, str> = if raw.contains('~') {
+            unescape(raw).into()
+        } else {
+            raw.into()
+        };
         node = match node {
-            Value::Object(map) => map.get(&segment)?,
+            Value::Object(map) => map.get(segment.as_ref())?,
             Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
             _ => return None,
         };
