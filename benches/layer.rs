@@ -23,7 +23,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use oasgate::body::Body;
 use oasgate::router::{Router, RouterBuilder};
-use oasgate::{Document, OpenApiLayer};
+use oasgate::{Document, OpenApiLayer, Options};
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -39,6 +39,8 @@ fn digitalocean_path() -> String {
 
 /// Valid for `GET /items`: all three query parameters, one percent-encoded.
 const GET_URI: &str = "/items?limit=25&sort=price&q=walnut%20desk";
+/// The same three values on an `x-paging` operation: `limit` and `sort` merge into `Paging`.
+const PAGED_URI: &str = "/paged?limit=25&sort=-price&q=walnut%20desk";
 /// Invalid for `GET /items`: `limit` is not an integer.
 const GET_INVALID_URI: &str = "/items?limit=abc&sort=price";
 
@@ -241,6 +243,11 @@ fn bench_requests(c: &mut Criterion) {
     let doc = Document::from_str(BENCH_SPEC).expect("bench spec loads");
     let layer = OpenApiLayer::new(&doc).expect("bench spec compiles");
     let validating = ServiceBuilder::new().layer(layer).service_fn(handler);
+    // The same checks with the query handed on as sent: the difference is the canonical
+    // rewrite.
+    let as_sent = OpenApiLayer::with_options(&doc, Options::default().canonical_query(false))
+        .expect("bench spec compiles");
+    let as_sent = ServiceBuilder::new().layer(as_sent).service_fn(handler);
     let plain = ServiceBuilder::new().service_fn(handler);
 
     // Check once, outside timing, that each case does what its name says.
@@ -256,6 +263,15 @@ fn bench_requests(c: &mut Criterion) {
                 answer(&validating, get_request(GET_URI)).await,
             ),
             ("validate POST", answer(&validating, post_request()).await),
+            (
+                "validate paged GET",
+                answer(&validating, get_request(PAGED_URI)).await,
+            ),
+            ("as-sent GET", answer(&as_sent, get_request(GET_URI)).await),
+            (
+                "as-sent paged GET",
+                answer(&as_sent, get_request(PAGED_URI)).await,
+            ),
             ("baseline GET", answer(&plain, get_request(GET_URI)).await),
             ("baseline POST", answer(&plain, post_request()).await),
         ];
@@ -289,6 +305,21 @@ fn bench_requests(c: &mut Criterion) {
     group.bench_function("post_1k_json", |b| {
         b.to_async(&rt)
             .iter(|| validating.clone().oneshot(post_request()));
+    });
+    group.bench_function("get_3_query_as_sent", |b| {
+        b.to_async(&rt)
+            .iter(|| as_sent.clone().oneshot(get_request(black_box(GET_URI))));
+    });
+    group.bench_function("get_paged", |b| {
+        b.to_async(&rt).iter(|| {
+            validating
+                .clone()
+                .oneshot(get_request(black_box(PAGED_URI)))
+        });
+    });
+    group.bench_function("get_paged_as_sent", |b| {
+        b.to_async(&rt)
+            .iter(|| as_sent.clone().oneshot(get_request(black_box(PAGED_URI))));
     });
     group.bench_function("get_invalid", |b| {
         b.to_async(&rt).iter(|| {

@@ -240,8 +240,15 @@ impl Plan {
         }
         if op.undeclared_query != UndeclaredParams::Strip {
             for (key, value) in raw {
-                let decoded = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
-                if !is_declared(op, &decoded) {
+                let declared = if key.contains('%') {
+                    is_declared(
+                        op,
+                        &percent_encoding::percent_decode_str(key).decode_utf8_lossy(),
+                    )
+                } else {
+                    is_declared(op, key)
+                };
+                if !declared {
                     params::push_raw_pair(&mut out, key, value);
                 }
             }

@@ -36,7 +36,10 @@ pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out:
             (Style::DeepObject, _) => {
                 for (key, v) in map {
                     start(out);
-                    let _ = write!(out, "{}%5B{}%5D=", enc(name), enc(key));
+                    push_enc(out, name);
+                    out.push_str("%5B");
+                    push_enc(out, key);
+                    out.push_str("%5D=");
                     text(out, v);
                 }
             }
@@ -50,7 +53,7 @@ pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out:
                     if i > 0 {
                         o.push(',');
                     }
-                    o.push_str(&enc(key).to_string());
+                    push_enc(o, key);
                     o.push(',');
                     text(o, v);
                 }
@@ -76,8 +79,14 @@ fn start(out: &mut String) {
 
 fn pair(out: &mut String, name: &str, value: impl FnOnce(&mut String)) {
     start(out);
-    let _ = write!(out, "{}=", enc(name));
+    push_enc(out, name);
+    out.push('=');
     value(out);
+}
+
+/// Appends `text` percent-encoded, chunk by chunk (no formatting machinery on the hot path).
+fn push_enc(out: &mut String, text: &str) {
+    out.extend(enc(text));
 }
 
 fn enc(text: &str) -> percent_encoding::PercentEncode<'_> {
@@ -97,14 +106,14 @@ fn joined(out: &mut String, items: &[Value], delimiter: &str) {
 fn text(out: &mut String, value: &Value) {
     match value {
         Value::String(s) => {
-            let _ = write!(out, "{}", enc(s));
+            push_enc(out, s);
         }
         Value::Null => {}
         Value::Bool(_) | Value::Number(_) => {
             let _ = write!(out, "{value}");
         }
         nested => {
-            let _ = write!(out, "{}", enc(&nested.to_string()));
+            push_enc(out, &nested.to_string());
         }
     }
 }
