@@ -253,22 +253,12 @@ fn bench_requests(c: &mut Criterion) {
             ),
             (
                 "baseline GET",
-                plain
-                    .clone()
-                    .oneshot(get_request(GET_URI))
-                    .await
-                    .unwrap()
-                    .status(),
+                plain.oneshot(get_request(GET_URI)).await.unwrap().status(),
                 StatusCode::OK,
             ),
             (
                 "baseline POST",
-                plain
-                    .clone()
-                    .oneshot(post_request())
-                    .await
-                    .unwrap()
-                    .status(),
+                plain.oneshot(post_request()).await.unwrap().status(),
                 StatusCode::OK,
             ),
         ];
@@ -280,11 +270,10 @@ fn bench_requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline");
     group.bench_function("get_3_query", |b| {
         b.to_async(&rt)
-            .iter(|| plain.clone().oneshot(get_request(black_box(GET_URI))));
+            .iter(|| plain.oneshot(get_request(black_box(GET_URI))));
     });
     group.bench_function("post_1k_json", |b| {
-        b.to_async(&rt)
-            .iter(|| plain.clone().oneshot(post_request()));
+        b.to_async(&rt).iter(|| plain.oneshot(post_request()));
     });
     group.finish();
 

@@ -74,7 +74,27 @@ impl Plan {
             return Head::Respond(self.reject(problem, None, parts));
         };
         let op = &self.operations[index];
-        let query = params::split_query(parts.uri.query().unwrap_or(""));
+        let limit = self.options.query_params_limit;
+        let Some(query) = params::split_query_bounded(parts.uri.query().unwrap_or(""), limit)
+        else {
+            let error = FieldError {
+                place: Place::Query,
+                name: String::new(),
+                pointer: String::new(),
+                code: "tooMany".to_owned(),
+                detail: format!("the query string has more than {limit} parameters"),
+            };
+            let problem = Problem::new(ProblemKind::InvalidParameters, error.detail.clone())
+                .with_errors(vec![error], self.options.error_cap);
+            return Head::Respond(self.reject(problem, Some(op), parts));
+        };
+        let too_long = self.too_long(op, &matched.params, &query, parts);
+        if !too_long.is_empty() {
+            let detail = summary(&too_long, "parameter");
+            let problem = Problem::new(ProblemKind::InvalidParameters, detail)
+                .with_errors(too_long, self.options.error_cap);
+            return Head::Respond(self.reject(problem, Some(op), parts));
+        }
         let found = match op.security.find(&parts.headers, &query) {
             Ok(found) => found,
             Err(problem) => return Head::Respond(self.reject(*problem, Some(op), parts)),
@@ -127,6 +147,66 @@ impl Plan {
         }
     }
 
+    /// Errors for every parameter text longer than the limit, found before any is decoded:
+    /// every name and value in the query, and the declared path, header and cookie values.
+    fn too_long(
+        &self,
+        op: &Operation,
+        path: &crate::router::Params<'_>,
+        query: &[(&str, &str)],
+        parts: &Parts,
+    ) -> Vec<FieldError> {
+        let limit = self.options.param_length_limit;
+        let mut errors = Vec::new();
+        let mut check = |place: Place, name: &str, what: &str, len: usize| {
+            if len > limit {
+                // A name too long is cut short: it is the client's text.
+                let name = match name.char_indices().nth(64) {
+                    Some((cut, _)) => format!("{}…", &name[..cut]),
+                    None => name.to_owned(),
+                };
+                errors.push(FieldError {
+                    place,
+                    detail: format!(
+                        "{} parameter `{name}`: the {what} is {len} bytes long; the limit is {limit}",
+                        place.as_str(),
+                    ),
+                    name,
+                    pointer: String::new(),
+                    code: "tooLong".to_owned(),
+                });
+            }
+        };
+        for p in &op.path {
+            let len = path.get(&p.name).map_or(0, str::len);
+            check(Place::Path, &p.name, "value", len);
+        }
+        for (key, value) in query {
+            let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+            check(Place::Query, &name, "name", key.len());
+            check(Place::Query, &name, "value", value.len());
+        }
+        for p in &op.header {
+            for value in parts.headers.get_all(&*p.name) {
+                check(Place::Header, &p.name, "value", value.len());
+            }
+        }
+        if !op.cookie.is_empty() {
+            let cookies = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(params::split_cookies);
+            for (name, value) in cookies {
+                if op.cookie.iter().any(|p| reads_cookie(p, name)) {
+                    check(Place::Cookie, name, "value", value.len());
+                }
+            }
+        }
+        errors
+    }
+
     fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
         ParamSpec {
             name: &p.name,
@@ -174,6 +254,20 @@ impl Plan {
             Ok(Some(value)) => value,
         };
         let value = if p.json_content {
+            let depth = self.options.json_depth_limit;
+            if value
+                .as_str()
+                .is_some_and(|text| body::nesting_exceeds(text.as_bytes(), depth).is_some())
+            {
+                errors.push(param_error(
+                    p,
+                    place,
+                    "",
+                    "depth",
+                    format!("nests arrays and objects deeper than {depth} levels"),
+                ));
+                return;
+            }
             match value.as_str().map(serde_json::from_str::<Value>) {
                 Some(Ok(parsed)) => parsed,
                 _ => {
@@ -338,13 +432,20 @@ impl Plan {
             return Ok((B::from(bytes), None));
         }
         let parsed = match kind {
-            BodyKind::Json => body::parse_json(&bytes).map_err(|m| {
-                let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
-                problem.location = m.location;
-                self.reject(problem, Some(op), parts)
-            })?,
-            BodyKind::Form => body::parse_form(&bytes, &entry.form_fields, &self.coercion)
-                .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
+            BodyKind::Json => {
+                body::parse_json(&bytes, self.options.json_depth_limit).map_err(|m| {
+                    let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
+                    problem.location = m.location;
+                    self.reject(problem, Some(op), parts)
+                })?
+            }
+            BodyKind::Form => body::parse_form(
+                &bytes,
+                &entry.form_fields,
+                &self.coercion,
+                self.options.query_params_limit,
+            )
+            .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
             BodyKind::Multipart => {
                 let Some(boundary) = media.as_ref().and_then(|m| m.param("boundary")) else {
                     return Err(reject(
@@ -355,11 +456,21 @@ impl Plan {
                 let boundary = boundary.to_owned();
                 // MediaType lowercases parameters; the boundary is case-sensitive, so take it from the header.
                 let boundary = original_param(content_type, "boundary").unwrap_or(boundary);
-                body::parse_multipart(bytes.clone(), &boundary, &entry.form_fields, &self.coercion)
-                    .await
-                    .map_err(|errors| {
-                        self.body_problem(ProblemKind::MalformedBody, errors, op, parts)
-                    })?
+                let limits = body::MultipartLimits {
+                    parts: self.options.multipart_parts_limit,
+                    json_depth: self.options.json_depth_limit,
+                };
+                body::parse_multipart(
+                    bytes.clone(),
+                    &boundary,
+                    &entry.form_fields,
+                    &self.coercion,
+                    limits,
+                )
+                .await
+                .map_err(|errors| {
+                    self.body_problem(ProblemKind::MalformedBody, errors, op, parts)
+                })?
             }
             BodyKind::PassThrough => return Ok((B::from(bytes), None)),
         };
@@ -515,6 +626,15 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
             });
         }
     }
+}
+
+/// Whether cookie `name` is read by parameter `p` (its own name, or a property of an exploded
+/// object).
+fn reads_cookie(p: &Param, name: &str) -> bool {
+    *p.name == *name
+        || (p.explode
+            && matches!(&p.shape, params::Shape::Object(o)
+                if o.properties.iter().any(|(property, _)| property == name)))
 }
 
 /// The problem's one-line detail: the count and the first error.

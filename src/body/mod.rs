@@ -56,8 +56,15 @@ pub(crate) struct Malformed {
     pub location: Option<TextLocation>,
 }
 
-/// Parses JSON, answering the syntax error's 1-based line, column and character.
-pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Malformed> {
+/// Parses JSON nested at most `max_depth` levels, answering the syntax error's 1-based line,
+/// column and character.
+pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malformed> {
+    if let Some(offset) = nesting_exceeds(bytes, max_depth) {
+        return Err(Malformed {
+            detail: format!("the body nests arrays and objects deeper than {max_depth} levels"),
+            location: Some(offset_location(bytes, offset)),
+        });
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         let location = (e.line() > 0).then(|| text_location(bytes, e.line(), e.column()));
         let message = e.to_string();
@@ -71,6 +78,60 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Malformed> {
             location,
         }
     })
+}
+
+/// The byte offset of the first `[` or `{` that opens level `max_depth + 1`, if any.
+///
+/// One pass over the bytes that tracks only strings and brackets, run before the parser so
+/// that a deep value is refused before any of it is built. Malformed JSON is the parser's
+/// business: the scan never fails, it just counts.
+pub(crate) fn nesting_exceeds(bytes: &[u8], max_depth: usize) -> Option<usize> {
+    // Every level takes at least one byte.
+    if bytes.len() <= max_depth {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The 1-based line, column and character of a byte offset.
+fn offset_location(bytes: &[u8], offset: usize) -> TextLocation {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let chars = |b: &[u8]| String::from_utf8_lossy(b).chars().count();
+    TextLocation {
+        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+        column: chars(&before[line_start..]) + 1,
+        character: chars(before) + 1,
+    }
 }
 
 /// Turns serde_json's line and byte column into character positions.
@@ -106,6 +167,7 @@ pub(crate) fn parse_form(
     bytes: &[u8],
     fields: &[FormField],
     coercion: &Coercion,
+    max_pairs: usize,
 ) -> Result<Value, Vec<FieldError>> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         vec![field_error(
@@ -114,7 +176,13 @@ pub(crate) fn parse_form(
             "the form body is not UTF-8".to_owned(),
         )]
     })?;
-    let pairs = crate::params::split_query(text);
+    let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
+        return Err(vec![field_error(
+            "",
+            "tooMany",
+            format!("the form body has more than {max_pairs} fields"),
+        )]);
+    };
     let mut object = Map::new();
     let mut errors = Vec::new();
     for field in fields {
@@ -196,6 +264,15 @@ fn field_error(pointer: &str, code: &str, detail: String) -> FieldError {
     }
 }
 
+/// How much of a multipart body is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MultipartLimits {
+    /// Most parts read; one more answers an error.
+    pub parts: usize,
+    /// Deepest nesting of a JSON part.
+    pub json_depth: usize,
+}
+
 /// Parses a `multipart/form-data` body into an object of fields.
 ///
 /// Text parts are coerced by their property schema; repeated parts make arrays; parts sent as
@@ -206,14 +283,26 @@ pub(crate) async fn parse_multipart(
     boundary: &str,
     fields: &[FormField],
     coercion: &Coercion,
+    limits: MultipartLimits,
 ) -> Result<Value, Vec<FieldError>> {
     let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut object = Map::new();
     let mut errors = Vec::new();
+    let mut parts = 0usize;
     loop {
         let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
+            Ok(Some(_)) if parts == limits.parts => {
+                return Err(vec![field_error(
+                    "",
+                    "tooMany",
+                    format!("the multipart body has more than {} parts", limits.parts),
+                )]);
+            }
+            Ok(Some(field)) => {
+                parts += 1;
+                field
+            }
             Ok(None) => break,
             Err(e) => {
                 return Err(vec![field_error(
@@ -256,6 +345,17 @@ pub(crate) async fn parse_multipart(
         let value = if is_file {
             Value::String(String::new())
         } else if is_json {
+            if nesting_exceeds(&bytes, limits.json_depth).is_some() {
+                errors.push(field_error(
+                    &pointer,
+                    "depth",
+                    format!(
+                        "part `{name}` nests arrays and objects deeper than {} levels",
+                        limits.json_depth
+                    ),
+                ));
+                continue;
+            }
             match serde_json::from_slice(&bytes) {
                 Ok(v) => v,
                 Err(e) => {
@@ -328,7 +428,10 @@ mod tests {
             ("", (1, 1, 1)),
         ];
         for (body, want) in rows {
-            let loc = parse_json(body.as_bytes()).unwrap_err().location.unwrap();
+            let loc = parse_json(body.as_bytes(), 64)
+                .unwrap_err()
+                .location
+                .unwrap();
             assert_eq!((loc.line, loc.column, loc.character), *want, "{body:?}");
         }
     }
@@ -366,29 +469,86 @@ mod tests {
             b"age=30&tags=a&tags=b+c&point%5Bx%5D=1.5&extra=%C3%A9",
             &fields(),
             &c,
+            100,
         )
         .unwrap();
         assert_eq!(
             got,
             json!({"age": 30, "tags": ["a", "b c"], "point": {"x": 1.5}, "extra": "é"})
         );
-        let errors = parse_form(b"age=thirty", &fields(), &c).unwrap_err();
+        let errors = parse_form(b"age=thirty", &fields(), &c, 100).unwrap_err();
         assert_eq!(errors[0].pointer, "/age");
         assert_eq!(errors[0].code, "type");
-        assert!(parse_form(&[0xff], &fields(), &c).is_err());
+        assert!(parse_form(&[0xff], &fields(), &c, 100).is_err());
+        let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
+        assert_eq!(errors[0].code, "tooMany");
+        assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
     }
 
     #[tokio::test]
     async fn multipart_fields_are_coerced() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"age\"\r\n\r\n30\r\n--XX\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\na\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\r\n--XX--\r\n";
         let c = Coercion::default();
-        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c)
+        let limits = MultipartLimits {
+            parts: 3,
+            json_depth: 64,
+        };
+        let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c, limits)
             .await
             .unwrap();
         assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
-        let bad = parse_multipart(bytes::Bytes::from("--XX\r\nbroken"), "XX", &fields(), &c)
+        let bad = parse_multipart(
+            bytes::Bytes::from("--XX\r\nbroken"),
+            "XX",
+            &fields(),
+            &c,
+            limits,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(bad[0].code, "multipart");
+        let fewer = MultipartLimits {
+            parts: 2,
+            json_depth: 64,
+        };
+        let many = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c, fewer)
             .await
             .unwrap_err();
-        assert_eq!(bad[0].code, "multipart");
+        assert_eq!(many[0].code, "tooMany");
+        assert!(many[0].detail.contains("more than 2 parts"), "{many:?}");
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        // (body, limit, offset of the bracket that crosses the limit)
+        let rows: &[(&str, usize, Option<usize>)] = &[
+            ("[[1]]", 2, None),
+            ("[[1]]", 1, Some(1)),
+            ("{\"a\": {\"b\": []}}", 2, Some(12)),
+            ("{\"a\": {\"b\": []}}", 3, None),
+            ("[\"[[[[\", 1]", 1, None),
+            ("[\"\\\"[[[\", 1]", 1, None),
+            ("[[], [], []]", 2, None),
+            ("[][][][]", 1, None),
+            ("]]]][[", 1, Some(5)),
+            ("", 0, None),
+            ("1", 0, None),
+            ("[", 0, Some(0)),
+        ];
+        for (i, (body, limit, want)) in rows.iter().enumerate() {
+            assert_eq!(
+                nesting_exceeds(body.as_bytes(), *limit),
+                *want,
+                "row {i}: {body}"
+            );
+        }
+        let deep = format!("{{\"a\":\n {}", "[".repeat(70));
+        let error = parse_json(deep.as_bytes(), 64).unwrap_err();
+        assert_eq!(
+            error.detail,
+            "the body nests arrays and objects deeper than 64 levels"
+        );
+        let loc = error.location.unwrap();
+        assert_eq!((loc.line, loc.column, loc.character), (2, 65, 71));
     }
 }

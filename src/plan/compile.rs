@@ -186,7 +186,11 @@ struct OperationInput<'i> {
 
 impl<'a> Ctx<'a> {
     fn report(&mut self, at: &str, message: String) {
-        self.problems.push(problem_at(self.files, at, message));
+        let problem = problem_at(self.files, at, message);
+        // A shared schema compiled for several operations reports its problem once.
+        if !self.problems.contains(&problem) {
+            self.problems.push(problem);
+        }
     }
 
     /// The node at `at`, following `$ref`s; reports a broken chain.
@@ -461,8 +465,10 @@ impl<'a> Ctx<'a> {
         } else {
             match self.compiler.compile(&schema_at) {
                 Ok(check) => check,
-                Err(e) => {
-                    self.report(&schema_at, e);
+                Err(problems) => {
+                    for (at, message) in problems {
+                        self.report(&at, message);
+                    }
                     Check::Any
                 }
             }
@@ -554,8 +560,10 @@ impl<'a> Ctx<'a> {
                 } else {
                     match self.compiler.compile(&schema_at) {
                         Ok(check) => check,
-                        Err(e) => {
-                            self.report(&schema_at, e);
+                        Err(problems) => {
+                            for (at, message) in problems {
+                                self.report(&at, message);
+                            }
                             Check::Any
                         }
                     }

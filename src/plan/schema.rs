@@ -83,8 +83,66 @@ impl<'r> Compiler<'r> {
         Self { options, view }
     }
 
-    /// Compiles the schema at `at` (a pointer into the request view).
-    pub fn compile(&self, at: &str) -> Result<Check, String> {
+    /// Compiles the schema at `at` (a pointer into the request view); on failure, every
+    /// problem with the pointer it is at.
+    pub fn compile(&self, at: &str) -> Result<Check, Vec<(String, String)>> {
+        self.compile_inner(at)
+            .map_err(|message| self.explain(at, message))
+    }
+
+    /// The problems behind a failed compilation: each `pattern` the regex engine cannot run,
+    /// at its own pointer, or else the validator's message at the schema.
+    fn explain(&self, at: &str, message: String) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for node_at in walk::schemas_under(&self.view, at) {
+            let Some(node) = pointer::get(&self.view, &node_at) else {
+                continue;
+            };
+            if let Some(pattern) = node.get("pattern").and_then(Value::as_str)
+                && let Some(why) =
+                    self.pattern_problem(&serde_json::json!({"pattern": pattern}), pattern)
+            {
+                problems.push((pointer::join(&node_at, "pattern"), why));
+            }
+            if let Some(Value::Object(map)) = node.get("patternProperties") {
+                for key in map.keys() {
+                    let schema = serde_json::json!({"patternProperties": {key: {}}});
+                    if let Some(why) = self.pattern_problem(&schema, key) {
+                        let keys_at = pointer::join(&node_at, "patternProperties");
+                        problems.push((pointer::join(&keys_at, key), why));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            problems.push((at.to_owned(), message));
+        }
+        problems
+    }
+
+    /// Why `pattern` cannot run, if the validator refuses `schema` (which holds only it).
+    fn pattern_problem(&self, schema: &Value, pattern: &str) -> Option<String> {
+        self.options.build(schema).err()?;
+        let shown = quoted(pattern);
+        let kind = regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .err()
+            .map(|e| e.kind().clone());
+        Some(match kind {
+            Some(regex_syntax::ast::ErrorKind::UnsupportedLookAround) => format!(
+                "pattern {shown} uses lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), which the \
+                 linear-time regex engine oasgate uses cannot run; rewrite it without"
+            ),
+            Some(regex_syntax::ast::ErrorKind::UnsupportedBackreference) => format!(
+                "pattern {shown} uses a backreference, which the linear-time regex engine \
+                 oasgate uses cannot run; rewrite it without"
+            ),
+            Some(other) => format!("pattern {shown} is not a regular expression: {other}"),
+            None => format!("pattern {shown} is not a regular expression oasgate can run"),
+        })
+    }
+
+    fn compile_inner(&self, at: &str) -> Result<Check, String> {
         let Some(schema) = pointer::get(&self.view, at) else {
             return Ok(Check::Any);
         };
@@ -480,6 +538,14 @@ fn describe(
         ),
         ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
         other => ("schema", format!("breaks the `{}` rule", other.keyword())),
+    }
+}
+
+/// Text in backticks, cut to 64 characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("`{}…`", &text[..cut]),
+        None => format!("`{text}`"),
     }
 }
 

@@ -5,7 +5,9 @@
 
 mod bodies;
 mod documents;
+mod limits;
 mod params;
+mod patterns;
 mod problems;
 mod routing;
 mod security;
