@@ -516,7 +516,9 @@ impl Plan {
         parts: &Parts,
     ) -> Response<Bytes> {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
-        problem.instance = Some(truncate(parts.uri.path()).to_owned());
+        // A secret path parameter (`/reset/{token}`) keeps the path out of the answer.
+        let secret_path = op.is_some_and(|o| o.path.iter().any(|p| p.secret));
+        problem.instance = (!secret_path).then(|| truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
         tracing::info!(
             target: "oasgate::rejection",

@@ -47,6 +47,8 @@ pub(crate) struct FormField {
     pub shape: Shape,
     pub style: Style,
     pub explode: bool,
+    /// `format: password` or `writeOnly`: errors never show the value.
+    pub secret: bool,
 }
 
 /// A body that could not be parsed: what is wrong and, for JSON, where.
@@ -199,7 +201,7 @@ pub(crate) fn parse_form(
                 object.insert(field.name.clone(), value);
             }
             Ok(None) => {}
-            Err(e) => errors.push(decode_error(&field.name, e)),
+            Err(e) => errors.push(decode_error(&field.name, e, field.secret)),
         }
     }
     for (key, value) in &pairs {
@@ -244,13 +246,17 @@ fn decode_component(text: &str) -> String {
         .into_owned()
 }
 
-fn decode_error(name: &str, e: DecodeError) -> FieldError {
+fn decode_error(name: &str, e: DecodeError, secret: bool) -> FieldError {
     FieldError {
         place: Place::Body,
         name: String::new(),
         pointer: crate::spec::pointer::join("", name),
         code: e.code.to_owned(),
-        detail: e.detail,
+        detail: if secret {
+            format!("field `{name}`: invalid value (`{}`; value hidden)", e.code)
+        } else {
+            e.detail
+        },
     }
 }
 
@@ -376,7 +382,8 @@ pub(crate) async fn parse_multipart(
             match coerce(&text, prim, coercion) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(decode_error(&name, e));
+                    let secret = fields.iter().any(|f| f.name == name && f.secret);
+                    errors.push(decode_error(&name, e, secret));
                     continue;
                 }
             }
@@ -443,12 +450,14 @@ mod tests {
                 shape: Shape::Primitive(Prim::Integer),
                 style: Style::Form,
                 explode: true,
+                secret: false,
             },
             FormField {
                 name: "tags".into(),
                 shape: Shape::Array(Prim::String),
                 style: Style::Form,
                 explode: true,
+                secret: false,
             },
             FormField {
                 name: "point".into(),
@@ -458,6 +467,7 @@ mod tests {
                 }),
                 style: Style::DeepObject,
                 explode: true,
+                secret: false,
             },
         ]
     }

@@ -488,7 +488,7 @@ impl<'a> Ctx<'a> {
                 .unwrap_or(false),
             default: schema.get("default").cloned(),
             check,
-            secret: location == Location::Cookie || is_secret_schema(schema),
+            secret: location == Location::Cookie || holds_secret(&shape_schema),
             json_content,
         })
     }
@@ -605,11 +605,13 @@ impl<'a> Ctx<'a> {
                     .and_then(Value::as_bool)
                     .unwrap_or(style == Style::Form);
                 let _ = schema_at;
+                let prop = self.shallow_resolved(prop);
                 FormField {
                     name: name.clone(),
-                    shape: Shape::from_schema(&self.shallow_resolved(prop)),
+                    shape: Shape::from_schema(&prop),
                     style,
                     explode,
+                    secret: is_secret_schema(&prop),
                 }
             })
             .collect()
@@ -656,6 +658,17 @@ impl<'a> Ctx<'a> {
         }
         plan
     }
+}
+
+/// Whether a parameter schema, its items or one of its properties is secret (`format:
+/// password`, `writeOnly`), so that errors about the parameter never show its value.
+fn holds_secret(schema: &Value) -> bool {
+    is_secret_schema(schema)
+        || schema.get("items").is_some_and(is_secret_schema)
+        || schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|props| props.values().any(is_secret_schema))
 }
 
 #[allow(dead_code)]

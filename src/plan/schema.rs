@@ -27,6 +27,8 @@ pub(crate) enum Check {
 pub(crate) struct SchemaCheck {
     validator: Validator,
     view: Arc<Value>,
+    /// Where the compiled schema is in the view: evaluation paths start there.
+    root: String,
     /// `oneOf`/`anyOf` nodes with a `discriminator`, by pointer: their branches compiled
     /// apart, so a failure reports the errors of the branch the discriminator picks.
     discriminators: Vec<(String, Discriminator)>,
@@ -162,6 +164,7 @@ impl<'r> Compiler<'r> {
         Ok(Check::Schema(Arc::new(SchemaCheck {
             validator,
             view: self.view.clone(),
+            root: at.to_owned(),
             discriminators,
         })))
     }
@@ -223,6 +226,7 @@ impl<'r> Compiler<'r> {
             let check = Check::Schema(Arc::new(SchemaCheck {
                 validator: self.build(&branch_at)?,
                 view: self.view.clone(),
+                root: branch_at.clone(),
                 discriminators: Vec::new(),
             }));
             for value in values {
@@ -306,7 +310,9 @@ impl SchemaCheck {
                 continue;
             }
             let schema = parent_at.and_then(|p| pointer::get(&self.view, p));
-            let secret = hide_values || schema.is_some_and(is_secret_schema);
+            let secret = hide_values
+                || schema.is_some_and(is_secret_schema)
+                || self.secret_on_the_way(error.evaluation_path().as_str());
             let mut at = instance_at;
             let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
             out.push(Violation {
@@ -316,6 +322,42 @@ impl SchemaCheck {
             });
         }
         out
+    }
+}
+
+impl SchemaCheck {
+    /// Whether a schema the evaluation passed through on its way to the failed keyword is
+    /// secret: a `writeOnly` object hides what is inside it, even behind `$ref`s.
+    fn secret_on_the_way(&self, evaluation_path: &str) -> bool {
+        let mut segments = pointer::segments(evaluation_path);
+        // The last segment is the failed keyword itself.
+        segments.pop();
+        // The path starts with the `$ref` from the wrapper to the compiled schema.
+        let mut rest = segments.iter();
+        if rest.next().map(String::as_str) != Some("$ref") {
+            return false;
+        }
+        let Some(mut node) = pointer::get(&self.view, &self.root) else {
+            return false;
+        };
+        for segment in rest {
+            if is_secret_schema(node) {
+                return true;
+            }
+            let next = if segment == "$ref" {
+                pointer::local_ref(node).and_then(|target| pointer::get(&self.view, &target))
+            } else {
+                match node {
+                    Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    other => other.get(segment.as_str()),
+                }
+            };
+            match next {
+                Some(next) => node = next,
+                None => return false,
+            }
+        }
+        is_secret_schema(node)
     }
 }
 

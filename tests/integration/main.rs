@@ -5,10 +5,12 @@
 
 mod bodies;
 mod documents;
+mod leaks;
 mod limits;
 mod params;
 mod patterns;
 mod problems;
+mod properties;
 mod routing;
 mod security;
 mod smoke;
