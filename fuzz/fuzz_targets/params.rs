@@ -83,11 +83,15 @@ fuzz_target!(|data: &[u8]| {
         Ok(Some(value)) => match &shape {
             Shape::Primitive(prim) => assert!(fits(&value, *prim), "{value} is not {prim:?}"),
             Shape::Array(prim) => {
-                let items = value.as_array().expect("an array shape decodes to an array");
+                let items = value
+                    .as_array()
+                    .expect("an array shape decodes to an array");
                 assert!(items.iter().all(|item| fits(item, *prim)), "{value}");
             }
             Shape::Object(object) => {
-                let map = value.as_object().expect("an object shape decodes to an object");
+                let map = value
+                    .as_object()
+                    .expect("an object shape decodes to an object");
                 for (key, item) in map {
                     assert!(fits(item, object.prim_of(key)), "{key}: {item}");
                 }

@@ -24,13 +24,19 @@ fuzz_target!(|data: &[u8]| {
     }
     let router = builder.build();
     let start = path.as_ptr() as usize;
-    for found in [router.at(path), router.at_lenient(path)].into_iter().flatten() {
+    for found in [router.at(path), router.at_lenient(path)]
+        .into_iter()
+        .flatten()
+    {
         assert!(inserted.contains(&found.id), "matched a refused template");
         let names = template_params(templates[found.id]).expect("an inserted template parses");
         assert_eq!(found.params.len(), names.len());
         for ((name, value), expected) in found.params.iter().zip(&names) {
             assert_eq!(name, *expected);
-            assert!(!value.is_empty() && !value.contains('/'), "{name}={value:?}");
+            assert!(
+                !value.is_empty() && !value.contains('/'),
+                "{name}={value:?}"
+            );
             let offset = (value.as_ptr() as usize).wrapping_sub(start);
             assert!(
                 path.get(offset..offset.saturating_add(value.len())) == Some(value),

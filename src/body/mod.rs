@@ -8,6 +8,8 @@
 pub(crate) mod media;
 mod request_body;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 pub(crate) use media::{MediaType, best_match};
@@ -185,6 +187,14 @@ pub(crate) fn parse_form(
             format!("the form body has more than {max_pairs} fields"),
         )]);
     };
+    // Form encoders percent-encode the style's delimiters with everything else (`ids=1%2C2`),
+    // so in a form body a value is decoded before it is split: escape what must survive that
+    // second decoding and hand the decoder the rest as plain text.
+    let decoded: Vec<(&str, Cow<'_, str>)> = pairs
+        .iter()
+        .map(|&(key, value)| (key, predecoded(value)))
+        .collect();
+    let field_pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let mut object = Map::new();
     let mut errors = Vec::new();
     for field in fields {
@@ -196,7 +206,7 @@ pub(crate) fn parse_form(
             allow_empty: true,
             coercion,
         };
-        match decode_query(&pairs, &spec) {
+        match decode_query(&field_pairs, &spec) {
             Ok(Some(value)) => {
                 object.insert(field.name.clone(), value);
             }
@@ -225,6 +235,20 @@ pub(crate) fn parse_form(
         Ok(Value::Object(object))
     } else {
         Err(errors)
+    }
+}
+
+/// A form value percent-decoded once, with `%` and `+` escaped again so that the parameter
+/// decoder's own decoding gives back the text; left raw when it is not UTF-8 once decoded, for
+/// the decoder to report.
+fn predecoded(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('%') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    match percent_encoding::percent_decode_str(&spaced).decode_utf8() {
+        Ok(text) => Cow::Owned(text.replace('%', "%25").replace('+', "%2B")),
+        Err(_) => Cow::Borrowed(raw),
     }
 }
 
@@ -296,6 +320,8 @@ pub(crate) async fn parse_multipart(
     let mut object = Map::new();
     let mut errors = Vec::new();
     let mut parts = 0usize;
+    // Undeclared names seen more than once: their values were gathered into an array.
+    let mut repeated_undeclared: Vec<String> = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(_)) if parts == limits.parts => {
@@ -388,9 +414,21 @@ pub(crate) async fn parse_multipart(
                 }
             }
         };
+        // Declared arrays and undeclared fields (as in form bodies) may repeat.
         let repeated = matches!(shape, Some(Shape::Array(_)));
         match object.get_mut(&name) {
             Some(Value::Array(items)) if repeated => items.push(value),
+            Some(existing) if shape.is_none() => {
+                if let Value::Array(items) = existing
+                    && repeated_undeclared.contains(&name)
+                {
+                    items.push(value);
+                } else {
+                    let first = existing.take();
+                    *existing = Value::Array(vec![first, value]);
+                    repeated_undeclared.push(name);
+                }
+            }
             Some(_) => errors.push(field_error(
                 &pointer,
                 "duplicate",
@@ -490,6 +528,24 @@ mod tests {
         assert_eq!(errors[0].pointer, "/age");
         assert_eq!(errors[0].code, "type");
         assert!(parse_form(&[0xff], &fields(), &c, 100).is_err());
+        // An encoded delimiter delimits in a form body; encoded `%` and `+` stay data.
+        let ids = FormField {
+            name: "ids".into(),
+            shape: Shape::Array(Prim::String),
+            style: Style::Form,
+            explode: false,
+            secret: false,
+        };
+        let got = parse_form(
+            b"ids=a%2Cb,c%25d%2Be+f",
+            std::slice::from_ref(&ids),
+            &c,
+            100,
+        )
+        .unwrap();
+        assert_eq!(got, json!({"ids": ["a", "b", "c%d+e f"]}));
+        let bad = parse_form(b"ids=%FF", &[ids], &c, 100).unwrap_err();
+        assert_eq!(bad[0].code, "encoding");
         let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
         assert_eq!(errors[0].code, "tooMany");
         assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
@@ -503,10 +559,35 @@ mod tests {
             parts: 3,
             json_depth: 64,
         };
+        let fewer = MultipartLimits {
+            parts: 4,
+            json_depth: 64,
+        };
         let got = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c, limits)
             .await
             .unwrap();
         assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
+        // Undeclared parts that repeat gather into an array, as in form bodies; a declared
+        // single field given twice is an error.
+        let part = |name: &str, value: &str| {
+            format!("--XX\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        let repeated = format!(
+            "{}{}{}{}--XX--\r\n",
+            part("x", "[1]"),
+            part("x", "b"),
+            part("x", "c"),
+            part("y", "d")
+        );
+        let got = parse_multipart(bytes::Bytes::from(repeated), "XX", &fields(), &c, fewer)
+            .await
+            .unwrap();
+        assert_eq!(got, json!({"x": ["[1]", "b", "c"], "y": "d"}));
+        let twice = format!("{}{}--XX--\r\n", part("age", "1"), part("age", "2"));
+        let bad = parse_multipart(bytes::Bytes::from(twice), "XX", &fields(), &c, fewer)
+            .await
+            .unwrap_err();
+        assert_eq!(bad[0].code, "duplicate");
         let bad = parse_multipart(
             bytes::Bytes::from("--XX\r\nbroken"),
             "XX",
@@ -517,11 +598,11 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(bad[0].code, "multipart");
-        let fewer = MultipartLimits {
+        let two = MultipartLimits {
             parts: 2,
             json_depth: 64,
         };
-        let many = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c, fewer)
+        let many = parse_multipart(bytes::Bytes::from(body), "XX", &fields(), &c, two)
             .await
             .unwrap_err();
         assert_eq!(many[0].code, "tooMany");

@@ -11,6 +11,7 @@ mod params;
 mod patterns;
 mod problems;
 mod properties;
+mod regressions;
 mod routing;
 mod security;
 mod smoke;
