@@ -475,9 +475,11 @@ impl Plan {
             BodyKind::PassThrough => return Ok((B::from(bytes), None)),
         };
         if !entry.check.is_valid(&parsed) {
-            let errors = entry
-                .check
-                .violations(&parsed, false)
+            let (violations, more) =
+                entry
+                    .check
+                    .violations_up_to(&parsed, false, self.options.error_cap);
+            let errors = violations
                 .into_iter()
                 .map(|v| FieldError {
                     place: Place::Body,
@@ -491,7 +493,13 @@ impl Plan {
                     code: v.code,
                 })
                 .collect();
-            return Err(self.body_problem(ProblemKind::InvalidBody, errors, op, parts));
+            return Err(self.body_problem_with_more(
+                ProblemKind::InvalidBody,
+                errors,
+                more,
+                op,
+                parts,
+            ));
         }
         Ok((B::from(bytes), Some(parsed)))
     }
@@ -503,8 +511,26 @@ impl Plan {
         op: &Operation,
         parts: &Parts,
     ) -> Response<Bytes> {
-        let detail = summary(&errors, "body");
-        let problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
+        self.body_problem_with_more(kind, errors, 0, op, parts)
+    }
+
+    /// A body problem whose errors were cut short, `more` of them only counted.
+    fn body_problem_with_more(
+        &self,
+        kind: ProblemKind,
+        errors: Vec<FieldError>,
+        more: usize,
+        op: &Operation,
+        parts: &Parts,
+    ) -> Response<Bytes> {
+        let detail = match (errors.first(), errors.len() + more) {
+            (Some(first), total) if total > 1 => {
+                format!("{} (and {} more)", first.detail, total - 1)
+            }
+            _ => summary(&errors, "body"),
+        };
+        let mut problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
+        problem.errors_omitted += more;
         self.reject(problem, Some(op), parts)
     }
 

@@ -266,12 +266,24 @@ impl Check {
 
     /// Every violation (call after `is_valid` said no; this is the slow, rich path).
     pub fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+        self.violations_up_to(value, hide_values, usize::MAX).0
+    }
+
+    /// At most `cap` violations, and how many more there are: those are counted, never
+    /// described, so a body with a million bad items costs a walk, not a million messages.
+    pub fn violations_up_to(
+        &self,
+        value: &Value,
+        hide_values: bool,
+        cap: usize,
+    ) -> (Vec<Violation>, usize) {
         match self {
-            Check::Any => Vec::new(),
+            Check::Any => (Vec::new(), 0),
             Check::Simple(s) => {
                 let mut out = Vec::new();
-                s.check(value, &mut out);
-                out.into_iter()
+                let more = s.check_limited(value, &mut out, cap);
+                let described = out
+                    .into_iter()
                     .map(
                         |SchemaError {
                              pointer,
@@ -283,17 +295,23 @@ impl Check {
                             detail: if hide_values { hidden(code) } else { detail },
                         },
                     )
-                    .collect()
+                    .collect();
+                (described, more)
             }
-            Check::Schema(s) => s.violations(value, hide_values),
+            Check::Schema(s) => s.violations(value, hide_values, cap),
         }
     }
 }
 
 impl SchemaCheck {
-    fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+    fn violations(&self, value: &Value, hide_values: bool, cap: usize) -> (Vec<Violation>, usize) {
         let mut out = Vec::new();
+        let mut more = 0;
         for error in self.validator.iter_errors(value) {
+            if out.len() >= cap {
+                more += 1;
+                continue;
+            }
             let keyword_at = error
                 .absolute_keyword_location()
                 .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
@@ -321,7 +339,12 @@ impl SchemaCheck {
                 detail,
             });
         }
-        out
+        // A discriminator's branch may have added several at once.
+        if out.len() > cap {
+            more += out.len() - cap;
+            out.truncate(cap);
+        }
+        (out, more)
     }
 }
 

@@ -179,3 +179,89 @@ fn hostile_documents_fail_cleanly() {
         assert!(!error.problems().is_empty(), "{name}");
     }
 }
+
+/// Arrays whose checks once cost more than their size: every failing item formatted a
+/// message, and `uniqueItems` compared every pair.
+const ARRAYS: &str = r#"
+openapi: 3.1.0
+info: {title: arrays, version: "1"}
+paths:
+  /simple:
+    post:
+      requestBody: {content: {application/json: {schema: {type: array, uniqueItems: true, items: {type: string, enum: [a, b]}}}}}
+      responses: {"200": {description: ok}}
+  /objects:
+    post:
+      requestBody: {content: {application/json: {schema: {type: object, properties: {x: {type: array, items: {type: object, required: [k]}}}}}}}
+      responses: {"200": {description: ok}}
+  /unique:
+    post:
+      requestBody: {content: {application/json: {schema: {type: array, uniqueItems: true}}}}
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn many_bad_items_are_counted_not_described() {
+    let layer = layer(ARRAYS, Options::default());
+    let thousand_numbers = format!("[{}0]", "0,".repeat(999));
+    let thousand_objects = format!("{{\"x\": [{}{{}}]}}", "{},".repeat(999));
+    for (uri, body) in [
+        ("/simple", thousand_numbers),
+        ("/objects", thousand_objects),
+    ] {
+        let answer = send(&layer, with_body("POST", uri, "application/json", &body)).await;
+        assert_eq!(answer.status, 400, "{uri}");
+        let listed = answer.json["errors"].as_array().map_or(0, Vec::len);
+        let omitted = answer.json["errorsOmitted"].as_u64().unwrap_or(0);
+        assert_eq!(listed, 20, "{uri}: {}", answer.json);
+        // Each item of /simple breaks `type` and `enum`, and the array breaks `uniqueItems`.
+        let total = if uri == "/simple" { 2001 } else { 1000 };
+        assert_eq!(listed as u64 + omitted, total, "{uri}: {}", answer.json);
+        let detail = answer.json["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.ends_with(&format!("(and {} more)", total - 1)),
+            "{uri}: {detail}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unique_items_is_linear() {
+    let layer = layer(ARRAYS, Options::default());
+    // Pairwise comparison would take billions of steps here; the bound only catches that.
+    let distinct: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    let rows = [
+        (format!("[{}]", distinct.join(",")), 200, None),
+        (
+            format!("[{},17.0]", distinct.join(",")),
+            400,
+            Some("items at index 17 and 100000 are equal"),
+        ),
+        (
+            r#"[{"a": 1, "b": [1, 2]}, {"b": [1.0, 2], "a": 1}]"#.to_owned(),
+            400,
+            Some("index 0 and 1"),
+        ),
+        (
+            r#"[{"a": 1}, {"a": 2}, [1, 2], [2, 1], 0, -0.0]"#.to_owned(),
+            400,
+            Some("index 4 and 5"),
+        ),
+    ];
+    for (body, status, detail) in rows {
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            send(
+                &layer,
+                with_body("POST", "/unique", "application/json", &body),
+            ),
+        )
+        .await
+        .expect("uniqueItems answers within the bound");
+        assert_eq!(answer.status, status, "{}", answer.json);
+        if let Some(detail) = detail {
+            let shown = answer.json.to_string();
+            assert!(shown.contains(detail), "{shown}");
+        }
+    }
+}
