@@ -47,7 +47,10 @@ fn shape(byte: u8) -> Shape {
 fn fits(value: &Value, prim: Prim) -> bool {
     match prim {
         Prim::String => value.is_string(),
-        Prim::Integer => value.is_i64() || value.is_u64(),
+        // Integers beyond 64 bits become whole doubles.
+        Prim::Integer => {
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
         Prim::Number => value.is_number(),
         Prim::Boolean => value.is_boolean(),
     }
