@@ -182,9 +182,11 @@ impl Plan {
             check(Place::Path, &p.name, "value", len);
         }
         for (key, value) in query {
-            let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
-            check(Place::Query, &name, "name", key.len());
-            check(Place::Query, &name, "value", value.len());
+            if key.len() > limit || value.len() > limit {
+                let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+                check(Place::Query, &name, "name", key.len());
+                check(Place::Query, &name, "value", value.len());
+            }
         }
         for p in &op.header {
             for value in parts.headers.get_all(&*p.name) {

@@ -346,9 +346,7 @@ impl SchemaCheck {
         }
         (out, more)
     }
-}
 
-impl SchemaCheck {
     /// Whether a schema the evaluation passed through on its way to the failed keyword is
     /// secret: a `writeOnly` object hides what is inside it, even behind `$ref`s.
     fn secret_on_the_way(&self, evaluation_path: &str) -> bool {
