@@ -63,6 +63,9 @@ pub enum DocsUi {
     Redoc,
 }
 
+/// serde_json refuses to parse values nested deeper than this.
+pub(crate) const MAX_JSON_DEPTH: usize = 127;
+
 /// Renders a [`Problem`] into a response, replacing the default problem+json body.
 pub type Formatter = Arc<dyn Fn(&Problem) -> Response<Bytes> + Send + Sync>;
 
@@ -74,6 +77,8 @@ pub type Formatter = Arc<dyn Fn(&Problem) -> Response<Bytes> + Send + Sync>;
 /// let options = Options::default()
 ///     .prefix("/api")
 ///     .body_limit(64 * 1024)
+///     .json_depth_limit(32)
+///     .query_params_limit(64)
 ///     .undeclared_query(UndeclaredParams::Reject)
 ///     .error_cap(10);
 /// # let _ = options;
@@ -85,6 +90,10 @@ pub struct Options {
     pub(crate) unknown_routes: UnknownRoutes,
     pub(crate) undeclared_query: UndeclaredParams,
     pub(crate) body_limit: usize,
+    pub(crate) json_depth_limit: usize,
+    pub(crate) query_params_limit: usize,
+    pub(crate) param_length_limit: usize,
+    pub(crate) multipart_parts_limit: usize,
     pub(crate) error_cap: usize,
     pub(crate) unprocessable_bodies: bool,
     pub(crate) lenient_booleans: bool,
@@ -116,6 +125,10 @@ impl Default for Options {
             unknown_routes: UnknownRoutes::Reject,
             undeclared_query: UndeclaredParams::Accept,
             body_limit: 1024 * 1024,
+            json_depth_limit: 64,
+            query_params_limit: 256,
+            param_length_limit: 8 * 1024,
+            multipart_parts_limit: 100,
             error_cap: 20,
             unprocessable_bodies: false,
             lenient_booleans: false,
@@ -149,6 +162,10 @@ impl fmt::Debug for Options {
             .field("unknown_routes", &self.unknown_routes)
             .field("undeclared_query", &self.undeclared_query)
             .field("body_limit", &self.body_limit)
+            .field("json_depth_limit", &self.json_depth_limit)
+            .field("query_params_limit", &self.query_params_limit)
+            .field("param_length_limit", &self.param_length_limit)
+            .field("multipart_parts_limit", &self.multipart_parts_limit)
             .field("error_cap", &self.error_cap)
             .field("unprocessable_bodies", &self.unprocessable_bodies)
             .field("lenient_booleans", &self.lenient_booleans)
@@ -211,6 +228,44 @@ impl Options {
     /// Largest body read, in bytes (default 1 MiB); larger answers 413 without reading on.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Deepest nesting of arrays and objects in a JSON body, a JSON part of a multipart body
+    /// or a JSON-valued (`content: application/json`) parameter (default 64, at most 127).
+    ///
+    /// `{"a": [1]}` nests 2 levels. A deeper value answers 400 naming where the limit was
+    /// crossed; nothing after that point is parsed. The JSON parser itself refuses more than
+    /// 127 levels, so larger settings act as 127.
+    pub fn json_depth_limit(mut self, levels: usize) -> Self {
+        self.json_depth_limit = levels.min(MAX_JSON_DEPTH);
+        self
+    }
+
+    /// Most `name=value` pairs read from one query string, and from one
+    /// `application/x-www-form-urlencoded` body (default 256); more answer 400 without
+    /// splitting the rest.
+    pub fn query_params_limit(mut self, pairs: usize) -> Self {
+        self.query_params_limit = pairs;
+        self
+    }
+
+    /// Longest raw (still percent-encoded) text of one parameter, in bytes (default 8 KiB);
+    /// longer answers 400 without decoding it.
+    ///
+    /// It applies to every name and value in the query string, to each declared path
+    /// parameter, to each line of a declared header and to each declared cookie. Other
+    /// headers and cookies are not read by oasgate; the HTTP server's own header limits
+    /// bound them.
+    pub fn param_length_limit(mut self, bytes: usize) -> Self {
+        self.param_length_limit = bytes;
+        self
+    }
+
+    /// Most parts read from one `multipart/form-data` body (default 100); more answer 400
+    /// without reading the rest.
+    pub fn multipart_parts_limit(mut self, parts: usize) -> Self {
+        self.multipart_parts_limit = parts;
         self
     }
 

@@ -104,7 +104,27 @@ impl Plan {
             return Head::Reject(self.reject(problem, None, parts));
         };
         let op = &self.operations[index];
-        let query = params::split_query(parts.uri.query().unwrap_or(""));
+        let limit = self.options.query_params_limit;
+        let Some(query) = params::split_query_bounded(parts.uri.query().unwrap_or(""), limit)
+        else {
+            let error = FieldError {
+                place: Place::Query,
+                name: String::new(),
+                pointer: String::new(),
+                code: "tooMany".to_owned(),
+                detail: format!("the query string has more than {limit} parameters"),
+            };
+            let problem = Problem::new(ProblemKind::InvalidParameters, error.detail.clone())
+                .with_errors(vec![error], self.options.error_cap);
+            return Head::Respond(self.reject(problem, Some(op), parts));
+        };
+        let too_long = self.too_long(op, &matched.params, &query, parts);
+        if !too_long.is_empty() {
+            let detail = summary(&too_long, "parameter");
+            let problem = Problem::new(ProblemKind::InvalidParameters, detail)
+                .with_errors(too_long, self.options.error_cap);
+            return Head::Respond(self.reject(problem, Some(op), parts));
+        }
         let found = match op.security.find(&parts.headers, &query) {
             Ok(found) => found,
             Err(problem) => return Head::Reject(self.reject(*problem, Some(op), parts)),
@@ -257,6 +277,68 @@ impl Plan {
         (out != original).then_some(out)
     }
 
+    /// Errors for every parameter text longer than the limit, found before any is decoded:
+    /// every name and value in the query, and the declared path, header and cookie values.
+    fn too_long(
+        &self,
+        op: &Operation,
+        path: &crate::router::Params<'_>,
+        query: &[(&str, &str)],
+        parts: &Parts,
+    ) -> Vec<FieldError> {
+        let limit = self.options.param_length_limit;
+        let mut errors = Vec::new();
+        let mut check = |place: Place, name: &str, what: &str, len: usize| {
+            if len > limit {
+                // A name too long is cut short: it is the client's text.
+                let name = match name.char_indices().nth(64) {
+                    Some((cut, _)) => format!("{}…", &name[..cut]),
+                    None => name.to_owned(),
+                };
+                errors.push(FieldError {
+                    place,
+                    detail: format!(
+                        "{} parameter `{name}`: the {what} is {len} bytes long; the limit is {limit}",
+                        place.as_str(),
+                    ),
+                    name,
+                    pointer: String::new(),
+                    code: "tooLong".to_owned(),
+                });
+            }
+        };
+        for p in &op.path {
+            let len = path.get(&p.name).map_or(0, str::len);
+            check(Place::Path, &p.name, "value", len);
+        }
+        for (key, value) in query {
+            if key.len() > limit || value.len() > limit {
+                let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+                check(Place::Query, &name, "name", key.len());
+                check(Place::Query, &name, "value", value.len());
+            }
+        }
+        for p in &op.header {
+            for value in parts.headers.get_all(&*p.name) {
+                check(Place::Header, &p.name, "value", value.len());
+            }
+        }
+        if !op.cookie.is_empty() {
+            let cookies = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(params::split_cookies);
+            for (name, value) in cookies {
+                if op.cookie.iter().any(|p| reads_cookie(p, name)) {
+                    check(Place::Cookie, name, "value", value.len());
+                }
+            }
+        }
+        errors
+    }
+
     fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
         ParamSpec {
             name: &p.name,
@@ -327,6 +409,20 @@ impl Plan {
             }
         }
         let value = if p.json_content {
+            let depth = self.options.json_depth_limit;
+            if value
+                .as_str()
+                .is_some_and(|text| body::nesting_exceeds(text.as_bytes(), depth).is_some())
+            {
+                errors.push(param_error(
+                    p,
+                    place,
+                    "",
+                    "depth",
+                    format!("nests arrays and objects deeper than {depth} levels"),
+                ));
+                return;
+            }
             match value.as_str().map(serde_json::from_str::<Value>) {
                 Some(Ok(parsed)) => parsed,
                 _ => {
@@ -554,13 +650,20 @@ impl Plan {
             return Ok(BodyStep::Ready(B::from(bytes), None));
         }
         let parsed = match kind {
-            BodyKind::Json => body::parse_json(&bytes).map_err(|m| {
-                let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
-                problem.location = m.location;
-                self.reject(problem, Some(op), parts)
-            })?,
-            BodyKind::Form => body::parse_form(&bytes, &entry.form_fields, &self.coercion)
-                .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
+            BodyKind::Json => {
+                body::parse_json(&bytes, self.options.json_depth_limit).map_err(|m| {
+                    let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
+                    problem.location = m.location;
+                    self.reject(problem, Some(op), parts)
+                })?
+            }
+            BodyKind::Form => body::parse_form(
+                &bytes,
+                &entry.form_fields,
+                &self.coercion,
+                self.options.query_params_limit,
+            )
+            .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
             BodyKind::Multipart | BodyKind::PassThrough => {
                 return Ok(BodyStep::Ready(B::from(bytes), None));
             }
@@ -591,9 +694,11 @@ impl Plan {
         if entry.check.is_valid(parsed) {
             return None;
         }
-        let errors = entry
-            .check
-            .violations(parsed, false)
+        let (violations, more) =
+            entry
+                .check
+                .violations_up_to(parsed, false, self.options.error_cap);
+        let errors = violations
             .into_iter()
             .map(|v| FieldError {
                 place: Place::Body,
@@ -607,7 +712,7 @@ impl Plan {
                 code: v.code,
             })
             .collect();
-        Some(self.body_problem(ProblemKind::InvalidBody, errors, op, parts))
+        Some(self.body_problem_with_more(ProblemKind::InvalidBody, errors, more, op, parts))
     }
 
     /// Streams a multipart body to `call` while its fields are validated; a refused body
@@ -638,7 +743,7 @@ impl Plan {
                 &boundary,
                 &entry.form_fields,
                 &self.coercion,
-                self.options.body_limit,
+                self.multipart_limits(),
             )
             .await;
             let outcome = match self.multipart_problem(op, entry, parsed, parts) {
@@ -658,6 +763,14 @@ impl Plan {
             // The inner service answered before reading everything: the request must
             // still be valid for its answer to stand.
             Either::Right((answer, validation)) => validation.await.map(|()| answer),
+        }
+    }
+
+    fn multipart_limits(&self) -> body::MultipartLimits {
+        body::MultipartLimits {
+            parts: self.options.multipart_parts_limit,
+            json_depth: self.options.json_depth_limit,
+            field_bytes: self.options.body_limit,
         }
     }
 
@@ -701,7 +814,7 @@ impl Plan {
             boundary,
             &entry.form_fields,
             &self.coercion,
-            self.options.body_limit,
+            self.multipart_limits(),
         )
         .await;
         self.multipart_problem(op, entry, parsed, parts)
@@ -714,8 +827,26 @@ impl Plan {
         op: &Operation,
         parts: &Parts,
     ) -> Response<Bytes> {
-        let detail = summary(&errors, "body");
-        let problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
+        self.body_problem_with_more(kind, errors, 0, op, parts)
+    }
+
+    /// A body problem whose errors were cut short, `more` of them only counted.
+    fn body_problem_with_more(
+        &self,
+        kind: ProblemKind,
+        errors: Vec<FieldError>,
+        more: usize,
+        op: &Operation,
+        parts: &Parts,
+    ) -> Response<Bytes> {
+        let detail = match (errors.first(), errors.len() + more) {
+            (Some(first), total) if total > 1 => {
+                format!("{} (and {} more)", first.detail, total - 1)
+            }
+            _ => summary(&errors, "body"),
+        };
+        let mut problem = Problem::new(kind, detail).with_errors(errors, self.options.error_cap);
+        problem.errors_omitted += more;
         self.reject(problem, Some(op), parts)
     }
 
@@ -727,7 +858,9 @@ impl Plan {
         parts: &Parts,
     ) -> Response<Bytes> {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
-        problem.instance = Some(truncate(parts.uri.path()).to_owned());
+        // A secret path parameter (`/reset/{token}`) keeps the path out of the answer.
+        let secret_path = op.is_some_and(|o| o.path.iter().any(|p| p.secret));
+        problem.instance = (!secret_path).then(|| truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
         let enforced = self.options.enforce;
         tracing::info!(
@@ -841,6 +974,15 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
             });
         }
     }
+}
+
+/// Whether cookie `name` is read by parameter `p` (its own name, or a property of an exploded
+/// object).
+fn reads_cookie(p: &Param, name: &str) -> bool {
+    *p.name == *name
+        || (p.explode
+            && matches!(&p.shape, params::Shape::Object(o)
+                if o.properties.iter().any(|(property, _)| property == name)))
 }
 
 /// The problem's one-line detail: the count and the first error.

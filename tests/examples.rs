@@ -458,3 +458,217 @@ fn axum_example_is_a_working_petstore() {
     let bad_body = server.post_json("/v2/pets", r#"{"tag":1}"#).problem(400);
     assert_eq!(bad_body["errors"][0]["in"], "body");
 }
+
+/// The soak test: a million mixed requests against `examples/hyper`, not in the default run.
+///
+/// ```text
+/// cargo test --release --test examples -- --ignored soak
+/// ```
+mod soak {
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpStream;
+
+    use super::{MANIFEST_DIR, start};
+
+    const TOTAL: usize = 1_000_000;
+    /// RSS is sampled once this many requests are answered, and again at the end.
+    const WARM: usize = 100_000;
+    const CONNECTIONS: usize = 8;
+    /// The whole run stops (and fails) past this.
+    const DEADLINE: Duration = Duration::from_secs(20 * 60);
+    /// One answer may take at most this.
+    const ANSWER: Duration = Duration::from_secs(10);
+
+    /// Valid and invalid requests against the kitchen-sink document, with the status each must
+    /// get. None is refused for its size with an unread body, so every connection stays open.
+    fn mix() -> Vec<(Vec<u8>, u16)> {
+        let get = |target: &str, headers: &str| {
+            format!("GET {target} HTTP/1.1\r\nhost: soak\r\n{headers}\r\n").into_bytes()
+        };
+        let send = |method: &str, target: &str, content_type: &str, body: &str| {
+            format!(
+                "{method} {target} HTTP/1.1\r\nhost: soak\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        };
+        let many: String = (0..300).map(|i| format!("k{i}={i}&")).collect();
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        vec![
+            (
+                get("/v1/pets?limit=5&tags=a&tags=b&ids=1,2&filter[min]=3", ""),
+                200,
+            ),
+            (get("/v1/pets/7", ""), 200),
+            (get("/v1/files/archive.tar.gz", ""), 200),
+            (get("/v1/reports/2024-05", ""), 200),
+            (get("/v1/secure", "authorization: Bearer t\r\n"), 200),
+            (
+                send(
+                    "POST",
+                    "/v1/pets",
+                    "application/json",
+                    r#"{"name": "Tom", "petType": "kitty", "lives": 3}"#,
+                ),
+                200,
+            ),
+            (
+                send(
+                    "POST",
+                    "/v1/forms",
+                    "application/x-www-form-urlencoded",
+                    "age=3&tags=a&ids=1,2",
+                ),
+                200,
+            ),
+            (
+                get("/v1/pets?limit=0&since=2023-02-29", "x-count: many\r\n"),
+                400,
+            ),
+            (get("/v1/pets/abc", ""), 400),
+            (get(&format!("/v1/pets?{many}"), ""), 400),
+            (get("/v1/nowhere", ""), 404),
+            (get("/v1/secure", ""), 401),
+            (send("PATCH", "/v1/pets/1", "application/json", "{}"), 405),
+            (
+                send("POST", "/v1/pets", "application/json", "{\"name\": Tom}"),
+                400,
+            ),
+            (send("POST", "/v1/pets", "application/json", &deep), 400),
+            (
+                send(
+                    "POST",
+                    "/v1/pets",
+                    "application/json",
+                    r#"{"name": "", "petType": "Dog"}"#,
+                ),
+                400,
+            ),
+            (send("POST", "/v1/pets", "text/csv", "a,b"), 415),
+            (get("/openapi.json", ""), 200),
+        ]
+    }
+
+    /// Reads one response; its status.
+    async fn answer(stream: &mut BufReader<TcpStream>) -> std::io::Result<u16> {
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let byte = stream.read_u8().await?;
+            head.push(byte);
+            if head.len() > 64 * 1024 {
+                return Err(std::io::Error::other("the response head is too long"));
+            }
+        }
+        let head = String::from_utf8_lossy(&head);
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status in {head}")))?;
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .ok_or_else(|| std::io::Error::other(format!("no content-length in {head}")))?;
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await?;
+        Ok(status)
+    }
+
+    /// Resident memory of a process, in KiB.
+    fn rss_kib(pid: u32) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status (Linux)")
+    }
+
+    #[test]
+    #[ignore = "a million requests: run with `cargo test --release --test examples -- --ignored soak`"]
+    fn soak_hyper_example() {
+        let kitchen = format!("{MANIFEST_DIR}/tests/fixtures/local/kitchen.yaml");
+        let server = start("hyper", &[&kitchen, "--listen", "127.0.0.1:0"]);
+        let pid = server.child.id();
+        let addr = server.addr;
+        let mix = mix();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let (warm_rss, warm_at) = runtime.block_on(async {
+            let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let warm = std::sync::Arc::new(std::sync::OnceLock::new());
+            let mut tasks = tokio::task::JoinSet::new();
+            for connection in 0..CONNECTIONS {
+                let (mix, sent, warm) = (mix.clone(), sent.clone(), warm.clone());
+                tasks.spawn(async move {
+                    let stream = TcpStream::connect(addr)
+                        .await
+                        .map_err(|e| format!("connect: {e}"))?;
+                    let mut stream = BufReader::new(stream);
+                    let mut i = connection;
+                    loop {
+                        let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if n >= TOTAL {
+                            return Ok::<(), String>(());
+                        }
+                        if n == WARM {
+                            let _ = warm.set((rss_kib(pid), started.elapsed()));
+                        }
+                        if started.elapsed() > DEADLINE {
+                            return Err(format!("not done within {DEADLINE:?}"));
+                        }
+                        let (request, expected) = &mix[i % mix.len()];
+                        i += 1;
+                        stream
+                            .get_mut()
+                            .write_all(request)
+                            .await
+                            .map_err(|e| format!("request {n}: write: {e}"))?;
+                        let status = tokio::time::timeout(ANSWER, answer(&mut stream))
+                            .await
+                            .map_err(|_| format!("request {n}: no answer within {ANSWER:?}"))?
+                            .map_err(|e| format!("request {n}: read: {e}"))?;
+                        if status != *expected {
+                            let text = String::from_utf8_lossy(request);
+                            let line = text.lines().next().unwrap_or_default();
+                            return Err(format!(
+                                "request {n} ({line}): {status}, expected {expected}"
+                            ));
+                        }
+                    }
+                });
+            }
+            let mut errors = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                if let Err(e) = done.expect("a connection task ends") {
+                    errors.push(e);
+                }
+            }
+            assert!(errors.is_empty(), "{}", errors.join("\n"));
+            *warm.get().expect("the run passed the warm-up mark")
+        });
+        let elapsed = started.elapsed();
+        let end_rss = rss_kib(pid);
+        let rate = TOTAL as f64 / elapsed.as_secs_f64();
+        println!(
+            "soak: {TOTAL} requests over {CONNECTIONS} connections in {:.1} s ({rate:.0}/s); \
+             RSS {warm_rss} KiB after {WARM} (at {:.1} s), {end_rss} KiB at the end ({:+.1} %)",
+            elapsed.as_secs_f64(),
+            warm_at.as_secs_f64(),
+            (end_rss as f64 / warm_rss as f64 - 1.0) * 100.0
+        );
+        assert!(
+            end_rss * 10 <= warm_rss * 11,
+            "resident memory grew from {warm_rss} KiB to {end_rss} KiB"
+        );
+    }
+}

@@ -10,6 +10,8 @@ pub(crate) mod media;
 mod request_body;
 pub(crate) mod tee;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 pub(crate) use media::{MediaType, best_match};
@@ -49,6 +51,8 @@ pub(crate) struct FormField {
     pub shape: Shape,
     pub style: Style,
     pub explode: bool,
+    /// `format: password` or `writeOnly`: errors never show the value.
+    pub secret: bool,
 }
 
 /// A body that could not be parsed: what is wrong and, for JSON, where.
@@ -58,8 +62,15 @@ pub(crate) struct Malformed {
     pub location: Option<TextLocation>,
 }
 
-/// Parses JSON, answering the syntax error's 1-based line, column and character.
-pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Malformed> {
+/// Parses JSON nested at most `max_depth` levels, answering the syntax error's 1-based line,
+/// column and character.
+pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malformed> {
+    if let Some(offset) = nesting_exceeds(bytes, max_depth) {
+        return Err(Malformed {
+            detail: format!("the body nests arrays and objects deeper than {max_depth} levels"),
+            location: Some(offset_location(bytes, offset)),
+        });
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         let location = (e.line() > 0).then(|| text_location(bytes, e.line(), e.column()));
         let message = e.to_string();
@@ -73,6 +84,60 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Malformed> {
             location,
         }
     })
+}
+
+/// The byte offset of the first `[` or `{` that opens level `max_depth + 1`, if any.
+///
+/// One pass over the bytes that tracks only strings and brackets, run before the parser so
+/// that a deep value is refused before any of it is built. Malformed JSON is the parser's
+/// business: the scan never fails, it just counts.
+pub(crate) fn nesting_exceeds(bytes: &[u8], max_depth: usize) -> Option<usize> {
+    // Every level takes at least one byte.
+    if bytes.len() <= max_depth {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The 1-based line, column and character of a byte offset.
+fn offset_location(bytes: &[u8], offset: usize) -> TextLocation {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let chars = |b: &[u8]| String::from_utf8_lossy(b).chars().count();
+    TextLocation {
+        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+        column: chars(&before[line_start..]) + 1,
+        character: chars(before) + 1,
+    }
 }
 
 /// Turns serde_json's line and byte column into character positions.
@@ -108,6 +173,7 @@ pub(crate) fn parse_form(
     bytes: &[u8],
     fields: &[FormField],
     coercion: &Coercion,
+    max_pairs: usize,
 ) -> Result<Value, Vec<FieldError>> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         vec![field_error(
@@ -116,7 +182,21 @@ pub(crate) fn parse_form(
             "the form body is not UTF-8".to_owned(),
         )]
     })?;
-    let pairs = crate::params::split_query(text);
+    let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
+        return Err(vec![field_error(
+            "",
+            "tooMany",
+            format!("the form body has more than {max_pairs} fields"),
+        )]);
+    };
+    // Form encoders percent-encode the style's delimiters with everything else (`ids=1%2C2`),
+    // so in a form body a value is decoded before it is split: escape what must survive that
+    // second decoding and hand the decoder the rest as plain text.
+    let decoded: Vec<(&str, Cow<'_, str>)> = pairs
+        .iter()
+        .map(|&(key, value)| (key, predecoded(value)))
+        .collect();
+    let field_pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let mut object = Map::new();
     let mut errors = Vec::new();
     for field in fields {
@@ -128,12 +208,12 @@ pub(crate) fn parse_form(
             allow_empty: true,
             coercion,
         };
-        match decode_query(&pairs, &spec) {
+        match decode_query(&field_pairs, &spec) {
             Ok(Some(value)) => {
                 object.insert(field.name.clone(), value);
             }
             Ok(None) => {}
-            Err(e) => errors.push(decode_error(&field.name, e)),
+            Err(e) => errors.push(decode_error(&field.name, e, field.secret)),
         }
     }
     for (key, value) in &pairs {
@@ -160,6 +240,20 @@ pub(crate) fn parse_form(
     }
 }
 
+/// A form value percent-decoded once, with `%` and `+` escaped again so that the parameter
+/// decoder's own decoding gives back the text; left raw when it is not UTF-8 once decoded, for
+/// the decoder to report.
+fn predecoded(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('%') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    match percent_encoding::percent_decode_str(&spaced).decode_utf8() {
+        Ok(text) => Cow::Owned(text.replace('%', "%25").replace('+', "%2B")),
+        Err(_) => Cow::Borrowed(raw),
+    }
+}
+
 /// Whether an undeclared key is really a property of an exploded object field.
 fn owned_by_exploded_object(fields: &[FormField], key: &str) -> bool {
     fields.iter().any(|f| match &f.shape {
@@ -178,13 +272,17 @@ fn decode_component(text: &str) -> String {
         .into_owned()
 }
 
-fn decode_error(name: &str, e: DecodeError) -> FieldError {
+fn decode_error(name: &str, e: DecodeError, secret: bool) -> FieldError {
     FieldError {
         place: Place::Body,
         name: String::new(),
         pointer: crate::spec::pointer::join("", name),
         code: e.code.to_owned(),
-        detail: e.detail,
+        detail: if secret {
+            format!("field `{name}`: invalid value (`{}`; value hidden)", e.code)
+        } else {
+            e.detail
+        },
     }
 }
 
@@ -196,6 +294,17 @@ fn field_error(pointer: &str, code: &str, detail: String) -> FieldError {
         code: code.to_owned(),
         detail,
     }
+}
+
+/// How much of a multipart body is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MultipartLimits {
+    /// Most parts read; one more answers an error.
+    pub parts: usize,
+    /// Deepest nesting of a JSON part.
+    pub json_depth: usize,
+    /// Most bytes of fields (file parts excluded) held in memory.
+    pub field_bytes: usize,
 }
 
 /// Why a multipart body was refused.
@@ -212,13 +321,13 @@ pub(crate) enum MultipartFailure {
 /// Text parts are coerced by their property schema; repeated parts make arrays; parts sent as
 /// `application/json` are parsed as JSON. File parts (those with a filename) are read through
 /// without being kept: they count as present, empty string values. Only field bytes count
-/// towards `field_limit`.
+/// towards `limits.field_bytes`.
 pub(crate) async fn parse_multipart<S, E>(
     stream: S,
     boundary: &str,
     fields: &[FormField],
     coercion: &Coercion,
-    field_limit: usize,
+    limits: MultipartLimits,
 ) -> Result<Value, MultipartFailure>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + 'static,
@@ -238,7 +347,18 @@ where
     let mut object = Map::new();
     let mut errors = Vec::new();
     let mut field_bytes = 0usize;
+    let mut parts = 0usize;
+    // Undeclared names seen more than once: their values were gathered into an array.
+    let mut repeated_undeclared: Vec<String> = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        if parts == limits.parts {
+            return Err(MultipartFailure::Malformed(vec![field_error(
+                "",
+                "tooMany",
+                format!("the multipart body has more than {} parts", limits.parts),
+            )]));
+        }
+        parts += 1;
         let name = field.name().map(str::to_owned);
         let is_file = field.file_name().is_some();
         let is_json = field
@@ -249,8 +369,8 @@ where
         while let Some(chunk) = field.chunk().await.map_err(malformed)? {
             if !is_file {
                 field_bytes += chunk.len();
-                if field_bytes > field_limit {
-                    return Err(MultipartFailure::TooLarge(field_limit));
+                if field_bytes > limits.field_bytes {
+                    return Err(MultipartFailure::TooLarge(limits.field_bytes));
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -268,6 +388,17 @@ where
         let value = if is_file {
             Value::String(String::new())
         } else if is_json {
+            if nesting_exceeds(&bytes, limits.json_depth).is_some() {
+                errors.push(field_error(
+                    &pointer,
+                    "depth",
+                    format!(
+                        "part `{name}` nests arrays and objects deeper than {} levels",
+                        limits.json_depth
+                    ),
+                ));
+                continue;
+            }
             match serde_json::from_slice(&bytes) {
                 Ok(v) => v,
                 Err(e) => {
@@ -288,14 +419,27 @@ where
             match coerce(&text, prim, coercion) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(decode_error(&name, e));
+                    let secret = fields.iter().any(|f| f.name == name && f.secret);
+                    errors.push(decode_error(&name, e, secret));
                     continue;
                 }
             }
         };
+        // Declared arrays and undeclared fields (as in form bodies) may repeat.
         let repeated = matches!(shape, Some(Shape::Array(_)));
         match object.get_mut(&name) {
             Some(Value::Array(items)) if repeated => items.push(value),
+            Some(existing) if shape.is_none() => {
+                if let Value::Array(items) = existing
+                    && repeated_undeclared.contains(&name)
+                {
+                    items.push(value);
+                } else {
+                    let first = existing.take();
+                    *existing = Value::Array(vec![first, value]);
+                    repeated_undeclared.push(name);
+                }
+            }
             Some(_) => errors.push(field_error(
                 &pointer,
                 "duplicate",
@@ -340,7 +484,10 @@ mod tests {
             ("", (1, 1, 1)),
         ];
         for (body, want) in rows {
-            let loc = parse_json(body.as_bytes()).unwrap_err().location.unwrap();
+            let loc = parse_json(body.as_bytes(), 64)
+                .unwrap_err()
+                .location
+                .unwrap();
             assert_eq!((loc.line, loc.column, loc.character), *want, "{body:?}");
         }
     }
@@ -352,12 +499,14 @@ mod tests {
                 shape: Shape::Primitive(Prim::Integer),
                 style: Style::Form,
                 explode: true,
+                secret: false,
             },
             FormField {
                 name: "tags".into(),
                 shape: Shape::Array(Prim::String),
                 style: Style::Form,
                 explode: true,
+                secret: false,
             },
             FormField {
                 name: "point".into(),
@@ -367,6 +516,7 @@ mod tests {
                 }),
                 style: Style::DeepObject,
                 explode: true,
+                secret: false,
             },
         ]
     }
@@ -378,16 +528,38 @@ mod tests {
             b"age=30&tags=a&tags=b+c&point%5Bx%5D=1.5&extra=%C3%A9",
             &fields(),
             &c,
+            100,
         )
         .unwrap();
         assert_eq!(
             got,
             json!({"age": 30, "tags": ["a", "b c"], "point": {"x": 1.5}, "extra": "é"})
         );
-        let errors = parse_form(b"age=thirty", &fields(), &c).unwrap_err();
+        let errors = parse_form(b"age=thirty", &fields(), &c, 100).unwrap_err();
         assert_eq!(errors[0].pointer, "/age");
         assert_eq!(errors[0].code, "type");
-        assert!(parse_form(&[0xff], &fields(), &c).is_err());
+        assert!(parse_form(&[0xff], &fields(), &c, 100).is_err());
+        // An encoded delimiter delimits in a form body; encoded `%` and `+` stay data.
+        let ids = FormField {
+            name: "ids".into(),
+            shape: Shape::Array(Prim::String),
+            style: Style::Form,
+            explode: false,
+            secret: false,
+        };
+        let got = parse_form(
+            b"ids=a%2Cb,c%25d%2Be+f",
+            std::slice::from_ref(&ids),
+            &c,
+            100,
+        )
+        .unwrap();
+        assert_eq!(got, json!({"ids": ["a", "b", "c%d+e f"]}));
+        let bad = parse_form(b"ids=%FF", &[ids], &c, 100).unwrap_err();
+        assert_eq!(bad[0].code, "encoding");
+        let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
+        assert_eq!(errors[0].code, "tooMany");
+        assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
     }
 
     #[tokio::test]
@@ -397,26 +569,77 @@ mod tests {
         let once = |b: &'static str| {
             futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(b))])
         };
-        let got = parse_multipart(once(body), "XX", &fields(), &c, 1024)
+        let limits = |field_bytes| MultipartLimits {
+            parts: 16,
+            json_depth: 64,
+            field_bytes,
+        };
+        let got = parse_multipart(once(body), "XX", &fields(), &c, limits(1024))
             .await
             .unwrap();
         assert_eq!(got, json!({"age": 30, "tags": ["a"], "file": ""}));
         let Err(MultipartFailure::Malformed(bad)) =
-            parse_multipart(once("--XX\r\nbroken"), "XX", &fields(), &c, 1024).await
+            parse_multipart(once("--XX\r\nbroken"), "XX", &fields(), &c, limits(1024)).await
         else {
             panic!("broken framing is malformed");
         };
         assert_eq!(bad[0].code, "multipart");
         // Only field bytes count: "30" and "a" are 3 bytes, the file's 2 bytes do not count.
         assert!(
-            parse_multipart(once(body), "XX", &fields(), &c, 3)
+            parse_multipart(once(body), "XX", &fields(), &c, limits(3))
                 .await
                 .is_ok()
         );
-        let too_large = parse_multipart(once(body), "XX", &fields(), &c, 2).await;
+        let too_large = parse_multipart(once(body), "XX", &fields(), &c, limits(2)).await;
         assert!(
             matches!(too_large, Err(MultipartFailure::TooLarge(2))),
             "{too_large:?}"
         );
+        let fewer = MultipartLimits {
+            parts: 2,
+            json_depth: 64,
+            field_bytes: 1024,
+        };
+        let Err(MultipartFailure::Malformed(many)) =
+            parse_multipart(once(body), "XX", &fields(), &c, fewer).await
+        else {
+            panic!("three parts are more than two");
+        };
+        assert_eq!(many[0].code, "tooMany");
+        assert!(many[0].detail.contains("more than 2 parts"), "{many:?}");
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        // (body, limit, offset of the bracket that crosses the limit)
+        let rows: &[(&str, usize, Option<usize>)] = &[
+            ("[[1]]", 2, None),
+            ("[[1]]", 1, Some(1)),
+            ("{\"a\": {\"b\": []}}", 2, Some(12)),
+            ("{\"a\": {\"b\": []}}", 3, None),
+            ("[\"[[[[\", 1]", 1, None),
+            ("[\"\\\"[[[\", 1]", 1, None),
+            ("[[], [], []]", 2, None),
+            ("[][][][]", 1, None),
+            ("]]]][[", 1, Some(5)),
+            ("", 0, None),
+            ("1", 0, None),
+            ("[", 0, Some(0)),
+        ];
+        for (i, (body, limit, want)) in rows.iter().enumerate() {
+            assert_eq!(
+                nesting_exceeds(body.as_bytes(), *limit),
+                *want,
+                "row {i}: {body}"
+            );
+        }
+        let deep = format!("{{\"a\":\n {}", "[".repeat(70));
+        let error = parse_json(deep.as_bytes(), 64).unwrap_err();
+        assert_eq!(
+            error.detail,
+            "the body nests arrays and objects deeper than 64 levels"
+        );
+        let loc = error.location.unwrap();
+        assert_eq!((loc.line, loc.column, loc.character), (2, 65, 71));
     }
 }

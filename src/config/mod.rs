@@ -159,6 +159,14 @@ section! {
         describe_problems: bool => |o, v| o.describe_problems(v),
         /// `Cache-Control` of the served document.
         document_cache_control: String => |o, v| o.document_cache_control(v),
+        /// Deepest nesting of arrays and objects in a JSON body or parameter.
+        json_depth_limit: usize => |o, v| o.json_depth_limit(v),
+        /// Most query pairs (and form fields) read from one request.
+        query_params_limit: usize => |o, v| o.query_params_limit(v),
+        /// Longest parameter name or value, in bytes.
+        param_length_limit: ByteSize => |o, v| o.param_length_limit(v.as_usize()),
+        /// Most parts of one multipart body.
+        multipart_parts_limit: usize => |o, v| o.multipart_parts_limit(v),
         /// Proxies whose forwarded headers set the served document's `servers`.
         trusted_proxies: List<Cidr> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
         // New `Options` setters get their row here (lenient dates, time zone, paging

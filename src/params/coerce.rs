@@ -56,7 +56,11 @@ pub fn coerce(text: &str, prim: Prim, c: &Coercion) -> Result<Value, DecodeError
     match prim {
         Prim::String => Ok(Value::String(text.to_owned())),
         Prim::Integer if !is_integer_text(text) => Err(fail("integer")),
-        Prim::Integer => integer(text).ok_or_else(|| fail("integer within the 64-bit range")),
+        // JSON Schema integers have no bounds: beyond 64 bits the value becomes a whole
+        // double, as it would in a JSON body.
+        Prim::Integer => integer(text)
+            .or_else(|| finite(text))
+            .ok_or_else(|| fail("integer within the range of a 64-bit float")),
         Prim::Number if !is_number_text(text) => Err(fail("number")),
         Prim::Number => number(text).ok_or_else(|| fail("finite number")),
         Prim::Boolean => boolean(text, c.lenient_booleans)
@@ -114,6 +118,22 @@ fn integer(s: &str) -> Option<Value> {
         .map(Value::from)
         .or_else(|_| s.parse::<u64>().map(Value::from))
         .ok()
+}
+
+/// A finite double, for integer text beyond the 64-bit integers.
+///
+/// Rounding never brings the value back into the 64-bit range: `-9223372036854775809` rounds
+/// to -2^63, which `format: int64` or a `minimum` would let pass, so it becomes the next
+/// double below instead.
+fn finite(s: &str) -> Option<Value> {
+    const MIN_I64: f64 = -9_223_372_036_854_775_808.0;
+    let f: f64 = s.parse().ok().filter(|f: &f64| f.is_finite())?;
+    let f = if (MIN_I64..0.0).contains(&f) {
+        MIN_I64.next_down()
+    } else {
+        f
+    };
+    serde_json::Number::from_f64(f).map(Value::Number)
 }
 
 /// Integral values become JSON integers when they fit in 64 bits.
@@ -180,6 +200,15 @@ mod tests {
     }
     use Want::*;
 
+    /// An integer no double can hold: 1 followed by 400 zeros.
+    const BIG: &str = concat!(
+        "1",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    );
+
     #[test]
     fn coerce_table() {
         let (strict, lenient) = (false, true);
@@ -197,9 +226,12 @@ mod tests {
             ("9223372036854775807", Prim::Integer, strict, Json("9223372036854775807")),
             ("-9223372036854775808", Prim::Integer, strict, Json("-9223372036854775808")),
             ("18446744073709551615", Prim::Integer, strict, Json("18446744073709551615")),
-            ("18446744073709551616", Prim::Integer, strict, Detail("expected integer within the 64-bit range, got `18446744073709551616`")),
-            ("-9223372036854775809", Prim::Integer, strict, Fails),
+            ("18446744073709551616", Prim::Integer, strict, Json("18446744073709551616")),
+            ("-9223372036854775809", Prim::Integer, strict, Json("-9223372036854777856.0")),
+            ("-9223372036854775808", Prim::Integer, strict, Json("-9223372036854775808")),
+            ("428571420610059698176", Prim::Integer, strict, Json("4.28571420610059698176e20")),
             ("abc", Prim::Integer, strict, Detail("expected integer, got `abc`")),
+            (BIG, Prim::Integer, strict, Detail("expected integer within the range of a 64-bit float, got `1000000000000000000000000000000000000000000000000000000000000000…`")),
             ("", Prim::Integer, strict, Detail("expected integer, got an empty value")),
             ("+1", Prim::Integer, strict, Fails),
             (" 1", Prim::Integer, strict, Fails),

@@ -47,6 +47,19 @@ pub fn split_query(raw_query: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// Like [`split_query`], but `None` as soon as there are more than `max` pairs, without
+/// splitting the rest.
+pub(crate) fn split_query_bounded(raw_query: &str, max: usize) -> Option<Vec<(&str, &str)>> {
+    let mut pairs = Vec::new();
+    for piece in raw_query.split('&').filter(|p| !p.is_empty()) {
+        if pairs.len() == max {
+            return None;
+        }
+        pairs.push(split_pair(piece));
+    }
+    Some(pairs)
+}
+
 /// Splits a `Cookie` header value on `;`, trims each piece, then splits it at its first `=`.
 pub fn split_cookies(header_value: &str) -> Vec<(&str, &str)> {
     header_value
@@ -840,6 +853,21 @@ mod tests {
         ];
         for (i, (raw, want)) in queries.iter().enumerate() {
             assert_eq!(split_query(raw), *want, "query row {i}: `{raw}`");
+        }
+        // (query, max, pairs or None when over the limit)
+        let bounded: [(&str, usize, Option<Pairs>); 5] = [
+            ("", 0, Some(&[])),
+            ("a=1&b=2", 2, Some(&[("a", "1"), ("b", "2")])),
+            ("a=1&b=2", 1, None),
+            ("a=1&&&", 1, Some(&[("a", "1")])),
+            ("a&b&c", 0, None),
+        ];
+        for (i, (raw, max, want)) in bounded.iter().enumerate() {
+            assert_eq!(
+                split_query_bounded(raw, *max).as_deref(),
+                *want,
+                "bounded row {i}: `{raw}`"
+            );
         }
         let cookies: [(&str, Pairs); 5] = [
             ("", &[]),

@@ -45,6 +45,7 @@ mod shape;
 mod simple;
 
 pub use coerce::{Coercion, DecodeError, coerce};
+pub(crate) use decode::split_query_bounded;
 pub use decode::{
     ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
 };

@@ -2,7 +2,9 @@
 //! path needs no full JSON Schema validator.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use regex::Regex;
 use serde_json::{Number, Value};
@@ -125,32 +127,46 @@ impl SimpleSchema {
 
     /// Appends one SchemaError per failed keyword (does not stop at the first). Allocates nothing when valid.
     pub fn check(&self, value: &Value, out: &mut Vec<SchemaError>) {
+        self.check_limited(value, out, usize::MAX);
+    }
+
+    /// Like [`SimpleSchema::check`], but appends at most `limit` errors and answers how many
+    /// more there are: those are counted, never formatted, so a value with a million bad
+    /// items costs a walk, not a million messages.
+    pub fn check_limited(&self, value: &Value, out: &mut Vec<SchemaError>, limit: usize) -> usize {
+        let mut sink = Sink {
+            errors: out,
+            room: limit,
+            left_out: 0,
+        };
+        self.collect(value, &mut sink);
+        sink.left_out
+    }
+
+    fn collect(&self, value: &Value, out: &mut Sink<'_>) {
         if self.types != 0 && !type_matches(self.types, value) {
-            let detail = format!(
-                "expected {}, got {} {}",
-                type_list(self.types),
-                kind_name(value),
-                show(value)
-            );
-            push(out, "type", detail);
+            push(out, "type", || {
+                format!(
+                    "expected {}, got {} {}",
+                    type_list(self.types),
+                    kind_name(value),
+                    show(value)
+                )
+            });
         }
         if let Some(c) = &self.constant
             && !json_eq(c, value)
         {
-            push(
-                out,
-                "const",
-                format!("must be {}, got {}", show(c), show(value)),
-            );
+            push(out, "const", || {
+                format!("must be {}, got {}", show(c), show(value))
+            });
         }
         if let Some(list) = &self.enumeration
             && !list.iter().any(|e| json_eq(e, value))
         {
-            push(
-                out,
-                "enum",
-                format!("must be one of {}, got {}", one_of(list), show(value)),
-            );
+            push(out, "enum", || {
+                format!("must be one of {}, got {}", one_of(list), show(value))
+            });
         }
         match value {
             Value::Number(n) => self.check_number(n, out),
@@ -160,14 +176,13 @@ impl SimpleSchema {
         }
     }
 
-    /// Whether `value` passes every keyword.
+    /// Whether `value` passes every keyword; formats no message.
     pub fn is_valid(&self, value: &Value) -> bool {
-        let mut errors = Vec::new();
-        self.check(value, &mut errors);
-        errors.is_empty()
+        let mut none = Vec::new();
+        self.check_limited(value, &mut none, 0) == 0
     }
 
-    fn check_number(&self, n: &Number, out: &mut Vec<SchemaError>) {
+    fn check_number(&self, n: &Number, out: &mut Sink<'_>) {
         let noun = if self.types & (INTEGER | NUMBER) == INTEGER {
             "integer"
         } else {
@@ -199,21 +214,17 @@ impl SimpleSchema {
             if let Some(limit) = limit
                 && !cmp_num(n, limit).is_some_and(holds)
             {
-                push(
-                    out,
-                    code,
-                    format!("expected {noun} {sign} {limit}, got {n}"),
-                );
+                push(out, code, || {
+                    format!("expected {noun} {sign} {limit}, got {n}")
+                });
             }
         }
         if let Some(m) = &self.multiple_of
             && !is_multiple(n, m)
         {
-            push(
-                out,
-                "multipleOf",
-                format!("expected a multiple of {m}, got {n}"),
-            );
+            push(out, "multipleOf", || {
+                format!("expected a multiple of {m}, got {n}")
+            });
         }
         if let Some(format @ ("int32" | "int64")) = self.format.as_deref() {
             let fits = as_i128(n).is_some_and(|v| match format {
@@ -222,85 +233,74 @@ impl SimpleSchema {
             });
             if !fits {
                 let expected = format_description(format).unwrap_or(format);
-                push(out, "format", format!("expected {expected}, got {n}"));
+                push(out, "format", || format!("expected {expected}, got {n}"));
             }
         }
     }
 
-    fn check_string(&self, s: &str, out: &mut Vec<SchemaError>) {
+    fn check_string(&self, s: &str, out: &mut Sink<'_>) {
         if self.min_length.is_some() || self.max_length.is_some() {
             let len = s.chars().count() as u64;
             if let Some(min) = self.min_length
                 && len < min
             {
-                push(
-                    out,
-                    "minLength",
-                    format!("expected at least {}, got {len}", count(min, "character")),
-                );
+                push(out, "minLength", || {
+                    format!("expected at least {}, got {len}", count(min, "character"))
+                });
             }
             if let Some(max) = self.max_length
                 && len > max
             {
-                push(
-                    out,
-                    "maxLength",
-                    format!("expected at most {}, got {len}", count(max, "character")),
-                );
+                push(out, "maxLength", || {
+                    format!("expected at most {}, got {len}", count(max, "character"))
+                });
             }
         }
         if let Some(re) = &self.pattern
             && !re.is_match(s)
         {
-            push(
-                out,
-                "pattern",
-                format!("does not match pattern {}", quote(re.as_str())),
-            );
+            push(out, "pattern", || {
+                format!("does not match pattern {}", quote(re.as_str()))
+            });
         }
         if let Some(format) = &self.format
             && check_format(format, s) == Some(false)
         {
             let expected = format_description(format).unwrap_or(format);
-            push(
-                out,
-                "format",
-                format!("expected {expected}, got {}", quote(s)),
-            );
+            push(out, "format", || {
+                format!("expected {expected}, got {}", quote(s))
+            });
         }
     }
 
-    fn check_array(&self, items: &[Value], out: &mut Vec<SchemaError>) {
+    fn check_array(&self, items: &[Value], out: &mut Sink<'_>) {
         let len = items.len() as u64;
         if let Some(min) = self.min_items
             && len < min
         {
-            push(
-                out,
-                "minItems",
-                format!("expected at least {}, got {len}", count(min, "item")),
-            );
+            push(out, "minItems", || {
+                format!("expected at least {}, got {len}", count(min, "item"))
+            });
         }
         if let Some(max) = self.max_items
             && len > max
         {
-            push(
-                out,
-                "maxItems",
-                format!("expected at most {}, got {len}", count(max, "item")),
-            );
+            push(out, "maxItems", || {
+                format!("expected at most {}, got {len}", count(max, "item"))
+            });
         }
         if self.unique_items
             && let Some((i, j)) = first_repeat(items)
         {
-            let detail = format!("expected unique items, items at index {i} and {j} are equal");
-            push(out, "uniqueItems", detail);
+            push(out, "uniqueItems", || {
+                format!("expected unique items, items at index {i} and {j} are equal")
+            });
         }
         if let Some(schema) = &self.items {
             for (i, item) in items.iter().enumerate() {
-                let start = out.len();
-                schema.check(item, out);
-                for e in &mut out[start..] {
+                let start = out.errors.len();
+                schema.collect(item, out);
+                for e in &mut out.errors[start..] {
                     e.pointer.insert_str(0, &format!("/{i}"));
                 }
             }
@@ -308,11 +308,23 @@ impl SimpleSchema {
     }
 }
 
-fn push(out: &mut Vec<SchemaError>, code: &'static str, detail: String) {
-    out.push(SchemaError {
+/// Where errors go: formatted while there is room, only counted after.
+struct Sink<'o> {
+    errors: &'o mut Vec<SchemaError>,
+    room: usize,
+    left_out: usize,
+}
+
+fn push(out: &mut Sink<'_>, code: &'static str, detail: impl FnOnce() -> String) {
+    if out.room == 0 {
+        out.left_out += 1;
+        return;
+    }
+    out.room -= 1;
+    out.errors.push(SchemaError {
         pointer: String::new(),
         code,
-        detail,
+        detail: detail(),
     });
 }
 
@@ -458,12 +470,48 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// The first pair of equal items `(i, j)`, `i < j`, with the smallest `j`.
+///
+/// Items are bucketed by a hash that agrees with [`json_eq`] (numbers by value, objects in any
+/// key order), so a long array costs one pass, not a comparison of every pair.
 fn first_repeat(items: &[Value]) -> Option<(usize, usize)> {
-    (1..items.len()).find_map(|j| {
-        (0..j)
-            .find(|&i| json_eq(&items[i], &items[j]))
-            .map(|i| (i, j))
-    })
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(items.len());
+    for (j, item) in items.iter().enumerate() {
+        let bucket = seen.entry(value_hash(item)).or_default();
+        if let Some(&i) = bucket.iter().find(|&&i| json_eq(&items[i], item)) {
+            return Some((i, j));
+        }
+        bucket.push(j);
+    }
+    None
+}
+
+/// A hash equal for values [`json_eq`] finds equal.
+fn value_hash(value: &Value) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    match value {
+        Value::Null => 0u8.hash(&mut hasher),
+        Value::Bool(b) => (1u8, b).hash(&mut hasher),
+        // Equal numbers have equal doubles (`1` and `1.0`); `-0.0` counts as `0.0`.
+        Value::Number(n) => (2u8, (n.as_f64().unwrap_or(0.0) + 0.0).to_bits()).hash(&mut hasher),
+        Value::String(s) => (3u8, s).hash(&mut hasher),
+        Value::Array(items) => {
+            4u8.hash(&mut hasher);
+            for item in items {
+                value_hash(item).hash(&mut hasher);
+            }
+        }
+        Value::Object(map) => {
+            // Key order does not matter: combine the entries' hashes commutatively.
+            let entries = map.iter().fold(0u64, |sum, (k, v)| {
+                let mut entry = DefaultHasher::new();
+                (k, value_hash(v)).hash(&mut entry);
+                sum.wrapping_add(entry.finish())
+            });
+            (5u8, map.len(), entries).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
 }
 
 #[cfg(test)]

@@ -224,13 +224,19 @@ struct OperationInput<'i> {
 
 impl<'a> Ctx<'a> {
     fn report(&mut self, at: &str, message: String) {
-        self.problems.push(problem_at(self.files, at, message));
+        let problem = problem_at(self.files, at, message);
+        // A shared schema compiled for several operations reports its problem once.
+        if !self.problems.contains(&problem) {
+            self.problems.push(problem);
+        }
     }
 
     /// The compiled check of the schema at `at`; an invalid schema is reported.
     fn check(&mut self, at: &str) -> Check {
-        self.compiler.compile(at).unwrap_or_else(|e| {
-            self.report(at, e);
+        self.compiler.compile(at).unwrap_or_else(|problems| {
+            for (at, message) in problems {
+                self.report(&at, message);
+            }
             Check::Any
         })
     }
@@ -633,7 +639,7 @@ impl<'a> Ctx<'a> {
                 .unwrap_or(false),
             default: schema.get("default").cloned(),
             check,
-            secret: location == Location::Cookie || is_secret_schema(schema),
+            secret: location == Location::Cookie || holds_secret(&shape_schema),
             json_content,
             transform,
             date,
@@ -752,11 +758,13 @@ impl<'a> Ctx<'a> {
                     .and_then(Value::as_bool)
                     .unwrap_or(style == Style::Form);
                 let _ = schema_at;
+                let prop = self.shallow_resolved(prop);
                 FormField {
                     name: name.clone(),
-                    shape: Shape::from_schema(&self.shallow_resolved(prop)),
+                    shape: Shape::from_schema(&prop),
                     style,
                     explode,
+                    secret: is_secret_schema(&prop),
                 }
             })
             .collect()
@@ -822,6 +830,17 @@ fn operation_facts(op: &Operation, at: String) -> OperationFacts {
                 || body.media.iter().any(|m| m.ty == "*" || m.subtype == "*")
         }),
     }
+}
+
+/// Whether a parameter schema, its items or one of its properties is secret (`format:
+/// password`, `writeOnly`), so that errors about the parameter never show its value.
+fn holds_secret(schema: &Value) -> bool {
+    is_secret_schema(schema)
+        || schema.get("items").is_some_and(is_secret_schema)
+        || schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|props| props.values().any(is_secret_schema))
 }
 
 /// Midnight UTC of an ISO day (`2025-12-31`).

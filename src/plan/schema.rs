@@ -27,6 +27,8 @@ pub(crate) enum Check {
 pub(crate) struct SchemaCheck {
     validator: Validator,
     view: Arc<Value>,
+    /// Where the compiled schema is in the view: evaluation paths start there.
+    root: String,
     /// `oneOf`/`anyOf` nodes with a `discriminator`, by pointer: their branches compiled
     /// apart, so a failure reports the errors of the branch the discriminator picks.
     discriminators: Vec<(String, Discriminator)>,
@@ -83,8 +85,66 @@ impl<'r> Compiler<'r> {
         Self { options, view }
     }
 
-    /// Compiles the schema at `at` (a pointer into the request view).
-    pub fn compile(&self, at: &str) -> Result<Check, String> {
+    /// Compiles the schema at `at` (a pointer into the request view); on failure, every
+    /// problem with the pointer it is at.
+    pub fn compile(&self, at: &str) -> Result<Check, Vec<(String, String)>> {
+        self.compile_inner(at)
+            .map_err(|message| self.explain(at, message))
+    }
+
+    /// The problems behind a failed compilation: each `pattern` the regex engine cannot run,
+    /// at its own pointer, or else the validator's message at the schema.
+    fn explain(&self, at: &str, message: String) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for node_at in walk::schemas_under(&self.view, at) {
+            let Some(node) = pointer::get(&self.view, &node_at) else {
+                continue;
+            };
+            if let Some(pattern) = node.get("pattern").and_then(Value::as_str)
+                && let Some(why) =
+                    self.pattern_problem(&serde_json::json!({"pattern": pattern}), pattern)
+            {
+                problems.push((pointer::join(&node_at, "pattern"), why));
+            }
+            if let Some(Value::Object(map)) = node.get("patternProperties") {
+                for key in map.keys() {
+                    let schema = serde_json::json!({"patternProperties": {key: {}}});
+                    if let Some(why) = self.pattern_problem(&schema, key) {
+                        let keys_at = pointer::join(&node_at, "patternProperties");
+                        problems.push((pointer::join(&keys_at, key), why));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            problems.push((at.to_owned(), message));
+        }
+        problems
+    }
+
+    /// Why `pattern` cannot run, if the validator refuses `schema` (which holds only it).
+    fn pattern_problem(&self, schema: &Value, pattern: &str) -> Option<String> {
+        self.options.build(schema).err()?;
+        let shown = quoted(pattern);
+        let kind = regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .err()
+            .map(|e| e.kind().clone());
+        Some(match kind {
+            Some(regex_syntax::ast::ErrorKind::UnsupportedLookAround) => format!(
+                "pattern {shown} uses lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), which the \
+                 linear-time regex engine oasgate uses cannot run; rewrite it without"
+            ),
+            Some(regex_syntax::ast::ErrorKind::UnsupportedBackreference) => format!(
+                "pattern {shown} uses a backreference, which the linear-time regex engine \
+                 oasgate uses cannot run; rewrite it without"
+            ),
+            Some(other) => format!("pattern {shown} is not a regular expression: {other}"),
+            None => format!("pattern {shown} is not a regular expression oasgate can run"),
+        })
+    }
+
+    fn compile_inner(&self, at: &str) -> Result<Check, String> {
         let Some(schema) = pointer::get(&self.view, at) else {
             return Ok(Check::Any);
         };
@@ -104,6 +164,7 @@ impl<'r> Compiler<'r> {
         Ok(Check::Schema(Arc::new(SchemaCheck {
             validator,
             view: self.view.clone(),
+            root: at.to_owned(),
             discriminators,
         })))
     }
@@ -165,6 +226,7 @@ impl<'r> Compiler<'r> {
             let check = Check::Schema(Arc::new(SchemaCheck {
                 validator: self.build(&branch_at)?,
                 view: self.view.clone(),
+                root: branch_at.clone(),
                 discriminators: Vec::new(),
             }));
             for value in values {
@@ -204,12 +266,24 @@ impl Check {
 
     /// Every violation (call after `is_valid` said no; this is the slow, rich path).
     pub fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+        self.violations_up_to(value, hide_values, usize::MAX).0
+    }
+
+    /// At most `cap` violations, and how many more there are: those are counted, never
+    /// described, so a body with a million bad items costs a walk, not a million messages.
+    pub fn violations_up_to(
+        &self,
+        value: &Value,
+        hide_values: bool,
+        cap: usize,
+    ) -> (Vec<Violation>, usize) {
         match self {
-            Check::Any => Vec::new(),
+            Check::Any => (Vec::new(), 0),
             Check::Simple(s) => {
                 let mut out = Vec::new();
-                s.check(value, &mut out);
-                out.into_iter()
+                let more = s.check_limited(value, &mut out, cap);
+                let described = out
+                    .into_iter()
                     .map(
                         |SchemaError {
                              pointer,
@@ -221,17 +295,23 @@ impl Check {
                             detail: if hide_values { hidden(code) } else { detail },
                         },
                     )
-                    .collect()
+                    .collect();
+                (described, more)
             }
-            Check::Schema(s) => s.violations(value, hide_values),
+            Check::Schema(s) => s.violations(value, hide_values, cap),
         }
     }
 }
 
 impl SchemaCheck {
-    fn violations(&self, value: &Value, hide_values: bool) -> Vec<Violation> {
+    fn violations(&self, value: &Value, hide_values: bool, cap: usize) -> (Vec<Violation>, usize) {
         let mut out = Vec::new();
+        let mut more = 0;
         for error in self.validator.iter_errors(value) {
+            if out.len() >= cap {
+                more += 1;
+                continue;
+            }
             let keyword_at = error
                 .absolute_keyword_location()
                 .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
@@ -248,7 +328,9 @@ impl SchemaCheck {
                 continue;
             }
             let schema = parent_at.and_then(|p| pointer::get(&self.view, p));
-            let secret = hide_values || schema.is_some_and(is_secret_schema);
+            let secret = hide_values
+                || schema.is_some_and(is_secret_schema)
+                || self.secret_on_the_way(error.evaluation_path().as_str());
             let mut at = instance_at;
             let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
             out.push(Violation {
@@ -257,7 +339,46 @@ impl SchemaCheck {
                 detail,
             });
         }
-        out
+        // A discriminator's branch may have added several at once.
+        if out.len() > cap {
+            more += out.len() - cap;
+            out.truncate(cap);
+        }
+        (out, more)
+    }
+
+    /// Whether a schema the evaluation passed through on its way to the failed keyword is
+    /// secret: a `writeOnly` object hides what is inside it, even behind `$ref`s.
+    fn secret_on_the_way(&self, evaluation_path: &str) -> bool {
+        let mut segments = pointer::segments(evaluation_path);
+        // The last segment is the failed keyword itself.
+        segments.pop();
+        // The path starts with the `$ref` from the wrapper to the compiled schema.
+        let mut rest = segments.iter();
+        if rest.next().map(String::as_str) != Some("$ref") {
+            return false;
+        }
+        let Some(mut node) = pointer::get(&self.view, &self.root) else {
+            return false;
+        };
+        for segment in rest {
+            if is_secret_schema(node) {
+                return true;
+            }
+            let next = if segment == "$ref" {
+                pointer::local_ref(node).and_then(|target| pointer::get(&self.view, &target))
+            } else {
+                match node {
+                    Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    other => other.get(segment.as_str()),
+                }
+            };
+            match next {
+                Some(next) => node = next,
+                None => return false,
+            }
+        }
+        is_secret_schema(node)
     }
 }
 
@@ -480,6 +601,14 @@ fn describe(
         ),
         ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
         other => ("schema", format!("breaks the `{}` rule", other.keyword())),
+    }
+}
+
+/// Text in backticks, cut to 64 characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("`{}…`", &text[..cut]),
+        None => format!("`{text}`"),
     }
 }
 

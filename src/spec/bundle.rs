@@ -240,7 +240,14 @@ impl Loader {
         if let Some(&index) = self.seen.get(&path) {
             return Some(index);
         }
-        let text = match std::fs::read_to_string(&path) {
+        // Only regular files: a device or a pipe (`/dev/zero`) would never end.
+        let text = match std::fs::metadata(&path).and_then(|meta| {
+            if meta.is_file() {
+                std::fs::read_to_string(&path)
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        }) {
             Ok(text) => text,
             Err(e) => {
                 self.report(

@@ -32,7 +32,7 @@ pub(crate) fn parse(text: &str) -> Result<(Value, Syntax), String> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
-    options.budget = None;
+    options.budget = Some(yaml_budget());
     serde_saphyr::from_str_with_options::<Value>(trimmed, options)
         .map(|v| (v, Syntax::Yaml))
         .map_err(|e| {
@@ -40,6 +40,18 @@ pub(crate) fn parse(text: &str) -> Result<(Value, Syntax), String> {
             let first = msg.lines().next().unwrap_or("").trim();
             format!("invalid YAML: {}", first.to_lowercase())
         })
+}
+
+/// Limits for YAML documents: room for the largest real specifications in one file, but no
+/// nesting that would exhaust the stack (JSON's parser stops at 128 levels too) and no alias
+/// expansion that would exhaust memory ("billion laughs").
+fn yaml_budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 128;
+    budget.max_events = 200_000_000;
+    budget.max_nodes = 100_000_000;
+    budget.max_total_scalar_bytes = 1 << 30;
+    budget
 }
 
 /// Best-effort 1-based line of the node a JSON pointer names, for start-up messages only.

@@ -12,8 +12,13 @@ mod extract;
 mod girder;
 #[cfg(feature = "jwt")]
 mod jwt;
+mod leaks;
+mod limits;
 mod params;
+mod patterns;
 mod problems;
+mod properties;
+mod regressions;
 mod routing;
 mod security;
 mod serve;
