@@ -1,0 +1,109 @@
+//! A bare upstream for measuring `oasgate serve`: answers every request with 200 and the
+//! same small JSON body, without validating anything, so calling it directly and through the
+//! proxy differ only by what the proxy adds.
+//!
+//! ```text
+//! cargo run --release --example upstream -- --listen 127.0.0.1:3000
+//! oasgate serve --spec benches/fixtures/bench.yaml --upstream http://127.0.0.1:3000
+//! ```
+//!
+//! `scripts/proxy-bench.sh` runs both and compares them with `wrk`.
+
+use std::convert::Infallible;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+const USAGE: &str = "\
+usage: upstream [--listen ADDR]
+
+Answers every request with 200 and a fixed JSON body.
+
+options:
+  --listen ADDR    address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
+  -h, --help       print this help";
+
+/// What every request gets.
+const BODY: &[u8] = br#"{"items":[{"id":1,"name":"walnut desk","price_cents":24900}],"next":null}"#;
+
+/// The listen address from the arguments after the program name; `Ok(None)` asks for help.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, String> {
+    let mut listen = "127.0.0.1:3000".to_owned();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--listen" => listen = args.next().ok_or("--listen needs an address")?,
+            _ => return Err(format!("unexpected argument `{arg}`")),
+        }
+    }
+    Ok(Some(listen))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let listen = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(listen)) => listen,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match TcpListener::bind(&listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("cannot listen on {listen}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The bound address, so `--listen 127.0.0.1:0` is usable by scripts.
+    match listener.local_addr() {
+        Ok(addr) => println!("listening on http://{addr}"),
+        Err(error) => {
+            eprintln!("cannot read the bound address: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("accept failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Same socket option as the proxy's listener, so the comparison is fair.
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let service = service_fn(answer);
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                eprintln!("connection ended with an error: {error}");
+            }
+        });
+    }
+}
+
+/// 200 with [`BODY`], whatever was asked.
+async fn answer(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut response = Response::new(Full::new(Bytes::from_static(BODY)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}

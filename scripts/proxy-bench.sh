@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Measures what `oasgate serve` adds in front of a service: the same valid GET sent with wrk
+# straight to a bare upstream and through the proxy, at 1 connection (latency) and at 32
+# connections (throughput), all in one run on 127.0.0.1.
+#
+#   scripts/proxy-bench.sh                 # 10 s per wrk run
+#   DURATION=5s scripts/proxy-bench.sh
+#
+# Prints a summary table; exits non-zero when any run saw a non-2xx answer or socket errors.
+# The targets (≤ 100 µs added median latency at 1 connection, ≥ 80 % of direct throughput at
+# 32 connections) are reported, not enforced: the figures depend on what else the machine runs.
+# A measurement, not a test: CI does not run it.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+REQUEST_PATH='/items?limit=25&sort=price&q=walnut%20desk'
+SPEC=benches/fixtures/bench.yaml
+STARTUP_SECONDS=120
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# --- tools -----------------------------------------------------------------------------------
+install_debian() {
+    local sudo=()
+    if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y "$@"
+}
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+    say "installing ${missing[*]}"
+    install_debian "${missing[@]}"
+fi
+
+# --- build -----------------------------------------------------------------------------------
+# One invocation with one feature set, so the library is compiled once for both binaries.
+say "building oasgate and the bare upstream (release)"
+cargo build --release --features cli --bin oasgate --example upstream
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+oasgate_bin=$target_dir/release/oasgate
+upstream_bin=$target_dir/release/examples/upstream
+
+# --- servers ---------------------------------------------------------------------------------
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Waits (bounded) for `listening on http://ADDR` in the file $1 and prints ADDR.
+wait_listening() {
+    local out=$1 name=$2 pid=$3 deadline=$((SECONDS + STARTUP_SECONDS)) addr
+    while ((SECONDS < deadline)); do
+        addr=$(sed -n 's|^listening on http://||p' "$out" | head -n1)
+        if [[ -n $addr ]]; then
+            printf '%s\n' "$addr"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            say "$name exited before listening:"
+            cat "$work/$name.err" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    say "$name did not print its address within ${STARTUP_SECONDS}s"
+    return 1
+}
+
+"$upstream_bin" --listen 127.0.0.1:0 >"$work/upstream.out" 2>"$work/upstream.err" &
+pids+=($!)
+upstream_addr=$(wait_listening "$work/upstream.out" upstream "${pids[-1]}")
+
+"$oasgate_bin" serve --spec "$SPEC" --upstream "http://$upstream_addr" --listen 127.0.0.1:0 \
+    >"$work/proxy.out" 2>"$work/proxy.err" &
+pids+=($!)
+proxy_pid=${pids[-1]}
+proxy_addr=$(wait_listening "$work/proxy.out" proxy "$proxy_pid")
+say "upstream on $upstream_addr, oasgate (pid $proxy_pid) on $proxy_addr"
+
+# The proxied path validates: the benchmark request passes, an out-of-range one is stopped.
+check_status() {
+    local url=$1 want=$2 got
+    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")
+    if [[ $got != "$want" ]]; then
+        say "GET $url answered $got, expected $want"
+        exit 1
+    fi
+}
+check_status "http://$upstream_addr$REQUEST_PATH" 200
+check_status "http://$proxy_addr$REQUEST_PATH" 200
+check_status "http://$proxy_addr/items?limit=0" 400
+
+# --- load ------------------------------------------------------------------------------------
+seconds_of() { local d=${1%s}; printf '%s\n' "$d"; }
+# wrk stops itself after DURATION; timeout is the backstop should it hang.
+wrk_bound=$(($(seconds_of "$DURATION") + 30))
+failed=0
+
+# Runs wrk with a label and its connection flags; keeps its report as $work/LABEL.txt.
+run_wrk() {
+    local label=$1 url=$2
+    shift 2
+    say "wrk $* -d$DURATION --latency $url  ($label)"
+    timeout "$wrk_bound" wrk "$@" -d"$DURATION" --latency "$url" >"$work/$label.txt"
+    cat "$work/$label.txt" >&2
+    if grep -q 'Non-2xx or 3xx responses' "$work/$label.txt"; then
+        say "$label: answers other than 2xx"
+        failed=1
+    fi
+    if grep -q 'Socket errors' "$work/$label.txt"; then
+        say "$label: socket errors"
+        failed=1
+    fi
+}
+
+# The 50th percentile of wrk's latency distribution, in microseconds.
+median_us() {
+    awk '$1 == "50%" {
+        v = $2
+        if (v ~ /us$/) { sub(/us$/, "", v); f = 1 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); f = 1000 }
+        else if (v ~ /s$/) { sub(/s$/, "", v); f = 1000000 }
+        printf "%.1f\n", v * f
+    }' "$work/$1.txt"
+}
+requests_per_second() {
+    awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$work/$1.txt"
+}
+
+direct=http://$upstream_addr$REQUEST_PATH
+proxied=http://$proxy_addr$REQUEST_PATH
+load_before=$(uptime)
+
+# Warm-up: fills the proxy's upstream pool and both servers' caches; not reported.
+timeout 30 wrk -t2 -c32 -d2s "$proxied" >/dev/null
+timeout 30 wrk -t2 -c32 -d2s "$direct" >/dev/null
+
+run_wrk direct-c1 "$direct" -t1 -c1
+run_wrk proxied-c1 "$proxied" -t1 -c1
+run_wrk direct-c32 "$direct" -t2 -c32
+run_wrk proxied-c32 "$proxied" -t2 -c32
+
+load_after=$(uptime)
+
+# --- summary ---------------------------------------------------------------------------------
+d1=$(median_us direct-c1)
+p1=$(median_us proxied-c1)
+d32=$(requests_per_second direct-c32)
+p32=$(requests_per_second proxied-c32)
+if [[ -z $d1 || -z $p1 || -z $d32 || -z $p32 ]]; then
+    say "could not read wrk's figures (see the reports above)"
+    exit 1
+fi
+added=$(awk -v d="$d1" -v p="$p1" 'BEGIN { printf "%.1f", p - d }')
+ratio=$(awk -v d="$d32" -v p="$p32" 'BEGIN { printf "%.1f", 100 * p / d }')
+latency_verdict=$(awk -v a="$added" 'BEGIN { print (a <= 100 ? "met" : "MISSED") }')
+throughput_verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 80 ? "met" : "MISSED") }')
+
+cat <<EOF
+
+oasgate serve vs the bare upstream: GET $REQUEST_PATH, wrk -d$DURATION each
+load before: $load_before
+load after:  $load_after
+
+| measure                              | direct  | proxied | added / ratio | target   |        |
+| ------------------------------------ | ------- | ------- | ------------- | -------- | ------ |
+| median latency, 1 connection (µs)    | $(printf '%7s' "$d1") | $(printf '%7s' "$p1") | $(printf '%13s' "+$added") | ≤ +100   | $latency_verdict |
+| requests/s, 32 connections           | $(printf '%7s' "$d32") | $(printf '%7s' "$p32") | $(printf '%12s%%' "$ratio") | ≥ 80 %   | $throughput_verdict |
+EOF
+
+if ((failed)); then
+    say "some runs saw errors or non-2xx answers"
+    exit 1
+fi
