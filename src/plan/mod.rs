@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
-pub(crate) use compile::compile;
+pub(crate) use compile::{base_path, compile};
 pub(crate) use schema::Check;
 
 use crate::body::{BodyKind, FormField, MediaType};

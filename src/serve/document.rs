@@ -283,22 +283,8 @@ fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
         let Some(url) = server.get("url").and_then(Value::as_str) else {
             continue;
         };
-        let mut url = url.to_owned();
-        if let Some(Value::Object(vars)) = server.get("variables") {
-            for (name, var) in vars {
-                let default = var
-                    .get("default")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                url = url.replace(&format!("{{{name}}}"), default);
-            }
-        }
-        let path = match url.split_once("://") {
-            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-            None => url.as_str(),
-        };
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        let rewritten = format!("{origin}{prefix}{}", path.trim_end_matches('/'));
+        let path = crate::plan::base_path(server, url);
+        let rewritten = format!("{origin}{prefix}{path}");
         if out.iter().any(|s| s["url"] == rewritten.as_str()) {
             continue;
         }
