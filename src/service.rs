@@ -128,17 +128,24 @@ where
                         .map(|r| r.map(ResponseBody::inner));
                 }};
             }
-            if let Err(problem) = plan.verify(op, &found, &parts).await {
+            // The rarer steps are boxed where they run, so that the future every body-checked
+            // request allocates stays small.
+            if needs_verifier && let Err(problem) = Box::pin(plan.verify(op, &found, &parts)).await
+            {
                 refuse!(problem, body);
             }
-            let models = match plan.load_models(op, &validated, &parts).await {
-                Ok(models) => models,
-                Err(problem) => refuse!(problem, body),
+            let models = if op.has_models {
+                match Box::pin(plan.load_models(op, &validated, &parts)).await {
+                    Ok(models) => models,
+                    Err(problem) => refuse!(problem, body),
+                }
+            } else {
+                None
             };
             let step = if enforce {
                 plan.body(op, &parts, body).await
             } else {
-                match report_only_body(&plan, op, &parts, body).await {
+                match Box::pin(report_only_body(&plan, op, &parts, body)).await {
                     ReportOnly::Checked(checked) => checked,
                     ReportOnly::Rejected(body, problem) => refuse!(problem, body),
                 }
@@ -179,8 +186,7 @@ where
                         extend(&mut request, validated);
                         inner.call(request)
                     };
-                    match plan
-                        .stream_multipart(op, (body, entry, boundary), &parts, call)
+                    match Box::pin(plan.stream_multipart(op, (body, entry, boundary), &parts, call))
                         .await
                     {
                         Ok(answer) => answer?,

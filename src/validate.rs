@@ -371,7 +371,7 @@ impl Plan {
             }
             Ok(None) => {
                 if let Some(default) = &p.default {
-                    into.insert(p.name.to_string(), default.clone());
+                    into.insert(String::from(&*p.name), default.clone());
                 } else if p.required {
                     errors.push(param_error(
                         p,
@@ -445,7 +445,7 @@ impl Plan {
             }
             return;
         }
-        into.insert(p.name.to_string(), value);
+        into.insert(String::from(&*p.name), value);
     }
 
     /// Loads the entities of `x-model` parameters; a missing one answers 404 with its kind and id.
@@ -474,7 +474,7 @@ impl Plan {
             };
             match loader.load(id.clone()).await {
                 Ok(Some(entity)) => {
-                    models.0.insert(p.name.to_string(), entity);
+                    models.0.insert(String::from(&*p.name), entity);
                 }
                 Ok(None) => {
                     let mut problem =
@@ -914,7 +914,7 @@ fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: Strin
     };
     FieldError {
         place,
-        name: p.name.to_string(),
+        name: String::from(&*p.name),
         pointer: pointer.to_owned(),
         code: code.to_owned(),
         detail: format!("{} parameter `{}`{at}: {detail}", place.as_str(), p.name),

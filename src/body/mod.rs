@@ -11,7 +11,9 @@ mod request_body;
 pub(crate) mod tee;
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 pub(crate) use media::{MediaType, best_match};
@@ -64,15 +66,31 @@ pub(crate) struct Malformed {
 
 /// Parses JSON nested at most `max_depth` levels, answering the syntax error's 1-based line,
 /// column and character.
+///
+/// One pass: the depth is counted while the value is built, and the text is checked as UTF-8
+/// once up front rather than string by string.
 pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malformed> {
-    if let Some(offset) = nesting_exceeds(bytes, max_depth) {
-        return Err(Malformed {
-            detail: format!("the body nests arrays and objects deeper than {max_depth} levels"),
-            location: Some(offset_location(bytes, offset)),
-        });
+    let text = std::str::from_utf8(bytes).map_err(|e| Malformed {
+        detail: "the body is not valid UTF-8".to_owned(),
+        location: Some(offset_location(bytes, e.valid_up_to())),
+    })?;
+    let too_deep = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = DepthLimited {
+        left: max_depth,
+        too_deep: &too_deep,
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    .deserialize(&mut de)
+    .and_then(|value| de.end().map(|()| value));
+    parsed.map_err(|e| {
         let location = (e.line() > 0).then(|| text_location(bytes, e.line(), e.column()));
+        // The parser's own limit (128 levels) is met first when the setting is its maximum.
+        if too_deep.get() || e.to_string().starts_with("recursion limit exceeded") {
+            return Malformed {
+                detail: format!("the body nests arrays and objects deeper than {max_depth} levels"),
+                location,
+            };
+        }
         let message = e.to_string();
         let message = message
             .split(" at line ")
@@ -84,6 +102,90 @@ pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malfor
             location,
         }
     })
+}
+
+/// Builds a [`Value`] like serde_json does, refusing the array or object that would open
+/// level `left + 1`: a deep body stops there, before the rest of it is built.
+#[derive(Clone, Copy)]
+struct DepthLimited<'a> {
+    left: usize,
+    too_deep: &'a Cell<bool>,
+}
+
+impl DepthLimited<'_> {
+    fn enter<E: serde::de::Error>(self) -> Result<Self, E> {
+        match self.left.checked_sub(1) {
+            Some(left) => Ok(DepthLimited { left, ..self }),
+            None => {
+                self.too_deep.set(true);
+                Err(E::custom("nested too deeply"))
+            }
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for DepthLimited<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DepthLimited<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // JSON text has no NaN or infinity, so this never falls back to null.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(inner)?;
+            members.insert(key, value);
+        }
+        Ok(Value::Object(members))
+    }
 }
 
 /// The byte offset of the first `[` or `{` that opens level `max_depth + 1`, if any.

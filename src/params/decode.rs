@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 
-use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use super::coerce::{Coercion, DecodeError, coerce, got, quote};
@@ -389,20 +388,44 @@ fn format_error(expected: impl std::fmt::Display, raw: &str) -> DecodeError {
     DecodeError::new("format", format!("expected {expected}, got {}", got(raw)))
 }
 
-/// Percent-decodes one piece (in queries `+` is a space first); borrows when nothing is encoded.
+/// Percent-decodes one piece (in queries `+` is a space); borrows when nothing is encoded.
+///
+/// One pass into a buffer sized once. A `%` not followed by two hex digits stays as it is.
 fn decode_text(raw: &str, plus: bool) -> Result<Cow<'_, str>, DecodeError> {
-    let invalid = |_| {
+    let bytes = raw.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| b == b'%' || (plus && b == b'+')) else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let hex = |at: usize| {
+        bytes
+            .get(at)
+            .and_then(|&b| char::from(b).to_digit(16))
+            .map(|d| d as u8)
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..first]);
+    let mut at = first;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'+' if plus => out.push(b' '),
+            b'%' => {
+                if let (Some(high), Some(low)) = (hex(at + 1), hex(at + 2)) {
+                    out.push(high << 4 | low);
+                    at += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            _ => out.push(b),
+        }
+        at += 1;
+    }
+    String::from_utf8(out).map(Cow::Owned).map_err(|_| {
         DecodeError::new(
             "encoding",
             format!("expected percent-encoded UTF-8, got {}", quote(raw)),
         )
-    };
-    if plus && raw.contains('+') {
-        let spaced = raw.replace('+', " ");
-        let decoded = percent_decode_str(&spaced).decode_utf8().map_err(invalid)?;
-        return Ok(Cow::Owned(decoded.into_owned()));
-    }
-    percent_decode_str(raw).decode_utf8().map_err(invalid)
+    })
 }
 
 /// Whether a raw (maybe encoded) key is `name`.
@@ -895,5 +918,27 @@ mod tests {
             Ok(Cow::Borrowed("a+b"))
         ));
         assert!(matches!(decode_text("a%20b", false), Ok(Cow::Owned(s)) if s == "a b"));
+    }
+
+    #[test]
+    fn percent_decoding_table() {
+        // (raw, `+` is a space, decoded or None when not UTF-8)
+        let rows: &[(&str, bool, Option<&str>)] = &[
+            ("a+b", true, Some("a b")),
+            ("a%2Bb", true, Some("a+b")),
+            ("%e2%82%AC", false, Some("€")),
+            ("100%", false, Some("100%")),
+            ("%4", false, Some("%4")),
+            ("%zz%41", false, Some("%zzA")),
+            ("%%41", false, Some("%A")),
+            ("+%20+", true, Some("   ")),
+            ("caf%C3%A9", false, Some("café")),
+            ("%FF", false, None),
+            ("%C3", true, None),
+        ];
+        for (i, (raw, plus, want)) in rows.iter().enumerate() {
+            let got = decode_text(raw, *plus).ok();
+            assert_eq!(got.as_deref(), *want, "row {i}: `{raw}`");
+        }
     }
 }

@@ -8,21 +8,27 @@ use super::coerce::is_integer_text;
 
 /// Checks `s` against a known `format`; `None` when the format is unknown (callers ignore those).
 pub fn check_format(format: &str, s: &str) -> Option<bool> {
+    format_checker(format).map(|check| check(s))
+}
+
+/// The check of a known `format`, looked up once when a schema is compiled; `None` when the
+/// format is unknown.
+pub fn format_checker(format: &str) -> Option<fn(&str) -> bool> {
     Some(match format {
-        "date" => is_date(s),
-        "date-time" => is_date_time(s),
-        "time" => is_time(s),
-        "uuid" => is_uuid(s),
-        "email" => is_email(s),
-        "ipv4" => s.parse::<Ipv4Addr>().is_ok(),
-        "ipv6" => s.parse::<Ipv6Addr>().is_ok(),
-        "uri" => is_uri(s),
-        "uri-reference" => is_uri_reference(s),
-        "hostname" => is_hostname(s),
-        "byte" => is_base64(s),
-        "int32" => is_integer_text(s) && s.parse::<i32>().is_ok(),
-        "int64" => is_integer_text(s) && s.parse::<i64>().is_ok(),
-        "password" | "binary" => true,
+        "date" => is_date,
+        "date-time" => is_date_time,
+        "time" => is_time,
+        "uuid" => is_uuid,
+        "email" => is_email,
+        "ipv4" => |s| s.parse::<Ipv4Addr>().is_ok(),
+        "ipv6" => |s| s.parse::<Ipv6Addr>().is_ok(),
+        "uri" => is_uri,
+        "uri-reference" => is_uri_reference,
+        "hostname" => is_hostname,
+        "byte" => is_base64,
+        "int32" => |s| is_integer_text(s) && s.parse::<i32>().is_ok(),
+        "int64" => |s| is_integer_text(s) && s.parse::<i64>().is_ok(),
+        "password" | "binary" => |_| true,
         _ => return None,
     })
 }
@@ -117,11 +123,14 @@ fn is_date_time(s: &str) -> bool {
 
 fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
+    let hex = |run: &[u8]| run.iter().all(u8::is_ascii_hexdigit);
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && hex(&b[..8])
+        && hex(&b[9..13])
+        && hex(&b[14..18])
+        && hex(&b[19..23])
+        && hex(&b[24..])
 }
 
 /// Pragmatic: `local@domain`, an ASCII dot-atom local part of at most 64

@@ -50,6 +50,6 @@ pub use decode::{
     ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
 };
 pub use encode::{encode_query, push_raw_pair};
-pub use formats::{check_format, format_description};
+pub use formats::{check_format, format_checker, format_description};
 pub use shape::{Location, ObjectShape, Prim, Shape, Style};
 pub use simple::{SchemaError, SimpleSchema};

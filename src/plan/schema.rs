@@ -6,7 +6,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, PatternOptions, Validator};
 use serde_json::Value;
 
-use crate::params::{SchemaError, SimpleSchema, check_format, format_description};
+use crate::params::{SchemaError, SimpleSchema, format_checker, format_description};
 use crate::spec::{pointer, walk};
 
 /// The URI under which the request view of the document is registered for `$ref`s.
@@ -78,9 +78,9 @@ impl<'r> Compiler<'r> {
             .should_ignore_unknown_formats(true)
             .with_pattern_options(PatternOptions::regex());
         for format in FORMATS {
-            options = options.with_format(format, move |s: &str| {
-                check_format(format, s).unwrap_or(true)
-            });
+            if let Some(check) = format_checker(format) {
+                options = options.with_format(format, check);
+            }
         }
         Self { options, view }
     }
