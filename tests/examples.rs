@@ -45,44 +45,72 @@ fn newest_mtime(path: &Path) -> SystemTime {
 /// The path of example `name`, built first if it is missing or stale.
 fn example_binary(name: &str) -> PathBuf {
     // The test runs from target/<profile>/deps/; examples live in target/<profile>/examples/.
-    let exe = std::env::current_exe().expect("the test executable has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable is in target/<profile>/deps");
-    let binary = profile_dir
+    let binary = profile_dir()
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let root = Path::new(MANIFEST_DIR);
-    let sources = [
-        root.join("examples").join(name),
-        root.join("src"),
-        root.join("Cargo.toml"),
-    ];
-    let built = fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let stale = built.is_none_or(|built| sources.iter().any(|s| newest_mtime(s) > built));
-    if stale {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.current_dir(root).args(["build", "--example", name]);
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                command.arg("--release");
-            }
-            Some(other) => {
-                command.args(["--profile", other]);
-            }
-        }
-        let status = command.status().expect("cargo runs");
-        assert!(status.success(), "cargo build --example {name} failed");
-        assert!(
-            binary.exists(),
-            "{} is missing after the build",
-            binary.display()
-        );
-    }
+    build_if_stale(
+        &binary,
+        &[root.join("examples").join(name)],
+        &["--example", name],
+    );
     binary
+}
+
+/// The `oasgate` binary, built like the examples (`cargo build --bin oasgate --features cli`)
+/// when missing or stale. (`CARGO_BIN_EXE_oasgate` is no help: cargo sets it even when the
+/// `cli` feature is off and the binary was never built.)
+fn oasgate_binary() -> PathBuf {
+    let binary = profile_dir().join(format!("oasgate{}", std::env::consts::EXE_SUFFIX));
+    build_if_stale(&binary, &[], &["--bin", "oasgate", "--features", "cli"]);
+    binary
+}
+
+/// `target/<profile>/`: this test executable runs from its `deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Runs `cargo build <what>` in this test's profile when `binary` is missing or older than
+/// `sources`, the crate's `src/` or `Cargo.toml`.
+fn build_if_stale(binary: &Path, sources: &[PathBuf], what: &[&str]) {
+    let root = Path::new(MANIFEST_DIR);
+    let crate_sources = [root.join("src"), root.join("Cargo.toml")];
+    let built = fs::metadata(binary).and_then(|m| m.modified()).ok();
+    let stale = built.is_none_or(|built| {
+        sources
+            .iter()
+            .chain(&crate_sources)
+            .any(|s| newest_mtime(s) > built)
+    });
+    if !stale {
+        return;
+    }
+    let profile_dir = profile_dir();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(root).arg("build").args(what);
+    match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            command.arg("--release");
+        }
+        Some(other) => {
+            command.args(["--profile", other]);
+        }
+    }
+    let status = command.status().expect("cargo runs");
+    let what = what.join(" ");
+    assert!(status.success(), "cargo build {what} failed");
+    assert!(
+        binary.exists(),
+        "{} is missing after the build",
+        binary.display()
+    );
 }
 
 /// A running example, killed when dropped so a failed assertion does not leak it.
@@ -100,7 +128,12 @@ impl Drop for Server {
 
 /// Starts example `name` with `args` and waits for its `listening on http://ADDR` line.
 fn start(name: &str, args: &[&str]) -> Server {
-    let mut child = Command::new(example_binary(name))
+    start_binary(name, &example_binary(name), args)
+}
+
+/// Starts `binary` (called `name` in messages) with `args`, as [`start`] does.
+fn start_binary(name: &str, binary: &Path, args: &[&str]) -> Server {
+    let mut child = Command::new(binary)
         .args(args)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -343,6 +376,55 @@ fn hyper_example_maps_its_flags_to_options() {
 }
 
 #[test]
+fn hyper_example_closes_a_connection_that_trickles_its_head() {
+    let server = start(
+        "hyper",
+        &[
+            PETSTORE,
+            "--listen",
+            "127.0.0.1:0",
+            "--header-read-timeout",
+            "1",
+        ],
+    );
+    let mut stream = TcpStream::connect_timeout(&server.addr, REQUEST).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("set timeout");
+    let head = b"GET /v2/pets HTTP/1.1\r\nhost: slow\r\nx-slow: ";
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    // One byte every 50 ms: the head never completes, so only the timeout can end this.
+    for i in 0.. {
+        assert!(Instant::now() < deadline, "still open after 15 s");
+        if stream
+            .write_all(&[head.get(i).copied().unwrap_or(b'a')])
+            .is_err()
+        {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    // Other clients are still served.
+    assert_eq!(server.get("/v2/pets").status, 200);
+}
+
+#[test]
 fn hyper_example_exits_1_on_a_bad_spec() {
     let missing = Path::new(MANIFEST_DIR).join("tests/fixtures/no-such-spec.yaml");
     let mut child = Command::new(example_binary("hyper"))
@@ -470,7 +552,7 @@ mod soak {
     use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpStream;
 
-    use super::{MANIFEST_DIR, start};
+    use super::{Server, oasgate_binary, start, start_binary};
 
     const TOTAL: usize = 1_000_000;
     /// RSS is sampled once this many requests are answered, and again at the end.
@@ -590,11 +672,43 @@ mod soak {
             .expect("VmRSS in /proc/PID/status (Linux)")
     }
 
+    const KITCHEN: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/local/kitchen.yaml"
+    );
+
     #[test]
     #[ignore = "a million requests: run with `cargo test --release --test examples -- --ignored soak`"]
     fn soak_hyper_example() {
-        let kitchen = format!("{MANIFEST_DIR}/tests/fixtures/local/kitchen.yaml");
-        let server = start("hyper", &[&kitchen, "--listen", "127.0.0.1:0"]);
+        let server = start("hyper", &[KITCHEN, "--listen", "127.0.0.1:0"]);
+        soak("examples/hyper", &server);
+    }
+
+    /// The same mix through `oasgate serve` in front of `examples/upstream`, which answers 200
+    /// to anything: every status but the 200s comes from the proxy. RSS is the proxy's.
+    #[test]
+    #[ignore = "a million requests: run with `cargo test --release --test examples -- --ignored soak`"]
+    fn soak_proxy() {
+        let upstream = start("upstream", &["--listen", "127.0.0.1:0"]);
+        let upstream_url = format!("http://{}", upstream.addr);
+        let proxy = start_binary(
+            "oasgate",
+            &oasgate_binary(),
+            &[
+                "serve",
+                "--spec",
+                KITCHEN,
+                "--upstream",
+                &upstream_url,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+        );
+        soak("oasgate serve", &proxy);
+    }
+
+    /// Sends [`TOTAL`] requests of the mix to `server` and checks every status and the RSS.
+    fn soak(label: &str, server: &Server) {
         let pid = server.child.id();
         let addr = server.addr;
         let mix = mix();
@@ -660,7 +774,7 @@ mod soak {
         let end_rss = rss_kib(pid);
         let rate = TOTAL as f64 / elapsed.as_secs_f64();
         println!(
-            "soak: {TOTAL} requests over {CONNECTIONS} connections in {:.1} s ({rate:.0}/s); \
+            "soak {label}: {TOTAL} requests over {CONNECTIONS} connections in {:.1} s ({rate:.0}/s); \
              RSS {warm_rss} KiB after {WARM} (at {:.1} s), {end_rss} KiB at the end ({:+.1} %)",
             elapsed.as_secs_f64(),
             warm_at.as_secs_f64(),

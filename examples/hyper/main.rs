@@ -14,13 +14,14 @@ use std::convert::Infallible;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use oasgate::body::Body;
 use oasgate::{Document, OpenApiLayer, Options, UndeclaredParams, Validated};
@@ -30,7 +31,7 @@ use tower::ServiceBuilder;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
-usage: hyper SPEC [--listen ADDR] [--prefix PATH] [--reject-undeclared]
+usage: hyper SPEC [--listen ADDR] [--prefix PATH] [--reject-undeclared] [--header-read-timeout SECS]
 
 Serves SPEC (an OpenAPI 3.0/3.1 YAML or JSON file) with oasgate in front of an echo service.
 
@@ -38,6 +39,8 @@ options:
   --listen ADDR          address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
   --prefix PATH          path prefix put before the spec's server base path
   --reject-undeclared    answer 400 for query parameters the operation does not declare
+  --header-read-timeout SECS
+                         close a connection whose request head takes longer (default 30)
   -h, --help             print this help
 
 RUST_LOG sets the log filter (default info).";
@@ -48,6 +51,7 @@ struct Args {
     listen: String,
     prefix: Option<String>,
     reject_undeclared: bool,
+    header_read_timeout: Duration,
 }
 
 /// Parses the arguments after the program name; `Ok(None)` means help was asked for.
@@ -56,12 +60,24 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     let mut listen = "127.0.0.1:8080".to_owned();
     let mut prefix = None;
     let mut reject_undeclared = false;
+    let mut header_read_timeout = Duration::from_secs(30);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--listen" => listen = args.next().ok_or("--listen needs an address")?,
             "--prefix" => prefix = Some(args.next().ok_or("--prefix needs a path")?),
             "--reject-undeclared" => reject_undeclared = true,
+            "--header-read-timeout" => {
+                let secs = args.next().ok_or("--header-read-timeout needs seconds")?;
+                header_read_timeout = secs
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or(format!(
+                        "--header-read-timeout: `{secs}` is not a positive number of seconds"
+                    ))?;
+            }
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
             _ if spec.is_some() => return Err(format!("unexpected argument `{arg}`")),
             _ => spec = Some(PathBuf::from(arg)),
@@ -73,6 +89,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         listen,
         prefix,
         reject_undeclared,
+        header_read_timeout,
     }))
 }
 
@@ -147,8 +164,14 @@ async fn main() -> ExitCode {
             }
         };
         let service = TowerToHyperService::new(service.clone());
+        let header_read_timeout = args.header_read_timeout;
         tokio::spawn(async move {
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            // hyper enforces the header-read timeout only with a timer: without one, a client
+            // trickling its headers byte by byte would hold the connection for ever.
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
             if let Err(error) = connection.await {
                 tracing::debug!(%peer, "connection ended with an error: {error}");
             }

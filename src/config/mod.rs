@@ -54,7 +54,20 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use error::ConfigError;
-pub use values::{ByteSize, Cidr, Endpoint, List, LogFormat, Mode, Seconds, Upstream};
+pub use values::{
+    Bounded, ByteSize, Cidr, Endpoint, List, LogFormat, Magnitude, Mode, Seconds, Upstream,
+};
+
+/// `server.header_read_timeout`: from 100ms to 1h.
+pub type HeaderReadTimeout = Bounded<Seconds, 100, 3_600_000>;
+/// `server.max_headers`: from 1 to 10000 header fields.
+pub type HeaderCount = Bounded<usize, 1, 10_000>;
+/// `server.max_header_size`: from 1KiB to 256KiB.
+pub type HeaderSize = Bounded<ByteSize, 1024, 262_144>;
+/// `server.max_connections`: from 1 to 1000000.
+pub type ConnectionCount = Bounded<usize, 1, 1_000_000>;
+/// `server.watch_interval`: from 100ms to 1h.
+pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
@@ -202,6 +215,20 @@ section! {
         trusted_proxies: List<Cidr>,
         /// `text` (default) or `json`.
         log_format: LogFormat,
+        /// Longest wait for a request's head, and for the next request on an idle connection
+        /// (default 30s); then the connection is closed.
+        header_read_timeout: HeaderReadTimeout,
+        /// Most header fields in one request (default 100); more answers 431.
+        max_headers: HeaderCount,
+        /// Largest request head: request line and headers (default 64KiB); larger answers 431.
+        max_header_size: HeaderSize,
+        /// Most client connections open at once (default 1024); at the cap no new one is
+        /// accepted until one closes.
+        max_connections: ConnectionCount,
+        /// Reload when the config file or a file of the document changes (default `false`).
+        watch: bool,
+        /// How often watched files are checked (default 2s).
+        watch_interval: WatchInterval,
     }
 }
 

@@ -29,7 +29,7 @@ fn all_keys() -> BTreeSet<String> {
 #[test]
 fn bad_files_name_the_place_and_the_fix() {
     // (file name, text, the whole message)
-    let rows: [(&str, &str, &str); 14] = [
+    let rows: [(&str, &str, &str); 18] = [
         (
             "oasgate.yaml",
             "server:\n  mode: proxy\nserver:\n  mode: proxy\n",
@@ -100,6 +100,26 @@ fn bad_files_name_the_place_and_the_fix() {
             "[options]\nerror_cap = \"many\"\n",
             "oasgate.toml:2:13: invalid type: string \"many\", expected usize",
         ),
+        (
+            "oasgate.yaml",
+            "server:\n  max_headers: 0\n",
+            "oasgate.yaml:2:16: `0` is out of range: expected 1 to 10000",
+        ),
+        (
+            "oasgate.yaml",
+            "server:\n  header_read_timeout: 0s\n",
+            "oasgate.yaml:2:24: `0s` is out of range: expected 100ms to 1h",
+        ),
+        (
+            "oasgate.yaml",
+            "server:\n  watch: true\n  max_connections: 0\n",
+            "oasgate.yaml:3:20: `0` is out of range: expected 1 to 1000000",
+        ),
+        (
+            "oasgate.toml",
+            "[server]\nmax_header_size = \"1GiB\"\n",
+            "oasgate.toml:2:19: `1024MiB` is out of range: expected 1KiB to 256KiB",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, text, want) in rows {
@@ -148,6 +168,7 @@ fn environment_overrides_single_keys() {
             ("OASGATE_SERVER_LISTEN", "127.0.0.1:9999"),
             ("OASGATE_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
             ("OASGATE_SERVER_UPSTREAM_TIMEOUT", "250ms"),
+            ("OASGATE_SERVER_MAX_CONNECTIONS", "64"),
             ("OASGATE_SPEC", "b.yaml"),
             ("PATH", "/bin"),
         ]))
@@ -163,6 +184,7 @@ fn environment_overrides_single_keys() {
         config.server.upstream_timeout,
         Some(Seconds(Duration::from_millis(250)))
     );
+    assert_eq!(config.server.max_connections.map(|c| c.0), Some(64));
     assert_eq!(config.spec.as_deref(), Some(std::path::Path::new("b.yaml")));
 
     let rows = [
@@ -175,6 +197,11 @@ fn environment_overrides_single_keys() {
             "OASGATE_OPTIONS_ERROR_CAP",
             "many",
             "environment: `OASGATE_OPTIONS_ERROR_CAP`: invalid",
+        ),
+        (
+            "OASGATE_SERVER_MAX_HEADER_SIZE",
+            "4",
+            "environment: `OASGATE_SERVER_MAX_HEADER_SIZE`: `4` is out of range: expected 1KiB to 256KiB",
         ),
         (
             "OASGATE_SERVER_MODE",

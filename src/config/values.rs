@@ -135,6 +135,94 @@ impl<'de> Deserialize<'de> for Seconds {
     }
 }
 
+/// A value a [`Bounded`] key checks: its magnitude, and how a bound is written back.
+pub trait Magnitude {
+    /// The value as one number: bytes, milliseconds, or the count itself.
+    fn magnitude(&self) -> u64;
+    /// A bound written as a user would write the value.
+    fn show(magnitude: u64) -> String;
+}
+
+impl Magnitude for usize {
+    fn magnitude(&self) -> u64 {
+        u64::try_from(*self).unwrap_or(u64::MAX)
+    }
+    fn show(magnitude: u64) -> String {
+        magnitude.to_string()
+    }
+}
+
+impl Magnitude for ByteSize {
+    fn magnitude(&self) -> u64 {
+        self.0
+    }
+    fn show(bytes: u64) -> String {
+        match bytes {
+            0 => "0".to_owned(),
+            b if b % (1 << 20) == 0 => format!("{}MiB", b >> 20),
+            b if b % (1 << 10) == 0 => format!("{}KiB", b >> 10),
+            b => b.to_string(),
+        }
+    }
+}
+
+impl Magnitude for Seconds {
+    fn magnitude(&self) -> u64 {
+        u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX)
+    }
+    fn show(millis: u64) -> String {
+        match millis {
+            m if m % 3_600_000 == 0 && m > 0 => format!("{}h", m / 3_600_000),
+            m if m % 1000 == 0 => format!("{}s", m / 1000),
+            m => format!("{m}ms"),
+        }
+    }
+}
+
+/// A value between `MIN` and `MAX` (bytes, milliseconds or a count, by `T`): for keys where
+/// zero or a huge value can only be a mistake. Out of range is a config error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<T, const MIN: u64, const MAX: u64>(pub T);
+
+impl<T: Magnitude, const MIN: u64, const MAX: u64> Bounded<T, MIN, MAX> {
+    /// Checks `value` against the bounds.
+    pub fn new(value: T) -> Result<Self, String> {
+        let n = value.magnitude();
+        if (MIN..=MAX).contains(&n) {
+            Ok(Self(value))
+        } else {
+            Err(format!(
+                "`{}` is out of range: expected {} to {}",
+                T::show(n),
+                T::show(MIN),
+                T::show(MAX)
+            ))
+        }
+    }
+}
+
+impl<T, const MIN: u64, const MAX: u64> FromStr for Bounded<T, MIN, MAX>
+where
+    T: Magnitude + FromStr,
+    T::Err: fmt::Display,
+{
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let value = text.trim().parse::<T>().map_err(|e| e.to_string())?;
+        Self::new(value)
+    }
+}
+
+impl<'de, T, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<T, MIN, MAX>
+where
+    T: Magnitude + Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::new(T::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
 /// A path a server answers on, or `false` to turn the endpoint off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -439,6 +527,32 @@ mod tests {
         for (text, want) in rows {
             assert_eq!(text.parse::<Seconds>().ok().map(|s| s.0), want, "{text}");
         }
+    }
+
+    #[test]
+    fn bounds() {
+        type Timeout = Bounded<Seconds, 100, 3_600_000>;
+        type Size = Bounded<ByteSize, 1024, { 256 * 1024 }>;
+        type Count = Bounded<usize, 1, 10_000>;
+        assert_eq!("1s".parse::<Timeout>().unwrap().0.0, Duration::from_secs(1));
+        assert_eq!(
+            "0".parse::<Timeout>().unwrap_err(),
+            "`0s` is out of range: expected 100ms to 1h"
+        );
+        assert_eq!(
+            "2h".parse::<Timeout>().unwrap_err(),
+            "`2h` is out of range: expected 100ms to 1h"
+        );
+        assert_eq!("64KiB".parse::<Size>().unwrap().0.0, 65536);
+        assert_eq!(
+            "1GiB".parse::<Size>().unwrap_err(),
+            "`1024MiB` is out of range: expected 1KiB to 256KiB"
+        );
+        assert_eq!(
+            "0".parse::<Count>().unwrap_err(),
+            "`0` is out of range: expected 1 to 10000"
+        );
+        assert!("lots".parse::<Count>().is_err());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub(crate) fn is_data(key: &str, at: &str) -> bool {
 pub(crate) struct Bundle {
     pub root: Value,
     pub files: Vec<SourceFile>,
+    /// The files read from disk, the root first when it is one.
+    pub paths: Vec<PathBuf>,
 }
 
 struct Loader {
@@ -313,9 +315,17 @@ impl Loader {
         }
         check_targets(&root, &self.files, &mut self.problems);
         if self.problems.is_empty() {
+            let mut read: Vec<(usize, PathBuf)> = self
+                .seen
+                .into_iter()
+                .filter(|(_, index)| *index != usize::MAX)
+                .map(|(path, index)| (index, path))
+                .collect();
+            read.sort();
             Ok(Bundle {
                 root,
                 files: self.files,
+                paths: read.into_iter().map(|(_, path)| path).collect(),
             })
         } else {
             Err(BuildError::new(self.problems))

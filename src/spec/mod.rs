@@ -21,7 +21,7 @@ pub(crate) mod pointer;
 pub(crate) mod source;
 pub(crate) mod walk;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -47,6 +47,7 @@ pub struct Document {
     root: Arc<Value>,
     version: Version,
     files: Arc<Vec<SourceFile>>,
+    paths: Arc<Vec<PathBuf>>,
 }
 
 impl Document {
@@ -87,6 +88,7 @@ impl Document {
             root: Arc::new(bundle.root),
             version,
             files: Arc::new(bundle.files),
+            paths: Arc::new(bundle.paths),
         })
     }
 
@@ -99,6 +101,13 @@ impl Document {
     /// `$ref` rewritten to a local pointer, so the value stands alone.
     pub fn as_json(&self) -> &Value {
         &self.root
+    }
+
+    /// Every file the document was read from: the root file first (when it was read from a
+    /// path), then each file a `$ref` reached, in the order they were read. A reload that
+    /// watches for edits watches these.
+    pub fn source_paths(&self) -> &[PathBuf] {
+        &self.paths
     }
 
     pub(crate) fn files(&self) -> &[SourceFile] {

@@ -6,5 +6,7 @@
 mod forward_auth;
 mod nginx;
 mod proxy;
+mod slow_clients;
 mod support;
 mod tools;
+mod watch;

@@ -116,6 +116,21 @@ async fn refs_across_files_with_cycles() {
         ["paths/nodes.yaml", "schemas/node.yaml"],
         "each file once"
     );
+    // Every file read, root first, as paths a watcher can stat.
+    assert_eq!(
+        doc.source_paths(),
+        [
+            dir.0.join("api.yaml"),
+            dir.0.join("paths/nodes.yaml"),
+            dir.0.join("schemas/node.yaml"),
+        ]
+    );
+    assert!(
+        Document::from_str("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n")
+            .unwrap()
+            .source_paths()
+            .is_empty()
+    );
     let layer = OpenApiLayer::new(&doc).expect("compiles");
     let ok = send(
         &layer,

@@ -17,7 +17,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use oasgate::config::{LogFormat, Mode};
+use oasgate::config::{
+    ConnectionCount, HeaderCount, HeaderReadTimeout, HeaderSize, LogFormat, Mode, WatchInterval,
+};
 
 /// Put an OpenAPI document in front of any HTTP service.
 #[derive(Debug, Parser)]
@@ -96,6 +98,24 @@ struct ServeArgs {
     /// `text` or `json` (overrides `server.log_format`).
     #[arg(long)]
     log_format: Option<LogFormat>,
+    /// Longest wait for a request's head, e.g. `10s` (overrides `server.header_read_timeout`).
+    #[arg(long, value_name = "DURATION")]
+    header_read_timeout: Option<HeaderReadTimeout>,
+    /// Most header fields in one request (overrides `server.max_headers`).
+    #[arg(long, value_name = "COUNT")]
+    max_headers: Option<HeaderCount>,
+    /// Largest request head, e.g. `16KiB` (overrides `server.max_header_size`).
+    #[arg(long, value_name = "SIZE")]
+    max_header_size: Option<HeaderSize>,
+    /// Most client connections open at once (overrides `server.max_connections`).
+    #[arg(long, value_name = "COUNT")]
+    max_connections: Option<ConnectionCount>,
+    /// Reload when the config file or a file of the document changes (sets `server.watch`).
+    #[arg(long)]
+    watch: bool,
+    /// How often `--watch` checks the files, e.g. `500ms` (overrides `server.watch_interval`).
+    #[arg(long, value_name = "DURATION")]
+    watch_interval: Option<WatchInterval>,
 }
 
 fn main() -> ExitCode {

@@ -3,8 +3,10 @@
 //! Each request goes to the current [`Gateway`]: the compiled layer around the forwarding
 //! service (proxy mode) or the head check (forward-auth mode). SIGHUP builds a new gateway
 //! from the config file and the document; if that fails, the error is logged and the old one
-//! keeps serving. SIGTERM/SIGINT stop accepting and wait for in-flight requests up to the
-//! drain deadline.
+//! keeps serving; with `watch` on, a change to the config file or a file of the document does
+//! the same. SIGTERM/SIGINT stop accepting and wait for in-flight requests up to the drain
+//! deadline. At most `max_connections` connections are open at once: at the cap the listener
+//! is not polled, so new connections wait in the kernel's accept queue.
 
 mod forward_auth;
 mod metrics;
@@ -15,8 +17,8 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -27,9 +29,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use oasgate::config::{Cidr, Config, LogFormat, Mode, Upstream};
-use oasgate::{OpenApiLayer, Problem, ProblemKind};
-use tokio::net::TcpListener;
+use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use self::metrics::{Metrics, Outcome};
@@ -58,6 +61,12 @@ struct Settings {
     healthz_path: Option<String>,
     trusted_proxies: Arc<Vec<Cidr>>,
     log_format: LogFormat,
+    header_read_timeout: Duration,
+    max_headers: usize,
+    max_header_size: usize,
+    max_connections: usize,
+    watch: bool,
+    watch_interval: Duration,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -123,6 +132,26 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
                 .unwrap_or_default(),
         ),
         log_format: args.log_format.or(server.log_format).unwrap_or_default(),
+        header_read_timeout: seconds(
+            args.header_read_timeout
+                .or(server.header_read_timeout)
+                .map(|t| t.0),
+            30,
+        ),
+        max_headers: args.max_headers.or(server.max_headers).map_or(100, |n| n.0),
+        max_header_size: args
+            .max_header_size
+            .or(server.max_header_size)
+            .map_or(64 * 1024, |size| size.0.as_usize()),
+        max_connections: args
+            .max_connections
+            .or(server.max_connections)
+            .map_or(1024, |n| n.0),
+        watch: args.watch || server.watch.unwrap_or(false),
+        watch_interval: seconds(
+            args.watch_interval.or(server.watch_interval).map(|t| t.0),
+            2,
+        ),
     };
     Ok((config, settings))
 }
@@ -131,6 +160,8 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
 struct Gateway {
     settings: Settings,
     handler: Handler,
+    /// The config file and every file the document was read from.
+    watched: Vec<PathBuf>,
 }
 
 enum Handler {
@@ -141,9 +172,19 @@ enum Handler {
 impl Gateway {
     fn build(args: &ServeArgs) -> Result<Self, String> {
         let (config, settings) = settings(args)?;
-        let mut with_spec = config.clone();
-        with_spec.spec = Some(settings.spec.clone());
-        let layer = with_spec.layer().map_err(|e| e.to_string())?;
+        // Loaded here rather than through `Config::layer` to learn which files it was read from.
+        let document = Document::from_path(&settings.spec).map_err(|e| e.to_string())?;
+        let mut options = config.to_options();
+        if let Some(verifier) = config.verifier().map_err(|e| e.to_string())? {
+            options = options.verifier(verifier);
+        }
+        let layer = OpenApiLayer::with_options(&document, options).map_err(|e| e.to_string())?;
+        let watched = args
+            .config
+            .iter()
+            .chain(document.source_paths())
+            .cloned()
+            .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
                 let client = proxy::client(settings.connect_timeout);
@@ -151,7 +192,28 @@ impl Gateway {
             }
             _ => Handler::ForwardAuth(layer),
         };
-        Ok(Self { settings, handler })
+        Ok(Self {
+            settings,
+            handler,
+            watched,
+        })
+    }
+
+    /// The HTTP/1 settings of a new connection.
+    fn http1(&self) -> http1::Builder {
+        let settings = &self.settings;
+        let mut builder = http1::Builder::new();
+        // Without a timer hyper does not enforce the header-read timeout at all.
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(settings.header_read_timeout)
+            .max_header_size(settings.max_header_size);
+        // 100 is hyper's own default, kept on the stack; any other count costs a heap
+        // allocation per request.
+        if settings.max_headers != 100 {
+            builder.max_headers(settings.max_headers);
+        }
+        builder
     }
 }
 
@@ -161,6 +223,8 @@ struct Shared {
     current: RwLock<Arc<Gateway>>,
     metrics: Metrics,
     ids: RequestIds,
+    /// Held while a reload runs, so that SIGHUP and the file watcher never build at once.
+    reloading: Mutex<()>,
 }
 
 impl Shared {
@@ -173,6 +237,10 @@ impl Shared {
 
     /// Rebuilds the gateway; on failure logs why and keeps the one that serves.
     fn reload(&self) {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = Instant::now();
         let old = self.current();
         match Gateway::build(&self.args) {
@@ -181,6 +249,12 @@ impl Shared {
                     tracing::warn!(
                         "the listen address changed to {}; it takes effect on restart",
                         gateway.settings.listen
+                    );
+                }
+                if gateway.settings.max_connections != old.settings.max_connections {
+                    tracing::warn!(
+                        "max_connections changed to {}; it takes effect on restart",
+                        gateway.settings.max_connections
                     );
                 }
                 *self
@@ -268,7 +342,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
         current: RwLock::new(Arc::new(gateway)),
         metrics: Metrics::default(),
         ids: RequestIds::new(),
+        reloading: Mutex::new(()),
     });
+    let watcher = tokio::spawn(watch_files(shared.clone()));
+    let max_connections = shared.current().settings.max_connections;
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let mut warned_at_cap = None;
     let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -280,7 +359,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
+            (slot, accepted) = accept(&listener, &slots, &mut warned_at_cap) => {
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -291,19 +370,18 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let http1 = shared.current().http1();
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |request| {
                     handle(shared.clone(), peer, request)
                 });
-                let connection = http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
-                    .serve_connection(TokioIo::new(stream), service);
+                let connection = http1.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {
                         tracing::debug!(%peer, "connection ended with an error: {error}");
                     }
+                    drop(slot);
                 });
             }
             _ = hangup.recv() => {
@@ -317,6 +395,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     }
     drop(listener);
+    watcher.abort();
     let drain = shared.current().settings.drain_timeout;
     tracing::info!(?drain, "shutting down: draining in-flight requests");
     match tokio::time::timeout(drain, graceful.shutdown()).await {
@@ -328,6 +407,93 @@ async fn serve(args: ServeArgs) -> ExitCode {
             tracing::warn!("the drain deadline passed with requests still in flight");
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Waits for a free connection slot, then for a connection. At the cap the listener is left
+/// alone, so the kernel queues new connections until a slot frees.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+    warned: &mut Option<Instant>,
+) -> (
+    OwnedSemaphorePermit,
+    std::io::Result<(TcpStream, SocketAddr)>,
+) {
+    let slot = match slots.clone().try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(_) => {
+            // Once a minute at most: a client reconnecting in a loop must not flood the log.
+            if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+                tracing::warn!("max_connections reached: new connections wait until one closes");
+                *warned = Some(Instant::now());
+            }
+            slots
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed")
+        }
+    };
+    (slot, listener.accept().await)
+}
+
+/// What identifies a file's content cheaply: `None` when it cannot be read.
+type Stamp = Option<(Option<SystemTime>, u64, u64, u64)>;
+
+/// Stats `path`, following symbolic links (a Kubernetes ConfigMap swaps a link).
+fn stamp(path: &std::path::Path) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok(), meta.len(), meta.dev(), meta.ino()))
+}
+
+/// With `watch` on, stats the watched files every `watch_interval` and reloads on a change.
+async fn watch_files(shared: Arc<Shared>) {
+    let mut known: Option<Vec<(PathBuf, Stamp)>> = None;
+    loop {
+        let gateway = shared.current();
+        let interval = gateway.settings.watch_interval;
+        if !gateway.settings.watch {
+            known = None;
+            tokio::time::sleep(interval).await;
+            continue;
+        }
+        let now: Vec<(PathBuf, Stamp)> = gateway
+            .watched
+            .iter()
+            .map(|path| (path.clone(), stamp(path)))
+            .collect();
+        drop(gateway);
+        match &known {
+            Some(before) if *before != now => {
+                let changed: Vec<String> = now
+                    .iter()
+                    .filter(|entry| !before.contains(entry))
+                    .map(|(path, _)| path.display().to_string())
+                    .collect();
+                tracing::info!("changed: {}; reloading", changed.join(", "));
+                let reloader = shared.clone();
+                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+                // Files this reload read keep their stamp from before it, so an edit made
+                // while it ran is seen next round; files new to the list start from now.
+                let after = shared
+                    .current()
+                    .watched
+                    .iter()
+                    .map(|path| {
+                        let before = now.iter().find(|(p, _)| p == path);
+                        (
+                            path.clone(),
+                            before.map_or_else(|| stamp(path), |(_, s)| *s),
+                        )
+                    })
+                    .collect();
+                known = Some(after);
+            }
+            _ => known = Some(now),
+        }
+        tokio::time::sleep(interval).await;
     }
 }
 
