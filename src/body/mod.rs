@@ -744,4 +744,15 @@ mod tests {
         let loc = error.location.unwrap();
         assert_eq!((loc.line, loc.column, loc.character), (2, 65, 71));
     }
+
+    #[test]
+    fn json_bodies_that_are_not_utf8_say_where() {
+        let error = parse_json(b"{\"name\":\n \"caf\xe9\"}", 64).unwrap_err();
+        assert_eq!(error.detail, "the body is not valid UTF-8");
+        let loc = error.location.unwrap();
+        assert_eq!((loc.line, loc.column, loc.character), (2, 6, 15));
+        // Escapes and duplicate keys read as serde_json reads them: the last value wins.
+        let value = parse_json(br#"{"a": "\u00e9", "a": [1, 2.5, null, true]}"#, 64).unwrap();
+        assert_eq!(value, serde_json::json!({"a": [1, 2.5, null, true]}));
+    }
 }
