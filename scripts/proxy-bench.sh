@@ -5,6 +5,7 @@
 #
 #   scripts/proxy-bench.sh                 # 10 s per wrk run
 #   DURATION=5s scripts/proxy-bench.sh
+#   UPSTREAM_DELAY_MS=2 scripts/proxy-bench.sh   # the upstream waits 2 ms per request
 #
 # Prints a summary table; exits non-zero when any run saw a non-2xx answer or socket errors.
 # The targets (≤ 100 µs added median latency at 1 connection, ≥ 80 % of direct throughput at
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
+UPSTREAM_DELAY_MS=${UPSTREAM_DELAY_MS:-0}
 REQUEST_PATH='/items?limit=25&sort=price&q=walnut%20desk'
 SPEC=benches/fixtures/bench.yaml
 STARTUP_SECONDS=120
@@ -78,7 +80,7 @@ wait_listening() {
     return 1
 }
 
-"$upstream_bin" --listen 127.0.0.1:0 >"$work/upstream.out" 2>"$work/upstream.err" &
+"$upstream_bin" --listen 127.0.0.1:0 --delay-ms "$UPSTREAM_DELAY_MS" >"$work/upstream.out" 2>"$work/upstream.err" &
 pids+=($!)
 upstream_addr=$(wait_listening "$work/upstream.out" upstream "${pids[-1]}")
 
@@ -170,7 +172,7 @@ throughput_verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 80 ? "met" : "MISSED
 
 cat <<EOF
 
-oasgate serve vs the bare upstream: GET $REQUEST_PATH, wrk -d$DURATION each
+oasgate serve vs the bare upstream (waiting ${UPSTREAM_DELAY_MS} ms per request): GET $REQUEST_PATH, wrk -d$DURATION each
 load before: $load_before
 load after:  $load_after
 

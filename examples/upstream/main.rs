@@ -7,10 +7,15 @@
 //! oasgate serve --spec benches/fixtures/bench.yaml --upstream http://127.0.0.1:3000
 //! ```
 //!
+//! `--delay-ms N` makes every answer wait N milliseconds first (a timer, no CPU), like a
+//! service that waits on its database: the case where a proxy's own cost is small beside the
+//! service's.
+//!
 //! `scripts/proxy-bench.sh` runs both and compares them with `wrk`.
 
 use std::convert::Infallible;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, header};
@@ -22,34 +27,51 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 const USAGE: &str = "\
-usage: upstream [--listen ADDR]
+usage: upstream [--listen ADDR] [--delay-ms N]
 
 Answers every request with 200 and a fixed JSON body.
 
 options:
   --listen ADDR    address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
+  --delay-ms N     wait N milliseconds before each answer (default 0)
   -h, --help       print this help";
 
 /// What every request gets.
 const BODY: &[u8] = br#"{"items":[{"id":1,"name":"walnut desk","price_cents":24900}],"next":null}"#;
 
-/// The listen address from the arguments after the program name; `Ok(None)` asks for help.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, String> {
-    let mut listen = "127.0.0.1:3000".to_owned();
+/// What the command line asks for.
+struct Args {
+    listen: String,
+    delay: Duration,
+}
+
+/// The arguments after the program name; `Ok(None)` asks for help.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        listen: "127.0.0.1:3000".to_owned(),
+        delay: Duration::ZERO,
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--listen" => listen = args.next().ok_or("--listen needs an address")?,
+            "--listen" => parsed.listen = args.next().ok_or("--listen needs an address")?,
+            "--delay-ms" => {
+                let text = args.next().ok_or("--delay-ms needs a number")?;
+                let ms: u64 = text
+                    .parse()
+                    .map_err(|_| format!("--delay-ms: `{text}` is not a whole number"))?;
+                parsed.delay = Duration::from_millis(ms);
+            }
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
-    Ok(Some(listen))
+    Ok(Some(parsed))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let listen = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(listen)) => listen,
+    let Args { listen, delay } = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -80,14 +102,14 @@ async fn main() -> ExitCode {
             Ok(accepted) => accepted,
             Err(error) => {
                 eprintln!("accept failed: {error}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         // Same socket option as the proxy's listener, so the comparison is fair.
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let service = service_fn(answer);
+            let service = service_fn(move |request| answer(request, delay));
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
@@ -98,8 +120,14 @@ async fn main() -> ExitCode {
     }
 }
 
-/// 200 with [`BODY`], whatever was asked.
-async fn answer(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// 200 with [`BODY`], whatever was asked, after `delay`.
+async fn answer(
+    _: Request<Incoming>,
+    delay: Duration,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = Response::new(Full::new(Bytes::from_static(BODY)));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
