@@ -44,7 +44,8 @@ pub struct SimpleSchema {
     multiple_of: Option<Number>,
     min_length: Option<u64>,
     max_length: Option<u64>,
-    pattern: Option<Regex>,
+    /// The pattern as written (for messages) and compiled with ECMA-262 meanings.
+    pattern: Option<(String, Regex)>,
     items: Option<Box<SimpleSchema>>,
     min_items: Option<u64>,
     max_items: Option<u64>,
@@ -110,7 +111,12 @@ impl SimpleSchema {
                 }
                 "minLength" => s.min_length = Some(v.as_u64()?),
                 "maxLength" => s.max_length = Some(v.as_u64()?),
-                "pattern" => s.pattern = Some(Regex::new(v.as_str()?).ok()?),
+                "pattern" => {
+                    // Translated as body schemas are: `\d` and `\w` are ASCII, as in ECMA-262.
+                    let written = v.as_str()?;
+                    let translated = jsonschema_regex::to_rust_regex(written).ok()?;
+                    s.pattern = Some((written.to_owned(), Regex::new(&translated).ok()?));
+                }
                 "items" => s.items = Some(Box::new(SimpleSchema::compile(v)?)),
                 "minItems" => s.min_items = Some(v.as_u64()?),
                 "maxItems" => s.max_items = Some(v.as_u64()?),
@@ -256,11 +262,11 @@ impl SimpleSchema {
                 });
             }
         }
-        if let Some(re) = &self.pattern
+        if let Some((written, re)) = &self.pattern
             && !re.is_match(s)
         {
             push(out, "pattern", || {
-                format!("does not match pattern {}", quote(re.as_str()))
+                format!("does not match pattern {}", quote(written))
             });
         }
         if let Some(format) = &self.format
@@ -639,6 +645,11 @@ mod tests {
             (json!({"pattern": "b"}), json!("abc"), ok),
             (json!({"pattern": "^b"}), json!("abc"), &[("", "pattern", "")]),
             (json!({"pattern": "^[a-z]+$"}), json!(5), ok),
+            // ECMA-262 classes, as in body schemas: `\d` and `\w` are ASCII only.
+            (json!({"pattern": "^\\d+$"}), json!("123"), ok),
+            (json!({"pattern": "^\\d+$"}), json!("١٢٣"), &[("", "pattern", "does not match pattern `^\\d+$`")]),
+            (json!({"pattern": "^\\w+$"}), json!("café"), &[("", "pattern", "")]),
+            (json!({"pattern": "^\\w+$"}), json!("cafe_1"), ok),
             (json!({"format": "date"}), json!("2024-02-29"), ok),
             (json!({"format": "date"}), json!("2023-02-29"), &[("", "format", "expected a date (RFC 3339 full-date, e.g. 2024-01-02), got `2023-02-29`")]),
             (json!({"format": "date"}), json!(20230229), ok),

@@ -223,3 +223,64 @@ fn patterns_the_linear_engine_cannot_run_fail_at_start_up() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The same pattern on a query parameter and a body property: ECMA-262 meanings in both
+/// (`\d` and `\w` are ASCII), so one value passes or fails in both places.
+const SAME_PATTERN: &str = r#"
+openapi: 3.1.0
+info: {title: patterns, version: "1"}
+paths:
+  /codes:
+    post:
+      parameters:
+        - {name: code, in: query, schema: {type: string, pattern: '^\d{3}-\w+$'}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                code: {type: string, pattern: '^\d{3}-\w+$'}
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn parameters_and_bodies_read_a_pattern_alike() {
+    let layer = layer(SAME_PATTERN, Options::default());
+    // (value, percent-encoded for the query, passes)
+    let rows = [
+        ("123-abc_1", "123-abc_1", true),
+        ("١٢٣-abc", "%D9%A1%D9%A2%D9%A3-abc", false),
+        ("123-café", "123-caf%C3%A9", false),
+        ("12-abc", "12-abc", false),
+    ];
+    for (value, encoded, passes) in rows {
+        let query = send(
+            &layer,
+            with_body(
+                "POST",
+                &format!("/codes?code={encoded}"),
+                "application/json",
+                "{}",
+            ),
+        )
+        .await;
+        let body = send(
+            &layer,
+            with_body(
+                "POST",
+                "/codes",
+                "application/json",
+                &serde_json::json!({ "code": value }).to_string(),
+            ),
+        )
+        .await;
+        let want = if passes { 200 } else { 400 };
+        assert_eq!(query.status, want, "query `{value}`: {}", query.json);
+        assert_eq!(body.status, want, "body `{value}`: {}", body.json);
+        if !passes {
+            assert_eq!(query.json["errors"][0]["code"], "pattern", "{}", query.json);
+            assert_eq!(body.json["errors"][0]["code"], "pattern", "{}", body.json);
+        }
+    }
+}
