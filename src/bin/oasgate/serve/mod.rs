@@ -12,6 +12,7 @@ mod forward_auth;
 mod metrics;
 mod proxy;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -448,9 +449,24 @@ fn stamp(path: &std::path::Path) -> Stamp {
     Some((meta.modified().ok(), meta.len(), meta.dev(), meta.ino()))
 }
 
+/// Stamps of every path, taken off the async workers: a large document has thousands of files.
+async fn stamps(paths: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
+    tokio::task::spawn_blocking(move || {
+        paths
+            .into_iter()
+            .map(|path| {
+                let stamp = stamp(&path);
+                (path, stamp)
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
 /// With `watch` on, stats the watched files every `watch_interval` and reloads on a change.
 async fn watch_files(shared: Arc<Shared>) {
-    let mut known: Option<Vec<(PathBuf, Stamp)>> = None;
+    let mut known: Option<HashMap<PathBuf, Stamp>> = None;
     loop {
         let gateway = shared.current();
         let interval = gateway.settings.watch_interval;
@@ -459,36 +475,34 @@ async fn watch_files(shared: Arc<Shared>) {
             tokio::time::sleep(interval).await;
             continue;
         }
-        let now: Vec<(PathBuf, Stamp)> = gateway
-            .watched
-            .iter()
-            .map(|path| (path.clone(), stamp(path)))
-            .collect();
+        let watched = gateway.watched.clone();
         drop(gateway);
+        let now = stamps(watched).await;
         match &known {
             Some(before) if *before != now => {
-                let changed: Vec<String> = now
+                let mut changed: Vec<String> = now
                     .iter()
-                    .filter(|entry| !before.contains(entry))
+                    .filter(|(path, stamp)| before.get(*path) != Some(stamp))
                     .map(|(path, _)| path.display().to_string())
                     .collect();
+                changed.sort();
                 tracing::info!("changed: {}; reloading", changed.join(", "));
                 let reloader = shared.clone();
                 let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
                 // Files this reload read keep their stamp from before it, so an edit made
                 // while it ran is seen next round; files new to the list start from now.
-                let after = shared
-                    .current()
-                    .watched
+                let watched = shared.current().watched.clone();
+                let fresh: Vec<PathBuf> = watched
                     .iter()
-                    .map(|path| {
-                        let before = now.iter().find(|(p, _)| p == path);
-                        (
-                            path.clone(),
-                            before.map_or_else(|| stamp(path), |(_, s)| *s),
-                        )
-                    })
+                    .filter(|path| !now.contains_key(*path))
+                    .cloned()
                     .collect();
+                let mut after = stamps(fresh).await;
+                for path in watched {
+                    if let Some(stamp) = now.get(&path) {
+                        after.insert(path, *stamp);
+                    }
+                }
                 known = Some(after);
             }
             _ => known = Some(now),
