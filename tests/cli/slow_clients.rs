@@ -61,6 +61,11 @@ async fn raw(addr: SocketAddr, request: &[u8]) -> String {
 
 /// Reads one answer on a kept-alive connection: its status line.
 async fn status_line(stream: &mut TcpStream) -> String {
+    answer(stream).await.0
+}
+
+/// Reads one answer on a kept-alive connection: its status line and body.
+async fn answer(stream: &mut TcpStream) -> (String, String) {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         head.push(stream.read_u8().await.expect("an answer"));
@@ -78,7 +83,10 @@ async fn status_line(stream: &mut TcpStream) -> String {
         .expect("a content-length");
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.expect("the body");
-    head.lines().next().unwrap_or_default().to_owned()
+    (
+        head.lines().next().unwrap_or_default().to_owned(),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 async fn proxy(dir: &TempDir, server: &str, args: &[&str]) -> (Upstream, Gateway) {
@@ -212,6 +220,28 @@ async fn the_connection_cap_holds_until_a_connection_closes() {
         .await
         .expect("an answer within 10 s");
     assert_eq!(line, "HTTP/1.1 200 OK");
+
+    // The metrics count the open connections (the third and the one left held) and the waits.
+    third
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: cap\r\n\r\n")
+        .await
+        .unwrap();
+    let (line, metrics) = tokio::time::timeout(Duration::from_secs(10), answer(&mut third))
+        .await
+        .expect("an answer within 10 s");
+    assert_eq!(line, "HTTP/1.1 200 OK");
+    // The dropped connection may take a moment to be noticed; it is never counted twice.
+    assert!(
+        metrics.contains("oasgate_open_connections 2\n")
+            || metrics.contains("oasgate_open_connections 3\n"),
+        "{metrics}"
+    );
+    // Reached twice: with the two held connections, and again once the third took the freed
+    // slot.
+    assert!(
+        metrics.contains("oasgate_connection_cap_reached_total 2\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by operation, outcome and status; a latency histogram.
+//! Prometheus metrics: requests by operation, outcome and status; a latency histogram; open
+//! connections and how often the connection cap was reached; reloads.
 //!
 //! The request path takes a read lock and bumps an atomic; the write lock is taken only the
 //! first time a (operation, outcome, status) combination is seen.
@@ -75,6 +76,8 @@ pub struct Metrics {
     requests: RwLock<HashMap<RequestKey, AtomicU64>>,
     latency: [Histogram; 4],
     reloads: [AtomicU64; 2],
+    open_connections: AtomicU64,
+    cap_reached: AtomicU64,
 }
 
 impl Metrics {
@@ -102,6 +105,21 @@ impl Metrics {
         histogram.count.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         histogram.sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// A client connection was accepted.
+    pub fn connection_opened(&self) {
+        self.open_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A client connection ended.
+    pub fn connection_closed(&self) {
+        self.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// `max_connections` was reached: the next connection waits for a slot.
+    pub fn cap_reached(&self) {
+        self.cap_reached.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one reload attempt.
@@ -162,7 +180,20 @@ impl Metrics {
                  oasgate_request_duration_seconds_count{{outcome=\"{outcome}\"}} {count}"
             );
         }
-        out.push_str("# HELP oasgate_reloads_total Reloads (SIGHUP), by result.\n");
+        let _ = writeln!(
+            out,
+            "# HELP oasgate_open_connections Client connections open now.\n\
+             # TYPE oasgate_open_connections gauge\n\
+             oasgate_open_connections {}\n\
+             # HELP oasgate_connection_cap_reached_total Times max_connections was reached and new connections waited.\n\
+             # TYPE oasgate_connection_cap_reached_total counter\n\
+             oasgate_connection_cap_reached_total {}",
+            self.open_connections.load(Ordering::Relaxed),
+            self.cap_reached.load(Ordering::Relaxed),
+        );
+        out.push_str(
+            "# HELP oasgate_reloads_total Reloads (SIGHUP or a watched file changing), by result.\n",
+        );
         out.push_str("# TYPE oasgate_reloads_total counter\n");
         for (result, n) in ["ok", "failed"].iter().zip(&self.reloads) {
             let _ = writeln!(

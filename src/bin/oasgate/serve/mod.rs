@@ -360,7 +360,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
-            (slot, accepted) = accept(&listener, &slots, &mut warned_at_cap) => {
+            (slot, accepted) = accept(&listener, &slots, &shared.metrics, &mut warned_at_cap) => {
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -372,6 +372,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
                 };
                 let _ = stream.set_nodelay(true);
                 let http1 = shared.current().http1();
+                shared.metrics.connection_opened();
+                let counted = shared.clone();
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |request| {
                     handle(shared.clone(), peer, request)
@@ -382,6 +384,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     if let Err(error) = connection.await {
                         tracing::debug!(%peer, "connection ended with an error: {error}");
                     }
+                    counted.metrics.connection_closed();
                     drop(slot);
                 });
             }
@@ -416,6 +419,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
 async fn accept(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
+    metrics: &Metrics,
     warned: &mut Option<Instant>,
 ) -> (
     OwnedSemaphorePermit,
@@ -424,6 +428,7 @@ async fn accept(
     let slot = match slots.clone().try_acquire_owned() {
         Ok(slot) => slot,
         Err(_) => {
+            metrics.cap_reached();
             // Once a minute at most: a client reconnecting in a loop must not flood the log.
             if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
                 tracing::warn!("max_connections reached: new connections wait until one closes");
