@@ -2,11 +2,10 @@
 //! running service over real sockets.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,9 +14,12 @@ use serde_json::{Value, json};
 #[allow(dead_code)]
 #[path = "../examples/jobs/api.rs"]
 mod api;
+#[path = "support/processes.rs"]
+mod processes;
+
+use processes::{Server, example_binary};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-const STARTUP: Duration = Duration::from_secs(120);
 const REQUEST: Duration = Duration::from_secs(10);
 
 /// Every way the generated document may differ from the fixture, each with its reason.
@@ -310,94 +312,8 @@ fn the_generated_document_is_the_one_the_layer_serves_and_checks() {
 // ---------------------------------------------------------------------------------------
 // The running example.
 
-/// The example binary, built with cargo when missing or older than its sources.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("jobs{}", std::env::consts::EXE_SUFFIX));
-    let newest_source = ["examples/jobs", "src", "Cargo.toml"]
-        .iter()
-        .flat_map(|p| walk(&Path::new(MANIFEST_DIR).join(p)))
-        .max();
-    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    if built.is_none() || newest_source > built {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(MANIFEST_DIR)
-            .args(["build", "--example", "jobs"]);
-        if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
-            command.arg("--release");
-        }
-        assert!(
-            command.status().expect("cargo runs").success(),
-            "cargo build --example jobs"
-        );
-    }
-    binary
-}
-
-/// Modification times of every file under `path`.
-fn walk(path: &Path) -> Vec<std::time::SystemTime> {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Vec::new();
-    };
-    if !meta.is_dir() {
-        return meta.modified().into_iter().collect();
-    }
-    std::fs::read_dir(path)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|entry| walk(&entry.path()))
-        .collect()
-}
-
-/// The running example, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start() -> Server {
-    let mut child = Command::new(example_binary())
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("example jobs starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                let _ = tx.send(addr.trim().to_owned());
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-    };
-    let addr = rx
-        .recv_timeout(STARTUP)
-        .expect("`listening on` within the start-up time");
-    server.addr = addr.parse().expect("an address");
-    server
+    processes::start("jobs", &["--listen", "127.0.0.1:0"])
 }
 
 struct Reply {
@@ -500,7 +416,7 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
 
 #[test]
 fn print_spec_writes_the_described_document() {
-    let output = Command::new(example_binary())
+    let output = Command::new(example_binary("jobs"))
         .arg("--print-spec")
         .stdin(Stdio::null())
         .output()
