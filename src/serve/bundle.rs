@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::spec::pointer;
+use crate::spec::{pointer, walk};
 
 const FILES: &str = "/x-oasgate-files/";
 
@@ -126,82 +126,36 @@ pub(crate) fn bundle(doc: &mut Value) {
 
 /// Every `$ref` site (the object's pointer) with its local target.
 fn collect(node: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(target) = pointer::local_ref(node) {
-                out.push((at.clone(), target));
-            }
-            for (key, child) in map {
-                if key == "$ref" || crate::spec::is_data(key, at) {
-                    continue;
-                }
-                let len = at.len();
-                at.push('/');
-                at.push_str(&pointer::escape(key));
-                collect(child, at, out);
-                at.truncate(len);
-            }
+    walk::ref_holders(node, at, &mut |node, at| {
+        if let Some(target) = pointer::local_ref(node) {
+            out.push((at.to_owned(), target));
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&i.to_string());
-                collect(child, at, out);
-                at.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// Rewrites `$ref`s into moved definitions (or below them) to their new place.
 fn retarget(node: &mut Value, moved: &HashMap<String, String>) {
-    retarget_at(node, moved, &mut String::new());
-}
-
-fn retarget_at(node: &mut Value, moved: &HashMap<String, String>, at: &mut String) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get_mut("$ref")
-                && let Some(target) = reference.strip_prefix('#')
-            {
-                let target = pointer::percent_decoded(target);
-                // The longest moved ancestor of the target (itself included).
-                let mut prefix = target.as_str();
-                loop {
-                    if let Some(to) = moved.get(prefix) {
-                        let rest = &target[prefix.len()..];
-                        *reference = format!("#{}", pointer::to_fragment(&format!("{to}{rest}")));
-                        break;
-                    }
-                    match prefix.rfind('/') {
-                        Some(i) if i > 0 => prefix = &prefix[..i],
-                        _ => break,
-                    }
+    walk::ref_holders_mut(node, &mut String::new(), &mut |node, _| {
+        if let Some(Value::String(reference)) = node.get_mut("$ref")
+            && let Some(target) = reference.strip_prefix('#')
+        {
+            let target = pointer::percent_decoded(target);
+            // The longest moved ancestor of the target (itself included).
+            let mut prefix = target.as_str();
+            loop {
+                if let Some(to) = moved.get(prefix) {
+                    let rest = &target[prefix.len()..];
+                    *reference = format!("#{}", pointer::to_fragment(&format!("{to}{rest}")));
+                    break;
                 }
-            }
-            for (key, child) in map.iter_mut() {
-                if key != "$ref" && !crate::spec::is_data(key, at) {
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&pointer::escape(key));
-                    retarget_at(child, moved, at);
-                    at.truncate(len);
+                match prefix.rfind('/') {
+                    Some(i) if i > 0 => prefix = &prefix[..i],
+                    _ => break,
                 }
             }
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter_mut().enumerate() {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&i.to_string());
-                retarget_at(child, moved, at);
-                at.truncate(len);
-            }
-        }
-        _ => {}
-    }
+        true
+    });
 }
 
 /// The components section a definition used at `site` belongs in; `None` to copy in place.

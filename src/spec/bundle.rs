@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::pointer;
 use super::source::{self, SourceFile};
+use super::{pointer, walk};
 use crate::error::{BuildError, BuildProblem};
 
 /// Where files reached through `$ref` are kept in the bundled document.
@@ -177,36 +177,19 @@ impl Loader {
     }
 
     fn rewrite(&mut self, file: usize, value: &mut Value, at: &mut String) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(reference)) = map.get_mut("$ref") {
-                    match self.local_target(file, reference, at) {
-                        Some(target) => *reference = target,
-                        None => return,
-                    }
+        walk::ref_holders_mut(value, at, &mut |node, at| {
+            let Some(Value::String(reference)) = node.get_mut("$ref") else {
+                return true;
+            };
+            match self.local_target(file, reference, at) {
+                Some(target) => {
+                    *reference = target;
+                    true
                 }
-                for (key, child) in map.iter_mut() {
-                    if key == "$ref" || is_data(key, at) {
-                        continue;
-                    }
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&pointer::escape(key));
-                    self.rewrite(file, child, at);
-                    at.truncate(len);
-                }
+                // Reported; what is below an unloadable reference is not followed.
+                None => false,
             }
-            Value::Array(items) => {
-                for (i, child) in items.iter_mut().enumerate() {
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&i.to_string());
-                    self.rewrite(file, child, at);
-                    at.truncate(len);
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     /// The local `#/...` form of a reference written in `file`, loading its target file.
@@ -341,50 +324,19 @@ fn relative_name(root_dir: &Path, path: &Path) -> String {
 
 /// Reports every local `$ref` whose target is missing.
 fn check_targets(root: &Value, files: &[SourceFile], problems: &mut Vec<BuildProblem>) {
-    fn walk(
-        node: &Value,
-        root: &Value,
-        at: &mut String,
-        files: &[SourceFile],
-        out: &mut Vec<BuildProblem>,
-    ) {
-        match node {
-            Value::Object(map) => {
-                if let Some(target) = pointer::local_ref(node)
-                    && pointer::get(root, &target).is_none()
-                {
-                    let (file, inner) = locate(files, &target);
-                    out.push(problem_at(
-                        files,
-                        at,
-                        format!(
-                            "unresolvable `$ref`: `{}#{}` does not exist",
-                            file.name, inner
-                        ),
-                    ));
-                }
-                for (key, child) in map {
-                    if key == "$ref" || is_data(key, at) {
-                        continue;
-                    }
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&pointer::escape(key));
-                    walk(child, root, at, files, out);
-                    at.truncate(len);
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&i.to_string());
-                    walk(child, root, at, files, out);
-                    at.truncate(len);
-                }
-            }
-            _ => {}
+    walk::ref_holders(root, &mut String::new(), &mut |node, at| {
+        if let Some(target) = pointer::local_ref(node)
+            && pointer::get(root, &target).is_none()
+        {
+            let (file, inner) = locate(files, &target);
+            problems.push(problem_at(
+                files,
+                at,
+                format!(
+                    "unresolvable `$ref`: `{}#{}` does not exist",
+                    file.name, inner
+                ),
+            ));
         }
-    }
-    walk(root, root, &mut String::new(), files, problems);
+    });
 }

@@ -1,10 +1,11 @@
-//! Finding the schemas of an OpenAPI document: where they start and every subschema below.
+//! Walking an OpenAPI document: where its schemas start and every subschema below, and every
+//! object that may hold a `$ref`.
 
 use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::pointer;
+use super::{is_data, pointer};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -256,6 +257,63 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Visits, depth first, every object of `node` that may hold a `$ref`, with its JSON pointer
+/// (`at` is the pointer of `node` and is restored on return). Data (`example`, `default`, …)
+/// and the `$ref` strings themselves are not entered.
+pub(crate) fn ref_holders(node: &Value, at: &mut String, visit: &mut dyn FnMut(&Value, &str)) {
+    match node {
+        Value::Object(map) => {
+            visit(node, at);
+            for (key, child) in map {
+                if key != "$ref" && !is_data(key, at) {
+                    within(at, key, |at| ref_holders(child, at, visit));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                within(at, &i.to_string(), |at| ref_holders(child, at, visit));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`ref_holders`] with the objects mutable; `visit` answers whether to go on below the object.
+pub(crate) fn ref_holders_mut(
+    node: &mut Value,
+    at: &mut String,
+    visit: &mut dyn FnMut(&mut Value, &str) -> bool,
+) {
+    if node.is_object() && !visit(node, at) {
+        return;
+    }
+    match node {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key != "$ref" && !is_data(key, at) {
+                    within(at, key, |at| ref_holders_mut(child, at, visit));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                within(at, &i.to_string(), |at| ref_holders_mut(child, at, visit));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs `f` with `at` extended by one (escaped) pointer token, then restores it.
+fn within(at: &mut String, token: &str, f: impl FnOnce(&mut String)) {
+    let len = at.len();
+    at.push('/');
+    at.push_str(&pointer::escape(token));
+    f(at);
+    at.truncate(len);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +343,34 @@ mod tests {
                 "/components/schemas/S/properties/self",
             ]
         );
+    }
+
+    #[test]
+    fn ref_holders_skip_data_and_follow_arrays() {
+        let doc = json!({
+            "paths": {"/a": {"get": {"parameters": [{"$ref": "#/p"}, {"schema": {"$ref": "#/s"}}]}}},
+            "components": {"schemas": {"S": {"example": {"$ref": "not a reference"}}}}
+        });
+        let mut seen = Vec::new();
+        ref_holders(&doc, &mut String::new(), &mut |node, at| {
+            if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+                seen.push(format!("{at} -> {r}"));
+            }
+        });
+        assert_eq!(
+            seen,
+            [
+                "/paths/~1a/get/parameters/0 -> #/p",
+                "/paths/~1a/get/parameters/1/schema -> #/s"
+            ]
+        );
+        // The mutable walk stops below an object when told to.
+        let mut doc = json!({"a": {"$ref": "#/x", "b": {"$ref": "#/y"}}, "c": {"$ref": "#/z"}});
+        let mut visited = Vec::new();
+        ref_holders_mut(&mut doc, &mut String::new(), &mut |node, at| {
+            visited.push(at.to_owned());
+            node.get("$ref") != Some(&json!("#/x"))
+        });
+        assert_eq!(visited, ["", "/a", "/c"]);
     }
 }
