@@ -955,13 +955,11 @@ fn is_declared(op: &Operation, key: &str) -> bool {
 
 /// Errors for query keys no parameter (nor security scheme) declares.
 fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<FieldError>) {
+    // Each undeclared name is reported once, however often it is given.
+    let mut reported = std::collections::HashSet::new();
     for (raw_key, _) in query {
         let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
-        if !is_declared(op, &key)
-            && !errors
-                .iter()
-                .any(|e| e.place == Place::Query && e.name == *key)
-        {
+        if !is_declared(op, &key) && reported.insert(key.clone()) {
             errors.push(FieldError {
                 place: Place::Query,
                 name: key.to_string(),

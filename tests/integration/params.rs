@@ -226,6 +226,15 @@ async fn undeclared_query_policy() {
         outcome(&layer, "/v1/pets?limit=3&nope=1", &[]).await,
         Err(("nope".into(), "undeclared".into()))
     );
+    // Each undeclared name once, however often it is given (encoded or not).
+    let answer = send(&layer, get("/v1/pets?nope=1&n%6Fpe=2&other=3&nope=4")).await;
+    let names: Vec<&str> = answer.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nope", "other"], "{}", answer.json);
 }
 
 #[tokio::test]
