@@ -114,25 +114,28 @@ where
         let plan = self.plan.clone();
         ResponseFuture::boxed(Box::pin(async move {
             let op = &plan.operations[index];
-            // Report-only: a refused request goes on untouched, carrying its `Rejection`.
+            // Report-only: a refused request goes on untouched, carrying its `Rejection`. The
+            // problem is dropped before the inner service is awaited, so the future does not
+            // keep room for it.
             macro_rules! refuse {
                 ($problem:expr, $body:expr) => {{
-                    let problem = $problem;
-                    if enforce {
-                        return Ok(problem.map(ResponseBody::full));
-                    }
-                    let request = let_through(Request::from_parts(parts, $body), &problem);
-                    return inner
-                        .call(request)
-                        .await
-                        .map(|r| r.map(ResponseBody::inner));
+                    let call = {
+                        let problem = $problem;
+                        if enforce {
+                            return Ok(problem.map(ResponseBody::full));
+                        }
+                        inner.call(let_through(Request::from_parts(parts, $body), &problem))
+                    };
+                    return call.await.map(|r| r.map(ResponseBody::inner));
                 }};
             }
-            // The rarer steps are boxed where they run, so that the future every body-checked
-            // request allocates stays small.
-            if needs_verifier && let Err(problem) = Box::pin(plan.verify(op, &found, &parts)).await
-            {
-                refuse!(problem, body);
+            // Every step but the inner call is boxed where it runs, so that the future every
+            // body-checked request allocates stays small; the rarer ones only when they run.
+            if needs_verifier {
+                let verified = Box::pin(plan.verify(op, &found, &parts)).await;
+                if let Err(problem) = verified {
+                    refuse!(problem, body);
+                }
             }
             let models = if op.has_models {
                 match Box::pin(plan.load_models(op, &validated, &parts)).await {
@@ -142,17 +145,20 @@ where
             } else {
                 None
             };
-            let step = if enforce {
-                plan.body(op, &parts, body).await
-            } else {
-                match Box::pin(report_only_body(&plan, op, &parts, body)).await {
-                    ReportOnly::Checked(checked) => checked,
-                    ReportOnly::Rejected(body, problem) => refuse!(problem, body),
+            // In a block, so that the checked result is not kept across the awaits below.
+            let step = {
+                let checked = if enforce {
+                    Box::pin(plan.body(op, &parts, body)).await
+                } else {
+                    match Box::pin(report_only_body(&plan, op, &parts, body)).await {
+                        ReportOnly::Checked(checked) => checked,
+                        ReportOnly::Rejected(body, problem) => refuse!(problem, body),
+                    }
+                };
+                match checked {
+                    Ok(step) => step,
+                    Err(problem) => return Ok(problem.map(ResponseBody::full)),
                 }
-            };
-            let step = match step {
-                Ok(step) => step,
-                Err(problem) => return Ok(problem.map(ResponseBody::full)),
             };
             let extend = |request: &mut Request<B>, validated: Validated| {
                 if let Some(paging) = &validated.paging {
@@ -165,13 +171,17 @@ where
             };
             let mut response = match step {
                 BodyStep::Ready(body, parsed) => {
-                    let mut validated = validated;
-                    validated.body = parsed;
-                    let mut parts = parts;
-                    fix_content_length(&mut parts, &body);
-                    let mut request = Request::from_parts(parts, body);
-                    extend(&mut request, validated);
-                    inner.call(request).await?
+                    // Built in a block: only the inner future is kept across the await.
+                    let call = {
+                        let mut validated = validated;
+                        validated.body = parsed;
+                        let mut parts = parts;
+                        fix_content_length(&mut parts, &body);
+                        let mut request = Request::from_parts(parts, body);
+                        extend(&mut request, validated);
+                        inner.call(request)
+                    };
+                    call.await?
                 }
                 BodyStep::Multipart {
                     body,
