@@ -146,6 +146,25 @@ async fn json_syntax_errors_say_where() {
 }
 
 #[tokio::test]
+async fn json_bodies_that_are_not_utf8_say_where() {
+    let layer = kitchen();
+    let request = http::Request::post("/v1/pets")
+        .header("content-type", "application/json")
+        .body(oasgate::body::Body::from(bytes::Bytes::from_static(
+            b"{\"name\": \"Tom\xe9\", \"petType\": \"Cat\"}",
+        )))
+        .unwrap();
+    let answer = send(&layer, request).await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.json["title"], "Malformed request body");
+    assert_eq!(answer.json["detail"], "the body is not valid UTF-8");
+    assert_eq!(
+        answer.json["location"],
+        json!({"line": 1, "column": 14, "character": 14})
+    );
+}
+
+#[tokio::test]
 async fn discriminator_picks_the_branch_to_report() {
     let layer = kitchen();
     // (body, expected (pointer, code) list)
