@@ -10,7 +10,7 @@ use regex::Regex;
 use serde_json::{Number, Value};
 
 use super::coerce::quote;
-use super::formats::{check_format, format_description};
+use super::formats::{format_checker, format_description};
 
 const NULL: u8 = 1;
 const BOOLEAN: u8 = 2;
@@ -35,6 +35,8 @@ pub struct SimpleSchema {
     /// Allowed types as a bit set; 0 allows any.
     types: u8,
     format: Option<String>,
+    /// The check of a known `format`, looked up once here rather than per value.
+    format_check: Option<fn(&str) -> bool>,
     enumeration: Option<Vec<Value>>,
     constant: Option<Value>,
     minimum: Option<Number>,
@@ -99,7 +101,11 @@ impl SimpleSchema {
         for (key, v) in map {
             match key.as_str() {
                 "type" => s.types = type_mask(v)?,
-                "format" => s.format = Some(v.as_str()?.to_owned()),
+                "format" => {
+                    let format = v.as_str()?;
+                    s.format_check = format_checker(format);
+                    s.format = Some(format.to_owned());
+                }
                 "enum" => s.enumeration = Some(v.as_array()?.clone()),
                 "const" => s.constant = Some(v.clone()),
                 "minimum" => s.minimum = Some(number(v)?),
@@ -269,8 +275,8 @@ impl SimpleSchema {
                 format!("does not match pattern {}", quote(written))
             });
         }
-        if let Some(format) = &self.format
-            && check_format(format, s) == Some(false)
+        if let (Some(format), Some(check)) = (&self.format, self.format_check)
+            && !check(s)
         {
             let expected = format_description(format).unwrap_or(format);
             push(out, "format", || {
