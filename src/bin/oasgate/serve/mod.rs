@@ -327,6 +327,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(listen);
+    // The files' first stamps are taken before the gateway says it listens: an edit made once
+    // it answers is then always a change, however late the watcher's first round would run.
+    let baseline = if gateway.settings.watch {
+        Some(stamps(gateway.watched.clone()).await)
+    } else {
+        None
+    };
     tracing::info!(
         listen = %bound,
         mode = ?gateway.settings.mode,
@@ -345,7 +352,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         ids: RequestIds::new(),
         reloading: Mutex::new(()),
     });
-    let watcher = tokio::spawn(watch_files(shared.clone()));
+    let watcher = tokio::spawn(watch_files(shared.clone(), baseline));
     let max_connections = shared.current().settings.max_connections;
     let slots = Arc::new(Semaphore::new(max_connections));
     let mut warned_at_cap = None;
@@ -470,8 +477,8 @@ async fn stamps(paths: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
 }
 
 /// With `watch` on, stats the watched files every `watch_interval` and reloads on a change.
-async fn watch_files(shared: Arc<Shared>) {
-    let mut known: Option<HashMap<PathBuf, Stamp>> = None;
+async fn watch_files(shared: Arc<Shared>, baseline: Option<HashMap<PathBuf, Stamp>>) {
+    let mut known = baseline;
     loop {
         let gateway = shared.current();
         let interval = gateway.settings.watch_interval;
