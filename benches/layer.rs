@@ -7,6 +7,8 @@
 //!   (the reported time is per lookup).
 //! - `validate/*` against `baseline/*`: one request through the layer and an empty handler,
 //!   against the same handler and request construction without the layer.
+//! - `validate/post_1k_json_value`: the same POST with a handler that asks for
+//!   `Validated::body()`, which parses a body checked as text on first use.
 //! - `validate/get_invalid`: a rejected request, including building its problem response.
 //! - `reference/parse_1k_json`: `serde_json` parsing the POST body into a `Value`, for scale.
 
@@ -23,7 +25,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use oasgate::body::Body;
 use oasgate::router::{Router, RouterBuilder};
-use oasgate::{Document, OpenApiLayer, Options};
+use oasgate::{Document, OpenApiLayer, Options, Validated};
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -143,6 +145,19 @@ async fn handler(_request: Request<Body>) -> Result<Response<Empty<Bytes>>, Infa
     Ok(Response::new(Empty::new()))
 }
 
+/// A handler that asks for the parsed body: 200 when the layer handed one on, 500 if not.
+async fn reads_body(request: Request<Body>) -> Result<Response<Empty<Bytes>>, Infallible> {
+    let body = request
+        .extensions()
+        .get::<Validated>()
+        .and_then(|v| black_box(v.body()));
+    let mut response = Response::new(Empty::new());
+    if body.is_none() {
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    Ok(response)
+}
+
 fn get_request(uri: &'static str) -> Request<Body> {
     Request::get(uri)
         .body(Body::empty())
@@ -242,7 +257,10 @@ fn bench_requests(c: &mut Criterion) {
     let rt = runtime();
     let doc = Document::from_str(BENCH_SPEC).expect("bench spec loads");
     let layer = OpenApiLayer::new(&doc).expect("bench spec compiles");
-    let validating = ServiceBuilder::new().layer(layer).service_fn(handler);
+    let validating = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(handler);
+    let reading = ServiceBuilder::new().layer(layer).service_fn(reads_body);
     // The same checks with the query handed on as sent: the difference is the canonical
     // rewrite.
     let as_sent = OpenApiLayer::with_options(&doc, Options::default().canonical_query(false))
@@ -263,6 +281,10 @@ fn bench_requests(c: &mut Criterion) {
                 answer(&validating, get_request(GET_URI)).await,
             ),
             ("validate POST", answer(&validating, post_request()).await),
+            (
+                "validate POST, body read",
+                answer(&reading, post_request()).await,
+            ),
             (
                 "validate paged GET",
                 answer(&validating, get_request(PAGED_URI)).await,
@@ -305,6 +327,10 @@ fn bench_requests(c: &mut Criterion) {
     group.bench_function("post_1k_json", |b| {
         b.to_async(&rt)
             .iter(|| validating.clone().oneshot(post_request()));
+    });
+    group.bench_function("post_1k_json_value", |b| {
+        b.to_async(&rt)
+            .iter(|| reading.clone().oneshot(post_request()));
     });
     group.bench_function("get_3_query_as_sent", |b| {
         b.to_async(&rt)

@@ -100,12 +100,14 @@ where
     type Rejection = ExtractRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let body = validated(parts)?.body.clone().ok_or_else(|| ExtractRejection {
-            detail: "the operation has no body the layer read (is it declared as JSON, form or multipart?)".into(),
-        })?;
-        serde_json::from_value(body)
-            .map(ValidBody)
-            .map_err(|e| mismatch("body", e))
+        let body = validated(parts)?
+            .body_as()
+            .ok_or_else(|| ExtractRejection {
+                detail:
+                    "the operation has no body the layer read (is it declared as JSON or form?)"
+                        .into(),
+            })?;
+        body.map(ValidBody).map_err(|e| mismatch("body", e))
     }
 }
 

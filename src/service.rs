@@ -293,7 +293,7 @@ where
             operation = op.name(),
             "report-only: body of unknown or too large size not checked"
         );
-        return ReportOnly::Checked(Ok(BodyStep::Ready(body, None)));
+        return ReportOnly::Checked(Ok(BodyStep::Ready(body, Default::default())));
     }
     let bytes = match Limited::new(body, plan.options.body_limit).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -314,7 +314,9 @@ where
                 .await
             {
                 Some(problem) => ReportOnly::Rejected(B::from(bytes), problem),
-                None => ReportOnly::Checked(Ok(BodyStep::Ready(B::from(bytes), None))),
+                None => {
+                    ReportOnly::Checked(Ok(BodyStep::Ready(B::from(bytes), Default::default())))
+                }
             }
         }
         Ok(step) => ReportOnly::Checked(Ok(step)),

@@ -19,13 +19,13 @@ use crate::plan::{BodyEntry, Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
 use crate::security::{Credential, Found, Verdict};
 use crate::serve::Answer;
-use crate::validated::Validated;
+use crate::validated::{ReadBody, Validated};
 use futures_util::future::Either;
 
 /// What reading the body decided.
 pub(crate) enum BodyStep<B> {
     /// Hand this body on, with the parsed value when one was read.
-    Ready(B, Option<Value>),
+    Ready(B, ReadBody),
     /// A multipart body: stream it to the inner service while validating its fields.
     Multipart {
         body: B,
@@ -552,7 +552,7 @@ impl Plan {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let Some(plan) = &op.body else {
-            return Ok(BodyStep::Ready(body, None));
+            return Ok(BodyStep::Ready(body, ReadBody::default()));
         };
         let reject =
             |kind, detail: String| self.reject(Problem::new(kind, detail), Some(op), parts);
@@ -563,7 +563,7 @@ impl Plan {
             .and_then(|v| v.to_str().ok());
         let Some(content_type) = content_type else {
             if empty && !plan.required {
-                return Ok(BodyStep::Ready(body, None));
+                return Ok(BodyStep::Ready(body, ReadBody::default()));
             }
             if empty {
                 return Err(reject(
@@ -595,7 +595,7 @@ impl Plan {
             entry.kind
         };
         if kind == BodyKind::PassThrough {
-            return Ok(BodyStep::Ready(body, None));
+            return Ok(BodyStep::Ready(body, ReadBody::default()));
         }
         if kind == BodyKind::Multipart {
             // MediaType lowercases parameters; the boundary is case-sensitive, so take it
@@ -647,7 +647,16 @@ impl Plan {
                     format!("a request body is required ({})", plan.declared),
                 ));
             }
-            return Ok(BodyStep::Ready(B::from(bytes), None));
+            return Ok(BodyStep::Ready(B::from(bytes), ReadBody::default()));
+        }
+        if kind == BodyKind::Json
+            && let Some(stream) = &entry.stream
+            && stream.accepts(&bytes, self.options.json_depth_limit)
+        {
+            return Ok(BodyStep::Ready(
+                B::from(bytes.clone()),
+                ReadBody::text(bytes),
+            ));
         }
         let parsed = match kind {
             BodyKind::Json => {
@@ -665,7 +674,7 @@ impl Plan {
             )
             .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op, parts))?,
             BodyKind::Multipart | BodyKind::PassThrough => {
-                return Ok(BodyStep::Ready(B::from(bytes), None));
+                return Ok(BodyStep::Ready(B::from(bytes), ReadBody::default()));
             }
         };
         if let Some(problem) = self.schema_problem(op, entry, &parsed, parts) {
@@ -677,9 +686,9 @@ impl Plan {
         {
             // The inner service reads the filled-in body; its length changes with it.
             let filled = Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default());
-            return Ok(BodyStep::Ready(B::from(filled), Some(parsed)));
+            return Ok(BodyStep::Ready(B::from(filled), ReadBody::parsed(parsed)));
         }
-        Ok(BodyStep::Ready(B::from(bytes), Some(parsed)))
+        Ok(BodyStep::Ready(B::from(bytes), ReadBody::parsed(parsed)))
     }
 
     /// Checks a parsed body against its schema: the 400/422 problem listing every violation,

@@ -52,4 +52,5 @@ pub use decode::{
 pub use encode::{encode_query, push_raw_pair};
 pub use formats::{check_format, format_checker, format_description};
 pub use shape::{Location, ObjectShape, Prim, Shape, Style};
+pub(crate) use simple::Scalar;
 pub use simple::{SchemaError, SimpleSchema};

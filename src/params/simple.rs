@@ -194,6 +194,56 @@ impl SimpleSchema {
         self.check_limited(value, &mut none, 0) == 0
     }
 
+    /// Whether a scalar read from JSON text passes every keyword; builds no [`Value`] and
+    /// formats no message.
+    pub(crate) fn accepts_scalar(&self, v: Scalar<'_>) -> bool {
+        let k = match v {
+            Scalar::Null => NULL,
+            Scalar::Bool(_) => BOOLEAN,
+            Scalar::Number(n) => number_kind(n),
+            Scalar::Str(_) => STRING,
+        };
+        if self.types != 0 && !(self.types & k != 0 || (k == INTEGER && self.types & NUMBER != 0)) {
+            return false;
+        }
+        let equals = |e: &Value| match (e, v) {
+            (Value::Null, Scalar::Null) => true,
+            (Value::Bool(a), Scalar::Bool(b)) => *a == b,
+            (Value::Number(a), Scalar::Number(b)) => cmp_num(a, b) == Some(Ordering::Equal),
+            (Value::String(a), Scalar::Str(b)) => a == b,
+            _ => false,
+        };
+        if self.constant.as_ref().is_some_and(|c| !equals(c))
+            || self
+                .enumeration
+                .as_ref()
+                .is_some_and(|list| !list.iter().any(equals))
+        {
+            return false;
+        }
+        let mut none = Vec::new();
+        let mut sink = Sink {
+            errors: &mut none,
+            room: 0,
+            left_out: 0,
+        };
+        match v {
+            Scalar::Number(n) => self.check_number(n, &mut sink),
+            Scalar::Str(s) => self.check_string(s, &mut sink),
+            Scalar::Null | Scalar::Bool(_) => {}
+        }
+        sink.left_out == 0
+    }
+
+    /// Whether an array (`object: false`) or object may pass the keywords kept here: its
+    /// type is allowed and no `enum` or `const` asks to compare it whole.
+    pub(crate) fn admits_container(&self, object: bool) -> bool {
+        let bit = if object { OBJECT } else { ARRAY };
+        (self.types == 0 || self.types & bit != 0)
+            && self.constant.is_none()
+            && self.enumeration.is_none()
+    }
+
     fn check_number(&self, n: &Number, out: &mut Sink<'_>) {
         let noun = if self.types & (INTEGER | NUMBER) == INTEGER {
             "integer"
@@ -364,20 +414,32 @@ fn type_mask(v: &Value) -> Option<u8> {
     }
 }
 
+/// A scalar as JSON text holds it: strings borrowed, nothing built.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    Str(&'a str),
+}
+
 /// The type bit of a value; integral numbers (including `1.0`) are integers.
 fn kind(v: &Value) -> u8 {
     match v {
         Value::Null => NULL,
         Value::Bool(_) => BOOLEAN,
-        Value::Number(n)
-            if as_i128(n).is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
-        {
-            INTEGER
-        }
-        Value::Number(_) => NUMBER,
+        Value::Number(n) => number_kind(n),
         Value::String(_) => STRING,
         Value::Array(_) => ARRAY,
         Value::Object(_) => OBJECT,
+    }
+}
+
+fn number_kind(n: &Number) -> u8 {
+    if as_i128(n).is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+        INTEGER
+    } else {
+        NUMBER
     }
 }
 

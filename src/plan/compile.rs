@@ -9,7 +9,9 @@ use http::{HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value};
 
 use super::schema::{Compiler, is_secret_schema};
-use super::{BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, Transform};
+use super::{
+    BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, StreamCheck, Transform,
+};
 use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
@@ -709,10 +711,18 @@ impl<'a> Ctx<'a> {
                 }
                 _ => None,
             };
+            let stream = match (&check, &defaults) {
+                (Check::Any, _) | (_, Some(_)) => None,
+                _ if kind == BodyKind::Json || is_range => {
+                    StreamCheck::compile(self.view, &schema_at)
+                }
+                _ => None,
+            };
             plan.media.push(media);
             plan.entries.push(BodyEntry {
                 kind,
                 check,
+                stream,
                 form_fields,
                 defaults,
             });

@@ -7,6 +7,7 @@
 
 mod compile;
 pub(crate) mod schema;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub(crate) use compile::{base_path, compile};
 pub(crate) use schema::Check;
+pub(crate) use stream::StreamCheck;
 
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
@@ -158,6 +160,9 @@ pub(crate) struct BodyPlan {
 pub(crate) struct BodyEntry {
     pub kind: BodyKind,
     pub check: Check,
+    /// The same schema walked over JSON text, when it uses only keywords the walk handles:
+    /// a valid body is then never built into a value.
+    pub stream: Option<StreamCheck>,
     pub form_fields: Vec<FormField>,
     /// Schema defaults to fill in, when `fill_body_defaults` is on and the schema has any.
     pub defaults: Option<crate::body::defaults::Defaults>,

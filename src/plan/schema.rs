@@ -241,7 +241,7 @@ impl<'r> Compiler<'r> {
 }
 
 /// Formats oasgate checks itself, so parameters and bodies agree on them.
-const FORMATS: [&str; 11] = [
+pub(crate) const FORMATS: [&str; 11] = [
     "date",
     "date-time",
     "time",

@@ -1,0 +1,614 @@
+//! JSON bodies checked as they are read: the schema shapes request bodies usually have,
+//! walked over the text without building a [`Value`](serde_json::Value).
+//!
+//! The walk only ever answers "valid" or "not sure". Anything it does not handle, at start-up
+//! (a keyword outside its set) or per request (a value that breaks a keyword, text that is
+//! not JSON, nesting past the limit), sends the body down the full path — parse, jsonschema,
+//! a problem naming every violation — so the rich path alone decides what a client is told.
+//! A valid body costs one pass of the parser and no allocation.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use super::schema::FORMATS;
+use crate::params::{Scalar, SimpleSchema, format_checker};
+use crate::spec::pointer;
+
+/// Every format jsonschema checks by itself (those oasgate registers its own check for
+/// included): the walk may take a format only where both paths agree.
+const JSONSCHEMA_FORMATS: [&str; 19] = [
+    "date",
+    "date-time",
+    "duration",
+    "email",
+    "hostname",
+    "idn-email",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "iri",
+    "iri-reference",
+    "json-pointer",
+    "regex",
+    "relative-json-pointer",
+    "time",
+    "uri",
+    "uri-reference",
+    "uri-template",
+    "uuid",
+];
+
+/// Whether the walk checks `format` as jsonschema does: with the same registered function,
+/// or not at all (a format neither side knows, or one oasgate accepts everything for).
+fn format_agrees(format: &str) -> bool {
+    if FORMATS.contains(&format) {
+        return true;
+    }
+    !JSONSCHEMA_FORMATS.contains(&format)
+        && (format_checker(format).is_none() || matches!(format, "password" | "binary"))
+}
+
+/// Keywords that never change whether a value is valid.
+const ANNOTATIONS: [&str; 12] = [
+    "description",
+    "title",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+    "$comment",
+    "discriminator",
+];
+
+/// Keywords of one value checked by [`SimpleSchema`].
+const SCALAR_KEYWORDS: [&str; 12] = [
+    "type",
+    "format",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "nullable",
+];
+
+/// The node every value passes.
+const ANY: usize = 0;
+/// The node no value passes (`false`, or a read-only property's `not: {}`).
+const NEVER: usize = 1;
+
+/// A schema compiled for the walk over JSON text.
+#[derive(Debug)]
+pub(crate) struct StreamCheck {
+    nodes: Vec<Node>,
+    root: usize,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Type, `enum`, `const`, bounds, lengths, `pattern` and `format`.
+    scalar: SimpleSchema,
+    /// Sorted by [`by_length_then_bytes`].
+    properties: Vec<Property>,
+    /// How many properties are required (their bits are `0..required`).
+    required: u32,
+    /// The node of undeclared properties; `None` when `additionalProperties: false`.
+    additional: Option<usize>,
+    items: usize,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Property {
+    name: Box<str>,
+    node: usize,
+    /// The property's bit in the set of required ones seen, when it is required.
+    required_bit: Option<u32>,
+}
+
+impl StreamCheck {
+    /// Compiles the schema at `at` in the request view, or `None` when it uses a keyword the
+    /// walk does not handle (the body then always takes the full path).
+    pub fn compile(view: &Value, at: &str) -> Option<StreamCheck> {
+        let mut builder = Builder {
+            view,
+            nodes: vec![Node::default(), Node::default()],
+            compiled: HashMap::new(),
+            following: Vec::new(),
+        };
+        // `NEVER` takes no type at all.
+        builder.nodes[NEVER].scalar = SimpleSchema::compile(&serde_json::json!({"enum": []}))?;
+        let root = builder.node(at)?;
+        Some(StreamCheck {
+            nodes: builder.nodes,
+            root,
+        })
+    }
+
+    /// Whether `text` is JSON nested at most `max_depth` levels that the schema surely
+    /// accepts. `false` means only "not sure": the caller takes the full path.
+    pub fn accepts(&self, text: &[u8], max_depth: usize) -> bool {
+        // Checked whole once: reading from a `str`, the parser does not check string by string.
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let walk = Walk {
+            check: self,
+            node: self.root,
+            levels_left: max_depth,
+        };
+        walk.deserialize(&mut de).is_ok() && de.end().is_ok()
+    }
+}
+
+struct Builder<'v> {
+    view: &'v Value,
+    nodes: Vec<Node>,
+    /// Pointer → node, so a schema reached twice (or recursively) is compiled once.
+    compiled: HashMap<String, usize>,
+    /// `$ref`s being followed, to refuse a chain that only points at itself.
+    following: Vec<String>,
+}
+
+impl Builder<'_> {
+    fn node(&mut self, at: &str) -> Option<usize> {
+        if let Some(&index) = self.compiled.get(at) {
+            return Some(index);
+        }
+        let schema = pointer::get(self.view, at)?;
+        let map = match schema {
+            Value::Bool(true) => return Some(ANY),
+            Value::Bool(false) => return Some(NEVER),
+            Value::Object(map) => map,
+            _ => return None,
+        };
+        if map.is_empty() {
+            return Some(ANY);
+        }
+        if let Some(target) = pointer::local_ref(schema) {
+            // A `$ref` beside keywords that validate applies both; only annotations are taken.
+            let annotations_only = map
+                .keys()
+                .all(|k| k == "$ref" || is_annotation(k) || k.starts_with("x-"));
+            if !annotations_only || self.following.contains(&target) {
+                return None;
+            }
+            self.following.push(target.clone());
+            let index = self.node(&target);
+            self.following.pop();
+            self.compiled.insert(at.to_owned(), index?);
+            return index;
+        }
+        if map
+            .get("not")
+            .is_some_and(|n| n.as_object().is_some_and(Map::is_empty))
+        {
+            // Read-only properties become `{"not": {}}` in the request view.
+            let rest_is_annotation = map
+                .keys()
+                .all(|k| k == "not" || is_annotation(k) || k.starts_with("x-"));
+            return rest_is_annotation.then_some(NEVER);
+        }
+        let index = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.compiled.insert(at.to_owned(), index);
+        let node = self.compile_node(at, map)?;
+        self.nodes[index] = node;
+        Some(index)
+    }
+
+    fn compile_node(&mut self, at: &str, map: &Map<String, Value>) -> Option<Node> {
+        let mut node = Node {
+            additional: Some(ANY),
+            items: ANY,
+            ..Node::default()
+        };
+        let mut scalar = Map::new();
+        let mut required: Vec<&str> = Vec::new();
+        for (key, value) in map {
+            match key.as_str() {
+                "properties" => {
+                    let at = pointer::join(at, "properties");
+                    for name in value.as_object()?.keys() {
+                        let child = self.node(&pointer::join(&at, name))?;
+                        node.properties.push(Property {
+                            name: name.as_str().into(),
+                            node: child,
+                            required_bit: None,
+                        });
+                    }
+                }
+                "required" => {
+                    for name in value.as_array()? {
+                        required.push(name.as_str()?);
+                    }
+                }
+                "additionalProperties" => {
+                    node.additional = match value {
+                        Value::Bool(false) => None,
+                        _ => Some(self.node(&pointer::join(at, key))?),
+                    }
+                }
+                "items" => node.items = self.node(&pointer::join(at, key))?,
+                "minItems" => node.min_items = Some(value.as_u64()?),
+                "maxItems" => node.max_items = Some(value.as_u64()?),
+                "uniqueItems" if value == &Value::Bool(false) => {}
+                "format" => {
+                    if !format_agrees(value.as_str()?) {
+                        return None;
+                    }
+                    scalar.insert(key.clone(), value.clone());
+                }
+                k if SCALAR_KEYWORDS.contains(&k) => {
+                    scalar.insert(key.clone(), value.clone());
+                }
+                k if is_annotation(k) || k.starts_with("x-") => {}
+                // `multipleOf`, `allOf`, `patternProperties`, `minProperties`, …: left to
+                // jsonschema, whose number and combination semantics decide.
+                _ => return None,
+            }
+        }
+        node.scalar = SimpleSchema::compile(&Value::Object(scalar))?;
+        required.sort_unstable();
+        required.dedup();
+        if required.len() > 64 {
+            return None;
+        }
+        for (bit, name) in required.iter().enumerate() {
+            let bit = Some(bit as u32);
+            match node.properties.iter_mut().find(|p| &*p.name == *name) {
+                Some(property) => property.required_bit = bit,
+                // Required but not declared: whatever `additionalProperties` says applies.
+                None => node.properties.push(Property {
+                    name: (*name).into(),
+                    node: node.additional?,
+                    required_bit: bit,
+                }),
+            }
+        }
+        node.required = required.len() as u32;
+        node.properties
+            .sort_unstable_by(|a, b| by_length_then_bytes(&a.name, &b.name));
+        Some(node)
+    }
+}
+
+/// Names ordered by length first: most comparisons in a lookup end without reading a byte.
+fn by_length_then_bytes(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
+fn is_annotation(key: &str) -> bool {
+    ANNOTATIONS.contains(&key)
+}
+
+/// Not sure: the walk stops and the body takes the full path. Only ever built on that path.
+fn unsure<E: de::Error>() -> E {
+    E::custom("not checked here")
+}
+
+/// Reads one value against one node.
+#[derive(Clone, Copy)]
+struct Walk<'c> {
+    check: &'c StreamCheck,
+    node: usize,
+    levels_left: usize,
+}
+
+impl Walk<'_> {
+    fn node(&self) -> &Node {
+        &self.check.nodes[self.node]
+    }
+
+    fn scalar<E: de::Error>(self, value: Scalar<'_>) -> Result<(), E> {
+        if self.node == ANY || self.node().scalar.accepts_scalar(value) {
+            Ok(())
+        } else {
+            Err(unsure())
+        }
+    }
+
+    /// The walk one level down, into `node`.
+    fn enter<E: de::Error>(self, object: bool) -> Result<Self, E> {
+        let admitted = self.node == ANY || self.node().scalar.admits_container(object);
+        match self.levels_left.checked_sub(1) {
+            Some(levels_left) if admitted => Ok(Walk {
+                levels_left,
+                ..self
+            }),
+            _ => Err(unsure()),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.scalar(Scalar::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar(Scalar::Number(&Number::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar(Scalar::Number(&Number::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        match Number::from_f64(v) {
+            Some(n) => self.scalar(Scalar::Number(&n)),
+            None => Err(unsure()),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.scalar(Scalar::Str(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let walk = self.enter(false)?;
+        let (items, min, max) = if self.node == ANY {
+            (ANY, None, None)
+        } else {
+            let node = self.node();
+            (node.items, node.min_items, node.max_items)
+        };
+        let item = Walk {
+            node: items,
+            ..walk
+        };
+        let mut count: u64 = 0;
+        while seq.next_element_seed(item)?.is_some() {
+            count += 1;
+        }
+        if min.is_some_and(|min| count < min) || max.is_some_and(|max| count > max) {
+            return Err(unsure());
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let walk = self.enter(true)?;
+        if self.node == ANY {
+            while map.next_key_seed(Key(&[]))?.is_some() {
+                map.next_value_seed(Walk { node: ANY, ..walk })?;
+            }
+            return Ok(());
+        }
+        let node = self.node();
+        let mut seen: u64 = 0;
+        while let Some(found) = map.next_key_seed(Key(&node.properties))? {
+            let child = match found {
+                Some(index) => {
+                    let property = &node.properties[index];
+                    if let Some(bit) = property.required_bit {
+                        seen |= 1 << bit;
+                    }
+                    property.node
+                }
+                None => node.additional.ok_or_else(unsure)?,
+            };
+            map.next_value_seed(Walk {
+                node: child,
+                ..walk
+            })?;
+        }
+        let all = if node.required == 64 {
+            u64::MAX
+        } else {
+            (1u64 << node.required) - 1
+        };
+        if seen != all {
+            return Err(unsure());
+        }
+        Ok(())
+    }
+}
+
+/// Reads a key and finds it among the declared properties, without copying it.
+struct Key<'p>(&'p [Property]);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a property name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self
+            .0
+            .binary_search_by(|p| by_length_then_bytes(&p.name, v))
+            .ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::schema::Compiler;
+
+    /// Every body of the table, through the walk and through jsonschema: the walk may be
+    /// unsure of a valid body, never sure of an invalid one.
+    #[test]
+    fn the_walk_never_accepts_what_jsonschema_refuses() {
+        let view = json!({
+            "components": {"schemas": {
+                "Item": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["sku", "lines"],
+                    "properties": {
+                        "sku": {"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"},
+                        "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 4},
+                        "price": {"type": "integer", "minimum": 0, "exclusiveMaximum": 100},
+                        "ratio": {"type": "number", "maximum": 1.5},
+                        "kind": {"enum": ["a", "b", 3]},
+                        "when": {"type": "string", "format": "date-time"},
+                        "id": {"$ref": "#/components/schemas/Id", "description": "the id"},
+                        "lines": {"type": "array", "minItems": 1, "maxItems": 2,
+                                  "items": {"$ref": "#/components/schemas/Line"}},
+                        "meta": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "secret": {"not": {}, "x-oasgate-read-only": true},
+                        "anything": {},
+                        "next": {"$ref": "#/components/schemas/Item"}
+                    }
+                },
+                "Id": {"type": "string", "format": "uuid"},
+                "Line": {"type": "object", "required": ["q"], "properties": {"q": {"const": 1}}}
+            }}
+        });
+        let at = "/components/schemas/Item";
+        let walk = StreamCheck::compile(&view, at).expect("the walk handles these keywords");
+        let registry = Compiler::registry(&view).unwrap();
+        let full = Compiler::new(&registry, std::sync::Arc::new(view.clone()))
+            .compile(at)
+            .unwrap();
+        // A valid item plus `extra` members, or a whole body as written.
+        let item = |extra: &str| format!(r#"{{"sku": "ABC-1234", "lines": [{{"q": 1}}]{extra}}}"#);
+        let whole = |text: &str| text.to_owned();
+        let table: Vec<(String, bool)> = vec![
+            (item(""), true),
+            (whole(r#"{"sku": "ABC-123", "lines": [{"q": 1}]}"#), false),
+            (whole(r#"{"sku": "ABC-١٢٣٤", "lines": [{"q": 1}]}"#), false),
+            (whole(r#"{"sku": "ABC-1234"}"#), false),
+            (whole(r#"{"sku": "ABC-1234", "lines": []}"#), false),
+            (
+                whole(r#"{"sku": "ABC-1234", "lines": [{"q": 1}, {"q": 1.0}]}"#),
+                true,
+            ),
+            (whole(r#"{"sku": "ABC-1234", "lines": [{"q": 2}]}"#), false),
+            (
+                whole(r#"{"sku": "ABC-1234", "lines": [{"q": 1}, {"q": 1}, {"q": 1}]}"#),
+                false,
+            ),
+            (whole(r#"{"sku": "ABC-1234", "lines": [{}]}"#), false),
+            (item(r#", "extra": 1"#), false),
+            (item(r#", "name": null"#), true),
+            (item(r#", "name": "ab\u00e9c""#), true),
+            (item(r#", "name": "abcde""#), false),
+            (item(r#", "name": """#), false),
+            (item(r#", "name": 5"#), false),
+            (item(r#", "price": 99"#), true),
+            (item(r#", "price": 100"#), false),
+            (item(r#", "price": -1"#), false),
+            (item(r#", "price": 5.0"#), true),
+            (item(r#", "price": 5.5"#), false),
+            (item(r#", "ratio": 1.5"#), true),
+            (item(r#", "ratio": 1.51"#), false),
+            (item(r#", "kind": 3.0"#), true),
+            (item(r#", "kind": "c""#), false),
+            (item(r#", "when": "2024-01-02T03:04:05Z""#), true),
+            (item(r#", "when": "yesterday""#), false),
+            (
+                item(r#", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30""#),
+                true,
+            ),
+            (item(r#", "id": "9cc10173""#), false),
+            (item(r#", "meta": {"a": 1, "b": 2}"#), true),
+            (item(r#", "meta": {"a": "1"}"#), false),
+            (item(r#", "secret": 1"#), false),
+            (item(r#", "anything": [{"x": [null]}]"#), true),
+            (
+                item(r#", "next": {"sku": "XYZ-0000", "lines": [{"q": 1}]}"#),
+                true,
+            ),
+            (item(r#", "next": {"sku": "XYZ-0000"}"#), false),
+            (item(r#", "sku": "ABC-1234""#), true),
+        ];
+        for (text, valid) in &table {
+            let valid = *valid;
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(full.is_valid(&value), valid, "jsonschema on {text}");
+            assert_eq!(
+                walk.accepts(text.as_bytes(), 64),
+                valid,
+                "the walk on {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_walk_is_unsure_of_text_that_is_not_json_or_nests_too_deeply() {
+        let view = json!({"s": {"type": "array", "items": {}}});
+        let walk = StreamCheck::compile(&view, "/s").unwrap();
+        assert!(walk.accepts(b"[[[1]]]", 4));
+        assert!(!walk.accepts(b"[[[1]]]", 2));
+        assert!(!walk.accepts(b"[1,]", 4));
+        assert!(!walk.accepts(b"[1] [2]", 4));
+        assert!(!walk.accepts(b"[\"caf\xe9\"]", 4));
+        assert!(!walk.accepts(b"", 4));
+    }
+
+    #[test]
+    fn keywords_outside_the_walk_leave_the_schema_to_jsonschema() {
+        let view = json!({
+            "multiple": {"type": "integer", "multipleOf": 3},
+            "any_of": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "host": {"type": "object", "properties": {"h": {"type": "string", "format": "hostname"}}},
+            "ref_beside": {"$ref": "#/x", "minimum": 1},
+            "loop": {"$ref": "#/loop"},
+            "unique": {"type": "array", "uniqueItems": true},
+            "unchecked_format": {"type": "string", "format": "password"},
+            "unknown_format": {"type": "string", "format": "colour"}
+        });
+        for at in [
+            "/multiple",
+            "/any_of",
+            "/host",
+            "/ref_beside",
+            "/loop",
+            "/unique",
+        ] {
+            assert!(StreamCheck::compile(&view, at).is_none(), "{at}");
+        }
+        // A format neither oasgate nor jsonschema checks is an annotation for both.
+        for at in ["/unchecked_format", "/unknown_format"] {
+            let walk = StreamCheck::compile(&view, at).unwrap();
+            assert!(walk.accepts(br#""hunter2""#, 4), "{at}");
+        }
+    }
+}
