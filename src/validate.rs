@@ -132,6 +132,7 @@ impl Plan {
         let mut validated = Validated {
             operation_id: op.id.clone(),
             operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
+            secret_path: op.path.iter().any(|p| p.secret),
             ..Validated::default()
         };
         let mut errors = Vec::new();

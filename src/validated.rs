@@ -41,6 +41,9 @@ pub struct Validated {
     pub cookie: Map<String, Value>,
     /// The body that was read; see [`Validated::body`].
     pub(crate) body: ReadBody,
+    /// A path parameter is secret (`format: password` or `writeOnly`), e.g. `/reset/{token}`.
+    #[serde(skip)]
+    pub(crate) secret_path: bool,
     /// The merged paging request of an `x-paging` operation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paging: Option<Paging>,
@@ -55,6 +58,13 @@ impl Validated {
     /// way never pays for this value.
     pub fn body(&self) -> Option<&Value> {
         self.body.value()
+    }
+
+    /// Whether the path holds a secret parameter (`format: password` or `writeOnly`, as in
+    /// `/reset/{token}`): then the path must not be echoed in answers or logs, as the layer's
+    /// own problems leave it out.
+    pub fn path_is_secret(&self) -> bool {
+        self.secret_path
     }
 
     /// Replaces the body, e.g. to build a `Validated` for a handler's unit test.

@@ -213,6 +213,26 @@ async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
         !answer.text.contains(&closed_addr.to_string()),
         "the problem names the upstream"
     );
+    assert_eq!(answer.json()["instance"], "/pets");
+
+    // A secret path parameter stays out of the gateway's own problems, as out of the layer's.
+    dir.write(
+        "reset.yaml",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /reset/{token}:\n    get:\n      parameters:\n        - {name: token, in: path, required: true, schema: {type: string, format: password}}\n      responses: {'200': {description: ok}}\n",
+    );
+    let secret = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            "reset.yaml",
+            "--upstream",
+            &format!("http://{closed_addr}"),
+        ],
+    );
+    let answer = get(&secret.url("/reset/hunter2-token")).await;
+    assert_eq!(answer.status, 502, "{}", answer.text);
+    assert!(!answer.text.contains("hunter2"), "{}", answer.text);
+    assert_eq!(answer.json()["instance"], serde_json::Value::Null);
 
     let upstream = Upstream::start().await;
     dir.write(

@@ -25,7 +25,13 @@ pub async fn check(
             parts.method = method;
             parts.uri = uri;
         }
-        Err(detail) => return problem(ProblemKind::InvalidParameters, detail, parts.uri.path()),
+        Err(detail) => {
+            return problem(
+                ProblemKind::InvalidParameters,
+                detail,
+                Some(parts.uri.path()),
+            );
+        }
     }
     let outcome = match layer.check_head(&parts).await {
         Ok(Some(validated)) => Outcome::Accepted(validated.operation),

@@ -601,10 +601,10 @@ pub fn full(bytes: Bytes) -> ProxyBody {
 }
 
 /// A problem answered by the gateway itself (502, 504).
-pub fn problem(kind: ProblemKind, detail: String, instance: &str) -> Response<ProxyBody> {
+pub fn problem(kind: ProblemKind, detail: String, instance: Option<&str>) -> Response<ProxyBody> {
     let mut problem = Problem::new(kind, detail);
     problem.status = Problem::status(kind, false).as_u16();
-    problem.instance = Some(instance.to_owned());
+    problem.instance = instance.map(str::to_owned);
     problem.to_response().map(full)
 }
 

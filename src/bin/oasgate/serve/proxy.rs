@@ -119,14 +119,19 @@ impl tower::Service<Request<Body>> for Forward {
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let outcome = outcome_of(&request);
-        let instance = request.uri().path().to_owned();
+        // A secret path parameter keeps the path out of the gateway's own problems too.
+        let secret_path = request
+            .extensions()
+            .get::<oasgate::Validated>()
+            .is_some_and(oasgate::Validated::path_is_secret);
+        let instance = (!secret_path).then(|| request.uri().path().to_owned());
         let outgoing = self.outgoing(request);
         let client = self.client.clone();
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
             let mut response = match outgoing {
-                Err(detail) => problem(ProblemKind::BadGateway, detail, &instance),
+                Err(detail) => problem(ProblemKind::BadGateway, detail, instance.as_deref()),
                 Ok(outgoing) => match tokio::time::timeout(timeout, client.request(outgoing)).await
                 {
                     Ok(Ok(response)) => incoming(response),
@@ -138,7 +143,11 @@ impl tower::Service<Request<Body>> for Forward {
                         } else {
                             "the upstream service closed the connection without an answer"
                         };
-                        problem(ProblemKind::BadGateway, detail.to_owned(), &instance)
+                        problem(
+                            ProblemKind::BadGateway,
+                            detail.to_owned(),
+                            instance.as_deref(),
+                        )
                     }
                     Err(_) => {
                         tracing::warn!(upstream = %authority, ?timeout, "upstream timed out");
@@ -148,7 +157,7 @@ impl tower::Service<Request<Body>> for Forward {
                                 "the upstream service did not answer within {}",
                                 humane(timeout)
                             ),
-                            &instance,
+                            instance.as_deref(),
                         )
                     }
                 },
