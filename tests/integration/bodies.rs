@@ -122,6 +122,28 @@ async fn size_limit_answers_413_without_reading_on() {
         .body(body)
         .unwrap();
     assert_eq!(send(&layer, request).await.status, 413);
+
+    // A stream of 10-byte chunks: reading stops at the chunk that crosses the limit.
+    let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let chunks = futures_util::StreamExt::map(futures_util::stream::iter(0..1_000), move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, std::io::Error>(http_body::Frame::data(bytes::Bytes::from_static(
+            b"xxxxxxxxxx",
+        )))
+    });
+    let request = http::Request::post("/v1/pets")
+        .header("content-type", "application/json")
+        .body(oasgate::body::Body::new(http_body_util::StreamBody::new(
+            chunks,
+        )))
+        .unwrap();
+    assert_eq!(send(&layer, request).await.status, 413);
+    let pulled = pulled.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        pulled <= 4,
+        "{pulled} chunks of 10 bytes read for a 32-byte limit"
+    );
 }
 
 #[tokio::test]
