@@ -596,6 +596,13 @@ impl Plan {
             entry.kind
         };
         if kind == BodyKind::PassThrough {
+            // Unread, but a required body that is known to be empty is still missing.
+            if empty && plan.required {
+                return Err(reject(
+                    ProblemKind::InvalidBody,
+                    format!("a request body is required ({})", plan.declared),
+                ));
+            }
             return Ok(BodyStep::Ready(body, ReadBody::default()));
         }
         if kind == BodyKind::Multipart {

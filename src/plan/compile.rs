@@ -810,14 +810,8 @@ impl<'a> Ctx<'a> {
 
 /// What the served document says the layer can answer on `op`.
 fn operation_facts(op: &Operation, at: String) -> OperationFacts {
-    let has_params = [&op.path, &op.query, &op.header, &op.cookie]
-        .into_iter()
-        .any(|list| !list.is_empty());
     OperationFacts {
         at,
-        checks_parameters: has_params
-            || op.paging.is_some()
-            || op.undeclared_query == UndeclaredParams::Reject,
         secured: !op.security.is_public(),
         body_declared: op.body.is_some(),
         body_read: op.body.as_ref().is_some_and(|body| {

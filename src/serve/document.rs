@@ -10,8 +10,6 @@ use crate::spec::pointer;
 pub(crate) struct OperationFacts {
     /// Where the operation is in the served document (after following a path item `$ref`).
     pub at: String,
-    /// Parameters, paging or an undeclared-query policy of `reject` can answer 400.
-    pub checks_parameters: bool,
     /// Security that is not optional: 401.
     pub secured: bool,
     /// A request body is declared: 415.
@@ -121,7 +119,8 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
         (
             "400",
             "ProblemBadRequest",
-            "The parameters or the body break the document (every error is listed).",
+            "The parameters or the body break the document, or the request passes a limit \
+             (every error is listed).",
         ),
         (
             "401",
@@ -201,7 +200,9 @@ pub(crate) fn add_problem_responses(
     let mut used = vec![false; names.len()];
     for facts in operations {
         let statuses = [
-            ("400", facts.checks_parameters || facts.body_read),
+            // Every routed request meets the query limits (pair count, length), so any
+            // operation can answer 400.
+            ("400", true),
             ("401", facts.secured),
             ("403", facts.secured && style.verifier),
             ("404", true),

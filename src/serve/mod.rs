@@ -312,18 +312,20 @@ impl Served {
             tag.strip_prefix(identity.as_str())
                 .is_some_and(|rest| matches!(rest, "\"" | "-gzip\"" | "-br\""))
         };
+        let coding = if rendered.compressible() {
+            negotiate(&parts.headers, true)
+        } else {
+            Coding::Identity
+        };
         let mut response = if matches_tag(&parts.headers, known) {
             let mut response = not_modified();
-            if let Ok(tag) = HeaderValue::from_str(&format!("{identity}\"")) {
+            // The tag of the representation a 200 would have carried.
+            let tag = format!("{identity}{}\"", coding.tag_suffix());
+            if let Ok(tag) = HeaderValue::from_str(&tag) {
                 response.headers_mut().insert(header::ETAG, tag);
             }
             response
         } else {
-            let coding = if rendered.compressible() {
-                negotiate(&parts.headers, true)
-            } else {
-                Coding::Identity
-            };
             let body = rendered.body(&origin, coding);
             let mut response = Response::new(body.bytes);
             let headers = response.headers_mut();

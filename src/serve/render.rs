@@ -38,6 +38,15 @@ pub(crate) enum Coding {
 }
 
 impl Coding {
+    /// What the entity tag of this coding adds to the identity representation's.
+    pub fn tag_suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Gzip => "-gzip",
+            Coding::Brotli => "-br",
+        }
+    }
+
     pub fn header(self) -> Option<&'static str> {
         match self {
             Coding::Identity => None,
@@ -127,15 +136,10 @@ impl Rendered {
                 brotli_with_tail(compressed, tail.as_bytes())
             }
         };
-        let suffix = match coding {
-            Coding::Identity => "",
-            Coding::Gzip => "-gzip",
-            Coding::Brotli => "-br",
-        };
         Body {
             bytes,
             coding,
-            etag: format!("\"{crc:08x}{len:x}{suffix}\""),
+            etag: format!("\"{crc:08x}{len:x}{}\"", coding.tag_suffix()),
         }
     }
 

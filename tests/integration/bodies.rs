@@ -46,6 +46,8 @@ async fn media_type_negotiation() {
             200,
         ),
         ("PUT", "/v1/uploads", "text/plain", "hello", 415),
+        // Unread, but required: empty is missing.
+        ("PUT", "/v1/uploads", "application/octet-stream", "", 400),
         ("POST", "/v1/anything", "application/xml", "<a/>", 200),
         (
             "POST",
