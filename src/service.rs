@@ -213,11 +213,12 @@ where
 /// Replaces the request's query, keeping the path (an unparsable result keeps the original).
 fn set_query(parts: &mut http::request::Parts, query: &str) {
     let path = parts.uri.path();
-    let path_and_query = if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    };
+    let mut path_and_query = String::with_capacity(path.len() + 1 + query.len());
+    path_and_query.push_str(path);
+    if !query.is_empty() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
     let mut uri = std::mem::take(&mut parts.uri).into_parts();
     match http::uri::PathAndQuery::try_from(path_and_query) {
         Ok(pq) => uri.path_and_query = Some(pq),

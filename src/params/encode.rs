@@ -86,11 +86,36 @@ fn pair(out: &mut String, name: &str, value: impl FnOnce(&mut String)) {
 
 /// Appends `text` percent-encoded, chunk by chunk (no formatting machinery on the hot path).
 fn push_enc(out: &mut String, text: &str) {
-    out.extend(enc(text));
+    // Most names and values need no escape at all: copied whole.
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        out.push_str(text);
+    } else {
+        out.extend(enc(text));
+    }
 }
 
 fn enc(text: &str) -> percent_encoding::PercentEncode<'_> {
     utf8_percent_encode(text, COMPONENT)
+}
+
+/// Appends an integer's decimal digits without the formatting machinery.
+fn push_digits(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 fn joined(out: &mut String, items: &[Value], delimiter: &str) {
@@ -109,9 +134,18 @@ fn text(out: &mut String, value: &Value) {
             push_enc(out, s);
         }
         Value::Null => {}
-        Value::Bool(_) | Value::Number(_) => {
-            let _ = write!(out, "{value}");
-        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => push_digits(out, u),
+            (None, Some(i)) => {
+                out.push('-');
+                push_digits(out, i.unsigned_abs());
+            }
+            // Decimals keep serde_json's shortest round-trip form.
+            _ => {
+                let _ = write!(out, "{n}");
+            }
+        },
         nested => {
             push_enc(out, &nested.to_string());
         }
@@ -123,6 +157,38 @@ mod tests {
     use super::*;
     use crate::params::{Coercion, ParamSpec, Shape, decode_query, split_query};
     use serde_json::json;
+
+    #[test]
+    fn scalars_are_written_as_json_writes_them() {
+        let values = [
+            json!(0),
+            json!(7),
+            json!(-42),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1.5),
+            json!(-0.25),
+            json!(1e300),
+            json!(true),
+            json!(false),
+        ];
+        for value in values {
+            let mut out = String::new();
+            text(&mut out, &value);
+            assert_eq!(out, value.to_string());
+        }
+        // (text, encoded)
+        let rows = [
+            ("a-b.c_d~e9", "a-b.c_d~e9"),
+            ("a b&c=é", "a%20b%26c%3D%C3%A9"),
+            ("", ""),
+        ];
+        for (text, encoded) in rows {
+            let mut out = String::new();
+            push_enc(&mut out, text);
+            assert_eq!(out, encoded, "{text}");
+        }
+    }
 
     #[test]
     fn encodes_and_decodes_back() {
