@@ -218,6 +218,25 @@ fn hyper_example_maps_its_flags_to_options() {
     assert_eq!(undeclared["errors"][0]["name"], "colour");
 }
 
+/// The echo shows the merged paging of an `x-paging` operation, as a handler receives it.
+#[test]
+fn hyper_example_echoes_the_merged_paging() {
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/fixtures/bench.yaml");
+    let server = start("hyper", &[spec, "--listen", "127.0.0.1:0"]);
+    let echo = server.get("/paged?sort=name").json();
+    assert_eq!(
+        echo["validated"]["paging"],
+        json!({"limit": 50, "offset": 0, "sort": [{"field": "name", "dir": 1}]})
+    );
+    let echo = server.get("/paged?sort=-price,name&limit=5").json();
+    assert_eq!(
+        echo["validated"]["paging"],
+        json!({"limit": 5, "offset": 0, "sort": [{"field": "price", "dir": -1}, {"field": "name", "dir": 1}]})
+    );
+    let refused = server.get("/paged?sort=colour").problem(400);
+    assert_eq!(refused["errors"][0]["name"], "sort");
+}
+
 #[test]
 fn hyper_example_closes_a_connection_that_trickles_its_head() {
     let server = start(
