@@ -117,9 +117,13 @@
 mod api;
 mod operation;
 mod param;
+#[cfg(feature = "describe-axum")]
+mod router;
 mod schema;
 
 pub use api::{Api, SecurityScheme};
 pub use operation::{Operation, RequestBody, Response};
 pub use param::{Paging, Param, ParamIn};
+#[cfg(feature = "describe-axum")]
+pub use router::DescribedRouter;
 pub use schemars;

@@ -7,6 +7,8 @@ mod bodies;
 mod config;
 #[cfg(feature = "describe")]
 mod describe;
+#[cfg(feature = "describe-axum")]
+mod described_router;
 mod documents;
 mod extract;
 mod girder;
