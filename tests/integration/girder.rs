@@ -263,6 +263,53 @@ async fn deprecated_operations_say_so() {
     assert!(fresh.headers.get("deprecation").is_none());
 }
 
+const KEYED: &str = r#"
+openapi: 3.0.3
+info: {title: keyed, version: "1"}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: query, name: api_key}
+security: [{key: []}]
+paths:
+  /keyed:
+    get:
+      parameters: [{name: q, in: query, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /keyed-strict:
+    get:
+      x-oasgate-undeclared-query: strip
+      parameters: [{name: q, in: query, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /keyed-bare:
+    get:
+      x-oasgate-undeclared-query: strip
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn query_credentials_reach_the_inner_service_as_sent() {
+    // No verifier: the inner service may be the one checking the key.
+    let layer = layer(KEYED, Options::default());
+    // (request, query the handler sees)
+    let rows: &[(&str, &str)] = &[
+        ("/keyed?q=a&api_key=secret", "q=a&api_key=secret"),
+        (
+            "/keyed?api_key=s%20t&q=a&junk=1",
+            "q=a&api_key=s%20t&junk=1",
+        ),
+        (
+            "/keyed-strict?q=a&api_key=secret&junk=1",
+            "q=a&api_key=secret",
+        ),
+        ("/keyed-bare?junk=1&api_key=secret", "api_key=secret"),
+    ];
+    for (uri, want) in rows {
+        let (status, seen, json) = seen_query(&layer, uri).await;
+        assert_eq!(status, 200, "{uri}: {json}");
+        assert_eq!(seen, *want, "{uri}");
+    }
+}
+
 #[tokio::test]
 async fn dates_become_one_canonical_form() {
     let layer = girder(Options::default());
