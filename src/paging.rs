@@ -17,6 +17,10 @@
 //! document. A request may sort in two forms, which merge into one list of keys:
 //! Girder's `sort=name&sortdir=-1`, or a multi-key list `sort=name,-created` (`-` for
 //! descending). Giving `sortdir` with several keys is an error.
+//!
+//! An operation may declare any of these parameters itself; its schema is checked first, then
+//! the value is held to the range of the added parameter (`limit` at most `max_limit`,
+//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -34,7 +38,7 @@ pub struct SortKey {
 /// [`Validated::paging`](crate::Validated::paging).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Paging {
-    /// How many items to answer (already capped by `max_limit`).
+    /// How many items to answer, never above `max_limit` (a larger `limit` is rejected).
     pub limit: u64,
     /// How many items to skip.
     pub offset: u64,
@@ -152,13 +156,19 @@ impl PagingConfig {
     }
 
     /// Merges the validated `limit`, `offset`, `sort` and `sortdir` into one [`Paging`].
+    ///
+    /// The checks repeat what the added parameters' schemas say, for operations that declare
+    /// `limit`, `offset` or `sortdir` themselves with looser schemas.
     pub fn merge(&self, query: &Map<String, Value>) -> Result<Paging, (&'static str, String)> {
-        let limit = query
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(self.default_limit);
-        let offset = query.get("offset").and_then(Value::as_u64).unwrap_or(0);
-        let sortdir = query.get("sortdir").and_then(Value::as_i64);
+        let limit = count(query, "limit", Some(self.max_limit))?.unwrap_or(self.default_limit);
+        let offset = count(query, "offset", None)?.unwrap_or(0);
+        let sortdir = match query.get("sortdir") {
+            Some(Value::Number(d)) => match d.as_i64() {
+                Some(d @ (1 | -1)) => Some(d),
+                _ => return Err(("sortdir", format!("expected 1 or -1, got {d}"))),
+            },
+            _ => None,
+        };
         let sort_text = query
             .get("sort")
             .and_then(Value::as_str)
@@ -217,6 +227,30 @@ impl PagingConfig {
             offset,
             sort,
         })
+    }
+}
+
+/// The number a query parameter holds, checked against the range the added parameter's
+/// schema gives; `None` when absent or not a number (a document's own non-numeric parameter).
+fn count(
+    query: &Map<String, Value>,
+    name: &'static str,
+    max: Option<u64>,
+) -> Result<Option<u64>, (&'static str, String)> {
+    let Some(Value::Number(number)) = query.get(name) else {
+        return Ok(None);
+    };
+    match (number.as_u64(), max) {
+        (Some(n), Some(max)) if n > max => Err((
+            name,
+            format!("expected ≤ {max} (the `x-paging` maximum), got {n}"),
+        )),
+        (Some(n), _) => Ok(Some(n)),
+        (None, Some(max)) => Err((
+            name,
+            format!("expected an integer from 0 to {max}, got {number}"),
+        )),
+        (None, None) => Err((name, format!("expected an integer ≥ 0, got {number}"))),
     }
 }
 
@@ -347,6 +381,14 @@ mod tests {
             ),
             (json!({"sort": "age"}), Err("sort")),
             (json!({"sort": "name,,created"}), Err("sort")),
+            // A document's own parameters, with looser schemas, still meet the range.
+            (json!({"limit": 1000}), Ok((1000, 0, vec![]))),
+            (json!({"limit": 1001}), Err("limit")),
+            (json!({"limit": -1}), Err("limit")),
+            (json!({"limit": 2.5}), Err("limit")),
+            (json!({"offset": -1}), Err("offset")),
+            (json!({"sort": "name", "sortdir": 2}), Err("sortdir")),
+            (json!({"sortdir": 0}), Err("sortdir")),
         ];
         for (q, want) in rows {
             let got = config.merge(&query(q.clone()));

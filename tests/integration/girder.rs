@@ -310,6 +310,71 @@ async fn query_credentials_reach_the_inner_service_as_sent() {
     }
 }
 
+const DECLARED_PAGING: &str = r#"
+openapi: 3.0.3
+info: {title: paging, version: "1"}
+paths:
+  /things:
+    get:
+      x-paging: {max_limit: 10}
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: offset, in: query, schema: {type: integer}}
+        - {name: sortdir, in: query, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn paging_holds_declared_parameters_to_its_range() {
+    let layer = layer(DECLARED_PAGING, Options::default());
+    // (query, expected paging, or the parameter and a part of the error's detail)
+    let rows: Vec<(&str, Result<Value, (&str, &str)>)> = vec![
+        ("", Ok(json!({"limit": 10, "offset": 0, "sort": []}))),
+        (
+            "limit=10&offset=4",
+            Ok(json!({"limit": 10, "offset": 4, "sort": []})),
+        ),
+        (
+            "sort=name&sortdir=-1",
+            Ok(json!({"limit": 10, "offset": 0, "sort": [{"field": "name", "dir": -1}]})),
+        ),
+        ("limit=500", Err(("limit", "expected ≤ 10"))),
+        ("limit=11", Err(("limit", "got 11"))),
+        ("limit=-1", Err(("limit", "from 0 to 10"))),
+        ("offset=-3", Err(("offset", "≥ 0"))),
+        (
+            "sort=name&sortdir=2",
+            Err(("sortdir", "expected 1 or -1, got 2")),
+        ),
+        ("sortdir=0", Err(("sortdir", "expected 1 or -1"))),
+    ];
+    for (query, want) in rows {
+        let (status, seen, json) = seen_query(&layer, &format!("/things?{query}")).await;
+        match want {
+            Ok(paging) => {
+                assert_eq!(status, 200, "?{query}: {json}");
+                assert_eq!(json["paging"], paging, "?{query}");
+                assert!(
+                    seen.contains(&format!("limit={}", paging["limit"])),
+                    "?{query}: the canonical query carries the merged limit: {seen}"
+                );
+            }
+            Err((name, part)) => {
+                let answer = send(&layer, get(&format!("/things?{query}"))).await;
+                assert_eq!(answer.status, 400, "?{query}: {}", answer.json);
+                let error = &answer.json["errors"][0];
+                assert_eq!(error["name"], name, "?{query}: {}", answer.json);
+                let detail = error["detail"].as_str().unwrap();
+                assert!(
+                    detail.starts_with(&format!("query parameter `{name}`: "))
+                        && detail.contains(part),
+                    "?{query}: {detail}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn dates_become_one_canonical_form() {
     let layer = girder(Options::default());
