@@ -279,20 +279,34 @@ impl Paging {
 
 /// Adds the paging parameters to every `x-paging` operation of `doc` that does not declare
 /// them itself; answers problems as (pointer, message).
+///
+/// Path items and operations are followed through their `$ref`s, as the compiler reads them;
+/// a broken `$ref` is left for the compiler to report.
 pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
-    let Some(Value::Object(paths)) = doc.get("paths").cloned() else {
+    use crate::spec::pointer;
+    let Some(Value::Object(paths)) = doc.get("paths") else {
         return;
     };
-    for (template, item) in paths {
-        let item_at = crate::spec::pointer::join("/paths", &template);
+    // (pointer of the operation, parameters to add), gathered before `doc` changes.
+    let mut additions: Vec<(String, Vec<Value>)> = Vec::new();
+    for template in paths.keys() {
+        let Some((item, item_at)) = resolved(doc, &pointer::join("/paths", template)) else {
+            continue;
+        };
         let item_params = declared_names(doc, item.get("parameters"));
         for method in [
             "get", "put", "post", "delete", "options", "head", "patch", "trace",
         ] {
-            let Some(op) = item.get(method) else {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let Some((op, op_at)) = resolved(doc, &pointer::join(&item_at, method)) else {
                 continue;
             };
-            let op_at = crate::spec::pointer::join(&item_at, method);
+            // An operation reached from several paths gets its parameters once.
+            if additions.iter().any(|(at, _)| *at == op_at) {
+                continue;
+            }
             let Some(extension) = op.get("x-paging") else {
                 continue;
             };
@@ -300,7 +314,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 Ok(Some(config)) => config,
                 Ok(None) => continue,
                 Err(e) => {
-                    problems.push((crate::spec::pointer::join(&op_at, "x-paging"), e));
+                    problems.push((pointer::join(&op_at, "x-paging"), e));
                     continue;
                 }
             };
@@ -311,17 +325,26 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 .into_iter()
                 .filter(|p| !declared.iter().any(|d| p["name"] == d.as_str()))
                 .collect();
-            if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
-                match op
-                    .entry("parameters")
-                    .or_insert_with(|| Value::Array(Vec::new()))
-                {
-                    Value::Array(list) => list.extend(added),
-                    _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
-                }
+            additions.push((op_at, added));
+        }
+    }
+    for (op_at, added) in additions {
+        if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
+            match op
+                .entry("parameters")
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
+                Value::Array(list) => list.extend(added),
+                _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
             }
         }
     }
+}
+
+/// The node at `at` and its pointer, following `$ref`s; `None` when the chain is broken.
+fn resolved<'a>(doc: &'a Value, at: &str) -> Option<(&'a Value, String)> {
+    let node = crate::spec::pointer::get(doc, at)?;
+    crate::spec::pointer::resolve(doc, node, at).ok()
 }
 
 /// Names of the query parameters in a `parameters` list (following `$ref`s).
@@ -481,5 +504,31 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
+    }
+
+    #[test]
+    fn follows_path_item_refs_and_adds_once() {
+        let mut doc = json!({
+            "paths": {
+                "/a": {"$ref": "#/x-oasgate-files/items.yaml/pages"},
+                "/b": {"$ref": "#/x-oasgate-files/items.yaml/pages"},
+                "/c": {"get": {"$ref": "#/x-oasgate-files/items.yaml/pages/get"}}
+            },
+            "x-oasgate-files": {"items.yaml": {"pages": {"get": {"x-paging": true}}}}
+        });
+        let mut problems = Vec::new();
+        augment(&mut doc, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let names: Vec<&str> = doc["x-oasgate-files"]["items.yaml"]["pages"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
+        assert_eq!(
+            doc["paths"]["/a"],
+            json!({"$ref": "#/x-oasgate-files/items.yaml/pages"})
+        );
     }
 }

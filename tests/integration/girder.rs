@@ -376,6 +376,51 @@ async fn paging_holds_declared_parameters_to_its_range() {
 }
 
 #[tokio::test]
+async fn paging_reaches_operations_behind_a_path_item_ref() {
+    let dir = Scratch::new(
+        "paging-ref",
+        &[
+            (
+                "api.yaml",
+                "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /pages:\n    $ref: 'items.yaml#/pages'\n  /more-pages:\n    $ref: 'items.yaml#/pages'\n",
+            ),
+            (
+                "items.yaml",
+                "pages:\n  get:\n    x-paging: {max_limit: 20}\n    parameters:\n      - {name: q, in: query, schema: {type: string}}\n    responses: {'200': {description: ok}}\n",
+            ),
+        ],
+    );
+    let doc = oasgate::Document::from_path(dir.0.join("api.yaml")).expect("loads");
+    let layer = oasgate::OpenApiLayer::new(&doc).expect("compiles");
+    for path in ["/pages", "/more-pages"] {
+        let rejected = send(&layer, get(&format!("{path}?limit=abc"))).await;
+        assert_eq!(rejected.status, 400, "{path}: {}", rejected.json);
+        assert_eq!(rejected.json["errors"][0]["name"], "limit", "{path}");
+        assert_eq!(
+            send(&layer, get(&format!("{path}?limit=21"))).await.status,
+            400
+        );
+        let (status, _, json) = seen_query(&layer, &format!("{path}?limit=5&sort=q")).await;
+        assert_eq!(status, 200, "{path}: {json}");
+        assert_eq!(json["paging"]["limit"], 5, "{path}");
+    }
+    // The served document shows the added parameters once, where the path item is.
+    let served = send(&layer, get("/openapi.json")).await.json;
+    let item = &served["paths"]["/pages"];
+    let item = match item["$ref"].as_str() {
+        Some(target) => served.pointer(target.trim_start_matches('#')).unwrap(),
+        None => item,
+    };
+    let names: Vec<&str> = item["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["q", "limit", "offset", "sort", "sortdir"]);
+}
+
+#[tokio::test]
 async fn dates_become_one_canonical_form() {
     let layer = girder(Options::default());
     // (query, expected validated value of the parameter, or error)
