@@ -376,6 +376,7 @@ impl<'a> Ctx<'a> {
                 .get("x-paging")
                 .and_then(|v| PagingConfig::from_extension(v).ok().flatten()),
             response_headers: self.deprecation(op, op_at),
+            deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
             deprecation_logged: AtomicBool::new(false),
             has_models: false,
         };

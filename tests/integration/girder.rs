@@ -261,6 +261,33 @@ async fn deprecated_operations_say_so() {
     assert_eq!(answer.headers["sunset"], "Wed, 31 Dec 2025 00:00:00 GMT");
     let fresh = send(&girder(Options::default()), get("/items")).await;
     assert!(fresh.headers.get("deprecation").is_none());
+    let ending = send(&girder(Options::default()), get("/ending")).await;
+    assert!(ending.headers.get("deprecation").is_none(), "sunset only");
+    assert_eq!(ending.headers["sunset"], "Sun, 30 Jun 2030 00:00:00 GMT");
+}
+
+#[tokio::test]
+async fn deprecation_and_sunset_are_logged_once_per_operation() {
+    let capture = LogCapture::new(tracing::Level::WARN);
+    let layer = girder(Options::default());
+    for uri in ["/old", "/ending", "/items", "/old", "/ending", "/items"] {
+        assert_eq!(send(&layer, get(uri)).await.status, 200, "{uri}");
+    }
+    let logged = capture.logs.text();
+    let lines: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("oasgate::deprecation"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{logged}");
+    assert!(
+        lines[0].contains("a deprecated operation was called") && lines[0].contains("oldThing"),
+        "{logged}"
+    );
+    assert!(
+        lines[1].contains("an operation with a sunset date was called")
+            && lines[1].contains("endingThing"),
+        "{logged}"
+    );
 }
 
 const KEYED: &str = r#"
