@@ -241,17 +241,74 @@ fn spec_path_is_relative_to_the_config_file() {
 }
 
 /// The rows of the reference's key tables: (dotted key, env column).
+///
+/// Only rows of a table count: a run of `|` lines opening with a header and a `| --- |` line.
+/// A row cut off from its header (by a blank line, say) renders as plain text, so it panics.
 fn reference_rows() -> Vec<(String, String)> {
-    REFERENCE
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .filter_map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            let key = cells.get(1)?.trim_matches('`').to_owned();
-            let env = cells.get(4)?.trim_matches('`').to_owned();
-            Some((key, env))
-        })
-        .collect()
+    reference_rows_of(REFERENCE).unwrap_or_else(|e| panic!("docs/config.md: {e}"))
+}
+
+fn reference_rows_of(text: &str) -> Result<Vec<(String, String)>, String> {
+    let is_separator =
+        |line: &str| line.contains('-') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '));
+    let mut rows = Vec::new();
+    // How many lines the current run of `|` lines has so far.
+    let mut seen = 0;
+    for (i, line) in text.lines().enumerate() {
+        if !line.starts_with('|') {
+            seen = 0;
+            continue;
+        }
+        seen += 1;
+        match seen {
+            1 if line.starts_with("| `") => {
+                return Err(format!(
+                    "line {}: a key row with no table header above it",
+                    i + 1
+                ));
+            }
+            1 => {}
+            2 if !is_separator(line) => {
+                return Err(format!(
+                    "line {}: a table header without a `| --- |` line under it",
+                    i + 1
+                ));
+            }
+            2 => {}
+            _ if line.starts_with("| `") => {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let (Some(key), Some(env)) = (cells.get(1), cells.get(4)) else {
+                    continue;
+                };
+                rows.push((
+                    key.trim_matches('`').to_owned(),
+                    env.trim_matches('`').to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+#[test]
+fn a_blank_line_inside_a_table_is_caught() {
+    let whole = "| key | type | default | env | what |\n| --- | --- | --- | --- | --- |\n\
+                 | `a.b` | boolean | `false` | `OASGATE_A_B` | x |\n\
+                 | `a.c` | boolean | `false` | `OASGATE_A_C` | y |\n";
+    assert_eq!(
+        reference_rows_of(whole).unwrap(),
+        [
+            ("a.b".to_owned(), "OASGATE_A_B".to_owned()),
+            ("a.c".to_owned(), "OASGATE_A_C".to_owned())
+        ]
+    );
+    let split = whole.replacen("x |\n", "x |\n\n", 1);
+    let e = reference_rows_of(&split).unwrap_err();
+    assert!(
+        e.starts_with("line 5: a key row with no table header"),
+        "{e}"
+    );
 }
 
 /// The body of the first fenced block of `lang` in the reference.
