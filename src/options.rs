@@ -27,7 +27,7 @@ pub enum UnknownRoutes {
 
 /// What to do with query parameters the operation does not declare.
 ///
-/// In a config file: `accept` or `reject`.
+/// In a config file (and in `x-oasgate-undeclared-query`): `accept`, `reject` or `strip`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UndeclaredParams {

@@ -297,7 +297,8 @@ impl<'a> Ctx<'a> {
                 None => {
                     self.report(
                         &pointer::join(at, "x-oasgate-undeclared-query"),
-                        "`x-oasgate-undeclared-query` must be `accept` or `reject`".to_owned(),
+                        "`x-oasgate-undeclared-query` must be `accept`, `reject` or `strip`"
+                            .to_owned(),
                     );
                     inherited
                 }
