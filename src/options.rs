@@ -27,7 +27,7 @@ pub enum UnknownRoutes {
 
 /// What to do with query parameters the operation does not declare.
 ///
-/// In a config file: `accept` or `reject`.
+/// In a config file (and in `x-oasgate-undeclared-query`): `accept`, `reject` or `strip`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UndeclaredParams {
@@ -391,7 +391,8 @@ impl Options {
 
     /// Hand the inner service a canonical query string (default on): every declared query
     /// parameter coerced, transformed and defaulted, in its declared style, and the merged
-    /// paging values. Off: the query is passed on as the client sent it.
+    /// paging values; an API key sent in the query is kept as sent, whatever the undeclared
+    /// query policy. Off: the query is passed on as the client sent it.
     pub fn canonical_query(mut self, yes: bool) -> Self {
         self.canonical_query = yes;
         self

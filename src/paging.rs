@@ -17,6 +17,10 @@
 //! document. A request may sort in two forms, which merge into one list of keys:
 //! Girder's `sort=name&sortdir=-1`, or a multi-key list `sort=name,-created` (`-` for
 //! descending). Giving `sortdir` with several keys is an error.
+//!
+//! An operation may declare any of these parameters itself; its schema is checked first, then
+//! the value is held to the range of the added parameter (`limit` at most `max_limit`,
+//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -34,7 +38,7 @@ pub struct SortKey {
 /// [`Validated::paging`](crate::Validated::paging).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Paging {
-    /// How many items to answer (already capped by `max_limit`).
+    /// How many items to answer, never above `max_limit` (a larger `limit` is rejected).
     pub limit: u64,
     /// How many items to skip.
     pub offset: u64,
@@ -152,13 +156,19 @@ impl PagingConfig {
     }
 
     /// Merges the validated `limit`, `offset`, `sort` and `sortdir` into one [`Paging`].
+    ///
+    /// The checks repeat what the added parameters' schemas say, for operations that declare
+    /// `limit`, `offset` or `sortdir` themselves with looser schemas.
     pub fn merge(&self, query: &Map<String, Value>) -> Result<Paging, (&'static str, String)> {
-        let limit = query
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(self.default_limit);
-        let offset = query.get("offset").and_then(Value::as_u64).unwrap_or(0);
-        let sortdir = query.get("sortdir").and_then(Value::as_i64);
+        let limit = count(query, "limit", Some(self.max_limit))?.unwrap_or(self.default_limit);
+        let offset = count(query, "offset", None)?.unwrap_or(0);
+        let sortdir = match query.get("sortdir") {
+            Some(Value::Number(d)) => match d.as_i64() {
+                Some(d @ (1 | -1)) => Some(d),
+                _ => return Err(("sortdir", format!("expected 1 or -1, got {d}"))),
+            },
+            _ => None,
+        };
         let sort_text = query
             .get("sort")
             .and_then(Value::as_str)
@@ -220,6 +230,30 @@ impl PagingConfig {
     }
 }
 
+/// The number a query parameter holds, checked against the range the added parameter's
+/// schema gives; `None` when absent or not a number (a document's own non-numeric parameter).
+fn count(
+    query: &Map<String, Value>,
+    name: &'static str,
+    max: Option<u64>,
+) -> Result<Option<u64>, (&'static str, String)> {
+    let Some(Value::Number(number)) = query.get(name) else {
+        return Ok(None);
+    };
+    match (number.as_u64(), max) {
+        (Some(n), Some(max)) if n > max => Err((
+            name,
+            format!("expected ≤ {max} (the `x-paging` maximum), got {n}"),
+        )),
+        (Some(n), _) => Ok(Some(n)),
+        (None, Some(max)) => Err((
+            name,
+            format!("expected an integer from 0 to {max}, got {number}"),
+        )),
+        (None, None) => Err((name, format!("expected an integer ≥ 0, got {number}"))),
+    }
+}
+
 impl Paging {
     /// The `sort` (and `sortdir` for one key) query text carrying the merged keys.
     pub(crate) fn sort_query(&self) -> Option<(String, Option<i8>)> {
@@ -245,20 +279,34 @@ impl Paging {
 
 /// Adds the paging parameters to every `x-paging` operation of `doc` that does not declare
 /// them itself; answers problems as (pointer, message).
+///
+/// Path items and operations are followed through their `$ref`s, as the compiler reads them;
+/// a broken `$ref` is left for the compiler to report.
 pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
-    let Some(Value::Object(paths)) = doc.get("paths").cloned() else {
+    use crate::spec::pointer;
+    let Some(Value::Object(paths)) = doc.get("paths") else {
         return;
     };
-    for (template, item) in paths {
-        let item_at = crate::spec::pointer::join("/paths", &template);
+    // (pointer of the operation, parameters to add), gathered before `doc` changes.
+    let mut additions: Vec<(String, Vec<Value>)> = Vec::new();
+    for template in paths.keys() {
+        let Some((item, item_at)) = resolved(doc, &pointer::join("/paths", template)) else {
+            continue;
+        };
         let item_params = declared_names(doc, item.get("parameters"));
         for method in [
             "get", "put", "post", "delete", "options", "head", "patch", "trace",
         ] {
-            let Some(op) = item.get(method) else {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let Some((op, op_at)) = resolved(doc, &pointer::join(&item_at, method)) else {
                 continue;
             };
-            let op_at = crate::spec::pointer::join(&item_at, method);
+            // An operation reached from several paths gets its parameters once.
+            if additions.iter().any(|(at, _)| *at == op_at) {
+                continue;
+            }
             let Some(extension) = op.get("x-paging") else {
                 continue;
             };
@@ -266,7 +314,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 Ok(Some(config)) => config,
                 Ok(None) => continue,
                 Err(e) => {
-                    problems.push((crate::spec::pointer::join(&op_at, "x-paging"), e));
+                    problems.push((pointer::join(&op_at, "x-paging"), e));
                     continue;
                 }
             };
@@ -277,17 +325,26 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 .into_iter()
                 .filter(|p| !declared.iter().any(|d| p["name"] == d.as_str()))
                 .collect();
-            if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
-                match op
-                    .entry("parameters")
-                    .or_insert_with(|| Value::Array(Vec::new()))
-                {
-                    Value::Array(list) => list.extend(added),
-                    _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
-                }
+            additions.push((op_at, added));
+        }
+    }
+    for (op_at, added) in additions {
+        if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
+            match op
+                .entry("parameters")
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
+                Value::Array(list) => list.extend(added),
+                _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
             }
         }
     }
+}
+
+/// The node at `at` and its pointer, following `$ref`s; `None` when the chain is broken.
+fn resolved<'a>(doc: &'a Value, at: &str) -> Option<(&'a Value, String)> {
+    let node = crate::spec::pointer::get(doc, at)?;
+    crate::spec::pointer::resolve(doc, node, at).ok()
 }
 
 /// Names of the query parameters in a `parameters` list (following `$ref`s).
@@ -347,6 +404,14 @@ mod tests {
             ),
             (json!({"sort": "age"}), Err("sort")),
             (json!({"sort": "name,,created"}), Err("sort")),
+            // A document's own parameters, with looser schemas, still meet the range.
+            (json!({"limit": 1000}), Ok((1000, 0, vec![]))),
+            (json!({"limit": 1001}), Err("limit")),
+            (json!({"limit": -1}), Err("limit")),
+            (json!({"limit": 2.5}), Err("limit")),
+            (json!({"offset": -1}), Err("offset")),
+            (json!({"sort": "name", "sortdir": 2}), Err("sortdir")),
+            (json!({"sortdir": 0}), Err("sortdir")),
         ];
         for (q, want) in rows {
             let got = config.merge(&query(q.clone()));
@@ -439,5 +504,31 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
+    }
+
+    #[test]
+    fn follows_path_item_refs_and_adds_once() {
+        let mut doc = json!({
+            "paths": {
+                "/a": {"$ref": "#/x-oasgate-files/items.yaml/pages"},
+                "/b": {"$ref": "#/x-oasgate-files/items.yaml/pages"},
+                "/c": {"get": {"$ref": "#/x-oasgate-files/items.yaml/pages/get"}}
+            },
+            "x-oasgate-files": {"items.yaml": {"pages": {"get": {"x-paging": true}}}}
+        });
+        let mut problems = Vec::new();
+        augment(&mut doc, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let names: Vec<&str> = doc["x-oasgate-files"]["items.yaml"]["pages"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["limit", "offset", "sort", "sortdir"]);
+        assert_eq!(
+            doc["paths"]["/a"],
+            json!({"$ref": "#/x-oasgate-files/items.yaml/pages"})
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! [`OpenApi`]: the service the layer wraps around an inner service.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -96,8 +95,8 @@ where
         }
         let op = &self.plan.operations[index];
         let headers = op.response_headers.clone();
-        if headers.is_some() && !op.deprecation_logged.swap(true, Ordering::Relaxed) {
-            tracing::warn!(target: "oasgate::deprecation", operation = op.name(), "a deprecated operation was called");
+        if let Some(warning) = op.first_call_warning() {
+            tracing::warn!(target: "oasgate::deprecation", operation = op.name(), "{warning}");
         }
         let needs_verifier = !found.is_empty() && self.plan.options.verifier.is_some();
         if op.body.is_none() && !needs_verifier && !op.has_models {

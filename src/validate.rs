@@ -259,19 +259,24 @@ impl Plan {
                 params::encode_query(&p.name, p.style, p.explode, value, &mut out);
             }
         }
-        if op.undeclared_query != UndeclaredParams::Strip {
-            for (key, value) in raw {
-                let declared = if key.contains('%') {
-                    is_declared(
-                        op,
-                        &percent_encoding::percent_decode_str(key).decode_utf8_lossy(),
-                    )
-                } else {
-                    is_declared(op, key)
-                };
-                if !declared {
-                    params::push_raw_pair(&mut out, key, value);
-                }
+        // Parameters were written above; credentials go on as sent (the inner service may be
+        // the one checking them), then undeclared pairs unless the policy strips them.
+        let keep_undeclared = op.undeclared_query != UndeclaredParams::Strip;
+        for (key, value) in raw {
+            let decoded = if key.contains('%') {
+                percent_encoding::percent_decode_str(key).decode_utf8_lossy()
+            } else {
+                std::borrow::Cow::Borrowed(*key)
+            };
+            let keep = if is_parameter(op, &decoded) {
+                false
+            } else if is_credential(op, &decoded) {
+                true
+            } else {
+                keep_undeclared
+            };
+            if keep {
+                params::push_raw_pair(&mut out, key, value);
             }
         }
         // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
@@ -955,6 +960,16 @@ fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, Decod
 
 /// Whether a (decoded) query key belongs to a parameter or a security scheme of `op`.
 fn is_declared(op: &Operation, key: &str) -> bool {
+    is_parameter(op, key) || is_credential(op, key)
+}
+
+/// Whether a (decoded) query key is the name of an `apiKey` scheme `in: query` of `op`.
+fn is_credential(op: &Operation, key: &str) -> bool {
+    op.extra_query_names.iter().any(|n| n == key)
+}
+
+/// Whether a (decoded) query key is read by one of `op`'s query parameters.
+fn is_parameter(op: &Operation, key: &str) -> bool {
     op.query.iter().any(|p| {
         *p.name == *key
             || (p.owns_object_keys
@@ -967,7 +982,7 @@ fn is_declared(op: &Operation, key: &str) -> bool {
                     }
                     _ => false,
                 })
-    }) || op.extra_query_names.iter().any(|n| n == key)
+    })
 }
 
 /// Errors for query keys no parameter (nor security scheme) declares.

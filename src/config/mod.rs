@@ -135,7 +135,7 @@ section! {
         tolerate_trailing_slash: bool => |o, v| o.tolerate_trailing_slash(v),
         /// `reject` (404/405) or `pass-through` for paths no operation has.
         unknown_routes: UnknownRoutes => |o, v| o.unknown_routes(v),
-        /// `accept` or `reject` query parameters the operation does not declare.
+        /// `accept`, `reject` or `strip` query parameters the operation does not declare.
         undeclared_query: UndeclaredParams => |o, v| o.undeclared_query(v),
         /// Largest body read (`1MiB`); larger bodies answer 413.
         body_limit: ByteSize => |o, v| o.body_limit(v.as_usize()),
@@ -182,9 +182,9 @@ section! {
         multipart_parts_limit: usize => |o, v| o.multipart_parts_limit(v),
         /// Proxies whose forwarded headers set the served document's `servers`.
         trusted_proxies: List<Cidr> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
-        // New `Options` setters get their row here (lenient dates, time zone, paging
-        // defaults, JWT verification…), and their row in docs/config.md. A group of related
-        // keys may become a nested section: a struct made with this macro, as `server` is.
+        // A new `Options` setter that takes a value gets its row here and in docs/config.md.
+        // A group of related keys may become a nested section: a struct made with this
+        // macro, as `server` is.
     }
 }
 

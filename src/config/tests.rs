@@ -152,6 +152,117 @@ fn keys_set_options() {
     assert_eq!(format!("{:?}", empty.to_options()), format!("{defaults:?}"));
 }
 
+/// A value for every `options` key, each unlike the default whatever the features.
+const EVERY_OPTION: &[(&str, &str)] = &[
+    ("prefix", "/api"),
+    ("tolerate_trailing_slash", "true"),
+    ("unknown_routes", "pass-through"),
+    ("undeclared_query", "strip"),
+    ("body_limit", "2KiB"),
+    ("error_cap", "5"),
+    ("unprocessable_bodies", "true"),
+    ("lenient_booleans", "true"),
+    ("openapi_json_path", "/spec.json"),
+    ("enforce", "false"),
+    ("canonical_query", "false"),
+    ("fill_body_defaults", "true"),
+    ("lenient_dates", "true"),
+    ("date_dialect", "month-first"),
+    ("time_zone", "Europe/Paris"),
+    ("openapi_yaml_path", "false"),
+    ("docs_path", "/reference"),
+    ("docs_ui", "redoc"),
+    ("serve_bundled", "true"),
+    ("describe_problems", "false"),
+    ("document_cache_control", "public, max-age=60"),
+    ("json_depth_limit", "32"),
+    ("query_params_limit", "64"),
+    ("param_length_limit", "1KiB"),
+    ("multipart_parts_limit", "10"),
+    ("trusted_proxies", "[127.0.0.1, 10.0.0.0/8]"),
+];
+
+/// `Options`' fields from its pretty `Debug`: name → the field's text (one line or several).
+fn option_fields(options: &Options) -> std::collections::BTreeMap<String, String> {
+    let mut fields = std::collections::BTreeMap::new();
+    let mut current = None;
+    for line in format!("{options:#?}").lines() {
+        // `    name: value` starts a field; other indented lines continue it.
+        let field = line
+            .strip_prefix("    ")
+            .and_then(|rest| rest.split_once(": "))
+            .filter(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        match (field, line.starts_with("    ")) {
+            (Some((name, value)), _) => {
+                fields.insert(name.to_owned(), value.to_owned());
+                current = Some(name.to_owned());
+            }
+            (None, true) => {
+                let name = current.clone().expect("a field before its continuation");
+                fields.get_mut(&name).unwrap().push_str(line.trim());
+            }
+            (None, false) => current = None,
+        }
+    }
+    fields
+}
+
+#[test]
+fn every_options_key_reaches_its_option() {
+    let rows = EVERY_OPTION;
+    let listed: BTreeSet<&str> = rows.iter().map(|(k, _)| *k).collect();
+    let keys: BTreeSet<&str> = OptionsSection::KEYS.iter().copied().collect();
+    assert_eq!(listed, keys, "EVERY_OPTION lists each `options` key once");
+    assert_eq!(listed.len(), rows.len(), "EVERY_OPTION lists a key twice");
+
+    // Each key alone changes exactly the option of its name.
+    let defaults = option_fields(&Options::default());
+    for (key, value) in rows {
+        let options = yaml(&format!("options:\n  {key}: {value}\n"))
+            .unwrap()
+            .to_options();
+        let changed: Vec<String> = option_fields(&options)
+            .into_iter()
+            .filter(|(name, text)| defaults.get(name) != Some(text))
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(changed, [key.to_string()], "`options.{key}: {value}`");
+    }
+
+    // All together, each with the value it was given.
+    let text: String = rows
+        .iter()
+        .map(|(key, value)| format!("  {key}: {value}\n"))
+        .collect();
+    let o = yaml(&format!("options:\n{text}")).unwrap().to_options();
+    assert_eq!(o.prefix, "/api");
+    assert!(o.tolerate_trailing_slash);
+    assert_eq!(o.unknown_routes, UnknownRoutes::PassThrough);
+    assert_eq!(o.undeclared_query, UndeclaredParams::Strip);
+    assert_eq!(o.body_limit, 2048);
+    assert_eq!(o.error_cap, 5);
+    assert!(o.unprocessable_bodies);
+    assert!(o.lenient_booleans);
+    assert_eq!(o.openapi_json_path.as_deref(), Some("/spec.json"));
+    assert!(!o.enforce);
+    assert!(!o.canonical_query);
+    assert!(o.fill_body_defaults);
+    assert!(o.lenient_dates);
+    assert_eq!(o.date_dialect, Dialect::MonthFirst);
+    assert_eq!(o.time_zone, Zone::parse("Europe/Paris").unwrap());
+    assert_eq!(o.openapi_yaml_path, None);
+    assert_eq!(o.docs_path.as_deref(), Some("/reference"));
+    assert_eq!(o.docs_ui, DocsUi::Redoc);
+    assert!(o.serve_bundled);
+    assert!(!o.describe_problems);
+    assert_eq!(o.document_cache_control, "public, max-age=60");
+    assert_eq!(o.json_depth_limit, 32);
+    assert_eq!(o.query_params_limit, 64);
+    assert_eq!(o.param_length_limit, 1024);
+    assert_eq!(o.multipart_parts_limit, 10);
+    assert_eq!(o.trusted_proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
+}
+
 #[test]
 fn environment_overrides_single_keys() {
     let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -241,17 +352,74 @@ fn spec_path_is_relative_to_the_config_file() {
 }
 
 /// The rows of the reference's key tables: (dotted key, env column).
+///
+/// Only rows of a table count: a run of `|` lines opening with a header and a `| --- |` line.
+/// A row cut off from its header (by a blank line, say) renders as plain text, so it panics.
 fn reference_rows() -> Vec<(String, String)> {
-    REFERENCE
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .filter_map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            let key = cells.get(1)?.trim_matches('`').to_owned();
-            let env = cells.get(4)?.trim_matches('`').to_owned();
-            Some((key, env))
-        })
-        .collect()
+    reference_rows_of(REFERENCE).unwrap_or_else(|e| panic!("docs/config.md: {e}"))
+}
+
+fn reference_rows_of(text: &str) -> Result<Vec<(String, String)>, String> {
+    let is_separator =
+        |line: &str| line.contains('-') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '));
+    let mut rows = Vec::new();
+    // How many lines the current run of `|` lines has so far.
+    let mut seen = 0;
+    for (i, line) in text.lines().enumerate() {
+        if !line.starts_with('|') {
+            seen = 0;
+            continue;
+        }
+        seen += 1;
+        match seen {
+            1 if line.starts_with("| `") => {
+                return Err(format!(
+                    "line {}: a key row with no table header above it",
+                    i + 1
+                ));
+            }
+            1 => {}
+            2 if !is_separator(line) => {
+                return Err(format!(
+                    "line {}: a table header without a `| --- |` line under it",
+                    i + 1
+                ));
+            }
+            2 => {}
+            _ if line.starts_with("| `") => {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let (Some(key), Some(env)) = (cells.get(1), cells.get(4)) else {
+                    continue;
+                };
+                rows.push((
+                    key.trim_matches('`').to_owned(),
+                    env.trim_matches('`').to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+#[test]
+fn a_blank_line_inside_a_table_is_caught() {
+    let whole = "| key | type | default | env | what |\n| --- | --- | --- | --- | --- |\n\
+                 | `a.b` | boolean | `false` | `OASGATE_A_B` | x |\n\
+                 | `a.c` | boolean | `false` | `OASGATE_A_C` | y |\n";
+    assert_eq!(
+        reference_rows_of(whole).unwrap(),
+        [
+            ("a.b".to_owned(), "OASGATE_A_B".to_owned()),
+            ("a.c".to_owned(), "OASGATE_A_C".to_owned())
+        ]
+    );
+    let split = whole.replacen("x |\n", "x |\n\n", 1);
+    let e = reference_rows_of(&split).unwrap_err();
+    assert!(
+        e.starts_with("line 5: a key row with no table header"),
+        "{e}"
+    );
 }
 
 /// The body of the first fenced block of `lang` in the reference.

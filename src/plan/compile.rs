@@ -297,7 +297,8 @@ impl<'a> Ctx<'a> {
                 None => {
                     self.report(
                         &pointer::join(at, "x-oasgate-undeclared-query"),
-                        "`x-oasgate-undeclared-query` must be `accept` or `reject`".to_owned(),
+                        "`x-oasgate-undeclared-query` must be `accept`, `reject` or `strip`"
+                            .to_owned(),
                     );
                     inherited
                 }
@@ -376,6 +377,7 @@ impl<'a> Ctx<'a> {
                 .get("x-paging")
                 .and_then(|v| PagingConfig::from_extension(v).ok().flatten()),
             response_headers: self.deprecation(op, op_at),
+            deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
             deprecation_logged: AtomicBool::new(false),
             has_models: false,
         };

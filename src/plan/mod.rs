@@ -11,7 +11,7 @@ mod stream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
@@ -71,7 +71,9 @@ pub(crate) struct Operation {
     pub paging: Option<PagingConfig>,
     /// Headers added to every response (`Deprecation`, `Sunset`).
     pub response_headers: Option<Arc<[(HeaderName, HeaderValue)]>>,
-    /// Set once the first call of a deprecated operation was logged.
+    /// `deprecated: true` (an operation may also have only a sunset date).
+    pub deprecated: bool,
+    /// Set once the first call of a deprecated or sunset operation was logged.
     pub deprecation_logged: AtomicBool,
     /// Whether any parameter loads a model (an await the fast path cannot do).
     pub has_models: bool,
@@ -174,10 +176,52 @@ impl Operation {
         self.id.as_deref().unwrap_or(&self.label)
     }
 
+    /// The warning to log for this call: on the first call of an operation that is deprecated
+    /// or has a sunset date, once per operation.
+    pub fn first_call_warning(&self) -> Option<&'static str> {
+        let warning = if self.deprecated {
+            "a deprecated operation was called"
+        } else if self.response_headers.is_some() {
+            "an operation with a sunset date was called"
+        } else {
+            return None;
+        };
+        (!self.deprecation_logged.swap(true, Ordering::Relaxed)).then_some(warning)
+    }
+
     /// Every parameter, in location order.
     pub fn params(&self) -> impl Iterator<Item = &Param> {
         [&self.path, &self.query, &self.header, &self.cookie]
             .into_iter()
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Document, Options};
+
+    #[test]
+    fn the_first_call_warning_names_what_the_operation_is_once() {
+        let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /old: {get: {deprecated: true, responses: {"200": {description: ok}}}}
+  /both: {get: {deprecated: true, x-sunset: "2030-01-01", responses: {"200": {description: ok}}}}
+  /ending: {get: {x-sunset: "2030-01-01", responses: {"200": {description: ok}}}}
+  /fresh: {get: {responses: {"200": {description: ok}}}}
+"#;
+        let plan = super::compile(&Document::from_str(spec).unwrap(), Options::default()).unwrap();
+        let warning = |label: &str| {
+            let op = plan.operations.iter().find(|o| &*o.label == label).unwrap();
+            (op.first_call_warning(), op.first_call_warning())
+        };
+        let deprecated = Some("a deprecated operation was called");
+        let sunset = Some("an operation with a sunset date was called");
+        assert_eq!(warning("GET /old"), (deprecated, None));
+        assert_eq!(warning("GET /both"), (deprecated, None));
+        assert_eq!(warning("GET /ending"), (sunset, None));
+        assert_eq!(warning("GET /fresh"), (None, None));
     }
 }

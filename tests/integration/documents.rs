@@ -1,7 +1,5 @@
 //! Loading: every fixture, multi-file `$ref`s, and start-up errors that list every problem.
 
-use std::path::PathBuf;
-
 use oasgate::{Document, OpenApiLayer, Options, Version};
 
 use crate::support::*;
@@ -66,28 +64,6 @@ async fn digitalocean_routes_and_validates() {
         .insert("authorization", "Bearer t".parse().unwrap());
     let created = send(&layer, request).await;
     assert_eq!(created.status, 200, "{}", created.json);
-}
-
-/// A scratch directory with the given files, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str, files: &[(&str, &str)]) -> Self {
-        let dir = std::env::temp_dir().join(format!("oasgate-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (path, text) in files {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[tokio::test]

@@ -261,6 +261,190 @@ async fn deprecated_operations_say_so() {
     assert_eq!(answer.headers["sunset"], "Wed, 31 Dec 2025 00:00:00 GMT");
     let fresh = send(&girder(Options::default()), get("/items")).await;
     assert!(fresh.headers.get("deprecation").is_none());
+    let ending = send(&girder(Options::default()), get("/ending")).await;
+    assert!(ending.headers.get("deprecation").is_none(), "sunset only");
+    assert_eq!(ending.headers["sunset"], "Sun, 30 Jun 2030 00:00:00 GMT");
+}
+
+#[tokio::test]
+async fn deprecation_and_sunset_are_logged_once_per_operation() {
+    let capture = LogCapture::new(tracing::Level::WARN);
+    let layer = girder(Options::default());
+    for uri in ["/old", "/ending", "/items", "/old", "/ending", "/items"] {
+        assert_eq!(send(&layer, get(uri)).await.status, 200, "{uri}");
+    }
+    let logged = capture.logs.text();
+    let lines: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("oasgate::deprecation"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{logged}");
+    assert!(
+        lines[0].contains("a deprecated operation was called") && lines[0].contains("oldThing"),
+        "{logged}"
+    );
+    assert!(
+        lines[1].contains("an operation with a sunset date was called")
+            && lines[1].contains("endingThing"),
+        "{logged}"
+    );
+}
+
+const KEYED: &str = r#"
+openapi: 3.0.3
+info: {title: keyed, version: "1"}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: query, name: api_key}
+security: [{key: []}]
+paths:
+  /keyed:
+    get:
+      parameters: [{name: q, in: query, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /keyed-strict:
+    get:
+      x-oasgate-undeclared-query: strip
+      parameters: [{name: q, in: query, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /keyed-bare:
+    get:
+      x-oasgate-undeclared-query: strip
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn query_credentials_reach_the_inner_service_as_sent() {
+    // No verifier: the inner service may be the one checking the key.
+    let layer = layer(KEYED, Options::default());
+    // (request, query the handler sees)
+    let rows: &[(&str, &str)] = &[
+        ("/keyed?q=a&api_key=secret", "q=a&api_key=secret"),
+        (
+            "/keyed?api_key=s%20t&q=a&junk=1",
+            "q=a&api_key=s%20t&junk=1",
+        ),
+        (
+            "/keyed-strict?q=a&api_key=secret&junk=1",
+            "q=a&api_key=secret",
+        ),
+        ("/keyed-bare?junk=1&api_key=secret", "api_key=secret"),
+    ];
+    for (uri, want) in rows {
+        let (status, seen, json) = seen_query(&layer, uri).await;
+        assert_eq!(status, 200, "{uri}: {json}");
+        assert_eq!(seen, *want, "{uri}");
+    }
+}
+
+const DECLARED_PAGING: &str = r#"
+openapi: 3.0.3
+info: {title: paging, version: "1"}
+paths:
+  /things:
+    get:
+      x-paging: {max_limit: 10}
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: offset, in: query, schema: {type: integer}}
+        - {name: sortdir, in: query, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn paging_holds_declared_parameters_to_its_range() {
+    let layer = layer(DECLARED_PAGING, Options::default());
+    // (query, expected paging, or the parameter and a part of the error's detail)
+    let rows: Vec<(&str, Result<Value, (&str, &str)>)> = vec![
+        ("", Ok(json!({"limit": 10, "offset": 0, "sort": []}))),
+        (
+            "limit=10&offset=4",
+            Ok(json!({"limit": 10, "offset": 4, "sort": []})),
+        ),
+        (
+            "sort=name&sortdir=-1",
+            Ok(json!({"limit": 10, "offset": 0, "sort": [{"field": "name", "dir": -1}]})),
+        ),
+        ("limit=500", Err(("limit", "expected ≤ 10"))),
+        ("limit=11", Err(("limit", "got 11"))),
+        ("limit=-1", Err(("limit", "from 0 to 10"))),
+        ("offset=-3", Err(("offset", "≥ 0"))),
+        (
+            "sort=name&sortdir=2",
+            Err(("sortdir", "expected 1 or -1, got 2")),
+        ),
+        ("sortdir=0", Err(("sortdir", "expected 1 or -1"))),
+    ];
+    for (query, want) in rows {
+        let (status, seen, json) = seen_query(&layer, &format!("/things?{query}")).await;
+        match want {
+            Ok(paging) => {
+                assert_eq!(status, 200, "?{query}: {json}");
+                assert_eq!(json["paging"], paging, "?{query}");
+                assert!(
+                    seen.contains(&format!("limit={}", paging["limit"])),
+                    "?{query}: the canonical query carries the merged limit: {seen}"
+                );
+            }
+            Err((name, part)) => {
+                let answer = send(&layer, get(&format!("/things?{query}"))).await;
+                assert_eq!(answer.status, 400, "?{query}: {}", answer.json);
+                let error = &answer.json["errors"][0];
+                assert_eq!(error["name"], name, "?{query}: {}", answer.json);
+                let detail = error["detail"].as_str().unwrap();
+                assert!(
+                    detail.starts_with(&format!("query parameter `{name}`: "))
+                        && detail.contains(part),
+                    "?{query}: {detail}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn paging_reaches_operations_behind_a_path_item_ref() {
+    let dir = Scratch::new(
+        "paging-ref",
+        &[
+            (
+                "api.yaml",
+                "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /pages:\n    $ref: 'items.yaml#/pages'\n  /more-pages:\n    $ref: 'items.yaml#/pages'\n",
+            ),
+            (
+                "items.yaml",
+                "pages:\n  get:\n    x-paging: {max_limit: 20}\n    parameters:\n      - {name: q, in: query, schema: {type: string}}\n    responses: {'200': {description: ok}}\n",
+            ),
+        ],
+    );
+    let doc = oasgate::Document::from_path(dir.0.join("api.yaml")).expect("loads");
+    let layer = oasgate::OpenApiLayer::new(&doc).expect("compiles");
+    for path in ["/pages", "/more-pages"] {
+        let rejected = send(&layer, get(&format!("{path}?limit=abc"))).await;
+        assert_eq!(rejected.status, 400, "{path}: {}", rejected.json);
+        assert_eq!(rejected.json["errors"][0]["name"], "limit", "{path}");
+        assert_eq!(
+            send(&layer, get(&format!("{path}?limit=21"))).await.status,
+            400
+        );
+        let (status, _, json) = seen_query(&layer, &format!("{path}?limit=5&sort=q")).await;
+        assert_eq!(status, 200, "{path}: {json}");
+        assert_eq!(json["paging"]["limit"], 5, "{path}");
+    }
+    // The served document shows the added parameters once, where the path item is.
+    let served = send(&layer, get("/openapi.json")).await.json;
+    let item = &served["paths"]["/pages"];
+    let item = match item["$ref"].as_str() {
+        Some(target) => served.pointer(target.trim_start_matches('#')).unwrap(),
+        None => item,
+    };
+    let names: Vec<&str> = item["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["q", "limit", "offset", "sort", "sortdir"]);
 }
 
 #[tokio::test]

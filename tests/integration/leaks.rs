@@ -2,14 +2,10 @@
 //! in a problem body or in a log line at the default level, and problem bodies never show
 //! internal paths or Rust type names.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::Request;
 use oasgate::Options;
 use oasgate::body::Body;
 use oasgate::security::{Credential, Verdict, verifier_fn};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::support::*;
 
@@ -89,27 +85,6 @@ paths:
         - {name: count, in: query, schema: {type: integer, maximum: 5}}
       responses: {"200": {description: ok}}
 "#;
-
-/// A writer every log line goes to, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 fn request(
     method: &str,
@@ -371,7 +346,7 @@ async fn secrets_and_internals_never_appear() {
             }
         }
     }
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(
         logged.matches("request rejected").count() >= rejected,
         "every rejection is logged: {logged}"

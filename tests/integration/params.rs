@@ -199,6 +199,27 @@ async fn headers_and_cookies() {
     );
 }
 
+#[test]
+fn an_unknown_undeclared_query_policy_lists_the_three() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      x-oasgate-undeclared-query: drop
+      responses: {"200": {description: ok}}
+"#;
+    let doc = oasgate::Document::from_str(spec).unwrap();
+    let error = oasgate::OpenApiLayer::new(&doc).expect_err("an unknown policy");
+    assert!(
+        error
+            .to_string()
+            .contains("`x-oasgate-undeclared-query` must be `accept`, `reject` or `strip`"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn undeclared_query_policy() {
     // Per operation (x-oasgate-undeclared-query: reject); the API key in the query is declared.

@@ -115,3 +115,83 @@ pub fn with_body(method: &str, uri: &str, content_type: &str, body: &str) -> Req
         .body(Body::from(body.to_owned()))
         .unwrap()
 }
+
+/// A writer every log line goes to, shared with the test.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Log lines at `level` and above from this thread, captured until it drops.
+pub struct LogCapture {
+    pub logs: Captured,
+    _guard: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+impl LogCapture {
+    pub fn new(level: tracing::Level) -> Self {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        // With one subscriber in the process, tracing caches a callsite's interest from the
+        // thread that first reaches it; another test's thread, with no subscriber, would
+        // silence it here. A second (silent) one makes it ask every subscriber.
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        Self {
+            logs,
+            _guard: guard,
+            _second: second,
+        }
+    }
+}
+
+/// A scratch directory with the given files, removed on drop.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str, files: &[(&str, &str)]) -> Self {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("oasgate-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
