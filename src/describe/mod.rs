@@ -12,7 +12,8 @@
 //! [`Api::document`] turns the description into an OpenAPI 3.1 [`Document`](crate::Document)
 //! (schemas are JSON Schema 2020-12), which feeds [`OpenApiLayer`](crate::OpenApiLayer) like
 //! any document read from a file: there is one validation path. [`Api::write_json`] writes the
-//! document out so it can be committed.
+//! document out so it can be committed. With axum, [`DescribedRouter`] (feature
+//! `describe-axum`) adds each route together with its description.
 //!
 //! # Example
 //!
