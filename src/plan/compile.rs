@@ -440,9 +440,11 @@ impl<'a> Ctx<'a> {
             .unwrap_or(false);
         let mut headers = Vec::new();
         if deprecated {
+            // Without a date: the epoch, "deprecated already, since a date not given" — the same
+            // on every replica and restart, unlike the start-up time.
             let since = match op.get("x-deprecated-at") {
                 Some(v) => match v.as_str().and_then(parse_day) {
-                    Some(t) => t,
+                    Some(t) => t.timestamp(),
                     None => {
                         self.report(
                             &pointer::join(op_at, "x-deprecated-at"),
@@ -451,9 +453,9 @@ impl<'a> Ctx<'a> {
                         return None;
                     }
                 },
-                None => chrono::Utc::now(),
+                None => 0,
             };
-            if let Ok(v) = HeaderValue::from_str(&format!("@{}", since.timestamp())) {
+            if let Ok(v) = HeaderValue::from_str(&format!("@{since}")) {
                 headers.push((HeaderName::from_static("deprecation"), v));
             }
         }

@@ -264,6 +264,11 @@ async fn deprecated_operations_say_so() {
     let ending = send(&girder(Options::default()), get("/ending")).await;
     assert!(ending.headers.get("deprecation").is_none(), "sunset only");
     assert_eq!(ending.headers["sunset"], "Sun, 30 Jun 2030 00:00:00 GMT");
+
+    // Without `x-deprecated-at`: already deprecated, at a date that never changes.
+    let undated = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      deprecated: true\n      responses: {'200': {description: ok}}\n";
+    let answer = send(&layer(undated, Options::default()), get("/a")).await;
+    assert_eq!(answer.headers["deprecation"], "@0");
 }
 
 #[tokio::test]
