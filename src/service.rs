@@ -125,7 +125,9 @@ where
                         }
                         inner.call(let_through(Request::from_parts(parts, $body), &problem))
                     };
-                    return call.await.map(|r| r.map(ResponseBody::inner));
+                    let mut response = call.await?;
+                    add_headers(&mut response, headers.as_deref());
+                    return Ok(response.map(ResponseBody::inner));
                 }};
             }
             // Every step but the inner call is boxed where it runs, so that the future every

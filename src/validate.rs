@@ -905,6 +905,11 @@ impl Plan {
             kind: problem.kind,
             operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
         });
+        // A deprecated operation says so on its problems too.
+        crate::service::add_headers(
+            &mut response,
+            op.and_then(|o| o.response_headers.as_deref()),
+        );
         response
     }
 }

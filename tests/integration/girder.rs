@@ -259,6 +259,12 @@ async fn deprecated_operations_say_so() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.headers["deprecation"], "@1706659200");
     assert_eq!(answer.headers["sunset"], "Wed, 31 Dec 2025 00:00:00 GMT");
+    // Its problems say so too.
+    let strict = girder(Options::default().undeclared_query(oasgate::UndeclaredParams::Reject));
+    let refused = send(&strict, get("/old?colour=red")).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.headers["deprecation"], "@1706659200");
+    assert_eq!(refused.headers["sunset"], "Wed, 31 Dec 2025 00:00:00 GMT");
     let fresh = send(&girder(Options::default()), get("/items")).await;
     assert!(fresh.headers.get("deprecation").is_none());
     let ending = send(&girder(Options::default()), get("/ending")).await;
