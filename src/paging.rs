@@ -25,6 +25,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::params;
+
 /// One sort key: a field and a direction (`1` ascending, `-1` descending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SortKey {
@@ -254,27 +256,42 @@ fn count(
     }
 }
 
-impl Paging {
-    /// The `sort` (and `sortdir` for one key) query text carrying the merged keys.
-    pub(crate) fn sort_query(&self) -> Option<(String, Option<i8>)> {
-        match self.sort.as_slice() {
-            [] => None,
-            [only] => Some((only.field.clone(), Some(only.dir))),
-            keys => Some((
-                keys.iter()
-                    .map(|k| {
-                        if k.dir < 0 {
-                            format!("-{}", k.field)
-                        } else {
-                            k.field.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-                None,
-            )),
+/// Writes the query pair of a paging parameter (`limit`, `offset`, `sort`, `sortdir`) from the
+/// merged request; answers false for any other name. One sort key goes as `sort` and
+/// `sortdir`; several as one `sort` list (`-price,name`) without `sortdir`.
+pub(crate) fn write_merged(paging: &Paging, name: &str, out: &mut String) -> bool {
+    match name {
+        "limit" => params::push_pair(out, name, |o| params::push_digits(o, paging.limit)),
+        "offset" => params::push_pair(out, name, |o| params::push_digits(o, paging.offset)),
+        "sort" => match paging.sort.as_slice() {
+            [] => {}
+            [only] => params::push_pair(out, name, |o| params::push_encoded(o, &only.field)),
+            keys => params::push_pair(out, name, |o| {
+                for (i, key) in keys.iter().enumerate() {
+                    if i > 0 {
+                        // The list is one value: its commas are data, as a string's are.
+                        o.push_str("%2C");
+                    }
+                    if key.dir < 0 {
+                        o.push('-');
+                    }
+                    params::push_encoded(o, &key.field);
+                }
+            }),
+        },
+        "sortdir" => {
+            if let [only] = paging.sort.as_slice() {
+                params::push_pair(out, name, |o| {
+                    if only.dir < 0 {
+                        o.push('-');
+                    }
+                    params::push_digits(o, u64::from(only.dir.unsigned_abs()));
+                });
+            }
         }
+        _ => return false,
     }
+    true
 }
 
 /// Adds the paging parameters to every `x-paging` operation of `doc` that does not declare

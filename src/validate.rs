@@ -14,6 +14,7 @@ use crate::body::{self, BodyKind, MediaType, MultipartFailure, best_match, tee};
 use crate::dates;
 use crate::models::Models;
 use crate::options::{UndeclaredParams, UnknownRoutes};
+use crate::paging;
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{BodyEntry, Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
@@ -216,35 +217,14 @@ impl Plan {
                 .sum::<usize>()
                 + 32,
         );
-        let sort = validated.paging.as_ref().and_then(|p| p.sort_query());
         for p in &op.query {
-            let merged;
-            let value = match (&validated.paging, &*p.name) {
-                (Some(paging), "limit") => {
-                    merged = Value::from(paging.limit);
-                    Some(&merged)
-                }
-                (Some(paging), "offset") => {
-                    merged = Value::from(paging.offset);
-                    Some(&merged)
-                }
-                (Some(_), "sort") => match &sort {
-                    Some((text, _)) => {
-                        merged = Value::from(text.as_str());
-                        Some(&merged)
-                    }
-                    None => None,
-                },
-                (Some(_), "sortdir") => match &sort {
-                    Some((_, Some(dir))) => {
-                        merged = Value::from(*dir);
-                        Some(&merged)
-                    }
-                    _ => None,
-                },
-                _ => validated.query.get(&*p.name),
-            };
-            let Some(value) = value else {
+            // The merged paging is written straight from `Paging`, without building values.
+            if let Some(paging) = &validated.paging
+                && paging::write_merged(paging, &p.name, &mut out)
+            {
+                continue;
+            }
+            let Some(value) = validated.query.get(&*p.name) else {
                 continue;
             };
             if p.json_content {

@@ -25,41 +25,41 @@ pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out:
         Value::Array(items) => match (style, explode) {
             (Style::Form | Style::SpaceDelimited | Style::PipeDelimited, true) => {
                 for item in items {
-                    pair(out, name, |o| text(o, item));
+                    push_pair(out, name, |o| text(o, item));
                 }
             }
-            (Style::SpaceDelimited, false) => pair(out, name, |o| joined(o, items, "%20")),
-            (Style::PipeDelimited, false) => pair(out, name, |o| joined(o, items, "%7C")),
-            _ => pair(out, name, |o| joined(o, items, ",")),
+            (Style::SpaceDelimited, false) => push_pair(out, name, |o| joined(o, items, "%20")),
+            (Style::PipeDelimited, false) => push_pair(out, name, |o| joined(o, items, "%7C")),
+            _ => push_pair(out, name, |o| joined(o, items, ",")),
         },
         Value::Object(map) => match (style, explode) {
             (Style::DeepObject, _) => {
                 for (key, v) in map {
                     start(out);
-                    push_enc(out, name);
+                    push_encoded(out, name);
                     out.push_str("%5B");
-                    push_enc(out, key);
+                    push_encoded(out, key);
                     out.push_str("%5D=");
                     text(out, v);
                 }
             }
             (Style::Form, true) => {
                 for (key, v) in map {
-                    pair(out, key, |o| text(o, v));
+                    push_pair(out, key, |o| text(o, v));
                 }
             }
-            _ => pair(out, name, |o| {
+            _ => push_pair(out, name, |o| {
                 for (i, (key, v)) in map.iter().enumerate() {
                     if i > 0 {
                         o.push(',');
                     }
-                    push_enc(o, key);
+                    push_encoded(o, key);
                     o.push(',');
                     text(o, v);
                 }
             }),
         },
-        other => pair(out, name, |o| text(o, other)),
+        other => push_pair(out, name, |o| text(o, other)),
     }
 }
 
@@ -77,15 +77,16 @@ fn start(out: &mut String) {
     }
 }
 
-fn pair(out: &mut String, name: &str, value: impl FnOnce(&mut String)) {
+/// Appends `name=` (name encoded) and the value `value` writes, already encoded.
+pub(crate) fn push_pair(out: &mut String, name: &str, value: impl FnOnce(&mut String)) {
     start(out);
-    push_enc(out, name);
+    push_encoded(out, name);
     out.push('=');
     value(out);
 }
 
 /// Appends `text` percent-encoded, chunk by chunk (no formatting machinery on the hot path).
-fn push_enc(out: &mut String, text: &str) {
+pub(crate) fn push_encoded(out: &mut String, text: &str) {
     // Most names and values need no escape at all: copied whole.
     if text
         .bytes()
@@ -102,7 +103,7 @@ fn enc(text: &str) -> percent_encoding::PercentEncode<'_> {
 }
 
 /// Appends an integer's decimal digits without the formatting machinery.
-fn push_digits(out: &mut String, mut n: u64) {
+pub(crate) fn push_digits(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -131,7 +132,7 @@ fn joined(out: &mut String, items: &[Value], delimiter: &str) {
 fn text(out: &mut String, value: &Value) {
     match value {
         Value::String(s) => {
-            push_enc(out, s);
+            push_encoded(out, s);
         }
         Value::Null => {}
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -147,7 +148,7 @@ fn text(out: &mut String, value: &Value) {
             }
         },
         nested => {
-            push_enc(out, &nested.to_string());
+            push_encoded(out, &nested.to_string());
         }
     }
 }
@@ -185,7 +186,7 @@ mod tests {
         ];
         for (text, encoded) in rows {
             let mut out = String::new();
-            push_enc(&mut out, text);
+            push_encoded(&mut out, text);
             assert_eq!(out, encoded, "{text}");
         }
     }

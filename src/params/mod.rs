@@ -50,6 +50,7 @@ pub use decode::{
     ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
 };
 pub use encode::{encode_query, push_raw_pair};
+pub(crate) use encode::{push_digits, push_encoded, push_pair};
 pub use formats::{check_format, format_checker, format_description};
 pub use shape::{Location, ObjectShape, Prim, Shape, Style};
 pub(crate) use simple::Scalar;
