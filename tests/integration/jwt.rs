@@ -30,6 +30,10 @@ paths:
     get:
       security: [{jwt: ["jobs:read", "jobs:write"]}]
       responses: {"200": {description: ok}}
+  /staff:
+    get:
+      security: [{jwt: [admin]}, {jwt: [librarian]}]
+      responses: {"200": {description: ok}}
 "#;
 
 const SECRET: &[u8] = b"a secret long enough for HS256 tests";
@@ -247,6 +251,42 @@ async fn hs256_tokens_are_checked_for_signature_time_and_scope() {
             sign(hs, None, &json!({"exp": t + 600, "scope": "jobs:writer"})),
             403,
             "jobs:write",
+        ),
+    ];
+    run(&jwt_layer(JwtVerifier::hs256(SECRET)), rows).await;
+}
+
+#[tokio::test]
+async fn any_alternative_whose_scopes_the_token_has_lets_it_through() {
+    let hs = Signer::Hs256(SECRET);
+    let t = now();
+    let with_scope = |scope: &str| sign(hs, None, &json!({"exp": t + 600, "scope": scope}));
+    let rows: Vec<Row> = vec![
+        ("the first alternative", "/staff", with_scope("admin"), 200, ""),
+        (
+            "the second alternative",
+            "/staff",
+            with_scope("librarian"),
+            200,
+            "",
+        ),
+        (
+            "neither: the first alternative's refusal",
+            "/staff",
+            with_scope("reader"),
+            403,
+            "lacks the scope `admin`",
+        ),
+        (
+            "an invalid token",
+            "/staff",
+            sign(
+                Signer::Hs256(b"another secret, also long enough"),
+                None,
+                &json!({"exp": t + 600, "scope": "librarian"}),
+            ),
+            401,
+            "signature does not match",
         ),
     ];
     run(&jwt_layer(JwtVerifier::hs256(SECRET)), rows).await;
