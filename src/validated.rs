@@ -135,8 +135,10 @@ mod tests {
     #[test]
     fn a_body_checked_as_text_reads_like_a_parsed_one() {
         let text = Bytes::from_static(br#"{"name": "rex", "tags": ["a"], "age": 3}"#);
-        let mut from_text = Validated::default();
-        from_text.body = ReadBody::text(text);
+        let from_text = Validated {
+            body: ReadBody::text(text),
+            ..Validated::default()
+        };
         let mut parsed = Validated::default();
         parsed.set_body(Some(json!({"name": "rex", "tags": ["a"], "age": 3})));
 
