@@ -119,6 +119,54 @@ pub enum ProblemKind {
     GatewayTimeout,
 }
 
+/// The name the served document gives [`json_schema`] in `components/schemas`.
+pub(crate) const SCHEMA_NAME: &str = "Problem";
+
+/// The JSON Schema of every problem body the layer writes, as serialized from [`Problem`].
+pub(crate) fn json_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "An RFC 9457 problem: what was wrong with the request, with every error found.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "description": "A URI naming the kind of problem (`urn:oasgate:problem:invalid-parameters`, or `about:blank` for 404 and 405).", "example": "urn:oasgate:problem:invalid-parameters"},
+            "title": {"type": "string", "description": "Short summary of the kind of problem.", "example": "Invalid request parameters"},
+            "status": {"type": "integer", "description": "The HTTP status code.", "example": 400},
+            "detail": {"type": "string", "description": "What happened to this request: the first error, and how many more.", "example": "query parameter `limit`: expected integer, got `ten`"},
+            "instance": {"type": "string", "description": "The request path."},
+            "operationId": {"type": "string", "description": "The operation the request was matched to."},
+            "errors": {
+                "type": "array",
+                "description": "Every error found, capped; `errorsOmitted` counts the rest.",
+                "items": {
+                    "type": "object",
+                    "required": ["in", "name", "pointer", "code", "detail"],
+                    "properties": {
+                        "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body"]},
+                        "name": {"type": "string", "description": "The parameter name (empty for the body)."},
+                        "pointer": {"type": "string", "description": "JSON pointer inside the value (empty for the whole value)."},
+                        "code": {"type": "string", "description": "The rule that failed: a JSON Schema keyword, or `required`, `type`, `undeclared`…"},
+                        "detail": {"type": "string", "description": "What was expected."}
+                    }
+                }
+            },
+            "errorsOmitted": {"type": "integer", "minimum": 1, "description": "How many errors the cap left out."},
+            "location": {
+                "type": "object",
+                "description": "Where a body failed to parse (1-based).",
+                "required": ["line", "column", "character"],
+                "properties": {
+                    "line": {"type": "integer", "minimum": 1},
+                    "column": {"type": "integer", "minimum": 1},
+                    "character": {"type": "integer", "minimum": 1}
+                }
+            },
+            "kind": {"type": "string", "description": "For a model that was not found: its kind."},
+            "id": {"description": "For a model that was not found: the id asked for."}
+        }
+    })
+}
+
 /// An `application/problem+json` answer (RFC 9457).
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {

@@ -2,7 +2,9 @@
 //!
 //! Without a [`Verifier`], oasgate checks that the credentials an operation requires are
 //! present and well-formed (a `Bearer` token, a `Basic` user:password pair, an API key).
-//! With one, each credential of the first complete alternative is handed to it.
+//! With one, the alternatives whose credentials are all present are tried in order: the
+//! request passes when the verifier allows every credential of one of them, and otherwise
+//! gets the first alternative's refusal.
 //!
 //! # Example
 //!
@@ -128,6 +130,8 @@ pub(crate) struct SecurityPlan {
 
 /// A credential found for one requirement, owned so it can cross an `await`.
 pub(crate) struct Found {
+    /// The index of the alternative the requirement belongs to.
+    pub alternative: usize,
     pub requirement: Requirement,
     pub value: String,
 }
@@ -151,7 +155,8 @@ impl SecurityPlan {
             })
     }
 
-    /// The first alternative whose credentials are all present, or the 401 problem.
+    /// The credentials of every alternative whose credentials are all present, in order,
+    /// each alternative's contiguous; or the 401 problem when no alternative is complete.
     pub fn find(
         &self,
         headers: &HeaderMap,
@@ -161,11 +166,14 @@ impl SecurityPlan {
             return Ok(Vec::new());
         }
         let mut malformed = None;
-        for alternative in &self.alternatives {
-            let mut found = Vec::with_capacity(alternative.len());
+        // One vector for all candidates: the usual single alternative allocates once.
+        let mut found = Vec::with_capacity(self.alternatives[0].len());
+        for (index, alternative) in self.alternatives.iter().enumerate() {
+            let start = found.len();
             for requirement in alternative {
                 match extract(&requirement.kind, headers, query) {
                     Ok(Some(value)) => found.push(Found {
+                        alternative: index,
                         requirement: requirement.clone(),
                         value,
                     }),
@@ -176,9 +184,12 @@ impl SecurityPlan {
                     }
                 }
             }
-            if found.len() == alternative.len() {
-                return Ok(found);
+            if found.len() - start != alternative.len() {
+                found.truncate(start);
             }
+        }
+        if !found.is_empty() {
+            return Ok(found);
         }
         let detail = malformed
             .unwrap_or_else(|| format!("this operation requires credentials: {}", self.describe()));

@@ -482,7 +482,9 @@ impl Plan {
         Ok((!models.0.is_empty()).then_some(models))
     }
 
-    /// Hands every found credential to the verifier; the first refusal answers.
+    /// Hands the found credentials to the verifier, one candidate alternative after another:
+    /// the first alternative the verifier allows in full lets the request through; when none
+    /// is, the first alternative's refusal answers.
     pub(crate) async fn verify(
         &self,
         op: &Operation,
@@ -492,35 +494,48 @@ impl Plan {
         let Some(verifier) = &self.options.verifier else {
             return Ok(());
         };
-        for f in found {
-            let verdict = verifier
-                .verify(Credential {
-                    scheme: &f.requirement.scheme,
-                    kind: &f.requirement.kind,
-                    scopes: &f.requirement.scopes,
-                    value: &f.value,
-                })
-                .await;
-            let problem = match verdict {
-                Verdict::Allow => continue,
-                Verdict::Unauthenticated(reason) => {
-                    let mut p = Problem::new(ProblemKind::Unauthorized, reason);
-                    p.challenge = op.security.challenge(Some("invalid_token"));
-                    p
+        let mut first_refusal = None;
+        for alternative in found.chunk_by(|a, b| a.alternative == b.alternative) {
+            let mut refusal = None;
+            for f in alternative {
+                let verdict = verifier
+                    .verify(Credential {
+                        scheme: &f.requirement.scheme,
+                        kind: &f.requirement.kind,
+                        scopes: &f.requirement.scopes,
+                        value: &f.value,
+                    })
+                    .await;
+                if verdict != Verdict::Allow {
+                    refusal = Some(verdict);
+                    break;
                 }
-                Verdict::Forbidden(reason) => {
-                    let mut p = Problem::new(ProblemKind::Forbidden, reason);
-                    p.challenge = op.security.challenge(Some("insufficient_scope"));
-                    p
+            }
+            match refusal {
+                None => return Ok(()),
+                Some(verdict) => {
+                    first_refusal.get_or_insert(verdict);
                 }
-                Verdict::Failed => Problem::new(
-                    ProblemKind::VerifierFailed,
-                    "credentials could not be checked",
-                ),
-            };
-            return Err(self.reject(problem, Some(op), parts));
+            }
         }
-        Ok(())
+        let problem = match first_refusal {
+            None | Some(Verdict::Allow) => return Ok(()),
+            Some(Verdict::Unauthenticated(reason)) => {
+                let mut p = Problem::new(ProblemKind::Unauthorized, reason);
+                p.challenge = op.security.challenge(Some("invalid_token"));
+                p
+            }
+            Some(Verdict::Forbidden(reason)) => {
+                let mut p = Problem::new(ProblemKind::Forbidden, reason);
+                p.challenge = op.security.challenge(Some("insufficient_scope"));
+                p
+            }
+            Some(Verdict::Failed) => Problem::new(
+                ProblemKind::VerifierFailed,
+                "credentials could not be checked",
+            ),
+        };
+        Err(self.reject(problem, Some(op), parts))
     }
 
     /// Reads and checks the body when the operation declares one of a kind oasgate reads.

@@ -65,8 +65,13 @@ const INTENDED: &[(&str, &str)] = &[
         "a Rust enum is a named type; the fixture inlines the status enum in Job and StatusEvent",
     ),
     (
-        "component only in generated: Location",
-        "a Rust struct is a named type; the fixture inlines it in ValidationError",
+        "component only in fixture: ValidationError",
+        "malformed input is answered by the layer before any handler, with its problem; the \
+         400s declare that `application/problem+json` body instead",
+    ),
+    (
+        "component only in generated: Problem",
+        "the layer's problem schema, which the 400s declare for malformed input",
     ),
 ];
 
@@ -198,6 +203,12 @@ fn differences(fixture: &Value, generated: &Value) -> BTreeSet<String> {
         for param in mine.keys().filter(|p| !want.contains_key(*p)) {
             out.insert(format!("parameter only in generated: {name} {param}"));
         }
+        if op["summary"] != expected["summary"] {
+            out.insert(format!(
+                "summary differs: {name}: fixture {}, generated {}",
+                expected["summary"], op["summary"]
+            ));
+        }
         let (mine, want) = (request_body(op), request_body(expected));
         if mine != want {
             out.insert(format!(
@@ -271,12 +282,41 @@ fn the_generated_document_matches_the_fixture_but_for_intended_differences() {
             .any(|d| d.starts_with("parameter differs: GET /job/{job_id} query format")),
         "a changed parameter is reported"
     );
+    let mut changed = generated.clone();
+    changed["paths"]["/auth"]["post"]
+        .as_object_mut()
+        .unwrap()
+        .remove("summary");
+    assert!(
+        differences(&fixture(), &changed)
+            .contains("summary differs: POST /auth: fixture \"Issues a JSON Web Token (JWT) to be passed to API calls.\", generated null"),
+        "a lost summary is reported"
+    );
 }
 
 #[test]
 fn the_generated_document_is_the_one_the_layer_serves_and_checks() {
     let generated = api::api().to_value().expect("described");
     assert_eq!(generated["openapi"], "3.1.0");
+    let ids: Vec<(String, Option<&str>)> = operations(&generated)
+        .into_iter()
+        .map(|(name, op)| (name, op["operationId"].as_str()))
+        .collect();
+    let expected_ids: Vec<(String, Option<&str>)> = [
+        ("DELETE /job/{job_id}", "delete_job"),
+        ("GET /job/{job_id}", "get_job"),
+        ("GET /member/name/{family}/{given}", "get_member_by_name"),
+        ("GET /person/id/{id}", "get_person_by_id"),
+        ("GET /person/name/{family}/{given}", "get_person_by_name"),
+        ("GET /status/{job_id}", "get_status"),
+        ("PATCH /job/{job_id}", "update_job"),
+        ("POST /auth", "authenticate"),
+        ("POST /job", "create_job"),
+    ]
+    .iter()
+    .map(|(name, id)| ((*name).to_owned(), Some(*id)))
+    .collect();
+    assert_eq!(ids, expected_ids);
     assert_eq!(generated["security"], json!([{"Default": []}]));
     assert_eq!(generated["paths"]["/auth"]["post"]["security"], json!([]));
     let job = &generated["components"]["schemas"]["Job"];
@@ -512,26 +552,40 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
             .contains("http://example.org/b")
     );
 
-    // Bad input: 400 problems naming what is wrong.
-    let rows: &[(&str, &str, Option<&str>, &str, &str)] = &[
+    // Bad input: 400 problems naming what is wrong, in the body the served document declares.
+    let served = server.send("GET", "/openapi.json", None, None).body;
+    let job_path = format!("/api/job/{id}");
+    // (method, target, path template, body, parameter named, error code)
+    type BadInput<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, &'a str);
+    let rows: &[BadInput] = &[
         (
             "GET",
             "/api/job/not-a-uuid?format=text/plain",
+            "/job/{job_id}",
             None,
             "job_id",
             "format",
         ),
         (
             "GET",
-            &format!("/api/job/{id}?format=text/xml"),
+            &format!("{job_path}?format=text/xml"),
+            "/job/{job_id}",
             None,
             "format",
             "enum",
         ),
-        ("GET", &format!("/api/job/{id}"), None, "format", "required"),
+        (
+            "GET",
+            &job_path,
+            "/job/{job_id}",
+            None,
+            "format",
+            "required",
+        ),
         (
             "POST",
             "/api/job",
+            "/job",
             Some(r#"["ftp://example.com/a"]"#),
             "",
             "pattern",
@@ -539,19 +593,29 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
         (
             "POST",
             "/api/job",
+            "/job",
             Some(r#"["https://example.com/a", 7]"#),
             "",
             "type",
         ),
         (
             "PATCH",
-            &format!("/api/job/{id}"),
+            &job_path,
+            "/job/{job_id}",
             Some(r#"{"id": "x"}"#),
             "",
             "format",
         ),
+        (
+            "POST",
+            "/api/auth",
+            "/auth",
+            Some(r#"{"client_id": "demo"}"#),
+            "",
+            "required",
+        ),
     ];
-    for (method, target, body, name, code) in rows {
+    for (method, target, template, body, name, code) in rows {
         let reply = server.send(method, target, token, *body);
         let problem = reply.problem(400);
         let errors = problem["errors"].as_array().expect("errors");
@@ -561,7 +625,13 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
                 .any(|e| e["name"] == *name && e["code"] == *code),
             "{method} {target}: no `{code}` error for `{name}`: {problem}"
         );
+        assert_declared(&served, method, template, &reply);
     }
+    // The handler's own 400 is declared beside the layer's.
+    let empty = server.send("POST", "/api/job", token, Some("[]"));
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert_eq!(empty.body["error"]["type"], "BadRequestError");
+    assert_declared(&served, "POST", "/job", &empty);
 
     // The status callback is posted to the URL given in the request.
     let receiver = TcpListener::bind("127.0.0.1:0").expect("a callback receiver");
@@ -603,6 +673,7 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
     );
     assert_eq!(mismatch.status, 400, "{}", mismatch.body);
     assert_eq!(mismatch.body["error"]["type"], "BadRequestError");
+    assert_declared(&served, "PATCH", "/job/{job_id}", &mismatch);
     assert_eq!(
         server
             .send("DELETE", &format!("/api/job/{id}"), token, None)
@@ -643,7 +714,6 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
 
     // The served document is the described one, plus what the layer itself answers
     // (problem responses, `servers` pointing at this listener).
-    let served = server.send("GET", "/openapi.json", None, None).body;
     let described = api::api().to_value().unwrap();
     for (path, item) in described["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -663,6 +733,41 @@ fn a_client_authenticates_and_manages_jobs_over_http() {
     for (name, schema) in described["components"]["schemas"].as_object().unwrap() {
         assert_eq!(&served["components"]["schemas"][name], schema, "{name}");
     }
+    // The layer's own problem responses use the described `Problem` schema, not a copy.
+    assert!(served["components"]["schemas"].get("Problem2").is_none());
+    assert_eq!(
+        served["components"]["responses"]["ProblemUnauthorized"]["content"]["application/problem+json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
+}
+
+/// Asserts that `served` declares `reply` for `method template`: its status, with its content
+/// type, and a schema its body validates against.
+fn assert_declared(served: &Value, method: &str, template: &str, reply: &Reply) {
+    let what = format!("{method} {template} {}", reply.status);
+    let operation = &served["paths"][template][method.to_lowercase()];
+    let response = resolve(served, &operation["responses"][reply.status.to_string()]);
+    let media = reply.header("content-type");
+    let media = media.split(';').next().unwrap_or_default().trim();
+    let declared = &response["content"][media]["schema"];
+    assert!(
+        declared.is_object(),
+        "{what}: `{media}` is not declared: {response}"
+    );
+    // The declared schema, able to follow `#/components/...` references.
+    let mut schema = declared.clone();
+    schema["components"] = served["components"].clone();
+    let validator = jsonschema::validator_for(&schema).expect("the declared schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&reply.body)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: the body breaks the declared schema: {errors:?}\n{}",
+        reply.body
+    );
 }
 
 /// Accepts one connection within `REQUEST`, answers 200, and returns the JSON body posted.

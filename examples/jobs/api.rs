@@ -153,18 +153,6 @@ pub struct StatusEvent {
     pub status: JobStatus,
 }
 
-/// Line, column and character of a problem in the input, all 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Location {
-    /// Line number (1-based).
-    pub line: u32,
-    /// Column number w.r.t. the beginning of the line (1-based).
-    pub column: u32,
-    /// Character number w.r.t. the beginning of the input (1-based).
-    pub character: u32,
-}
-
 /// Declares an error type: `type`, `uuid` and `message`, plus its own fields.
 macro_rules! error_type {
     ($(#[$doc:meta])* $name:ident { $($(#[$field_doc:meta])* $field:ident: $ty:ty,)* }) => {
@@ -207,14 +195,6 @@ error_type!(
 );
 
 error_type!(
-    /// Raised when a JSON validation error occurs.
-    ValidationError {
-        /// Location of where invalid input was found.
-        location: Location,
-    }
-);
-
-error_type!(
     /// Raised when an entity does not exist or has expired.
     NotFoundError {
         /// The identifier of the entity not found, e.g. the UUID of a job.
@@ -228,6 +208,9 @@ error_type!(
     /// The server encountered an unexpected error when processing the request.
     InternalServerError {}
 );
+
+/// Malformed input is answered by the layer, before any handler, with its problem.
+const MALFORMED: &str = "The input is malformed: every error is listed.";
 
 /// The whole service, described.
 pub fn api() -> Api {
@@ -260,8 +243,8 @@ pub fn api() -> Api {
                 .summary("Creates a new job with the given data as input.")
                 .body::<Vec<Url>>("A set of URLs to resources used to initiate the job.")
                 .response::<Uuid>(200, "The unique identifier of the newly created job.")
-                .error::<BadRequestError>(400, "URL points to an invalid location.")
-                .error::<ValidationError>(400, "The input is malformed.")
+                .error::<BadRequestError>(400, "The job has no URL.")
+                .problem(400, MALFORMED)
                 .error::<InternalServerError>(500, "Unexpected error while creating job."),
         )
         .operation(
@@ -272,7 +255,7 @@ pub fn api() -> Api {
                 .public()
                 .request_body(RequestBody::of::<Credentials>())
                 .response::<TokenProperties>(200, "OK")
-                .error::<ValidationError>(400, "The input is malformed.")
+                .problem(400, MALFORMED)
                 .error::<AuthenticationError>(
                     401,
                     "Client lacks valid authentication credentials.",
@@ -290,7 +273,7 @@ pub fn api() -> Api {
                         .description("The format of the job's description text."),
                 )
                 .response::<Job>(200, "Status information about the job.")
-                .error::<ValidationError>(400, "The input is malformed.")
+                .problem(400, MALFORMED)
                 .respond(
                     Response::error::<NotFoundError>(404, "The job does not exist.").example(
                         json!({"error": {
@@ -322,7 +305,7 @@ pub fn api() -> Api {
                 .body::<Job>("Data to update the job with.")
                 .empty_response(200, "OK")
                 .error::<BadRequestError>(400, "The job's identifier does not match the path.")
-                .error::<ValidationError>(400, "The input is malformed.")
+                .problem(400, MALFORMED)
                 .error::<NotFoundError>(404, "The job does not exist."),
         )
         .operation(

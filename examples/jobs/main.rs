@@ -17,7 +17,8 @@
 //!
 //! `POST /api/auth` is the one public operation; every other one needs the token it issues.
 //! Requests the layer rejects get `application/problem+json` answers; errors the handlers
-//! decide (unknown job, wrong credentials) get the documented `{"error": {...}}` bodies.
+//! decide (unknown job, wrong credentials) get `{"error": {...}}` bodies. The document
+//! declares both, so a 400 may be either.
 
 mod api;
 mod service;

@@ -1,6 +1,8 @@
 //! The [`Api`]: document-wide settings, the operations, and turning them into a document.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::Path;
 
 use schemars::SchemaGenerator;
@@ -10,6 +12,7 @@ use super::operation::{Access, Content, Operation, Response};
 use super::param::{Param, ParamIn};
 use super::schema::{self, inlined};
 use crate::error::{BuildError, BuildProblem};
+use crate::problem;
 use crate::router::template_params;
 use crate::spec::{Document, pointer};
 
@@ -199,16 +202,20 @@ impl Api {
     }
 
     /// The OpenAPI 3.1 document as JSON, or every mistake in the description: an operation
-    /// given twice, a path parameter missing from its template, a parameter declared twice,
-    /// a status outside 100–599, a security scheme that was never registered.
+    /// given twice, an operationId used twice, a path parameter missing from its template, a
+    /// parameter declared twice, a status outside 100–599, a security scheme that was never
+    /// registered, `consumes` without a body, an example no response with a body takes, a type
+    /// named `Problem` beside [`Operation::problem`].
     pub fn to_value(&self) -> Result<Value, BuildError> {
         let mut generator = schema::generator();
         let mut problems = Vec::new();
         let mut paths = Map::new();
         let mut used_tags: Vec<&str> = Vec::new();
+        let mut operation_ids = Vec::new();
         for op in &self.operations {
             let method = op.method.as_str().to_ascii_lowercase();
             let at = pointer::join(&pointer::join("/paths", &op.path), &method);
+            collect_operation_ids(op, &at, &mut operation_ids);
             let rendered = self.render_operation(op, &at, &mut generator, &mut problems);
             let item = paths
                 .entry(op.path.clone())
@@ -229,11 +236,38 @@ impl Api {
                 }
             }
         }
+        let mut first_use: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, at) in &operation_ids {
+            match first_use.entry(id) {
+                Entry::Vacant(entry) => {
+                    entry.insert(at);
+                }
+                Entry::Occupied(first) => report(
+                    &mut problems,
+                    &pointer::join(at, "operationId"),
+                    format!("duplicate operationId `{id}` (also at #{})", first.get()),
+                ),
+            }
+        }
         self.check_schemes(
             self.default_security.iter().map(|(name, _)| name.as_str()),
             "/security",
             &mut problems,
         );
+        let mut schemas = generator.take_definitions(true);
+        schemas.values_mut().for_each(schema::tidy);
+        let describes_problems = self.operations.iter().any(describes_problems);
+        if describes_problems && schemas.contains_key(problem::SCHEMA_NAME) {
+            report(
+                &mut problems,
+                &format!("/components/schemas/{}", problem::SCHEMA_NAME),
+                format!(
+                    "a type of the description is named `{}`, the name the layer's problem \
+                     schema needs for `Operation::problem`: rename the type",
+                    problem::SCHEMA_NAME
+                ),
+            );
+        }
         if !problems.is_empty() {
             return Err(BuildError::new(problems));
         }
@@ -263,8 +297,9 @@ impl Api {
         }
         root.insert("paths".into(), Value::Object(paths));
         let mut components = Map::new();
-        let mut schemas = generator.take_definitions(true);
-        schemas.values_mut().for_each(schema::tidy);
+        if describes_problems {
+            schemas.insert(problem::SCHEMA_NAME.to_owned(), problem::json_schema());
+        }
         components.insert("schemas".into(), Value::Object(schemas));
         if !self.schemes.is_empty() {
             let schemes = self
@@ -347,11 +382,24 @@ impl Api {
             let content: Map<String, Value> = body
                 .content
                 .iter()
-                .map(|c| (c.media.clone(), render_content(c, generator)))
+                .enumerate()
+                .map(|(i, c)| {
+                    let media = match &op.consumes {
+                        Some(consumes) if i == 0 => consumes,
+                        _ => &c.media,
+                    };
+                    (media.clone(), render_content(c, generator))
+                })
                 .collect();
             rendered.insert("content".into(), Value::Object(content));
             rendered.insert("required".into(), body.required.into());
             out.insert("requestBody".into(), Value::Object(rendered));
+        } else if let Some(media) = &op.consumes {
+            report(
+                problems,
+                at,
+                format!("`consumes(\"{media}\")` is given but the operation has no request body"),
+            );
         }
         out.insert(
             "responses".into(),
@@ -468,8 +516,29 @@ impl Api {
         generator: &mut SchemaGenerator,
         problems: &mut Vec<BuildProblem>,
     ) -> Value {
+        let (responses, unplaced) = with_pending_examples(op);
+        for status in unplaced {
+            report(
+                problems,
+                &format!("{at}/responses"),
+                format!(
+                    "an example is given for status {status}, but no response with that \
+                     status has a body"
+                ),
+            );
+        }
         let mut by_status: BTreeMap<u16, Vec<&Response>> = BTreeMap::new();
-        for response in &op.responses {
+        for response in responses.iter() {
+            if response.example_without_body {
+                report(
+                    problems,
+                    &format!("{at}/responses"),
+                    format!(
+                        "an example is given for the status {} response, which has no body",
+                        response.status
+                    ),
+                );
+            }
             if !(100..=599).contains(&response.status) {
                 report(
                     problems,
@@ -603,6 +672,47 @@ impl Api {
             }
         }
     }
+}
+
+/// The operation's responses with the examples given before their response placed on the
+/// last response with their status and a body, and the statuses of examples that found none.
+fn with_pending_examples(op: &Operation) -> (Cow<'_, [Response]>, Vec<u16>) {
+    if op.pending_examples.is_empty() {
+        return (Cow::Borrowed(&op.responses), Vec::new());
+    }
+    let mut responses = op.responses.clone();
+    let mut unplaced = Vec::new();
+    for (status, value) in &op.pending_examples {
+        let content = responses
+            .iter_mut()
+            .rev()
+            .find(|r| r.status == *status && r.content.is_some())
+            .and_then(|r| r.content.as_mut());
+        match content {
+            Some(content) => content.example = Some(value.clone()),
+            None => unplaced.push(*status),
+        }
+    }
+    (Cow::Owned(responses), unplaced)
+}
+
+/// Every operationId of `op` and its callbacks, with where each is.
+fn collect_operation_ids<'o>(op: &'o Operation, at: &str, out: &mut Vec<(&'o str, String)>) {
+    if let Some(id) = &op.operation_id {
+        out.push((id, at.to_owned()));
+    }
+    for (i, callback) in op.callbacks.iter().enumerate() {
+        collect_operation_ids(&callback.operation, &format!("{at}/callbacks/{i}"), out);
+    }
+}
+
+/// Whether the operation or one of its callbacks declares the layer's problem.
+fn describes_problems(op: &Operation) -> bool {
+    op.responses.iter().any(|r| r.problem)
+        || op
+            .callbacks
+            .iter()
+            .any(|callback| describes_problems(&callback.operation))
 }
 
 fn report(problems: &mut Vec<BuildProblem>, at: &str, message: String) {

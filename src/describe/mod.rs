@@ -111,9 +111,12 @@
 //!
 //! [`Api::to_value`] (and so [`Api::document`]) lists every mistake in the description in one
 //! [`BuildError`](crate::BuildError), each with the JSON pointer of the operation in the
-//! generated document: an operation described twice, a path parameter that is not in its
-//! template, a parameter declared twice, a status outside 100–599, an unregistered security
-//! scheme. Path template parameters that no [`Param`] declares are declared as strings.
+//! generated document: an operation described twice, an operationId used twice (the layer
+//! would refuse the document), a path parameter that is not in its template, a parameter
+//! declared twice, a status outside 100–599, an unregistered security scheme,
+//! [`Operation::consumes`] without a body, an example for a response without a body, a type
+//! named `Problem` beside [`Operation::problem`]. Path template parameters that no [`Param`]
+//! declares are declared as strings.
 
 mod api;
 mod operation;

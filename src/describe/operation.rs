@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use super::param::{Paging, Param};
-use super::schema::{SchemaFn, schema_of};
+use super::schema::{SchemaFn, problem_schema, schema_of};
 
 /// What a request or response body carries: a type under a media type.
 #[derive(Debug, Clone)]
@@ -111,6 +111,10 @@ pub struct Response {
     pub(crate) description: String,
     pub(crate) content: Option<Content>,
     pub(crate) error: bool,
+    /// The layer's own problem body ([`Response::problem`]).
+    pub(crate) problem: bool,
+    /// An example was given to a response without a body: a mistake to report.
+    pub(crate) example_without_body: bool,
     pub(crate) headers: Vec<Param>,
 }
 
@@ -122,6 +126,8 @@ impl Response {
             description: description.into(),
             content: Some(Content::of(Some(schema_of::<T>))),
             error: false,
+            problem: false,
+            example_without_body: false,
             headers: Vec::new(),
         }
     }
@@ -133,6 +139,8 @@ impl Response {
             description: description.into(),
             content: None,
             error: false,
+            problem: false,
+            example_without_body: false,
             headers: Vec::new(),
         }
     }
@@ -146,7 +154,29 @@ impl Response {
         }
     }
 
-    /// Uses `media` instead of `application/json`.
+    /// A problem the layer itself answers with: an `application/problem+json` body as oasgate
+    /// writes it, referencing the `Problem` schema the served document describes problems with.
+    ///
+    /// The served document adds the layer's problem responses only for statuses an operation
+    /// does not declare; an operation that declares a status for its own errors (such as 400)
+    /// declares the layer's problem for it too, so clients learn both bodies. With a custom
+    /// [`Formatter`](crate::Formatter) the layer's bodies are yours: describe them with
+    /// [`Response::error`] instead.
+    pub fn problem(status: u16, description: impl Into<String>) -> Self {
+        let mut content = Content::of(Some(problem_schema));
+        content.media = "application/problem+json".to_owned();
+        Self {
+            status,
+            description: description.into(),
+            content: Some(content),
+            error: false,
+            problem: true,
+            example_without_body: false,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Uses `media` instead of `application/json`; a response without a body has none.
     pub fn media(mut self, media: impl Into<String>) -> Self {
         if let Some(content) = &mut self.content {
             content.media = media.into();
@@ -154,18 +184,22 @@ impl Response {
         self
     }
 
-    /// One example body for the docs.
+    /// One example body for the docs. Given to a response without a body, it is a mistake
+    /// [`Api::to_value`](super::Api::to_value) reports.
     pub fn example(mut self, value: Value) -> Self {
-        if let Some(content) = &mut self.content {
-            content.example = Some(value);
+        match &mut self.content {
+            Some(content) => content.example = Some(value),
+            None => self.example_without_body = true,
         }
         self
     }
 
-    /// A named example body for the docs; several may be given.
+    /// A named example body for the docs; several may be given. Given to a response without
+    /// a body, it is a mistake [`Api::to_value`](super::Api::to_value) reports.
     pub fn named_example(mut self, name: impl Into<String>, value: Value) -> Self {
-        if let Some(content) = &mut self.content {
-            content.examples.push((name.into(), value));
+        match &mut self.content {
+            Some(content) => content.examples.push((name.into(), value)),
+            None => self.example_without_body = true,
         }
         self
     }
@@ -231,7 +265,11 @@ pub struct Operation {
     pub(crate) tags: Vec<String>,
     pub(crate) params: Vec<Param>,
     pub(crate) body: Option<RequestBody>,
+    /// [`consumes`](Operation::consumes): the body's media type, whenever the body is given.
+    pub(crate) consumes: Option<String>,
     pub(crate) responses: Vec<Response>,
+    /// [`example`](Operation::example)s given before a response with their status and a body.
+    pub(crate) pending_examples: Vec<(u16, Value)>,
     pub(crate) deprecated: bool,
     pub(crate) access: Access,
     pub(crate) callbacks: Vec<Callback>,
@@ -252,7 +290,9 @@ impl Operation {
             tags: Vec::new(),
             params: Vec::new(),
             body: None,
+            consumes: None,
             responses: Vec::new(),
+            pending_examples: Vec::new(),
             deprecated: false,
             access: Access::Default,
             callbacks: Vec::new(),
@@ -353,11 +393,11 @@ impl Operation {
         self
     }
 
-    /// Girder's `consumes`: the body's media type instead of `application/json`.
+    /// Girder's `consumes`: the body's media type instead of `application/json`, whether
+    /// given before or after the body. Without a body it is a mistake
+    /// [`Api::to_value`](super::Api::to_value) reports.
     pub fn consumes(mut self, media: impl Into<String>) -> Self {
-        if let Some(body) = self.body.take() {
-            self.body = Some(body.media(media));
-        }
+        self.consumes = Some(media.into());
         self
     }
 
@@ -386,18 +426,30 @@ impl Operation {
         self.respond(Response::error::<T>(status, description))
     }
 
+    /// The layer's `application/problem+json` problem for `status`; see [`Response::problem`].
+    pub fn problem(self, status: u16, description: impl Into<String>) -> Self {
+        self.respond(Response::problem(status, description))
+    }
+
     /// A response described in full.
     pub fn respond(mut self, response: Response) -> Self {
         self.responses.push(response);
         self
     }
 
-    /// An example for the last response with `status` (named when given several times).
+    /// An example for the last response so far with `status` and a body (examples of several
+    /// responses with one status are named). Given before any such response, it goes to the
+    /// last one the operation ends up with; when there is none, it is a mistake
+    /// [`Api::to_value`](super::Api::to_value) reports.
     pub fn example(mut self, status: u16, value: Value) -> Self {
-        if let Some(response) = self.responses.iter_mut().rev().find(|r| r.status == status)
-            && let Some(content) = &mut response.content
-        {
-            content.example = Some(value);
+        let with_body = self
+            .responses
+            .iter_mut()
+            .rev()
+            .find(|r| r.status == status && r.content.is_some());
+        match with_body.and_then(|response| response.content.as_mut()) {
+            Some(content) => content.example = Some(value),
+            None => self.pending_examples.push((status, value)),
         }
         self
     }

@@ -54,9 +54,9 @@ pub struct Param {
     pub(crate) required: bool,
     pub(crate) description: Option<String>,
     pub(crate) deprecated: bool,
-    /// Keywords added to the type's schema: `default`, `enum`, `example`s.
+    /// Keywords added to the type's schema: `default`, `enum`.
     pub(crate) schema_keywords: Map<String, Value>,
-    /// Keywords on the parameter object: `style`, `explode`, `x-…`.
+    /// Keywords on the parameter object: `example`, `style`, `explode`, `x-…`.
     pub(crate) keywords: Map<String, Value>,
 }
 

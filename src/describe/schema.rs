@@ -15,6 +15,18 @@ pub(crate) fn schema_of<T: JsonSchema + ?Sized>(generator: &mut SchemaGenerator)
     generator.subschema_for::<T>()
 }
 
+/// The [`SchemaFn`] for the layer's problem bodies: a reference to the schema
+/// [`Api::to_value`](super::Api::to_value) adds under the name the served document gives it,
+/// so both documents share one `Problem` schema.
+pub(crate) fn problem_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut reference = Map::new();
+    reference.insert(
+        "$ref".into(),
+        format!("{COMPONENTS}{}", crate::problem::SCHEMA_NAME).into(),
+    );
+    Schema::from(reference)
+}
+
 /// Where named schemas go, and what their `$ref`s start with.
 pub(crate) const COMPONENTS: &str = "#/components/schemas/";
 

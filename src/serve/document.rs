@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::problem;
 use crate::spec::pointer;
 
 /// What the layer can answer on one operation, read from its compiled plan.
@@ -45,6 +46,16 @@ fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Where the problem schema goes: `Problem` when free or already the very same schema (a
+/// described document declares it for its own problem responses), else a free variant.
+fn problem_schema_name(doc: &Value) -> String {
+    let existing = doc.pointer(&format!("/components/schemas/{}", problem::SCHEMA_NAME));
+    match existing {
+        Some(schema) if *schema == problem::json_schema() => problem::SCHEMA_NAME.to_owned(),
+        _ => free_name(doc, "schemas", problem::SCHEMA_NAME),
+    }
+}
+
 fn components<'d>(doc: &'d mut Value, section: &str) -> Option<&'d mut Map<String, Value>> {
     let root = doc.as_object_mut()?;
     let components = root
@@ -57,61 +68,16 @@ fn components<'d>(doc: &'d mut Value, section: &str) -> Option<&'d mut Map<Strin
         .as_object_mut()
 }
 
-/// The body of every problem the layer answers, as written by [`Problem`](crate::Problem).
-fn problem_schema() -> Value {
-    json!({
-        "type": "object",
-        "description": "An RFC 9457 problem: what was wrong with the request, with every error found.",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": {"type": "string", "description": "A URI naming the kind of problem (`urn:oasgate:problem:invalid-parameters`, or `about:blank` for 404 and 405).", "example": "urn:oasgate:problem:invalid-parameters"},
-            "title": {"type": "string", "description": "Short summary of the kind of problem.", "example": "Invalid request parameters"},
-            "status": {"type": "integer", "description": "The HTTP status code.", "example": 400},
-            "detail": {"type": "string", "description": "What happened to this request: the first error, and how many more.", "example": "query parameter `limit`: expected integer, got `ten`"},
-            "instance": {"type": "string", "description": "The request path."},
-            "operationId": {"type": "string", "description": "The operation the request was matched to."},
-            "errors": {
-                "type": "array",
-                "description": "Every error found, capped; `errorsOmitted` counts the rest.",
-                "items": {
-                    "type": "object",
-                    "required": ["in", "name", "pointer", "code", "detail"],
-                    "properties": {
-                        "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body"]},
-                        "name": {"type": "string", "description": "The parameter name (empty for the body)."},
-                        "pointer": {"type": "string", "description": "JSON pointer inside the value (empty for the whole value)."},
-                        "code": {"type": "string", "description": "The rule that failed: a JSON Schema keyword, or `required`, `type`, `undeclared`…"},
-                        "detail": {"type": "string", "description": "What was expected."}
-                    }
-                }
-            },
-            "errorsOmitted": {"type": "integer", "minimum": 1, "description": "How many errors the cap left out."},
-            "location": {
-                "type": "object",
-                "description": "Where a body failed to parse (1-based).",
-                "required": ["line", "column", "character"],
-                "properties": {
-                    "line": {"type": "integer", "minimum": 1},
-                    "column": {"type": "integer", "minimum": 1},
-                    "character": {"type": "integer", "minimum": 1}
-                }
-            },
-            "kind": {"type": "string", "description": "For a model that was not found: its kind."},
-            "id": {"description": "For a model that was not found: the id asked for."}
-        }
-    })
-}
-
 /// One problem response per status the layer answers, in `components/responses`; answers the
 /// names used, by status.
 fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'static str, String)> {
     let content = if style.custom_format {
         None
     } else {
-        let schema = free_name(doc, "schemas", "Problem");
+        let schema = problem_schema_name(doc);
         let reference = format!("#/components/schemas/{}", pointer::escape(&schema));
         if let Some(schemas) = components(doc, "schemas") {
-            schemas.insert(schema, problem_schema());
+            schemas.insert(schema, problem::json_schema());
         }
         Some(json!({"application/problem+json": {"schema": {"$ref": reference}}}))
     };

@@ -60,6 +60,15 @@ struct Confused {
     reason: String,
 }
 
+/// A type whose name is the one the layer's problem schema needs.
+#[derive(JsonSchema)]
+#[schemars(rename = "Problem")]
+#[allow(dead_code)]
+struct Shadow {
+    /// Anything.
+    what: String,
+}
+
 /// A filter sent as JSON in the query.
 #[derive(JsonSchema)]
 #[allow(dead_code)]
@@ -123,6 +132,7 @@ fn library() -> Api {
         )
         .operation(
             Operation::delete("/books/{id}/loans/{loan}")
+                .deprecated()
                 .param(Param::model(ParamIn::Path, "id", "book"))
                 .public()
                 .security("key", ["admin"])
@@ -435,6 +445,120 @@ fn responses_errors_security_and_callbacks() {
 }
 
 #[test]
+fn operations_carry_their_summary_id_and_deprecation() {
+    let doc = document();
+    let list = &doc["paths"]["/books"]["get"];
+    assert_eq!(list["summary"], "Lists books.");
+    assert_eq!(list["operationId"], "list_books");
+    assert!(list.get("deprecated").is_none(), "not deprecated: {list:#}");
+    assert_eq!(
+        doc["paths"]["/books/{id}"]["get"]["operationId"],
+        "get_book"
+    );
+    assert_eq!(
+        doc["paths"]["/books/{id}"]["put"]["operationId"],
+        "put_book"
+    );
+    let delete = &doc["paths"]["/books/{id}/loans/{loan}"]["delete"];
+    assert!(
+        delete.get("operationId").is_none() && delete.get("summary").is_none(),
+        "neither given: {delete:#}"
+    );
+    assert_eq!(delete["deprecated"], true);
+    assert!(
+        delete.get("x-sunset").is_none(),
+        "deprecated without a sunset date: {delete:#}"
+    );
+}
+
+#[test]
+fn consumes_and_examples_apply_whatever_the_order() {
+    let first = Operation::post("/a")
+        .consumes("text/csv")
+        .example(201, json!("made"))
+        .body::<String>("The rows.")
+        .response::<String>(201, "Made.");
+    let last = Operation::post("/a")
+        .body::<String>("The rows.")
+        .consumes("text/csv")
+        .response::<String>(201, "Made.")
+        .example(201, json!("made"));
+    let render = |op: Operation| {
+        let doc = Api::new("t", "1")
+            .operation(op)
+            .to_value()
+            .expect("no mistakes");
+        doc["paths"]["/a"]["post"].clone()
+    };
+    let (first, last) = (render(first), render(last));
+    assert_eq!(first, last);
+    let media: Vec<&String> = first["requestBody"]["content"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(media, ["text/csv"]);
+    assert_eq!(
+        first["responses"]["201"]["content"]["application/json"]["example"],
+        "made"
+    );
+}
+
+#[tokio::test]
+async fn the_layers_problem_is_declared_beside_an_operations_own_errors() {
+    let api = Api::new("t", "1").error_envelope("error").operation(
+        Operation::post("/a")
+            .body::<Filter>("The filter.")
+            .empty_response(204, "Done.")
+            .error::<Confused>(400, "Not understood.")
+            .problem(400, "The input breaks the document."),
+    );
+    let doc = api.to_value().expect("no mistakes");
+    let bad = &doc["paths"]["/a"]["post"]["responses"]["400"];
+    assert_eq!(
+        bad["description"],
+        "Not understood. **OR** The input breaks the document."
+    );
+    assert_eq!(
+        bad["content"]["application/json"]["schema"]["properties"]["error"]["$ref"],
+        "#/components/schemas/Confused",
+        "the operation's own error keeps its envelope"
+    );
+    assert_eq!(
+        bad["content"]["application/problem+json"]["schema"],
+        json!({"$ref": "#/components/schemas/Problem"}),
+        "the problem is not wrapped in the envelope"
+    );
+    let problem = &doc["components"]["schemas"]["Problem"];
+    assert_eq!(
+        problem["required"],
+        json!(["type", "title", "status", "detail"])
+    );
+
+    // The served document keeps the declared 400, and its own problem responses use the
+    // same schema rather than a second copy.
+    let layer = OpenApiLayer::new(&api.document().unwrap()).expect("compiles");
+    let served = send(
+        &layer,
+        crate::support::get_with("/openapi.json", &[("host", "t.example")]),
+    )
+    .await
+    .json;
+    let responses = &served["paths"]["/a"]["post"]["responses"];
+    assert_eq!(&responses["400"], bad);
+    assert_eq!(&served["components"]["schemas"]["Problem"], problem);
+    assert!(served["components"]["schemas"].get("Problem2").is_none());
+    let unsupported = responses["415"]["$ref"].as_str().expect("a 415 problem");
+    let unsupported = served
+        .pointer(unsupported.trim_start_matches('#'))
+        .expect("the 415 response exists");
+    assert_eq!(
+        unsupported["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
+}
+
+#[test]
 fn every_mistake_in_a_description_is_reported() {
     // (row, description, JSON pointer, phrase)
     let rows: Vec<(&str, Api, &str, &str)> = vec![
@@ -485,6 +609,74 @@ fn every_mistake_in_a_description_is_reported() {
             Api::new("t", "1").operation(Operation::get("/a/{id")),
             "/paths/~1a~1{id/get",
             "path `/a/{id`",
+        ),
+        (
+            "an operationId used twice",
+            Api::new("t", "1")
+                .operation(Operation::get("/a").operation_id("x"))
+                .operation(Operation::get("/b").operation_id("x")),
+            "/paths/~1b/get/operationId",
+            "duplicate operationId `x` (also at #/paths/~1a/get)",
+        ),
+        (
+            "a callback's operationId used by an operation",
+            Api::new("t", "1").operation(Operation::get("/a").operation_id("x").callback(
+                "hook",
+                Operation::post("{$request.query.hook}").operation_id("x"),
+            )),
+            "/paths/~1a/get/callbacks/0/operationId",
+            "duplicate operationId `x` (also at #/paths/~1a/get)",
+        ),
+        (
+            "consumes without a body",
+            Api::new("t", "1").operation(Operation::post("/a").consumes("text/csv")),
+            "/paths/~1a/post",
+            "`consumes(\"text/csv\")` is given but the operation has no request body",
+        ),
+        (
+            "an example for a status whose response has no body",
+            Api::new("t", "1").operation(
+                Operation::get("/a")
+                    .empty_response(204, "Nothing.")
+                    .example(204, json!("x")),
+            ),
+            "/paths/~1a/get/responses",
+            "an example is given for status 204, but no response with that status has a body",
+        ),
+        (
+            "an example for a status without a response",
+            Api::new("t", "1").operation(Operation::get("/a").example(200, json!("x"))),
+            "/paths/~1a/get/responses",
+            "an example is given for status 200, but no response with that status has a body",
+        ),
+        (
+            "an example given to a response without a body",
+            Api::new("t", "1").operation(
+                Operation::get("/a")
+                    .respond(Response::empty(204, "Nothing.").named_example("x", json!("x"))),
+            ),
+            "/paths/~1a/get/responses",
+            "an example is given for the status 204 response, which has no body",
+        ),
+        (
+            "a type named like the layer's problem schema",
+            Api::new("t", "1").operation(
+                Operation::get("/a")
+                    .response::<Shadow>(200, "Something.")
+                    .problem(400, "Broken."),
+            ),
+            "/components/schemas/Problem",
+            "a type of the description is named `Problem`",
+        ),
+        (
+            "a type named like the layer's problem schema, described after it",
+            Api::new("t", "1").operation(
+                Operation::get("/a")
+                    .problem(400, "Broken.")
+                    .response::<Shadow>(200, "Something."),
+            ),
+            "/components/schemas/Problem",
+            "a type of the description is named `Problem`",
         ),
     ];
     for (row, api, pointer, phrase) in rows {

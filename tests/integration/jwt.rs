@@ -30,6 +30,10 @@ paths:
     get:
       security: [{jwt: ["jobs:read", "jobs:write"]}]
       responses: {"200": {description: ok}}
+  /staff:
+    get:
+      security: [{jwt: [admin]}, {jwt: [librarian]}]
+      responses: {"200": {description: ok}}
 "#;
 
 const SECRET: &[u8] = b"a secret long enough for HS256 tests";
@@ -247,6 +251,48 @@ async fn hs256_tokens_are_checked_for_signature_time_and_scope() {
             sign(hs, None, &json!({"exp": t + 600, "scope": "jobs:writer"})),
             403,
             "jobs:write",
+        ),
+    ];
+    run(&jwt_layer(JwtVerifier::hs256(SECRET)), rows).await;
+}
+
+#[tokio::test]
+async fn any_alternative_whose_scopes_the_token_has_lets_it_through() {
+    let hs = Signer::Hs256(SECRET);
+    let t = now();
+    let with_scope = |scope: &str| sign(hs, None, &json!({"exp": t + 600, "scope": scope}));
+    let rows: Vec<Row> = vec![
+        (
+            "the first alternative",
+            "/staff",
+            with_scope("admin"),
+            200,
+            "",
+        ),
+        (
+            "the second alternative",
+            "/staff",
+            with_scope("librarian"),
+            200,
+            "",
+        ),
+        (
+            "neither: the first alternative's refusal",
+            "/staff",
+            with_scope("reader"),
+            403,
+            "lacks the scope `admin`",
+        ),
+        (
+            "an invalid token",
+            "/staff",
+            sign(
+                Signer::Hs256(b"another secret, also long enough"),
+                None,
+                &json!({"exp": t + 600, "scope": "librarian"}),
+            ),
+            401,
+            "signature does not match",
         ),
     ];
     run(&jwt_layer(JwtVerifier::hs256(SECRET)), rows).await;
@@ -527,6 +573,84 @@ async fn issuer_and_audience_are_checked_when_configured() {
         ),
     ];
     run(&jwt_layer(verifier), rows).await;
+}
+
+#[tokio::test]
+async fn the_builder_setters_check_leeway_issuer_and_audience() {
+    let hs = Signer::Hs256(SECRET);
+    let t = now();
+    let verifier = JwtVerifier::hs256(SECRET)
+        .leeway(0)
+        .issuer(["https://auth.example"])
+        .audience(["jobs"]);
+    let claims = |extra: Value| {
+        let mut claims = json!({"exp": t + 600, "iss": "https://auth.example", "aud": "jobs"});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        sign(hs, None, &claims)
+    };
+    let rows: Vec<Row> = vec![
+        (
+            "right issuer and audience",
+            "/open",
+            claims(json!({})),
+            200,
+            "",
+        ),
+        (
+            "wrong issuer",
+            "/open",
+            claims(json!({"iss": "https://evil.example"})),
+            401,
+            "issuer is not accepted",
+        ),
+        (
+            "no issuer",
+            "/open",
+            sign(hs, None, &json!({"exp": t + 600, "aud": "jobs"})),
+            401,
+            "no `iss` claim",
+        ),
+        (
+            "wrong audience",
+            "/open",
+            claims(json!({"aud": "web"})),
+            401,
+            "audience is not accepted",
+        ),
+        (
+            "no audience",
+            "/open",
+            sign(
+                hs,
+                None,
+                &json!({"exp": t + 600, "iss": "https://auth.example"}),
+            ),
+            401,
+            "no `aud` claim",
+        ),
+        (
+            // The default leeway of 60 seconds would let this one through.
+            "no leeway: expired a few seconds ago",
+            "/open",
+            claims(json!({"exp": t - 5})),
+            401,
+            "expired",
+        ),
+    ];
+    run(&jwt_layer(verifier), rows).await;
+
+    let generous = JwtVerifier::hs256(SECRET).leeway(3600);
+    let rows: Vec<Row> = vec![(
+        "expired half an hour ago, within an hour's leeway",
+        "/open",
+        sign(hs, None, &json!({"exp": t - 1800})),
+        200,
+        "",
+    )];
+    run(&jwt_layer(generous), rows).await;
 }
 
 #[test]
