@@ -16,7 +16,8 @@
 //! (stripped string) and `sortdir` (`1` or `-1`) — to the compiled plan and to the served
 //! document. A request may sort in two forms, which merge into one list of keys:
 //! Girder's `sort=name&sortdir=-1`, or a multi-key list `sort=name,-created` (`-` for
-//! descending). Giving `sortdir` with several keys is an error.
+//! descending). Giving `sortdir` with several keys is an error, and so is a `sortdir` that
+//! contradicts a signed key (`sort=-name&sortdir=1`).
 //!
 //! An operation may declare any of these parameters itself; its schema is checked first, then
 //! the value is held to the range of the added parameter (`limit` at most `max_limit`,
@@ -186,10 +187,22 @@ impl PagingConfig {
                     ));
                 }
                 for key in keys {
-                    let (field, dir) = match key.strip_prefix('-') {
-                        Some(field) => (field, -1),
-                        None => (key.strip_prefix('+').unwrap_or(key), 1),
+                    let (field, dir, signed) = match key.strip_prefix('-') {
+                        Some(field) => (field, -1, true),
+                        None => match key.strip_prefix('+') {
+                            Some(field) => (field, 1, true),
+                            None => (key, 1, false),
+                        },
                     };
+                    // A signed key and a `sortdir` that disagree: neither is silently dropped.
+                    if signed && sortdir.is_some_and(|d| d as i8 != dir) {
+                        return Err((
+                            "sortdir",
+                            format!(
+                                "`sortdir` contradicts the direction `{key}` gives; give it once"
+                            ),
+                        ));
+                    }
                     if field.is_empty() {
                         return Err(("sort", format!("empty sort key in `{text}`")));
                     }
@@ -418,6 +431,12 @@ mod tests {
             (
                 json!({"sort": "name,-created", "sortdir": 1}),
                 Err("sortdir"),
+            ),
+            (json!({"sort": "-name", "sortdir": 1}), Err("sortdir")),
+            (json!({"sort": "+name", "sortdir": -1}), Err("sortdir")),
+            (
+                json!({"sort": "-name", "sortdir": -1}),
+                Ok((50, 0, vec![("name", -1)])),
             ),
             (json!({"sort": "age"}), Err("sort")),
             (json!({"sort": "name,,created"}), Err("sort")),

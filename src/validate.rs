@@ -596,13 +596,8 @@ impl Plan {
             entry.kind
         };
         if kind == BodyKind::PassThrough {
-            // Unread, but a required body that is known to be empty is still missing.
-            if empty && plan.required {
-                return Err(reject(
-                    ProblemKind::InvalidBody,
-                    format!("a request body is required ({})", plan.declared),
-                ));
-            }
+            // A typed body of no bytes is present: `""` is a valid `text/plain` string and
+            // zero bytes a valid binary. Only a body without a type counts as missing (above).
             return Ok(BodyStep::Ready(body, ReadBody::default()));
         }
         if kind == BodyKind::Multipart {

@@ -68,8 +68,19 @@ impl Server {
         self.send("POST", target, Some(json))
     }
 
-    /// One request on a fresh connection (`Connection: close`), bounded by `REQUEST`.
     fn send(&self, method: &str, target: &str, json: Option<&str>) -> Reply {
+        self.send_with(method, target, json, &[])
+    }
+
+    /// One request on a fresh connection (`Connection: close`) with extra `headers`, bounded
+    /// by `REQUEST`.
+    fn send_with(
+        &self,
+        method: &str,
+        target: &str,
+        json: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let deadline = Instant::now() + REQUEST;
         let mut stream = TcpStream::connect_timeout(&self.addr, REQUEST)
             .unwrap_or_else(|e| panic!("connect to {}: {e}", self.addr));
@@ -85,6 +96,9 @@ impl Server {
                 "content-type: application/json\r\ncontent-length: {}\r\n",
                 json.len()
             ));
+        }
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
         }
         request.push_str("\r\n");
         request.push_str(json.unwrap_or_default());
@@ -216,6 +230,46 @@ fn hyper_example_maps_its_flags_to_options() {
     assert_eq!(server.get("/v2/pets").status, 404, "the prefix is required");
     let undeclared = server.get("/api/v2/pets?colour=red").problem(400);
     assert_eq!(undeclared["errors"][0]["name"], "colour");
+}
+
+/// Behind a trusted proxy the served document's `servers` follow the forwarded origin; from
+/// any other peer, the `Host` the client used.
+#[test]
+fn hyper_example_believes_forwarded_headers_from_trusted_proxies_only() {
+    let forwarded = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "api.example"),
+    ];
+    let server_url = |server: &Server| {
+        let document = server
+            .send_with("GET", "/openapi.json", None, &forwarded)
+            .json();
+        document["servers"][0]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let trusting = start(
+        "hyper",
+        &[
+            PETSTORE,
+            "--listen",
+            "127.0.0.1:0",
+            "--trusted-proxy",
+            "127.0.0.1/32",
+        ],
+    );
+    assert!(
+        server_url(&trusting).starts_with("https://api.example/"),
+        "{}",
+        server_url(&trusting)
+    );
+    let wary = start("hyper", &[PETSTORE, "--listen", "127.0.0.1:0"]);
+    assert!(
+        server_url(&wary).starts_with(&format!("http://{}/", wary.addr)),
+        "{}",
+        server_url(&wary)
+    );
 }
 
 /// The echo shows the merged paging of an `x-paging` operation, as a handler receives it.

@@ -24,7 +24,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use oasgate::body::Body;
-use oasgate::{Document, OpenApiLayer, Options, UndeclaredParams, Validated};
+use oasgate::{Document, OpenApiLayer, Options, PeerAddr, UndeclaredParams, Validated};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -39,6 +39,8 @@ options:
   --listen ADDR          address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
   --prefix PATH          path prefix put before the spec's server base path
   --reject-undeclared    answer 400 for query parameters the operation does not declare
+  --trusted-proxy CIDR   believe Forwarded / X-Forwarded-* from these peers when serving
+                         the document's `servers` (repeatable, e.g. 127.0.0.1/32)
   --header-read-timeout SECS
                          close a connection whose request head takes longer (default 30)
   -h, --help             print this help
@@ -51,6 +53,7 @@ struct Args {
     listen: String,
     prefix: Option<String>,
     reject_undeclared: bool,
+    trusted_proxies: Vec<String>,
     header_read_timeout: Duration,
 }
 
@@ -60,6 +63,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     let mut listen = "127.0.0.1:8080".to_owned();
     let mut prefix = None;
     let mut reject_undeclared = false;
+    let mut trusted_proxies = Vec::new();
     let mut header_read_timeout = Duration::from_secs(30);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -67,6 +71,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             "--listen" => listen = args.next().ok_or("--listen needs an address")?,
             "--prefix" => prefix = Some(args.next().ok_or("--prefix needs a path")?),
             "--reject-undeclared" => reject_undeclared = true,
+            "--trusted-proxy" => {
+                trusted_proxies.push(args.next().ok_or("--trusted-proxy needs a CIDR")?)
+            }
             "--header-read-timeout" => {
                 let secs = args.next().ok_or("--header-read-timeout needs seconds")?;
                 header_read_timeout = secs
@@ -89,6 +96,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         listen,
         prefix,
         reject_undeclared,
+        trusted_proxies,
         header_read_timeout,
     }))
 }
@@ -120,6 +128,9 @@ async fn main() -> ExitCode {
     }
     if args.reject_undeclared {
         options = options.undeclared_query(UndeclaredParams::Reject);
+    }
+    if !args.trusted_proxies.is_empty() {
+        options = options.trusted_proxies(&args.trusted_proxies);
     }
     // BuildError's Display lists every problem, each with its file and line: print it whole.
     let layer = match Document::from_path(&args.spec)
@@ -163,7 +174,16 @@ async fn main() -> ExitCode {
                 continue;
             }
         };
-        let service = TowerToHyperService::new(service.clone());
+        // The peer's address, for the layer to decide whether forwarded headers set the
+        // served document's `servers` (`trusted_proxies`).
+        let service = TowerToHyperService::new(
+            ServiceBuilder::new()
+                .map_request(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(PeerAddr(peer));
+                    request
+                })
+                .service(service.clone()),
+        );
         let header_read_timeout = args.header_read_timeout;
         tokio::spawn(async move {
             // hyper enforces the header-read timeout only with a timer: without one, a client

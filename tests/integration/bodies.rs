@@ -46,8 +46,10 @@ async fn media_type_negotiation() {
             200,
         ),
         ("PUT", "/v1/uploads", "text/plain", "hello", 415),
-        // Unread, but required: empty is missing.
-        ("PUT", "/v1/uploads", "application/octet-stream", "", 400),
+        // Typed and empty is present (zero bytes, the empty string); untyped and empty is
+        // missing.
+        ("PUT", "/v1/uploads", "application/octet-stream", "", 200),
+        ("PUT", "/v1/uploads", "text/plain; charset=utf-8", "", 200),
         ("POST", "/v1/anything", "application/xml", "<a/>", 200),
         (
             "POST",
@@ -80,6 +82,20 @@ async fn media_type_negotiation() {
             .as_str()
             .unwrap()
             .contains("application/json"),
+        "{}",
+        answer.json
+    );
+    // No type and no bytes: the required body is missing.
+    let untyped = http::Request::put("/v1/uploads")
+        .body(oasgate::body::Body::empty())
+        .unwrap();
+    let answer = send(&layer, untyped).await;
+    assert_eq!(answer.status, 400, "{}", answer.json);
+    assert!(
+        answer.json["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("a request body is required"),
         "{}",
         answer.json
     );
