@@ -133,7 +133,7 @@ impl Plan {
         let mut validated = Validated {
             operation_id: op.id.clone(),
             operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
-            secret_path: op.path.iter().any(|p| p.secret),
+            secret_path: op.secret_path,
             ..Validated::default()
         };
         let mut errors = Vec::new();
@@ -871,7 +871,7 @@ impl Plan {
     ) -> Response<Bytes> {
         problem.status = Problem::status(problem.kind, self.options.unprocessable_bodies).as_u16();
         // A secret path parameter (`/reset/{token}`) keeps the path out of the answer.
-        let secret_path = op.is_some_and(|o| o.path.iter().any(|p| p.secret));
+        let secret_path = op.is_some_and(|o| o.secret_path);
         problem.instance = (!secret_path).then(|| truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
         let enforced = self.options.enforce;

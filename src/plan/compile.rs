@@ -380,6 +380,7 @@ impl<'a> Ctx<'a> {
             deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
             deprecation_logged: AtomicBool::new(false),
             has_models: false,
+            secret_path: false,
         };
         for (_, p_at) in merged {
             let Some(param) = self.parameter(&p_at) else {
@@ -413,6 +414,7 @@ impl<'a> Ctx<'a> {
         }
         let has_models = operation.params().any(|p| p.model.is_some());
         operation.has_models = has_models;
+        operation.secret_path = operation.path.iter().any(|p| p.secret);
         if op.get("requestBody").is_some() {
             operation.body = self.body(&pointer::join(op_at, "requestBody"));
         }

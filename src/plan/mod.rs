@@ -77,6 +77,9 @@ pub(crate) struct Operation {
     pub deprecation_logged: AtomicBool,
     /// Whether any parameter loads a model (an await the fast path cannot do).
     pub has_models: bool,
+    /// Whether a path parameter is secret: the path stays out of problems and `Validated`
+    /// says so (`/reset/{token}`).
+    pub secret_path: bool,
 }
 
 /// One parameter with its decoder settings and compiled check.
