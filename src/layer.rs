@@ -97,12 +97,13 @@ impl OpenApiLayer {
         parts: &http::request::Parts,
     ) -> Result<Option<Validated>, Response<Bytes>> {
         match self.plan.head(parts) {
-            Head::Respond(_) | Head::PassThrough => Ok(None),
+            Head::Respond(_) | Head::PassThrough { .. } => Ok(None),
             Head::Reject(problem) => Err(problem),
             Head::Operation {
                 index,
                 validated,
                 found,
+                path: _,
                 query: _,
             } => {
                 let op = &self.plan.operations[index];

@@ -8,6 +8,7 @@ use http::Response;
 
 use crate::dates::{Dialect, Zone};
 use crate::models::ModelLoader;
+use crate::path::PathNormalization;
 use crate::problem::Problem;
 use crate::security::Verifier;
 use crate::serve::PeerAddrFn;
@@ -87,6 +88,8 @@ pub type Formatter = Arc<dyn Fn(&Problem) -> Response<Bytes> + Send + Sync>;
 pub struct Options {
     pub(crate) prefix: String,
     pub(crate) tolerate_trailing_slash: bool,
+    pub(crate) path_normalization: PathNormalization,
+    pub(crate) allow_encoded_slash: bool,
     pub(crate) unknown_routes: UnknownRoutes,
     pub(crate) undeclared_query: UndeclaredParams,
     pub(crate) body_limit: usize,
@@ -122,6 +125,8 @@ impl Default for Options {
         Self {
             prefix: String::new(),
             tolerate_trailing_slash: false,
+            path_normalization: PathNormalization::Reject,
+            allow_encoded_slash: false,
             unknown_routes: UnknownRoutes::Reject,
             undeclared_query: UndeclaredParams::Accept,
             body_limit: 1024 * 1024,
@@ -159,6 +164,8 @@ impl fmt::Debug for Options {
         f.debug_struct("Options")
             .field("prefix", &self.prefix)
             .field("tolerate_trailing_slash", &self.tolerate_trailing_slash)
+            .field("path_normalization", &self.path_normalization)
+            .field("allow_encoded_slash", &self.allow_encoded_slash)
             .field("unknown_routes", &self.unknown_routes)
             .field("undeclared_query", &self.undeclared_query)
             .field("body_limit", &self.body_limit)
@@ -208,6 +215,22 @@ impl Options {
     /// Let `/pets/` match `/pets` and the other way round (default: a different path).
     pub fn tolerate_trailing_slash(mut self, yes: bool) -> Self {
         self.tolerate_trailing_slash = yes;
+        self
+    }
+
+    /// What to do with dot segments (`/a/../b`, `/./`, `%2e%2e`) and empty segments (`//`) in
+    /// request paths (default: answer 400). Whatever the choice, the path oasgate routes and
+    /// validates is the path the inner service receives; see the crate docs' "canonical path".
+    pub fn path_normalization(mut self, policy: PathNormalization) -> Self {
+        self.path_normalization = policy;
+        self
+    }
+
+    /// Keep an encoded `/` (`%2F`) inside a path segment, for APIs whose path parameters carry
+    /// slashes (default: answer 400). Only safe when the service behind does not decode `%2F`
+    /// before routing.
+    pub fn allow_encoded_slash(mut self, yes: bool) -> Self {
+        self.allow_encoded_slash = yes;
         self
     }
 

@@ -97,6 +97,9 @@ pub enum ProblemKind {
     Unauthorized,
     /// Credentials are valid but not enough for this operation.
     Forbidden,
+    /// The request path is not in canonical form: a dot or empty segment, an encoded
+    /// separator, a control character (see [`crate::path`]).
+    InvalidPath,
     /// Parameters (path, query, header, cookie) are invalid.
     InvalidParameters,
     /// The body could not be parsed (JSON syntax, form encoding, multipart framing).
@@ -245,7 +248,9 @@ impl Problem {
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ProblemKind::Forbidden => StatusCode::FORBIDDEN,
-            ProblemKind::InvalidParameters | ProblemKind::MalformedBody => StatusCode::BAD_REQUEST,
+            ProblemKind::InvalidPath
+            | ProblemKind::InvalidParameters
+            | ProblemKind::MalformedBody => StatusCode::BAD_REQUEST,
             ProblemKind::InvalidBody if unprocessable_bodies => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -314,6 +319,9 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => ("about:blank", "Method Not Allowed"),
             ProblemKind::Unauthorized => ("urn:oasgate:problem:unauthorized", "Unauthorized"),
             ProblemKind::Forbidden => ("urn:oasgate:problem:forbidden", "Forbidden"),
+            ProblemKind::InvalidPath => {
+                ("urn:oasgate:problem:invalid-path", "Invalid request path")
+            }
             ProblemKind::InvalidParameters => (
                 "urn:oasgate:problem:invalid-parameters",
                 "Invalid request parameters",

@@ -70,14 +70,17 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
         let enforce = self.plan.options.enforce;
-        let (index, validated, found, query) = match self.plan.head(&parts) {
+        let (index, validated, found, path, query) = match self.plan.head(&parts) {
             Head::Respond(response) => return ResponseFuture::problem(response),
             Head::Reject(response) if enforce => return ResponseFuture::problem(response),
             Head::Reject(response) => {
                 let request = let_through(Request::from_parts(parts, body), &response);
                 return ResponseFuture::inner(self.inner.call(request), None);
             }
-            Head::PassThrough => {
+            Head::PassThrough { path } => {
+                if let Some(path) = path {
+                    set_path_and_query(&mut parts, Some(&path), None);
+                }
                 return ResponseFuture::inner(
                     self.inner.call(Request::from_parts(parts, body)),
                     None,
@@ -87,11 +90,12 @@ where
                 index,
                 validated,
                 found,
+                path,
                 query,
-            } => (index, validated, found, query),
+            } => (index, validated, found, path, query),
         };
-        if let Some(query) = query {
-            set_query(&mut parts, &query);
+        if path.is_some() || query.is_some() {
+            set_path_and_query(&mut parts, path.as_deref(), query.as_deref());
         }
         let op = &self.plan.operations[index];
         let headers = op.response_headers.clone();
@@ -211,9 +215,11 @@ where
     }
 }
 
-/// Replaces the request's query, keeping the path (an unparsable result keeps the original).
-fn set_query(parts: &mut http::request::Parts, query: &str) {
-    let path = parts.uri.path();
+/// Replaces the request's path, query or both with their canonical forms (`None` keeps what
+/// was sent; an unparsable result keeps the original).
+fn set_path_and_query(parts: &mut http::request::Parts, path: Option<&str>, query: Option<&str>) {
+    let path = path.unwrap_or(parts.uri.path());
+    let query = query.or(parts.uri.query()).unwrap_or("");
     let mut path_and_query = String::with_capacity(path.len() + 1 + query.len());
     path_and_query.push_str(path);
     if !query.is_empty() {
@@ -224,7 +230,7 @@ fn set_query(parts: &mut http::request::Parts, query: &str) {
     match http::uri::PathAndQuery::try_from(path_and_query) {
         Ok(pq) => uri.path_and_query = Some(pq),
         Err(e) => {
-            tracing::debug!(target: "oasgate::rejection", error = %e, "canonical query not applied")
+            tracing::debug!(target: "oasgate::rejection", error = %e, "canonical path or query not applied")
         }
     }
     parts.uri = http::Uri::from_parts(uri).unwrap_or_default();

@@ -41,13 +41,16 @@ pub(crate) enum Head {
     Respond(Response<Bytes>),
     /// The request breaks the document: the problem response (with a `Rejection` extension).
     Reject(Response<Bytes>),
-    /// Not ours (unknown route with pass-through): hand over untouched.
-    PassThrough,
+    /// Not ours (unknown route with pass-through): hand over as it is, with the canonical
+    /// path when it differs from the one sent.
+    PassThrough { path: Option<String> },
     /// Parameters are valid; credentials, models and body may remain.
     Operation {
         index: usize,
         validated: Validated,
         found: Vec<Found>,
+        /// The canonical path to hand on, when it differs from the one sent.
+        path: Option<String>,
         /// The canonical query string to hand on, when it is rewritten.
         query: Option<String>,
     },
@@ -56,8 +59,27 @@ pub(crate) enum Head {
 impl Plan {
     /// Routing, credential presence and every parameter: all that needs no body and no await.
     pub(crate) fn head(&self, parts: &Parts) -> Head {
-        let path = parts.uri.path();
-        match self.served.respond(parts) {
+        // Everything below sees the canonical path; it is what the inner service receives.
+        let path = match crate::path::canonicalize(parts.uri.path(), self.path_rules) {
+            Ok(path) => path,
+            Err(refusal) => {
+                let error = FieldError {
+                    place: Place::Path,
+                    name: String::new(),
+                    pointer: format!("/{}", refusal.segment),
+                    code: refusal.fault.code().to_owned(),
+                    detail: refusal.to_string(),
+                };
+                let problem = Problem::new(ProblemKind::InvalidPath, error.detail.clone())
+                    .with_errors(vec![error], self.options.error_cap);
+                return Head::Reject(self.reject(problem, None, parts));
+            }
+        };
+        let changed = |path: &std::borrow::Cow<'_, str>| match path {
+            std::borrow::Cow::Owned(path) => Some(path.clone()),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        match self.served.respond(parts, &path) {
             None => {}
             Some(Answer::Response(response)) => return Head::Respond(response),
             Some(Answer::MethodNotAllowed(allow)) => {
@@ -74,17 +96,19 @@ impl Plan {
             }
         }
         let found = if self.options.tolerate_trailing_slash {
-            self.router.at_lenient(path)
+            self.router.at_lenient(&path)
         } else {
-            self.router.at(path)
+            self.router.at(&path)
         };
         let Some(matched) = found else {
             return match self.options.unknown_routes {
-                UnknownRoutes::PassThrough => Head::PassThrough,
+                UnknownRoutes::PassThrough => Head::PassThrough {
+                    path: changed(&path),
+                },
                 UnknownRoutes::Reject => Head::Reject(self.reject(
                     Problem::new(
                         ProblemKind::NotFound,
-                        format!("no operation has the path `{}`", truncate(path)),
+                        format!("no operation has the path `{}`", truncate(&path)),
                     ),
                     None,
                     parts,
@@ -139,6 +163,21 @@ impl Plan {
         let mut errors = Vec::new();
         for p in &op.path {
             let raw = matched.params.get(&p.name).unwrap_or_default();
+            // Reached only when the document uses `;` elsewhere (see `crate::path`): outside a
+            // matrix parameter, Tomcat and Spring would still cut the value at it.
+            if p.style != Style::Matrix && raw.contains(';') {
+                errors.push(FieldError {
+                    place: Place::Path,
+                    name: p.name.to_string(),
+                    pointer: String::new(),
+                    code: "semicolon".to_owned(),
+                    detail: format!(
+                        "path parameter `{}`: holds a `;`, which some servers read as path parameters; send it as `%3B`",
+                        p.name
+                    ),
+                });
+                continue;
+            }
             let decoded = params::decode_path(raw, &self.spec(p)).map(Some);
             self.finish_param(p, decoded, &mut validated.path, &mut errors);
         }
@@ -192,6 +231,7 @@ impl Plan {
             index,
             validated,
             found,
+            path: changed(&path),
             query,
         }
     }

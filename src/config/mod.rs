@@ -72,6 +72,7 @@ pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
 use crate::options::{DocsUi, Options, UndeclaredParams, UnknownRoutes};
+use crate::path::PathNormalization;
 use crate::spec::Document;
 
 /// Declares a config section: a struct of optional keys (an absent key keeps the default),
@@ -133,6 +134,10 @@ section! {
         prefix: String => |o, v| o.prefix(v),
         /// Let `/pets/` match `/pets` and the other way round.
         tolerate_trailing_slash: bool => |o, v| o.tolerate_trailing_slash(v),
+        /// `reject` (400) or `normalize` dot segments and empty segments in request paths.
+        path_normalization: PathNormalization => |o, v| o.path_normalization(v),
+        /// Keep an encoded `/` (`%2F`) inside a path segment instead of answering 400.
+        allow_encoded_slash: bool => |o, v| o.allow_encoded_slash(v),
         /// `reject` (404/405) or `pass-through` for paths no operation has.
         unknown_routes: UnknownRoutes => |o, v| o.unknown_routes(v),
         /// `accept`, `reject` or `strip` query parameters the operation does not declare.

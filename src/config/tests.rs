@@ -156,6 +156,8 @@ fn keys_set_options() {
 const EVERY_OPTION: &[(&str, &str)] = &[
     ("prefix", "/api"),
     ("tolerate_trailing_slash", "true"),
+    ("path_normalization", "normalize"),
+    ("allow_encoded_slash", "true"),
     ("unknown_routes", "pass-through"),
     ("undeclared_query", "strip"),
     ("body_limit", "2KiB"),
@@ -237,6 +239,8 @@ fn every_options_key_reaches_its_option() {
     let o = yaml(&format!("options:\n{text}")).unwrap().to_options();
     assert_eq!(o.prefix, "/api");
     assert!(o.tolerate_trailing_slash);
+    assert_eq!(o.path_normalization, crate::PathNormalization::Normalize);
+    assert!(o.allow_encoded_slash);
     assert_eq!(o.unknown_routes, UnknownRoutes::PassThrough);
     assert_eq!(o.undeclared_query, UndeclaredParams::Strip);
     assert_eq!(o.body_limit, 2048);

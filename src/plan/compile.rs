@@ -19,6 +19,7 @@ use crate::error::{BuildError, BuildProblem};
 use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
+use crate::path::PathRules;
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, Served};
@@ -79,6 +80,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let mut operations: Vec<Operation> = Vec::new();
     let mut operation_ids: HashMap<String, String> = HashMap::new();
     let mut facts: Vec<OperationFacts> = Vec::new();
+    // Whether a raw `;` in a request path can mean something to this document.
+    let mut semicolons = false;
 
     let paths = view.get("paths").and_then(Value::as_object);
     for (template, _) in paths.into_iter().flatten() {
@@ -155,6 +158,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 .collect::<Vec<_>>()
                 .join(", ");
             let full = format!("{}{base}{template}", options.prefix);
+            semicolons |= full.contains(';');
             let id = routes.len();
             if let Err(e) = router.insert(&full, id) {
                 ctx.report(&item_at, e.to_string());
@@ -170,6 +174,15 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems));
     }
+    semicolons |= operations
+        .iter()
+        .flat_map(|op| &op.path)
+        .any(|p| p.style == Style::Matrix);
+    let path_rules = PathRules {
+        normalization: options.path_normalization,
+        encoded_slash: options.allow_encoded_slash,
+        semicolons,
+    };
     let served = Served::build(served, &facts, &options).map_err(|messages| {
         BuildError::new(
             messages
@@ -184,6 +197,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         )
     })?;
     Ok(Plan {
+        path_rules,
         router: router.build(),
         routes,
         operations,

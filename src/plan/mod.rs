@@ -32,6 +32,8 @@ use crate::serve::Served;
 
 /// Everything the layer needs per request, built once.
 pub(crate) struct Plan {
+    /// How request paths are brought to canonical form before routing.
+    pub path_rules: crate::path::PathRules,
     pub router: Router,
     pub routes: Vec<Route>,
     pub operations: Vec<Operation>,

@@ -216,8 +216,8 @@ impl Served {
     }
 
     /// The answer when `parts` asks for something served here; `None` otherwise (cheap).
-    pub fn respond(&self, parts: &Parts) -> Option<Answer> {
-        let path = parts.uri.path();
+    /// `path` is the request's canonical path.
+    pub fn respond(&self, parts: &Parts, path: &str) -> Option<Answer> {
         let rendered = [&self.json, &self.yaml]
             .into_iter()
             .flatten()

@@ -17,6 +17,7 @@ mod jwt;
 mod leaks;
 mod limits;
 mod params;
+mod paths;
 mod patterns;
 mod problems;
 mod properties;
