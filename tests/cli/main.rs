@@ -5,6 +5,7 @@
 
 mod forward_auth;
 mod nginx;
+mod paths;
 mod proxy;
 mod slow_clients;
 mod support;

@@ -11,7 +11,7 @@ use crate::support::*;
 
 /// nginx's path, or why the test cannot run. With `CI` set, a missing nginx is a failure:
 /// `.ci/run` installs it.
-fn nginx() -> Option<PathBuf> {
+pub fn nginx() -> Option<PathBuf> {
     let found = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
         .iter()
         .map(PathBuf::from)
@@ -27,15 +27,54 @@ fn nginx() -> Option<PathBuf> {
 }
 
 /// A free port on 127.0.0.1 (free a moment ago).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
 /// nginx in the foreground, one process, stopped on drop.
-struct Nginx {
+pub struct Nginx {
     child: Child,
-    dir: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Nginx {
+    /// Starts nginx in `dir/nginx` with the configuration `config` writes for that directory,
+    /// and waits until it listens on `port`.
+    pub async fn start(
+        bin: &std::path::Path,
+        dir: &TempDir,
+        port: u16,
+        config: impl FnOnce(&std::path::Path) -> String,
+    ) -> Self {
+        let nginx_dir = dir.0.join("nginx");
+        std::fs::create_dir_all(&nginx_dir).unwrap();
+        std::fs::write(nginx_dir.join("nginx.conf"), config(&nginx_dir)).unwrap();
+        let child = Command::new(bin)
+            .arg("-p")
+            .arg(&nginx_dir)
+            .arg("-e")
+            .arg(nginx_dir.join("error.log"))
+            .args(["-c", "nginx.conf"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        let nginx = Nginx {
+            child,
+            dir: nginx_dir,
+        };
+        let up = async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        };
+        assert!(
+            eventually(Duration::from_secs(10), up).await,
+            "nginx did not start: {}",
+            std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default()
+        );
+        nginx
+    }
 }
 
 impl Drop for Nginx {
@@ -45,7 +84,7 @@ impl Drop for Nginx {
     }
 }
 
-fn nginx_config(dir: &std::path::Path, port: u16, oasgate: u16, upstream: u16) -> String {
+pub fn nginx_config(dir: &std::path::Path, port: u16, oasgate: u16, upstream: u16) -> String {
     let d = dir.display();
     // The auth sub-request carries no body (nginx never sends one). A 401/403 from oasgate
     // denies; any other status makes nginx answer 500 — so the error page asks oasgate again
@@ -100,38 +139,11 @@ async fn nginx_auth_request_lets_valid_requests_through_and_stops_invalid_ones()
     dir.write("pets.yaml", SPEC);
     let gateway = Gateway::start(&dir, &["--spec", "pets.yaml", "--mode", "forward-auth"]);
     let port = free_port();
-    let nginx_dir = dir.0.join("nginx");
-    std::fs::create_dir_all(&nginx_dir).unwrap();
-    std::fs::write(
-        nginx_dir.join("nginx.conf"),
-        nginx_config(&nginx_dir, port, gateway.addr.port(), upstream.addr.port()),
-    )
-    .unwrap();
-    let child = Command::new(&nginx_bin)
-        .arg("-p")
-        .arg(&nginx_dir)
-        .arg("-e")
-        .arg(nginx_dir.join("error.log"))
-        .args(["-c", "nginx.conf"])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("nginx starts");
-    let nginx = Nginx {
-        child,
-        dir: nginx_dir,
-    };
+    let nginx = Nginx::start(&nginx_bin, &dir, port, |nginx_dir| {
+        nginx_config(nginx_dir, port, gateway.addr.port(), upstream.addr.port())
+    })
+    .await;
     let base = format!("http://127.0.0.1:{port}");
-    let up = async || {
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-    };
-    assert!(
-        eventually(Duration::from_secs(10), up).await,
-        "nginx did not start: {}",
-        std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default()
-    );
-
     // (method, path, headers, body, status, reaches the upstream)
     let rows: [(&str, &str, &[(&str, &str)], &str, u16, bool); 6] = [
         ("GET", "/pets?limit=5", &[], "", 200, true),
