@@ -146,8 +146,13 @@ pub fn canonicalize(path: &str, rules: PathRules) -> Result<Cow<'_, str>, PathRe
             fault,
         };
         let segment = segment(raw, rules).map_err(refuse)?;
-        // Tomcat resolves `..;x` as `..`: the name before any `;` decides.
-        let name = segment.split(';').next().unwrap_or_default();
+        // Tomcat resolves `..;x` as `..`: the name before any `;` decides — also an encoded
+        // one, for servers that decode before they cut.
+        let name = segment
+            .split(';')
+            .next()
+            .and_then(|name| name.split("%3B").next())
+            .unwrap_or_default();
         let normalize = rules.normalization == PathNormalization::Normalize;
         if name == "." || name == ".." {
             if !normalize {
@@ -374,6 +379,7 @@ mod tests {
                 Err((Semicolon, 3)),
             ),
             ("/v2/a%3Bb", Ok("/v2/a%3Bb"), Ok("/v2/a%3Bb")),
+            ("/v2/..%3bx/admin", Err((DotSegment, 2)), Ok("/admin")),
         ];
         for (path, reject, normalize) in rows {
             for (rules, want) in [(REJECT, reject), (NORMALIZE, normalize)] {
