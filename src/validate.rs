@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{Response, StatusCode, header};
+use http::{Method, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -116,7 +116,10 @@ impl Plan {
             };
         };
         let route = &self.routes[matched.id];
-        let Some(&(_, index)) = route.methods.iter().find(|(m, _)| *m == parts.method) else {
+        let Some(index) = route.operation(&parts.method) else {
+            if parts.method == Method::OPTIONS {
+                return self.options_request(route, parts, changed(&path));
+            }
             let mut problem = Problem::new(
                 ProblemKind::MethodNotAllowed,
                 format!(
@@ -234,6 +237,35 @@ impl Plan {
             path: changed(&path),
             query,
         }
+    }
+
+    /// `OPTIONS` on a path without a declared `options` operation. A CORS preflight for a
+    /// method the path has goes to the inner service, which may answer it (with tower-http's
+    /// `CorsLayer`, say); so does any `OPTIONS` under pass-through. Otherwise the answer is 204
+    /// with `Allow` (RFC 9110 §9.3.7: "A server generating a successful response to OPTIONS
+    /// SHOULD send any header that might indicate optional features implemented by the server
+    /// and applicable to the target resource (e.g., Allow)").
+    fn options_request(
+        &self,
+        route: &crate::plan::Route,
+        parts: &Parts,
+        path: Option<String>,
+    ) -> Head {
+        let preflight = parts.headers.contains_key(header::ORIGIN)
+            && parts
+                .headers
+                .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+                .is_some_and(|m| route.operation(&m).is_some());
+        if preflight || self.options.unknown_routes == UnknownRoutes::PassThrough {
+            return Head::PassThrough { path };
+        }
+        let mut response = Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        response
+            .headers_mut()
+            .insert(header::ALLOW, route.allow.clone());
+        Head::Respond(response)
     }
 
     /// The query the inner service sees: declared parameters as validated (coerced,

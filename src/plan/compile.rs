@@ -152,11 +152,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 .filter(|(b, _, _)| b == base)
                 .map(|(_, m, i)| (m.clone(), *i))
                 .collect();
-            let allow = methods
-                .iter()
-                .map(|(m, _)| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allow = allow_header(&methods);
             let full = format!("{}{base}{template}", options.prefix);
             semicolons |= full.contains(';');
             let id = routes.len();
@@ -164,10 +160,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 ctx.report(&item_at, e.to_string());
                 continue;
             }
-            routes.push(Route {
-                methods,
-                allow: HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("")),
-            });
+            routes.push(Route { methods, allow });
         }
     }
 
@@ -212,6 +205,23 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         options,
         served,
     })
+}
+
+/// The `Allow` header of a path: its declared methods, `HEAD` wherever `GET` is (RFC 9110
+/// §9.3.2: a GET is answered to HEAD too), and `OPTIONS`, which the layer answers itself.
+fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
+    let declared = |method: &Method| methods.iter().any(|(m, _)| m == method);
+    let mut allow: Vec<&str> = Vec::with_capacity(methods.len() + 2);
+    for (method, _) in methods {
+        allow.push(method.as_str());
+        if *method == Method::GET && !declared(&Method::HEAD) {
+            allow.push("HEAD");
+        }
+    }
+    if !declared(&Method::OPTIONS) {
+        allow.push("OPTIONS");
+    }
+    HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
 
 struct Ctx<'a> {

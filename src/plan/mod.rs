@@ -55,6 +55,25 @@ pub(crate) struct Route {
     pub allow: HeaderValue,
 }
 
+impl Route {
+    /// The operation a request with `method` runs: the declared one, or for `HEAD` without a
+    /// declared `head` operation, the `GET` one (RFC 9110 §9.3.2: "The HEAD method is
+    /// identical to GET except that the server MUST NOT send content in the response").
+    pub fn operation(&self, method: &Method) -> Option<usize> {
+        let find = |wanted: &Method| {
+            self.methods
+                .iter()
+                .find(|(m, _)| m == wanted)
+                .map(|&(_, index)| index)
+        };
+        find(method).or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| find(&Method::GET))
+                .flatten()
+        })
+    }
+}
+
 /// One operation, ready to validate requests.
 pub(crate) struct Operation {
     pub id: Option<Arc<str>>,

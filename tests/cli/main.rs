@@ -4,6 +4,7 @@
 #![allow(clippy::type_complexity)]
 
 mod forward_auth;
+mod methods;
 mod nginx;
 mod paths;
 mod proxy;

@@ -76,7 +76,8 @@ async fn path_values_are_decoded_after_matching() {
 async fn method_not_allowed_lists_allow() {
     let answer = send(&kitchen(), request("POST", "/v1/pets/3")).await;
     assert_eq!(answer.status, 405);
-    assert_eq!(answer.headers["allow"], "GET, DELETE");
+    // RFC 9110 §9.3.2: HEAD is answered wherever GET is; OPTIONS is answered on every path.
+    assert_eq!(answer.headers["allow"], "GET, HEAD, DELETE, OPTIONS");
     assert_eq!(answer.headers["content-type"], "application/problem+json");
     assert_eq!(answer.json["status"], 405);
 }
@@ -171,4 +172,180 @@ async fn serves_the_document() {
         Options::default().openapi_json_path(None),
     );
     assert_eq!(send(&off, get("/openapi.json")).await.status, 404);
+}
+
+/// HEAD and OPTIONS (RFC 9110 §9.3.2 and §9.3.7): what the inner service receives, with which
+/// operation, or what the layer answers itself.
+#[tokio::test]
+async fn head_and_options() {
+    use std::sync::{Arc, Mutex};
+
+    use http::{Request, Response};
+    use oasgate::Validated;
+    use oasgate::body::Body;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, maximum: 10}}
+      responses: {"200": {description: ok}}
+    post:
+      operationId: addPet
+      responses: {"200": {description: ok}}
+  /pets/{id}:
+    head:
+      operationId: petExists
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+    get:
+      operationId: getPet
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+    options:
+      operationId: petOptions
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"#;
+    let reject = layer(spec, Options::default());
+    let pass_through = layer(
+        spec,
+        Options::default().unknown_routes(UnknownRoutes::PassThrough),
+    );
+    // (layer, method, uri, headers, status, what the inner service saw: method and operation)
+    let rows: &[(
+        &oasgate::OpenApiLayer,
+        &str,
+        &str,
+        &[(&str, &str)],
+        u16,
+        Option<(&str, Option<&str>)>,
+    )] = &[
+        // HEAD without a head operation is validated as the GET and reaches the service as HEAD.
+        (
+            &reject,
+            "HEAD",
+            "/pets?limit=3",
+            &[],
+            200,
+            Some(("HEAD", Some("listPets"))),
+        ),
+        (&reject, "HEAD", "/pets?limit=300", &[], 400, None),
+        // A declared head operation wins.
+        (
+            &reject,
+            "HEAD",
+            "/pets/7",
+            &[],
+            200,
+            Some(("HEAD", Some("petExists"))),
+        ),
+        // A plain OPTIONS is answered here: 204 with Allow.
+        (&reject, "OPTIONS", "/pets", &[], 204, None),
+        // A CORS preflight for a method the path has goes to the service, unvalidated.
+        (
+            &reject,
+            "OPTIONS",
+            "/pets",
+            &[
+                ("origin", "https://app.test"),
+                ("access-control-request-method", "POST"),
+            ],
+            200,
+            Some(("OPTIONS", None)),
+        ),
+        (
+            &reject,
+            "OPTIONS",
+            "/pets",
+            &[
+                ("origin", "https://app.test"),
+                ("access-control-request-method", "HEAD"),
+            ],
+            200,
+            Some(("OPTIONS", None)),
+        ),
+        // A preflight for a method the path lacks is a plain OPTIONS: the browser sees no
+        // CORS headers and stops.
+        (
+            &reject,
+            "OPTIONS",
+            "/pets",
+            &[
+                ("origin", "https://app.test"),
+                ("access-control-request-method", "DELETE"),
+            ],
+            204,
+            None,
+        ),
+        // Under pass-through, OPTIONS goes to the service.
+        (
+            &pass_through,
+            "OPTIONS",
+            "/pets",
+            &[],
+            200,
+            Some(("OPTIONS", None)),
+        ),
+        // A declared options operation is validated like any other.
+        (
+            &reject,
+            "OPTIONS",
+            "/pets/7",
+            &[],
+            200,
+            Some(("OPTIONS", Some("petOptions"))),
+        ),
+        (&reject, "OPTIONS", "/pets/x", &[], 400, None),
+        (&reject, "PUT", "/pets", &[], 405, None),
+    ];
+    for (layer, method, uri, headers, status, want) in rows {
+        let seen: Arc<Mutex<Option<(String, Option<String>)>>> = Arc::default();
+        let record = seen.clone();
+        let service =
+            ServiceBuilder::new()
+                .layer((*layer).clone())
+                .service_fn(move |req: Request<Body>| {
+                    let record = record.clone();
+                    async move {
+                        let operation = req
+                            .extensions()
+                            .get::<Validated>()
+                            .map(|v| v.operation.to_string());
+                        *record.lock().unwrap() = Some((req.method().to_string(), operation));
+                        Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+                    }
+                });
+        let mut builder = Request::builder().method(*method).uri(*uri);
+        for (name, value) in *headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = service
+            .oneshot(builder.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            *status,
+            "{method} {uri} {headers:?}"
+        );
+        let seen = seen.lock().unwrap().clone();
+        let want = want.map(|(m, op)| (m.to_owned(), op.map(str::to_owned)));
+        assert_eq!(seen, want, "{method} {uri} {headers:?}");
+        if *status == 204 || *status == 405 {
+            assert_eq!(
+                response.headers()["allow"],
+                "GET, HEAD, POST, OPTIONS",
+                "{method} {uri}"
+            );
+        }
+    }
 }
