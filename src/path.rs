@@ -188,13 +188,13 @@ pub fn canonicalize(path: &str, rules: PathRules) -> Result<Cow<'_, str>, PathRe
     })
 }
 
-/// Whether `path` needs no work: no escape, no `\`, no `;` where refused, no empty or dot
-/// segment.
+/// Whether `path` needs no work: no escape, no `\`, no control character, no `;` where
+/// refused, no empty or dot segment.
 fn is_plain(bytes: &[u8], rules: PathRules) -> bool {
     let mut previous = b'/';
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'%' | b'\\' => return false,
+            b'%' | b'\\' | 0..=0x1f | 0x7f => return false,
             b';' if !rules.semicolons => return false,
             // `//`, and a segment starting with `.` (checked whole on the slow path).
             b'/' | b'.' if previous == b'/' && i > 0 => return false,
