@@ -29,7 +29,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use oasgate::config::{Cidr, Config, LogFormat, Mode, Upstream};
+use oasgate::config::{Cidr, Config, ForwardAuthHeaders, LogFormat, Mode, Upstream};
 use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
@@ -55,8 +55,11 @@ struct Settings {
     upstream: Option<Upstream>,
     mode: Mode,
     auth_prefix: String,
+    forward_auth_headers: Option<ForwardAuthHeaders>,
     connect_timeout: Duration,
     upstream_timeout: Duration,
+    body_idle_timeout: Duration,
+    request_timeout: Option<Duration>,
     drain_timeout: Duration,
     metrics_path: Option<String>,
     healthz_path: Option<String>,
@@ -120,8 +123,19 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         upstream: server.upstream.clone(),
         mode,
         auth_prefix: server.auth_prefix.clone().unwrap_or_default(),
+        forward_auth_headers: args.forward_auth_headers.or(server.forward_auth_headers),
         connect_timeout: seconds(server.connect_timeout, 5),
         upstream_timeout: seconds(server.upstream_timeout, 30),
+        body_idle_timeout: seconds(
+            args.body_idle_timeout
+                .or(server.body_idle_timeout)
+                .map(|t| t.0),
+            30,
+        ),
+        request_timeout: args
+            .request_timeout
+            .or(server.request_timeout)
+            .map(|t| t.0.0),
         drain_timeout: seconds(server.drain_timeout, 10),
         metrics_path: endpoint(&server.metrics_path, "/metrics"),
         healthz_path: endpoint(&server.healthz_path, "/healthz"),
