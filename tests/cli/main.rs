@@ -7,6 +7,7 @@ mod forward_auth;
 mod nginx;
 mod proxy;
 mod slow_clients;
+mod startup;
 mod support;
 mod tools;
 mod watch;

@@ -220,6 +220,17 @@ impl Gateway {
     }
 
     pub fn start_env(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let (child, listening, log) = Self::spawn(dir, args, env);
+        Self::wait_listening(child, &listening, log)
+    }
+
+    /// Starts `oasgate serve` without waiting: the process, the address it prints once it
+    /// listens, and its log file.
+    pub fn spawn(
+        dir: &TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Child, mpsc::Receiver<SocketAddr>, PathBuf) {
         let log = dir.0.join(format!("oasgate-{}.log", args.len()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_oasgate"))
             .arg("serve")
@@ -243,7 +254,16 @@ impl Gateway {
                 }
             }
         });
-        let addr = match rx.recv_timeout(STARTUP) {
+        (child, rx, log)
+    }
+
+    /// Waits (at most 30 s) for a spawned process to say where it listens.
+    pub fn wait_listening(
+        mut child: Child,
+        listening: &mpsc::Receiver<SocketAddr>,
+        log: PathBuf,
+    ) -> Self {
+        let addr = match listening.recv_timeout(STARTUP) {
             Ok(addr) => addr,
             Err(_) => {
                 let _ = child.kill();

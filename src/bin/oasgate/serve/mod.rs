@@ -308,7 +308,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(args))
+    let code = runtime.block_on(serve(args));
+    // A build or reload still running (a signal came during it) is not waited for.
+    runtime.shutdown_background();
+    code
 }
 
 fn init_logging(format: LogFormat) {
@@ -324,11 +327,48 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let gateway = match Gateway::build(&args) {
-        Ok(gateway) => gateway,
-        Err(error) => {
+    // The handlers go in before the document is compiled (a large one takes a while): a
+    // SIGHUP's default action ends the process, and one sent during start-up must not.
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("error: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    tracing::info!("starting: loading and compiling the document");
+    let build_args = args.clone();
+    let mut building = tokio::task::spawn_blocking(move || Gateway::build(&build_args));
+    // A SIGHUP now is remembered: the gateway reloads once it serves, reading what the
+    // sender changed, whether or not this build saw the change.
+    let mut reload_when_serving = false;
+    let built = loop {
+        tokio::select! {
+            built = &mut building => break built,
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP during start-up: reloading once serving");
+                reload_when_serving = true;
+            }
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM during start-up: exiting");
+                return ExitCode::SUCCESS;
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT during start-up: exiting");
+                return ExitCode::SUCCESS;
+            }
+        }
+    };
+    let gateway = match built {
+        Ok(Ok(gateway)) => gateway,
+        Ok(Err(error)) => {
             tracing::error!("cannot start:\n{error}");
             eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+        Err(error) => {
+            eprintln!("error: building the gateway failed: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -370,14 +410,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let max_connections = shared.current().settings.max_connections;
     let slots = Arc::new(Semaphore::new(max_connections));
     let mut warned_at_cap = None;
-    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        eprintln!("error: cannot install signal handlers");
-        return ExitCode::FAILURE;
-    };
+    if reload_when_serving {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || shared.reload());
+    }
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
