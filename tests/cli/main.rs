@@ -4,6 +4,7 @@
 #![allow(clippy::type_complexity)]
 
 mod forward_auth;
+mod framing;
 mod nginx;
 mod proxy;
 mod slow_clients;

@@ -8,6 +8,7 @@
 //! deadline. At most `max_connections` connections are open at once: at the cap the listener
 //! is not polled, so new connections wait in the kernel's accept queue.
 
+mod body;
 mod forward_auth;
 mod metrics;
 mod proxy;
@@ -609,15 +610,43 @@ async fn handle(
     request.extensions_mut().insert(proxy::Peer(peer));
     // The layer reads it to decide whether forwarded headers set the served `servers`.
     request.extensions_mut().insert(oasgate::PeerAddr(peer));
+    let deadline = settings
+        .request_timeout
+        .map(|limit| (tokio::time::Instant::from_std(started) + limit, limit));
     let answer = async {
         match &gateway.handler {
-            Handler::Proxy(service) => proxy::call(service.clone(), request).await,
+            Handler::Proxy(service) => {
+                proxy::call(
+                    service.clone(),
+                    request,
+                    settings.body_idle_timeout,
+                    deadline,
+                )
+                .await
+            }
             Handler::ForwardAuth(layer) => {
                 forward_auth::check(layer, settings, request.map(|_| ())).await
             }
         }
     };
-    let mut response = answer.instrument(span).await;
+    let answer = answer.instrument(span.clone());
+    let mut response = match deadline {
+        None => answer.await,
+        Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
+            Ok(response) => response,
+            Err(_) => {
+                span.in_scope(|| tracing::warn!(?limit, "the request timed out"));
+                problem(
+                    ProblemKind::GatewayTimeout,
+                    format!(
+                        "the request did not complete within {}",
+                        body::humane(limit)
+                    ),
+                    None,
+                )
+            }
+        },
+    };
     response.headers_mut().insert(REQUEST_ID, request_id);
     let outcome = response
         .extensions_mut()
