@@ -220,3 +220,165 @@ async fn an_abandoned_upload_is_the_clients_fault() {
         assert!(!complete_request(&connection.received));
     }
 }
+
+/// "If a message is received with both a Transfer-Encoding and a Content-Length header field,
+/// the Transfer-Encoding overrides the Content-Length" (RFC 9112 §6.3): the body is the
+/// chunked one, and a `Content-Length: 50` passed on beside its 5 bytes would leave the
+/// client waiting for 45 that never come, or read the next answer as their end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_answer_with_both_lengths_reaches_the_client_framed_once() {
+    let dir = TempDir::new("cl-te");
+    let upstream = RawUpstream::start(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5\r\nhello\r\n0\r\n\r\n",
+    )
+    .await;
+    let gateway = gateway(&dir, &upstream.url(), "");
+    let (received, ended) = exchange(
+        gateway.addr,
+        b"GET /pets HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+        BOUND,
+    )
+    .await;
+    assert!(ended, "the connection stayed open; received: {received}");
+    let (head, body) = received.split_once("\r\n\r\n").expect("a whole head");
+    let head = head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{received}");
+    assert!(!head.contains("content-length: 50"), "{received}");
+    let body = if head.contains("transfer-encoding: chunked") {
+        assert!(body.ends_with("0\r\n\r\n"), "{received}");
+        body.replace("5\r\n", "").replace("\r\n0\r\n\r\n", "")
+    } else {
+        body.to_owned()
+    };
+    assert_eq!(body, "hello", "{received}");
+}
+
+/// `Upgrade` is never forwarded, so a 101 from the upstream answers a request that asked for
+/// no protocol switch. Passed on, it would turn the client's connection into a tunnel and its
+/// next request into data: it answers 502, and the next request on the connection is still
+/// read as a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unasked_switching_protocols_is_a_502() {
+    let dir = TempDir::new("unasked-101");
+    let upstream = RawUpstream::start(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    )
+    .await;
+    let gateway = gateway(&dir, &upstream.url(), "");
+    // Two pipelined requests on one connection, the second closing it.
+    let (received, ended) = exchange(
+        gateway.addr,
+        b"GET /pets HTTP/1.1\r\nHost: gw\r\n\r\nGET /pets HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+        BOUND,
+    )
+    .await;
+    assert!(ended, "the connection stayed open; received: {received}");
+    assert!(!received.contains("HTTP/1.1 101"), "{received}");
+    assert_eq!(
+        received.matches("HTTP/1.1 502 ").count(),
+        2,
+        "both requests are answered: {received}"
+    );
+    assert!(
+        gateway.log_text().contains("switched protocols"),
+        "{}",
+        gateway.log_text()
+    );
+}
+
+/// What happens to a GET that carries a body: "content received in a GET request has no
+/// generally defined semantics [...] might lead some implementations to reject the request
+/// and close the connection because of its potential as a request smuggling attack" (RFC 9110
+/// §9.3.1). oasgate never validates such a body, so forwarding it would hand the service
+/// content no check looked at, and dropping it would change the request: it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_and_head_with_a_body_are_refused_not_stripped_or_forwarded() {
+    let dir = TempDir::new("get-body");
+    let upstream = Upstream::start().await;
+    let gateway = gateway(&dir, &upstream.url(), "");
+    for request in [
+        &b"GET /pets HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"[..],
+        b"HEAD /pets HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        b"GET /pets HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ] {
+        let (received, ended) = exchange(gateway.addr, request, BOUND).await;
+        assert!(ended, "the connection stayed open; received: {received}");
+        assert!(
+            received.starts_with("HTTP/1.1 400"),
+            "{}: {received}",
+            String::from_utf8_lossy(request)
+        );
+    }
+    assert!(upstream.seen().is_empty(), "{:?}", upstream.seen());
+    // An empty body is no body.
+    let (received, _) = exchange(
+        gateway.addr,
+        b"GET /pets HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        BOUND,
+    )
+    .await;
+    assert!(received.starts_with("HTTP/1.1 200"), "{received}");
+    assert_eq!(upstream.seen().len(), 1);
+}
+
+/// "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message
+/// that lacks a Host header field and to any request message that contains more than one Host
+/// header field line or a Host header field with an invalid field value" (RFC 9112 §3.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_repeated_host_is_a_400_in_both_modes() {
+    let dir = TempDir::new("host");
+    let upstream = Upstream::start().await;
+    let proxy = gateway(&dir, &upstream.url(), "");
+    let auth_dir = TempDir::new("host-auth");
+    auth_dir.write("pets.yaml", SPEC);
+    let auth = Gateway::start(
+        &auth_dir,
+        &["--spec", "pets.yaml", "--mode", "forward-auth"],
+    );
+    // (request, expected status line start)
+    let rows: [(&[u8], &str); 6] = [
+        (
+            b"GET /pets HTTP/1.1\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            b"GET /pets HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            b"GET /pets HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            b"GET /pets HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n",
+            "HTTP/1.0 400",
+        ),
+        // HTTP/1.0 has no Host requirement.
+        (b"GET /pets HTTP/1.0\r\n\r\n", "HTTP/1.0 200"),
+        (
+            b"GET /pets HTTP/1.1\r\nHost: gw:8080\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 200",
+        ),
+    ];
+    for (request, want) in rows {
+        for (mode, addr) in [("proxy", proxy.addr), ("forward-auth", auth.addr)] {
+            let (received, ended) = exchange(addr, request, BOUND).await;
+            assert!(
+                ended,
+                "{mode}: the connection stayed open; received: {received}"
+            );
+            assert!(
+                received.starts_with(want),
+                "{mode}: {}: {received}",
+                String::from_utf8_lossy(request)
+            );
+            if want.ends_with("400") {
+                assert!(received.contains("application/problem+json"), "{received}");
+                assert!(received.to_ascii_lowercase().contains("host"), "{received}");
+            }
+        }
+    }
+    // Only the two valid requests reached the upstream.
+    assert_eq!(upstream.seen().len(), 2, "{:?}", upstream.seen());
+}

@@ -583,6 +583,21 @@ async fn handle(
     let started = Instant::now();
     let gateway = shared.current();
     let settings = &gateway.settings;
+    if let Some(mut refused) = refuse_at_the_front(&request, &gateway.handler) {
+        let outcome = Outcome::ClientError(None);
+        shared
+            .metrics
+            .record(&outcome, refused.status(), started.elapsed());
+        tracing::info!(
+            method = %request.method(),
+            "refused before validation: {}",
+            refused
+                .extensions_mut()
+                .remove::<FrontRefusal>()
+                .map_or_else(String::new, |r| r.0)
+        );
+        return Ok(refused);
+    }
     let path = request.uri().path();
     if settings.metrics_path.as_deref() == Some(path) {
         return Ok(text_response(
@@ -658,6 +673,91 @@ async fn handle(
     Ok(response)
 }
 
+/// Why a request was refused before the gateway looked further, for the log.
+#[derive(Clone)]
+struct FrontRefusal(String);
+
+/// The problem for a request refused before anything else: its `Host` header is missing,
+/// repeated or invalid, or (proxy mode) it is a GET or HEAD with a body.
+fn refuse_at_the_front(
+    request: &Request<Incoming>,
+    handler: &Handler,
+) -> Option<Response<ProxyBody>> {
+    use http::Version;
+    use http_body::Body as _;
+    let refuse = |kind: ProblemKind, detail: String| {
+        let mut response = problem(kind, detail.clone(), None);
+        response.extensions_mut().insert(FrontRefusal(detail));
+        Some(response)
+    };
+    // "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+    // message that lacks a Host header field and to any request message that contains more
+    // than one Host header field line or a Host header field with an invalid field value"
+    // (RFC 9112 §3.2). hyper leaves this to the application.
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if request.version() >= Version::HTTP_11 => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: missing; an HTTP/1.1 request must name its host".to_owned(),
+            );
+        }
+        (Some(_), Some(_)) => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: sent more than once; expected one".to_owned(),
+            );
+        }
+        (Some(host), None) if !valid_host(host.as_bytes()) => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: expected a host name or address and an optional port".to_owned(),
+            );
+        }
+        _ => {}
+    }
+    // "content received in a GET request has no generally defined semantics [...] might lead
+    // some implementations to reject the request and close the connection because of its
+    // potential as a request smuggling attack" (RFC 9110 §9.3.1; HEAD the same, §9.3.2). The
+    // layer checks no such body, and dropping it would change the request: refused.
+    if matches!(handler, Handler::Proxy(_))
+        && matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+        && !request.body().is_end_stream()
+    {
+        return refuse(
+            ProblemKind::MalformedBody,
+            format!(
+                "a {} request must not have a body; expected no content",
+                request.method()
+            ),
+        );
+    }
+    None
+}
+
+/// Whether `value` is a `Host` field value: `uri-host [ ":" port ]` (RFC 9112 §3.2,
+/// RFC 3986 §3.2.2), empty allowed.
+fn valid_host(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let (host, port) = match value.iter().rposition(|&b| b == b':') {
+        // A colon inside an IP literal's brackets is not a port separator.
+        Some(i) if !value[i..].contains(&b']') => (&value[..i], Some(&value[i + 1..])),
+        _ => (value, None),
+    };
+    let port_ok = port.is_none_or(|p| p.iter().all(u8::is_ascii_digit));
+    let reg_name = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(b);
+    let host_ok = match host {
+        // IP-literal: an IPv6 address or IPvFuture, inside brackets.
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty() && inner.iter().all(|b| *b == b':' || reg_name(b))
+        }
+        _ => host.iter().all(reg_name),
+    };
+    port_ok && host_ok
+}
+
 /// A small response made by the gateway itself.
 fn text_response(
     status: StatusCode,
@@ -706,5 +806,34 @@ impl RequestIds {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{:016x}-{n:08x}", self.prefix);
         HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_host;
+
+    #[test]
+    fn host_values() {
+        // (value, valid)
+        let rows: [(&str, bool); 14] = [
+            ("", true),
+            ("api.example", true),
+            ("api.example:8080", true),
+            ("127.0.0.1:80", true),
+            ("[::1]", true),
+            ("[::1]:8080", true),
+            ("xn--bcher-kva.example", true),
+            ("a b", false),
+            ("a:b", false),
+            ("user@host", false),
+            ("host/path", false),
+            ("[]", false),
+            ("[::1", false),
+            ("host:80:80", false),
+        ];
+        for (value, valid) in rows {
+            assert_eq!(valid_host(value.as_bytes()), valid, "`{value}`");
+        }
     }
 }
