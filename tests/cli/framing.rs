@@ -382,3 +382,34 @@ async fn a_missing_or_repeated_host_is_a_400_in_both_modes() {
     // Only the two valid requests reached the upstream.
     assert_eq!(upstream.seen().len(), 2, "{:?}", upstream.seen());
 }
+
+/// The same for a body the layer reads to validate it: the client's broken chunk never
+/// becomes a shorter, well-framed request upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_chunk_in_a_validated_body_never_reaches_the_upstream_whole() {
+    let dir = TempDir::new("malformed-validated");
+    let upstream = RawUpstream::start(b"").await;
+    let gateway = gateway(&dir, &upstream.url(), "");
+    let (received, ended) = exchange(
+        gateway.addr,
+        b"POST /pets HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\nd\r\n{\"name\":\"a\"}\r\nzz\r\n\r\n0\r\n\r\n",
+        BOUND,
+    )
+    .await;
+    assert!(ended, "the connection stayed open; received: {received}");
+    assert!(
+        received.is_empty() || received.starts_with("HTTP/1.1 400"),
+        "{received}"
+    );
+    let text = metrics(&gateway).await;
+    assert!(!text.contains("status=\"502\""), "{text}");
+    assert!(!text.contains("status=\"200\""), "{text}");
+    for connection in upstream.connections() {
+        assert!(
+            !complete_request(&connection.received),
+            "the upstream got a complete request: {}",
+            String::from_utf8_lossy(&connection.received)
+        );
+    }
+}
