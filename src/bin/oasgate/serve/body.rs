@@ -134,6 +134,13 @@ where
         if this.done {
             return Poll::Ready(None);
         }
+        // First, so that a body whose data is always ready (a reader slow to ask) still ends.
+        if let Some((deadline, limit)) = &mut this.deadline
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            let limit = *limit;
+            return this.fail(Failure::Deadline(limit));
+        }
         if !this.waiting {
             this.waiting = true;
             let next = Instant::now() + this.idle;
@@ -153,12 +160,6 @@ where
                 return Poll::Ready(None);
             }
             Poll::Pending => {}
-        }
-        if let Some((deadline, limit)) = &mut this.deadline
-            && deadline.as_mut().poll(cx).is_ready()
-        {
-            let limit = *limit;
-            return this.fail(Failure::Deadline(limit));
         }
         if this.timer.as_mut().poll(cx).is_ready() {
             let idle = this.idle;
