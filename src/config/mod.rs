@@ -214,7 +214,8 @@ section! {
         /// Longest wait for the upstream's response head (default 30s); then 504.
         upstream_timeout: Seconds,
         /// Longest gap between two chunks of a body streamed through, the upstream's answer or
-        /// the client's request (default 30s); then the stream is cut off.
+        /// the client's request, and longest a client may take nothing of its answer
+        /// (default 30s); then the stream is cut off.
         body_idle_timeout: BodyIdleTimeout,
         /// Longest time for a whole exchange, from the request to the answer's last byte
         /// (default none).

@@ -413,3 +413,49 @@ async fn a_malformed_chunk_in_a_validated_body_never_reaches_the_upstream_whole(
         );
     }
 }
+
+/// A client that stops reading must not hold its connection, the upstream's and a slot for
+/// ever: once nothing of the answer can be written for `body_idle_timeout`, the connection is
+/// closed (and the upstream's with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = TempDir::new("stops-reading");
+    // More than every socket buffer between the two can hold.
+    let size = 32 << 20;
+    let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+    answer.resize(answer.len() + size, b'x');
+    let upstream = RawUpstream::start(&answer).await;
+    let gateway = gateway(&dir, &upstream.url(), "  body_idle_timeout: 1s\n");
+    let mut stream = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
+    stream
+        .write_all(b"GET /pets HTTP/1.1\r\nHost: gw\r\n\r\n")
+        .await
+        .unwrap();
+    // The client reads nothing until oasgate has given up on the exchange.
+    assert!(
+        eventually(BOUND, async || {
+            let connections = upstream.connections();
+            !connections.is_empty() && connections.iter().all(|c| c.closed)
+        })
+        .await,
+        "the upstream connection is still open"
+    );
+    let mut received = 0usize;
+    let ended = tokio::time::timeout(BOUND, async {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received += n,
+            }
+        }
+    })
+    .await
+    .is_ok();
+    assert!(ended, "the connection stayed open after {received} bytes");
+    assert!(
+        received < size,
+        "the whole answer arrived: {received} bytes"
+    );
+}

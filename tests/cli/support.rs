@@ -442,6 +442,7 @@ impl RawUpstream {
                             if !answered && head_done {
                                 answered = true;
                                 if stream.write_all(&answer).await.is_err() {
+                                    all.lock().unwrap()[index].closed = true;
                                     return;
                                 }
                             }

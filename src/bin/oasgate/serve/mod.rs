@@ -10,6 +10,7 @@
 
 mod body;
 mod forward_auth;
+mod io;
 mod metrics;
 mod proxy;
 
@@ -429,13 +430,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let http1 = shared.current().http1();
+                let (http1, write_limit) = {
+                    let gateway = shared.current();
+                    (gateway.http1(), gateway.settings.body_idle_timeout)
+                };
                 shared.metrics.connection_opened();
                 let counted = shared.clone();
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |request| {
                     handle(shared.clone(), peer, request)
                 });
+                let stream = io::WriteTimeout::new(stream, write_limit);
                 let connection = http1.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
