@@ -98,7 +98,17 @@ async fn nginx_auth_request_lets_valid_requests_through_and_stops_invalid_ones()
     let dir = TempDir::new("nginx");
     let upstream = Upstream::start().await;
     dir.write("pets.yaml", SPEC);
-    let gateway = Gateway::start(&dir, &["--spec", "pets.yaml", "--mode", "forward-auth"]);
+    let gateway = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            "pets.yaml",
+            "--mode",
+            "forward-auth",
+            "--forward-auth-headers",
+            "nginx",
+        ],
+    );
     let port = free_port();
     let nginx_dir = dir.0.join("nginx");
     std::fs::create_dir_all(&nginx_dir).unwrap();
@@ -133,8 +143,26 @@ async fn nginx_auth_request_lets_valid_requests_through_and_stops_invalid_ones()
     );
 
     // (method, path, headers, body, status, reaches the upstream)
-    let rows: [(&str, &str, &[(&str, &str)], &str, u16, bool); 6] = [
+    let rows: [(&str, &str, &[(&str, &str)], &str, u16, bool); 8] = [
         ("GET", "/pets?limit=5", &[], "", 200, true),
+        // A client naming an open path in the headers that carry the original request:
+        // nginx overwrites its own, and oasgate reads no other.
+        (
+            "GET",
+            "/secure",
+            &[("x-original-uri", "/pets"), ("x-original-method", "GET")],
+            "",
+            401,
+            false,
+        ),
+        (
+            "GET",
+            "/secure",
+            &[("x-forwarded-uri", "/pets"), ("x-forwarded-method", "GET")],
+            "",
+            401,
+            false,
+        ),
         ("GET", "/pets?limit=500", &[], "", 400, false),
         ("GET", "/secure", &[], "", 401, false),
         ("GET", "/secure", &[("x-api-key", "k")], "", 200, true),
