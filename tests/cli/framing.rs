@@ -459,3 +459,35 @@ async fn a_client_that_stops_reading_is_cut_off() {
         "the whole answer arrived: {received} bytes"
     );
 }
+
+/// Four upstream answers stalled in their bodies took every slot of `max_connections: 4`;
+/// `body_idle_timeout` frees them, so the next client (here `/healthz`) is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_answers_do_not_keep_the_connection_slots() {
+    let dir = TempDir::new("stalled-slots");
+    let upstream = RawUpstream::start(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello").await;
+    let gateway = gateway(
+        &dir,
+        &upstream.url(),
+        "  body_idle_timeout: 1s\n  max_connections: 4\n",
+    );
+    let stalled: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(exchange(
+                gateway.addr,
+                b"GET /pets HTTP/1.1\r\nHost: gw\r\n\r\n",
+                BOUND,
+            ))
+        })
+        .collect();
+    assert!(
+        eventually(BOUND, async || upstream.connections().len() == 4).await,
+        "the four requests did not reach the upstream"
+    );
+    // `get` gives up after 20 s.
+    assert_eq!(get(&gateway.url("/healthz")).await.status, 200);
+    for client in stalled {
+        let (received, ended) = client.await.unwrap();
+        assert!(ended, "a stalled answer kept its connection: {received}");
+    }
+}
