@@ -7,6 +7,12 @@
 //! the same. SIGTERM/SIGINT stop accepting and wait for in-flight requests up to the drain
 //! deadline. At most `max_connections` connections are open at once: at the cap the listener
 //! is not polled, so new connections wait in the kernel's accept queue.
+//!
+//! The signal handlers are installed before the document compiles: a SIGHUP during start-up
+//! becomes a reload once serving, a SIGTERM or SIGINT an exit. Before a request reaches the
+//! gateway, a missing, repeated or invalid `Host` and (proxy mode) a GET or HEAD with a body
+//! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
+//! disconnected.
 
 mod body;
 mod forward_auth;
@@ -588,18 +594,13 @@ async fn handle(
     let started = Instant::now();
     let gateway = shared.current();
     let settings = &gateway.settings;
-    if let Some(mut refused) = refuse_at_the_front(&request, &gateway.handler) {
-        let outcome = Outcome::ClientError(None);
-        shared
-            .metrics
-            .record(&outcome, refused.status(), started.elapsed());
-        tracing::info!(
-            method = %request.method(),
-            "refused before validation: {}",
-            refused
-                .extensions_mut()
-                .remove::<FrontRefusal>()
-                .map_or_else(String::new, |r| r.0)
+    if let Some((kind, detail)) = refuse_at_the_front(&request, &gateway.handler) {
+        tracing::info!(method = %request.method(), "refused before validation: {detail}");
+        let refused = problem(kind, detail, None);
+        shared.metrics.record(
+            &Outcome::ClientError(None),
+            refused.status(),
+            started.elapsed(),
         );
         return Ok(refused);
     }
@@ -678,23 +679,15 @@ async fn handle(
     Ok(response)
 }
 
-/// Why a request was refused before the gateway looked further, for the log.
-#[derive(Clone)]
-struct FrontRefusal(String);
-
-/// The problem for a request refused before anything else: its `Host` header is missing,
-/// repeated or invalid, or (proxy mode) it is a GET or HEAD with a body.
+/// Why a request is refused before anything else: its `Host` header is missing, repeated
+/// or invalid, or (proxy mode) it is a GET or HEAD with a body.
 fn refuse_at_the_front(
     request: &Request<Incoming>,
     handler: &Handler,
-) -> Option<Response<ProxyBody>> {
+) -> Option<(ProblemKind, String)> {
     use http::Version;
     use http_body::Body as _;
-    let refuse = |kind: ProblemKind, detail: String| {
-        let mut response = problem(kind, detail.clone(), None);
-        response.extensions_mut().insert(FrontRefusal(detail));
-        Some(response)
-    };
+    let refuse = |kind: ProblemKind, detail: String| Some((kind, detail));
     // "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
     // message that lacks a Host header field and to any request message that contains more
     // than one Host header field line or a Host header field with an invalid field value"
