@@ -106,6 +106,7 @@ async fn a_client_stalling_in_its_body_gets_408_and_the_upstream_an_aborted_requ
         "ended: {ended}; {received}"
     );
     assert!(received.contains("no data arrived for 1s"), "{received}");
+    assert!(received.contains("\"status\":408"), "{received}");
     assert!(
         eventually(BOUND, async || upstream
             .connections()

@@ -779,8 +779,18 @@ pub fn full(bytes: Bytes) -> ProxyBody {
 
 /// A problem answered by the gateway itself (502, 504).
 pub fn problem(kind: ProblemKind, detail: String, instance: Option<&str>) -> Response<ProxyBody> {
+    problem_with_status(kind, Problem::status(kind, false), detail, instance)
+}
+
+/// A problem of `kind` answered with another status than the kind's own (408).
+pub fn problem_with_status(
+    kind: ProblemKind,
+    status: StatusCode,
+    detail: String,
+    instance: Option<&str>,
+) -> Response<ProxyBody> {
     let mut problem = Problem::new(kind, detail);
-    problem.status = Problem::status(kind, false).as_u16();
+    problem.status = status.as_u16();
     problem.instance = instance.map(str::to_owned);
     problem.to_response().map(full)
 }

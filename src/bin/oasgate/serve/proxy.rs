@@ -12,8 +12,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
@@ -24,11 +22,12 @@ use hyper_util::rt::TokioExecutor;
 use oasgate::body::Body;
 use oasgate::config::{Cidr, Upstream};
 use oasgate::{OpenApi, OpenApiLayer, ProblemKind, Rejection, Validated};
+use tokio::time::Instant;
 use tower::{Layer, ServiceExt};
 
 use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
-use super::{ProxyBody, Settings, problem};
+use super::{ProxyBody, Settings, problem, problem_with_status};
 
 /// The pooled HTTP/1 client to the upstream.
 pub type Client = hyper_util::client::legacy::Client<HttpConnector, Body>;
@@ -255,9 +254,7 @@ fn client_body_problem(failure: &Failure, instance: Option<&str>) -> Response<Pr
             format!("the request did not complete within {}", humane(*limit)),
         ),
     };
-    let mut response = problem(ProblemKind::MalformedBody, detail, instance);
-    *response.status_mut() = status;
-    response
+    problem_with_status(ProblemKind::MalformedBody, status, detail, instance)
 }
 
 /// What the metrics count a request the layer let through as.
