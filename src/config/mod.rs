@@ -55,7 +55,8 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use values::{
-    Bounded, ByteSize, Cidr, Endpoint, List, LogFormat, Magnitude, Mode, Seconds, Upstream,
+    Bounded, ByteSize, Cidr, Endpoint, ForwardAuthHeaders, List, LogFormat, Magnitude, Mode,
+    Seconds, Upstream,
 };
 
 /// `server.header_read_timeout`: from 100ms to 1h.
@@ -68,6 +69,10 @@ pub type HeaderSize = Bounded<ByteSize, 1024, 262_144>;
 pub type ConnectionCount = Bounded<usize, 1, 1_000_000>;
 /// `server.watch_interval`: from 100ms to 1h.
 pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
+/// `server.body_idle_timeout`: from 100ms to 1h.
+pub type BodyIdleTimeout = Bounded<Seconds, 100, 3_600_000>;
+/// `server.request_timeout`: from 100ms to 24h.
+pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
@@ -205,10 +210,21 @@ section! {
         /// Forward-auth: the path prefix an Envoy `ext_authz` HTTP service puts before the
         /// original path.
         auth_prefix: String,
+        /// Forward-auth: `nginx`, `traefik` or `envoy`, whose headers carry the original
+        /// request; the other conventions' headers are ignored. Unset, a request carrying two
+        /// conventions' headers is refused.
+        forward_auth_headers: ForwardAuthHeaders,
         /// Longest wait to connect to the upstream (default 5s); then 502.
         connect_timeout: Seconds,
         /// Longest wait for the upstream's response head (default 30s); then 504.
         upstream_timeout: Seconds,
+        /// Longest gap between two chunks of a body streamed through, the upstream's answer or
+        /// the client's request, and longest a client may take nothing of its answer
+        /// (default 30s); then the stream is cut off.
+        body_idle_timeout: BodyIdleTimeout,
+        /// Longest time for a whole exchange, from the request to the answer's last byte
+        /// (default none).
+        request_timeout: RequestTimeout,
         /// Longest wait for in-flight requests on shutdown (default 10s).
         drain_timeout: Seconds,
         /// Prometheus metrics path (default `/metrics`), or `false`.

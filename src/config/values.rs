@@ -441,6 +441,22 @@ pub enum Mode {
     ForwardAuth,
 }
 
+/// Which gateway's headers forward-auth mode reads the original request from.
+///
+/// Each gateway passes the original method and URI its own way; a client can send the other
+/// gateways' headers too, and only the named convention's are trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardAuthHeaders {
+    /// nginx `auth_request`: `X-Original-Method` and `X-Original-URI`.
+    Nginx,
+    /// Traefik `ForwardAuth` (and Caddy `forward_auth`): `X-Forwarded-Method`,
+    /// `X-Forwarded-Uri`, `X-Forwarded-Host` and `X-Forwarded-Proto`.
+    Traefik,
+    /// Envoy `ext_authz` HTTP service: the sub-request itself, `auth_prefix` removed.
+    Envoy,
+}
+
 /// How `oasgate serve` writes its logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -461,6 +477,21 @@ impl FromStr for Mode {
             "forward-auth" => Ok(Mode::ForwardAuth),
             other => Err(format!(
                 "unknown mode `{other}`: expected proxy or forward-auth"
+            )),
+        }
+    }
+}
+
+impl FromStr for ForwardAuthHeaders {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "nginx" => Ok(ForwardAuthHeaders::Nginx),
+            "traefik" => Ok(ForwardAuthHeaders::Traefik),
+            "envoy" => Ok(ForwardAuthHeaders::Envoy),
+            other => Err(format!(
+                "unknown forward-auth headers `{other}`: expected nginx, traefik or envoy"
             )),
         }
     }

@@ -148,3 +148,87 @@ async fn report_only_forward_auth_allows_and_counts() {
         "{metrics}"
     );
 }
+
+/// Traefik's `ForwardAuth` passes every client header on to the auth service, so a client can
+/// add nginx's `X-Original-URI` naming an open path to a request for a protected one. The
+/// URI checked must be the one the gateway set: unconfigured, the two headers together are
+/// refused; configured as Traefik, nginx's header is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_name_the_checked_uri_through_the_other_gateways_header() {
+    let dir = TempDir::new("forward-auth-spoof");
+    dir.write("pets.yaml", SPEC);
+    let spoofed = |url: String| {
+        Request::get(url)
+            // What Traefik sets from the request it holds…
+            .header("x-forwarded-method", "GET")
+            .header("x-forwarded-uri", "/secure")
+            // …and what the client added, passed through by Traefik.
+            .header("x-original-method", "GET")
+            .header("x-original-uri", "/pets")
+            .body(full(""))
+            .unwrap()
+    };
+    let unconfigured = Gateway::start(&dir, &["--spec", "pets.yaml", "--mode", "forward-auth"]);
+    let answer = send(spoofed(unconfigured.url("/"))).await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert_eq!(answer.headers["content-type"], "application/problem+json");
+    let detail = answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("`X-Original-URI`") && detail.contains("`X-Forwarded-Uri`"),
+        "{detail}"
+    );
+    // The same URI header twice: which one the gateway set cannot be told.
+    let twice = send(
+        Request::get(unconfigured.url("/"))
+            .header("x-forwarded-uri", "/secure")
+            .header("x-forwarded-uri", "/pets")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(twice.status, 400, "{}", twice.text);
+    drop(unconfigured);
+
+    let traefik = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            "pets.yaml",
+            "--mode",
+            "forward-auth",
+            "--forward-auth-headers",
+            "traefik",
+        ],
+    );
+    let answer = send(spoofed(traefik.url("/"))).await;
+    assert_eq!(answer.status, 401, "{}", answer.text);
+    let keyed = send(
+        Request::get(traefik.url("/"))
+            .header("x-forwarded-uri", "/secure")
+            .header("x-original-uri", "/nowhere")
+            .header("x-api-key", "k")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(keyed.status, 200, "{}", keyed.text);
+
+    // nginx configured through the config file: Traefik's header is the ignored one.
+    dir.write(
+        "oasgate.yaml",
+        "spec: pets.yaml\nserver:\n  mode: forward-auth\n  forward_auth_headers: nginx\n",
+    );
+    let nginx = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+    let answer = send(
+        Request::get(nginx.url("/_auth"))
+            .header("x-original-uri", "/secure")
+            .header("x-forwarded-uri", "/pets")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 401, "{}", answer.text);
+}

@@ -4,11 +4,13 @@
 #![allow(clippy::type_complexity)]
 
 mod forward_auth;
+mod framing;
 mod methods;
 mod nginx;
 mod paths;
 mod proxy;
 mod slow_clients;
+mod startup;
 mod support;
 mod tools;
 mod watch;

@@ -137,7 +137,17 @@ async fn nginx_auth_request_lets_valid_requests_through_and_stops_invalid_ones()
     let dir = TempDir::new("nginx");
     let upstream = Upstream::start().await;
     dir.write("pets.yaml", SPEC);
-    let gateway = Gateway::start(&dir, &["--spec", "pets.yaml", "--mode", "forward-auth"]);
+    let gateway = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            "pets.yaml",
+            "--mode",
+            "forward-auth",
+            "--forward-auth-headers",
+            "nginx",
+        ],
+    );
     let port = free_port();
     let nginx = Nginx::start(&nginx_bin, &dir, port, |nginx_dir| {
         nginx_config(nginx_dir, port, gateway.addr.port(), upstream.addr.port())
@@ -145,8 +155,26 @@ async fn nginx_auth_request_lets_valid_requests_through_and_stops_invalid_ones()
     .await;
     let base = format!("http://127.0.0.1:{port}");
     // (method, path, headers, body, status, reaches the upstream)
-    let rows: [(&str, &str, &[(&str, &str)], &str, u16, bool); 6] = [
+    let rows: [(&str, &str, &[(&str, &str)], &str, u16, bool); 8] = [
         ("GET", "/pets?limit=5", &[], "", 200, true),
+        // A client naming an open path in the headers that carry the original request:
+        // nginx overwrites its own, and oasgate reads no other.
+        (
+            "GET",
+            "/secure",
+            &[("x-original-uri", "/pets"), ("x-original-method", "GET")],
+            "",
+            401,
+            false,
+        ),
+        (
+            "GET",
+            "/secure",
+            &[("x-forwarded-uri", "/pets"), ("x-forwarded-method", "GET")],
+            "",
+            401,
+            false,
+        ),
         ("GET", "/pets?limit=500", &[], "", 400, false),
         ("GET", "/secure", &[], "", 401, false),
         ("GET", "/secure", &[("x-api-key", "k")], "", 200, true),

@@ -220,6 +220,17 @@ impl Gateway {
     }
 
     pub fn start_env(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let (child, listening, log) = Self::spawn(dir, args, env);
+        Self::wait_listening(child, &listening, log)
+    }
+
+    /// Starts `oasgate serve` without waiting: the process, the address it prints once it
+    /// listens, and its log file.
+    pub fn spawn(
+        dir: &TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Child, mpsc::Receiver<SocketAddr>, PathBuf) {
         let log = dir.0.join(format!("oasgate-{}.log", args.len()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_oasgate"))
             .arg("serve")
@@ -243,7 +254,16 @@ impl Gateway {
                 }
             }
         });
-        let addr = match rx.recv_timeout(STARTUP) {
+        (child, rx, log)
+    }
+
+    /// Waits (at most 30 s) for a spawned process to say where it listens.
+    pub fn wait_listening(
+        mut child: Child,
+        listening: &mpsc::Receiver<SocketAddr>,
+        log: PathBuf,
+    ) -> Self {
+        let addr = match listening.recv_timeout(STARTUP) {
             Ok(addr) => addr,
             Err(_) => {
                 let _ = child.kill();
@@ -363,4 +383,132 @@ pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// What one connection to a [`RawUpstream`] carried.
+#[derive(Debug, Clone, Default)]
+pub struct RawConnection {
+    /// Every byte oasgate sent on it.
+    pub received: Vec<u8>,
+    /// Whether oasgate closed it (or reset it).
+    pub closed: bool,
+}
+
+/// An upstream speaking raw TCP: on each connection it waits for a request head, writes
+/// `answer` exactly as given (nothing when empty) and then only reads, never closing its
+/// side, recording what arrives.
+pub struct RawUpstream {
+    pub addr: SocketAddr,
+    pub connections: Arc<Mutex<Vec<RawConnection>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawUpstream {
+    pub async fn start(answer: &[u8]) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let all = connections.clone();
+        let answer = answer.to_vec();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let index = {
+                    let mut all = all.lock().unwrap();
+                    all.push(RawConnection::default());
+                    all.len() - 1
+                };
+                let (all, answer) = (all.clone(), answer.clone());
+                tokio::spawn(async move {
+                    let mut answered = answer.is_empty();
+                    let mut buf = [0u8; 4096];
+                    // Bounded: a test never lasts a minute.
+                    let _ = tokio::time::timeout(Duration::from_secs(60), async {
+                        loop {
+                            let n = stream.read(&mut buf).await.unwrap_or(0);
+                            let head_done = {
+                                let mut all = all.lock().unwrap();
+                                let seen = &mut all[index];
+                                if n == 0 {
+                                    seen.closed = true;
+                                    return;
+                                }
+                                seen.received.extend_from_slice(&buf[..n]);
+                                seen.received.windows(4).any(|w| w == b"\r\n\r\n")
+                            };
+                            if !answered && head_done {
+                                answered = true;
+                                if stream.write_all(&answer).await.is_err() {
+                                    all.lock().unwrap()[index].closed = true;
+                                    return;
+                                }
+                            }
+                        }
+                    })
+                    .await;
+                });
+            }
+        });
+        Self {
+            addr,
+            connections,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn connections(&self) -> Vec<RawConnection> {
+        self.connections.lock().unwrap().clone()
+    }
+}
+
+impl Drop for RawUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sends `bytes` on a new connection to `addr`, then reads until the server closes it or
+/// `limit` passes: what arrived, and whether the connection ended within `limit`.
+pub async fn exchange(addr: SocketAddr, bytes: &[u8], limit: Duration) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    let mut received = Vec::new();
+    let ended = tokio::time::timeout(limit, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&received).into_owned(), ended)
+}
+
+/// Whether a recorded request is complete and well framed: its head is whole and its body
+/// has every byte `Content-Length` announced, or the last chunk of a chunked body.
+pub fn complete_request(bytes: &[u8]) -> bool {
+    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+    let body = &bytes[end + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:")?.trim().parse().ok())
+        .unwrap_or(0);
+    body.len() >= length
 }

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oasgate::config::{
-    ConnectionCount, HeaderCount, HeaderReadTimeout, HeaderSize, LogFormat, Mode, WatchInterval,
+    BodyIdleTimeout, ConnectionCount, ForwardAuthHeaders, HeaderCount, HeaderReadTimeout,
+    HeaderSize, LogFormat, Mode, RequestTimeout, WatchInterval,
 };
 
 /// Put an OpenAPI document in front of any HTTP service.
@@ -95,6 +96,17 @@ struct ServeArgs {
     /// `proxy` or `forward-auth` (overrides `server.mode`).
     #[arg(long)]
     mode: Option<Mode>,
+    /// Forward-auth: `nginx`, `traefik` or `envoy`, whose headers carry the original request
+    /// (overrides `server.forward_auth_headers`).
+    #[arg(long, value_name = "GATEWAY")]
+    forward_auth_headers: Option<ForwardAuthHeaders>,
+    /// Longest gap between two chunks of a streamed body, e.g. `30s` (overrides
+    /// `server.body_idle_timeout`).
+    #[arg(long, value_name = "DURATION")]
+    body_idle_timeout: Option<BodyIdleTimeout>,
+    /// Longest time for a whole exchange, e.g. `2m` (overrides `server.request_timeout`).
+    #[arg(long, value_name = "DURATION")]
+    request_timeout: Option<RequestTimeout>,
     /// `text` or `json` (overrides `server.log_format`).
     #[arg(long)]
     log_format: Option<LogFormat>,

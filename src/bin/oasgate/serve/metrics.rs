@@ -29,6 +29,9 @@ pub enum Outcome {
     WouldReject(Option<Arc<str>>),
     /// Not looked at: an unknown path passed through, or the served document.
     Unmatched,
+    /// The client's fault, found past the layer: a request body that could not be read or
+    /// stalled; the operation when one matched.
+    ClientError(Option<Arc<str>>),
 }
 
 impl Outcome {
@@ -40,25 +43,45 @@ impl Outcome {
         }
     }
 
+    /// The same request, found to be the client's fault.
+    pub fn client_error(self) -> Self {
+        match self {
+            Outcome::Accepted(op) => Outcome::ClientError(Some(op)),
+            Outcome::Rejected(op) | Outcome::WouldReject(op) | Outcome::ClientError(op) => {
+                Outcome::ClientError(op)
+            }
+            Outcome::Unmatched => Outcome::ClientError(None),
+        }
+    }
+
     fn index(&self) -> usize {
         match self {
             Outcome::Accepted(_) => 0,
             Outcome::Rejected(_) => 1,
             Outcome::WouldReject(_) => 2,
             Outcome::Unmatched => 3,
+            Outcome::ClientError(_) => 4,
         }
     }
 
     fn operation(&self) -> Option<&Arc<str>> {
         match self {
             Outcome::Accepted(op) => Some(op),
-            Outcome::Rejected(op) | Outcome::WouldReject(op) => op.as_ref(),
+            Outcome::Rejected(op) | Outcome::WouldReject(op) | Outcome::ClientError(op) => {
+                op.as_ref()
+            }
             Outcome::Unmatched => None,
         }
     }
 }
 
-const OUTCOMES: [&str; 4] = ["accepted", "rejected", "would_reject", "unmatched"];
+const OUTCOMES: [&str; 5] = [
+    "accepted",
+    "rejected",
+    "would_reject",
+    "unmatched",
+    "client_error",
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -74,7 +97,7 @@ type RequestKey = (Option<Arc<str>>, usize, u16);
 #[derive(Default)]
 pub struct Metrics {
     requests: RwLock<HashMap<RequestKey, AtomicU64>>,
-    latency: [Histogram; 4],
+    latency: [Histogram; OUTCOMES.len()],
     reloads: [AtomicU64; 2],
     open_connections: AtomicU64,
     cap_reached: AtomicU64,
@@ -227,6 +250,11 @@ mod tests {
         metrics.record(&Outcome::Accepted(op.clone()), StatusCode::OK, ms(30));
         metrics.record(&Outcome::Rejected(Some(op)), StatusCode::BAD_REQUEST, ms(0));
         metrics.record(&Outcome::Rejected(None), StatusCode::NOT_FOUND, ms(0));
+        metrics.record(
+            &Outcome::ClientError(Some(Arc::from("upload"))),
+            StatusCode::BAD_REQUEST,
+            ms(1),
+        );
         metrics.reloaded(false);
         let text = metrics.render();
         for line in [
@@ -238,6 +266,8 @@ mod tests {
             "oasgate_request_duration_seconds_bucket{outcome=\"accepted\",le=\"+Inf\"} 2",
             "oasgate_request_duration_seconds_count{outcome=\"rejected\"} 2",
             "oasgate_reloads_total{result=\"failed\"} 1",
+            "oasgate_requests_total{operation=\"upload\",outcome=\"client_error\",status=\"400\"} 1",
+            "oasgate_request_duration_seconds_count{outcome=\"client_error\"} 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

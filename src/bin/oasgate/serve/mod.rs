@@ -7,8 +7,16 @@
 //! the same. SIGTERM/SIGINT stop accepting and wait for in-flight requests up to the drain
 //! deadline. At most `max_connections` connections are open at once: at the cap the listener
 //! is not polled, so new connections wait in the kernel's accept queue.
+//!
+//! The signal handlers are installed before the document compiles: a SIGHUP during start-up
+//! becomes a reload once serving, a SIGTERM or SIGINT an exit. Before a request reaches the
+//! gateway, a missing, repeated or invalid `Host` and (proxy mode) a GET or HEAD with a body
+//! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
+//! disconnected.
 
+mod body;
 mod forward_auth;
+mod io;
 mod metrics;
 mod proxy;
 
@@ -29,7 +37,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use oasgate::config::{Cidr, Config, LogFormat, Mode, Upstream};
+use oasgate::config::{Cidr, Config, ForwardAuthHeaders, LogFormat, Mode, Upstream};
 use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
@@ -55,8 +63,11 @@ struct Settings {
     upstream: Option<Upstream>,
     mode: Mode,
     auth_prefix: String,
+    forward_auth_headers: Option<ForwardAuthHeaders>,
     connect_timeout: Duration,
     upstream_timeout: Duration,
+    body_idle_timeout: Duration,
+    request_timeout: Option<Duration>,
     drain_timeout: Duration,
     metrics_path: Option<String>,
     healthz_path: Option<String>,
@@ -120,8 +131,19 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         upstream: server.upstream.clone(),
         mode,
         auth_prefix: server.auth_prefix.clone().unwrap_or_default(),
+        forward_auth_headers: args.forward_auth_headers.or(server.forward_auth_headers),
         connect_timeout: seconds(server.connect_timeout, 5),
         upstream_timeout: seconds(server.upstream_timeout, 30),
+        body_idle_timeout: seconds(
+            args.body_idle_timeout
+                .or(server.body_idle_timeout)
+                .map(|t| t.0),
+            30,
+        ),
+        request_timeout: args
+            .request_timeout
+            .or(server.request_timeout)
+            .map(|t| t.0.0),
         drain_timeout: seconds(server.drain_timeout, 10),
         metrics_path: endpoint(&server.metrics_path, "/metrics"),
         healthz_path: endpoint(&server.healthz_path, "/healthz"),
@@ -294,7 +316,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(args))
+    let code = runtime.block_on(serve(args));
+    // A build or reload still running (a signal came during it) is not waited for.
+    runtime.shutdown_background();
+    code
 }
 
 fn init_logging(format: LogFormat) {
@@ -310,11 +335,48 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let gateway = match Gateway::build(&args) {
-        Ok(gateway) => gateway,
-        Err(error) => {
+    // The handlers go in before the document is compiled (a large one takes a while): a
+    // SIGHUP's default action ends the process, and one sent during start-up must not.
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("error: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    tracing::info!("starting: loading and compiling the document");
+    let build_args = args.clone();
+    let mut building = tokio::task::spawn_blocking(move || Gateway::build(&build_args));
+    // A SIGHUP now is remembered: the gateway reloads once it serves, reading what the
+    // sender changed, whether or not this build saw the change.
+    let mut reload_when_serving = false;
+    let built = loop {
+        tokio::select! {
+            built = &mut building => break built,
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP during start-up: reloading once serving");
+                reload_when_serving = true;
+            }
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM during start-up: exiting");
+                return ExitCode::SUCCESS;
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT during start-up: exiting");
+                return ExitCode::SUCCESS;
+            }
+        }
+    };
+    let gateway = match built {
+        Ok(Ok(gateway)) => gateway,
+        Ok(Err(error)) => {
             tracing::error!("cannot start:\n{error}");
             eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+        Err(error) => {
+            eprintln!("error: building the gateway failed: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -356,14 +418,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let max_connections = shared.current().settings.max_connections;
     let slots = Arc::new(Semaphore::new(max_connections));
     let mut warned_at_cap = None;
-    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        eprintln!("error: cannot install signal handlers");
-        return ExitCode::FAILURE;
-    };
+    if reload_when_serving {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || shared.reload());
+    }
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -378,13 +436,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let http1 = shared.current().http1();
+                let (http1, write_limit) = {
+                    let gateway = shared.current();
+                    (gateway.http1(), gateway.settings.body_idle_timeout)
+                };
                 shared.metrics.connection_opened();
                 let counted = shared.clone();
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |request| {
                     handle(shared.clone(), peer, request)
                 });
+                let stream = io::WriteTimeout::new(stream, write_limit);
                 let connection = http1.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
@@ -532,6 +594,16 @@ async fn handle(
     let started = Instant::now();
     let gateway = shared.current();
     let settings = &gateway.settings;
+    if let Some((kind, detail)) = refuse_at_the_front(&request, &gateway.handler) {
+        tracing::info!(method = %request.method(), "refused before validation: {detail}");
+        let refused = problem(kind, detail, None);
+        shared.metrics.record(
+            &Outcome::ClientError(None),
+            refused.status(),
+            started.elapsed(),
+        );
+        return Ok(refused);
+    }
     let path = request.uri().path();
     if settings.metrics_path.as_deref() == Some(path) {
         return Ok(text_response(
@@ -559,15 +631,43 @@ async fn handle(
     request.extensions_mut().insert(proxy::Peer(peer));
     // The layer reads it to decide whether forwarded headers set the served `servers`.
     request.extensions_mut().insert(oasgate::PeerAddr(peer));
+    let deadline = settings
+        .request_timeout
+        .map(|limit| (tokio::time::Instant::from_std(started) + limit, limit));
     let answer = async {
         match &gateway.handler {
-            Handler::Proxy(service) => proxy::call(service.clone(), request).await,
+            Handler::Proxy(service) => {
+                proxy::call(
+                    service.clone(),
+                    request,
+                    settings.body_idle_timeout,
+                    deadline,
+                )
+                .await
+            }
             Handler::ForwardAuth(layer) => {
                 forward_auth::check(layer, settings, request.map(|_| ())).await
             }
         }
     };
-    let mut response = answer.instrument(span).await;
+    let answer = answer.instrument(span.clone());
+    let mut response = match deadline {
+        None => answer.await,
+        Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
+            Ok(response) => response,
+            Err(_) => {
+                span.in_scope(|| tracing::warn!(?limit, "the request timed out"));
+                problem(
+                    ProblemKind::GatewayTimeout,
+                    format!(
+                        "the request did not complete within {}",
+                        body::humane(limit)
+                    ),
+                    None,
+                )
+            }
+        },
+    };
     response.headers_mut().insert(REQUEST_ID, request_id);
     let outcome = response
         .extensions_mut()
@@ -577,6 +677,83 @@ async fn handle(
         .metrics
         .record(&outcome, response.status(), started.elapsed());
     Ok(response)
+}
+
+/// Why a request is refused before anything else: its `Host` header is missing, repeated
+/// or invalid, or (proxy mode) it is a GET or HEAD with a body.
+fn refuse_at_the_front(
+    request: &Request<Incoming>,
+    handler: &Handler,
+) -> Option<(ProblemKind, String)> {
+    use http::Version;
+    use http_body::Body as _;
+    let refuse = |kind: ProblemKind, detail: String| Some((kind, detail));
+    // "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+    // message that lacks a Host header field and to any request message that contains more
+    // than one Host header field line or a Host header field with an invalid field value"
+    // (RFC 9112 §3.2). hyper leaves this to the application.
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if request.version() >= Version::HTTP_11 => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: missing; an HTTP/1.1 request must name its host".to_owned(),
+            );
+        }
+        (Some(_), Some(_)) => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: sent more than once; expected one".to_owned(),
+            );
+        }
+        (Some(host), None) if !valid_host(host.as_bytes()) => {
+            return refuse(
+                ProblemKind::InvalidParameters,
+                "header `Host`: expected a host name or address and an optional port".to_owned(),
+            );
+        }
+        _ => {}
+    }
+    // "content received in a GET request has no generally defined semantics [...] might lead
+    // some implementations to reject the request and close the connection because of its
+    // potential as a request smuggling attack" (RFC 9110 §9.3.1; HEAD the same, §9.3.2). The
+    // layer checks no such body, and dropping it would change the request: refused.
+    if matches!(handler, Handler::Proxy(_))
+        && matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+        && !request.body().is_end_stream()
+    {
+        return refuse(
+            ProblemKind::MalformedBody,
+            format!(
+                "a {} request must not have a body; expected no content",
+                request.method()
+            ),
+        );
+    }
+    None
+}
+
+/// Whether `value` is a `Host` field value: `uri-host [ ":" port ]` (RFC 9112 §3.2,
+/// RFC 3986 §3.2.2), empty allowed.
+fn valid_host(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let (host, port) = match value.iter().rposition(|&b| b == b':') {
+        // A colon inside an IP literal's brackets is not a port separator.
+        Some(i) if !value[i..].contains(&b']') => (&value[..i], Some(&value[i + 1..])),
+        _ => (value, None),
+    };
+    let port_ok = port.is_none_or(|p| p.iter().all(u8::is_ascii_digit));
+    let reg_name = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(b);
+    let host_ok = match host {
+        // IP-literal: an IPv6 address or IPvFuture, inside brackets.
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty() && inner.iter().all(|b| *b == b':' || reg_name(b))
+        }
+        _ => host.iter().all(reg_name),
+    };
+    port_ok && host_ok
 }
 
 /// A small response made by the gateway itself.
@@ -602,8 +779,18 @@ pub fn full(bytes: Bytes) -> ProxyBody {
 
 /// A problem answered by the gateway itself (502, 504).
 pub fn problem(kind: ProblemKind, detail: String, instance: Option<&str>) -> Response<ProxyBody> {
+    problem_with_status(kind, Problem::status(kind, false), detail, instance)
+}
+
+/// A problem of `kind` answered with another status than the kind's own (408).
+pub fn problem_with_status(
+    kind: ProblemKind,
+    status: StatusCode,
+    detail: String,
+    instance: Option<&str>,
+) -> Response<ProxyBody> {
     let mut problem = Problem::new(kind, detail);
-    problem.status = Problem::status(kind, false).as_u16();
+    problem.status = status.as_u16();
     problem.instance = instance.map(str::to_owned);
     problem.to_response().map(full)
 }
@@ -627,5 +814,34 @@ impl RequestIds {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{:016x}-{n:08x}", self.prefix);
         HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_host;
+
+    #[test]
+    fn host_values() {
+        // (value, valid)
+        let rows: [(&str, bool); 14] = [
+            ("", true),
+            ("api.example", true),
+            ("api.example:8080", true),
+            ("127.0.0.1:80", true),
+            ("[::1]", true),
+            ("[::1]:8080", true),
+            ("xn--bcher-kva.example", true),
+            ("a b", false),
+            ("a:b", false),
+            ("user@host", false),
+            ("host/path", false),
+            ("[]", false),
+            ("[::1", false),
+            ("host:80:80", false),
+        ];
+        for (value, valid) in rows {
+            assert_eq!(valid_host(value.as_bytes()), valid, "`{value}`");
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{Request, Response, Uri, Version};
+use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,10 +22,12 @@ use hyper_util::rt::TokioExecutor;
 use oasgate::body::Body;
 use oasgate::config::{Cidr, Upstream};
 use oasgate::{OpenApi, OpenApiLayer, ProblemKind, Rejection, Validated};
+use tokio::time::Instant;
 use tower::{Layer, ServiceExt};
 
+use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
-use super::{ProxyBody, Settings, problem};
+use super::{ProxyBody, Settings, problem, problem_with_status};
 
 /// The pooled HTTP/1 client to the upstream.
 pub type Client = hyper_util::client::legacy::Client<HttpConnector, Body>;
@@ -86,10 +88,27 @@ pub fn service(
     layer.layer(forward)
 }
 
-/// Sends a request from hyper through the layer to the upstream.
-pub async fn call(service: Service, request: Request<Incoming>) -> Response<ProxyBody> {
-    let Ok(response) = service.oneshot(request.map(Body::new)).await;
-    response.map(|body| body.boxed())
+/// Sends a request from hyper through the layer to the upstream. Both bodies fail after
+/// `idle` without a chunk; the answer's also at `deadline`, the end of the exchange.
+pub async fn call(
+    service: Service,
+    request: Request<Incoming>,
+    idle: Duration,
+    deadline: Option<(Instant, Duration)>,
+) -> Response<ProxyBody> {
+    let fault = ClientFault::default();
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(fault.clone());
+    let body = Guarded::new(body, idle).recording(fault);
+    let request = Request::from_parts(parts, Body::new(body));
+    let Ok(response) = service.oneshot(request).await;
+    response.map(|body| {
+        let body = Guarded::new(body, idle);
+        match deadline {
+            Some((at, limit)) => body.deadline(at, limit).boxed(),
+            None => body.boxed(),
+        }
+    })
 }
 
 struct Target {
@@ -125,30 +144,45 @@ impl tower::Service<Request<Body>> for Forward {
             .get::<oasgate::Validated>()
             .is_some_and(oasgate::Validated::path_is_secret);
         let instance = (!secret_path).then(|| request.uri().path().to_owned());
+        let fault = request.extensions().get::<ClientFault>().cloned();
         let outgoing = self.outgoing(request);
         let client = self.client.clone();
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
+            let client_fault = || fault.as_ref().and_then(ClientFault::get).cloned();
+            let mut outcome = outcome;
             let mut response = match outgoing {
                 Err(detail) => problem(ProblemKind::BadGateway, detail, instance.as_deref()),
                 Ok(outgoing) => match tokio::time::timeout(timeout, client.request(outgoing)).await
                 {
-                    Ok(Ok(response)) => incoming(response),
-                    Ok(Err(error)) => {
-                        // The details (addresses, OS errors) go to the log, not to the client.
-                        tracing::warn!(upstream = %authority, "upstream request failed: {error:?}");
-                        let detail = if error.is_connect() {
-                            "the upstream service could not be reached"
-                        } else {
-                            "the upstream service closed the connection without an answer"
-                        };
-                        problem(
-                            ProblemKind::BadGateway,
-                            detail.to_owned(),
-                            instance.as_deref(),
-                        )
-                    }
+                    Ok(Ok(response)) => incoming(response, &authority, instance.as_deref()),
+                    Ok(Err(error)) => match client_fault() {
+                        // The client's body failed while it was being sent: hyper aborted
+                        // the upstream request (no last chunk, or fewer bytes than
+                        // announced), and the fault is the client's.
+                        Some(failure) => {
+                            tracing::info!("the client's request body failed: {failure}");
+                            tracing::debug!(upstream = %authority, "upstream request aborted: {error:?}");
+                            outcome = outcome.client_error();
+                            client_body_problem(&failure, instance.as_deref())
+                        }
+                        None => {
+                            // The details (addresses, OS errors) go to the log, not to the
+                            // client.
+                            tracing::warn!(upstream = %authority, "upstream request failed: {error:?}");
+                            let detail = if error.is_connect() {
+                                "the upstream service could not be reached"
+                            } else {
+                                "the upstream service closed the connection without an answer"
+                            };
+                            problem(
+                                ProblemKind::BadGateway,
+                                detail.to_owned(),
+                                instance.as_deref(),
+                            )
+                        }
+                    },
                     Err(_) => {
                         tracing::warn!(upstream = %authority, ?timeout, "upstream timed out");
                         problem(
@@ -201,6 +235,28 @@ impl Forward {
     }
 }
 
+/// The answer to a client whose request body failed: 408 when it stalled, else 400.
+fn client_body_problem(failure: &Failure, instance: Option<&str>) -> Response<ProxyBody> {
+    let (status, detail) = match failure {
+        Failure::Unreadable(_) => (
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read: it is malformed or ended early".to_owned(),
+        ),
+        Failure::Stalled(idle) => (
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body stalled: no data arrived for {}",
+                humane(*idle)
+            ),
+        ),
+        Failure::Deadline(limit) => (
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request did not complete within {}", humane(*limit)),
+        ),
+    };
+    problem_with_status(ProblemKind::MalformedBody, status, detail, instance)
+}
+
 /// What the metrics count a request the layer let through as.
 fn outcome_of(request: &Request<Body>) -> Outcome {
     let extensions = request.extensions();
@@ -214,7 +270,25 @@ fn outcome_of(request: &Request<Body>) -> Outcome {
 }
 
 /// The upstream's response, hop-by-hop headers removed, body streamed.
-fn incoming(response: Response<Incoming>) -> Response<ProxyBody> {
+fn incoming(
+    response: Response<Incoming>,
+    authority: &Authority,
+    instance: Option<&str>,
+) -> Response<ProxyBody> {
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        // `Upgrade` is never forwarded, so no client asked for this: passed on, it would tell
+        // the client the connection now speaks another protocol, and the bytes of its next
+        // request would be read as that protocol (RFC 9110 §15.2.2: a server "MUST NOT switch
+        // to a protocol that was not indicated by the client in the corresponding request's
+        // Upgrade header field").
+        tracing::warn!(upstream = %authority, "the upstream switched protocols unasked (101)");
+        return problem(
+            ProblemKind::BadGateway,
+            "the upstream service answered 101 Switching Protocols to a request without Upgrade"
+                .to_owned(),
+            instance,
+        );
+    }
     let (mut parts, body) = response.into_parts();
     remove_hop_by_hop(&mut parts.headers);
     Response::from_parts(parts, body.map_err(Into::into).boxed())
@@ -232,8 +306,14 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
     for name in HOP_BY_HOP.iter().chain(&named) {
         headers.remove(name);
     }
-    // hyper frames the body itself: a stale Transfer-Encoding would contradict it.
-    headers.remove(header::TRANSFER_ENCODING);
+    // hyper frames the body itself: a stale Transfer-Encoding would contradict it. A
+    // Content-Length sent beside it is stale too: "If a message is received with both a
+    // Transfer-Encoding and a Content-Length header field, the Transfer-Encoding overrides the
+    // Content-Length" (RFC 9112 §6.3), so the body was read by Transfer-Encoding and its
+    // length is whatever arrives.
+    if headers.remove(header::TRANSFER_ENCODING).is_some() {
+        headers.remove(header::CONTENT_LENGTH);
+    }
 }
 
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded`, keeping what a trusted peer sent.
@@ -274,15 +354,6 @@ fn set_forwarded(
     }
     if let Some(value) = joined(headers.get(header::FORWARDED), &element) {
         headers.insert(header::FORWARDED, value);
-    }
-}
-
-/// `30s`, `500ms`: how durations read in problems.
-fn humane(duration: Duration) -> String {
-    if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{}ms", duration.as_millis())
     }
 }
 
@@ -368,6 +439,7 @@ mod tests {
             ("upgrade", "websocket"),
             ("te", "trailers"),
             ("transfer-encoding", "chunked"),
+            ("content-length", "50"),
             ("proxy-authorization", "Basic eA=="),
             ("x-kept", "yes"),
         ] {
@@ -376,5 +448,10 @@ mod tests {
         remove_hop_by_hop(&mut headers);
         let left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["x-kept"]);
+        // Without Transfer-Encoding, Content-Length is the framing and stays.
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        remove_hop_by_hop(&mut headers);
+        assert_eq!(headers[header::CONTENT_LENGTH], "5");
     }
 }
