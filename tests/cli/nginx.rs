@@ -117,6 +117,7 @@ http {{
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Original-Method $request_method;
+            proxy_set_header X-Forwarded-Uri "";
         }}
         location @oasgate_problem {{
             proxy_pass http://127.0.0.1:{oasgate};
@@ -124,6 +125,7 @@ http {{
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Original-Method $request_method;
+            proxy_set_header X-Forwarded-Uri "";
         }}
     }}
 }}
