@@ -430,3 +430,55 @@ async fn json_logs() {
     assert_eq!(rejection["fields"]["status"], 400);
     assert_eq!(rejection["fields"]["operation"], "listPets");
 }
+
+/// Reloads while requests are in flight: every request gets a whole answer from one plan or
+/// the other, never a dropped connection or a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloads_under_load_drop_no_request() {
+    let dir = TempDir::new("reload-load");
+    let (_upstream, gateway) = proxy(&dir, "", "").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (stop, url) = (stop.clone(), gateway.url("/pets?limit=5"));
+        clients.push(tokio::spawn(async move {
+            let mut answered = 0u32;
+            // Bounded in count and by the flag the reloads below raise.
+            for _ in 0..2_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let answer = get(&url).await;
+                assert_eq!(answer.status, 200, "{}", answer.text);
+                answered += 1;
+            }
+            answered
+        }));
+    }
+    let metrics_url = gateway.url("/metrics");
+    for round in 1..=6 {
+        let spec = if round % 2 == 1 {
+            spec_with_dogs()
+        } else {
+            SPEC.to_owned()
+        };
+        dir.write("pets.yaml", &spec);
+        gateway.signal("HUP");
+        let counted = format!("oasgate_reloads_total{{result=\"ok\"}} {round}");
+        assert!(
+            eventually(Duration::from_secs(10), async || {
+                get(&metrics_url).await.text.contains(&counted)
+            })
+            .await,
+            "reload {round} did not complete"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for client in clients {
+        total += client.await.expect("no client saw a failure");
+    }
+    assert!(total > 0, "no request was sent during the reloads");
+    // The last reload put the plan without `/dogs` back.
+    assert_eq!(get(&gateway.url("/dogs")).await.status, 404);
+}
