@@ -51,9 +51,9 @@ pub struct ExtractRejection {
 impl IntoResponse for ExtractRejection {
     fn into_response(self) -> Response {
         tracing::error!(target: "oasgate::rejection", detail = %self.detail, "an extractor does not match the document");
-        let mut problem = Problem::new(ProblemKind::ExtractorMismatch, self.detail);
-        problem.status = 500;
-        problem.to_response().map(axum_core::body::Body::from)
+        Problem::new(ProblemKind::ExtractorMismatch, self.detail)
+            .to_response()
+            .map(axum_core::body::Body::from)
     }
 }
 

@@ -11,8 +11,15 @@ use http::{HeaderName, HeaderValue, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-type BoxedFuture<ResBody, E> =
-    Pin<Box<dyn Future<Output = Result<Response<ResponseBody<ResBody>>, E>> + Send>>;
+type BoxedFuture<ResBody, E> = Pin<Box<dyn Future<Output = Result<Answered<ResBody>, E>> + Send>>;
+
+/// How a request that awaited its checks was answered.
+pub(crate) enum Answered<ResBody> {
+    /// By the inner service: finished on the way out.
+    Inner(Response<ResBody>),
+    /// By a problem, rendered (and finished) already.
+    Problem(Response<Bytes>),
+}
 
 pin_project! {
     /// The response future of [`OpenApi`](crate::OpenApi).
@@ -27,7 +34,7 @@ pin_project! {
     enum State<F, ResBody, E> {
         Problem { response: Option<Response<Bytes>> },
         Inner { #[pin] future: F, headers: Option<Arc<[(HeaderName, HeaderValue)]>> },
-        Boxed { future: BoxedFuture<ResBody, E> },
+        Boxed { future: BoxedFuture<ResBody, E>, headers: Option<Arc<[(HeaderName, HeaderValue)]>> },
     }
 }
 
@@ -46,9 +53,12 @@ impl<F, ResBody, E> ResponseFuture<F, ResBody, E> {
         }
     }
 
-    pub(crate) fn boxed(future: BoxedFuture<ResBody, E>) -> Self {
+    pub(crate) fn boxed(
+        future: BoxedFuture<ResBody, E>,
+        headers: Option<Arc<[(HeaderName, HeaderValue)]>>,
+    ) -> Self {
         Self {
-            state: State::Boxed { future },
+            state: State::Boxed { future, headers },
         }
     }
 }
@@ -67,11 +77,25 @@ where
             }
             StateProj::Inner { future, headers } => {
                 let mut response = ready!(future.poll(cx))?;
-                crate::service::add_headers(&mut response, headers.as_deref());
+                finish(&mut response, headers.as_deref());
                 Poll::Ready(Ok(response.map(ResponseBody::inner)))
             }
-            StateProj::Boxed { future } => future.as_mut().poll(cx),
+            StateProj::Boxed { future, headers } => match ready!(future.as_mut().poll(cx))? {
+                Answered::Inner(mut response) => {
+                    finish(&mut response, headers.as_deref());
+                    Poll::Ready(Ok(response.map(ResponseBody::inner)))
+                }
+                Answered::Problem(response) => Poll::Ready(Ok(response.map(ResponseBody::full))),
+            },
         }
+    }
+}
+
+/// Finishes a response of an operation: its fixed headers (`Deprecation`, `Sunset`). The one
+/// place every answer passes, the inner service's and the layer's own problems alike.
+pub(crate) fn finish<B>(response: &mut Response<B>, headers: Option<&[(HeaderName, HeaderValue)]>) {
+    for (name, value) in headers.into_iter().flatten() {
+        response.headers_mut().insert(name.clone(), value.clone());
     }
 }
 

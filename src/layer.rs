@@ -11,9 +11,9 @@ use crate::config::{Config, LoadError};
 use crate::error::BuildError;
 use crate::options::Options;
 use crate::plan::{Plan, compile};
+use crate::request::Head;
 use crate::service::OpenApi;
 use crate::spec::Document;
-use crate::validate::Head;
 use crate::validated::Validated;
 
 /// Validates every request against an OpenAPI document before the inner service sees it.
@@ -96,22 +96,15 @@ impl OpenApiLayer {
         &self,
         parts: &http::request::Parts,
     ) -> Result<Option<Validated>, Response<Bytes>> {
-        match self.plan.head(parts) {
-            Head::Respond(_) | Head::PassThrough { .. } => Ok(None),
-            Head::Reject(problem) => Err(problem),
-            Head::Operation {
-                index,
-                validated,
-                found,
-                path: _,
-                query: _,
-            } => {
-                let op = &self.plan.operations[index];
-                self.plan.verify(op, &found, parts).await?;
-                self.plan.load_models(op, &validated, parts).await?;
-                Ok(Some(validated))
-            }
+        let head = match self.plan.check_head(parts) {
+            Ok(Head::Operation(head)) => head,
+            Ok(Head::Answer(_) | Head::PassThrough { .. }) => return Ok(None),
+            Err(rejected) => return Err(self.plan.render(rejected, parts)),
+        };
+        if let Err(rejected) = self.plan.admit(&head).await {
+            return Err(self.plan.render(rejected, parts));
         }
+        Ok(Some(head.validated))
     }
 }
 

@@ -17,12 +17,12 @@ pub mod params;
 pub mod path;
 mod plan;
 pub mod problem;
+mod request;
 pub mod router;
 pub mod security;
 pub mod serve;
 mod service;
 pub mod spec;
-mod validate;
 mod validated;
 
 pub use error::{BuildError, BuildProblem};

@@ -222,7 +222,7 @@ impl Problem {
         Self {
             type_uri,
             title,
-            status: 0,
+            status: Problem::status(kind, false).as_u16(),
             detail: detail.into(),
             instance: None,
             operation_id: None,

@@ -1,0 +1,114 @@
+//! Step 2, limits: the query's pair count and every parameter text's length, checked before
+//! anything is decoded, so that an oversized request costs no more than a lookup.
+//!
+//! In report-only mode a request over these limits is handed on as it was sent, like any
+//! other refused request: nothing was read past the limit, and nothing was changed.
+
+use http::header;
+use http::request::Parts;
+
+use super::{Rejected, summary};
+use crate::params;
+use crate::plan::{Operation, Plan};
+use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::router::Params;
+
+impl Plan {
+    /// The query split into its raw pairs, once the request is within the limits.
+    pub(crate) fn within_limits<'o, 'a>(
+        &self,
+        op: &'o Operation,
+        path: &Params<'_>,
+        parts: &'a Parts,
+    ) -> Result<Vec<(&'a str, &'a str)>, Rejected<'o>> {
+        let limit = self.options.query_params_limit;
+        let cap = self.options.error_cap;
+        let Some(query) = params::split_query_bounded(parts.uri.query().unwrap_or(""), limit)
+        else {
+            let error = FieldError {
+                place: Place::Query,
+                name: String::new(),
+                pointer: String::new(),
+                code: "tooMany".to_owned(),
+                detail: format!("the query string has more than {limit} parameters"),
+            };
+            let problem = Problem::new(ProblemKind::InvalidParameters, error.detail.clone())
+                .with_errors(vec![error], cap);
+            return Err(Rejected::new(problem, Some(op)));
+        };
+        let too_long = self.too_long(op, path, &query, parts);
+        if !too_long.is_empty() {
+            let detail = summary(&too_long, "parameter");
+            let problem =
+                Problem::new(ProblemKind::InvalidParameters, detail).with_errors(too_long, cap);
+            return Err(Rejected::new(problem, Some(op)));
+        }
+        Ok(query)
+    }
+
+    /// Errors for every parameter text longer than the limit, found before any is decoded:
+    /// every name and value in the query, and the declared path, header and cookie values.
+    fn too_long(
+        &self,
+        op: &Operation,
+        path: &Params<'_>,
+        query: &[(&str, &str)],
+        parts: &Parts,
+    ) -> Vec<FieldError> {
+        let limit = self.options.param_length_limit;
+        let mut errors = Vec::new();
+        let mut check = |place: Place, name: &str, what: &str, len: usize| {
+            if len > limit {
+                // A name too long is cut short: it is the client's text.
+                let name = match name.char_indices().nth(64) {
+                    Some((cut, _)) => format!("{}…", &name[..cut]),
+                    None => name.to_owned(),
+                };
+                errors.push(FieldError {
+                    place,
+                    detail: format!(
+                        "{} parameter `{name}`: the {what} is {len} bytes long; the limit is {limit}",
+                        place.as_str(),
+                    ),
+                    name,
+                    pointer: String::new(),
+                    code: "tooLong".to_owned(),
+                });
+            }
+        };
+        for p in &op.path {
+            let len = path.get(&p.name).map_or(0, str::len);
+            check(Place::Path, &p.name, "value", len);
+        }
+        for (key, value) in query {
+            if key.len() > limit || value.len() > limit {
+                let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+                check(Place::Query, &name, "name", key.len());
+                check(Place::Query, &name, "value", value.len());
+            }
+        }
+        for p in &op.header {
+            for value in parts.headers.get_all(&*p.name) {
+                check(Place::Header, &p.name, "value", value.len());
+            }
+        }
+        if !op.cookie.is_empty() {
+            let cookies = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(params::split_cookies);
+            for (name, value) in cookies {
+                if op
+                    .cookie
+                    .iter()
+                    .any(|p| super::parameters::reads_cookie(p, name))
+                {
+                    check(Place::Cookie, name, "value", value.len());
+                }
+            }
+        }
+        errors
+    }
+}

@@ -1,0 +1,375 @@
+//! Step 4, parameters: path, query, header and cookie values decoded in their declared style,
+//! coerced, transformed, defaulted and checked; undeclared query parameters under their
+//! policy; Girder-style paging merged; the canonical query the inner service receives.
+
+use http::header;
+use http::request::Parts;
+use serde_json::{Map, Value};
+
+use super::{Rejected, summary, truncate};
+use crate::body;
+use crate::dates;
+use crate::options::UndeclaredParams;
+use crate::paging;
+use crate::params::{self, DecodeError, Location, ParamSpec, Style};
+use crate::plan::{Operation, Param, Plan};
+use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::router::Params;
+use crate::validated::Validated;
+
+impl Plan {
+    /// Every parameter of `op`, checked: what the handler receives, or every error found.
+    pub(crate) fn check_parameters<'a>(
+        &self,
+        op: &'a Operation,
+        path: &Params<'_>,
+        query: &[(&str, &str)],
+        parts: &Parts,
+    ) -> Result<Validated, Rejected<'a>> {
+        let mut validated = Validated {
+            operation_id: op.id.clone(),
+            operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
+            secret_path: op.secret_path,
+            ..Validated::default()
+        };
+        let mut errors = Vec::new();
+        for p in &op.path {
+            let raw = path.get(&p.name).unwrap_or_default();
+            // Reached only when the document uses `;` elsewhere (see `crate::path`): outside a
+            // matrix parameter, Tomcat and Spring would still cut the value at it.
+            if p.style != Style::Matrix && raw.contains(';') {
+                errors.push(FieldError {
+                    place: Place::Path,
+                    name: p.name.to_string(),
+                    pointer: String::new(),
+                    code: "semicolon".to_owned(),
+                    detail: format!(
+                        "path parameter `{}`: holds a `;`, which some servers read as path parameters; send it as `%3B`",
+                        p.name
+                    ),
+                });
+                continue;
+            }
+            let decoded = params::decode_path(raw, &self.spec(p)).map(Some);
+            self.finish_param(p, decoded, &mut validated.path, &mut errors);
+        }
+        for p in &op.query {
+            let decoded = params::decode_query(query, &self.spec(p));
+            self.finish_param(p, decoded, &mut validated.query, &mut errors);
+        }
+        if op.undeclared_query == UndeclaredParams::Reject {
+            undeclared_query(op, query, &mut errors);
+        }
+        for p in &op.header {
+            let decoded = header_values(parts, &p.name)
+                .and_then(|values| params::decode_header(&values, &self.spec(p)));
+            self.finish_param(p, decoded, &mut validated.header, &mut errors);
+        }
+        if !op.cookie.is_empty() {
+            let cookies: Vec<(&str, &str)> = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(params::split_cookies)
+                .collect();
+            for p in &op.cookie {
+                let decoded = params::decode_cookie(&cookies, &self.spec(p));
+                self.finish_param(p, decoded, &mut validated.cookie, &mut errors);
+            }
+        }
+        if errors.is_empty()
+            && let Some(config) = &op.paging
+        {
+            match config.merge(&validated.query) {
+                Ok(paging) => validated.paging = Some(paging),
+                Err((name, detail)) => errors.push(FieldError {
+                    place: Place::Query,
+                    name: name.to_owned(),
+                    pointer: String::new(),
+                    code: "paging".to_owned(),
+                    detail: format!("query parameter `{name}`: {detail}"),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            let detail = summary(&errors, "parameter");
+            let problem = Problem::new(ProblemKind::InvalidParameters, detail)
+                .with_errors(errors, self.options.error_cap);
+            return Err(Rejected::new(problem, Some(op)));
+        }
+        Ok(validated)
+    }
+
+    /// The query the inner service sees: declared parameters as validated (coerced,
+    /// transformed, defaulted, paging merged) in their declared style, then undeclared ones as
+    /// sent unless the policy strips them.
+    pub(crate) fn canonical_query(
+        &self,
+        op: &Operation,
+        original: &str,
+        raw: &[(&str, &str)],
+        validated: &Validated,
+    ) -> Option<String> {
+        if !self.options.canonical_query
+            || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip)
+        {
+            return None;
+        }
+        let mut out = String::with_capacity(
+            raw.iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>()
+                + 32,
+        );
+        for p in &op.query {
+            // The merged paging is written straight from `Paging`, without building values.
+            if let Some(paging) = &validated.paging
+                && paging::write_merged(paging, &p.name, &mut out)
+            {
+                continue;
+            }
+            let Some(value) = validated.query.get(&*p.name) else {
+                continue;
+            };
+            if p.json_content {
+                params::encode_query(
+                    &p.name,
+                    Style::Form,
+                    true,
+                    &Value::String(value.to_string()),
+                    &mut out,
+                );
+            } else {
+                params::encode_query(&p.name, p.style, p.explode, value, &mut out);
+            }
+        }
+        // Parameters were written above; credentials go on as sent (the inner service may be
+        // the one checking them), then undeclared pairs unless the policy strips them.
+        let keep_undeclared = op.undeclared_query != UndeclaredParams::Strip;
+        for (key, value) in raw {
+            let decoded = if key.contains('%') {
+                percent_encoding::percent_decode_str(key).decode_utf8_lossy()
+            } else {
+                std::borrow::Cow::Borrowed(*key)
+            };
+            let keep = if is_parameter(op, &decoded) {
+                false
+            } else if is_credential(op, &decoded) {
+                true
+            } else {
+                keep_undeclared
+            };
+            if keep {
+                params::push_raw_pair(&mut out, key, value);
+            }
+        }
+        // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
+        (out != original).then_some(out)
+    }
+
+    fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
+        ParamSpec {
+            name: &p.name,
+            style: p.style,
+            explode: p.explode,
+            shape: &p.shape,
+            allow_empty: p.allow_empty,
+            coercion: &self.coercion,
+        }
+    }
+
+    /// Applies required/default, JSON content and the schema check to one decoded parameter.
+    fn finish_param(
+        &self,
+        p: &Param,
+        decoded: Result<Option<Value>, DecodeError>,
+        into: &mut Map<String, Value>,
+        errors: &mut Vec<FieldError>,
+    ) {
+        let place = place_of(p.location);
+        let value = match decoded {
+            Err(e) => {
+                let detail = if p.secret {
+                    format!("invalid value (`{}`; value hidden)", e.code)
+                } else {
+                    e.detail
+                };
+                errors.push(param_error(p, place, "", e.code, detail));
+                return;
+            }
+            Ok(None) => {
+                if let Some(default) = &p.default {
+                    into.insert(String::from(&*p.name), default.clone());
+                } else if p.required {
+                    errors.push(param_error(
+                        p,
+                        place,
+                        "",
+                        "required",
+                        "is required".to_owned(),
+                    ));
+                }
+                return;
+            }
+            Ok(Some(value)) => value,
+        };
+        let mut value = value;
+        if !p.transform.is_identity() {
+            p.transform.apply(&mut value);
+        }
+        if let (Some(date), Value::String(text)) = (p.date, &value) {
+            let canonical = if date.lenient {
+                self.dates.parse(text, date.kind, chrono::Utc::now())
+            } else {
+                dates::canonical_strict(text, date.kind)
+            };
+            match canonical {
+                Ok(c) => value = Value::String(c),
+                Err(e) => {
+                    let detail = if p.secret {
+                        "invalid date (value hidden)".to_owned()
+                    } else {
+                        e.detail
+                    };
+                    errors.push(param_error(p, place, "", "format", detail));
+                    return;
+                }
+            }
+        }
+        let value = if p.json_content {
+            let depth = self.options.json_depth_limit;
+            if value
+                .as_str()
+                .is_some_and(|text| body::nesting_exceeds(text.as_bytes(), depth).is_some())
+            {
+                errors.push(param_error(
+                    p,
+                    place,
+                    "",
+                    "depth",
+                    format!("nests arrays and objects deeper than {depth} levels"),
+                ));
+                return;
+            }
+            match value.as_str().map(serde_json::from_str::<Value>) {
+                Some(Ok(parsed)) => parsed,
+                _ => {
+                    errors.push(param_error(
+                        p,
+                        place,
+                        "",
+                        "json",
+                        "expected a JSON value".to_owned(),
+                    ));
+                    return;
+                }
+            }
+        } else {
+            value
+        };
+        if !p.check.is_valid(&value) {
+            for v in p.check.violations(&value, p.secret) {
+                errors.push(param_error(p, place, &v.pointer, &v.code, v.detail));
+            }
+            return;
+        }
+        into.insert(String::from(&*p.name), value);
+    }
+}
+
+fn place_of(location: Location) -> Place {
+    match location {
+        Location::Path => Place::Path,
+        Location::Query => Place::Query,
+        Location::Header => Place::Header,
+        Location::Cookie => Place::Cookie,
+    }
+}
+
+fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: String) -> FieldError {
+    let at = if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{pointer}`")
+    };
+    FieldError {
+        place,
+        name: String::from(&*p.name),
+        pointer: pointer.to_owned(),
+        code: code.to_owned(),
+        detail: format!("{} parameter `{}`{at}: {detail}", place.as_str(), p.name),
+    }
+}
+
+/// All values of a header, or an error when one is not visible ASCII text.
+fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, DecodeError> {
+    parts
+        .headers
+        .get_all(name)
+        .iter()
+        .map(|v| {
+            v.to_str().map_err(|_| DecodeError {
+                code: "encoding",
+                detail: "the header value is not visible ASCII text".to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Whether a (decoded) query key belongs to a parameter or a security scheme of `op`.
+fn is_declared(op: &Operation, key: &str) -> bool {
+    is_parameter(op, key) || is_credential(op, key)
+}
+
+/// Whether a (decoded) query key is the name of an `apiKey` scheme `in: query` of `op`.
+fn is_credential(op: &Operation, key: &str) -> bool {
+    op.extra_query_names.iter().any(|n| n == key)
+}
+
+/// Whether a (decoded) query key is read by one of `op`'s query parameters.
+fn is_parameter(op: &Operation, key: &str) -> bool {
+    op.query.iter().any(|p| {
+        *p.name == *key
+            || (p.owns_object_keys
+                && match &p.shape {
+                    params::Shape::Object(o) => {
+                        o.properties.iter().any(|(name, _)| name == key)
+                            || key
+                                .strip_prefix(&*p.name)
+                                .is_some_and(|rest| rest.starts_with('['))
+                    }
+                    _ => false,
+                })
+    })
+}
+
+/// Errors for query keys no parameter (nor security scheme) declares.
+fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<FieldError>) {
+    // Each undeclared name is reported once, however often it is given.
+    let mut reported = std::collections::HashSet::new();
+    for (raw_key, _) in query {
+        let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
+        if !is_declared(op, &key) && reported.insert(key.clone()) {
+            errors.push(FieldError {
+                place: Place::Query,
+                name: key.to_string(),
+                pointer: String::new(),
+                code: "undeclared".to_owned(),
+                detail: format!(
+                    "query parameter `{}` is not declared by this operation",
+                    truncate(&key)
+                ),
+            });
+        }
+    }
+}
+
+/// Whether cookie `name` is read by parameter `p` (its own name, or a property of an exploded
+/// object).
+pub(super) fn reads_cookie(p: &Param, name: &str) -> bool {
+    *p.name == *name
+        || (p.explode
+            && matches!(&p.shape, params::Shape::Object(o)
+                if o.properties.iter().any(|(property, _)| property == name)))
+}

@@ -1,0 +1,130 @@
+//! Step 1, route: the canonical path, the served documents, the operation for the path and
+//! method — 404, 405, `HEAD` as `GET`, `OPTIONS`.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Method, Response, StatusCode, header};
+
+use super::{Rejected, truncate};
+use crate::options::UnknownRoutes;
+use crate::plan::{Plan, Route};
+use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::router::Params;
+use crate::serve::Answer;
+
+/// Where a request goes.
+pub(crate) enum Routed<'r> {
+    /// Answered here: a served document, or `OPTIONS` with `Allow`.
+    Answer(Response<Bytes>),
+    /// Not ours (an unknown path under pass-through, a CORS preflight): handed on unvalidated,
+    /// with the canonical path when it differs from the one sent.
+    PassThrough { path: Option<String> },
+    /// The operation at `index`, with the raw path parameter values.
+    Operation {
+        index: usize,
+        params: Params<'r>,
+        /// The canonical path when it differs from the one sent.
+        path: Option<String>,
+    },
+}
+
+impl Plan {
+    /// Routes a request whose canonical path is `path` (`rewritten` when it differs from the
+    /// one sent).
+    pub(crate) fn route<'r>(
+        &'r self,
+        parts: &Parts,
+        path: &'r str,
+        rewritten: bool,
+    ) -> Result<Routed<'r>, Rejected<'static>> {
+        let changed = || rewritten.then(|| path.to_owned());
+        match self.served.respond(parts, path) {
+            None => {}
+            Some(Answer::Response(response)) => return Ok(Routed::Answer(response)),
+            Some(Answer::MethodNotAllowed(allow)) => {
+                return Err(Rejected::new(method_not_allowed(parts, allow), None));
+            }
+        }
+        let found = if self.options.tolerate_trailing_slash {
+            self.router.at_lenient(path)
+        } else {
+            self.router.at(path)
+        };
+        let Some(matched) = found else {
+            return match self.options.unknown_routes {
+                UnknownRoutes::PassThrough => Ok(Routed::PassThrough { path: changed() }),
+                UnknownRoutes::Reject => Err(Rejected::new(
+                    Problem::new(
+                        ProblemKind::NotFound,
+                        format!("no operation has the path `{}`", truncate(path)),
+                    ),
+                    None,
+                )),
+            };
+        };
+        let route = &self.routes[matched.id];
+        match route.operation(&parts.method) {
+            Some(index) => Ok(Routed::Operation {
+                index,
+                params: matched.params,
+                path: changed(),
+            }),
+            None if parts.method == Method::OPTIONS => {
+                Ok(self.options_request(route, parts, changed()))
+            }
+            None => Err(Rejected::new(
+                method_not_allowed(parts, route.allow.clone()),
+                None,
+            )),
+        }
+    }
+
+    /// `OPTIONS` on a path without a declared `options` operation. A CORS preflight for a
+    /// method the path has goes to the inner service, which may answer it (with tower-http's
+    /// `CorsLayer`, say); so does any `OPTIONS` under pass-through. Otherwise the answer is 204
+    /// with `Allow` (RFC 9110 §9.3.7: "A server generating a successful response to OPTIONS
+    /// SHOULD send any header that might indicate optional features implemented by the server
+    /// and applicable to the target resource (e.g., Allow)").
+    fn options_request(&self, route: &Route, parts: &Parts, path: Option<String>) -> Routed<'_> {
+        let preflight = parts.headers.contains_key(header::ORIGIN)
+            && parts
+                .headers
+                .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+                .is_some_and(|m| route.operation(&m).is_some());
+        if preflight || self.options.unknown_routes == UnknownRoutes::PassThrough {
+            return Routed::PassThrough { path };
+        }
+        let mut response = Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        response
+            .headers_mut()
+            .insert(header::ALLOW, route.allow.clone());
+        Routed::Answer(response)
+    }
+}
+
+/// The path refused by [`crate::path::canonicalize`], as a problem naming the segment.
+pub(super) fn invalid_path(refusal: &crate::path::PathRefusal, cap: usize) -> Problem {
+    let error = FieldError {
+        place: Place::Path,
+        name: String::new(),
+        pointer: format!("/{}", refusal.segment),
+        code: refusal.fault.code().to_owned(),
+        detail: refusal.to_string(),
+    };
+    Problem::new(ProblemKind::InvalidPath, error.detail.clone()).with_errors(vec![error], cap)
+}
+
+fn method_not_allowed(parts: &Parts, allow: http::HeaderValue) -> Problem {
+    let mut problem = Problem::new(
+        ProblemKind::MethodNotAllowed,
+        format!(
+            "method {} is not allowed here; allowed: {}",
+            parts.method,
+            allow.to_str().unwrap_or_default()
+        ),
+    );
+    problem.allow = Some(allow);
+    problem
+}
