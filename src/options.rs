@@ -390,8 +390,11 @@ impl Options {
     /// [`Rejection`](crate::Rejection) extension, and reaches the inner service anyway, without
     /// a [`Validated`](crate::Validated) extension. Default `true`.
     ///
-    /// A body is checked in report-only mode only when its size is declared and within the
-    /// limit, so that it can be handed on whole; others pass unread.
+    /// This holds for every refusal, the query and length limits included: the request is
+    /// handed on as it was sent. A body is checked in report-only mode only when its size is
+    /// declared and within the limit, so that it can be handed on whole; others pass unread.
+    /// One refusal is answered all the same: a body that broke off while it was read (400),
+    /// since nothing whole is left to hand on; its log line says `enforced = true`.
     pub fn enforce(mut self, yes: bool) -> Self {
         self.enforce = yes;
         self

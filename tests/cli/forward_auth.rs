@@ -232,3 +232,71 @@ async fn a_client_cannot_name_the_checked_uri_through_the_other_gateways_header(
     .await;
     assert_eq!(answer.status, 401, "{}", answer.text);
 }
+
+/// The same table of requests through the layer (in process, built from the same config file)
+/// and through forward-auth: the same status and the same problem body for every problem kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_auth_answers_what_the_layer_answers() {
+    use oasgate::OpenApiLayer;
+    use oasgate::body::Body;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let dir = TempDir::new("forward-auth-same");
+    dir.write("pets.yaml", SPEC);
+    dir.write(
+        "oasgate.yaml",
+        "spec: pets.yaml\noptions:\n  query_params_limit: 2\n  param_length_limit: 8\nserver:\n  mode: forward-auth\n",
+    );
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+    let layer = OpenApiLayer::from_config_file(dir.0.join("oasgate.yaml")).unwrap();
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Body::empty()))
+        });
+    // (method, target): one row per kind of answer.
+    let rows = [
+        ("GET", "/pets?limit=3"),
+        ("HEAD", "/pets?limit=3"),
+        ("GET", "/pets?a=1&b=2&c=3&d=4"),
+        ("GET", "/pets?limit=123456789"),
+        ("GET", "/pets?limit=300"),
+        ("GET", "/pets?limit=ten"),
+        ("GET", "/secure"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/pets"),
+        ("GET", "/pets/../secure"),
+        ("GET", "/pets%2F..%2Fsecure"),
+    ];
+    for (method, target) in rows {
+        let request = Request::builder()
+            .method(method)
+            .uri(target)
+            .body(Body::empty())
+            .unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        let layer_status = response.status().as_u16();
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let layer_body: serde_json::Value =
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+
+        let auth = send(
+            Request::get(gateway.url("/_auth"))
+                .header("x-original-method", method)
+                .header("x-original-uri", target)
+                .body(full(""))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            auth.status.as_u16(),
+            layer_status,
+            "{method} {target}: {}",
+            auth.text
+        );
+        assert_eq!(auth.json(), layer_body, "{method} {target}");
+    }
+}

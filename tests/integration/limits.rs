@@ -305,3 +305,116 @@ async fn limit_problem_bodies() {
         insta::assert_json_snapshot!(name, answer.json);
     }
 }
+
+/// Every limit, enforced and in report-only mode. Enforced, the problem answers. In report-only
+/// mode the request reaches the inner service as it was sent, carrying the `Rejection` it
+/// would have got (`Options::enforce`): nothing was read past a limit and nothing was changed,
+/// so it can be handed on. A body of a declared size over `body_limit` is not read at all, and
+/// goes on unread.
+#[tokio::test]
+async fn every_limit_enforced_and_in_report_only_mode() {
+    use std::sync::{Arc, Mutex};
+
+    use oasgate::{ProblemKind, Rejection};
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let options = || {
+        Options::default()
+            .query_params_limit(3)
+            .param_length_limit(10)
+            .body_limit(256)
+            .json_depth_limit(4)
+            .multipart_parts_limit(3)
+    };
+    let enforcing = fixture_layer("local/kitchen.yaml", options());
+    let reporting = fixture_layer("local/kitchen.yaml", options().enforce(false));
+    let big = format!(r#"{{"x": "{}"}}"#, "y".repeat(300));
+    // (limit, request, status and kind when enforced; whether report-only reads the body, so
+    // knows the rejection)
+    let rows: Vec<(
+        &str,
+        fn(&str) -> Request<Body>,
+        String,
+        u16,
+        ProblemKind,
+        bool,
+    )> = vec![
+        (
+            "query pairs",
+            |_| get("/v1/pets?a=1&b=2&c=3&d=4"),
+            String::new(),
+            400,
+            ProblemKind::InvalidParameters,
+            true,
+        ),
+        (
+            "parameter length",
+            |_| get("/v1/pets?url=12345678901"),
+            String::new(),
+            400,
+            ProblemKind::InvalidParameters,
+            true,
+        ),
+        (
+            "body size",
+            |b| with_body("POST", "/v1/nullable", "application/json", b),
+            big,
+            413,
+            ProblemKind::PayloadTooLarge,
+            false,
+        ),
+        (
+            "JSON depth",
+            |b| with_body("POST", "/v1/nullable", "application/json", b),
+            nested(5),
+            400,
+            ProblemKind::MalformedBody,
+            true,
+        ),
+        (
+            "multipart parts",
+            |b| with_body("POST", "/v1/forms", "multipart/form-data; boundary=B", b),
+            multipart(2),
+            400,
+            ProblemKind::MalformedBody,
+            true,
+        ),
+    ];
+    for (limit, request, body, status, kind, known) in rows {
+        let answer = send(&enforcing, request(&body)).await;
+        assert_eq!(answer.status, status, "{limit}, enforced: {}", answer.json);
+        assert_eq!(answer.json["status"], status, "{limit}, enforced");
+
+        let seen: Arc<Mutex<Option<(Option<Rejection>, String)>>> = Arc::default();
+        let record = seen.clone();
+        let service =
+            ServiceBuilder::new()
+                .layer(reporting.clone())
+                .service_fn(move |req: Request<Body>| {
+                    let record = record.clone();
+                    async move {
+                        use http_body_util::BodyExt;
+                        let rejection = req.extensions().get::<Rejection>().cloned();
+                        let bytes = req.into_body().collect().await.unwrap().to_bytes();
+                        let text = String::from_utf8_lossy(&bytes).into_owned();
+                        *record.lock().unwrap() = Some((rejection, text));
+                        Ok::<_, std::convert::Infallible>(http::Response::new(Body::empty()))
+                    }
+                });
+        let response = service.oneshot(request(&body)).await.unwrap();
+        assert_eq!(response.status(), 200, "{limit}, report-only");
+        let (rejection, received) = seen.lock().unwrap().take().expect("reached the service");
+        assert_eq!(
+            received, body,
+            "{limit}, report-only: the body arrived as sent"
+        );
+        match (known, rejection) {
+            (true, Some(rejection)) => {
+                assert_eq!(rejection.status.as_u16(), status, "{limit}, report-only");
+                assert_eq!(rejection.kind, kind, "{limit}, report-only");
+            }
+            (false, None) => {}
+            (_, rejection) => panic!("{limit}, report-only: {rejection:?}"),
+        }
+    }
+}

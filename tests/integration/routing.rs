@@ -349,3 +349,49 @@ paths:
         }
     }
 }
+
+/// A browser's cross-origin request to an axum router with tower-http's `CorsLayer` inside the
+/// layer: the preflight reaches the CORS layer, which answers it; the actual request is
+/// validated as usual.
+#[tokio::test]
+async fn cors_preflights_reach_a_cors_layer_inside() {
+    use axum::Router;
+    use axum::routing::get as axum_get;
+    use http::{Method, Request};
+    use tower::ServiceExt;
+    use tower_http::cors::CorsLayer;
+
+    let app = Router::new()
+        .route("/v1/pets", axum_get(|| async { "[]" }))
+        .layer(
+            CorsLayer::new()
+                .allow_origin("https://app.test".parse::<http::HeaderValue>().unwrap())
+                .allow_methods([Method::GET, Method::POST]),
+        )
+        .layer(kitchen());
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/v1/pets")
+        .header("origin", "https://app.test")
+        .header("access-control-request-method", "GET")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = app.clone().oneshot(preflight).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://app.test"
+    );
+    assert!(
+        answer.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("GET")
+    );
+    let actual = Request::get("/v1/pets?limit=ten")
+        .header("origin", "https://app.test")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = app.oneshot(actual).await.unwrap();
+    assert_eq!(answer.status(), 400, "the actual request is validated");
+}
