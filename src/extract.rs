@@ -42,16 +42,55 @@ pub struct Valid<T>(pub T);
 #[derive(Debug, Clone)]
 pub struct ValidBody<T>(pub T);
 
-/// The handler's type does not fit what the layer validated: answered as 500.
+/// Why an extractor failed: the handler's type and the document disagree, or the layer is not
+/// in front of the route. Answered as a 500 problem naming the mismatch, and logged.
 #[derive(Debug)]
-pub struct ExtractRejection {
-    detail: String,
+#[non_exhaustive]
+pub enum ExtractRejection {
+    /// The request carries no [`Validated`]: the layer is not in front of this route.
+    NotValidated,
+    /// The operation has no body the layer read (not JSON or a form).
+    NoReadBody,
+    /// The operation has no `x-paging` (nor the `girder` paging option).
+    NoPaging,
+    /// The values do not deserialise into the handler's type.
+    TypeMismatch {
+        /// `parameters` or `body`.
+        what: &'static str,
+        /// What serde said.
+        error: serde_json::Error,
+    },
 }
+
+impl std::fmt::Display for ExtractRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExtractRejection::NotValidated => f.write_str(
+                "the request was not validated: is the OpenApiLayer in front of this route?",
+            ),
+            ExtractRejection::NoReadBody => f.write_str(
+                "the operation has no body the layer read (is it declared as JSON or form?)",
+            ),
+            ExtractRejection::NoPaging => {
+                f.write_str("the operation has no `x-paging`, so there is no paging to extract")
+            }
+            ExtractRejection::TypeMismatch { what, error } => {
+                write!(
+                    f,
+                    "the handler's {what} type does not match the document: {error}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExtractRejection {}
 
 impl IntoResponse for ExtractRejection {
     fn into_response(self) -> Response {
-        tracing::error!(target: "oasgate::rejection", detail = %self.detail, "an extractor does not match the document");
-        Problem::new(ProblemKind::ExtractorMismatch, self.detail)
+        let detail = self.to_string();
+        tracing::error!(target: "oasgate::rejection", %detail, "an extractor does not match the document");
+        Problem::new(ProblemKind::ExtractorMismatch, detail)
             .to_response()
             .map(axum_core::body::Body::from)
     }
@@ -61,16 +100,11 @@ fn validated(parts: &Parts) -> Result<&Validated, ExtractRejection> {
     parts
         .extensions
         .get::<Validated>()
-        .ok_or_else(|| ExtractRejection {
-            detail: "the request was not validated: is the OpenApiLayer in front of this route?"
-                .into(),
-        })
+        .ok_or(ExtractRejection::NotValidated)
 }
 
-fn mismatch(what: &str, e: serde_json::Error) -> ExtractRejection {
-    ExtractRejection {
-        detail: format!("the handler's {what} type does not match the document: {e}"),
-    }
+fn mismatch(what: &'static str, error: serde_json::Error) -> ExtractRejection {
+    ExtractRejection::TypeMismatch { what, error }
 }
 
 impl<T, S> FromRequestParts<S> for Valid<T>
@@ -102,11 +136,7 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let body = validated(parts)?
             .body_as()
-            .ok_or_else(|| ExtractRejection {
-                detail:
-                    "the operation has no body the layer read (is it declared as JSON or form?)"
-                        .into(),
-            })?;
+            .ok_or(ExtractRejection::NoReadBody)?;
         body.map(ValidBody).map_err(|e| mismatch("body", e))
     }
 }
@@ -122,8 +152,6 @@ where
             .extensions
             .get::<Paging>()
             .cloned()
-            .ok_or_else(|| ExtractRejection {
-                detail: "the operation has no `x-paging`, so there is no paging to extract".into(),
-            })
+            .ok_or(ExtractRejection::NoPaging)
     }
 }

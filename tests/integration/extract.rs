@@ -105,3 +105,42 @@ async fn valid_body_extractor() {
         "Tom the Cat"
     );
 }
+
+/// Each way an extractor can fail names itself: 500 problem+json with what is wrong.
+#[tokio::test]
+async fn each_extractor_failure_says_what_is_wrong() {
+    #[derive(serde::Deserialize)]
+    struct Anything {}
+
+    let request = || {
+        http::Request::get("/v1/pets")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    // (router, what the detail says)
+    let rows: [(Router, &str); 3] = [
+        (
+            // No layer in front.
+            Router::new().route("/v1/pets", get(|_: Valid<Anything>| async { "" })),
+            "the request was not validated: is the OpenApiLayer in front of this route?",
+        ),
+        (
+            Router::new()
+                .route("/v1/pets", get(|_: ValidBody<Anything>| async { "" }))
+                .layer(kitchen()),
+            "the operation has no body the layer read (is it declared as JSON or form?)",
+        ),
+        (
+            Router::new()
+                .route("/v1/pets", get(|_: Paging| async { "" }))
+                .layer(kitchen()),
+            "the operation has no `x-paging`, so there is no paging to extract",
+        ),
+    ];
+    for (app, detail) in rows {
+        let (status, body) = call(app, request()).await;
+        assert_eq!(status, 500, "{detail}");
+        assert_eq!(body["status"], 500, "{detail}");
+        assert_eq!(body["detail"], detail);
+    }
+}
