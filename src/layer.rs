@@ -11,7 +11,7 @@ use crate::config::{Config, LoadError};
 use crate::error::BuildError;
 use crate::options::Options;
 use crate::plan::{Plan, compile};
-use crate::request::Head;
+use crate::request::Disposition;
 use crate::service::OpenApi;
 use crate::spec::Document;
 use crate::validated::Validated;
@@ -97,8 +97,8 @@ impl OpenApiLayer {
         parts: &http::request::Parts,
     ) -> Result<Option<Validated>, Response<Bytes>> {
         let head = match self.plan.check_head(parts) {
-            Ok(Head::Operation(head)) => head,
-            Ok(Head::Answer(_) | Head::PassThrough { .. }) => return Ok(None),
+            Ok(Disposition::Operation(head)) => head,
+            Ok(Disposition::Answer(_) | Disposition::PassThrough { .. }) => return Ok(None),
             Err(rejected) => return Err(self.plan.render(rejected, parts)),
         };
         if let Err(rejected) = self.plan.admit(&head).await {

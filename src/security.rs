@@ -129,7 +129,7 @@ pub(crate) struct SecurityPlan {
 }
 
 /// A credential found for one requirement, owned so it can cross an `await`.
-pub(crate) struct Found {
+pub(crate) struct PresentCredential {
     /// The index of the alternative the requirement belongs to.
     pub alternative: usize,
     pub requirement: Requirement,
@@ -161,7 +161,7 @@ impl SecurityPlan {
         &self,
         headers: &HeaderMap,
         query: &[(&str, &str)],
-    ) -> Result<Vec<Found>, Box<Problem>> {
+    ) -> Result<Vec<PresentCredential>, Box<Problem>> {
         if self.is_public() {
             return Ok(Vec::new());
         }
@@ -172,7 +172,7 @@ impl SecurityPlan {
             let start = found.len();
             for requirement in alternative {
                 match extract(&requirement.kind, headers, query) {
-                    Ok(Some(value)) => found.push(Found {
+                    Ok(Some(value)) => found.push(PresentCredential {
                         alternative: index,
                         requirement: requirement.clone(),
                         value,

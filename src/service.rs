@@ -11,7 +11,7 @@ use tower_service::Service;
 use crate::future::{Answered, ResponseFuture};
 use crate::plan::Plan;
 use crate::problem::Rejection;
-use crate::request::{BodyStep, Head, ReportOnly};
+use crate::request::{BodyStep, Disposition, ReportOnly};
 use crate::validated::Validated;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -69,9 +69,9 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
         let head = match self.plan.check_head(&parts) {
-            Ok(Head::Operation(head)) => head,
-            Ok(Head::Answer(response)) => return ResponseFuture::problem(response),
-            Ok(Head::PassThrough { path }) => {
+            Ok(Disposition::Operation(head)) => head,
+            Ok(Disposition::Answer(response)) => return ResponseFuture::problem(response),
+            Ok(Disposition::PassThrough { path }) => {
                 if path.is_some() {
                     set_path_and_query(&mut parts, path.as_deref(), None);
                 }

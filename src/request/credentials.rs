@@ -4,7 +4,7 @@
 use super::Rejected;
 use crate::plan::{Operation, Plan};
 use crate::problem::{Problem, ProblemKind};
-use crate::security::{Credential, Found, Verdict};
+use crate::security::{Credential, PresentCredential, Verdict};
 
 impl Plan {
     /// Hands the found credentials to the verifier, one candidate alternative after another:
@@ -13,7 +13,7 @@ impl Plan {
     pub(crate) async fn verify<'o>(
         &self,
         op: &'o Operation,
-        found: &[Found],
+        found: &[PresentCredential],
     ) -> Result<(), Rejected<'o>> {
         let Some(verifier) = &self.options.verifier else {
             return Ok(());

@@ -36,7 +36,7 @@ use self::route::Routed;
 use crate::models::Models;
 use crate::plan::{Operation, Plan};
 use crate::problem::{FieldError, Problem, ProblemKind, Rejection};
-use crate::security::Found;
+use crate::security::PresentCredential;
 use crate::validated::Validated;
 
 /// A request the pipeline refuses.
@@ -66,8 +66,8 @@ impl<'p> Rejected<'p> {
     }
 }
 
-/// What the first four steps decided.
-pub(crate) enum Head {
+/// What the first four steps decided to do with a request.
+pub(crate) enum Disposition {
     /// Answered here: a served document, or `OPTIONS` with `Allow`.
     Answer(Response<Bytes>),
     /// Not ours: hand on unvalidated, with the canonical path when it differs.
@@ -81,7 +81,7 @@ pub(crate) struct CheckedHead {
     pub index: usize,
     pub validated: Validated,
     /// The credentials present, for the verifier.
-    pub found: Vec<Found>,
+    pub credentials: Vec<PresentCredential>,
     /// The canonical path to hand on, when it differs from the one sent.
     pub path: Option<String>,
     /// The canonical query string to hand on, when it is rewritten.
@@ -90,7 +90,7 @@ pub(crate) struct CheckedHead {
 
 impl Plan {
     /// Steps 1–4: route, limits, credential presence and parameters.
-    pub(crate) fn check_head<'p>(&'p self, parts: &Parts) -> Result<Head, Rejected<'p>> {
+    pub(crate) fn check_head<'p>(&'p self, parts: &Parts) -> Result<Disposition, Rejected<'p>> {
         // Everything below sees the canonical path; it is what the inner service receives.
         let path =
             crate::path::canonicalize(parts.uri.path(), self.path_rules).map_err(|refusal| {
@@ -98,8 +98,8 @@ impl Plan {
             })?;
         let rewritten = matches!(path, std::borrow::Cow::Owned(_));
         let (index, params, path) = match self.route(parts, &path, rewritten)? {
-            Routed::Answer(response) => return Ok(Head::Answer(response)),
-            Routed::PassThrough { path } => return Ok(Head::PassThrough { path }),
+            Routed::Answer(response) => return Ok(Disposition::Answer(response)),
+            Routed::PassThrough { path } => return Ok(Disposition::PassThrough { path }),
             Routed::Operation {
                 index,
                 params,
@@ -108,16 +108,16 @@ impl Plan {
         };
         let op = &self.operations[index];
         let query = self.within_limits(op, &params, parts)?;
-        let found = op
+        let credentials = op
             .security
             .find(&parts.headers, &query)
             .map_err(|problem| Rejected::new(problem, Some(op)))?;
         let validated = self.check_parameters(op, &params, &query, parts)?;
         let query = self.canonical_query(op, parts.uri.query().unwrap_or(""), &query, &validated);
-        Ok(Head::Operation(CheckedHead {
+        Ok(Disposition::Operation(CheckedHead {
             index,
             validated,
-            found,
+            credentials,
             path,
             query,
         }))
@@ -125,7 +125,7 @@ impl Plan {
 
     /// Whether step 5 has anything to do for `head`.
     pub(crate) fn needs_admission(&self, head: &CheckedHead) -> bool {
-        (!head.found.is_empty() && self.options.verifier.is_some())
+        (!head.credentials.is_empty() && self.options.verifier.is_some())
             || self.operations[head.index].has_models
     }
 
@@ -135,8 +135,8 @@ impl Plan {
         head: &CheckedHead,
     ) -> Result<Option<Models>, Rejected<'p>> {
         let op = &self.operations[head.index];
-        if !head.found.is_empty() && self.options.verifier.is_some() {
-            Box::pin(self.verify(op, &head.found)).await?;
+        if !head.credentials.is_empty() && self.options.verifier.is_some() {
+            Box::pin(self.verify(op, &head.credentials)).await?;
         }
         if op.has_models {
             return Box::pin(self.load_models(op, &head.validated)).await;
