@@ -108,6 +108,8 @@ pub enum ProblemKind {
     InvalidBody,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
+    /// The client stopped sending its body, or did not finish in time (`oasgate serve`).
+    RequestTimeout,
     /// The body's media type is not one the operation declares.
     UnsupportedMediaType,
     /// The application's credential verifier failed (not a client error).
@@ -254,6 +256,7 @@ impl Problem {
             ProblemKind::InvalidBody if unprocessable_bodies => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::VerifierFailed
             | ProblemKind::LoaderFailed
@@ -336,6 +339,10 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => (
                 "urn:oasgate:problem:payload-too-large",
                 "Request body too large",
+            ),
+            ProblemKind::RequestTimeout => (
+                "urn:oasgate:problem:request-timeout",
+                "Request body timed out",
             ),
             ProblemKind::UnsupportedMediaType => (
                 "urn:oasgate:problem:unsupported-media-type",

@@ -108,6 +108,10 @@ async fn a_client_stalling_in_its_body_gets_408_and_the_upstream_an_aborted_requ
     assert!(received.contains("no data arrived for 1s"), "{received}");
     assert!(received.contains("\"status\":408"), "{received}");
     assert!(
+        received.contains("urn:oasgate:problem:request-timeout"),
+        "{received}"
+    );
+    assert!(
         eventually(BOUND, async || upstream
             .connections()
             .iter()

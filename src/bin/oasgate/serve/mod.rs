@@ -777,20 +777,9 @@ pub fn full(bytes: Bytes) -> ProxyBody {
         .boxed()
 }
 
-/// A problem answered by the gateway itself (502, 504).
+/// A problem answered by the gateway itself (408, 502, 504).
 pub fn problem(kind: ProblemKind, detail: String, instance: Option<&str>) -> Response<ProxyBody> {
-    problem_with_status(kind, Problem::status(kind, false), detail, instance)
-}
-
-/// A problem of `kind` answered with another status than the kind's own (408).
-pub fn problem_with_status(
-    kind: ProblemKind,
-    status: StatusCode,
-    detail: String,
-    instance: Option<&str>,
-) -> Response<ProxyBody> {
     let mut problem = Problem::new(kind, detail);
-    problem.status = status.as_u16();
     problem.instance = instance.map(str::to_owned);
     problem.to_response().map(full)
 }

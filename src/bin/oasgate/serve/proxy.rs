@@ -27,7 +27,7 @@ use tower::{Layer, ServiceExt};
 
 use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
-use super::{ProxyBody, Settings, problem, problem_with_status};
+use super::{ProxyBody, Settings, problem};
 
 /// The pooled HTTP/1 client to the upstream.
 pub type Client = hyper_util::client::legacy::Client<HttpConnector, Body>;
@@ -237,24 +237,24 @@ impl Forward {
 
 /// The answer to a client whose request body failed: 408 when it stalled, else 400.
 fn client_body_problem(failure: &Failure, instance: Option<&str>) -> Response<ProxyBody> {
-    let (status, detail) = match failure {
+    let (kind, detail) = match failure {
         Failure::Unreadable(_) => (
-            StatusCode::BAD_REQUEST,
+            ProblemKind::MalformedBody,
             "the request body could not be read: it is malformed or ended early".to_owned(),
         ),
         Failure::Stalled(idle) => (
-            StatusCode::REQUEST_TIMEOUT,
+            ProblemKind::RequestTimeout,
             format!(
                 "the request body stalled: no data arrived for {}",
                 humane(*idle)
             ),
         ),
         Failure::Deadline(limit) => (
-            StatusCode::REQUEST_TIMEOUT,
+            ProblemKind::RequestTimeout,
             format!("the request did not complete within {}", humane(*limit)),
         ),
     };
-    problem_with_status(ProblemKind::MalformedBody, status, detail, instance)
+    problem(kind, detail, instance)
 }
 
 /// What the metrics count a request the layer let through as.
