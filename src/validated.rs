@@ -106,7 +106,7 @@ impl ReadBody {
         }
     }
 
-    fn value(&self) -> Option<&Value> {
+    pub(crate) fn value(&self) -> Option<&Value> {
         match &self.text {
             // The same parser read this text to its end without an error, so it cannot fail.
             Some(text) => Some(

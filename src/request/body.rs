@@ -422,3 +422,77 @@ fn original_param(content_type: &str, name: &str) -> Option<String> {
             .then(|| v.trim().trim_matches('"').to_owned())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http_body_util::Full;
+
+    use super::BodyStep;
+    use crate::options::Options;
+    use crate::problem::ProblemKind;
+    use crate::request::testing::{parts, plan};
+
+    /// (content type, body, what the body step decides: the parsed value, or the problem kind).
+    #[tokio::test]
+    async fn bodies() {
+        let plan = plan(Options::default().body_limit(64));
+        let op = &plan.operations[1];
+        let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(80));
+        let rows: Vec<(Option<&str>, String, Result<&str, ProblemKind>)> = vec![
+            (
+                Some("application/json"),
+                r#"{"name": "rex"}"#.into(),
+                Ok(r#"{"name":"rex"}"#),
+            ),
+            (
+                Some("application/json; charset=utf-8"),
+                r#"{"name": "rex"}"#.into(),
+                Ok(r#"{"name":"rex"}"#),
+            ),
+            (
+                Some("application/x-www-form-urlencoded"),
+                "age=3".into(),
+                Ok(r#"{"age":3}"#),
+            ),
+            (
+                Some("application/json"),
+                r#"{"name": "much too long"}"#.into(),
+                Err(ProblemKind::InvalidBody),
+            ),
+            (
+                Some("application/json"),
+                r#"{"name": "#.into(),
+                Err(ProblemKind::MalformedBody),
+            ),
+            (
+                Some("application/json"),
+                big,
+                Err(ProblemKind::PayloadTooLarge),
+            ),
+            (
+                Some("text/plain"),
+                "rex".into(),
+                Err(ProblemKind::UnsupportedMediaType),
+            ),
+            (None, "rex".into(), Err(ProblemKind::UnsupportedMediaType)),
+            (None, String::new(), Err(ProblemKind::InvalidBody)),
+        ];
+        for (content_type, body, want) in rows {
+            let headers: Vec<(&str, &str)> =
+                content_type.iter().map(|t| ("content-type", *t)).collect();
+            let head = parts("POST", "/pets", &headers);
+            let got = match plan
+                .body(op, &head, Full::new(Bytes::from(body.clone())))
+                .await
+            {
+                Ok(BodyStep::Ready(_, read)) => {
+                    Ok(read.value().map(|v| v.to_string()).unwrap_or_default())
+                }
+                Ok(BodyStep::Multipart { .. }) => Ok("multipart".to_owned()),
+                Err(rejected) => Err(rejected.problem.kind),
+            };
+            assert_eq!(got, want.map(str::to_owned), "{content_type:?} {body}");
+        }
+    }
+}

@@ -62,3 +62,45 @@ impl Plan {
         Err(Rejected::new(problem, Some(op)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::options::Options;
+    use crate::request::testing::{parts, plan};
+    use crate::security::{Verdict, verifier_fn};
+
+    /// (the key sent, the status: present and verified, 401 missing or refused, 403, 500).
+    #[tokio::test]
+    async fn credentials() {
+        let verifier = verifier_fn(|credential| {
+            let verdict = match credential.value {
+                "good" => Verdict::Allow,
+                "scoped" => Verdict::Forbidden("short of scope".into()),
+                "down" => Verdict::Failed,
+                _ => Verdict::Unauthenticated("unknown key".into()),
+            };
+            async move { verdict }
+        });
+        let plan = plan(Options::default().verifier(verifier));
+        let op = &plan.operations[1];
+        let rows: &[(Option<&str>, u16)] = &[
+            (Some("good"), 200),
+            (None, 401),
+            (Some("bad"), 401),
+            (Some("scoped"), 403),
+            (Some("down"), 500),
+        ];
+        for (key, want) in rows {
+            let headers: Vec<(&str, &str)> = key.iter().map(|k| ("x-key", *k)).collect();
+            let head = parts("POST", "/pets", &headers);
+            let status = match op.security.find(&head.headers, &[]) {
+                Err(problem) => problem.status,
+                Ok(present) => match plan.verify(op, &present).await {
+                    Ok(()) => 200,
+                    Err(rejected) => rejected.problem.status,
+                },
+            };
+            assert_eq!(status, *want, "{key:?}");
+        }
+    }
+}

@@ -112,3 +112,39 @@ impl Plan {
         errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::options::Options;
+    use crate::request::testing::{parts, plan};
+
+    /// (query and headers, the pairs handed to the next step or the error code).
+    #[test]
+    fn limits() {
+        let plan = plan(
+            Options::default()
+                .query_params_limit(3)
+                .param_length_limit(5),
+        );
+        let op = &plan.operations[0];
+        let route = plan.router.at("/pets").unwrap();
+        let rows: &[(&str, &[(&str, &str)], Result<usize, &str>)] = &[
+            ("/pets?limit=1&tags=a&tags=b", &[], Ok(3)),
+            ("/pets?limit=1&tags=a&tags=b&tags=c", &[], Err("tooMany")),
+            ("/pets?limit=123456", &[], Err("tooLong")),
+            ("/pets?x123456=1", &[], Err("tooLong")),
+            ("/pets", &[("x-trace", "abcdef")], Err("tooLong")),
+            ("/pets", &[("cookie", "session=abcdef")], Err("tooLong")),
+            // A cookie no parameter reads is not looked at.
+            ("/pets", &[("cookie", "other=abcdefgh")], Ok(0)),
+        ];
+        for (uri, headers, want) in rows {
+            let head = parts("GET", uri, headers);
+            let got = plan
+                .within_limits(op, &route.params, &head)
+                .map(|pairs| pairs.len())
+                .map_err(|rejected| rejected.problem.errors[0].code.clone());
+            assert_eq!(got, want.map_err(str::to_owned), "{uri} {headers:?}");
+        }
+    }
+}

@@ -208,3 +208,72 @@ fn truncate(text: &str) -> &str {
         None => text,
     }
 }
+
+/// What the steps' own tests share: a plan compiled from a small document, and request heads.
+#[cfg(test)]
+pub(crate) mod testing {
+    use http::request::Parts;
+
+    use crate::options::Options;
+    use crate::plan::{Plan, compile};
+    use crate::spec::Document;
+
+    /// The document every step's table runs against.
+    pub const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: steps, version: "1"}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Key}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, maximum: 100}}
+        - {name: tags, in: query, schema: {type: array, items: {type: string}}}
+        - {name: X-Trace, in: header, schema: {type: string, pattern: "^[a-z]+$"}}
+        - {name: session, in: cookie, schema: {type: string}}
+      responses: {"200": {description: ok}}
+    post:
+      operationId: addPet
+      security: [{key: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties: {name: {type: string, maxLength: 8}}
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties: {age: {type: integer}}
+      responses: {"200": {description: ok}}
+  /pets/{id}:
+    get:
+      operationId: getPet
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+        - {name: owner, in: query, x-model: person, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"#;
+
+    /// The plan of [`SPEC`]; a loader that finds no `person` unless the options bring one.
+    pub fn plan(mut options: Options) -> Plan {
+        if options.models.is_empty() {
+            let nobody = crate::models::loader_fn(|_| async { Ok(None) });
+            options = options.model_loader("person", nobody);
+        }
+        compile(&Document::from_str(SPEC).unwrap(), options).unwrap()
+    }
+
+    pub fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+}

@@ -57,3 +57,41 @@ impl Plan {
         Ok((!models.0.is_empty()).then_some(models))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::models::{LoadError, loader_fn};
+    use crate::options::Options;
+    use crate::request::testing::plan;
+    use crate::validated::Validated;
+
+    /// (the owner id, what loading gives: the entity, or the status).
+    #[tokio::test]
+    async fn models() {
+        let loader = loader_fn(|id| async move {
+            match id.as_i64() {
+                Some(1) => Ok(Some(json!({"name": "ada"}))),
+                Some(2) => Ok(None),
+                _ => Err(LoadError("the store is down".into())),
+            }
+        });
+        let plan = plan(Options::default().model_loader("person", loader));
+        let op = &plan.operations[2];
+        let rows: &[(i64, Result<serde_json::Value, u16>)] = &[
+            (1, Ok(json!({"owner": {"name": "ada"}}))),
+            (2, Err(404)),
+            (3, Err(500)),
+        ];
+        for (id, want) in rows {
+            let mut validated = Validated::default();
+            validated.query.insert("owner".into(), json!(id));
+            let got = match plan.load_models(op, &validated).await {
+                Ok(models) => Ok(serde_json::to_value(models.unwrap().0).unwrap()),
+                Err(rejected) => Err(rejected.problem.status),
+            };
+            assert_eq!(&got, want, "{id}");
+        }
+    }
+}

@@ -373,3 +373,79 @@ pub(super) fn reads_cookie(p: &Param, name: &str) -> bool {
             && matches!(&p.shape, params::Shape::Object(o)
                 if o.properties.iter().any(|(property, _)| property == name)))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::options::{Options, UndeclaredParams};
+    use crate::request::testing::{parts, plan};
+
+    /// (method, target, headers, what the handler receives or every error's `in`/`name`/`code`).
+    #[test]
+    fn parameters() {
+        let plan = plan(Options::default().undeclared_query(UndeclaredParams::Reject));
+        let rows: &[(
+            &str,
+            &[(&str, &str)],
+            Result<serde_json::Value, &[(&str, &str, &str)]>,
+        )] = &[
+            (
+                "/pets?limit=5&tags=a&tags=b",
+                &[("x-trace", "abc"), ("cookie", "session=s1")],
+                Ok(json!({
+                    "path": {}, "query": {"limit": 5, "tags": ["a", "b"]},
+                    "header": {"X-Trace": "abc"}, "cookie": {"session": "s1"}
+                })),
+            ),
+            (
+                "/pets?limit=500&color=red",
+                &[("x-trace", "ABC")],
+                Err(&[
+                    ("query", "limit", "maximum"),
+                    ("query", "color", "undeclared"),
+                    ("header", "X-Trace", "pattern"),
+                ]),
+            ),
+            ("/pets?limit=ten", &[], Err(&[("query", "limit", "type")])),
+            (
+                "/pets/7",
+                &[],
+                Ok(json!({"path": {"id": 7}, "query": {}, "header": {}, "cookie": {}})),
+            ),
+            ("/pets/x", &[], Err(&[("path", "id", "type")])),
+        ];
+        for (target, headers, want) in rows {
+            let head = parts("GET", target, headers);
+            let route = plan.router.at(head.uri.path()).unwrap();
+            let op = &plan.operations[plan.routes[route.id].operation(&head.method).unwrap()];
+            let query =
+                crate::params::split_query_bounded(head.uri.query().unwrap_or(""), 100).unwrap();
+            match (
+                plan.check_parameters(op, &route.params, &query, &head),
+                want,
+            ) {
+                (Ok(validated), Ok(want)) => {
+                    let got = json!({
+                        "path": validated.path, "query": validated.query,
+                        "header": validated.header, "cookie": validated.cookie
+                    });
+                    assert_eq!(&got, want, "{target}");
+                }
+                (Err(rejected), Err(want)) => {
+                    let got: Vec<(&str, &str, &str)> = rejected
+                        .problem
+                        .errors
+                        .iter()
+                        .map(|e| (e.place.as_str(), e.name.as_str(), e.code.as_str()))
+                        .collect();
+                    assert_eq!(got, *want, "{target}");
+                }
+                (got, _) => panic!(
+                    "{target}: {:?}",
+                    got.map(|v| v.query).map_err(|r| r.problem)
+                ),
+            }
+        }
+    }
+}

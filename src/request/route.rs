@@ -128,3 +128,56 @@ fn method_not_allowed(parts: &Parts, allow: http::HeaderValue) -> Problem {
     problem.allow = Some(allow);
     problem
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Options;
+    use crate::request::testing::{parts, plan};
+
+    /// (method, canonical path, headers, what the route step decides: a status it answers or
+    /// refuses with, `pass`, or the operation).
+    #[test]
+    fn routes() {
+        let plan = plan(Options::default());
+        let rows: &[(&str, &str, &[(&str, &str)], &str)] = &[
+            ("GET", "/pets", &[], "listPets"),
+            ("HEAD", "/pets", &[], "listPets"),
+            ("POST", "/pets", &[], "addPet"),
+            ("GET", "/pets/7", &[], "getPet"),
+            ("PUT", "/pets", &[], "405"),
+            ("GET", "/cats", &[], "404"),
+            ("OPTIONS", "/pets", &[], "204"),
+            (
+                "OPTIONS",
+                "/pets",
+                &[
+                    ("origin", "https://a.test"),
+                    ("access-control-request-method", "POST"),
+                ],
+                "pass",
+            ),
+            (
+                "OPTIONS",
+                "/pets",
+                &[
+                    ("origin", "https://a.test"),
+                    ("access-control-request-method", "PUT"),
+                ],
+                "204",
+            ),
+            ("GET", "/openapi.json", &[], "200"),
+            ("POST", "/openapi.json", &[], "405"),
+        ];
+        for (method, path, headers, want) in rows {
+            let head = parts(method, path, headers);
+            let got = match plan.route(&head, path, false) {
+                Ok(Routed::Operation { index, .. }) => plan.operations[index].name().to_owned(),
+                Ok(Routed::Answer(response)) => response.status().as_str().to_owned(),
+                Ok(Routed::PassThrough { .. }) => "pass".to_owned(),
+                Err(rejected) => rejected.problem.status.to_string(),
+            };
+            assert_eq!(got, *want, "{method} {path} {headers:?}");
+        }
+    }
+}
