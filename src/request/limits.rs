@@ -114,6 +114,7 @@ impl Plan {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // table rows are tuples
 mod tests {
     use crate::options::Options;
     use crate::request::testing::{parts, plan};

@@ -375,6 +375,7 @@ pub(super) fn reads_cookie(p: &Param, name: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // table rows are tuples
 mod tests {
     use serde_json::json;
 

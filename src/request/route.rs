@@ -130,6 +130,7 @@ fn method_not_allowed(parts: &Parts, allow: http::HeaderValue) -> Problem {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // table rows are tuples
 mod tests {
     use super::*;
     use crate::options::Options;
