@@ -16,6 +16,7 @@ use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
 use crate::error::{BuildError, BuildProblem};
+use crate::options::PagingMode;
 use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
@@ -23,7 +24,6 @@ use crate::path::PathRules;
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, Served};
-use crate::options::PagingMode;
 use crate::spec::swagger2::{self, PointerMap};
 use crate::spec::{Document, Version, normalize, pointer, problem_at};
 

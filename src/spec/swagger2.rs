@@ -56,7 +56,8 @@ impl PointerMap {
         for entry in &self.entries {
             let (prefix, _) = entry;
             let matches = at == prefix
-                || (at.starts_with(prefix.as_str()) && at.as_bytes().get(prefix.len()) == Some(&b'/'));
+                || (at.starts_with(prefix.as_str())
+                    && at.as_bytes().get(prefix.len()) == Some(&b'/'));
             if matches && best.is_none_or(|(b, _)| b.len() < prefix.len()) {
                 best = Some(entry);
             }
@@ -161,7 +162,10 @@ impl<'a> Converter<'a> {
         }
         let base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
         if src.get("basePath").is_some_and(|b| !b.is_string()) {
-            self.report("/basePath", "`basePath` must be a string such as \"/v1\"".into());
+            self.report(
+                "/basePath",
+                "`basePath` must be a string such as \"/v1\"".into(),
+            );
         }
         out.insert("servers".into(), json!([{"url": base}]));
         self.map.add("/servers/0/url".into(), "/basePath".into());
@@ -182,7 +186,12 @@ impl<'a> Converter<'a> {
         }
         out.insert("components".into(), Value::Object(components));
         let mut paths = Map::new();
-        for (template, item) in src.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (template, item) in src
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             if template.starts_with("x-") {
                 continue;
             }
@@ -270,7 +279,10 @@ impl<'a> Converter<'a> {
             return Vec::new();
         };
         let Value::Array(list) = list else {
-            self.report(&pointer::join(at, "parameters"), "`parameters` must be a list".into());
+            self.report(
+                &pointer::join(at, "parameters"),
+                "`parameters` must be a list".into(),
+            );
             return Vec::new();
         };
         let base = pointer::join(at, "parameters");
@@ -304,7 +316,8 @@ impl<'a> Converter<'a> {
             // The operation's parameters override the path item's on (in, name).
             let mut params: Vec<&SourceParam<'a>> = Vec::new();
             for p in shared.iter().chain(own.iter()) {
-                let key = |p: &SourceParam<'_>| (p.node.get("in").cloned(), p.node.get("name").cloned());
+                let key =
+                    |p: &SourceParam<'_>| (p.node.get("in").cloned(), p.node.get("name").cloned());
                 match params.iter_mut().find(|q| key(q) == key(p)) {
                     Some(slot) => *slot = p,
                     None => params.push(p),
@@ -321,7 +334,12 @@ impl<'a> Converter<'a> {
         op.get(key)
             .or_else(|| self.src.get(key))
             .and_then(Value::as_array)
-            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
     }
 
     fn operation(
@@ -354,14 +372,20 @@ impl<'a> Converter<'a> {
                     if let Some(first) = body {
                         self.report(
                             &p.at,
-                            format!("an operation takes one `body` parameter (another is at #{})", first.at),
+                            format!(
+                                "an operation takes one `body` parameter (another is at #{})",
+                                first.at
+                            ),
                         );
                     }
                     body = Some(p);
                 }
                 Some("formData") => form.push(p),
                 _ => {
-                    let at = pointer::join(&pointer::join(op_at, "parameters"), &converted.len().to_string());
+                    let at = pointer::join(
+                        &pointer::join(op_at, "parameters"),
+                        &converted.len().to_string(),
+                    );
                     // The schema is the parameter's own keywords; a JSON one is its `x-json`.
                     self.map.add(pointer::join(&at, "schema"), p.at.clone());
                     self.map.add(
@@ -380,7 +404,10 @@ impl<'a> Converter<'a> {
         if let (Some(b), Some(f)) = (body, form.first()) {
             self.report(
                 &f.at,
-                format!("`formData` parameters and a `body` parameter (#{}) cannot be used together", b.at),
+                format!(
+                    "`formData` parameters and a `body` parameter (#{}) cannot be used together",
+                    b.at
+                ),
             );
         }
         if let Some(b) = body {
@@ -405,7 +432,10 @@ impl<'a> Converter<'a> {
             }
             out.insert("requestBody".into(), rb);
         } else if !form.is_empty() {
-            out.insert("requestBody".into(), self.form_body(&form, consumes, &body_at));
+            out.insert(
+                "requestBody".into(),
+                self.form_body(&form, consumes, &body_at),
+            );
         }
         if let Some(Value::Object(responses)) = op.get("responses") {
             let produces = self
@@ -423,7 +453,10 @@ impl<'a> Converter<'a> {
                     continue;
                 };
                 self.map.add(r_at.clone(), src_at.clone());
-                converted.insert(code.clone(), self.response(response, &src_at, &r_at, &produces));
+                converted.insert(
+                    code.clone(),
+                    self.response(response, &src_at, &r_at, &produces),
+                );
             }
             out.insert("responses".into(), Value::Object(converted));
         }
@@ -434,13 +467,19 @@ impl<'a> Converter<'a> {
         let mut out = Map::new();
         out.insert(
             "description".into(),
-            response.get("description").cloned().unwrap_or_else(|| json!("")),
+            response
+                .get("description")
+                .cloned()
+                .unwrap_or_else(|| json!("")),
         );
         if let Some(schema) = response.get("schema") {
             let mut content = Map::new();
             for m in produces {
                 let m_at = pointer::join(&pointer::join(at, "content"), m);
-                self.map.add(pointer::join(&m_at, "schema"), pointer::join(src_at, "schema"));
+                self.map.add(
+                    pointer::join(&m_at, "schema"),
+                    pointer::join(src_at, "schema"),
+                );
                 content.insert(m.clone(), json!({"schema": schema}));
             }
             out.insert("content".into(), Value::Object(content));
@@ -502,7 +541,10 @@ impl<'a> Converter<'a> {
                     json!({})
                 }
             };
-            out.insert("content".into(), json!({"application/json": {"schema": schema}}));
+            out.insert(
+                "content".into(),
+                json!({"application/json": {"schema": schema}}),
+            );
             return Value::Object(out);
         }
         if node.get("type").is_none() {
@@ -529,7 +571,11 @@ impl<'a> Converter<'a> {
             .get("collectionFormat")
             .and_then(Value::as_str)
             .unwrap_or("csv");
-        let list = if matches!(location, "path" | "header") { "simple" } else { "form" };
+        let list = if matches!(location, "path" | "header") {
+            "simple"
+        } else {
+            "form"
+        };
         Some(match format {
             "csv" => (list, false),
             "ssv" => ("spaceDelimited", false),
@@ -567,7 +613,12 @@ impl<'a> Converter<'a> {
             .unwrap_or_default()
             .into_iter()
             .filter(|m| {
-                let m = m.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+                let m = m
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
                 m == FORM || m == MULTIPART
             })
             .collect();
@@ -609,8 +660,10 @@ impl<'a> Converter<'a> {
             let props_at = pointer::join(&pointer::join(&m_at, "schema"), "properties");
             for (name, at) in &sources {
                 self.map.add(pointer::join(&props_at, name), at.clone());
-                self.map
-                    .add(pointer::join(&pointer::join(&m_at, "encoding"), name), at.clone());
+                self.map.add(
+                    pointer::join(&pointer::join(&m_at, "encoding"), name),
+                    at.clone(),
+                );
             }
             let mut entry = json!({"schema": schema});
             if !encoding.is_empty() {
@@ -673,11 +726,23 @@ mod tests {
     #[test]
     fn maps_pointers_back_by_whole_segments() {
         let mut map = PointerMap::default();
-        map.add("/paths/~1a/get/parameters/1".into(), "/parameters/limit".into());
-        map.add("/paths/~1a/get".into(), "/x-oasgate-files/a.yaml/get".into());
+        map.add(
+            "/paths/~1a/get/parameters/1".into(),
+            "/parameters/limit".into(),
+        );
+        map.add(
+            "/paths/~1a/get".into(),
+            "/x-oasgate-files/a.yaml/get".into(),
+        );
         let rows = [
-            ("/paths/~1a/get/parameters/1/schema/maximum", "/parameters/limit/schema/maximum"),
-            ("/paths/~1a/get/parameters/10", "/x-oasgate-files/a.yaml/get/parameters/10"),
+            (
+                "/paths/~1a/get/parameters/1/schema/maximum",
+                "/parameters/limit/schema/maximum",
+            ),
+            (
+                "/paths/~1a/get/parameters/10",
+                "/x-oasgate-files/a.yaml/get/parameters/10",
+            ),
             ("/paths/~1a/get", "/x-oasgate-files/a.yaml/get"),
             ("/paths/~1ab", "/paths/~1ab"),
             ("/definitions/Pet", "/definitions/Pet"),
@@ -724,15 +789,24 @@ mod tests {
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         let d = &c.doc;
         assert_eq!(d["servers"], json!([{"url": "/v1"}]));
-        assert_eq!(d["components"]["securitySchemes"]["b"], json!({"type": "http", "scheme": "basic"}));
+        assert_eq!(
+            d["components"]["securitySchemes"]["b"],
+            json!({"type": "http", "scheme": "basic"})
+        );
         assert_eq!(
             d["components"]["securitySchemes"]["o"]["flows"]["authorizationCode"]["tokenUrl"],
             "https://t"
         );
         let post = &d["paths"]["/a/{id}"]["post"];
-        assert_eq!(post["parameters"][0]["schema"], json!({"type": "array", "items": {"type": "integer"}}));
+        assert_eq!(
+            post["parameters"][0]["schema"],
+            json!({"type": "array", "items": {"type": "integer"}})
+        );
         assert_eq!(post["parameters"][0]["style"], "pipeDelimited");
-        assert_eq!(post["parameters"][1]["schema"], json!({"type": "integer", "maximum": 10}));
+        assert_eq!(
+            post["parameters"][1]["schema"],
+            json!({"type": "integer", "maximum": 10})
+        );
         assert_eq!(post["parameters"][2]["x-strip"], true);
         assert_eq!(
             post["requestBody"]["content"]["application/json"]["schema"],
@@ -742,18 +816,39 @@ mod tests {
             post["responses"]["200"]["content"]["application/json"]["schema"],
             json!({"type": "string", "format": "binary"})
         );
-        assert_eq!(d["definitions"]["P"]["discriminator"], json!({"propertyName": "kind"}));
-        assert_eq!(d["definitions"]["P"]["properties"]["kind"]["nullable"], true);
+        assert_eq!(
+            d["definitions"]["P"]["discriminator"],
+            json!({"propertyName": "kind"})
+        );
+        assert_eq!(
+            d["definitions"]["P"]["properties"]["kind"]["nullable"],
+            true
+        );
         let put = &d["paths"]["/a/{id}"]["put"]["requestBody"];
         let mp = &put["content"]["multipart/form-data"];
-        assert_eq!(mp["schema"]["properties"]["f"], json!({"type": "string", "format": "binary"}));
+        assert_eq!(
+            mp["schema"]["properties"]["f"],
+            json!({"type": "string", "format": "binary"})
+        );
         assert_eq!(mp["schema"]["required"], json!(["f"]));
-        assert_eq!(mp["encoding"]["t"], json!({"style": "form", "explode": true}));
+        assert_eq!(
+            mp["encoding"]["t"],
+            json!({"style": "form", "explode": true})
+        );
         // Pointers lead back to the 2.0 places.
         let rows = [
-            ("/paths/~1a~1{id}/post/parameters/1/schema/maximum", "/parameters/limit/maximum"),
-            ("/paths/~1a~1{id}/post/parameters/0/schema/items", "/paths/~1a~1{id}/parameters/0/items"),
-            ("/paths/~1a~1{id}/post/parameters/2", "/paths/~1a~1{id}/post/parameters/2"),
+            (
+                "/paths/~1a~1{id}/post/parameters/1/schema/maximum",
+                "/parameters/limit/maximum",
+            ),
+            (
+                "/paths/~1a~1{id}/post/parameters/0/schema/items",
+                "/paths/~1a~1{id}/parameters/0/items",
+            ),
+            (
+                "/paths/~1a~1{id}/post/parameters/2",
+                "/paths/~1a~1{id}/post/parameters/2",
+            ),
             (
                 "/paths/~1a~1{id}/post/requestBody/content/application~1json/schema",
                 "/paths/~1a~1{id}/post/parameters/1/schema",
@@ -778,10 +873,19 @@ mod tests {
             {"name": "f", "in": "formData", "type": "string"}
         ], "responses": {}}}}});
         let c = convert(&src);
-        let messages: Vec<String> = c.problems.iter().map(|(at, m)| format!("{at}: {m}")).collect();
+        let messages: Vec<String> = c
+            .problems
+            .iter()
+            .map(|(at, m)| format!("{at}: {m}"))
+            .collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with("/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only"));
+        assert!(messages[0].starts_with(
+            "/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only"
+        ));
         assert!(messages[1].contains("unknown `collectionFormat` `bars`"));
-        assert!(messages[2].starts_with("/paths/~1a/get/parameters/3: `formData` parameters and a `body`"));
+        assert!(
+            messages[2]
+                .starts_with("/paths/~1a/get/parameters/3: `formData` parameters and a `body`")
+        );
     }
 }
