@@ -514,7 +514,7 @@ mod tests {
     use super::*;
     use crate::params::shape::Location::{self, Cookie, Header, Path, Query};
     use crate::params::shape::Style::{
-        DeepObject, Form, Label, Matrix, PipeDelimited, Simple, SpaceDelimited,
+        DeepObject, Form, Label, Matrix, PipeDelimited, Simple, SpaceDelimited, TabDelimited,
     };
     use serde_json::json;
 
@@ -766,6 +766,23 @@ mod tests {
             row(Query, PipeDelimited, true, "arr", "p=1&p=2", v("[1,2]")),
             row(Query, PipeDelimited, true, "obj", "G=2", v(r#"{"G":2}"#)),
             row(Query, PipeDelimited, false, "bool", "p=true", v("true")),
+            // ---- Swagger 2.0 `collectionFormat: tsv` (query), and ssv / pipes / tsv in
+            // paths and headers, which 3.x styles do not reach
+            row(Query, TabDelimited, false, "arr", "p=1%092%093", v("[1,2,3]")),
+            row(Query, TabDelimited, false, "arr", "p=1\t2", v("[1,2]")),
+            row(Query, TabDelimited, false, "arr", "p=1,2", e("type")),
+            row(Query, TabDelimited, false, "sarr", "p=a+b%09c,d", v(r#"["a b","c,d"]"#)),
+            row(Query, TabDelimited, true, "arr", "p=1&p=2", v("[1,2]")),
+            row(Path, SpaceDelimited, false, "arr", "1%202", v("[1,2]")),
+            row(Path, SpaceDelimited, false, "sarr", "a+b%20c", v(r#"["a+b","c"]"#)),
+            row(Path, PipeDelimited, false, "arr", "1|2%7C3", v("[1,2,3]")),
+            row(Path, PipeDelimited, false, "arr", "1,2", e("type")),
+            row(Path, TabDelimited, false, "arr", "1%092", v("[1,2]")),
+            row(Header, SpaceDelimited, false, "arr", "1 2", v("[1,2]")),
+            row(Header, PipeDelimited, false, "sarr", "a|b,c", v(r#"["a","b,c"]"#)),
+            row(Header, TabDelimited, false, "arr", "1\t2", v("[1,2]")),
+            row(Header, PipeDelimited, false, "arr", "1|2\n3", e("duplicate")),
+            row(Header, PipeDelimited, false, "arr", NO_HEADER, ABSENT),
             // ---- query, deepObject
             row(Query, DeepObject, true, "obj", "p[R]=100&p[G]=200", v(r#"{"R":100,"G":200}"#)),
             row(Query, DeepObject, false, "obj", "p[R]=100", v(r#"{"R":100}"#)),
