@@ -23,8 +23,8 @@
 //!
 //! Choices where OpenAPI is silent:
 //! - a style the location does not support is read as the location's default
-//!   (except the delimited list styles above on path and header arrays)
-//!   (`simple` for path and header, `form` for query and cookie);
+//!   (`simple` for path and header, `form` for query and cookie), except the delimited
+//!   list styles on path and header arrays (below);
 //!   `deepObject` applies to objects only, other shapes fall back to `form`;
 //! - `pipeDelimited` splits on `|` and on `%7C`, `spaceDelimited` on `%20`,
 //!   a literal space and `+`; with `explode=true` both behave like `form`;
