@@ -40,3 +40,7 @@ pub use validated::Validated;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/swagger2.md")]
+struct Swagger2Doctests;
