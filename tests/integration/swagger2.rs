@@ -654,9 +654,9 @@ fn problems_name_the_2_0_file_line_and_pointer() {
         ],
     );
     let doc = Document::from_path(dir.0.join("api.yaml")).unwrap();
-    let error = OpenApiLayer::new(&doc)
-        .err()
-        .expect("the document is refused");
+    let Err(error) = OpenApiLayer::new(&doc) else {
+        panic!("the document is refused");
+    };
     let problems: Vec<String> = error
         .problems()
         .iter()
