@@ -470,7 +470,8 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
-        if operation.paging.is_none() && self.paging_mode == PagingMode::Girder {
+        // `x-paging` on the operation, `false` included, wins over the Girder reading.
+        if op.get("x-paging").is_none() && self.paging_mode == PagingMode::Girder {
             let declared = |name: &str| operation.query.iter().find(|p| &*p.name == name);
             if ["limit", "offset", "sort", "sortdir"]
                 .iter()

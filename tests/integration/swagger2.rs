@@ -698,3 +698,86 @@ fn unsupported_swagger_versions_are_named() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn x_paging_wins_over_the_girder_reading() {
+    let params = r#"
+      parameters:
+        - {name: limit, in: query, type: integer, default: 50}
+        - {name: offset, in: query, type: integer, default: 0}
+        - {name: sort, in: query, type: string, _strip: true}
+        - {name: sortdir, in: query, type: integer, enum: [1, -1], default: 1}
+      responses: {"200": {description: ok}}"#;
+    let spec = format!(
+        "swagger: \"2.0\"\ninfo: {{title: t, version: \"1\"}}\npaths:\n  /off:\n    get:\n      x-paging: false{params}\n  /capped:\n    get:\n      x-paging: {{max_limit: 10}}{params}\n  /girder:\n    get:{params}\n"
+    );
+    let layer = layer(&spec, Options::default().paging(PagingMode::Girder));
+    // (uri, status, paging is set)
+    let rows = [
+        ("/off?limit=20", 200, false),
+        ("/capped?limit=10", 200, true),
+        ("/capped?limit=20", 400, false),
+        ("/girder?limit=20", 200, true),
+    ];
+    for (uri, status, paged) in rows {
+        let answer = send(&layer, get(uri)).await;
+        assert_eq!(answer.status, status, "{uri}: {}", answer.json);
+        if status == 200 {
+            assert_eq!(
+                !answer.json["validated"]["paging"].is_null(),
+                paged,
+                "{uri}: {}",
+                answer.json
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn path_items_and_parameters_in_other_files() {
+    let dir = Scratch::new(
+        "swagger2-files",
+        &[
+            (
+                "api.yaml",
+                "swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\nbasePath: /v1\npaths:\n  /things/{id}:\n    $ref: 'paths.yaml#/thing'\n",
+            ),
+            (
+                "paths.yaml",
+                "thing:\n  get:\n    parameters:\n      - $ref: 'params.yaml#/id'\n      - {name: q, in: query, type: array, items: {type: integer}, collectionFormat: pipes}\n    responses: {\"200\": {description: ok}}\n",
+            ),
+            (
+                "params.yaml",
+                "id: {name: id, in: path, required: true, type: integer, minimum: 1}\n",
+            ),
+        ],
+    );
+    let doc = Document::from_path(dir.0.join("api.yaml")).unwrap();
+    let layer = OpenApiLayer::new(&doc).unwrap();
+    let answer = send(&layer, get("/v1/things/3?q=1|2")).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(answer.json["validated"]["query"]["q"], json!([1, 2]));
+    assert_eq!(send(&layer, get("/v1/things/0")).await.status, 400);
+    // The served document adds its problem answers where the operation is: in paths.yaml.
+    let served = send(&layer, get("/openapi.json")).await.json;
+    let op = &served["x-oasgate-files"]["paths.yaml"]["thing"]["get"];
+    assert_eq!(
+        op["responses"]["400"],
+        json!({"$ref": "#/responses/ProblemBadRequest"}),
+        "{served}"
+    );
+    // A problem in another file is reported there.
+    std::fs::write(
+        dir.0.join("params.yaml"),
+        "id: {name: id, in: path, required: true, type: array, items: {type: integer}, collectionFormat: multi}\n",
+    )
+    .unwrap();
+    let doc = Document::from_path(dir.0.join("api.yaml")).unwrap();
+    let Err(error) = OpenApiLayer::new(&doc) else {
+        panic!("the document is refused");
+    };
+    let problem = &error.problems()[0];
+    assert!(problem.file.ends_with("params.yaml"), "{error}");
+    assert_eq!(problem.pointer, "/id/collectionFormat", "{error}");
+    assert!(problem.message.contains("collectionFormat"), "{error}");
+}
