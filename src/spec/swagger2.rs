@@ -161,10 +161,11 @@ impl<'a> Converter<'a> {
             }
         }
         let base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
-        if src.get("basePath").is_some_and(|b| !b.is_string()) {
+        if !base.starts_with('/') || src.get("basePath").is_some_and(|b| !b.is_string()) {
+            // "The value MUST start with a leading slash (/)." (OpenAPI 2.0, `basePath`)
             self.report(
                 "/basePath",
-                "`basePath` must be a string such as \"/v1\"".into(),
+                "`basePath` must be a path starting with `/`, such as \"/v1\"".into(),
             );
         }
         out.insert("servers".into(), json!([{"url": base}]));
@@ -381,6 +382,17 @@ impl<'a> Converter<'a> {
                     body = Some(p);
                 }
                 Some("formData") => form.push(p),
+                Some(other) if !matches!(other, "query" | "header" | "path") => {
+                    let name = p
+                        .node
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    self.report(
+                        &pointer::join(&p.at, "in"),
+                        format!("parameter `{name}`: `in` is `{other}`; Swagger 2.0 allows query, header, path, formData or body"),
+                    );
+                }
                 _ => {
                     let at = pointer::join(
                         &pointer::join(op_at, "parameters"),
@@ -870,22 +882,25 @@ mod tests {
             {"name": "h", "in": "header", "type": "array", "items": {"type": "string"}, "collectionFormat": "multi"},
             {"name": "q", "in": "query", "type": "array", "items": {"type": "string"}, "collectionFormat": "bars"},
             {"name": "b", "in": "body", "schema": {}},
-            {"name": "f", "in": "formData", "type": "string"}
-        ], "responses": {}}}}});
+            {"name": "f", "in": "formData", "type": "string"},
+            {"name": "c", "in": "cookie", "type": "string"}
+        ], "responses": {}}}}, "basePath": "v1"});
         let c = convert(&src);
         let messages: Vec<String> = c
             .problems
             .iter()
             .map(|(at, m)| format!("{at}: {m}"))
             .collect();
-        assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with(
-            "/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only"
-        ));
-        assert!(messages[1].contains("unknown `collectionFormat` `bars`"));
-        assert!(
-            messages[2]
-                .starts_with("/paths/~1a/get/parameters/3: `formData` parameters and a `body`")
-        );
+        let want = [
+            "/basePath: `basePath` must be a path starting with `/`",
+            "/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only",
+            "/paths/~1a/get/parameters/1/collectionFormat: unknown `collectionFormat` `bars`",
+            "/paths/~1a/get/parameters/4/in: parameter `c`: `in` is `cookie`",
+            "/paths/~1a/get/parameters/3: `formData` parameters and a `body`",
+        ];
+        assert_eq!(messages.len(), want.len(), "{messages:?}");
+        for (got, want) in messages.iter().zip(want) {
+            assert!(got.starts_with(want), "{got} / {want}");
+        }
     }
 }
