@@ -612,6 +612,12 @@ async fn the_served_document_stays_2_0() {
     );
     // Routes under the prefix.
     assert_eq!(send(&layer, get("/gw/api/v1/item")).await.status, 200);
+    // The docs page loads that same document (Swagger UI reads 2.0 itself).
+    let docs = send(&layer, get("/docs")).await;
+    assert_eq!(docs.status, 200);
+    let init = send(&layer, get("/docs/oasgate-init.js")).await;
+    let script = init.json.as_str().unwrap_or_default();
+    assert!(script.contains("openapi.json"), "{script}");
 }
 
 #[tokio::test]
