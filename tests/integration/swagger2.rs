@@ -787,3 +787,23 @@ async fn path_items_and_parameters_in_other_files() {
     assert_eq!(problem.pointer, "/id/collectionFormat", "{error}");
     assert!(problem.message.contains("collectionFormat"), "{error}");
 }
+
+#[tokio::test]
+async fn a_bundled_2_0_document_keeps_2_0_sections() {
+    let layer = girder(Options::default().serve_bundled(true));
+    let doc = send(&layer, get("/openapi.json")).await.json;
+    assert!(doc.get("x-oasgate-files").is_none(), "{doc}");
+    assert!(doc.get("components").is_none(), "{doc}");
+    assert_eq!(
+        doc["paths"]["/item/{id}"]["put"]["parameters"][0]["schema"],
+        json!({"$ref": "#/definitions/ItemUpdate"})
+    );
+    assert_eq!(
+        doc["definitions"]["ItemUpdate"]["properties"]["size"],
+        json!({"$ref": "#/definitions/Size"})
+    );
+    assert_eq!(doc["definitions"]["Size"]["minimum"], 0);
+    // The bundle is itself a 2.0 document that loads.
+    let again = Document::from_value(doc).unwrap();
+    assert_eq!(again.version(), Version::V2_0);
+}
