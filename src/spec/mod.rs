@@ -2,7 +2,9 @@
 //!
 //! A [`Document`] is the document as its author wrote it, with every file its `$ref`s reach
 //! bundled in (see [`Document::as_json`]). It is what the layer serves at `/openapi.json` and
-//! what [`OpenApiLayer`](crate::OpenApiLayer) compiles.
+//! what [`OpenApiLayer`](crate::OpenApiLayer) compiles. A Swagger 2.0 document
+//! ([`Version::V2_0`]) stays 2.0 here; the compiler converts it once into the 3.0 shape and
+//! reports problems at their 2.0 places (see `docs/swagger2.md`).
 //!
 //! # Example
 //!
