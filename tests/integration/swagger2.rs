@@ -807,3 +807,35 @@ async fn a_bundled_2_0_document_keeps_2_0_sections() {
     let again = Document::from_value(doc).unwrap();
     assert_eq!(again.version(), Version::V2_0);
 }
+
+#[tokio::test]
+async fn paging_girder_reads_3_x_documents_too() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /items:
+    get:
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, default: 20}}
+        - {name: offset, in: query, schema: {type: integer, default: 0}}
+        - {name: sort, in: query, x-strip: true, schema: {type: string, default: name}}
+        - {name: sortdir, in: query, schema: {type: integer, enum: [1, -1], default: 1}}
+      responses: {"200": {description: ok}}
+  /half:
+    get:
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, default: 20}}
+        - {name: offset, in: query, schema: {type: integer, default: 0}}
+      responses: {"200": {description: ok}}
+"#;
+    let layer = layer(spec, Options::default().paging(PagingMode::Girder));
+    let answer = send(&layer, get("/items?sortdir=-1")).await;
+    assert_eq!(
+        answer.json["validated"]["paging"],
+        json!({"limit": 20, "offset": 0, "sort": [{"field": "name", "dir": -1}]})
+    );
+    // Only the four together are Girder's paging.
+    let answer = send(&layer, get("/half")).await;
+    assert_eq!(answer.json["validated"]["paging"], Value::Null);
+}
