@@ -179,8 +179,11 @@ impl<'a> Converter<'a> {
                     pointer::join("/components/securitySchemes", name),
                     at.clone(),
                 );
-                if let Some((scheme, at)) = self.resolve(scheme, &at) {
-                    converted.insert(name.clone(), self.security_scheme(scheme, &at));
+                // A definition refused here is left out; requirements naming it say so.
+                if let Some((scheme, at)) = self.resolve(scheme, &at)
+                    && let Some(scheme) = self.security_scheme(scheme, &at)
+                {
+                    converted.insert(name.clone(), scheme);
                 }
             }
             components.insert("securitySchemes".into(), Value::Object(converted));
@@ -212,7 +215,7 @@ impl<'a> Converter<'a> {
         doc
     }
 
-    fn security_scheme(&mut self, scheme: &Value, at: &str) -> Value {
+    fn security_scheme(&mut self, scheme: &Value, at: &str) -> Option<Value> {
         let mut out = Map::new();
         if let Some(d) = scheme.get("description") {
             out.insert("description".into(), d.clone());
@@ -224,11 +227,18 @@ impl<'a> Converter<'a> {
             }
             Some("apiKey") => {
                 out.insert("type".into(), json!("apiKey"));
-                for key in ["name", "in"] {
-                    if let Some(v) = scheme.get(key) {
-                        out.insert(key.into(), v.clone());
-                    }
-                }
+                let name = scheme.get("name").and_then(Value::as_str);
+                let place = scheme.get("in").and_then(Value::as_str);
+                let (Some(name), Some(place @ ("header" | "query"))) = (name, place) else {
+                    self.report(
+                        at,
+                        "an apiKey security definition needs a `name` and `in`: header or query"
+                            .into(),
+                    );
+                    return None;
+                };
+                out.insert("name".into(), json!(name));
+                out.insert("in".into(), json!(place));
             }
             Some("oauth2") => {
                 out.insert("type".into(), json!("oauth2"));
@@ -265,13 +275,10 @@ impl<'a> Converter<'a> {
                         other.map_or("missing".to_owned(), |t| format!("`{t}`"))
                     ),
                 );
-                // Left for the compiler to refuse with the same pointer.
-                if let Some(t) = scheme.get("type") {
-                    out.insert("type".into(), t.clone());
-                }
+                return None;
             }
         }
-        Value::Object(out)
+        Some(Value::Object(out))
     }
 
     /// The parameters of a `parameters` list, `$ref`s followed.
@@ -902,5 +909,33 @@ mod tests {
         for (got, want) in messages.iter().zip(want) {
             assert!(got.starts_with(want), "{got} / {want}");
         }
+    }
+
+    #[test]
+    fn refuses_security_definitions_2_0_does_not_have() {
+        let src = json!({"swagger": "2.0", "paths": {}, "securityDefinitions": {
+            "a": {"type": "apiKey", "name": "k", "in": "cookie"},
+            "b": {"type": "bearer"},
+            "c": {"type": "apiKey", "name": "k", "in": "header"}
+        }});
+        let c = convert(&src);
+        let messages: Vec<String> = c
+            .problems
+            .iter()
+            .map(|(at, m)| format!("{at}: {m}"))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "/securityDefinitions/a: an apiKey security definition needs a `name` and `in`: header or query",
+                "/securityDefinitions/b: security definition type `bearer`: expected basic, apiKey or oauth2",
+            ]
+        );
+        let schemes = &c.doc["components"]["securitySchemes"];
+        assert_eq!(schemes.as_object().map(|m| m.len()), Some(1));
+        assert_eq!(
+            schemes["c"],
+            json!({"type": "apiKey", "name": "k", "in": "header"})
+        );
     }
 }
