@@ -21,7 +21,14 @@
 //!
 //! An operation may declare any of these parameters itself; its schema is checked first, then
 //! the value is held to the range of the added parameter (`limit` at most `max_limit`,
-//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows.
+//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows. Its own
+//! `default`s of `sort` and `sortdir` are the paging's defaults (where `x-paging` sets none)
+//! rather than values filled in, so a default `sortdir: 1` never reads as sent beside
+//! `sort=name,-created`.
+//!
+//! With [`PagingMode::Girder`](crate::PagingMode::Girder), an operation that declares all four
+//! parameters itself (as Girder's `Description.pagingParams` writes them) pages as with
+//! `x-paging`, its declared defaults the paging's and no cap on `limit` beyond its own schema.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};

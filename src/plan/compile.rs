@@ -482,6 +482,29 @@ impl<'a> Ctx<'a> {
                 }));
             }
         }
+        // Declared defaults of `sort` and `sortdir` become the paging's own (unless the
+        // paging sets its own): filled in as values, a default `sortdir: 1` would read as sent
+        // and clash with `sort=name,-created` or `sort=-name`.
+        if let Some(config) = &mut operation.paging {
+            for param in &mut operation.query {
+                match (&*param.name, param.default.take()) {
+                    ("sort", Some(Value::String(field)))
+                        if config
+                            .sort_fields
+                            .as_ref()
+                            .is_none_or(|fields| fields.contains(&field)) =>
+                    {
+                        config.default_sort.get_or_insert(field);
+                    }
+                    ("sortdir", Some(dir)) => {
+                        if config.default_sortdir == 1 && dir.as_i64() == Some(-1) {
+                            config.default_sortdir = -1;
+                        }
+                    }
+                    (_, default) => param.default = default,
+                }
+            }
+        }
         let has_models = operation.params().any(|p| p.model.is_some());
         operation.has_models = has_models;
         operation.secret_path = operation.path.iter().any(|p| p.secret);

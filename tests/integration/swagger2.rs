@@ -531,6 +531,17 @@ async fn paging_girder_merges_the_declared_parameters() {
             "limit=5&offset=10&sort=%20size%20&sortdir=-1",
             json!({"limit": 5, "offset": 10, "sort": [{"field": "size", "dir": -1}]}),
         ),
+        // Several keys, and a signed key: the declared `sortdir` default does not clash.
+        (
+            PagingMode::Girder,
+            "sort=name,-size",
+            json!({"limit": 50, "offset": 0, "sort": [{"field": "name", "dir": 1}, {"field": "size", "dir": -1}]}),
+        ),
+        (
+            PagingMode::Girder,
+            "sort=-size",
+            json!({"limit": 50, "offset": 0, "sort": [{"field": "size", "dir": -1}]}),
+        ),
         // Girder caps nothing: a large limit is the document's to refuse, not paging's.
         (
             PagingMode::Girder,
@@ -723,6 +734,9 @@ async fn x_paging_wins_over_the_girder_reading() {
         ("/off?limit=20", 200, false),
         ("/capped?limit=10", 200, true),
         ("/capped?limit=20", 400, false),
+        // The declared `sortdir` default does not count as sent (x-paging's merge too).
+        ("/capped?limit=5&sort=a,-b", 200, true),
+        ("/capped?limit=5&sort=-b", 200, true),
         ("/girder?limit=20", 200, true),
     ];
     for (uri, status, paged) in rows {
