@@ -28,7 +28,7 @@ mod validated;
 pub use error::{BuildError, BuildProblem};
 pub use future::{ResponseBody, ResponseFuture};
 pub use layer::OpenApiLayer;
-pub use options::{DocsUi, Formatter, Options, UndeclaredParams, UnknownRoutes};
+pub use options::{DocsUi, Formatter, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 pub use paging::{Paging, SortKey};
 pub use path::PathNormalization;
 pub use problem::{FieldError, Problem, ProblemKind, Rejection};
@@ -40,3 +40,7 @@ pub use validated::Validated;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/swagger2.md")]
+struct Swagger2Doctests;

@@ -52,6 +52,22 @@ impl UndeclaredParams {
     }
 }
 
+/// Which operations get [`Paging`](crate::Paging).
+///
+/// In a config file: `declared` or `girder`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PagingMode {
+    /// Only operations marked `x-paging`.
+    #[default]
+    Declared,
+    /// Also every operation that declares the query parameters `limit`, `offset`, `sort` and
+    /// `sortdir` itself, as Girder's `Description.pagingParams` writes them: they merge into
+    /// [`Paging`](crate::Paging) as `x-paging` would, held only to their own schemas.
+    Girder,
+}
+
 /// Which interactive page the layer serves at [`Options::docs_path`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -92,6 +108,7 @@ pub struct Options {
     pub(crate) allow_encoded_slash: bool,
     pub(crate) unknown_routes: UnknownRoutes,
     pub(crate) undeclared_query: UndeclaredParams,
+    pub(crate) paging: PagingMode,
     pub(crate) body_limit: usize,
     pub(crate) json_depth_limit: usize,
     pub(crate) query_params_limit: usize,
@@ -129,6 +146,7 @@ impl Default for Options {
             allow_encoded_slash: false,
             unknown_routes: UnknownRoutes::Reject,
             undeclared_query: UndeclaredParams::Accept,
+            paging: PagingMode::Declared,
             body_limit: 1024 * 1024,
             json_depth_limit: 64,
             query_params_limit: 256,
@@ -168,6 +186,7 @@ impl fmt::Debug for Options {
             .field("allow_encoded_slash", &self.allow_encoded_slash)
             .field("unknown_routes", &self.unknown_routes)
             .field("undeclared_query", &self.undeclared_query)
+            .field("paging", &self.paging)
             .field("body_limit", &self.body_limit)
             .field("json_depth_limit", &self.json_depth_limit)
             .field("query_params_limit", &self.query_params_limit)
@@ -245,6 +264,15 @@ impl Options {
     /// root.
     pub fn undeclared_query(mut self, policy: UndeclaredParams) -> Self {
         self.undeclared_query = policy;
+        self
+    }
+
+    /// Which operations merge `limit`, `offset`, `sort` and `sortdir` into
+    /// [`Paging`](crate::Paging): those marked `x-paging` (the default), or with
+    /// [`PagingMode::Girder`] also those declaring the four parameters themselves, as a
+    /// Girder document does.
+    pub fn paging(mut self, mode: PagingMode) -> Self {
+        self.paging = mode;
         self
     }
 

@@ -21,7 +21,14 @@
 //!
 //! An operation may declare any of these parameters itself; its schema is checked first, then
 //! the value is held to the range of the added parameter (`limit` at most `max_limit`,
-//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows.
+//! `sortdir` `1` or `-1`), so [`Paging`] never holds more than `x-paging` allows. Its own
+//! `default`s of `sort` and `sortdir` are the paging's defaults (where `x-paging` sets none)
+//! rather than values filled in, so a default `sortdir: 1` never reads as sent beside
+//! `sort=name,-created`.
+//!
+//! With [`PagingMode::Girder`](crate::PagingMode::Girder), an operation that declares all four
+//! parameters itself (as Girder's `Description.pagingParams` writes them) pages as with
+//! `x-paging`, its declared defaults the paging's and no cap on `limit` beyond its own schema.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -312,7 +319,10 @@ pub(crate) fn write_merged(paging: &Paging, name: &str, out: &mut String) -> boo
 ///
 /// Path items and operations are followed through their `$ref`s, as the compiler reads them;
 /// a broken `$ref` is left for the compiler to report.
-pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
+///
+/// In a Swagger 2.0 document (`v2`) the parameters are written in the 2.0 form, their schema's
+/// keywords on the parameter itself.
+pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>, v2: bool) {
     use crate::spec::pointer;
     let Some(Value::Object(paths)) = doc.get("paths") else {
         return;
@@ -354,6 +364,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 .parameters()
                 .into_iter()
                 .filter(|p| !declared.iter().any(|d| p["name"] == d.as_str()))
+                .map(|p| if v2 { parameter_2_0(p) } else { p })
                 .collect();
             additions.push((op_at, added));
         }
@@ -367,6 +378,34 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>) {
                 Value::Array(list) => list.extend(added),
                 _ => problems.push((op_at.clone(), "`parameters` must be a list".into())),
             }
+        }
+    }
+}
+
+/// A parameter object in the Swagger 2.0 form: the schema's keywords on the parameter.
+fn parameter_2_0(mut parameter: Value) -> Value {
+    if let Value::Object(map) = &mut parameter
+        && let Some(Value::Object(schema)) = map.remove("schema")
+    {
+        map.extend(schema);
+    }
+    parameter
+}
+
+impl PagingConfig {
+    /// The paging of an operation that declares `limit`, `offset`, `sort` and `sortdir` itself
+    /// (Girder's `pagingParams`), read from their defaults; no cap beyond their own schemas.
+    pub(crate) fn girder(default_of: impl Fn(&str) -> Option<Value>) -> Self {
+        let default_limit = default_of("limit").and_then(|v| v.as_u64()).unwrap_or(50);
+        Self {
+            default_sort: default_of("sort").and_then(|v| v.as_str().map(str::to_owned)),
+            default_sortdir: match default_of("sortdir").and_then(|v| v.as_i64()) {
+                Some(-1) => -1,
+                _ => 1,
+            },
+            default_limit,
+            max_limit: u64::MAX,
+            sort_fields: None,
         }
     }
 }
@@ -531,7 +570,7 @@ mod tests {
     fn adds_undeclared_parameters_only() {
         let mut doc = json!({"paths": {"/items": {"get": {"x-paging": true, "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}]}}}});
         let mut problems = Vec::new();
-        augment(&mut doc, &mut problems);
+        augment(&mut doc, &mut problems, false);
         assert!(problems.is_empty());
         let names: Vec<&str> = doc["paths"]["/items"]["get"]["parameters"]
             .as_array()
@@ -553,7 +592,7 @@ mod tests {
             "x-oasgate-files": {"items.yaml": {"pages": {"get": {"x-paging": true}}}}
         });
         let mut problems = Vec::new();
-        augment(&mut doc, &mut problems);
+        augment(&mut doc, &mut problems, false);
         assert!(problems.is_empty(), "{problems:?}");
         let names: Vec<&str> = doc["x-oasgate-files"]["items.yaml"]["pages"]["get"]["parameters"]
             .as_array()

@@ -33,7 +33,7 @@ use tracing_subscriber::EnvFilter;
 const USAGE: &str = "\
 usage: hyper SPEC [--listen ADDR] [--prefix PATH] [--reject-undeclared] [--header-read-timeout SECS]
 
-Serves SPEC (an OpenAPI 3.0/3.1 YAML or JSON file) with oasgate in front of an echo service.
+Serves SPEC (an OpenAPI 3.0/3.1 or Swagger 2.0 YAML or JSON file) with oasgate in front of an echo service.
 
 options:
   --listen ADDR          address to listen on (default 127.0.0.1:8080; port 0 picks a free one)

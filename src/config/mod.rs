@@ -76,7 +76,7 @@ pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
-use crate::options::{DocsUi, Options, UndeclaredParams, UnknownRoutes};
+use crate::options::{DocsUi, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 use crate::path::PathNormalization;
 use crate::spec::Document;
 
@@ -147,6 +147,9 @@ section! {
         unknown_routes: UnknownRoutes => |o, v| o.unknown_routes(v),
         /// `accept`, `reject` or `strip` query parameters the operation does not declare.
         undeclared_query: UndeclaredParams => |o, v| o.undeclared_query(v),
+        /// `declared` (`x-paging` only) or `girder`: also operations declaring `limit`,
+        /// `offset`, `sort` and `sortdir` themselves.
+        paging: PagingMode => |o, v| o.paging(v),
         /// Largest body read (`1MiB`); larger bodies answer 413.
         body_limit: ByteSize => |o, v| o.body_limit(v.as_usize()),
         /// Most errors listed in one problem.

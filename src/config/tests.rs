@@ -160,6 +160,7 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("allow_encoded_slash", "true"),
     ("unknown_routes", "pass-through"),
     ("undeclared_query", "strip"),
+    ("paging", "girder"),
     ("body_limit", "2KiB"),
     ("error_cap", "5"),
     ("unprocessable_bodies", "true"),

@@ -34,6 +34,8 @@ const COMMA: Seps = &[","];
 const DOT: Seps = &["."];
 const SPACE: Seps = &["%20", " ", "+"];
 const PIPE: Seps = &["|", "%7C", "%7c"];
+const TAB: Seps = &["%09", "\t"];
+const PATH_SPACE: Seps = &["%20", " "];
 /// Optional whitespace around header list items.
 const OWS: [char; 2] = [' ', '\t'];
 
@@ -78,7 +80,23 @@ pub fn decode_path(raw: &str, spec: &ParamSpec<'_>) -> Result<Value, DecodeError
     match spec.style {
         Style::Label => label(raw, spec),
         Style::Matrix => matrix(raw, spec),
+        // Swagger 2.0 `collectionFormat` ssv / pipes / tsv on a path parameter.
+        // In a path `+` is data, so only an (encoded) space separates.
+        Style::SpaceDelimited => composite(raw, PATH_SPACE, false, spec, false),
+        Style::PipeDelimited | Style::TabDelimited => {
+            composite(raw, list_seps(spec.style), false, spec, false)
+        }
         _ => composite(raw, COMMA, spec.explode, spec, false),
+    }
+}
+
+/// The separators of a delimited list style; a comma for any other.
+fn list_seps(style: Style) -> Seps {
+    match style {
+        Style::SpaceDelimited => SPACE,
+        Style::PipeDelimited => PIPE,
+        Style::TabDelimited => TAB,
+        _ => COMMA,
     }
 }
 
@@ -88,7 +106,10 @@ pub fn decode_query(
     spec: &ParamSpec<'_>,
 ) -> Result<Option<Value>, DecodeError> {
     let style = match spec.style {
-        s @ (Style::SpaceDelimited | Style::PipeDelimited | Style::DeepObject) => s,
+        s @ (Style::SpaceDelimited
+        | Style::PipeDelimited
+        | Style::TabDelimited
+        | Style::DeepObject) => s,
         _ => Style::Form,
     };
     form(pairs, spec, style, true)
@@ -99,6 +120,22 @@ pub fn decode_query(
 /// Several values are read as one comma-separated list, and whitespace around
 /// list items is dropped as HTTP allows.
 pub fn decode_header(values: &[&str], spec: &ParamSpec<'_>) -> Result<Option<Value>, DecodeError> {
+    // Swagger 2.0 `collectionFormat` ssv / pipes / tsv on a header: one line, split on its
+    // delimiter (no percent-decoding in headers, so only the literal character counts).
+    let delimited = match spec.style {
+        Style::SpaceDelimited => Some(' '),
+        Style::PipeDelimited => Some('|'),
+        Style::TabDelimited => Some('\t'),
+        _ => None,
+    };
+    if let (Some(delimiter), Shape::Array(p)) = (delimited, spec.shape) {
+        return match values {
+            [] => Ok(None),
+            [one] if trim_ows(one).is_empty() => empty(spec).map(Some),
+            [one] => array(trim_ows(one).split(delimiter), *p, spec, false).map(Some),
+            _ => Err(duplicate()),
+        };
+    }
     let pieces = values.iter().flat_map(|v| v.split(',')).map(trim_ows);
     let value = match spec.shape {
         _ if values.is_empty() => return Ok(None),
@@ -189,12 +226,7 @@ fn form(
             if named.next().is_some() {
                 return Err(duplicate());
             }
-            let seps = match style {
-                Style::SpaceDelimited => SPACE,
-                Style::PipeDelimited => PIPE,
-                _ => COMMA,
-            };
-            composite(raw, seps, false, spec, plus).map(Some)
+            composite(raw, list_seps(style), false, spec, plus).map(Some)
         }
     }
 }
@@ -482,7 +514,7 @@ mod tests {
     use super::*;
     use crate::params::shape::Location::{self, Cookie, Header, Path, Query};
     use crate::params::shape::Style::{
-        DeepObject, Form, Label, Matrix, PipeDelimited, Simple, SpaceDelimited,
+        DeepObject, Form, Label, Matrix, PipeDelimited, Simple, SpaceDelimited, TabDelimited,
     };
     use serde_json::json;
 
@@ -734,6 +766,23 @@ mod tests {
             row(Query, PipeDelimited, true, "arr", "p=1&p=2", v("[1,2]")),
             row(Query, PipeDelimited, true, "obj", "G=2", v(r#"{"G":2}"#)),
             row(Query, PipeDelimited, false, "bool", "p=true", v("true")),
+            // ---- Swagger 2.0 `collectionFormat: tsv` (query), and ssv / pipes / tsv in
+            // paths and headers, which 3.x styles do not reach
+            row(Query, TabDelimited, false, "arr", "p=1%092%093", v("[1,2,3]")),
+            row(Query, TabDelimited, false, "arr", "p=1\t2", v("[1,2]")),
+            row(Query, TabDelimited, false, "arr", "p=1,2", e("type")),
+            row(Query, TabDelimited, false, "sarr", "p=a+b%09c,d", v(r#"["a b","c,d"]"#)),
+            row(Query, TabDelimited, true, "arr", "p=1&p=2", v("[1,2]")),
+            row(Path, SpaceDelimited, false, "arr", "1%202", v("[1,2]")),
+            row(Path, SpaceDelimited, false, "sarr", "a+b%20c", v(r#"["a+b","c"]"#)),
+            row(Path, PipeDelimited, false, "arr", "1|2%7C3", v("[1,2,3]")),
+            row(Path, PipeDelimited, false, "arr", "1,2", e("type")),
+            row(Path, TabDelimited, false, "arr", "1%092", v("[1,2]")),
+            row(Header, SpaceDelimited, false, "arr", "1 2", v("[1,2]")),
+            row(Header, PipeDelimited, false, "sarr", "a|b,c", v(r#"["a","b,c"]"#)),
+            row(Header, TabDelimited, false, "arr", "1\t2", v("[1,2]")),
+            row(Header, PipeDelimited, false, "arr", "1|2\n3", e("duplicate")),
+            row(Header, PipeDelimited, false, "arr", NO_HEADER, ABSENT),
             // ---- query, deepObject
             row(Query, DeepObject, true, "obj", "p[R]=100&p[G]=200", v(r#"{"R":100,"G":200}"#)),
             row(Query, DeepObject, false, "obj", "p[R]=100", v(r#"{"R":100}"#)),

@@ -23,13 +23,17 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out: &mut String) {
     match value {
         Value::Array(items) => match (style, explode) {
-            (Style::Form | Style::SpaceDelimited | Style::PipeDelimited, true) => {
+            (
+                Style::Form | Style::SpaceDelimited | Style::PipeDelimited | Style::TabDelimited,
+                true,
+            ) => {
                 for item in items {
                     push_pair(out, name, |o| text(o, item));
                 }
             }
             (Style::SpaceDelimited, false) => push_pair(out, name, |o| joined(o, items, "%20")),
             (Style::PipeDelimited, false) => push_pair(out, name, |o| joined(o, items, "%7C")),
+            (Style::TabDelimited, false) => push_pair(out, name, |o| joined(o, items, "%09")),
             _ => push_pair(out, name, |o| joined(o, items, ",")),
         },
         Value::Object(map) => match (style, explode) {

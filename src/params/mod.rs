@@ -23,10 +23,15 @@
 //!
 //! Choices where OpenAPI is silent:
 //! - a style the location does not support is read as the location's default
-//!   (`simple` for path and header, `form` for query and cookie);
+//!   (`simple` for path and header, `form` for query and cookie), except the delimited
+//!   list styles on path and header arrays (below);
 //!   `deepObject` applies to objects only, other shapes fall back to `form`;
 //! - `pipeDelimited` splits on `|` and on `%7C`, `spaceDelimited` on `%20`,
 //!   a literal space and `+`; with `explode=true` both behave like `form`;
+//! - `tabDelimited` (Swagger 2.0's `collectionFormat: tsv`, no 3.x style) splits on `%09`
+//!   and a literal tab; a 2.0 document's `ssv`, `pipes` and `tsv` path and header arrays
+//!   split on their delimiter too (in a path `+` is data; a header is split on the literal
+//!   character only);
 //! - with `allowEmptyValue`, an empty value is `""` for strings, `[]` for
 //!   arrays and `{}` for objects, and a `type` error for other primitives;
 //! - exploded `form` objects (`R=100&G=200`) collect declared properties only,

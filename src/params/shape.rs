@@ -56,9 +56,12 @@ pub enum Style {
     PipeDelimited,
     /// `color[R]=100` (query objects).
     DeepObject,
+    /// `color=blue%09black`: Swagger 2.0's `collectionFormat: tsv`, which OpenAPI 3.x has no
+    /// style for (a 2.0 document's query, header, path and form fields).
+    TabDelimited,
 }
 
-const STYLES: [(Style, &str); 7] = [
+const STYLES: [(Style, &str); 8] = [
     (Style::Simple, "simple"),
     (Style::Label, "label"),
     (Style::Matrix, "matrix"),
@@ -66,6 +69,7 @@ const STYLES: [(Style, &str); 7] = [
     (Style::SpaceDelimited, "spaceDelimited"),
     (Style::PipeDelimited, "pipeDelimited"),
     (Style::DeepObject, "deepObject"),
+    (Style::TabDelimited, "tabDelimited"),
 ];
 
 impl Style {

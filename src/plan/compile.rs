@@ -16,6 +16,7 @@ use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
 use crate::error::{BuildError, BuildProblem};
+use crate::options::PagingMode;
 use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
@@ -23,7 +24,8 @@ use crate::path::PathRules;
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, Served};
-use crate::spec::{Document, normalize, pointer, problem_at};
+use crate::spec::swagger2::{self, PointerMap};
+use crate::spec::{Document, Version, normalize, pointer, problem_at};
 
 const METHODS: [(&str, Method); 8] = [
     ("get", Method::GET),
@@ -44,9 +46,18 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     // What the middleware adds (paging parameters) is part of the served document too.
     let mut served = doc.as_json().clone();
     let mut findings = Vec::new();
-    paging::augment(&mut served, &mut findings);
-    let mut normalized = served.clone();
-    normalize::to_2020_12(&mut normalized, doc.version(), &mut findings);
+    let v2 = doc.version() == Version::V2_0;
+    paging::augment(&mut served, &mut findings, v2);
+    // A 2.0 document is compiled from its 3.0 conversion; problems point into the 2.0 text.
+    let (mut normalized, map, version) = if v2 {
+        let converted = swagger2::convert(&served);
+        findings.extend(converted.problems);
+        (converted.doc, Some(converted.map), Version::V3_0)
+    } else {
+        (served.clone(), None, doc.version())
+    };
+    let mut converted_findings = Vec::new();
+    normalize::to_2020_12(&mut normalized, version, &mut converted_findings);
     let view = Arc::new(normalize::request_view(&normalized));
     drop(normalized);
     let registry = Compiler::registry(&view)
@@ -57,6 +68,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         compiler,
         problems: Vec::new(),
         files: doc.files(),
+        map: map.as_ref(),
+        paging_mode: options.paging,
         schemes: HashMap::new(),
         models: options
             .models
@@ -67,6 +80,9 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         fill_body_defaults: options.fill_body_defaults,
     };
     for (at, message) in findings {
+        ctx.report_source(&at, message);
+    }
+    for (at, message) in converted_findings {
         ctx.report(&at, message);
     }
     ctx.warn_quirks();
@@ -137,7 +153,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 Some(servers) => ctx.base_paths(Some(servers), &pointer::join(&op_at, "servers")),
                 None => item_bases.clone(),
             };
-            facts.push(operation_facts(&operation, op_at.clone()));
+            facts.push(operation_facts(&operation, ctx.source(&op_at)));
             let index = operations.len();
             operations.push(operation);
             placed.extend(bases.into_iter().map(|b| (b, method.clone(), index)));
@@ -229,6 +245,9 @@ struct Ctx<'a> {
     compiler: Compiler<'a>,
     problems: Vec<BuildProblem>,
     files: &'a [crate::spec::SourceFile],
+    /// For a 2.0 document: converted pointers back to the 2.0 places.
+    map: Option<&'a PointerMap>,
+    paging_mode: PagingMode,
     schemes: HashMap<String, Arc<SchemeKind>>,
     /// Model names a loader is registered for.
     models: Vec<String>,
@@ -249,7 +268,22 @@ struct OperationInput<'i> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The pointer in the document as written (the 2.0 place of a converted node).
+    fn source(&self, at: &str) -> String {
+        match self.map {
+            Some(map) => map.source(at),
+            None => at.to_owned(),
+        }
+    }
+
+    /// Reports a problem at a pointer of the compiled tree.
     fn report(&mut self, at: &str, message: String) {
+        let at = self.source(at);
+        self.report_source(&at, message);
+    }
+
+    /// Reports a problem at a pointer of the document as written.
+    fn report_source(&mut self, at: &str, message: String) {
         let problem = problem_at(self.files, at, message);
         // A shared schema compiled for several operations reports its problem once.
         if !self.problems.contains(&problem) {
@@ -434,6 +468,41 @@ impl<'a> Ctx<'a> {
                         param.name
                     ),
                 );
+            }
+        }
+        // `x-paging` on the operation, `false` included, wins over the Girder reading.
+        if op.get("x-paging").is_none() && self.paging_mode == PagingMode::Girder {
+            let declared = |name: &str| operation.query.iter().find(|p| &*p.name == name);
+            if ["limit", "offset", "sort", "sortdir"]
+                .iter()
+                .all(|name| declared(name).is_some())
+            {
+                operation.paging = Some(PagingConfig::girder(|name| {
+                    declared(name).and_then(|p| p.default.clone())
+                }));
+            }
+        }
+        // Declared defaults of `sort` and `sortdir` become the paging's own (unless the
+        // paging sets its own): filled in as values, a default `sortdir: 1` would read as sent
+        // and clash with `sort=name,-created` or `sort=-name`.
+        if let Some(config) = &mut operation.paging {
+            for param in &mut operation.query {
+                match (&*param.name, param.default.take()) {
+                    ("sort", Some(Value::String(field)))
+                        if config
+                            .sort_fields
+                            .as_ref()
+                            .is_none_or(|fields| fields.contains(&field)) =>
+                    {
+                        config.default_sort.get_or_insert(field);
+                    }
+                    ("sortdir", Some(dir)) => {
+                        if config.default_sortdir == 1 && dir.as_i64() == Some(-1) {
+                            config.default_sortdir = -1;
+                        }
+                    }
+                    (_, default) => param.default = default,
+                }
             }
         }
         let has_models = operation.params().any(|p| p.model.is_some());

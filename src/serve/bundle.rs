@@ -26,6 +26,7 @@ pub(crate) fn bundle(doc: &mut Value) {
     if doc.get("x-oasgate-files").is_none() {
         return;
     }
+    let v2 = doc.get("swagger").is_some();
     let mut sites = Vec::new();
     collect(doc, &mut String::new(), &mut sites);
     // Target → (section, name) for targets that move; sections and names in order of use.
@@ -36,11 +37,11 @@ pub(crate) fn bundle(doc: &mut Value) {
         if !target.starts_with(FILES) || moved.contains_key(target) {
             continue;
         }
-        let Some(section) = section_for(site) else {
+        let Some(section) = section_for(site).and_then(|s| home(v2, s)) else {
             continue;
         };
         let names = taken.entry(section.to_owned()).or_insert_with(|| {
-            doc.pointer(&format!("/components/{section}"))
+            doc.pointer(section)
                 .and_then(Value::as_object)
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default()
@@ -51,7 +52,7 @@ pub(crate) fn bundle(doc: &mut Value) {
             .find(|n| !names.contains(n))
             .unwrap_or_default();
         names.push(name.clone());
-        let to = format!("/components/{section}/{}", pointer::escape(&name));
+        let to = format!("{section}/{}", pointer::escape(&name));
         moved.insert(target.clone(), to.clone());
         moves.push((target.clone(), to));
     }
@@ -71,22 +72,24 @@ pub(crate) fn bundle(doc: &mut Value) {
         let Some(value) = doc.pointer(from).cloned() else {
             continue;
         };
-        let mut tokens = to.split('/').skip(2).map(pointer::unescape);
-        let (Some(section), Some(name)) = (tokens.next(), tokens.next()) else {
+        // Every parent object on the way is made when missing.
+        let tokens: Vec<String> = to.split('/').skip(1).map(pointer::unescape).collect();
+        let Some((name, parents)) = tokens.split_last() else {
             continue;
         };
-        if let Some(root) = doc.as_object_mut() {
-            let components = root
-                .entry("components")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Some(components) = components.as_object_mut() {
-                let entries = components
-                    .entry(section)
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Some(entries) = entries.as_object_mut() {
-                    entries.insert(name, value);
+        let mut node = &mut *doc;
+        for token in parents {
+            match node {
+                Value::Object(map) => {
+                    node = map
+                        .entry(token.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
                 }
+                _ => break,
             }
+        }
+        if let Some(entries) = node.as_object_mut() {
+            entries.insert(name.clone(), value);
         }
     }
     retarget(doc, &moved);
@@ -156,6 +159,28 @@ fn retarget(node: &mut Value, moved: &HashMap<String, String>) {
         }
         true
     });
+}
+
+/// Where definitions of a components section live: `/components/<section>`, or in a
+/// Swagger 2.0 document the root `definitions`, `parameters` and `responses` (2.0 has no other
+/// reusable sections; the rest is copied in place).
+fn home(v2: bool, section: &str) -> Option<&'static str> {
+    Some(match (v2, section) {
+        (true, "schemas") => "/definitions",
+        (true, "parameters") => "/parameters",
+        (true, "responses") => "/responses",
+        (true, _) => return None,
+        (false, "schemas") => "/components/schemas",
+        (false, "responses") => "/components/responses",
+        (false, "parameters") => "/components/parameters",
+        (false, "examples") => "/components/examples",
+        (false, "requestBodies") => "/components/requestBodies",
+        (false, "headers") => "/components/headers",
+        (false, "securitySchemes") => "/components/securitySchemes",
+        (false, "links") => "/components/links",
+        (false, "callbacks") => "/components/callbacks",
+        (false, _) => return None,
+    })
 }
 
 /// The components section a definition used at `site` belongs in; `None` to copy in place.

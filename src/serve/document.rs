@@ -29,14 +29,26 @@ pub(crate) struct ProblemStyle {
     pub unprocessable_bodies: bool,
 }
 
+/// Whether the served document is Swagger 2.0 (problems go in `definitions` and the root
+/// `responses`, with a `schema` instead of `content`; `host`/`basePath` instead of `servers`).
+fn is_2_0(doc: &Value) -> bool {
+    doc.get("swagger").is_some()
+}
+
+/// The pointer of a reusable section: `/components/<section>`, or in 2.0 `/definitions` for
+/// schemas and `/<section>` for the rest.
+fn section_pointer(doc: &Value, section: &str) -> String {
+    match (is_2_0(doc), section) {
+        (true, "schemas") => "/definitions".to_owned(),
+        (true, other) => format!("/{other}"),
+        (false, other) => format!("/components/{other}"),
+    }
+}
+
 /// A free name in `components/<section>`: `wanted`, or `wanted` with a number after it.
 fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
-    let taken = |name: &str| {
-        doc.get("components")
-            .and_then(|c| c.get(section))
-            .and_then(|s| s.get(name))
-            .is_some()
-    };
+    let at = section_pointer(doc, section);
+    let taken = |name: &str| doc.pointer(&at).and_then(|s| s.get(name)).is_some();
     if !taken(wanted) {
         return wanted.to_owned();
     }
@@ -49,7 +61,11 @@ fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
 /// Where the problem schema goes: `Problem` when free or already the very same schema (a
 /// described document declares it for its own problem responses), else a free variant.
 fn problem_schema_name(doc: &Value) -> String {
-    let existing = doc.pointer(&format!("/components/schemas/{}", problem::SCHEMA_NAME));
+    let existing = doc.pointer(&format!(
+        "{}/{}",
+        section_pointer(doc, "schemas"),
+        problem::SCHEMA_NAME
+    ));
     match existing {
         Some(schema) if *schema == problem::json_schema() => problem::SCHEMA_NAME.to_owned(),
         _ => free_name(doc, "schemas", problem::SCHEMA_NAME),
@@ -57,6 +73,18 @@ fn problem_schema_name(doc: &Value) -> String {
 }
 
 fn components<'d>(doc: &'d mut Value, section: &str) -> Option<&'d mut Map<String, Value>> {
+    if is_2_0(doc) {
+        let key = if section == "schemas" {
+            "definitions"
+        } else {
+            section
+        };
+        return doc
+            .as_object_mut()?
+            .entry(key)
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut();
+    }
     let root = doc.as_object_mut()?;
     let components = root
         .entry("components")
@@ -71,11 +99,16 @@ fn components<'d>(doc: &'d mut Value, section: &str) -> Option<&'d mut Map<Strin
 /// One problem response per status the layer answers, in `components/responses`; answers the
 /// names used, by status.
 fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'static str, String)> {
+    let v2 = is_2_0(doc);
     let content = if style.custom_format {
         None
     } else {
         let schema = problem_schema_name(doc);
-        let reference = format!("#/components/schemas/{}", pointer::escape(&schema));
+        let reference = format!(
+            "#{}/{}",
+            section_pointer(doc, "schemas"),
+            pointer::escape(&schema)
+        );
         if let Some(schemas) = components(doc, "schemas") {
             schemas.insert(schema, problem::json_schema());
         }
@@ -129,19 +162,26 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
         let name = free_name(doc, "responses", wanted);
         let mut response = json!({"description": description});
         if let Some(content) = &content {
-            response["content"] = content.clone();
+            if v2 {
+                // 2.0: one `schema`; the media type is the operation's `produces`.
+                response["schema"] = content["application/problem+json"]["schema"].clone();
+            } else {
+                response["content"] = content.clone();
+            }
         }
+        let header = |description: &str| {
+            if v2 {
+                json!({"description": description, "type": "string"})
+            } else {
+                json!({"description": description, "schema": {"type": "string"}})
+            }
+        };
         match status {
             "401" => {
-                response["headers"] = json!({"WWW-Authenticate": {
-                    "description": "The schemes the operation accepts (RFC 9110).",
-                    "schema": {"type": "string"}}})
+                response["headers"] = json!({"WWW-Authenticate":
+                    header("The schemes the operation accepts (RFC 9110).")})
             }
-            "405" => {
-                response["headers"] = json!({"Allow": {
-                    "description": "The methods the path allows.",
-                    "schema": {"type": "string"}}})
-            }
+            "405" => response["headers"] = json!({"Allow": header("The methods the path allows.")}),
             _ => {}
         }
         if let Some(responses) = components(doc, "responses") {
@@ -163,6 +203,11 @@ pub(crate) fn add_problem_responses(
         return;
     }
     let names = add_problem_components(doc, style);
+    let doc_sections = &if is_2_0(doc) {
+        json!({"swagger": "2.0"})
+    } else {
+        json!({})
+    };
     let mut used = vec![false; names.len()];
     for facts in operations {
         let statuses = [
@@ -194,7 +239,11 @@ pub(crate) fn add_problem_responses(
                 continue;
             };
             used[i] = true;
-            let reference = format!("#/components/responses/{}", pointer::escape(&names[i].1));
+            let reference = format!(
+                "#{}/{}",
+                section_pointer(doc_sections, "responses"),
+                pointer::escape(&names[i].1)
+            );
             responses.insert(status.to_owned(), json!({"$ref": reference}));
         }
     }
@@ -213,6 +262,10 @@ pub(crate) fn add_problem_responses(
 /// variables at their defaults — exactly where the router listens. A document without
 /// `servers` gets one, for the root.
 pub(crate) fn template_servers(doc: &mut Value, prefix: &str, origin: &str) {
+    if is_2_0(doc) {
+        base_path_2_0(doc, prefix);
+        return;
+    }
     let Some(root) = doc.as_object_mut() else {
         return;
     };
@@ -263,4 +316,28 @@ fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
         out.push(server);
     }
     out
+}
+
+/// The 2.0 form of [`template_servers`]: 2.0 has one `host` and `basePath` and no per-request
+/// placeholder fits a host without its scheme, so `host` and `schemes` are dropped — "If the
+/// host is not included, the host serving the documentation is to be used (including the
+/// port)"; without `schemes`, "the scheme used to access the API is the one used to access the
+/// Swagger definition itself" (OpenAPI 2.0, "Swagger Object") — and `basePath` becomes the
+/// layer's prefix + the base path, where the router listens.
+fn base_path_2_0(doc: &mut Value, prefix: &str) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    root.remove("host");
+    root.remove("schemes");
+    let base = root
+        .get("basePath")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let full = format!("{prefix}{base}");
+    root.insert(
+        "basePath".into(),
+        Value::String(if full.is_empty() { "/".into() } else { full }),
+    );
 }

@@ -2,7 +2,9 @@
 //!
 //! A [`Document`] is the document as its author wrote it, with every file its `$ref`s reach
 //! bundled in (see [`Document::as_json`]). It is what the layer serves at `/openapi.json` and
-//! what [`OpenApiLayer`](crate::OpenApiLayer) compiles.
+//! what [`OpenApiLayer`](crate::OpenApiLayer) compiles. A Swagger 2.0 document
+//! ([`Version::V2_0`]) stays 2.0 here; the compiler converts it once into the 3.0 shape and
+//! reports problems at their 2.0 places (see `docs/swagger2.md`).
 //!
 //! # Example
 //!
@@ -19,6 +21,7 @@ mod bundle;
 pub(crate) mod normalize;
 pub(crate) mod pointer;
 pub(crate) mod source;
+pub(crate) mod swagger2;
 pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +38,9 @@ use crate::error::BuildError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Version {
+    /// Swagger 2.0 (OpenAPI 2.0): converted once at start-up into the 3.0 shape the compiler
+    /// reads, and served as written.
+    V2_0,
     /// OpenAPI 3.0.x: schemas are the 3.0 dialect (`nullable`, boolean exclusive bounds).
     V3_0,
     /// OpenAPI 3.1.x: schemas are JSON Schema 2020-12.
@@ -120,10 +126,13 @@ fn detect_version(root: &Value) -> Result<Version, String> {
         return Err("an OpenAPI document must be an object".into());
     }
     if let Some(swagger) = root.get("swagger") {
-        return Err(format!(
-            "swagger {} documents are not supported yet: convert to OpenAPI 3.0 or 3.1",
-            swagger.as_str().unwrap_or("2.0")
-        ));
+        return match swagger {
+            Value::String(v) if v == "2.0" => Ok(Version::V2_0),
+            Value::String(v) => Err(format!(
+                "unsupported Swagger version `{v}`: expected \"2.0\" (or an `openapi` 3.0.x or 3.1.x document)"
+            )),
+            _ => Err("`swagger` must be the version string \"2.0\"".into()),
+        };
     }
     match root.get("openapi") {
         Some(Value::String(v)) if v.starts_with("3.0.") || v == "3.0" => Ok(Version::V3_0),

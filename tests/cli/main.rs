@@ -12,5 +12,6 @@ mod proxy;
 mod slow_clients;
 mod startup;
 mod support;
+mod swagger2;
 mod tools;
 mod watch;

@@ -27,3 +27,4 @@ mod security;
 mod serve;
 mod smoke;
 mod support;
+mod swagger2;

@@ -18,6 +18,7 @@ pub fn check(spec: &Path, format: Format) -> ExitCode {
     match (format, &result) {
         (Format::Text, Ok(version)) => {
             let version = match version {
+                Version::V2_0 => "2.0",
                 Version::V3_0 => "3.0",
                 _ => "3.1",
             };

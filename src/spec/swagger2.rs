@@ -1,0 +1,941 @@
+//! Swagger 2.0 documents, converted once at start-up into the OpenAPI 3.0 shape the compiler
+//! reads, with a map from every converted pointer back to the 2.0 place it came from.
+//!
+//! The served document stays the 2.0 text; only the compiler sees the converted tree. The
+//! conversion keeps pointers meaningful where it can: `definitions` (and every file a `$ref`
+//! reached, under `x-oasgate-files`) are copied to the same pointers, so `#/definitions/Pet`
+//! still names the same schema and problems in it point into the 2.0 tree unchanged. What
+//! moves (a parameter's own `type` becoming its `schema`, a `body` parameter becoming the
+//! `requestBody`, `formData` parameters becoming properties of a form schema, a referenced
+//! parameter or path item inlined) is recorded in a [`PointerMap`], and every start-up problem
+//! is reported at the 2.0 pointer (and so the 2.0 file and line).
+//!
+//! What maps where (OpenAPI 2.0, "Parameter Object", "Items Object", "Security Scheme Object"):
+//!
+//! - `host` / `basePath` → one server whose URL is the base path (routing needs the path only);
+//! - `in: body` → `requestBody` with one media type per `consumes` (the operation's, else the
+//!   document's, else `application/json`);
+//! - `in: formData` → a form (`application/x-www-form-urlencoded`) or `multipart/form-data`
+//!   body (as `consumes` says; multipart when a `type: file` field is present and `consumes`
+//!   names neither), each field a property with its own constraints, `type: file` a binary part;
+//! - `collectionFormat` → `style`/`explode`: `csv` (the 2.0 default) → `form`/`simple` without
+//!   explode, `ssv` → `spaceDelimited`, `pipes` → `pipeDelimited`, `tsv` → `tabDelimited`
+//!   (an internal style 3.x does not have), `multi` → `form` with explode;
+//! - `type`, `format`, `items`, `default`, `enum` and the validation keywords of a non-body
+//!   parameter → its `schema`;
+//! - Girder's `_strip`, `_lower`, `_upper` → `x-strip`, `x-lowercase`, `x-uppercase`;
+//!   `x-json: true` (or a schema) → a JSON parameter (`content: application/json`);
+//! - schemas: the string `discriminator` → `{propertyName: ...}`, `x-nullable: true` →
+//!   `nullable: true`, `type: file` → `{type: string, format: binary}`; boolean
+//!   `exclusiveMaximum`/`exclusiveMinimum` are then read as in 3.0;
+//! - `securityDefinitions` → `components/securitySchemes` (`basic` → HTTP basic, `apiKey` as
+//!   is, `oauth2` flows renamed: `application` → `clientCredentials`, `accessCode` →
+//!   `authorizationCode`).
+
+use serde_json::{Map, Value, json};
+
+use super::{pointer, walk};
+
+/// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PointerMap {
+    entries: Vec<(String, String)>,
+}
+
+impl PointerMap {
+    fn add(&mut self, converted: String, source: String) {
+        if converted != source {
+            self.entries.push((converted, source));
+        }
+    }
+
+    /// The 2.0 pointer a converted pointer came from: the longest recorded prefix (whole
+    /// segments only) replaced by its source; unchanged when none applies.
+    pub(crate) fn source(&self, at: &str) -> String {
+        let mut best: Option<&(String, String)> = None;
+        for entry in &self.entries {
+            let (prefix, _) = entry;
+            let matches = at == prefix
+                || (at.starts_with(prefix.as_str())
+                    && at.as_bytes().get(prefix.len()) == Some(&b'/'));
+            if matches && best.is_none_or(|(b, _)| b.len() < prefix.len()) {
+                best = Some(entry);
+            }
+        }
+        match best {
+            Some((prefix, source)) => format!("{source}{}", &at[prefix.len()..]),
+            None => at.to_owned(),
+        }
+    }
+}
+
+/// A problem found while converting: the 2.0 pointer and what is wrong.
+pub(crate) type Finding = (String, String);
+
+/// The converted document, its pointer map and the problems the conversion found.
+pub(crate) struct Converted {
+    pub doc: Value,
+    pub map: PointerMap,
+    pub problems: Vec<Finding>,
+}
+
+const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+const FORM: &str = "application/x-www-form-urlencoded";
+const MULTIPART: &str = "multipart/form-data";
+
+/// Keywords a non-body parameter (or an Items Object) shares with a schema.
+const SCHEMA_KEYS: [&str; 16] = [
+    "type",
+    "format",
+    "default",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "enum",
+    "multipleOf",
+    "x-nullable",
+];
+
+/// Converts a 2.0 document (already bundled) into the 3.0 shape.
+pub(crate) fn convert(src: &Value) -> Converted {
+    let mut c = Converter {
+        src,
+        map: PointerMap::default(),
+        problems: Vec::new(),
+    };
+    let doc = c.document();
+    Converted {
+        doc,
+        map: c.map,
+        problems: c.problems,
+    }
+}
+
+struct Converter<'a> {
+    src: &'a Value,
+    map: PointerMap,
+    problems: Vec<Finding>,
+}
+
+/// A 2.0 parameter read from the source: its node and where it is.
+struct SourceParam<'a> {
+    node: &'a Value,
+    at: String,
+}
+
+impl<'a> Converter<'a> {
+    fn report(&mut self, at: &str, message: String) {
+        self.problems.push((at.to_owned(), message));
+    }
+
+    /// Follows `$ref`s in the source; reports a broken chain.
+    fn resolve(&mut self, node: &'a Value, at: &str) -> Option<(&'a Value, String)> {
+        match pointer::resolve(self.src, node, at) {
+            Ok(found) => Some(found),
+            Err(e) => {
+                self.report(at, e);
+                None
+            }
+        }
+    }
+
+    fn document(&mut self) -> Value {
+        let src = self.src;
+        let mut out = Map::new();
+        out.insert("openapi".into(), json!("3.0.3"));
+        for key in ["info", "tags", "externalDocs", "security", "definitions"] {
+            if let Some(v) = src.get(key) {
+                out.insert(key.into(), v.clone());
+            }
+        }
+        for (key, v) in src.as_object().into_iter().flatten() {
+            if key.starts_with("x-") {
+                out.insert(key.clone(), v.clone());
+            }
+        }
+        let base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
+        if !base.starts_with('/') || src.get("basePath").is_some_and(|b| !b.is_string()) {
+            // "The value MUST start with a leading slash (/)." (OpenAPI 2.0, `basePath`)
+            self.report(
+                "/basePath",
+                "`basePath` must be a path starting with `/`, such as \"/v1\"".into(),
+            );
+        }
+        out.insert("servers".into(), json!([{"url": base}]));
+        self.map.add("/servers/0/url".into(), "/basePath".into());
+        let mut components = Map::new();
+        if let Some(Value::Object(schemes)) = src.get("securityDefinitions") {
+            let mut converted = Map::new();
+            for (name, scheme) in schemes {
+                let at = pointer::join("/securityDefinitions", name);
+                self.map.add(
+                    pointer::join("/components/securitySchemes", name),
+                    at.clone(),
+                );
+                // A definition refused here is left out; requirements naming it say so.
+                if let Some((scheme, at)) = self.resolve(scheme, &at)
+                    && let Some(scheme) = self.security_scheme(scheme, &at)
+                {
+                    converted.insert(name.clone(), scheme);
+                }
+            }
+            components.insert("securitySchemes".into(), Value::Object(converted));
+        }
+        out.insert("components".into(), Value::Object(components));
+        let mut paths = Map::new();
+        for (template, item) in src
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if template.starts_with("x-") {
+                continue;
+            }
+            let at = pointer::join("/paths", template);
+            let Some((item, item_src)) = self.resolve(item, &at) else {
+                continue;
+            };
+            self.map.add(at.clone(), item_src.clone());
+            paths.insert(template.clone(), self.path_item(item, &item_src, &at));
+        }
+        out.insert("paths".into(), Value::Object(paths));
+        if let Some(files) = src.get(super::bundle::FILES_KEY) {
+            out.insert(super::bundle::FILES_KEY.into(), files.clone());
+        }
+        let mut doc = Value::Object(out);
+        schemas_to_3_0(&mut doc);
+        doc
+    }
+
+    fn security_scheme(&mut self, scheme: &Value, at: &str) -> Option<Value> {
+        let mut out = Map::new();
+        if let Some(d) = scheme.get("description") {
+            out.insert("description".into(), d.clone());
+        }
+        match scheme.get("type").and_then(Value::as_str) {
+            Some("basic") => {
+                out.insert("type".into(), json!("http"));
+                out.insert("scheme".into(), json!("basic"));
+            }
+            Some("apiKey") => {
+                out.insert("type".into(), json!("apiKey"));
+                let name = scheme.get("name").and_then(Value::as_str);
+                let place = scheme.get("in").and_then(Value::as_str);
+                let (Some(name), Some(place @ ("header" | "query"))) = (name, place) else {
+                    self.report(
+                        at,
+                        "an apiKey security definition needs a `name` and `in`: header or query"
+                            .into(),
+                    );
+                    return None;
+                };
+                out.insert("name".into(), json!(name));
+                out.insert("in".into(), json!(place));
+            }
+            Some("oauth2") => {
+                out.insert("type".into(), json!("oauth2"));
+                let flow = match scheme.get("flow").and_then(Value::as_str) {
+                    Some("implicit") => "implicit",
+                    Some("password") => "password",
+                    Some("application") => "clientCredentials",
+                    Some("accessCode") => "authorizationCode",
+                    _ => {
+                        self.report(
+                            at,
+                            "an oauth2 security definition needs `flow`: implicit, password, application or accessCode".into(),
+                        );
+                        "implicit"
+                    }
+                };
+                let mut details = Map::new();
+                for key in ["authorizationUrl", "tokenUrl"] {
+                    if let Some(v) = scheme.get(key) {
+                        details.insert(key.into(), v.clone());
+                    }
+                }
+                details.insert(
+                    "scopes".into(),
+                    scheme.get("scopes").cloned().unwrap_or_else(|| json!({})),
+                );
+                out.insert("flows".into(), json!({ flow: details }));
+            }
+            other => {
+                self.report(
+                    at,
+                    format!(
+                        "security definition type {}: expected basic, apiKey or oauth2",
+                        other.map_or("missing".to_owned(), |t| format!("`{t}`"))
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(Value::Object(out))
+    }
+
+    /// The parameters of a `parameters` list, `$ref`s followed.
+    fn param_list(&mut self, node: &'a Value, at: &str) -> Vec<SourceParam<'a>> {
+        let Some(list) = node.get("parameters") else {
+            return Vec::new();
+        };
+        let Value::Array(list) = list else {
+            self.report(
+                &pointer::join(at, "parameters"),
+                "`parameters` must be a list".into(),
+            );
+            return Vec::new();
+        };
+        let base = pointer::join(at, "parameters");
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let (node, at) = self.resolve(p, &pointer::join(&base, &i.to_string()))?;
+                Some(SourceParam { node, at })
+            })
+            .collect()
+    }
+
+    fn path_item(&mut self, item: &'a Value, item_src: &str, at: &str) -> Value {
+        let mut out = Map::new();
+        for (key, v) in item.as_object().into_iter().flatten() {
+            if key.starts_with("x-") {
+                out.insert(key.clone(), v.clone());
+            }
+        }
+        let shared = self.param_list(item, item_src);
+        for method in METHODS {
+            let Some(op) = item.get(method) else {
+                continue;
+            };
+            let op_at = pointer::join(at, method);
+            let Some((op, op_src)) = self.resolve(op, &pointer::join(item_src, method)) else {
+                continue;
+            };
+            self.map.add(op_at.clone(), op_src.clone());
+            let own = self.param_list(op, &op_src);
+            // The operation's parameters override the path item's on (in, name).
+            let mut params: Vec<&SourceParam<'a>> = Vec::new();
+            for p in shared.iter().chain(own.iter()) {
+                let key =
+                    |p: &SourceParam<'_>| (p.node.get("in").cloned(), p.node.get("name").cloned());
+                match params.iter_mut().find(|q| key(q) == key(p)) {
+                    Some(slot) => *slot = p,
+                    None => params.push(p),
+                }
+            }
+            let converted = self.operation(op, &op_src, &op_at, &params);
+            out.insert(method.into(), converted);
+        }
+        Value::Object(out)
+    }
+
+    /// `consumes` (or `produces`) of an operation, else of the document.
+    fn media_list(&self, op: &Value, key: &str) -> Option<Vec<String>> {
+        op.get(key)
+            .or_else(|| self.src.get(key))
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+    }
+
+    fn operation(
+        &mut self,
+        op: &'a Value,
+        op_src: &str,
+        op_at: &str,
+        params: &[&SourceParam<'a>],
+    ) -> Value {
+        let mut out = Map::new();
+        for (key, v) in op.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "operationId" | "deprecated" | "security" | "summary" | "description" | "tags"
+                | "externalDocs" => {
+                    out.insert(key.clone(), v.clone());
+                }
+                k if k.starts_with("x-") => {
+                    out.insert(key.clone(), v.clone());
+                }
+                _ => {}
+            }
+        }
+        let consumes = self.media_list(op, "consumes");
+        let mut converted = Vec::new();
+        let mut body: Option<&SourceParam<'a>> = None;
+        let mut form: Vec<&SourceParam<'a>> = Vec::new();
+        for p in params {
+            match p.node.get("in").and_then(Value::as_str) {
+                Some("body") => {
+                    if let Some(first) = body {
+                        self.report(
+                            &p.at,
+                            format!(
+                                "an operation takes one `body` parameter (another is at #{})",
+                                first.at
+                            ),
+                        );
+                    }
+                    body = Some(p);
+                }
+                Some("formData") => form.push(p),
+                Some(other) if !matches!(other, "query" | "header" | "path") => {
+                    let name = p
+                        .node
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    self.report(
+                        &pointer::join(&p.at, "in"),
+                        format!("parameter `{name}`: `in` is `{other}`; Swagger 2.0 allows query, header, path, formData or body"),
+                    );
+                }
+                _ => {
+                    let at = pointer::join(
+                        &pointer::join(op_at, "parameters"),
+                        &converted.len().to_string(),
+                    );
+                    // The schema is the parameter's own keywords; a JSON one is its `x-json`.
+                    self.map.add(pointer::join(&at, "schema"), p.at.clone());
+                    self.map.add(
+                        format!("{at}/content/application~1json/schema"),
+                        pointer::join(&p.at, "x-json"),
+                    );
+                    self.map.add(at, p.at.clone());
+                    converted.push(self.parameter(p));
+                }
+            }
+        }
+        if !converted.is_empty() {
+            out.insert("parameters".into(), Value::Array(converted));
+        }
+        let body_at = pointer::join(op_at, "requestBody");
+        if let (Some(b), Some(f)) = (body, form.first()) {
+            self.report(
+                &f.at,
+                format!(
+                    "`formData` parameters and a `body` parameter (#{}) cannot be used together",
+                    b.at
+                ),
+            );
+        }
+        if let Some(b) = body {
+            self.map.add(body_at.clone(), b.at.clone());
+            let media = consumes
+                .clone()
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| vec!["application/json".into()]);
+            let mut content = Map::new();
+            let schema = b.node.get("schema").cloned().unwrap_or_else(|| {
+                self.report(&b.at, "a `body` parameter needs a `schema`".into());
+                json!({})
+            });
+            for m in media {
+                let m_at = pointer::join(&pointer::join(&body_at, "content"), &m);
+                self.map.add(m_at.clone(), b.at.clone());
+                content.insert(m, json!({"schema": schema}));
+            }
+            let mut rb = json!({"content": content, "required": b.node.get("required").and_then(Value::as_bool).unwrap_or(false)});
+            if let Some(d) = b.node.get("description") {
+                rb["description"] = d.clone();
+            }
+            out.insert("requestBody".into(), rb);
+        } else if !form.is_empty() {
+            out.insert(
+                "requestBody".into(),
+                self.form_body(&form, consumes, &body_at),
+            );
+        }
+        if let Some(Value::Object(responses)) = op.get("responses") {
+            let produces = self
+                .media_list(op, "produces")
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| vec!["application/json".into()]);
+            let mut converted = Map::new();
+            for (code, response) in responses {
+                if code.starts_with("x-") {
+                    continue;
+                }
+                let r_at = pointer::join(&pointer::join(op_at, "responses"), code);
+                let src_at = pointer::join(&pointer::join(op_src, "responses"), code);
+                let Some((response, src_at)) = self.resolve(response, &src_at) else {
+                    continue;
+                };
+                self.map.add(r_at.clone(), src_at.clone());
+                converted.insert(
+                    code.clone(),
+                    self.response(response, &src_at, &r_at, &produces),
+                );
+            }
+            out.insert("responses".into(), Value::Object(converted));
+        }
+        Value::Object(out)
+    }
+
+    fn response(&mut self, response: &Value, src_at: &str, at: &str, produces: &[String]) -> Value {
+        let mut out = Map::new();
+        out.insert(
+            "description".into(),
+            response
+                .get("description")
+                .cloned()
+                .unwrap_or_else(|| json!("")),
+        );
+        if let Some(schema) = response.get("schema") {
+            let mut content = Map::new();
+            for m in produces {
+                let m_at = pointer::join(&pointer::join(at, "content"), m);
+                self.map.add(
+                    pointer::join(&m_at, "schema"),
+                    pointer::join(src_at, "schema"),
+                );
+                content.insert(m.clone(), json!({"schema": schema}));
+            }
+            out.insert("content".into(), Value::Object(content));
+        }
+        if let Some(Value::Object(headers)) = response.get("headers") {
+            let mut converted = Map::new();
+            for (name, header) in headers {
+                let h_src = pointer::join(&pointer::join(src_at, "headers"), name);
+                let h_at = pointer::join(&pointer::join(at, "headers"), name);
+                self.map.add(pointer::join(&h_at, "schema"), h_src);
+                let mut h = json!({"schema": simple_schema(header)});
+                if let Some(d) = header.get("description") {
+                    h["description"] = d.clone();
+                }
+                converted.insert(name.clone(), h);
+            }
+            out.insert("headers".into(), Value::Object(converted));
+        }
+        Value::Object(out)
+    }
+
+    /// A non-body parameter in the 3.0 shape.
+    fn parameter(&mut self, p: &SourceParam<'_>) -> Value {
+        let node = p.node;
+        let mut out = Map::new();
+        for key in ["name", "in", "description", "required", "allowEmptyValue"] {
+            if let Some(v) = node.get(key) {
+                out.insert(key.into(), v.clone());
+            }
+        }
+        let location = node.get("in").and_then(Value::as_str).unwrap_or_default();
+        for (key, v) in node.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "_strip" => {
+                    out.insert("x-strip".into(), v.clone());
+                }
+                "_lower" => {
+                    out.insert("x-lowercase".into(), v.clone());
+                }
+                "_upper" => {
+                    out.insert("x-uppercase".into(), v.clone());
+                }
+                "x-json" => {}
+                k if k.starts_with("x-") && k != "x-nullable" => {
+                    out.insert(key.clone(), v.clone());
+                }
+                _ => {}
+            }
+        }
+        if let Some(json_schema) = node.get("x-json") {
+            let schema = match json_schema {
+                Value::Bool(true) => json!({}),
+                Value::Object(_) => json_schema.clone(),
+                _ => {
+                    self.report(
+                        &pointer::join(&p.at, "x-json"),
+                        "`x-json` must be true or a schema".into(),
+                    );
+                    json!({})
+                }
+            };
+            out.insert(
+                "content".into(),
+                json!({"application/json": {"schema": schema}}),
+            );
+            return Value::Object(out);
+        }
+        if node.get("type").is_none() {
+            let name = node.get("name").and_then(Value::as_str).unwrap_or_default();
+            self.report(
+                &p.at,
+                format!("parameter `{name}` needs a `type` (a {location} parameter has no `schema` in Swagger 2.0)"),
+            );
+        }
+        out.insert("schema".into(), simple_schema(node));
+        if let Some((style, explode)) = self.style(node, location, &p.at) {
+            out.insert("style".into(), json!(style));
+            out.insert("explode".into(), json!(explode));
+        }
+        Value::Object(out)
+    }
+
+    /// The 3.x `style` and `explode` of an array parameter's `collectionFormat`.
+    fn style(&mut self, node: &Value, location: &str, at: &str) -> Option<(&'static str, bool)> {
+        if node.get("type").and_then(Value::as_str) != Some("array") {
+            return None;
+        }
+        let format = node
+            .get("collectionFormat")
+            .and_then(Value::as_str)
+            .unwrap_or("csv");
+        let list = if matches!(location, "path" | "header") {
+            "simple"
+        } else {
+            "form"
+        };
+        Some(match format {
+            "csv" => (list, false),
+            "ssv" => ("spaceDelimited", false),
+            "pipes" => ("pipeDelimited", false),
+            "tsv" => ("tabDelimited", false),
+            "multi" if matches!(location, "query" | "formData") => ("form", true),
+            "multi" => {
+                self.report(
+                    &pointer::join(at, "collectionFormat"),
+                    format!("`collectionFormat: multi` is valid only for query and formData parameters, not {location}"),
+                );
+                (list, false)
+            }
+            other => {
+                self.report(
+                    &pointer::join(at, "collectionFormat"),
+                    format!("unknown `collectionFormat` `{other}`: expected csv, ssv, tsv, pipes or multi"),
+                );
+                (list, false)
+            }
+        })
+    }
+
+    /// `formData` parameters as a form or multipart body.
+    fn form_body(
+        &mut self,
+        form: &[&SourceParam<'_>],
+        consumes: Option<Vec<String>>,
+        body_at: &str,
+    ) -> Value {
+        let has_file = form
+            .iter()
+            .any(|p| p.node.get("type").and_then(Value::as_str) == Some("file"));
+        let mut media: Vec<String> = consumes
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| {
+                let m = m
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                m == FORM || m == MULTIPART
+            })
+            .collect();
+        if media.is_empty() {
+            media.push(if has_file { MULTIPART } else { FORM }.to_owned());
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        let mut encoding = Map::new();
+        let mut sources = Vec::new();
+        for p in form {
+            let Some(name) = p.node.get("name").and_then(Value::as_str) else {
+                self.report(&p.at, "a parameter needs a `name`".into());
+                continue;
+            };
+            if p.node.get("type").is_none() {
+                self.report(&p.at, format!("parameter `{name}` needs a `type`"));
+            }
+            let mut schema = simple_schema(p.node);
+            if let Some(d) = p.node.get("description") {
+                schema["description"] = d.clone();
+            }
+            properties.insert(name.to_owned(), schema);
+            if p.node.get("required").and_then(Value::as_bool) == Some(true) {
+                required.push(json!(name));
+            }
+            if let Some((style, explode)) = self.style(p.node, "formData", &p.at) {
+                encoding.insert(name.to_owned(), json!({"style": style, "explode": explode}));
+            }
+            sources.push((name.to_owned(), p.at.clone()));
+        }
+        let mut schema = json!({"type": "object", "properties": properties});
+        if !required.is_empty() {
+            schema["required"] = Value::Array(required.clone());
+        }
+        let mut content = Map::new();
+        for m in media {
+            let m_at = pointer::join(&pointer::join(body_at, "content"), &m);
+            let props_at = pointer::join(&pointer::join(&m_at, "schema"), "properties");
+            for (name, at) in &sources {
+                self.map.add(pointer::join(&props_at, name), at.clone());
+                self.map.add(
+                    pointer::join(&pointer::join(&m_at, "encoding"), name),
+                    at.clone(),
+                );
+            }
+            let mut entry = json!({"schema": schema});
+            if !encoding.is_empty() {
+                entry["encoding"] = Value::Object(encoding.clone());
+            }
+            content.insert(m, entry);
+        }
+        if let Some(first) = form.first() {
+            self.map.add(body_at.to_owned(), first.at.clone());
+        }
+        json!({"content": content, "required": !required.is_empty()})
+    }
+}
+
+/// The schema a non-body parameter, an Items Object or a header describes.
+fn simple_schema(node: &Value) -> Value {
+    let mut out = Map::new();
+    for key in SCHEMA_KEYS {
+        if let Some(v) = node.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(items) = node.get("items") {
+        out.insert("items".into(), simple_schema(items));
+    }
+    let mut schema = Value::Object(out);
+    if let Value::Object(map) = &mut schema {
+        schema_node_to_3_0(map);
+    }
+    schema
+}
+
+/// Rewrites the 2.0 schema keywords of every schema in `doc` (see the module docs).
+fn schemas_to_3_0(doc: &mut Value) {
+    for at in walk::all_schemas(doc) {
+        if let Some(Value::Object(node)) = doc.pointer_mut(&at) {
+            schema_node_to_3_0(node);
+        }
+    }
+}
+
+fn schema_node_to_3_0(node: &mut Map<String, Value>) {
+    if let Some(Value::String(name)) = node.get("discriminator") {
+        let name = name.clone();
+        node.insert("discriminator".into(), json!({"propertyName": name}));
+    }
+    if let Some(nullable) = node.remove("x-nullable") {
+        node.insert("nullable".into(), nullable);
+    }
+    if node.get("type").and_then(Value::as_str) == Some("file") {
+        node.insert("type".into(), json!("string"));
+        node.insert("format".into(), json!("binary"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_pointers_back_by_whole_segments() {
+        let mut map = PointerMap::default();
+        map.add(
+            "/paths/~1a/get/parameters/1".into(),
+            "/parameters/limit".into(),
+        );
+        map.add(
+            "/paths/~1a/get".into(),
+            "/x-oasgate-files/a.yaml/get".into(),
+        );
+        let rows = [
+            (
+                "/paths/~1a/get/parameters/1/schema/maximum",
+                "/parameters/limit/schema/maximum",
+            ),
+            (
+                "/paths/~1a/get/parameters/10",
+                "/x-oasgate-files/a.yaml/get/parameters/10",
+            ),
+            ("/paths/~1a/get", "/x-oasgate-files/a.yaml/get"),
+            ("/paths/~1ab", "/paths/~1ab"),
+            ("/definitions/Pet", "/definitions/Pet"),
+        ];
+        for (converted, source) in rows {
+            assert_eq!(map.source(converted), source, "{converted}");
+        }
+    }
+
+    #[test]
+    fn converts_parameters_bodies_and_security() {
+        let src = json!({
+            "swagger": "2.0",
+            "basePath": "/v1",
+            "consumes": ["application/json"],
+            "securityDefinitions": {
+                "b": {"type": "basic"},
+                "k": {"type": "apiKey", "name": "key", "in": "query"},
+                "o": {"type": "oauth2", "flow": "accessCode", "authorizationUrl": "https://a", "tokenUrl": "https://t", "scopes": {"r": "read"}}
+            },
+            "parameters": {"limit": {"name": "limit", "in": "query", "type": "integer", "maximum": 10}},
+            "paths": {"/a/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "type": "array", "items": {"type": "integer"}, "collectionFormat": "pipes"}],
+                "post": {
+                    "parameters": [
+                        {"$ref": "#/parameters/limit"},
+                        {"name": "p", "in": "body", "schema": {"$ref": "#/definitions/P"}},
+                        {"name": "q", "in": "query", "type": "string", "_strip": true, "_lower": false}
+                    ],
+                    "responses": {"200": {"description": "ok", "schema": {"type": "file"}}}
+                },
+                "put": {
+                    "consumes": ["multipart/form-data"],
+                    "parameters": [
+                        {"name": "f", "in": "formData", "type": "file", "required": true},
+                        {"name": "t", "in": "formData", "type": "array", "items": {"type": "string"}, "collectionFormat": "multi"}
+                    ],
+                    "responses": {"200": {"description": "ok"}}
+                }
+            }},
+            "definitions": {"P": {"type": "object", "discriminator": "kind", "properties": {"kind": {"type": "string", "x-nullable": true}}}}
+        });
+        let c = convert(&src);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let d = &c.doc;
+        assert_eq!(d["servers"], json!([{"url": "/v1"}]));
+        assert_eq!(
+            d["components"]["securitySchemes"]["b"],
+            json!({"type": "http", "scheme": "basic"})
+        );
+        assert_eq!(
+            d["components"]["securitySchemes"]["o"]["flows"]["authorizationCode"]["tokenUrl"],
+            "https://t"
+        );
+        let post = &d["paths"]["/a/{id}"]["post"];
+        assert_eq!(
+            post["parameters"][0]["schema"],
+            json!({"type": "array", "items": {"type": "integer"}})
+        );
+        assert_eq!(post["parameters"][0]["style"], "pipeDelimited");
+        assert_eq!(
+            post["parameters"][1]["schema"],
+            json!({"type": "integer", "maximum": 10})
+        );
+        assert_eq!(post["parameters"][2]["x-strip"], true);
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["schema"],
+            json!({"$ref": "#/definitions/P"})
+        );
+        assert_eq!(
+            post["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({"type": "string", "format": "binary"})
+        );
+        assert_eq!(
+            d["definitions"]["P"]["discriminator"],
+            json!({"propertyName": "kind"})
+        );
+        assert_eq!(
+            d["definitions"]["P"]["properties"]["kind"]["nullable"],
+            true
+        );
+        let put = &d["paths"]["/a/{id}"]["put"]["requestBody"];
+        let mp = &put["content"]["multipart/form-data"];
+        assert_eq!(
+            mp["schema"]["properties"]["f"],
+            json!({"type": "string", "format": "binary"})
+        );
+        assert_eq!(mp["schema"]["required"], json!(["f"]));
+        assert_eq!(
+            mp["encoding"]["t"],
+            json!({"style": "form", "explode": true})
+        );
+        // Pointers lead back to the 2.0 places.
+        let rows = [
+            (
+                "/paths/~1a~1{id}/post/parameters/1/schema/maximum",
+                "/parameters/limit/maximum",
+            ),
+            (
+                "/paths/~1a~1{id}/post/parameters/0/schema/items",
+                "/paths/~1a~1{id}/parameters/0/items",
+            ),
+            (
+                "/paths/~1a~1{id}/post/parameters/2",
+                "/paths/~1a~1{id}/post/parameters/2",
+            ),
+            (
+                "/paths/~1a~1{id}/post/requestBody/content/application~1json/schema",
+                "/paths/~1a~1{id}/post/parameters/1/schema",
+            ),
+            (
+                "/paths/~1a~1{id}/put/requestBody/content/multipart~1form-data/schema/properties/t/items",
+                "/paths/~1a~1{id}/put/parameters/1/items",
+            ),
+            ("/components/securitySchemes/k", "/securityDefinitions/k"),
+        ];
+        for (converted, source) in rows {
+            assert_eq!(c.map.source(converted), source, "{converted}");
+        }
+    }
+
+    #[test]
+    fn reports_what_2_0_forbids() {
+        let src = json!({"swagger": "2.0", "paths": {"/a": {"get": {"parameters": [
+            {"name": "h", "in": "header", "type": "array", "items": {"type": "string"}, "collectionFormat": "multi"},
+            {"name": "q", "in": "query", "type": "array", "items": {"type": "string"}, "collectionFormat": "bars"},
+            {"name": "b", "in": "body", "schema": {}},
+            {"name": "f", "in": "formData", "type": "string"},
+            {"name": "c", "in": "cookie", "type": "string"}
+        ], "responses": {}}}}, "basePath": "v1"});
+        let c = convert(&src);
+        let messages: Vec<String> = c
+            .problems
+            .iter()
+            .map(|(at, m)| format!("{at}: {m}"))
+            .collect();
+        let want = [
+            "/basePath: `basePath` must be a path starting with `/`",
+            "/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only",
+            "/paths/~1a/get/parameters/1/collectionFormat: unknown `collectionFormat` `bars`",
+            "/paths/~1a/get/parameters/4/in: parameter `c`: `in` is `cookie`",
+            "/paths/~1a/get/parameters/3: `formData` parameters and a `body`",
+        ];
+        assert_eq!(messages.len(), want.len(), "{messages:?}");
+        for (got, want) in messages.iter().zip(want) {
+            assert!(got.starts_with(want), "{got} / {want}");
+        }
+    }
+
+    #[test]
+    fn refuses_security_definitions_2_0_does_not_have() {
+        let src = json!({"swagger": "2.0", "paths": {}, "securityDefinitions": {
+            "a": {"type": "apiKey", "name": "k", "in": "cookie"},
+            "b": {"type": "bearer"},
+            "c": {"type": "apiKey", "name": "k", "in": "header"}
+        }});
+        let c = convert(&src);
+        let messages: Vec<String> = c
+            .problems
+            .iter()
+            .map(|(at, m)| format!("{at}: {m}"))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "/securityDefinitions/a: an apiKey security definition needs a `name` and `in`: header or query",
+                "/securityDefinitions/b: security definition type `bearer`: expected basic, apiKey or oauth2",
+            ]
+        );
+        let schemes = &c.doc["components"]["securitySchemes"];
+        assert_eq!(schemes.as_object().map(|m| m.len()), Some(1));
+        assert_eq!(
+            schemes["c"],
+            json!({"type": "apiKey", "name": "k", "in": "header"})
+        );
+    }
+}
