@@ -10,6 +10,7 @@ use crate::dates::{Dialect, Zone};
 use crate::models::ModelLoader;
 use crate::path::PathNormalization;
 use crate::problem::Problem;
+use crate::response::ResponseValidation;
 use crate::security::Verifier;
 use crate::serve::PeerAddrFn;
 
@@ -118,6 +119,8 @@ pub struct Options {
     pub(crate) date_dialect: Dialect,
     pub(crate) time_zone: Zone,
     pub(crate) models: Vec<(String, Arc<dyn ModelLoader>)>,
+    pub(crate) response_validation: ResponseValidation,
+    pub(crate) response_validation_max_body: usize,
 }
 
 impl Default for Options {
@@ -155,6 +158,8 @@ impl Default for Options {
             date_dialect: Dialect::default(),
             time_zone: Zone::Utc,
             models: Vec::new(),
+            response_validation: ResponseValidation::Off,
+            response_validation_max_body: 1024 * 1024,
         }
     }
 }
@@ -200,6 +205,11 @@ impl fmt::Debug for Options {
                     .iter()
                     .map(|(name, _)| name.as_str())
                     .collect::<Vec<_>>(),
+            )
+            .field("response_validation", &self.response_validation)
+            .field(
+                "response_validation_max_body",
+                &self.response_validation_max_body,
             )
             .finish()
     }
@@ -397,6 +407,23 @@ impl Options {
     /// since nothing whole is left to hand on; its log line says `enforced = true`.
     pub fn enforce(mut self, yes: bool) -> Self {
         self.enforce = yes;
+        self
+    }
+
+    /// Whether what the inner service answers is checked against the document: status,
+    /// content type, body and declared headers (see [`crate::response`]). Default
+    /// [`ResponseValidation::Off`]; an operation may choose its own with
+    /// `x-oasgate-response-validation: off | report | enforce`.
+    pub fn response_validation(mut self, mode: ResponseValidation) -> Self {
+        self.response_validation = mode;
+        self
+    }
+
+    /// Largest response body checked (default 1 MiB). A larger body, or one of unknown length
+    /// that grows past it, is handed on unchecked and the skip is logged; in enforce mode the
+    /// answer waits for at most this many bytes.
+    pub fn response_validation_max_body(mut self, bytes: usize) -> Self {
+        self.response_validation_max_body = bytes;
         self
     }
 

@@ -182,6 +182,8 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("param_length_limit", "1KiB"),
     ("multipart_parts_limit", "10"),
     ("trusted_proxies", "[127.0.0.1, 10.0.0.0/8]"),
+    ("response_validation", "enforce"),
+    ("response_validation_max_body", "64KiB"),
 ];
 
 /// `Options`' fields from its pretty `Debug`: name → the field's text (one line or several).
@@ -265,6 +267,8 @@ fn every_options_key_reaches_its_option() {
     assert_eq!(o.param_length_limit, 1024);
     assert_eq!(o.multipart_parts_limit, 10);
     assert_eq!(o.trusted_proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
+    assert_eq!(o.response_validation, crate::ResponseValidation::Enforce);
+    assert_eq!(o.response_validation_max_body, 64 * 1024);
 }
 
 #[test]
