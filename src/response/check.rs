@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body::{Body, Frame};
 
-use super::{Context, ResponseValidation, Upstream};
+use super::{Context, Origin, ResponseValidation};
 use crate::body::MediaType;
 use crate::future::ResponseBody;
 use crate::params::{Coercion, ParamSpec, Style};
@@ -404,9 +404,13 @@ pub(crate) fn start<B>(ctx: Box<Context>, response: Response<B>) -> Started<B>
 where
     B: Body<Data = Bytes>,
 {
+    let origin = response.extensions().get::<Origin>().copied();
+    if origin == Some(Origin::Gateway) {
+        return Started::Done(response.map(ResponseBody::inner));
+    }
+    let upstream = origin == Some(Origin::Upstream);
     let (parts, body) = response.into_parts();
     let mut verdict = ctx.check_head(parts.status, &parts.headers);
-    let upstream = parts.extensions.get::<Upstream>().is_some();
     let empty = body.is_end_stream() || body.size_hint().exact() == Some(0);
     let too_long = body.size_hint().lower() > ctx.max_body() as u64;
     let enforce = ctx.mode() == ResponseValidation::Enforce;

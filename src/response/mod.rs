@@ -28,8 +28,8 @@
 //! - [`ResponseValidation::Enforce`]: the answer waits for the body (up to
 //!   [`Options::response_validation_max_body`](crate::Options::response_validation_max_body));
 //!   an invalid response is replaced by a problem `urn:oasgate:problem:invalid-response` —
-//!   500 from the layer, 502 when the response carries the [`Upstream`] extension, as
-//!   `oasgate serve` marks what it forwards. The original body is never forwarded in part.
+//!   500 from the layer, 502 when the response carries the [`Origin::Upstream`] extension,
+//!   as `oasgate serve` marks what it forwards. The original body is never forwarded in part.
 //!
 //! A body longer than the bound (declared so, or found so while it is read) is not held: it
 //! streams on unchecked, and the skip is logged under `oasgate::response`. In enforce mode the
@@ -70,11 +70,26 @@ impl ResponseValidation {
     }
 }
 
-/// A response extension saying the response came from a service behind a gateway: an invalid
-/// one is answered `502 Bad Gateway` instead of `500`. `oasgate serve` marks what its upstream
-/// answers with it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Upstream;
+impl std::str::FromStr for ResponseValidation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text)
+            .ok_or_else(|| format!("expected `off`, `report` or `enforce`, got `{text}`"))
+    }
+}
+
+/// A response extension saying where a response comes from, for a gateway built on the layer
+/// (`oasgate serve` marks every answer it forwards or makes). A response without it is the
+/// inner service's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The service behind the gateway: an invalid response is answered `502 Bad Gateway`
+    /// (the upstream sent something the document does not allow) instead of `500`.
+    Upstream,
+    /// The gateway's own answer (its `502` and `504` problems): not checked.
+    Gateway,
+}
 
 /// What a response is checked against: the operation the request was matched to.
 pub(crate) struct Context {

@@ -97,6 +97,9 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         // A flag's path is the user's, relative to the working directory.
         config.spec = Some(std::path::absolute(spec).unwrap_or_else(|_| spec.clone()));
     }
+    if let Some(mode) = args.response_validation {
+        config.options.response_validation = Some(mode);
+    }
     if let Some(upstream) = &args.upstream {
         let upstream = upstream
             .parse::<Upstream>()
@@ -792,7 +795,12 @@ pub fn problem_with_status(
     let mut problem = Problem::new(kind, detail);
     problem.status = status.as_u16();
     problem.instance = instance.map(str::to_owned);
-    problem.to_response().map(full)
+    let mut response = problem.to_response().map(full);
+    // The gateway's own answer: response validation checks what the upstream sends.
+    response
+        .extensions_mut()
+        .insert(oasgate::response::Origin::Gateway);
+    response
 }
 
 /// Request ids: a random 64-bit prefix per process and a counter, so ids are unique without
