@@ -121,6 +121,7 @@ pub struct Options {
     pub(crate) models: Vec<(String, Arc<dyn ModelLoader>)>,
     pub(crate) response_validation: ResponseValidation,
     pub(crate) response_validation_max_body: usize,
+    pub(crate) response_observer: Option<crate::response::ResponseObserver>,
 }
 
 impl Default for Options {
@@ -160,6 +161,7 @@ impl Default for Options {
             models: Vec::new(),
             response_validation: ResponseValidation::Off,
             response_validation_max_body: 1024 * 1024,
+            response_observer: None,
         }
     }
 }
@@ -211,6 +213,7 @@ impl fmt::Debug for Options {
                 "response_validation_max_body",
                 &self.response_validation_max_body,
             )
+            .field("response_observer", &self.response_observer.is_some())
             .finish()
     }
 }
@@ -424,6 +427,14 @@ impl Options {
     /// answer waits for at most this many bytes.
     pub fn response_validation_max_body(mut self, bytes: usize) -> Self {
         self.response_validation_max_body = bytes;
+        self
+    }
+
+    /// Called with what response validation finds in each response (its violations, or a
+    /// body too long to check), besides the log line: for metrics. `oasgate serve` counts
+    /// them in `oasgate_response_violations_total`.
+    pub fn response_observer(mut self, observer: crate::response::ResponseObserver) -> Self {
+        self.response_observer = Some(observer);
         self
     }
 

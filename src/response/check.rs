@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body::{Body, Frame};
 
-use super::{Context, Origin, ResponseValidation};
+use super::{Context, Origin, ResponseReport, ResponseValidation};
 use crate::body::MediaType;
 use crate::future::ResponseBody;
 use crate::params::{Coercion, ParamSpec, Style};
@@ -314,6 +314,8 @@ impl Context {
         if verdict.errors.is_empty() {
             return;
         }
+        let capped = &verdict.errors[..verdict.errors.len().min(self.cap())];
+        self.observe(verdict, capped, enforced, false);
         let summary = verdict
             .errors
             .iter()
@@ -337,8 +339,21 @@ impl Context {
         );
     }
 
+    fn observe(&self, verdict: &Verdict, violations: &[FieldError], enforced: bool, skipped: bool) {
+        if let Some(observer) = &self.plan.options.response_observer {
+            observer(&ResponseReport {
+                operation: self.operation().name(),
+                status: verdict.status,
+                violations,
+                enforced,
+                body_skipped: skipped,
+            });
+        }
+    }
+
     /// Logs that a body was too long to check.
     fn log_skip(&self, verdict: &Verdict) {
+        self.observe(verdict, &[], false, true);
         tracing::info!(
             target: "oasgate::response",
             operation = self.operation().name(),

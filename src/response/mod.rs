@@ -79,6 +79,29 @@ impl std::str::FromStr for ResponseValidation {
     }
 }
 
+/// What response validation found in one response, handed to
+/// [`Options::response_observer`](crate::Options::response_observer) (for metrics): once for
+/// the violations of a response, once for a body too long to check.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ResponseReport<'a> {
+    /// The operation's `operationId`, or `METHOD /template`.
+    pub operation: &'a str,
+    /// The status the service answered.
+    pub status: http::StatusCode,
+    /// Every violation found, capped like a problem's errors.
+    pub violations: &'a [crate::FieldError],
+    /// The response was replaced by a problem (enforce mode).
+    pub enforced: bool,
+    /// The body was longer than
+    /// [`Options::response_validation_max_body`](crate::Options::response_validation_max_body)
+    /// and passed unchecked.
+    pub body_skipped: bool,
+}
+
+/// Called with each [`ResponseReport`].
+pub type ResponseObserver = Arc<dyn Fn(&ResponseReport<'_>) + Send + Sync>;
+
 /// A response extension saying where a response comes from, for a gateway built on the layer
 /// (`oasgate serve` marks every answer it forwards or makes). A response without it is the
 /// inner service's own.

@@ -76,6 +76,18 @@ async fn enforce_answers_502_for_what_the_upstream_sends_against_the_document() 
 
     let logs = gateway.log_text();
     assert!(logs.contains("oasgate::response"), "{logs}");
+
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    for line in [
+        r#"oasgate_response_violations_total{operation="GET /bad-body",status="200",code="required"} 1"#,
+        r#"oasgate_response_violations_total{operation="GET /bad-status",status="200",code="undeclared"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "`{line}` in\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("operation=\"GET /good\",status"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,6 +111,28 @@ async fn report_passes_the_upstream_answer_on_and_logs_it() {
     })
     .await;
     assert!(logged, "{}", gateway.log_text());
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    let line = r#"oasgate_response_violations_total{operation="GET /bad-body",status="200",code="required"} 1"#;
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_past_the_bound_passes_unchecked_and_is_counted() {
+    let upstream = Upstream::start().await;
+    let dir = TempDir::new("responses-bound");
+    let gateway = gateway(
+        &dir,
+        &upstream.url(),
+        Some("enforce"),
+        "  response_validation_max_body: 8\n",
+    );
+    // Invalid, but longer than 8 bytes: handed on whole, unchecked.
+    let bad = get(&gateway.url("/bad-body")).await;
+    assert_eq!(bad.status, 200, "{}", bad.text);
+    assert_eq!(bad.json()["uri"], "/bad-body");
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    let line = r#"oasgate_response_bodies_unchecked_total{operation="GET /bad-body"} 1"#;
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
