@@ -389,3 +389,54 @@ paths:
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_discriminated_body_reports_the_chosen_branchs_errors() {
+    let spec = r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /shape:
+    get:
+      responses:
+        "200":
+          description: a shape
+          content:
+            application/json:
+              schema:
+                oneOf: [{$ref: "#/components/schemas/Circle"}, {$ref: "#/components/schemas/Square"}]
+                discriminator: {propertyName: kind}
+components:
+  schemas:
+    Circle:
+      type: object
+      required: [kind, radius]
+      properties: {kind: {const: Circle}, radius: {type: number}}
+    Square:
+      type: object
+      required: [kind, side]
+      properties: {kind: {const: Square}, side: {type: number}}
+"##;
+    let doc = Document::from_str(spec).unwrap();
+    let layer = OpenApiLayer::with_options(
+        &doc,
+        Options::default().response_validation(ResponseValidation::Enforce),
+    )
+    .unwrap();
+    let row = |body: &'static str| Row {
+        what: "discriminator",
+        method: "GET",
+        path: "/shape",
+        status: 200,
+        headers: &[CT_JSON],
+        body,
+        violations: &[],
+    };
+    let (status, _, _) = exchange(&layer, &row(r#"{"kind":"Circle","radius":1}"#), false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = exchange(&layer, &row(r#"{"kind":"Square","radius":1}"#), false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/side", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "required", "{problem}");
+}
