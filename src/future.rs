@@ -223,18 +223,18 @@ where
                             w.feed(data);
                         }
                         if body.is_end_stream()
-                            && let Some(w) = watch.take()
+                            && let Some(mut w) = watch.take()
                         {
                             w.finish();
                         }
                     }
                     Some(Err(_)) => {
-                        if let Some(w) = watch.take() {
+                        if let Some(mut w) = watch.take() {
                             w.broke_off();
                         }
                     }
                     None => {
-                        if let Some(w) = watch.take() {
+                        if let Some(mut w) = watch.take() {
                             w.finish();
                         }
                     }

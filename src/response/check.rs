@@ -180,15 +180,15 @@ impl Context {
                 code: code.to_owned(),
                 detail: format!("header `{name}`: {detail}"),
             };
-            let mut values = Vec::new();
-            for value in headers.get_all(&declared.name) {
-                match value.to_str() {
-                    Ok(text) => values.push(text),
-                    Err(_) => {
-                        errors.push(error("encoding", "expected visible ASCII text".to_owned()))
-                    }
-                }
-            }
+            let Ok(values) = headers
+                .get_all(&declared.name)
+                .iter()
+                .map(|v| v.to_str())
+                .collect::<Result<Vec<&str>, _>>()
+            else {
+                errors.push(error("encoding", "expected visible ASCII text".to_owned()));
+                continue;
+            };
             let spec = ParamSpec {
                 name,
                 style: Style::Simple,
@@ -471,6 +471,7 @@ where
         buffer: Vec::new(),
         seen: 0,
         skipped: false,
+        done: false,
     };
     Started::Done(Response::from_parts(
         parts,
@@ -582,6 +583,8 @@ pub(crate) struct Watch {
     buffer: Vec<u8>,
     seen: u64,
     skipped: bool,
+    /// Logged already (the body ended or broke off).
+    done: bool,
 }
 
 impl Watch {
@@ -601,22 +604,34 @@ impl Watch {
     }
 
     /// The body ended: check it and log.
-    pub(crate) fn finish(mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.skipped && !matches!(self.verdict.rule, BodyRule::Empty { .. }) {
             self.verdict.rule = BodyRule::Unread;
         }
-        self.ctx
-            .check_body(&mut self.verdict, &self.buffer, self.seen);
+        let buffer = std::mem::take(&mut self.buffer);
+        self.ctx.check_body(&mut self.verdict, &buffer, self.seen);
         self.ctx.log(&self.verdict, false);
+        self.done = true;
     }
 
     /// The body broke off: the head's violations are logged, the body is not judged.
-    pub(crate) fn broke_off(self) {
+    pub(crate) fn broke_off(&mut self) {
         tracing::debug!(
             target: "oasgate::response",
             operation = self.ctx.operation().name(),
             "response body broke off; not checked"
         );
         self.ctx.log(&self.verdict, false);
+        self.done = true;
+    }
+}
+
+impl Drop for Watch {
+    /// A body dropped before its end (the client left, or a server that sends no content to
+    /// `HEAD` never read it): the head's violations are still logged.
+    fn drop(&mut self) {
+        if !self.done {
+            self.ctx.log(&self.verdict, false);
+        }
     }
 }

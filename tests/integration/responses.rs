@@ -440,3 +440,28 @@ components:
     assert_eq!(problem["errors"][0]["pointer"], "/side", "{problem}");
     assert_eq!(problem["errors"][0]["code"], "required", "{problem}");
 }
+
+#[tokio::test]
+async fn a_body_never_read_still_logs_the_heads_violations() {
+    // A server sends no content in answer to HEAD (RFC 9110 §9.3.2) and may never poll the
+    // body: report mode logs what the head broke when the body is dropped.
+    let layer = layer(ResponseValidation::Report);
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_request: Request<Body>| async {
+            let response = Response::builder()
+                .status(200)
+                .header("content-type", JSON)
+                .body(Body::from(r#"{"id":1,"name":"rex"}"#))
+                .unwrap();
+            Ok::<_, std::convert::Infallible>(response)
+        });
+    let capture = LogCapture::new(tracing::Level::INFO);
+    let request = Request::head("/pets/1").body(Body::empty()).unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!capture.logs.text().contains("x-rate-limit"));
+    drop(response);
+    let logs = capture.logs.text();
+    assert!(logs.contains("header `x-rate-limit` required"), "{logs}");
+}
