@@ -122,6 +122,7 @@ pub struct Options {
     pub(crate) response_validation: ResponseValidation,
     pub(crate) response_validation_max_body: usize,
     pub(crate) response_observer: Option<crate::response::ResponseObserver>,
+    pub(crate) response_validation_sample: f64,
 }
 
 impl Default for Options {
@@ -162,6 +163,7 @@ impl Default for Options {
             response_validation: ResponseValidation::Off,
             response_validation_max_body: 1024 * 1024,
             response_observer: None,
+            response_validation_sample: 1.0,
         }
     }
 }
@@ -214,6 +216,10 @@ impl fmt::Debug for Options {
                 &self.response_validation_max_body,
             )
             .field("response_observer", &self.response_observer.is_some())
+            .field(
+                "response_validation_sample",
+                &self.response_validation_sample,
+            )
             .finish()
     }
 }
@@ -427,6 +433,19 @@ impl Options {
     /// answer waits for at most this many bytes.
     pub fn response_validation_max_body(mut self, bytes: usize) -> Self {
         self.response_validation_max_body = bytes;
+        self
+    }
+
+    /// Share of responses checked in report mode, from 0 to 1 (default 1: every one), to bound
+    /// the cost in production: each operation checks one response in `1 / share`, the first
+    /// included; the others cost one atomic increment. Enforce mode checks every response.
+    /// A value outside 0 to 1 is brought inside (NaN counts as 1).
+    pub fn response_validation_sample(mut self, share: f64) -> Self {
+        self.response_validation_sample = if share.is_nan() {
+            1.0
+        } else {
+            share.clamp(0.0, 1.0)
+        };
         self
     }
 

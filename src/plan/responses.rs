@@ -6,6 +6,8 @@
 //! document, in which `writeOnly` properties must not appear and are not required, while
 //! `readOnly` ones are kept, `required` included — the mirror of the request view.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use http::HeaderName;
 use serde_json::{Value, json};
 
@@ -35,6 +37,8 @@ pub(crate) struct ResponsePlan {
     default: Option<usize>,
     /// `200, 4XX, default`, for messages.
     pub declared: String,
+    /// Responses seen, for sampling in report mode.
+    seen: AtomicU64,
 }
 
 /// One entry of `responses`.
@@ -71,6 +75,16 @@ pub(crate) struct HeaderCheck {
 }
 
 impl ResponsePlan {
+    /// Whether this response is checked: always in enforce mode; in report mode one in
+    /// `1 / share`, the first included (response `n` is when `⌈(n+1)·share⌉ > ⌈n·share⌉`).
+    pub fn sampled(&self, share: f64) -> bool {
+        if self.mode == ResponseValidation::Enforce || share >= 1.0 {
+            return true;
+        }
+        let n = self.seen.fetch_add(1, Ordering::Relaxed) as f64;
+        ((n + 1.0) * share).ceil() > (n * share).ceil()
+    }
+
     /// The entry for `status`: the exact code, else its range, else `default`.
     ///
     /// OpenAPI 3.1 §4.8.16.2: "If a response is defined using an explicit code, the explicit
@@ -190,6 +204,7 @@ impl<'a> ResponseCompiler<'a> {
             ranges: [None; 6],
             default: None,
             declared: String::new(),
+            seen: AtomicU64::new(0),
         };
         let responses_at = pointer::join(&op_at, "responses");
         let keys: Vec<String> = match op.get("responses") {

@@ -24,7 +24,8 @@
 //! - [`ResponseValidation::Report`]: the response goes on unchanged, streamed as it comes; the
 //!   body is checked once it has passed whole, and the violations are logged (`warn`) under
 //!   the `tracing` target `oasgate::response` with the operation, status, matched response
-//!   entry and violations.
+//!   entry and violations. [`Options::response_validation_sample`](crate::Options::response_validation_sample)
+//!   checks only a share of each operation's responses.
 //! - [`ResponseValidation::Enforce`]: the answer waits for the body (up to
 //!   [`Options::response_validation_max_body`](crate::Options::response_validation_max_body));
 //!   an invalid response is replaced by a problem `urn:oasgate:problem:invalid-response` —
@@ -133,7 +134,13 @@ impl Plan {
         parts: &http::request::Parts,
     ) -> Option<Box<Context>> {
         let op = &self.operations[index];
-        op.responses.as_ref()?;
+        if !op
+            .responses
+            .as_ref()?
+            .sampled(self.options.response_validation_sample)
+        {
+            return None;
+        }
         Some(Box::new(Context {
             plan: self.clone(),
             op: index,

@@ -465,3 +465,48 @@ async fn a_body_never_read_still_logs_the_heads_violations() {
     let logs = capture.logs.text();
     assert!(logs.contains("header `x-rate-limit` required"), "{logs}");
 }
+
+#[tokio::test]
+async fn report_mode_checks_the_sampled_share_and_enforce_mode_every_response() {
+    let doc = Document::from_str(SPEC).unwrap();
+    let invalid = Row {
+        what: "sampled",
+        method: "GET",
+        path: "/pets/1",
+        status: 200,
+        headers: &[CT_JSON],
+        body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[],
+    };
+    let report = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .response_validation(ResponseValidation::Report)
+            .response_validation_sample(0.25),
+    )
+    .unwrap();
+    let capture = LogCapture::new(tracing::Level::INFO);
+    for _ in 0..8 {
+        let (status, _, _) = exchange(&report, &invalid, false).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let logs = capture.logs.text();
+    // One in four, the first included: responses 1 and 5.
+    assert_eq!(
+        logs.matches("response breaks the document").count(),
+        2,
+        "{logs}"
+    );
+
+    let enforce = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .response_validation(ResponseValidation::Enforce)
+            .response_validation_sample(0.0),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let (status, _, _) = exchange(&enforce, &invalid, false).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
