@@ -147,7 +147,13 @@ impl Context {
                         let checked = !matches!(body.check, crate::plan::Check::Any);
                         if checked && actual.is_json() {
                             BodyRule::Json { media }
-                        } else if checked && actual.ty == "text" && body.string_schema {
+                        } else if checked
+                            && actual.ty == "text"
+                            && body.string_schema
+                            && actual.subtype != "event-stream"
+                        {
+                            // Not an event stream: a sequence of events, not one string,
+                            // that need not end, so it is never held to be checked.
                             BodyRule::Text { media }
                         } else {
                             BodyRule::Unread

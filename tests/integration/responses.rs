@@ -48,6 +48,13 @@ paths:
       responses:
         "201": {description: created, no content}
         "204": {description: nothing}
+  /events:
+    get:
+      responses:
+        "200":
+          description: a stream of events
+          content:
+            text/event-stream: {schema: {type: string, maxLength: 3}}
   /old:
     get:
       operationId: old
@@ -163,6 +170,8 @@ const ROWS: &[Row] = &[
     Row { what: "HEAD with content", method: "HEAD", path: "/pets/1", status: 200,
         headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":"rex"}"#,
         violations: &[("body", "", "", "noContent")] },
+    Row { what: "an event stream is not read as one string", method: "GET", path: "/events", status: 200,
+        headers: &[("content-type", "text/event-stream")], body: "data: one\n\ndata: two\n\n", violations: &[] },
     Row { what: "an operation with validation off", method: "GET", path: "/old", status: 299,
         headers: &[], body: "anything", violations: &[] },
 ];
