@@ -84,12 +84,23 @@ where
             Err(rejected) => {
                 let enforced = self.plan.enforces(&rejected);
                 let headers = rejected.op.and_then(|op| op.response_headers.clone());
+                // Report-only: the answer to a request let through is checked all the same.
+                let check = rejected
+                    .op
+                    .filter(|_| !enforced)
+                    .and_then(|op| {
+                        self.plan
+                            .operations
+                            .iter()
+                            .position(|o| std::ptr::eq(o, op))
+                    })
+                    .and_then(|index| self.plan.response_context(index, &parts));
                 let response = self.plan.render(rejected, &parts);
                 if enforced {
                     return ResponseFuture::problem(response);
                 }
                 let request = let_through(Request::from_parts(parts, body), &response);
-                return ResponseFuture::inner(self.inner.call(request), headers, None);
+                return ResponseFuture::inner(self.inner.call(request), headers, check);
             }
         };
         if head.path.is_some() || head.query.is_some() {

@@ -519,3 +519,29 @@ async fn report_mode_checks_the_sampled_share_and_enforce_mode_every_response() 
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
+
+#[tokio::test]
+async fn a_request_let_through_in_report_only_mode_has_its_answer_checked() {
+    let doc = Document::from_str(SPEC).unwrap();
+    let layer = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .enforce(false)
+            .response_validation(ResponseValidation::Enforce),
+    )
+    .unwrap();
+    // `abc` is not an integer: the request is refused in report-only mode and handed on.
+    let row = Row {
+        what: "let through",
+        method: "GET",
+        path: "/pets/abc",
+        status: 200,
+        headers: &[CT_JSON],
+        body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[],
+    };
+    let (status, _, body) = exchange(&layer, &row, false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["errors"][0]["name"], "x-rate-limit", "{problem}");
+}
