@@ -411,6 +411,27 @@ fn content_type_error(detail: String) -> FieldError {
     }
 }
 
+/// The chunks of a body as one slice: the chunk itself when there is one (the usual case),
+/// else a copy.
+fn joined<'a>(
+    mut chunks: impl Iterator<Item = &'a Bytes>,
+    len: usize,
+) -> std::borrow::Cow<'a, [u8]> {
+    let Some(first) = chunks.next() else {
+        return std::borrow::Cow::Borrowed(&[]);
+    };
+    let Some(second) = chunks.next() else {
+        return std::borrow::Cow::Borrowed(first);
+    };
+    let mut all = Vec::with_capacity(len);
+    all.extend_from_slice(first);
+    all.extend_from_slice(second);
+    for chunk in chunks {
+        all.extend_from_slice(chunk);
+    }
+    std::borrow::Cow::Owned(all)
+}
+
 /// What [`start`] decided.
 pub(crate) enum Started<B> {
     /// The response to send now.
@@ -474,7 +495,8 @@ where
     let watch = Watch {
         ctx,
         verdict,
-        buffer: Vec::new(),
+        chunks: Vec::new(),
+        kept: 0,
         seen: 0,
         skipped: false,
         done: false,
@@ -543,12 +565,7 @@ where
     fn finish(&mut self, ended: bool) -> Response<ResponseBody<B>> {
         let mut verdict = self.verdict.take().expect("collected once");
         let parts = self.parts.take().expect("collected once");
-        let mut bytes = Vec::with_capacity(self.len);
-        for frame in &self.frames {
-            if let Some(data) = frame.data_ref() {
-                bytes.extend_from_slice(data);
-            }
-        }
+        let bytes = joined(self.frames.iter().filter_map(Frame::data_ref), self.len);
         self.ctx.check_body(&mut verdict, &bytes, self.len as u64);
         if !verdict.errors.is_empty() {
             self.body = None;
@@ -586,7 +603,9 @@ where
 pub(crate) struct Watch {
     ctx: Box<Context>,
     verdict: Verdict,
-    buffer: Vec<u8>,
+    /// The chunks passed so far (shared, not copied), `kept` bytes in all.
+    chunks: Vec<Bytes>,
+    kept: usize,
     seen: u64,
     skipped: bool,
     /// Logged already (the body ended or broke off).
@@ -595,18 +614,19 @@ pub(crate) struct Watch {
 
 impl Watch {
     /// One chunk passed to the client.
-    pub(crate) fn feed(&mut self, data: &[u8]) {
+    pub(crate) fn feed(&mut self, data: &Bytes) {
         self.seen += data.len() as u64;
         if self.skipped || matches!(self.verdict.rule, BodyRule::Empty { .. }) {
             return;
         }
-        if self.buffer.len() + data.len() > self.ctx.max_body() {
+        if self.kept + data.len() > self.ctx.max_body() {
             self.skipped = true;
-            self.buffer = Vec::new();
+            self.chunks = Vec::new();
             self.ctx.log_skip(&self.verdict);
             return;
         }
-        self.buffer.extend_from_slice(data);
+        self.kept += data.len();
+        self.chunks.push(data.clone());
     }
 
     /// The body ended: check it and log.
@@ -614,8 +634,9 @@ impl Watch {
         if self.skipped && !matches!(self.verdict.rule, BodyRule::Empty { .. }) {
             self.verdict.rule = BodyRule::Unread;
         }
-        let buffer = std::mem::take(&mut self.buffer);
-        self.ctx.check_body(&mut self.verdict, &buffer, self.seen);
+        let chunks = std::mem::take(&mut self.chunks);
+        let bytes = joined(chunks.iter(), self.kept);
+        self.ctx.check_body(&mut self.verdict, &bytes, self.seen);
         self.ctx.log(&self.verdict, false);
         self.done = true;
     }
