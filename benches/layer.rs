@@ -11,6 +11,9 @@
 //!   `Validated::body()`, which parses a body checked as text on first use.
 //! - `validate/get_invalid`: a rejected request, including building its problem response.
 //! - `reference/parse_1k_json`: `serde_json` parsing the POST body into a `Value`, for scale.
+//! - `respond/off`, `respond/report`, `respond/enforce`: `GET /items/1` answered with the
+//!   same 1 KB JSON document, its body read to the end, with response validation off, in
+//!   report mode and in enforce mode: the difference is the cost of checking a response.
 
 #![allow(missing_docs)]
 
@@ -25,7 +28,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use oasgate::body::Body;
 use oasgate::router::{Router, RouterBuilder};
-use oasgate::{Document, OpenApiLayer, Options, Validated};
+use oasgate::{Document, OpenApiLayer, Options, ResponseValidation, Validated};
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -370,6 +373,63 @@ fn bench_requests(c: &mut Criterion) {
     group.finish();
 }
 
+/// The inner service of `respond/*`: the 1 KB document as JSON.
+async fn item(_request: Request<Body>) -> Result<Response<Body>, Infallible> {
+    let mut response = Response::new(Body::from(POST_BODY));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// One `GET /items/1` through `service`, its body read to the end.
+async fn fetch_item<S, B>(service: S) -> usize
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Debug,
+{
+    let response = service
+        .oneshot(get_request("/items/1"))
+        .await
+        .expect("infallible");
+    let body = response.into_body().collect().await.expect("body reads");
+    body.to_bytes().len()
+}
+
+fn bench_responses(c: &mut Criterion) {
+    let rt = runtime();
+    let doc = Document::from_str(BENCH_SPEC).expect("bench spec loads");
+    let service = |mode: ResponseValidation| {
+        let layer = OpenApiLayer::with_options(&doc, Options::default().response_validation(mode))
+            .expect("bench spec compiles");
+        ServiceBuilder::new().layer(layer).service_fn(item)
+    };
+    let modes = [
+        ("off", ResponseValidation::Off),
+        ("report", ResponseValidation::Report),
+        ("enforce", ResponseValidation::Enforce),
+    ];
+    // Check once, outside timing, that each passes the whole document on.
+    rt.block_on(async {
+        for (name, mode) in modes {
+            let (status, body) = answer(&service(mode), get_request("/items/1")).await;
+            assert_eq!(status, StatusCode::OK, "{name}: {body}");
+            assert_eq!(body, POST_BODY, "{name}");
+        }
+    });
+    let mut group = c.benchmark_group("respond");
+    for (name, mode) in modes {
+        let service = service(mode);
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| fetch_item(service.clone()));
+        });
+    }
+    group.finish();
+}
+
 /// Context for `validate/post_1k_json`: parsing the same body into a `serde_json::Value`
 /// (and dropping it), the least any layer that hands on a parsed body has to do.
 fn bench_reference(c: &mut Criterion) {
@@ -393,6 +453,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_build, bench_route, bench_requests, bench_reference
+    targets = bench_build, bench_route, bench_requests, bench_reference, bench_responses
 }
 criterion_main!(benches);

@@ -18,6 +18,7 @@ pub mod path;
 mod plan;
 pub mod problem;
 mod request;
+pub mod response;
 pub mod router;
 pub mod security;
 pub mod serve;
@@ -32,6 +33,7 @@ pub use options::{DocsUi, Formatter, Options, PagingMode, UndeclaredParams, Unkn
 pub use paging::{Paging, SortKey};
 pub use path::PathNormalization;
 pub use problem::{FieldError, Problem, ProblemKind, Rejection};
+pub use response::ResponseValidation;
 pub use serve::PeerAddr;
 pub use service::OpenApi;
 pub use spec::{Document, Version};

@@ -10,6 +10,7 @@ use crate::dates::{Dialect, Zone};
 use crate::models::ModelLoader;
 use crate::path::PathNormalization;
 use crate::problem::Problem;
+use crate::response::ResponseValidation;
 use crate::security::Verifier;
 use crate::serve::PeerAddrFn;
 
@@ -135,6 +136,10 @@ pub struct Options {
     pub(crate) date_dialect: Dialect,
     pub(crate) time_zone: Zone,
     pub(crate) models: Vec<(String, Arc<dyn ModelLoader>)>,
+    pub(crate) response_validation: ResponseValidation,
+    pub(crate) response_validation_max_body: usize,
+    pub(crate) response_observer: Option<crate::response::ResponseObserver>,
+    pub(crate) response_validation_sample: f64,
 }
 
 impl Default for Options {
@@ -173,6 +178,10 @@ impl Default for Options {
             date_dialect: Dialect::default(),
             time_zone: Zone::Utc,
             models: Vec::new(),
+            response_validation: ResponseValidation::Off,
+            response_validation_max_body: 1024 * 1024,
+            response_observer: None,
+            response_validation_sample: 1.0,
         }
     }
 }
@@ -219,6 +228,16 @@ impl fmt::Debug for Options {
                     .iter()
                     .map(|(name, _)| name.as_str())
                     .collect::<Vec<_>>(),
+            )
+            .field("response_validation", &self.response_validation)
+            .field(
+                "response_validation_max_body",
+                &self.response_validation_max_body,
+            )
+            .field("response_observer", &self.response_observer.is_some())
+            .field(
+                "response_validation_sample",
+                &self.response_validation_sample,
             )
             .finish()
     }
@@ -425,6 +444,44 @@ impl Options {
     /// since nothing whole is left to hand on; its log line says `enforced = true`.
     pub fn enforce(mut self, yes: bool) -> Self {
         self.enforce = yes;
+        self
+    }
+
+    /// Whether what the inner service answers is checked against the document: status,
+    /// content type, body and declared headers (see [`crate::response`]). Default
+    /// [`ResponseValidation::Off`]; an operation may choose its own with
+    /// `x-oasgate-response-validation: off | report | enforce`.
+    pub fn response_validation(mut self, mode: ResponseValidation) -> Self {
+        self.response_validation = mode;
+        self
+    }
+
+    /// Largest response body checked (default 1 MiB). A larger body, or one of unknown length
+    /// that grows past it, is handed on unchecked and the skip is logged; in enforce mode the
+    /// answer waits for at most this many bytes.
+    pub fn response_validation_max_body(mut self, bytes: usize) -> Self {
+        self.response_validation_max_body = bytes;
+        self
+    }
+
+    /// Share of responses checked in report mode, from 0 to 1 (default 1: every one), to bound
+    /// the cost in production: each operation checks one response in `1 / share`, the first
+    /// included; the others cost one atomic increment. Enforce mode checks every response.
+    /// A value outside 0 to 1 is brought inside (NaN counts as 1).
+    pub fn response_validation_sample(mut self, share: f64) -> Self {
+        self.response_validation_sample = if share.is_nan() {
+            1.0
+        } else {
+            share.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// Called with what response validation finds in each response (its violations, or a
+    /// body too long to check), besides the log line: for metrics. `oasgate serve` counts
+    /// them in `oasgate_response_violations_total`.
+    pub fn response_observer(mut self, observer: crate::response::ResponseObserver) -> Self {
+        self.response_observer = Some(observer);
         self
     }
 

@@ -27,8 +27,10 @@ pub enum Place {
     Header,
     /// A cookie.
     Cookie,
-    /// The request body.
+    /// The request body, or the response body for an invalid response.
     Body,
+    /// The response status (an invalid response only).
+    Status,
 }
 
 impl Place {
@@ -40,6 +42,7 @@ impl Place {
             Place::Header => "header",
             Place::Cookie => "cookie",
             Place::Body => "body",
+            Place::Status => "status",
         }
     }
 }
@@ -122,6 +125,12 @@ pub enum ProblemKind {
     BadGateway,
     /// The service behind a gateway did not answer in time (`oasgate serve`).
     GatewayTimeout,
+    /// The inner service answered something the document does not allow (response
+    /// validation in enforce mode): the handler's own bug.
+    InvalidResponse,
+    /// The service behind a gateway answered something the document does not allow
+    /// (response validation in enforce mode, `oasgate serve`).
+    InvalidUpstreamResponse,
 }
 
 /// The name the served document gives [`json_schema`] in `components/schemas`.
@@ -147,7 +156,7 @@ pub(crate) fn json_schema() -> serde_json::Value {
                     "type": "object",
                     "required": ["in", "name", "pointer", "code", "detail"],
                     "properties": {
-                        "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body"]},
+                        "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body", "status"]},
                         "name": {"type": "string", "description": "The parameter name (empty for the body)."},
                         "pointer": {"type": "string", "description": "JSON pointer inside the value (empty for the whole value)."},
                         "code": {"type": "string", "description": "The rule that failed: a JSON Schema keyword, or `required`, `type`, `undeclared`…"},
@@ -241,8 +250,9 @@ impl Problem {
     /// The status for `kind`: the one place where rejections become status codes.
     ///
     /// 404 no route, 405 wrong method, 401 missing or refused credentials, 403 short of scope,
-    /// 415 media type, 413 too large, 500 verifier or loader failure, 502 and 504 from a
-    /// gateway, and 400 for bad parameters and bad
+    /// 415 media type, 413 too large, 500 verifier or loader failure or an invalid response
+    /// from the inner service, 502 and 504 from a gateway (502 also for an invalid response
+    /// from the service behind it), and 400 for bad parameters and bad
     /// bodies — or 422 for schema-breaking bodies when `unprocessable_bodies` is set.
     pub fn status(kind: ProblemKind, unprocessable_bodies: bool) -> StatusCode {
         match kind {
@@ -263,6 +273,8 @@ impl Problem {
             | ProblemKind::ExtractorMismatch => StatusCode::INTERNAL_SERVER_ERROR,
             ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
             ProblemKind::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ProblemKind::InvalidResponse => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::InvalidUpstreamResponse => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -356,6 +368,9 @@ impl ProblemKind {
             ProblemKind::BadGateway => ("urn:oasgate:problem:bad-gateway", "Bad Gateway"),
             ProblemKind::GatewayTimeout => {
                 ("urn:oasgate:problem:gateway-timeout", "Gateway Timeout")
+            }
+            ProblemKind::InvalidResponse | ProblemKind::InvalidUpstreamResponse => {
+                ("urn:oasgate:problem:invalid-response", "Invalid response")
             }
         }
     }

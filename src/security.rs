@@ -272,7 +272,7 @@ fn extract(
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.to_owned())
                 .filter(|v| !v.is_empty()),
-            Place::Path | Place::Body => None,
+            Place::Path | Place::Body | Place::Status => None,
         }),
         SchemeKind::Bearer => {
             authorization(headers, "bearer").map(|token| token.map(|t| t.to_owned()))

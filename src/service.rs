@@ -78,17 +78,29 @@ where
                 return ResponseFuture::inner(
                     self.inner.call(Request::from_parts(parts, body)),
                     None,
+                    None,
                 );
             }
             Err(rejected) => {
                 let enforced = self.plan.enforces(&rejected);
                 let headers = rejected.op.and_then(|op| op.response_headers.clone());
+                // Report-only: the answer to a request let through is checked all the same.
+                let check = rejected
+                    .op
+                    .filter(|_| !enforced)
+                    .and_then(|op| {
+                        self.plan
+                            .operations
+                            .iter()
+                            .position(|o| std::ptr::eq(o, op))
+                    })
+                    .and_then(|index| self.plan.response_context(index, &parts));
                 let response = self.plan.render(rejected, &parts);
                 if enforced {
                     return ResponseFuture::problem(response);
                 }
                 let request = let_through(Request::from_parts(parts, body), &response);
-                return ResponseFuture::inner(self.inner.call(request), headers);
+                return ResponseFuture::inner(self.inner.call(request), headers, check);
             }
         };
         if head.path.is_some() || head.query.is_some() {
@@ -96,13 +108,14 @@ where
         }
         let op = &self.plan.operations[head.index];
         let headers = op.response_headers.clone();
+        let check = self.plan.response_context(head.index, &parts);
         if let Some(warning) = op.first_call_warning() {
             tracing::warn!(target: "oasgate::deprecation", operation = op.name(), "{warning}");
         }
         if op.body.is_none() && !self.plan.needs_admission(&head) {
             let mut request = Request::from_parts(parts, body);
             extend(&mut request, head.validated, None);
-            return ResponseFuture::inner(self.inner.call(request), headers);
+            return ResponseFuture::inner(self.inner.call(request), headers, check);
         }
         // The rest awaits: take the service that was polled ready, leave a clone behind.
         let clone = self.inner.clone();
@@ -189,6 +202,7 @@ where
                 }
             }),
             headers,
+            check,
         )
     }
 }

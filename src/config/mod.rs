@@ -55,8 +55,8 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use values::{
-    Bounded, ByteSize, Cidr, Endpoint, ForwardAuthHeaders, List, LogFormat, Magnitude, Mode,
-    Seconds, Upstream,
+    Bounded, ByteSize, Cidr, Endpoint, ForwardAuthHeaders, Fraction, List, LogFormat, Magnitude,
+    Mode, Seconds, Upstream,
 };
 
 /// `server.header_read_timeout`: from 100ms to 1h.
@@ -78,6 +78,7 @@ use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
 use crate::options::{DocsUi, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 use crate::path::PathNormalization;
+use crate::response::ResponseValidation;
 use crate::spec::Document;
 
 /// Declares a config section: a struct of optional keys (an absent key keeps the default),
@@ -195,6 +196,12 @@ section! {
         multipart_parts_limit: usize => |o, v| o.multipart_parts_limit(v),
         /// Proxies whose forwarded headers set the served document's `servers`.
         trusted_proxies: List<Cidr> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
+        /// `off`, `report` or `enforce`: check what the service answers against the document.
+        response_validation: ResponseValidation => |o, v| o.response_validation(v),
+        /// Largest response body checked (`1MiB`); larger ones are handed on unchecked.
+        response_validation_max_body: ByteSize => |o, v| o.response_validation_max_body(v.as_usize()),
+        /// Share of responses checked in report mode (`0.01` or `1%`); enforce checks all.
+        response_validation_sample: Fraction => |o, v| o.response_validation_sample(v.0),
         // A new `Options` setter that takes a value gets its row here and in docs/config.md.
         // A group of related keys may become a nested section: a struct made with this
         // macro, as `server` is.

@@ -183,6 +183,9 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("param_length_limit", "1KiB"),
     ("multipart_parts_limit", "10"),
     ("trusted_proxies", "[127.0.0.1, 10.0.0.0/8]"),
+    ("response_validation", "enforce"),
+    ("response_validation_max_body", "64KiB"),
+    ("response_validation_sample", "5%"),
 ];
 
 /// `Options`' fields from its pretty `Debug`: name → the field's text (one line or several).
@@ -266,6 +269,34 @@ fn every_options_key_reaches_its_option() {
     assert_eq!(o.param_length_limit, 1024);
     assert_eq!(o.multipart_parts_limit, 10);
     assert_eq!(o.trusted_proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
+    assert_eq!(o.response_validation, crate::ResponseValidation::Enforce);
+    assert_eq!(o.response_validation_max_body, 64 * 1024);
+    assert_eq!(o.response_validation_sample, 0.05);
+}
+
+#[test]
+fn a_share_is_a_number_from_0_to_1_or_a_percentage() {
+    for (text, share) in [
+        ("0", 0.0),
+        ("0.25", 0.25),
+        ("1", 1.0),
+        ("5%", 0.05),
+        ("100%", 1.0),
+    ] {
+        let options = yaml(&format!("options:\n  response_validation_sample: {text}\n"))
+            .unwrap()
+            .to_options();
+        assert_eq!(options.response_validation_sample, share, "{text}");
+    }
+    for text in ["1.5", "-0.1", "often", "150%"] {
+        let error = yaml(&format!("options:\n  response_validation_sample: {text}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("is not a share: expected 0 to 1"),
+            "{text}: {error}"
+        );
+    }
 }
 
 #[test]

@@ -223,6 +223,54 @@ where
     }
 }
 
+/// A share between 0 and 1 (`0.01`), or a percentage (`1%`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fraction(pub f64);
+
+impl FromStr for Fraction {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let bad =
+            || format!("`{text}` is not a share: expected 0 to 1 (`0.05`) or a percentage (`5%`)");
+        let value = match text.strip_suffix('%') {
+            Some(percent) => percent.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+            None => text.parse::<f64>().map_err(|_| bad())?,
+        };
+        if (0.0..=1.0).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl de::Visitor<'_> for Visit {
+            type Value = Fraction;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share from 0 to 1, or a percentage")
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Fraction, E> {
+                n.to_string().parse().map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Fraction, E> {
+                n.to_string().parse().map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Fraction, E> {
+                n.to_string().parse().map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Fraction, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
 /// A path a server answers on, or `false` to turn the endpoint off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {

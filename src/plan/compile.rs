@@ -59,9 +59,22 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let mut converted_findings = Vec::new();
     normalize::to_2020_12(&mut normalized, version, &mut converted_findings);
     let view = Arc::new(normalize::request_view(&normalized));
+    let response_view = super::responses::needed(&normalized, options.response_validation)
+        .then(|| Arc::new(super::responses::response_view(&normalized)));
     drop(normalized);
     let registry = Compiler::registry(&view)
         .map_err(|e| BuildError::new(vec![problem_at(doc.files(), "", e)]))?;
+    let response_registry = match &response_view {
+        Some(v) => Some(
+            Compiler::registry(v)
+                .map_err(|e| BuildError::new(vec![problem_at(doc.files(), "", e)]))?,
+        ),
+        None => None,
+    };
+    let mut responses = response_view
+        .as_ref()
+        .zip(response_registry.as_ref())
+        .map(|(v, r)| super::responses::ResponseCompiler::new(v, Compiler::new(r, v.clone())));
     let compiler = Compiler::new(&registry, view.clone());
     let mut ctx = Ctx {
         view: &view,
@@ -130,7 +143,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 continue;
             };
             let label: Arc<str> = format!("{} {template}", method.as_str()).into();
-            let operation = ctx.operation(OperationInput {
+            let mut operation = ctx.operation(OperationInput {
                 item,
                 item_at: &item_at,
                 op,
@@ -141,6 +154,10 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 root_policy,
                 options: &options,
             });
+            operation.responses = responses
+                .as_mut()
+                .and_then(|r| r.operation(&op_at, options.response_validation))
+                .map(Box::new);
             if let Some(id) = &operation.id
                 && let Some(first) = operation_ids.insert(id.to_string(), op_at.clone())
             {
@@ -180,6 +197,9 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         }
     }
 
+    for (at, message) in responses.map(|r| r.problems).unwrap_or_default() {
+        ctx.report(&at, message);
+    }
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems));
     }
@@ -439,6 +459,7 @@ impl<'a> Ctx<'a> {
             deprecation_logged: AtomicBool::new(false),
             has_models: false,
             secret_path: false,
+            responses: None,
         };
         for (_, p_at) in merged {
             let Some(param) = self.parameter(&p_at) else {

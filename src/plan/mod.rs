@@ -6,6 +6,7 @@
 //! Every problem in the document is collected into one [`BuildError`](crate::BuildError).
 
 mod compile;
+pub(crate) mod responses;
 pub(crate) mod schema;
 mod stream;
 
@@ -101,6 +102,8 @@ pub(crate) struct Operation {
     /// Whether a path parameter is secret: the path stays out of problems and `Validated`
     /// says so (`/reset/{token}`).
     pub secret_path: bool,
+    /// What the operation may answer, when its responses are validated.
+    pub responses: Option<Box<responses::ResponsePlan>>,
 }
 
 /// One parameter with its decoder settings and compiled check.

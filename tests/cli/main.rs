@@ -9,6 +9,7 @@ mod methods;
 mod nginx;
 mod paths;
 mod proxy;
+mod responses;
 mod slow_clients;
 mod startup;
 mod support;

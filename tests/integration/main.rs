@@ -22,6 +22,7 @@ mod patterns;
 mod problems;
 mod properties;
 mod regressions;
+mod responses;
 mod routing;
 mod security;
 mod serve;

@@ -122,6 +122,10 @@ struct ServeArgs {
     /// Most client connections open at once (overrides `server.max_connections`).
     #[arg(long, value_name = "COUNT")]
     max_connections: Option<ConnectionCount>,
+    /// `off`, `report` or `enforce`: check what the upstream answers against the document
+    /// (overrides `options.response_validation`).
+    #[arg(long, value_name = "MODE")]
+    response_validation: Option<oasgate::ResponseValidation>,
     /// Reload when the config file or a file of the document changes (sets `server.watch`).
     #[arg(long)]
     watch: bool,

@@ -93,10 +93,52 @@ struct Histogram {
 /// Operation, outcome index, status.
 type RequestKey = (Option<Arc<str>>, usize, u16);
 
+/// Operation, status, violation code.
+type ViolationKey = (String, u16, String);
+
+/// What response validation found, counted from its observer.
+#[derive(Default)]
+pub struct ResponseCounts {
+    violations: RwLock<HashMap<ViolationKey, AtomicU64>>,
+    /// Bodies too long to check, by operation.
+    unchecked: RwLock<HashMap<String, AtomicU64>>,
+}
+
+impl ResponseCounts {
+    /// Counts one report: each violation by its code, or a body passed unchecked.
+    pub fn observe(&self, report: &oasgate::response::ResponseReport<'_>) {
+        if report.body_skipped {
+            bump(&self.unchecked, report.operation.to_owned());
+        }
+        for violation in report.violations {
+            let key = (
+                report.operation.to_owned(),
+                report.status.as_u16(),
+                violation.code.clone(),
+            );
+            bump(&self.violations, key);
+        }
+    }
+}
+
+/// Adds one to the counter of `key`, taking the write lock only for a new key.
+fn bump<K: std::hash::Hash + Eq>(map: &RwLock<HashMap<K, AtomicU64>>, key: K) {
+    let counted = map
+        .read()
+        .ok()
+        .and_then(|m| m.get(&key).map(|n| n.fetch_add(1, Ordering::Relaxed)))
+        .is_some();
+    if !counted && let Ok(mut m) = map.write() {
+        m.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Every counter `oasgate serve` exposes.
 #[derive(Default)]
 pub struct Metrics {
     requests: RwLock<HashMap<RequestKey, AtomicU64>>,
+    /// Shared with the layer's response observer, across reloads.
+    pub responses: Arc<ResponseCounts>,
     latency: [Histogram; OUTCOMES.len()],
     reloads: [AtomicU64; 2],
     open_connections: AtomicU64,
@@ -225,7 +267,51 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
+        self.render_responses(&mut out);
         out
+    }
+
+    fn render_responses(&self, out: &mut String) {
+        out.push_str("# HELP oasgate_response_violations_total Violations found in upstream responses (response validation), by operation, status and code.\n");
+        out.push_str("# TYPE oasgate_response_violations_total counter\n");
+        let mut rows: Vec<(String, u16, String, u64)> = self
+            .responses
+            .violations
+            .read()
+            .map(|map| {
+                map.iter()
+                    .map(|((op, status, code), n)| {
+                        (escape(op), *status, escape(code), n.load(Ordering::Relaxed))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.sort();
+        for (operation, status, code, n) in rows {
+            let _ = writeln!(
+                out,
+                "oasgate_response_violations_total{{operation=\"{operation}\",status=\"{status}\",code=\"{code}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP oasgate_response_bodies_unchecked_total Upstream response bodies longer than response_validation_max_body, passed on unchecked, by operation.\n");
+        out.push_str("# TYPE oasgate_response_bodies_unchecked_total counter\n");
+        let mut rows: Vec<(String, u64)> = self
+            .responses
+            .unchecked
+            .read()
+            .map(|map| {
+                map.iter()
+                    .map(|(op, n)| (escape(op), n.load(Ordering::Relaxed)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.sort();
+        for (operation, n) in rows {
+            let _ = writeln!(
+                out,
+                "oasgate_response_bodies_unchecked_total{{operation=\"{operation}\"}} {n}"
+            );
+        }
     }
 }
 

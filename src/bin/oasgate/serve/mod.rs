@@ -97,6 +97,9 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         // A flag's path is the user's, relative to the working directory.
         config.spec = Some(std::path::absolute(spec).unwrap_or_else(|_| spec.clone()));
     }
+    if let Some(mode) = args.response_validation {
+        config.options.response_validation = Some(mode);
+    }
     if let Some(upstream) = &args.upstream {
         let upstream = upstream
             .parse::<Upstream>()
@@ -193,11 +196,14 @@ enum Handler {
 }
 
 impl Gateway {
-    fn build(args: &ServeArgs) -> Result<Self, String> {
+    fn build(args: &ServeArgs, counts: &Arc<metrics::ResponseCounts>) -> Result<Self, String> {
         let (config, settings) = settings(args)?;
         // Loaded here rather than through `Config::layer` to learn which files it was read from.
         let document = Document::from_path(&settings.spec).map_err(|e| e.to_string())?;
-        let mut options = config.to_options();
+        let counts = counts.clone();
+        let mut options = config
+            .to_options()
+            .response_observer(Arc::new(move |report| counts.observe(report)));
         if let Some(verifier) = config.verifier().map_err(|e| e.to_string())? {
             options = options.verifier(verifier);
         }
@@ -266,7 +272,7 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = Instant::now();
         let old = self.current();
-        match Gateway::build(&self.args) {
+        match Gateway::build(&self.args, &self.metrics.responses) {
             Ok(gateway) => {
                 if gateway.settings.listen != old.settings.listen {
                     tracing::warn!(
@@ -347,7 +353,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     tracing::info!("starting: loading and compiling the document");
     let build_args = args.clone();
-    let mut building = tokio::task::spawn_blocking(move || Gateway::build(&build_args));
+    let metrics = Metrics::default();
+    let counts = metrics.responses.clone();
+    let mut building = tokio::task::spawn_blocking(move || Gateway::build(&build_args, &counts));
     // A SIGHUP now is remembered: the gateway reloads once it serves, reading what the
     // sender changed, whether or not this build saw the change.
     let mut reload_when_serving = false;
@@ -410,7 +418,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let shared = Arc::new(Shared {
         args,
         current: RwLock::new(Arc::new(gateway)),
-        metrics: Metrics::default(),
+        metrics,
         ids: RequestIds::new(),
         reloading: Mutex::new(()),
     });
@@ -781,7 +789,12 @@ pub fn full(bytes: Bytes) -> ProxyBody {
 pub fn problem(kind: ProblemKind, detail: String, instance: Option<&str>) -> Response<ProxyBody> {
     let mut problem = Problem::new(kind, detail);
     problem.instance = instance.map(str::to_owned);
-    problem.to_response().map(full)
+    let mut response = problem.to_response().map(full);
+    // The gateway's own answer: response validation checks what the upstream sends.
+    response
+        .extensions_mut()
+        .insert(oasgate::response::Origin::Gateway);
+    response
 }
 
 /// Request ids: a random 64-bit prefix per process and a counter, so ids are unique without

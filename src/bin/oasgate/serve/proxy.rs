@@ -291,6 +291,8 @@ fn incoming(
     }
     let (mut parts, body) = response.into_parts();
     remove_hop_by_hop(&mut parts.headers);
+    // Response validation answers 502 for what the upstream sends against the document.
+    parts.extensions.insert(oasgate::response::Origin::Upstream);
     Response::from_parts(parts, body.map_err(Into::into).boxed())
 }
 

@@ -1,0 +1,410 @@
+//! The compiled response plan: per operation, what each status may answer.
+//!
+//! Built at start-up, only for operations whose responses are validated
+//! ([`Options::response_validation`](crate::Options::response_validation) or
+//! `x-oasgate-response-validation`). Schemas are compiled against a *response view* of the
+//! document, in which `writeOnly` properties must not appear and are not required, while
+//! `readOnly` ones are kept, `required` included — the mirror of the request view.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::HeaderName;
+use serde_json::{Value, json};
+
+use super::StreamCheck;
+use super::schema::{Check, Compiler, is_secret_schema};
+use crate::body::MediaType;
+use crate::params::Shape;
+use crate::response::ResponseValidation;
+use crate::spec::{pointer, walk};
+
+/// The extension that sets an operation's own mode.
+pub(crate) const EXTENSION: &str = "x-oasgate-response-validation";
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// What an operation may answer, by status.
+pub(crate) struct ResponsePlan {
+    /// Report or enforce (an operation with validation off has no plan).
+    pub mode: ResponseValidation,
+    pub entries: Vec<ResponseEntry>,
+    /// Exact codes → entry.
+    exact: Vec<(u16, usize)>,
+    /// `1XX` … `5XX` → entry, by the first digit.
+    ranges: [Option<usize>; 6],
+    default: Option<usize>,
+    /// `200, 4XX, default`, for messages.
+    pub declared: String,
+    /// Responses seen, for sampling in report mode.
+    seen: AtomicU64,
+}
+
+/// One entry of `responses`.
+pub(crate) struct ResponseEntry {
+    /// The key as written: `404`, `4XX`, `default`.
+    pub key: String,
+    pub media: Vec<MediaType>,
+    /// One per entry of `media`.
+    pub bodies: Vec<MediaCheck>,
+    pub headers: Vec<HeaderCheck>,
+    /// `application/json, text/plain`, for messages.
+    pub declared_media: String,
+}
+
+/// How a body of one declared media type is checked.
+pub(crate) struct MediaCheck {
+    /// The schema, for JSON bodies (and ranges, which may carry JSON).
+    pub check: Check,
+    /// The same schema walked over the text, when the walk handles it.
+    pub stream: Option<StreamCheck>,
+    /// The schema is a string schema: a `text/*` body is checked as one string.
+    pub string_schema: bool,
+    /// `format: password` or `writeOnly` at the top: never echo the body's values.
+    pub secret: bool,
+}
+
+/// One declared response header.
+pub(crate) struct HeaderCheck {
+    pub name: HeaderName,
+    pub required: bool,
+    pub shape: Shape,
+    pub check: Check,
+    pub secret: bool,
+}
+
+impl ResponsePlan {
+    /// Whether this response is checked: always in enforce mode; in report mode one in
+    /// `1 / share`, the first included (response `n` is when `⌈(n+1)·share⌉ > ⌈n·share⌉`).
+    pub fn sampled(&self, share: f64) -> bool {
+        if self.mode == ResponseValidation::Enforce || share >= 1.0 {
+            return true;
+        }
+        let n = self.seen.fetch_add(1, Ordering::Relaxed) as f64;
+        ((n + 1.0) * share).ceil() > (n * share).ceil()
+    }
+
+    /// The entry for `status`: the exact code, else its range, else `default`.
+    ///
+    /// OpenAPI 3.1 §4.8.16.2: "If a response is defined using an explicit code, the explicit
+    /// code definition takes precedence over the range definition for that code"; `default`
+    /// is "the documentation of responses other than the ones declared for specific HTTP
+    /// response codes".
+    pub fn entry(&self, status: u16) -> Option<usize> {
+        self.exact
+            .iter()
+            .find(|(code, _)| *code == status)
+            .map(|&(_, i)| i)
+            .or_else(|| {
+                self.ranges
+                    .get(usize::from(status / 100))
+                    .copied()
+                    .flatten()
+            })
+            .or(self.default)
+    }
+}
+
+/// Whether any operation may validate responses: the option is on, or an operation has the
+/// extension.
+pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
+    if mode != ResponseValidation::Off {
+        return true;
+    }
+    let paths = doc.get("paths").and_then(Value::as_object);
+    paths.into_iter().flatten().any(|(_, item)| {
+        METHODS
+            .iter()
+            .filter_map(|m| item.get(*m))
+            .any(|op| op.get(EXTENSION).is_some())
+    })
+}
+
+/// The response view: `writeOnly` properties dropped from `required` and forbidden.
+pub(crate) fn response_view(doc: &Value) -> Value {
+    let mut view = doc.clone();
+    for at in walk::all_schemas(doc) {
+        let Some(Value::Object(props)) = pointer::get(doc, &at).and_then(|s| s.get("properties"))
+        else {
+            continue;
+        };
+        let write_only: Vec<&String> = props
+            .iter()
+            .filter(|(_, schema)| {
+                pointer::resolve(doc, schema, "")
+                    .ok()
+                    .and_then(|(s, _)| s.get("writeOnly"))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if write_only.is_empty() {
+            continue;
+        }
+        let Some(Value::Object(node)) = view.pointer_mut(&at) else {
+            continue;
+        };
+        if let Some(Value::Array(required)) = node.get_mut("required") {
+            required.retain(|name| !write_only.iter().any(|w| name == *w));
+        }
+        if let Some(Value::Object(props)) = node.get_mut("properties") {
+            for name in write_only {
+                props.insert(
+                    name.clone(),
+                    json!({"not": {}, "x-oasgate-write-only": true}),
+                );
+            }
+        }
+    }
+    view
+}
+
+/// Compiles response plans against the response view; collects every problem.
+pub(crate) struct ResponseCompiler<'a> {
+    view: &'a Value,
+    compiler: Compiler<'a>,
+    /// (pointer, message)
+    pub problems: Vec<(String, String)>,
+}
+
+impl<'a> ResponseCompiler<'a> {
+    pub fn new(view: &'a Value, compiler: Compiler<'a>) -> Self {
+        Self {
+            view,
+            compiler,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The plan of the operation at `op_at`, or `None` when its responses are not validated.
+    pub fn operation(&mut self, op_at: &str, global: ResponseValidation) -> Option<ResponsePlan> {
+        let (op, op_at) = self.resolve(op_at)?;
+        let mode = match op.get(EXTENSION) {
+            None => global,
+            Some(value) => match value.as_str().and_then(ResponseValidation::parse) {
+                Some(mode) => mode,
+                None => {
+                    self.problems.push((
+                        pointer::join(&op_at, EXTENSION),
+                        format!("`{EXTENSION}` must be `off`, `report` or `enforce`"),
+                    ));
+                    return None;
+                }
+            },
+        };
+        if mode == ResponseValidation::Off {
+            return None;
+        }
+        let mut plan = ResponsePlan {
+            mode,
+            entries: Vec::new(),
+            exact: Vec::new(),
+            ranges: [None; 6],
+            default: None,
+            declared: String::new(),
+            seen: AtomicU64::new(0),
+        };
+        let responses_at = pointer::join(&op_at, "responses");
+        let keys: Vec<String> = match op.get("responses") {
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let mut declared = Vec::new();
+        for key in keys {
+            if key.starts_with("x-") {
+                continue;
+            }
+            let entry_at = pointer::join(&responses_at, &key);
+            let slot = match status_key(&key) {
+                Some(slot) => slot,
+                None => {
+                    self.problems.push((
+                        entry_at,
+                        format!(
+                            "response key `{key}` is not a status code (`200`), a range \
+                             (`1XX`…`5XX`) or `default`"
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            let Some(entry) = self.entry(&key, &entry_at) else {
+                continue;
+            };
+            let index = plan.entries.len();
+            plan.entries.push(entry);
+            declared.push(key);
+            match slot {
+                Slot::Exact(code) => plan.exact.push((code, index)),
+                Slot::Range(digit) => plan.ranges[usize::from(digit)] = Some(index),
+                Slot::Default => plan.default = Some(index),
+            }
+        }
+        plan.declared = declared.join(", ");
+        Some(plan)
+    }
+
+    fn resolve(&mut self, at: &str) -> Option<(&'a Value, String)> {
+        let node = pointer::get(self.view, at)?;
+        match pointer::resolve(self.view, node, at) {
+            Ok(found) => Some(found),
+            Err(e) => {
+                self.problems.push((at.to_owned(), e));
+                None
+            }
+        }
+    }
+
+    fn check(&mut self, at: &str) -> Check {
+        self.compiler.compile(at).unwrap_or_else(|problems| {
+            self.problems.extend(problems);
+            Check::Any
+        })
+    }
+
+    fn entry(&mut self, key: &str, at: &str) -> Option<ResponseEntry> {
+        let (node, at) = self.resolve(at)?;
+        let mut entry = ResponseEntry {
+            key: key.to_owned(),
+            media: Vec::new(),
+            bodies: Vec::new(),
+            headers: Vec::new(),
+            declared_media: String::new(),
+        };
+        if let Some(Value::Object(content)) = node.get("content") {
+            entry.declared_media = content.keys().cloned().collect::<Vec<_>>().join(", ");
+            for (name, media_entry) in content {
+                let media_at = pointer::join(&pointer::join(&at, "content"), name);
+                let Some(media) = MediaType::parse(name) else {
+                    self.problems
+                        .push((media_at, format!("`{name}` is not a media type")));
+                    continue;
+                };
+                let schema_at = pointer::join(&media_at, "schema");
+                let schema = media_entry
+                    .get("schema")
+                    .and_then(|s| pointer::resolve(self.view, s, &schema_at).ok())
+                    .map(|(s, _)| s);
+                let is_range = media.ty == "*" || media.subtype == "*";
+                let string_schema = schema.is_some_and(is_string_schema);
+                let read = media.is_json() || is_range || (media.ty == "text" && string_schema);
+                let check = if read && schema.is_some() {
+                    self.check(&schema_at)
+                } else {
+                    Check::Any
+                };
+                let stream = match &check {
+                    Check::Any => None,
+                    _ => StreamCheck::compile(self.view, &schema_at),
+                };
+                entry.bodies.push(MediaCheck {
+                    check,
+                    stream,
+                    string_schema,
+                    secret: schema.is_some_and(is_secret_schema),
+                });
+                entry.media.push(media);
+            }
+        }
+        if let Some(Value::Object(headers)) = node.get("headers") {
+            let headers_at = pointer::join(&at, "headers");
+            for name in headers.keys() {
+                // OpenAPI 3.1 §4.8.17.1: "If a response header is defined with the name
+                // "Content-Type", it SHALL be ignored."
+                if name.eq_ignore_ascii_case("content-type") {
+                    continue;
+                }
+                let header_at = pointer::join(&headers_at, name);
+                let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) else {
+                    self.problems
+                        .push((header_at, format!("`{name}` is not a header name")));
+                    continue;
+                };
+                let Some((header, header_at)) = self.resolve(&header_at) else {
+                    continue;
+                };
+                let required = header.get("required").and_then(Value::as_bool) == Some(true);
+                let schema_at = pointer::join(&header_at, "schema");
+                let schema = header
+                    .get("schema")
+                    .and_then(|s| pointer::resolve(self.view, s, &schema_at).ok())
+                    .map(|(s, _)| s);
+                let check = match schema {
+                    Some(_) => self.check(&schema_at),
+                    None => Check::Any,
+                };
+                entry.headers.push(HeaderCheck {
+                    name: header_name,
+                    required,
+                    shape: schema.map_or(Shape::Primitive(crate::params::Prim::String), |s| {
+                        Shape::from_schema(s)
+                    }),
+                    check,
+                    secret: schema.is_some_and(is_secret_schema),
+                });
+            }
+        }
+        Some(entry)
+    }
+}
+
+enum Slot {
+    Exact(u16),
+    Range(u8),
+    Default,
+}
+
+/// `200` → exact, `2XX` → range, `default`.
+fn status_key(key: &str) -> Option<Slot> {
+    if key == "default" {
+        return Some(Slot::Default);
+    }
+    let bytes = key.as_bytes();
+    if bytes.len() != 3 || !(b'1'..=b'5').contains(&bytes[0]) {
+        return None;
+    }
+    if bytes[1..].eq_ignore_ascii_case(b"XX") {
+        return Some(Slot::Range(bytes[0] - b'0'));
+    }
+    key.parse::<u16>().ok().map(Slot::Exact)
+}
+
+/// A schema whose values are strings (a type of `string`, possibly with `null`).
+fn is_string_schema(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_keys() {
+        let table: [(&str, Option<&str>); 10] = [
+            ("200", Some("exact 200")),
+            ("404", Some("exact 404")),
+            ("599", Some("exact 599")),
+            ("2XX", Some("range 2")),
+            ("5xx", Some("range 5")),
+            ("default", Some("default")),
+            ("6XX", None),
+            ("20X", None),
+            ("2000", None),
+            ("Default", None),
+        ];
+        for (key, expected) in table {
+            let got = status_key(key).map(|slot| match slot {
+                Slot::Exact(code) => format!("exact {code}"),
+                Slot::Range(d) => format!("range {d}"),
+                Slot::Default => "default".to_owned(),
+            });
+            assert_eq!(got.as_deref(), expected, "{key}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Response validation: what the inner service answers is checked against the document.
+//!
+//! Off by default. [`Options::response_validation`](crate::Options::response_validation) (config
+//! key `options.response_validation`) turns it on for every operation; an operation may
+//! choose its own mode with `x-oasgate-response-validation: off | report | enforce`.
+//!
+//! What is checked, for a request matched to an operation:
+//!
+//! - the **status** is declared: its exact code, else its range (`4XX`), else `default`;
+//! - the **content type** is declared for that status (with parameters, `type/*` and `*/*`
+//!   ranges); content where the status declares none, and content on a `204`, a `304` or an
+//!   answer to `HEAD`, are violations;
+//! - a **JSON body** (`application/json`, any `+json` type) breaks no rule of its schema, read
+//!   with response semantics: `writeOnly` properties must not appear, `readOnly` ones may and
+//!   `required` applies to them; a `text/*` body with a string schema is checked as one
+//!   string; other media types are not read;
+//! - the declared **headers** (`simple` style): present when `required`, and valid against
+//!   their schema.
+//!
+//! Every violation is listed (capped by [`Options::error_cap`](crate::Options::error_cap)) with
+//! the header name or a JSON pointer into the body, and what was expected; values of secret
+//! schemas (`format: password`, `writeOnly`) are never shown.
+//!
+//! - [`ResponseValidation::Report`]: the response goes on unchanged, streamed as it comes; the
+//!   body is checked once it has passed whole, and the violations are logged (`warn`) under
+//!   the `tracing` target `oasgate::response` with the operation, status, matched response
+//!   entry and violations. [`Options::response_validation_sample`](crate::Options::response_validation_sample)
+//!   checks only a share of each operation's responses.
+//! - [`ResponseValidation::Enforce`]: the answer waits for the body (up to
+//!   [`Options::response_validation_max_body`](crate::Options::response_validation_max_body));
+//!   an invalid response is replaced by a problem `urn:oasgate:problem:invalid-response` —
+//!   500 from the layer, 502 when the response carries the [`Origin::Upstream`] extension,
+//!   as `oasgate serve` marks what it forwards. The original body is never forwarded in part.
+//!
+//! A body longer than the bound (declared so, or found so while it is read) is not held: it
+//! streams on unchecked, and the skip is logged under `oasgate::response`. In enforce mode the
+//! bytes read so far go first, then the rest; the client never receives a part of a body
+//! followed by a problem.
+
+mod check;
+
+use std::sync::Arc;
+
+pub(crate) use check::{Collect, Started, Watch, start};
+
+use crate::plan::Plan;
+
+/// Whether responses are checked against the document.
+///
+/// In a config file (and in `x-oasgate-response-validation`): `off`, `report` or `enforce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponseValidation {
+    /// Responses are not looked at.
+    #[default]
+    Off,
+    /// Violations are logged; the response goes on unchanged.
+    Report,
+    /// An invalid response is replaced by a problem (500, or 502 from a gateway).
+    Enforce,
+}
+
+impl ResponseValidation {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(Self::Off),
+            "report" => Some(Self::Report),
+            "enforce" => Some(Self::Enforce),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ResponseValidation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text)
+            .ok_or_else(|| format!("expected `off`, `report` or `enforce`, got `{text}`"))
+    }
+}
+
+/// What response validation found in one response, handed to
+/// [`Options::response_observer`](crate::Options::response_observer) (for metrics): once for
+/// the violations of a response, once for a body too long to check.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ResponseReport<'a> {
+    /// The operation's `operationId`, or `METHOD /template`.
+    pub operation: &'a str,
+    /// The status the service answered.
+    pub status: http::StatusCode,
+    /// Every violation found, capped like a problem's errors.
+    pub violations: &'a [crate::FieldError],
+    /// The response was replaced by a problem (enforce mode).
+    pub enforced: bool,
+    /// The body was longer than
+    /// [`Options::response_validation_max_body`](crate::Options::response_validation_max_body)
+    /// and passed unchecked.
+    pub body_skipped: bool,
+}
+
+/// Called with each [`ResponseReport`].
+pub type ResponseObserver = Arc<dyn Fn(&ResponseReport<'_>) + Send + Sync>;
+
+/// A response extension saying where a response comes from, for a gateway built on the layer
+/// (`oasgate serve` marks every answer it forwards or makes). A response without it is the
+/// inner service's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The service behind the gateway: an invalid response is answered `502 Bad Gateway`
+    /// (the upstream sent something the document does not allow) instead of `500`.
+    Upstream,
+    /// The gateway's own answer (its `502` and `504` problems): not checked.
+    Gateway,
+}
+
+/// What a response is checked against: the operation the request was matched to.
+pub(crate) struct Context {
+    pub plan: Arc<Plan>,
+    pub op: usize,
+    /// The request was a `HEAD`: the answer carries no content.
+    pub head_request: bool,
+    /// The request path, for the problem's `instance` (none for a secret path).
+    pub instance: Option<String>,
+}
+
+impl Plan {
+    /// The context for checking the answer to a request matched to operation `index`, when
+    /// that operation's responses are validated.
+    pub(crate) fn response_context(
+        self: &Arc<Self>,
+        index: usize,
+        parts: &http::request::Parts,
+    ) -> Option<Box<Context>> {
+        let op = &self.operations[index];
+        if !op
+            .responses
+            .as_ref()?
+            .sampled(self.options.response_validation_sample)
+        {
+            return None;
+        }
+        Some(Box::new(Context {
+            plan: self.clone(),
+            op: index,
+            head_request: parts.method == http::Method::HEAD,
+            instance: (!op.secret_path).then(|| parts.uri.path().to_owned()),
+        }))
+    }
+}

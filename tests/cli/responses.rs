@@ -1,0 +1,146 @@
+//! `oasgate serve` checking what the upstream answers: enforce (502) and report modes.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+/// The support upstream answers every request `200` with `{"method", "uri", "bytes"}` as
+/// `application/json` and an `X-Upstream: yes` header; each path declares something else.
+const SPEC: &str = r#"
+openapi: 3.1.0
+info: {title: Responses, version: "1"}
+paths:
+  /good:
+    get:
+      responses:
+        "200":
+          description: the echo, as it is
+          headers: {X-Upstream: {required: true, schema: {type: string, enum: ["yes"]}}}
+          content:
+            application/json:
+              schema: {type: object, required: [method, uri, bytes], properties: {bytes: {type: integer}}}
+  /bad-body:
+    get:
+      responses:
+        "200":
+          description: an id the echo does not have
+          content:
+            application/json: {schema: {type: object, required: [id]}}
+  /bad-status:
+    get:
+      responses: {"201": {description: created}}
+"#;
+
+fn gateway(dir: &TempDir, upstream: &str, mode_flag: Option<&str>, options: &str) -> Gateway {
+    dir.write("spec.yaml", SPEC);
+    dir.write(
+        "oasgate.yaml",
+        &format!("spec: spec.yaml\noptions:\n{options}server:\n  upstream: {upstream}\n"),
+    );
+    let mut args = vec!["--config", "oasgate.yaml"];
+    if let Some(mode) = mode_flag {
+        args.extend(["--response-validation", mode]);
+    }
+    Gateway::start(dir, &args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_answers_502_for_what_the_upstream_sends_against_the_document() {
+    let upstream = Upstream::start().await;
+    let dir = TempDir::new("responses-enforce");
+    let gateway = gateway(&dir, &upstream.url(), Some("enforce"), "  error_cap: 5\n");
+
+    let good = get(&gateway.url("/good")).await;
+    assert_eq!(good.status, 200, "{}", good.text);
+    assert_eq!(good.json()["uri"], "/good");
+
+    let bad = get(&gateway.url("/bad-body")).await;
+    assert_eq!(bad.status, 502, "{}", bad.text);
+    assert_eq!(bad.headers["content-type"], "application/problem+json");
+    let problem = bad.json();
+    assert_eq!(problem["type"], "urn:oasgate:problem:invalid-response");
+    assert_eq!(problem["errors"][0]["in"], "body");
+    assert_eq!(problem["errors"][0]["pointer"], "/id");
+    assert_eq!(problem["errors"][0]["code"], "required");
+    // The upstream's body is not forwarded.
+    assert!(!bad.text.contains("\"method\""), "{}", bad.text);
+
+    let status = get(&gateway.url("/bad-status")).await;
+    assert_eq!(status.status, 502, "{}", status.text);
+    assert_eq!(status.json()["errors"][0]["in"], "status");
+    assert_eq!(
+        upstream.seen().len(),
+        3,
+        "every request reached the upstream"
+    );
+
+    let logs = gateway.log_text();
+    assert!(logs.contains("oasgate::response"), "{logs}");
+
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    for line in [
+        r#"oasgate_response_violations_total{operation="GET /bad-body",status="200",code="required"} 1"#,
+        r#"oasgate_response_violations_total{operation="GET /bad-status",status="200",code="undeclared"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "`{line}` in\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("operation=\"GET /good\",status"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_passes_the_upstream_answer_on_and_logs_it() {
+    let upstream = Upstream::start().await;
+    let dir = TempDir::new("responses-report");
+    let gateway = gateway(
+        &dir,
+        &upstream.url(),
+        None,
+        "  response_validation: report\n",
+    );
+
+    let bad = get(&gateway.url("/bad-body")).await;
+    assert_eq!(bad.status, 200, "{}", bad.text);
+    assert_eq!(bad.json()["uri"], "/bad-body");
+    let logged = eventually(Duration::from_secs(10), async || {
+        gateway
+            .log_text()
+            .contains("missing required property `id`")
+    })
+    .await;
+    assert!(logged, "{}", gateway.log_text());
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    let line = r#"oasgate_response_violations_total{operation="GET /bad-body",status="200",code="required"} 1"#;
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_past_the_bound_passes_unchecked_and_is_counted() {
+    let upstream = Upstream::start().await;
+    let dir = TempDir::new("responses-bound");
+    let gateway = gateway(
+        &dir,
+        &upstream.url(),
+        Some("enforce"),
+        "  response_validation_max_body: 8\n",
+    );
+    // Invalid, but longer than 8 bytes: handed on whole, unchecked.
+    let bad = get(&gateway.url("/bad-body")).await;
+    assert_eq!(bad.status, 200, "{}", bad.text);
+    assert_eq!(bad.json()["uri"], "/bad-body");
+    let metrics = get(&gateway.url("/metrics")).await.text;
+    let line = r#"oasgate_response_bodies_unchecked_total{operation="GET /bad-body"} 1"#;
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateways_own_502_is_not_taken_for_an_invalid_response() {
+    // Nothing listens on port 1.
+    let dir = TempDir::new("responses-own");
+    let gateway = gateway(&dir, "http://127.0.0.1:1", Some("enforce"), "");
+    let answer = get(&gateway.url("/good")).await;
+    assert_eq!(answer.status, 502, "{}", answer.text);
+    assert_eq!(answer.json()["type"], "urn:oasgate:problem:bad-gateway");
+}

@@ -1,0 +1,547 @@
+//! Response validation: a table of responses, each with its verdict, run through the layer in
+//! report and enforce modes.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use oasgate::body::Body;
+use oasgate::{Document, OpenApiLayer, Options, ResponseValidation};
+use serde_json::Value;
+use tower::{ServiceBuilder, ServiceExt};
+
+use crate::support::LogCapture;
+
+const SPEC: &str = r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /pets/{id}:
+    get:
+      operationId: getPet
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200":
+          description: ok
+          headers:
+            X-Rate-Limit: {required: true, schema: {type: integer, minimum: 0}}
+            X-Tags: {schema: {type: array, items: {type: string}, maxItems: 2}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Pet"}
+        "404":
+          description: gone
+          content:
+            application/problem+json:
+              schema: {type: object, required: [title], properties: {title: {type: string}}}
+        "4XX":
+          description: client error
+          content:
+            text/plain: {schema: {type: string, maxLength: 10}}
+        default:
+          description: anything else
+          content:
+            application/*: {schema: {type: object, required: [code]}}
+  /pets:
+    post:
+      operationId: addPet
+      responses:
+        "201": {description: created, no content}
+        "204": {description: nothing}
+  /events:
+    get:
+      responses:
+        "200":
+          description: a stream of events
+          content:
+            text/event-stream: {schema: {type: string, maxLength: 3}}
+  /old:
+    get:
+      operationId: old
+      x-oasgate-response-validation: "off"
+      responses:
+        "200": {description: ok}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: integer, readOnly: true}
+        name: {type: string}
+        tag: {type: [string, "null"]}
+        password: {type: string, writeOnly: true}
+"##;
+
+const JSON: &str = "application/json";
+
+/// One response the service gives, and the violations expected: `(in, name, pointer, code)`.
+struct Row {
+    what: &'static str,
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static str,
+    violations: &'static [(&'static str, &'static str, &'static str, &'static str)],
+}
+
+const RATE: (&str, &str) = ("x-rate-limit", "10");
+const CT_JSON: (&str, &str) = ("content-type", JSON);
+
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    Row { what: "valid pet", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":"rex"}"#, violations: &[] },
+    // 3.1: a type array allows null.
+    Row { what: "null in a type array", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":"rex","tag":null}"#, violations: &[] },
+    Row { what: "a declared parameter of the media type", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, ("content-type", "application/json; charset=utf-8")], body: r#"{"id":1,"name":"rex"}"#, violations: &[] },
+    Row { what: "a required header missing", method: "GET", path: "/pets/1", status: 200,
+        headers: &[CT_JSON], body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[("header", "x-rate-limit", "", "required")] },
+    Row { what: "a header of the wrong type", method: "GET", path: "/pets/1", status: 200,
+        headers: &[("x-rate-limit", "many"), CT_JSON], body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[("header", "x-rate-limit", "", "type")] },
+    Row { what: "a header breaking its schema", method: "GET", path: "/pets/1", status: 200,
+        headers: &[("x-rate-limit", "-1"), ("x-tags", "a, b, c"), CT_JSON], body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[("header", "x-rate-limit", "", "minimum"), ("header", "x-tags", "", "maxItems")] },
+    // `readOnly`: "the property ... MAY be sent as part of a response", and `required`
+    // applies to it there.
+    Row { what: "a required read-only property missing", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"name":"rex"}"#,
+        violations: &[("body", "", "/id", "required")] },
+    // `writeOnly`: "the property ... SHOULD NOT be sent as part of the response".
+    Row { what: "a write-only property sent", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":"rex","password":"hunter2"}"#,
+        violations: &[("body", "", "/password", "writeOnly")] },
+    Row { what: "a property of the wrong type", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":5}"#,
+        violations: &[("body", "", "/name", "type")] },
+    Row { what: "malformed JSON", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"#,
+        violations: &[("body", "", "", "malformed")] },
+    Row { what: "JSON declared, no content", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: "",
+        violations: &[("body", "", "", "malformed")] },
+    Row { what: "an undeclared content type", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE, ("content-type", "text/html")], body: "<p>rex</p>",
+        violations: &[("header", "content-type", "", "mediaType")] },
+    Row { what: "content without a content type", method: "GET", path: "/pets/1", status: 200,
+        headers: &[RATE], body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[("body", "", "", "mediaType")] },
+    Row { what: "the exact code", method: "GET", path: "/pets/1", status: 404,
+        headers: &[("content-type", "application/problem+json")], body: r#"{"title":"gone"}"#, violations: &[] },
+    // OpenAPI 3.1 §4.8.16.2: "If a response is defined using an explicit code, the explicit
+    // code definition takes precedence over the range definition for that code."
+    Row { what: "the exact code wins over its range", method: "GET", path: "/pets/1", status: 404,
+        headers: &[("content-type", "text/plain")], body: "gone",
+        violations: &[("header", "content-type", "", "mediaType")] },
+    Row { what: "a code in a range", method: "GET", path: "/pets/1", status: 418,
+        headers: &[("content-type", "text/plain")], body: "teapot", violations: &[] },
+    Row { what: "a text body against its string schema", method: "GET", path: "/pets/1", status: 418,
+        headers: &[("content-type", "text/plain; charset=utf-8")], body: "a teapot, short and stout",
+        violations: &[("body", "", "", "maxLength")] },
+    // `default`: "the documentation of responses other than the ones declared for specific
+    // HTTP response codes"; `application/*` takes any `application/` type, `+json` is read.
+    Row { what: "default with a media range", method: "GET", path: "/pets/1", status: 503,
+        headers: &[("content-type", "application/vnd.error+json")], body: r#"{"code":7}"#, violations: &[] },
+    Row { what: "default's schema applies", method: "GET", path: "/pets/1", status: 500,
+        headers: &[CT_JSON], body: "{}",
+        violations: &[("body", "", "/code", "required")] },
+    Row { what: "other media types are not read", method: "GET", path: "/pets/1", status: 500,
+        headers: &[("content-type", "application/octet-stream")], body: "\u{1}\u{2}", violations: &[] },
+    Row { what: "no content as declared", method: "POST", path: "/pets", status: 201,
+        headers: &[], body: "", violations: &[] },
+    Row { what: "content where none is declared", method: "POST", path: "/pets", status: 201,
+        headers: &[("content-type", "text/plain")], body: "created",
+        violations: &[("body", "", "", "noContent")] },
+    // RFC 9110 §15.3.5: "A 204 response is terminated by the end of the header section; it
+    // cannot contain content or trailers."
+    Row { what: "content on a 204", method: "POST", path: "/pets", status: 204,
+        headers: &[], body: "x", violations: &[("body", "", "", "noContent")] },
+    Row { what: "an undeclared status", method: "POST", path: "/pets", status: 200,
+        headers: &[], body: "", violations: &[("status", "", "", "undeclared")] },
+    // RFC 9110 §9.3.2: HEAD is answered with the headers of GET ("the server MUST NOT send
+    // content in the response").
+    Row { what: "HEAD with the headers of GET", method: "HEAD", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: "", violations: &[] },
+    Row { what: "HEAD with content", method: "HEAD", path: "/pets/1", status: 200,
+        headers: &[RATE, CT_JSON], body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[("body", "", "", "noContent")] },
+    Row { what: "an event stream is not read as one string", method: "GET", path: "/events", status: 200,
+        headers: &[("content-type", "text/event-stream")], body: "data: one\n\ndata: two\n\n", violations: &[] },
+    Row { what: "an operation with validation off", method: "GET", path: "/old", status: 299,
+        headers: &[], body: "anything", violations: &[] },
+];
+
+fn layer(mode: ResponseValidation) -> OpenApiLayer {
+    let doc = Document::from_str(SPEC).expect("document loads");
+    OpenApiLayer::with_options(&doc, Options::default().response_validation(mode))
+        .expect("document compiles")
+}
+
+/// What the client receives when the service answers `row`.
+async fn exchange(
+    layer: &OpenApiLayer,
+    row: &Row,
+    chunks: bool,
+) -> (StatusCode, http::HeaderMap, Bytes) {
+    let status = row.status;
+    let headers = row.headers;
+    let body = row.body;
+    let service = ServiceBuilder::new().layer(layer.clone()).service_fn(
+        move |_request: Request<Body>| async move {
+            let mut builder = Response::builder().status(status);
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            // Chunked: a stream of unknown length, one byte a chunk.
+            let body = if chunks {
+                let pieces: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = body
+                    .as_bytes()
+                    .iter()
+                    .map(|b| Ok(Frame::data(Bytes::copy_from_slice(&[*b]))))
+                    .collect();
+                Body::new(StreamBody::new(futures_util::stream::iter(pieces)))
+            } else {
+                Body::from(body)
+            };
+            Ok::<_, std::convert::Infallible>(builder.body(body).unwrap())
+        },
+    );
+    let request = Request::builder()
+        .method(row.method)
+        .uri(row.path)
+        .body(Body::empty())
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (parts.status, parts.headers, bytes)
+}
+
+#[tokio::test]
+async fn enforce_mode_replaces_each_invalid_response_by_a_problem_listing_its_violations() {
+    let layer = layer(ResponseValidation::Enforce);
+    for chunks in [false, true] {
+        for row in ROWS {
+            let (status, headers, body) = exchange(&layer, row, chunks).await;
+            let what = format!("{} (chunked: {chunks})", row.what);
+            if row.violations.is_empty() {
+                assert_eq!(status.as_u16(), row.status, "{what}");
+                assert_eq!(
+                    body,
+                    row.body.as_bytes(),
+                    "{what}: the body is forwarded whole"
+                );
+                continue;
+            }
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{what}");
+            assert_eq!(
+                headers["content-type"], "application/problem+json",
+                "{what}"
+            );
+            let problem: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                problem["type"], "urn:oasgate:problem:invalid-response",
+                "{what}"
+            );
+            let found: Vec<(String, String, String, String)> = problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let field = |k: &str| e[k].as_str().unwrap().to_owned();
+                    (field("in"), field("name"), field("pointer"), field("code"))
+                })
+                .collect();
+            let expected: Vec<(String, String, String, String)> = row
+                .violations
+                .iter()
+                .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+                .collect();
+            assert_eq!(found, expected, "{what}: {problem}");
+            let text = String::from_utf8_lossy(&body);
+            assert!(!text.contains("hunter2"), "{what}: a secret leaked: {text}");
+            assert!(
+                row.body.is_empty() || !text.contains(row.body),
+                "{what}: the original body is not forwarded"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn report_mode_hands_every_response_on_unchanged_and_logs_the_invalid_ones() {
+    let layer = layer(ResponseValidation::Report);
+    for chunks in [false, true] {
+        for row in ROWS {
+            let capture = LogCapture::new(tracing::Level::INFO);
+            let (status, _, body) = exchange(&layer, row, chunks).await;
+            let what = format!("{} (chunked: {chunks})", row.what);
+            assert_eq!(status.as_u16(), row.status, "{what}");
+            // HEAD answers pass as the service sent them; hyper drops their content.
+            assert_eq!(body, row.body.as_bytes(), "{what}");
+            let logs = capture.logs.text();
+            let logged = logs.contains("oasgate::response");
+            assert_eq!(logged, !row.violations.is_empty(), "{what}: {logs}");
+            for (_, _, _, code) in row.violations {
+                assert!(logs.contains(code), "{what}: `{code}` in {logs}");
+            }
+            assert!(!logs.contains("hunter2"), "{what}: a secret leaked: {logs}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_past_the_bound_streams_on_unchecked_and_the_skip_is_logged() {
+    let doc = Document::from_str(SPEC).unwrap();
+    let options = Options::default()
+        .response_validation(ResponseValidation::Enforce)
+        .response_validation_max_body(8);
+    let layer = OpenApiLayer::with_options(&doc, options).unwrap();
+    let row = Row {
+        what: "long and wrong",
+        method: "GET",
+        path: "/pets/1",
+        status: 200,
+        headers: &[RATE, CT_JSON],
+        body: r#"{"id":"not a number","name":"rex"}"#,
+        violations: &[],
+    };
+    for chunks in [false, true] {
+        let capture = LogCapture::new(tracing::Level::INFO);
+        let (status, _, body) = exchange(&layer, &row, chunks).await;
+        assert_eq!(status, StatusCode::OK, "chunked: {chunks}");
+        assert_eq!(
+            body,
+            row.body.as_bytes(),
+            "chunked: {chunks}: the whole body"
+        );
+        let logs = capture.logs.text();
+        assert!(
+            logs.contains("response body not checked"),
+            "chunked: {chunks}: {logs}"
+        );
+    }
+    // A head already wrong is answered with its problem: nothing was sent yet.
+    let wrong_head = Row {
+        headers: &[CT_JSON],
+        ..row
+    };
+    let (status, _, _) = exchange(&layer, &wrong_head, true).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn openapi_3_0_nullable_and_the_operation_extension() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      x-oasgate-response-validation: enforce
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: object, properties: {n: {type: integer, nullable: true}}}}
+"#;
+    let doc = Document::from_str(spec).unwrap();
+    // Off for the document, enforced by the operation's extension.
+    let layer = OpenApiLayer::with_options(&doc, Options::default()).unwrap();
+    let row = |body: &'static str| Row {
+        what: "nullable",
+        method: "GET",
+        path: "/a",
+        status: 200,
+        headers: &[CT_JSON],
+        body,
+        violations: &[],
+    };
+    let (status, _, _) = exchange(&layer, &row(r#"{"n":null}"#), false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = exchange(&layer, &row(r#"{"n":"x"}"#), false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[test]
+fn a_bad_mode_or_status_key_is_a_start_up_error() {
+    let spec = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      x-oasgate-response-validation: loud
+      responses: {"200": {description: ok}}
+  /b:
+    get:
+      responses: {"2X0": {description: ok}}
+"#;
+    let doc = Document::from_str(spec).unwrap();
+    let error = OpenApiLayer::with_options(
+        &doc,
+        Options::default().response_validation(ResponseValidation::Report),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("`x-oasgate-response-validation` must be `off`, `report` or `enforce`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("response key `2X0` is not a status code"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_discriminated_body_reports_the_chosen_branchs_errors() {
+    let spec = r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /shape:
+    get:
+      responses:
+        "200":
+          description: a shape
+          content:
+            application/json:
+              schema:
+                oneOf: [{$ref: "#/components/schemas/Circle"}, {$ref: "#/components/schemas/Square"}]
+                discriminator: {propertyName: kind}
+components:
+  schemas:
+    Circle:
+      type: object
+      required: [kind, radius]
+      properties: {kind: {const: Circle}, radius: {type: number}}
+    Square:
+      type: object
+      required: [kind, side]
+      properties: {kind: {const: Square}, side: {type: number}}
+"##;
+    let doc = Document::from_str(spec).unwrap();
+    let layer = OpenApiLayer::with_options(
+        &doc,
+        Options::default().response_validation(ResponseValidation::Enforce),
+    )
+    .unwrap();
+    let row = |body: &'static str| Row {
+        what: "discriminator",
+        method: "GET",
+        path: "/shape",
+        status: 200,
+        headers: &[CT_JSON],
+        body,
+        violations: &[],
+    };
+    let (status, _, _) = exchange(&layer, &row(r#"{"kind":"Circle","radius":1}"#), false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = exchange(&layer, &row(r#"{"kind":"Square","radius":1}"#), false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/side", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "required", "{problem}");
+}
+
+#[tokio::test]
+async fn a_body_never_read_still_logs_the_heads_violations() {
+    // A server sends no content in answer to HEAD (RFC 9110 §9.3.2) and may never poll the
+    // body: report mode logs what the head broke when the body is dropped.
+    let layer = layer(ResponseValidation::Report);
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_request: Request<Body>| async {
+            let response = Response::builder()
+                .status(200)
+                .header("content-type", JSON)
+                .body(Body::from(r#"{"id":1,"name":"rex"}"#))
+                .unwrap();
+            Ok::<_, std::convert::Infallible>(response)
+        });
+    let capture = LogCapture::new(tracing::Level::INFO);
+    let request = Request::head("/pets/1").body(Body::empty()).unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!capture.logs.text().contains("x-rate-limit"));
+    drop(response);
+    let logs = capture.logs.text();
+    assert!(logs.contains("header `x-rate-limit` required"), "{logs}");
+}
+
+#[tokio::test]
+async fn report_mode_checks_the_sampled_share_and_enforce_mode_every_response() {
+    let doc = Document::from_str(SPEC).unwrap();
+    let invalid = Row {
+        what: "sampled",
+        method: "GET",
+        path: "/pets/1",
+        status: 200,
+        headers: &[CT_JSON],
+        body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[],
+    };
+    let report = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .response_validation(ResponseValidation::Report)
+            .response_validation_sample(0.25),
+    )
+    .unwrap();
+    let capture = LogCapture::new(tracing::Level::INFO);
+    for _ in 0..8 {
+        let (status, _, _) = exchange(&report, &invalid, false).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let logs = capture.logs.text();
+    // One in four, the first included: responses 1 and 5.
+    assert_eq!(
+        logs.matches("response breaks the document").count(),
+        2,
+        "{logs}"
+    );
+
+    let enforce = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .response_validation(ResponseValidation::Enforce)
+            .response_validation_sample(0.0),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let (status, _, _) = exchange(&enforce, &invalid, false).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
+
+#[tokio::test]
+async fn a_request_let_through_in_report_only_mode_has_its_answer_checked() {
+    let doc = Document::from_str(SPEC).unwrap();
+    let layer = OpenApiLayer::with_options(
+        &doc,
+        Options::default()
+            .enforce(false)
+            .response_validation(ResponseValidation::Enforce),
+    )
+    .unwrap();
+    // `abc` is not an integer: the request is refused in report-only mode and handed on.
+    let row = Row {
+        what: "let through",
+        method: "GET",
+        path: "/pets/abc",
+        status: 200,
+        headers: &[CT_JSON],
+        body: r#"{"id":1,"name":"rex"}"#,
+        violations: &[],
+    };
+    let (status, _, body) = exchange(&layer, &row, false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["errors"][0]["name"], "x-rate-limit", "{problem}");
+}
