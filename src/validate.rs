@@ -409,8 +409,23 @@ impl Plan {
                 ));
                 return;
             }
-            match value.as_str().map(serde_json::from_str::<Value>) {
+            // The body's parser: it also refuses a member name given twice in one object.
+            match value
+                .as_str()
+                .map(|text| body::parse_json(text.as_bytes(), depth))
+            {
                 Some(Ok(parsed)) => parsed,
+                Some(Err(malformed)) if malformed.duplicate.is_some() => {
+                    let pointer = malformed.duplicate.unwrap_or_default();
+                    errors.push(param_error(
+                        p,
+                        place,
+                        &pointer,
+                        "duplicate",
+                        "has a member name twice in one object; expected unique names".to_owned(),
+                    ));
+                    return;
+                }
                 _ => {
                     errors.push(param_error(
                         p,
@@ -664,8 +679,12 @@ impl Plan {
         let parsed = match kind {
             BodyKind::Json => {
                 body::parse_json(&bytes, self.options.json_depth_limit).map_err(|m| {
+                    let duplicate = m.duplicate_error();
                     let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
                     problem.location = m.location;
+                    if let Some(error) = duplicate {
+                        problem = problem.with_errors(vec![error], self.options.error_cap);
+                    }
                     self.reject(problem, Some(op), parts)
                 })?
             }
