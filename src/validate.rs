@@ -18,7 +18,7 @@ use crate::paging;
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{BodyEntry, Operation, Param, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
-use crate::security::{Credential, Found, Verdict};
+use crate::security::{Credential, Found, SchemeKind, Verdict};
 use crate::serve::Answer;
 use crate::validated::{ReadBody, Validated};
 use futures_util::future::Either;
@@ -119,6 +119,13 @@ impl Plan {
                 .with_errors(vec![error], self.options.error_cap);
             return Head::Respond(self.reject(problem, Some(op), parts));
         };
+        let repeated = self.ambiguous(op, &query, parts);
+        if !repeated.is_empty() {
+            let detail = summary(&repeated, "request");
+            let problem = Problem::new(ProblemKind::InvalidParameters, detail)
+                .with_errors(repeated, self.options.error_cap);
+            return Head::Reject(self.reject(problem, Some(op), parts));
+        }
         let too_long = self.too_long(op, &matched.params, &query, parts);
         if !too_long.is_empty() {
             let detail = summary(&too_long, "parameter");
@@ -206,8 +213,11 @@ impl Plan {
         raw: &[(&str, &str)],
         validated: &Validated,
     ) -> Option<String> {
+        // A raw `;` is rewritten as `%3B` below, so such a query is always rewritten.
         if !self.options.canonical_query
-            || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip)
+            || (op.query.is_empty()
+                && op.undeclared_query != UndeclaredParams::Strip
+                && !original.contains(';'))
         {
             return None;
         }
@@ -1043,4 +1053,172 @@ fn truncate(text: &str) -> &str {
         Some((i, _)) => &text[..i],
         None => text,
     }
+}
+
+impl Plan {
+    /// Errors for what the service behind could read otherwise than oasgate did: a singleton
+    /// header oasgate reads given more than once, an API key given twice, and, when the query
+    /// is passed on as sent, a raw `;`. Allocates nothing when there is none.
+    ///
+    /// RFC 9110 §5.3: "A sender MUST NOT generate multiple field lines with the same name in a
+    /// message ... unless that field's definition allows multiple field line values to be
+    /// recombined as a comma-separated list". `Content-Type`, `Authorization` and `Host` are
+    /// single values; given twice, one server takes the first, another the last and another
+    /// joins them, so whichever oasgate checked, the service may read another.
+    fn ambiguous(&self, op: &Operation, query: &[(&str, &str)], parts: &Parts) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let headers = &parts.headers;
+        let once = |name: &str, errors: &mut Vec<FieldError>| {
+            if headers.get_all(name).iter().nth(1).is_some() {
+                errors.push(repeated(Place::Header, name, "header"));
+                return false;
+            }
+            true
+        };
+        // RFC 9112 §3.2: a server "MUST respond with a 400 (Bad Request) status code to any
+        // request message that contains more than one Host header field line or a Host header
+        // field with an invalid field value".
+        if once(header::HOST.as_str(), &mut errors)
+            && headers
+                .get(header::HOST)
+                .is_some_and(|host| host.as_bytes().contains(&b','))
+        {
+            errors.push(listed(Place::Header, header::HOST.as_str()));
+        }
+        if op.body.is_some()
+            && once(header::CONTENT_TYPE.as_str(), &mut errors)
+            && headers
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|value| comma_outside_quotes(value.as_bytes()))
+        {
+            // `application/json, application/x-www-form-urlencoded` is two media types in
+            // one line: a list that `Content-Type` (RFC 9110 §8.3) does not allow.
+            errors.push(listed(Place::Header, header::CONTENT_TYPE.as_str()));
+        }
+        let mut authorization = false;
+        for requirement in op.security.alternatives.iter().flatten() {
+            match &*requirement.kind {
+                SchemeKind::Bearer | SchemeKind::Basic | SchemeKind::OtherHttp(_) => {
+                    authorization = true;
+                }
+                SchemeKind::ApiKey { place, name } => {
+                    let given = match place {
+                        Place::Header => headers.get_all(name.as_str()).iter().count(),
+                        Place::Cookie => cookie_count(headers, name),
+                        Place::Query => query
+                            .iter()
+                            .filter(|(key, _)| query_key_is(key, name))
+                            .count(),
+                        Place::Path | Place::Body => 0,
+                    };
+                    let what = match place {
+                        Place::Cookie => "cookie",
+                        Place::Query => "query parameter",
+                        _ => "header",
+                    };
+                    if given > 1 && !errors.iter().any(|e| e.place == *place && e.name == *name) {
+                        errors.push(repeated(*place, name, what));
+                    }
+                }
+                SchemeKind::MutualTls => {}
+            }
+        }
+        if authorization
+            && headers
+                .get_all(header::AUTHORIZATION)
+                .iter()
+                .nth(1)
+                .is_some()
+        {
+            errors.push(repeated(
+                Place::Header,
+                header::AUTHORIZATION.as_str(),
+                "header",
+            ));
+        }
+        if !self.options.canonical_query
+            && let Some((key, _)) = query
+                .iter()
+                .find(|(k, v)| k.contains(';') || v.contains(';'))
+        {
+            // Passed on as sent, a `;` would be read as a pair delimiter by some servers
+            // (Rack 2, older `parse_qs`) and not by oasgate, which splits on `&` only.
+            let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+            let name = truncate(&name).to_owned();
+            errors.push(FieldError {
+                place: Place::Query,
+                detail: format!(
+                    "query parameter `{name}`: a raw `;` may be read as a delimiter by the \
+                     service; expected it percent-encoded as `%3B`"
+                ),
+                name,
+                pointer: String::new(),
+                code: "delimiter".to_owned(),
+            });
+        }
+        errors
+    }
+}
+
+/// A singleton given more than once; its values are never shown (they may be secrets).
+fn repeated(place: Place, name: &str, what: &str) -> FieldError {
+    FieldError {
+        place,
+        name: name.to_owned(),
+        pointer: String::new(),
+        code: "duplicate".to_owned(),
+        detail: format!("{what} `{name}` is given more than once; expected a single value"),
+    }
+}
+
+/// A singleton header whose one line lists several values.
+fn listed(place: Place, name: &str) -> FieldError {
+    FieldError {
+        place,
+        name: name.to_owned(),
+        pointer: String::new(),
+        code: "duplicate".to_owned(),
+        detail: format!("header `{name}` lists several values; expected a single value"),
+    }
+}
+
+/// Whether a header value has a `,` outside a quoted string (RFC 9110 §5.6.4).
+fn comma_outside_quotes(value: &[u8]) -> bool {
+    let mut quoted = false;
+    let mut escaped = false;
+    for &b in value {
+        if escaped {
+            escaped = false;
+        } else if quoted && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            quoted = !quoted;
+        } else if b == b',' && !quoted {
+            return true;
+        }
+    }
+    false
+}
+
+/// How many times cookie `name` is given over every `Cookie` line.
+fn cookie_count(headers: &http::HeaderMap, name: &str) -> usize {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            key.trim_matches([' ', '\t']) == name
+        })
+        .count()
+}
+
+/// Whether a raw query key decodes (`+` a space) to `name`, allocating only for escapes.
+fn query_key_is(key: &str, name: &str) -> bool {
+    if !key.contains(['%', '+']) {
+        return key == name;
+    }
+    let spaced = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy() == name
 }
