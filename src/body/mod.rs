@@ -374,6 +374,19 @@ pub(crate) fn parse_form(
             "the form body is not UTF-8".to_owned(),
         )]
     })?;
+    // The body is handed on as sent, and oasgate splits it on `&` only; servers that also
+    // split on `;` (older `parse_qs`) would read another field. Form encoders write `%3B`
+    // (the WHATWG `application/x-www-form-urlencoded` serializer leaves only alphanumerics
+    // and `*-._` unescaped), so a raw `;` is refused.
+    if text.contains(';') {
+        return Err(vec![field_error(
+            "",
+            "delimiter",
+            "the form body has a raw `;`, which the service may read as a delimiter; expected \
+             it percent-encoded as `%3B`"
+                .to_owned(),
+        )]);
+    }
     let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
         return Err(vec![field_error(
             "",
@@ -772,6 +785,9 @@ mod tests {
         let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
         assert_eq!(errors[0].code, "tooMany");
         assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
+        let errors = parse_form(b"name=ok;age=x", &fields(), &c, 100).unwrap_err();
+        assert_eq!(errors[0].code, "delimiter");
+        assert!(parse_form(b"name=ok%3Bage%3Dx", &fields(), &c, 100).is_ok());
     }
 
     #[tokio::test]

@@ -271,6 +271,19 @@ async fn ambiguous_requests_are_refused() {
             200,
             None,
         ),
+        // A form body goes on as sent: a raw `;` in it is refused.
+        (
+            "a form body with a raw semicolon",
+            ("POST", "/pets", &[FORM], "name=ok;name=waytoolong"),
+            400,
+            Some(("body", "", "delimiter")),
+        ),
+        (
+            "a form body with an encoded semicolon",
+            ("POST", "/pets", &[FORM], "name=a%3Bb"),
+            200,
+            None,
+        ),
         // JSON member names given twice.
         (
             "name twice in the body",
