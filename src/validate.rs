@@ -1068,28 +1068,17 @@ impl Plan {
     fn ambiguous(&self, op: &Operation, query: &[(&str, &str)], parts: &Parts) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let headers = &parts.headers;
-        let once = |name: &str, errors: &mut Vec<FieldError>| {
-            if headers.get_all(name).iter().nth(1).is_some() {
-                errors.push(repeated(Place::Header, name, "header"));
-                return false;
-            }
-            true
-        };
         // RFC 9112 §3.2: a server "MUST respond with a 400 (Bad Request) status code to any
         // request message that contains more than one Host header field line or a Host header
         // field with an invalid field value".
-        if once(header::HOST.as_str(), &mut errors)
-            && headers
-                .get(header::HOST)
-                .is_some_and(|host| host.as_bytes().contains(&b','))
+        if let Some(host) = single(headers, header::HOST, &mut errors)
+            && host.as_bytes().contains(&b',')
         {
             errors.push(listed(Place::Header, header::HOST.as_str()));
         }
         if op.body.is_some()
-            && once(header::CONTENT_TYPE.as_str(), &mut errors)
-            && headers
-                .get(header::CONTENT_TYPE)
-                .is_some_and(|value| comma_outside_quotes(value.as_bytes()))
+            && let Some(content_type) = single(headers, header::CONTENT_TYPE, &mut errors)
+            && comma_outside_quotes(content_type.as_bytes())
         {
             // `application/json, application/x-www-form-urlencoded` is two media types in
             // one line: a list that `Content-Type` (RFC 9110 §8.3) does not allow.
@@ -1123,18 +1112,8 @@ impl Plan {
                 SchemeKind::MutualTls => {}
             }
         }
-        if authorization
-            && headers
-                .get_all(header::AUTHORIZATION)
-                .iter()
-                .nth(1)
-                .is_some()
-        {
-            errors.push(repeated(
-                Place::Header,
-                header::AUTHORIZATION.as_str(),
-                "header",
-            ));
+        if authorization {
+            single(headers, header::AUTHORIZATION, &mut errors);
         }
         if !self.options.canonical_query
             && let Some((key, _)) = query
@@ -1158,6 +1137,22 @@ impl Plan {
         }
         errors
     }
+}
+
+/// The one line of a singleton header, or `None` when it is absent or given more than once
+/// (then with an error). One lookup.
+fn single<'h>(
+    headers: &'h http::HeaderMap,
+    name: header::HeaderName,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'h http::HeaderValue> {
+    let mut lines = headers.get_all(&name).iter();
+    let first = lines.next()?;
+    if lines.next().is_some() {
+        errors.push(repeated(Place::Header, name.as_str(), "header"));
+        return None;
+    }
+    Some(first)
 }
 
 /// A singleton given more than once; its values are never shown (they may be secrets).
