@@ -494,12 +494,18 @@ impl<'de> Visitor<'de> for Key<'_> {
 ///
 /// Declared properties are bits; other names are kept borrowed from the text, the first
 /// [`INLINE_NAMES`] on the stack, the rest in a set. Nothing is allocated for an object of
-/// declared properties and a few others.
+/// declared properties and up to eight others.
 struct Names<'de> {
     declared: [u64; 4],
-    inline: [&'de str; INLINE_NAMES],
-    len: usize,
-    spilled: Option<std::collections::HashSet<&'de str>>,
+    /// Names not declared: none until the first one, so an object of declared properties
+    /// only sets up nothing more.
+    others: Others<'de>,
+}
+
+enum Others<'de> {
+    None,
+    Inline([&'de str; INLINE_NAMES], usize),
+    Spilled(std::collections::HashSet<&'de str>),
 }
 
 const INLINE_NAMES: usize = 8;
@@ -508,9 +514,7 @@ impl<'de> Names<'de> {
     fn new() -> Self {
         Names {
             declared: [0; 4],
-            inline: [""; INLINE_NAMES],
-            len: 0,
-            spilled: None,
+            others: Others::None,
         }
     }
 
@@ -532,23 +536,31 @@ impl<'de> Names<'de> {
             Found::Other(name) => name,
             Found::Escaped => return Err(unsure()),
         };
-        if let Some(set) = &mut self.spilled {
-            return if set.insert(name) {
-                Ok(())
-            } else {
-                Err(unsure())
-            };
-        }
-        if self.inline[..self.len].contains(&name) {
-            return Err(unsure());
-        }
-        if self.len < INLINE_NAMES {
-            self.inline[self.len] = name;
-            self.len += 1;
-        } else {
-            let mut set: std::collections::HashSet<&'de str> = self.inline.into_iter().collect();
-            set.insert(name);
-            self.spilled = Some(set);
+        match &mut self.others {
+            Others::None => {
+                let mut inline = [""; INLINE_NAMES];
+                inline[0] = name;
+                self.others = Others::Inline(inline, 1);
+            }
+            Others::Inline(inline, len) => {
+                if inline[..*len].contains(&name) {
+                    return Err(unsure());
+                }
+                if *len < INLINE_NAMES {
+                    inline[*len] = name;
+                    *len += 1;
+                } else {
+                    let mut set: std::collections::HashSet<&'de str> =
+                        inline.iter().copied().collect();
+                    set.insert(name);
+                    self.others = Others::Spilled(set);
+                }
+            }
+            Others::Spilled(set) => {
+                if !set.insert(name) {
+                    return Err(unsure());
+                }
+            }
         }
         Ok(())
     }
