@@ -403,27 +403,45 @@ impl<'de> Visitor<'de> for Walk<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let walk = self.enter(true)?;
         // A member name given twice makes the walk unsure, so the full path refuses it.
-        let mut names = Names::new();
+        let mut names = Names::None;
         if self.node == ANY {
             while let Some(found) = map.next_key_seed(Key(&[]))? {
-                names.insert(found)?;
+                match found {
+                    Found::Other(name) => names.insert(name)?,
+                    _ => return Err(unsure()),
+                }
                 map.next_value_seed(Walk { node: ANY, ..walk })?;
             }
             return Ok(());
         }
         let node = self.node();
+        // The first 64 declared properties seen, one bit each (`names` keeps the others),
+        // and the required ones seen.
         let mut seen: u64 = 0;
+        let mut seen_required: u64 = 0;
         while let Some(found) = map.next_key_seed(Key(&node.properties))? {
-            names.insert(found)?;
             let child = match found {
                 Found::Declared(index) => {
                     let property = &node.properties[index];
                     if let Some(bit) = property.required_bit {
-                        seen |= 1 << bit;
+                        seen_required |= 1 << bit;
+                    }
+                    if index < 64 {
+                        let bit = 1u64 << index;
+                        if seen & bit != 0 {
+                            return Err(unsure());
+                        }
+                        seen |= bit;
+                    } else {
+                        names.insert(&property.name)?;
                     }
                     property.node
                 }
-                Found::Other(_) | Found::Escaped => node.additional.ok_or_else(unsure)?,
+                Found::Other(name) => {
+                    names.insert(name)?;
+                    node.additional.ok_or_else(unsure)?
+                }
+                Found::Escaped => return Err(unsure()),
             };
             map.next_value_seed(Walk {
                 node: child,
@@ -435,7 +453,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
         } else {
             (1u64 << node.required) - 1
         };
-        if seen != all {
+        if seen_required != all {
             return Err(unsure());
         }
         Ok(())
@@ -489,60 +507,30 @@ impl<'de> Visitor<'de> for Key<'_> {
     }
 }
 
-/// The member names of one object read so far, to find one given twice (RFC 8259 §4: "The
-/// names within an object SHOULD be unique").
+/// Member names of one object read so far that the walk's bits do not cover (names not
+/// declared, declared ones past the 64th), to find one given twice (RFC 8259 §4: "The names
+/// within an object SHOULD be unique").
 ///
-/// Declared properties are bits; other names are kept borrowed from the text, the first
-/// [`INLINE_NAMES`] on the stack, the rest in a set. Nothing is allocated for an object of
-/// declared properties and up to eight others.
-struct Names<'de> {
-    declared: [u64; 4],
-    /// Names not declared: none until the first one, so an object of declared properties
-    /// only sets up nothing more.
-    others: Others<'de>,
-}
-
-enum Others<'de> {
+/// Names are kept borrowed, the first [`INLINE_NAMES`] on the stack, the rest in a set: nothing
+/// is set up until the first one, and nothing allocated for up to eight.
+enum Names<'n> {
     None,
-    Inline([&'de str; INLINE_NAMES], usize),
-    Spilled(std::collections::HashSet<&'de str>),
+    Inline([&'n str; INLINE_NAMES], usize),
+    Spilled(std::collections::HashSet<&'n str>),
 }
 
 const INLINE_NAMES: usize = 8;
 
-impl<'de> Names<'de> {
-    fn new() -> Self {
-        Names {
-            declared: [0; 4],
-            others: Others::None,
-        }
-    }
-
-    /// Notes a name; "not sure" when it was seen before or cannot be compared.
-    fn insert<E: de::Error>(&mut self, found: Found<'de>) -> Result<(), E> {
-        let name = match found {
-            Found::Declared(index) => {
-                // Past 256 declared properties, the full path decides.
-                let Some(word) = self.declared.get_mut(index / 64) else {
-                    return Err(unsure());
-                };
-                let bit = 1u64 << (index % 64);
-                if *word & bit != 0 {
-                    return Err(unsure());
-                }
-                *word |= bit;
-                return Ok(());
-            }
-            Found::Other(name) => name,
-            Found::Escaped => return Err(unsure()),
-        };
-        match &mut self.others {
-            Others::None => {
+impl<'n> Names<'n> {
+    /// Notes a name; "not sure" when it was seen before.
+    fn insert<E: de::Error>(&mut self, name: &'n str) -> Result<(), E> {
+        match self {
+            Names::None => {
                 let mut inline = [""; INLINE_NAMES];
                 inline[0] = name;
-                self.others = Others::Inline(inline, 1);
+                *self = Names::Inline(inline, 1);
             }
-            Others::Inline(inline, len) => {
+            Names::Inline(inline, len) => {
                 if inline[..*len].contains(&name) {
                     return Err(unsure());
                 }
@@ -550,13 +538,13 @@ impl<'de> Names<'de> {
                     inline[*len] = name;
                     *len += 1;
                 } else {
-                    let mut set: std::collections::HashSet<&'de str> =
+                    let mut set: std::collections::HashSet<&'n str> =
                         inline.iter().copied().collect();
                     set.insert(name);
-                    self.others = Others::Spilled(set);
+                    *self = Names::Spilled(set);
                 }
             }
-            Others::Spilled(set) => {
+            Names::Spilled(set) => {
                 if !set.insert(name) {
                     return Err(unsure());
                 }
@@ -708,6 +696,19 @@ mod tests {
             (many(r#""k19": 0"#), false),
         ];
         for (text, accepted) in rows {
+            assert_eq!(walk.accepts(text.as_bytes(), 16), accepted, "{text}");
+        }
+        // Past 64 declared properties, names are compared as text.
+        let properties: Map<String, Value> = (0..70)
+            .map(|i| (format!("p{i:02}"), json!({"type": "integer"})))
+            .collect();
+        let view = json!({"s": {"type": "object", "properties": properties}});
+        let walk = StreamCheck::compile(&view, "/s").unwrap();
+        for (text, accepted) in [
+            (r#"{"p00": 1, "p69": 2, "p68": 3}"#, true),
+            (r#"{"p69": 1, "p69": 2}"#, false),
+            (r#"{"p00": 1, "p00": 2}"#, false),
+        ] {
             assert_eq!(walk.accepts(text.as_bytes(), 16), accepted, "{text}");
         }
     }
