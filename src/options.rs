@@ -503,7 +503,9 @@ impl Options {
     /// Hand the inner service a canonical query string (default on): every declared query
     /// parameter coerced, transformed and defaulted, in its declared style, and the merged
     /// paging values; an API key sent in the query is kept as sent, whatever the undeclared
-    /// query policy. Off: the query is passed on as the client sent it.
+    /// query policy. Pairs kept as sent have each `;` written `%3B`, since some servers split
+    /// on it. Off: the query is passed on as the client sent it, and a raw `;` in it answers 400
+    /// (oasgate splits on `&` only and cannot know whether the service splits on `;`).
     pub fn canonical_query(mut self, yes: bool) -> Self {
         self.canonical_query = yes;
         self

@@ -11,9 +11,10 @@ mod request_body;
 pub(crate) mod tee;
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 pub(crate) use media::{MediaType, best_match};
@@ -62,6 +63,21 @@ pub(crate) struct FormField {
 pub(crate) struct Malformed {
     pub detail: String,
     pub location: Option<TextLocation>,
+    /// For a member name given twice in one object: the JSON pointer to the second one.
+    pub duplicate: Option<String>,
+}
+
+impl Malformed {
+    /// The field error of a duplicate member name, when that is what is wrong.
+    pub fn duplicate_error(&self) -> Option<FieldError> {
+        self.duplicate.as_ref().map(|pointer| FieldError {
+            place: Place::Body,
+            name: String::new(),
+            pointer: pointer.clone(),
+            code: "duplicate".to_owned(),
+            detail: self.detail.clone(),
+        })
+    }
 }
 
 /// Parses JSON nested at most `max_depth` levels, answering the syntax error's 1-based line,
@@ -73,22 +89,46 @@ pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malfor
     let text = std::str::from_utf8(bytes).map_err(|e| Malformed {
         detail: "the body is not valid UTF-8".to_owned(),
         location: Some(offset_location(bytes, e.valid_up_to())),
+        duplicate: None,
     })?;
     let too_deep = Cell::new(false);
+    let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = DepthLimited {
         left: max_depth,
         too_deep: &too_deep,
+        duplicate: &duplicate,
     }
     .deserialize(&mut de)
     .and_then(|value| de.end().map(|()| value));
     parsed.map_err(|e| {
         let location = (e.line() > 0).then(|| text_location(bytes, e.line(), e.column()));
+        if let Some(Duplicate { name, path }) = duplicate.take() {
+            // RFC 8259 §4: "The names within an object SHOULD be unique." Parsers differ on
+            // which of two values they keep, so the service could read the one not checked.
+            let pointer = path
+                .iter()
+                .rev()
+                .chain([&name])
+                .fold(String::new(), |at, segment| {
+                    crate::spec::pointer::join(&at, segment)
+                });
+            let shown = cut(&name);
+            return Malformed {
+                detail: format!(
+                    "the body has the member name `{shown}` twice in one object; expected \
+                     unique names"
+                ),
+                location,
+                duplicate: Some(pointer),
+            };
+        }
         // The parser's own limit (128 levels) is met first when the setting is its maximum.
         if too_deep.get() || e.to_string().starts_with("recursion limit exceeded") {
             return Malformed {
                 detail: format!("the body nests arrays and objects deeper than {max_depth} levels"),
                 location,
+                duplicate: None,
             };
         }
         let message = e.to_string();
@@ -100,19 +140,46 @@ pub(crate) fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, Malfor
         Malformed {
             detail: format!("the body is not valid JSON: {message}"),
             location,
+            duplicate: None,
         }
     })
 }
 
+/// A member name given twice, and the names and indexes of the values around it, innermost
+/// first: filled in only as the error unwinds.
+struct Duplicate {
+    name: String,
+    path: Vec<String>,
+}
+
+/// A name as shown in a message: at most 64 characters.
+fn cut(name: &str) -> &str {
+    match name.char_indices().nth(64) {
+        Some((end, _)) => &name[..end],
+        None => name,
+    }
+}
+
 /// Builds a [`Value`] like serde_json does, refusing the array or object that would open
 /// level `left + 1`: a deep body stops there, before the rest of it is built.
+///
+/// It also refuses a member name given twice in one object: `serde_json` would keep the last
+/// value, and a parser behind oasgate may keep the first.
 #[derive(Clone, Copy)]
 struct DepthLimited<'a> {
     left: usize,
     too_deep: &'a Cell<bool>,
+    duplicate: &'a RefCell<Option<Duplicate>>,
 }
 
 impl DepthLimited<'_> {
+    /// Adds the segment of the value an error left through, when the error is a duplicate.
+    fn unwinding(self, segment: impl FnOnce() -> String) {
+        if let Some(duplicate) = self.duplicate.borrow_mut().as_mut() {
+            duplicate.path.push(segment());
+        }
+    }
+
     fn enter<E: serde::de::Error>(self) -> Result<Self, E> {
         match self.left.checked_sub(1) {
             Some(left) => Ok(DepthLimited { left, ..self }),
@@ -171,18 +238,41 @@ impl<'de> Visitor<'de> for DepthLimited<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let inner = self.enter()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element_seed(inner)? {
-            items.push(item);
+        loop {
+            match seq.next_element_seed(inner) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => {
+                    self.unwinding(|| items.len().to_string());
+                    return Err(e);
+                }
+            }
         }
-        Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let inner = self.enter()?;
         let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(inner)?;
-            members.insert(key, value);
+            // One lookup: the value is read into the vacant slot.
+            match members.entry(key) {
+                Entry::Vacant(slot) => match map.next_value_seed(inner) {
+                    Ok(value) => {
+                        slot.insert(value);
+                    }
+                    Err(e) => {
+                        self.unwinding(|| slot.key().clone());
+                        return Err(e);
+                    }
+                },
+                Entry::Occupied(slot) => {
+                    *self.duplicate.borrow_mut() = Some(Duplicate {
+                        name: slot.key().clone(),
+                        path: Vec::new(),
+                    });
+                    return Err(serde::de::Error::custom("duplicate member name"));
+                }
+            }
         }
         Ok(Value::Object(members))
     }
@@ -284,6 +374,19 @@ pub(crate) fn parse_form(
             "the form body is not UTF-8".to_owned(),
         )]
     })?;
+    // The body is handed on as sent, and oasgate splits it on `&` only; servers that also
+    // split on `;` (older `parse_qs`) would read another field. Form encoders write `%3B`
+    // (the WHATWG `application/x-www-form-urlencoded` serializer leaves only alphanumerics
+    // and `*-._` unescaped), so a raw `;` is refused.
+    if text.contains(';') {
+        return Err(vec![field_error(
+            "",
+            "delimiter",
+            "the form body has a raw `;`, which the service may read as a delimiter; expected \
+             it percent-encoded as `%3B`"
+                .to_owned(),
+        )]);
+    }
     let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
         return Err(vec![field_error(
             "",
@@ -501,13 +604,33 @@ where
                 ));
                 continue;
             }
-            match serde_json::from_slice(&bytes) {
+            // The body's parser: it also refuses a member name given twice in one object.
+            match parse_json(&bytes, limits.json_depth) {
                 Ok(v) => v,
+                Err(Malformed {
+                    duplicate: Some(inner),
+                    ..
+                }) => {
+                    errors.push(field_error(
+                        &format!("{pointer}{inner}"),
+                        "duplicate",
+                        format!(
+                            "part `{name}` has a member name twice in one object; expected \
+                             unique names"
+                        ),
+                    ));
+                    continue;
+                }
                 Err(e) => {
+                    let at = e
+                        .location
+                        .map(|l| format!(" at line {} column {}", l.line, l.column))
+                        .unwrap_or_default();
+                    let detail = e.detail.strip_prefix("the body ").unwrap_or(&e.detail);
                     errors.push(field_error(
                         &pointer,
                         "json",
-                        format!("part `{name}` is not valid JSON: {e}"),
+                        format!("part `{name}` {detail}{at}"),
                     ));
                     continue;
                 }
@@ -662,6 +785,9 @@ mod tests {
         let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
         assert_eq!(errors[0].code, "tooMany");
         assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
+        let errors = parse_form(b"name=ok;age=x", &fields(), &c, 100).unwrap_err();
+        assert_eq!(errors[0].code, "delimiter");
+        assert!(parse_form(b"name=ok%3Bage%3Dx", &fields(), &c, 100).is_ok());
     }
 
     #[tokio::test]
@@ -751,8 +877,31 @@ mod tests {
         assert_eq!(error.detail, "the body is not valid UTF-8");
         let loc = error.location.unwrap();
         assert_eq!((loc.line, loc.column, loc.character), (2, 6, 15));
-        // Escapes and duplicate keys read as serde_json reads them: the last value wins.
-        let value = parse_json(br#"{"a": "\u00e9", "a": [1, 2.5, null, true]}"#, 64).unwrap();
-        assert_eq!(value, serde_json::json!({"a": [1, 2.5, null, true]}));
+        let value = parse_json(br#"{"a": "\u00e9", "b": [1, 2.5, null, true]}"#, 64).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"a": "é", "b": [1, 2.5, null, true]})
+        );
+    }
+
+    /// RFC 8259 §4: "When the names within an object are not unique, the behavior of software
+    /// that receives such an object is unpredictable." Refused, with where the second name
+    /// ends and the pointer to it.
+    #[test]
+    fn a_member_name_given_twice_is_refused_with_its_place() {
+        // (body, pointer, line, column)
+        let rows: &[(&str, &str, usize, usize)] = &[
+            (r#"{"name": 123, "name": "rex"}"#, "/name", 1, 20),
+            ("{\"a\": 1,\n \"b\": {\"c\": [], \"c\": 2}}", "/b/c", 2, 19),
+            (r#"[0, {"x": {"y~/": 1, "y~/": 2}}]"#, "/1/x/y~0~1", 1, 26),
+            (r#"{"é": 1, "\u00e9": 2}"#, "/é", 1, 17),
+        ];
+        for (body, pointer, line, column) in rows {
+            let error = parse_json(body.as_bytes(), 64).unwrap_err();
+            assert_eq!(error.duplicate.as_deref(), Some(*pointer), "{body}");
+            assert!(error.detail.contains("twice"), "{body}: {}", error.detail);
+            let at = error.location.unwrap();
+            assert_eq!((at.line, at.column), (*line, *column), "{body}");
+        }
     }
 }

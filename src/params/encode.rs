@@ -67,12 +67,29 @@ pub fn encode_query(name: &str, style: Style, explode: bool, value: &Value, out:
     }
 }
 
-/// Appends a raw (already encoded) `key=value` pair as the client sent it.
+/// Appends a raw (already encoded) `key=value` pair as the client sent it, but for `;`,
+/// written `%3B`.
+///
+/// oasgate splits a query on `&` only, so a `;` is data in what it checked; servers that also
+/// split on `;` (the HTML 4 recommendation, Rack 2, older `parse_qs`) would read
+/// `x=1;limit=1000` as a second, unchecked parameter. Encoded, every server reads the one
+/// pair oasgate read.
 pub fn push_raw_pair(out: &mut String, key: &str, value: &str) {
     start(out);
-    out.push_str(key);
+    push_semicolon_encoded(out, key);
     out.push('=');
-    out.push_str(value);
+    push_semicolon_encoded(out, value);
+}
+
+/// Appends already encoded text with each `;` written `%3B`.
+fn push_semicolon_encoded(out: &mut String, text: &str) {
+    let mut pieces = text.split(';');
+    // `split` yields at least one piece.
+    out.push_str(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        out.push_str("%3B");
+        out.push_str(piece);
+    }
 }
 
 fn start(out: &mut String) {
@@ -276,6 +293,20 @@ mod tests {
                 json!("é/ü"),
                 "p=%C3%A9%2F%C3%BC",
             ),
+            (
+                Style::Form,
+                true,
+                json!({"type": "string"}),
+                json!("1;limit=1000"),
+                "p=1%3Blimit%3D1000",
+            ),
+            (
+                Style::Form,
+                false,
+                json!({"type": "array", "items": {"type": "string"}}),
+                json!(["a;b", "c"]),
+                "p=a%3Bb,c",
+            ),
         ];
         let coercion = Coercion::default();
         for (style, explode, schema, value, want) in rows {
@@ -293,6 +324,26 @@ mod tests {
             };
             let back = decode_query(&split_query(&out), &spec).unwrap();
             assert_eq!(back, Some(value.clone()), "{want} decodes back");
+        }
+    }
+
+    /// Pairs kept as sent keep every byte but `;`, which some servers split on.
+    #[test]
+    fn raw_pairs_keep_their_text_but_semicolons() {
+        // (key, value, written)
+        let rows = [
+            ("x", "1", "x=1"),
+            ("x", "1;limit=1000", "x=1%3Blimit=1000"),
+            ("a;b", ";", "a%3Bb=%3B"),
+            ("k%3B", "v+w%20", "k%3B=v+w%20"),
+            ("flag", "", "flag="),
+        ];
+        for (key, value, written) in rows {
+            let mut out = String::new();
+            push_raw_pair(&mut out, key, value);
+            assert_eq!(out, written, "{key}={value}");
+            let pairs = split_query(&out);
+            assert_eq!(pairs.len(), 1, "{out} is one pair");
         }
     }
 }

@@ -154,8 +154,12 @@ impl Plan {
         let parsed = match kind {
             BodyKind::Json => {
                 body::parse_json(&bytes, self.options.json_depth_limit).map_err(|m| {
+                    let duplicate = m.duplicate_error();
                     let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
                     problem.location = m.location;
+                    if let Some(error) = duplicate {
+                        problem = problem.with_errors(vec![error], self.options.error_cap);
+                    }
                     Rejected::new(problem, Some(op))
                 })?
             }

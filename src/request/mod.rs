@@ -2,7 +2,9 @@
 //!
 //! 1. [route](route): the canonical path (see [`crate::path`]), the served documents, the
 //!    operation for the path and method (404, 405, `HEAD` as `GET`, `OPTIONS`);
-//! 2. [limits](limits): the query's pair count and the length of every parameter text;
+//! 2. [limits](limits): the query's pair count and the length of every parameter text; then
+//!    [one reading](ambiguity): a singleton header given twice, a list where one value
+//!    belongs, an API key given twice, a raw `;` handed on;
 //! 3. [credentials](credentials): their presence (401 with a challenge);
 //! 4. [parameters](parameters): path, query, header and cookie values, undeclared query
 //!    parameters, paging, and the canonical query;
@@ -20,6 +22,7 @@
 //! may hand the request on. The problem is rendered once, by [`Plan::render`], at the edge
 //! that decides what to do with it.
 
+mod ambiguity;
 mod body;
 mod credentials;
 mod limits;
@@ -108,6 +111,7 @@ impl Plan {
         };
         let op = &self.operations[index];
         let query = self.within_limits(op, &params, parts)?;
+        self.read_one_way(op, &query, parts)?;
         let credentials = op
             .security
             .find(&parts.headers, &query)

@@ -111,8 +111,11 @@ impl Plan {
         raw: &[(&str, &str)],
         validated: &Validated,
     ) -> Option<String> {
+        // A raw `;` is rewritten as `%3B` below, so such a query is always rewritten.
         if !self.options.canonical_query
-            || (op.query.is_empty() && op.undeclared_query != UndeclaredParams::Strip)
+            || (op.query.is_empty()
+                && op.undeclared_query != UndeclaredParams::Strip
+                && !original.contains(';'))
         {
             return None;
         }
@@ -252,8 +255,23 @@ impl Plan {
                 ));
                 return;
             }
-            match value.as_str().map(serde_json::from_str::<Value>) {
+            // The body's parser: it also refuses a member name given twice in one object.
+            match value
+                .as_str()
+                .map(|text| body::parse_json(text.as_bytes(), depth))
+            {
                 Some(Ok(parsed)) => parsed,
+                Some(Err(malformed)) if malformed.duplicate.is_some() => {
+                    let pointer = malformed.duplicate.unwrap_or_default();
+                    errors.push(param_error(
+                        p,
+                        place,
+                        &pointer,
+                        "duplicate",
+                        "has a member name twice in one object; expected unique names".to_owned(),
+                    ));
+                    return;
+                }
                 _ => {
                     errors.push(param_error(
                         p,

@@ -358,6 +358,16 @@ impl JwtVerifier {
             Ok(header) => header,
             Err(_) => return Verdict::Unauthenticated("the bearer token is malformed".into()),
         };
+        // RFC 7515 §4.1.11: "If any of the listed extension Header Parameters are not
+        // understood and supported by the recipient, then the JWS is invalid." This verifier
+        // supports no extension, and an empty list or one naming a header parameter the
+        // specification defines is invalid too ("Producers MUST NOT use the empty list").
+        if header.crit.is_some() {
+            return Verdict::Unauthenticated(
+                "the bearer token lists critical header extensions (`crit`); none is supported"
+                    .into(),
+            );
+        }
         let by_id: Vec<&Key> = match &header.kid {
             // Keys with ids (a JWKS) are chosen by the token's `kid`; a token without one may
             // be checked by any key of its algorithm.

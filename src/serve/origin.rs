@@ -105,7 +105,7 @@ impl Origin {
             .uri
             .authority()
             .map(|a| a.as_str().to_owned())
-            .or_else(|| header(&parts.headers, "host").map(str::to_owned));
+            .or_else(|| single(&parts.headers, "host").map(str::to_owned));
         let mut prefix = String::new();
         let trusted = !proxies.is_empty()
             && peer(&parts.extensions).is_some_and(|addr| proxies.trusts(addr.ip()));
@@ -113,7 +113,7 @@ impl Origin {
             let forwarded = forwarded(&parts.headers);
             let proto = forwarded
                 .proto
-                .or_else(|| first(header(&parts.headers, "x-forwarded-proto")));
+                .or_else(|| nearest(&parts.headers, "x-forwarded-proto"));
             if let Some(proto) = proto.map(str::to_ascii_lowercase)
                 && (proto == "http" || proto == "https")
             {
@@ -121,11 +121,11 @@ impl Origin {
             }
             if let Some(h) = forwarded
                 .host
-                .or_else(|| first(header(&parts.headers, "x-forwarded-host")))
+                .or_else(|| nearest(&parts.headers, "x-forwarded-host"))
             {
                 host = Some(h.to_owned());
             }
-            if let Some(p) = first(header(&parts.headers, "x-forwarded-prefix"))
+            if let Some(p) = nearest(&parts.headers, "x-forwarded-prefix")
                 && valid_prefix(p)
             {
                 prefix = p.trim_end_matches('/').to_owned();
@@ -143,10 +143,29 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The first item of a comma-separated header (the one the client-facing proxy wrote).
-fn first(value: Option<&str>) -> Option<&str> {
-    value
-        .and_then(|v| v.split(',').next())
+/// The header's value when it has exactly one field line. RFC 9112 §3.2: a server "MUST
+/// respond with a 400 (Bad Request) status code to any request message that contains more
+/// than one Host header field line"; such a request names no host here.
+fn single<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let mut lines = headers.get_all(name).iter();
+    let first = lines.next()?;
+    if lines.next().is_some() {
+        return None;
+    }
+    first.to_str().ok()
+}
+
+/// The last item of an `X-Forwarded-*` header over all its field lines: the one the nearest
+/// proxy, the trusted peer, wrote.
+///
+/// A proxy that appends to a list (or adds a field line) leaves what came before it in place,
+/// and that may be the client's own text: only the item the trusted peer added is known to be
+/// a proxy's. `None` when that item is empty or a line is not text, rather than falling back
+/// to an earlier, unknown one.
+fn nearest<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let line = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+    line.rsplit(',')
+        .next()
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }
@@ -239,6 +258,7 @@ mod tests {
             (vec![("host", "evil.test/x")], None, &[], ""),
             (vec![("host", "a b")], None, &[], ""),
             (vec![("host", "[::1]:80")], None, &[], "http://[::1]:80"),
+            (vec![("host", "a.test"), ("host", "b.test")], None, &[], ""),
             (
                 vec![
                     ("host", "in:1"),
@@ -292,7 +312,29 @@ mod tests {
                 ],
                 proxy,
                 trusted,
-                "http://a.test/api",
+                "http://b.test/api",
+            ),
+            // Several field lines: the last is the trusted peer's; the first may be the
+            // client's, passed on by a proxy that appends.
+            (
+                vec![
+                    ("host", "in:1"),
+                    ("x-forwarded-host", "evil.test"),
+                    ("x-forwarded-host", "pub.test"),
+                    ("x-forwarded-proto", "http, https"),
+                    ("x-forwarded-prefix", "/evil"),
+                    ("x-forwarded-prefix", "/api"),
+                ],
+                proxy,
+                trusted,
+                "https://pub.test/api",
+            ),
+            // The peer's own item is empty: no earlier item stands in for it.
+            (
+                vec![("host", "in:1"), ("x-forwarded-host", "evil.test, ")],
+                proxy,
+                trusted,
+                "http://in:1",
             ),
             (
                 vec![("host", "in:1"), ("x-forwarded-prefix", "/a b")],

@@ -9,6 +9,7 @@ mod config;
 mod describe;
 #[cfg(feature = "describe-axum")]
 mod described_router;
+mod differentials;
 mod documents;
 mod extract;
 mod girder;
