@@ -3,11 +3,11 @@
 // Table rows are tuples; naming each row type would not make them clearer.
 #![allow(clippy::type_complexity)]
 
+mod attacks;
 mod forward_auth;
 mod framing;
 mod methods;
 mod nginx;
-mod paths;
 mod proxy;
 mod responses;
 mod slow_clients;

@@ -1,7 +1,8 @@
-//! Path attacks against `oasgate serve` for real: the proxy in front of an upstream that
-//! records what it receives and in front of Python's `http.server` (which resolves `..`),
-//! forward-auth asked directly and behind real nginx. For every request, either oasgate
-//! refuses it, or the upstream receives exactly the path oasgate validated.
+//! Attacks against `oasgate serve` for real: paths through the proxy in front of an upstream
+//! that records what it receives and in front of Python's `http.server` (which resolves `..`),
+//! forward-auth asked directly and behind real nginx; headers a service could read otherwise
+//! than oasgate did. For every request, either oasgate refuses it, or the upstream receives
+//! exactly what oasgate validated (docs/security.md).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -49,25 +50,12 @@ const ATTACKS: &[(&str, Option<&str>)] = &[
 /// One request over a fresh connection, the target sent byte for byte as `curl --path-as-is`
 /// would: (status, whole answer text).
 async fn raw_get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut head = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
-        .await
-        .expect("an answer within 20 s")
-        .expect("read");
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    raw_exchange(addr, head.as_bytes()).await
 }
 
 /// Python's `http.server` serving `root`, stopped on drop.
@@ -229,4 +217,87 @@ async fn behind_nginx_forward_auth_never_lets_the_protected_file_out_without_its
             "{target} got the secret ({status}): {text}"
         );
     }
+}
+
+/// Headers given twice or as a list: the first copy validated, another read by the service.
+/// Refused by the proxy before anything reaches the upstream, and by forward-auth alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_a_service_could_read_otherwise_are_refused() {
+    let dir = TempDir::new("header-attacks");
+    dir.write("pets.yaml", SPEC);
+    let upstream = Upstream::start().await;
+    let proxy = Gateway::start(
+        &dir,
+        &["--spec", "pets.yaml", "--upstream", &upstream.url()],
+    );
+    let auth = Gateway::start(&dir, &["--spec", "pets.yaml", "--mode", "forward-auth"]);
+    let body = r#"{"name": "rex"}"#;
+    // (request head after the request line, whether forward-auth sees the same refusal: it
+    // reads no body, so a body's headers are the proxy's alone)
+    let rows: &[(&str, bool)] = &[
+        (
+            "Content-Type: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+            false,
+        ),
+        (
+            "Content-Type: application/json, application/x-www-form-urlencoded\r\n",
+            false,
+        ),
+        (
+            "Content-Type: application/json\r\nHost: other.test\r\n",
+            true,
+        ),
+    ];
+    for (headers, auth_too) in rows {
+        let before = upstream.seen().len();
+        let request = format!(
+            "POST /pets HTTP/1.1\r\nHost: gw\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (status, text) = raw_exchange(proxy.addr, request.as_bytes()).await;
+        assert_eq!(status, 400, "proxy: {headers}: {text}");
+        assert_eq!(
+            upstream.seen().len(),
+            before,
+            "{headers} reached the upstream"
+        );
+        if *auth_too {
+            let request = format!(
+                "GET / HTTP/1.1\r\nHost: gw\r\nX-Original-Method: POST\r\nX-Original-URI: /pets\r\n{headers}Connection: close\r\n\r\n"
+            );
+            let (status, text) = raw_exchange(auth.addr, request.as_bytes()).await;
+            assert_eq!(status, 400, "forward-auth: {headers}: {text}");
+        }
+    }
+    // An API key given twice: the first checked, the second read by the service.
+    let request = "GET /secure HTTP/1.1\r\nHost: gw\r\nX-Api-Key: good\r\nX-Api-Key: forged\r\nConnection: close\r\n\r\n";
+    let before = upstream.seen().len();
+    let (status, text) = raw_exchange(proxy.addr, request.as_bytes()).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        !text.contains("forged") && !text.contains("good"),
+        "a key was echoed: {text}"
+    );
+    assert_eq!(upstream.seen().len(), before);
+    let request = "GET / HTTP/1.1\r\nHost: gw\r\nX-Original-URI: /secure\r\nX-Api-Key: good\r\nX-Api-Key: forged\r\nConnection: close\r\n\r\n";
+    let (status, text) = raw_exchange(auth.addr, request.as_bytes()).await;
+    assert_eq!(status, 400, "forward-auth: {text}");
+}
+
+/// Sends `request` as it is over a fresh connection: (status, whole answer text).
+async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer within 20 s")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
