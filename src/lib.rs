@@ -27,13 +27,13 @@ pub mod spec;
 mod validated;
 
 pub use error::{BuildError, BuildProblem};
-pub use future::{ResponseBody, ResponseFuture};
+pub use future::ResponseFuture;
 pub use layer::OpenApiLayer;
 pub use options::{DocsUi, Formatter, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 pub use paging::{Paging, SortKey};
 pub use path::PathNormalization;
 pub use problem::{FieldError, Problem, ProblemKind, Rejection};
-pub use response::ResponseValidation;
+pub use response::{ResponseBody, ResponseValidation};
 pub use serve::PeerAddr;
 pub use service::OpenApi;
 pub use spec::{Document, Version};

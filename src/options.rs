@@ -10,9 +10,68 @@ use crate::dates::{Dialect, Zone};
 use crate::models::ModelLoader;
 use crate::path::PathNormalization;
 use crate::problem::Problem;
-use crate::response::ResponseValidation;
 use crate::security::Verifier;
-use crate::serve::PeerAddrFn;
+
+/// Finds the peer address in the request extensions.
+pub type PeerAddrFn = Arc<dyn Fn(&http::Extensions) -> Option<std::net::SocketAddr> + Send + Sync>;
+
+/// Whether responses are checked against the document.
+///
+/// In a config file (and in `x-oasgate-response-validation`): `off`, `report` or `enforce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponseValidation {
+    /// Responses are not looked at.
+    #[default]
+    Off,
+    /// Violations are logged; the response goes on unchanged.
+    Report,
+    /// An invalid response is replaced by a problem (500, or 502 from a gateway).
+    Enforce,
+}
+
+impl ResponseValidation {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(Self::Off),
+            "report" => Some(Self::Report),
+            "enforce" => Some(Self::Enforce),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ResponseValidation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text)
+            .ok_or_else(|| format!("expected `off`, `report` or `enforce`, got `{text}`"))
+    }
+}
+
+/// What response validation found in one response, handed to
+/// [`Options::response_observer`](crate::Options::response_observer) (for metrics): once for
+/// the violations of a response, once for a body too long to check.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ResponseReport<'a> {
+    /// The operation's `operationId`, or `METHOD /template`.
+    pub operation: &'a str,
+    /// The status the service answered.
+    pub status: http::StatusCode,
+    /// Every violation found, capped like a problem's errors.
+    pub violations: &'a [crate::FieldError],
+    /// The response was replaced by a problem (enforce mode).
+    pub enforced: bool,
+    /// The body was longer than
+    /// [`Options::response_validation_max_body`](crate::Options::response_validation_max_body)
+    /// and passed unchecked.
+    pub body_skipped: bool,
+}
+
+/// Called with each [`ResponseReport`].
+pub type ResponseObserver = Arc<dyn Fn(&ResponseReport<'_>) + Send + Sync>;
 
 /// What to do with a request whose path no operation has.
 ///
@@ -138,7 +197,7 @@ pub struct Options {
     pub(crate) models: Vec<(String, Arc<dyn ModelLoader>)>,
     pub(crate) response_validation: ResponseValidation,
     pub(crate) response_validation_max_body: usize,
-    pub(crate) response_observer: Option<crate::response::ResponseObserver>,
+    pub(crate) response_observer: Option<ResponseObserver>,
     pub(crate) response_validation_sample: f64,
 }
 
@@ -480,7 +539,7 @@ impl Options {
     /// Called with what response validation finds in each response (its violations, or a
     /// body too long to check), besides the log line: for metrics. `oasgate serve` counts
     /// them in `oasgate_response_violations_total`.
-    pub fn response_observer(mut self, observer: crate::response::ResponseObserver) -> Self {
+    pub fn response_observer(mut self, observer: ResponseObserver) -> Self {
         self.response_observer = Some(observer);
         self
     }

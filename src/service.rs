@@ -58,7 +58,7 @@ where
     B::Error: Into<BoxError>,
     ResBody: Body<Data = Bytes> + Send + 'static,
 {
-    type Response = Response<crate::future::ResponseBody<ResBody>>;
+    type Response = Response<crate::response::ResponseBody<ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 

@@ -76,9 +76,9 @@ pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
+use crate::options::ResponseValidation;
 use crate::options::{DocsUi, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 use crate::path::PathNormalization;
-use crate::response::ResponseValidation;
 use crate::spec::Document;
 
 /// Declares a config section: a struct of optional keys (an absent key keeps the default),

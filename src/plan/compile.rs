@@ -25,7 +25,7 @@ use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, Served};
 use crate::spec::swagger2::{self, PointerMap};
-use crate::spec::{Document, Version, normalize, pointer, problem_at};
+use crate::spec::{Document, Version, base_path, normalize, pointer, problem_at};
 
 const METHODS: [(&str, Method); 8] = [
     ("get", Method::GET),
@@ -950,27 +950,6 @@ fn holds_secret(schema: &Value) -> bool {
             .get("properties")
             .and_then(Value::as_object)
             .is_some_and(|props| props.values().any(is_secret_schema))
-}
-
-/// The base path of one server object: its URL with variables at their defaults, the scheme
-/// and host dropped, no trailing slash (`https://api.test/{v}/` with `v: v1` gives `/v1`).
-pub(crate) fn base_path(server: &Value, url: &str) -> String {
-    let mut url = url.to_owned();
-    if let Some(Value::Object(vars)) = server.get("variables") {
-        for (name, var) in vars {
-            let default = var
-                .get("default")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            url = url.replace(&format!("{{{name}}}"), default);
-        }
-    }
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => url.as_str(),
-    };
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    path.trim_end_matches('/').to_owned()
 }
 
 /// Midnight UTC of an ISO day (`2025-12-31`).

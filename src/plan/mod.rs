@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
-pub(crate) use compile::{base_path, compile};
+pub(crate) use compile::compile;
 pub(crate) use schema::Check;
 pub(crate) use stream::StreamCheck;
 

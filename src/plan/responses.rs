@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::StreamCheck;
 use super::schema::{Check, Compiler, is_secret_schema};
 use crate::body::MediaType;
+use crate::options::ResponseValidation;
 use crate::params::Shape;
-use crate::response::ResponseValidation;
 use crate::spec::{pointer, walk};
 
 /// The extension that sets an operation's own mode.

@@ -189,7 +189,7 @@ impl Plan {
             operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
         });
         // A deprecated operation says so on its problems too.
-        crate::future::finish(
+        crate::response::finish(
             &mut response,
             op.and_then(|o| o.response_headers.as_deref()),
         );

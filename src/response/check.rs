@@ -9,9 +9,9 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body::{Body, Frame};
 
+use super::ResponseBody;
 use super::{Context, Origin, ResponseReport, ResponseValidation};
 use crate::body::MediaType;
-use crate::future::ResponseBody;
 use crate::params::{Coercion, ParamSpec, Style};
 use crate::plan::Operation;
 use crate::plan::responses::{ResponseEntry, ResponsePlan};
@@ -396,7 +396,7 @@ impl Context {
             kind,
             operation: Some(op.id.clone().unwrap_or_else(|| op.label.clone())),
         });
-        crate::future::finish(&mut response, op.response_headers.as_deref());
+        crate::response::finish(&mut response, op.response_headers.as_deref());
         response
     }
 }

@@ -37,71 +37,16 @@
 //! bytes read so far go first, then the rest; the client never receives a part of a body
 //! followed by a problem.
 
+mod body;
 mod check;
 
 use std::sync::Arc;
 
+pub use crate::options::{ResponseObserver, ResponseReport, ResponseValidation};
+pub use body::ResponseBody;
 pub(crate) use check::{Collect, Started, Watch, start};
 
 use crate::plan::Plan;
-
-/// Whether responses are checked against the document.
-///
-/// In a config file (and in `x-oasgate-response-validation`): `off`, `report` or `enforce`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResponseValidation {
-    /// Responses are not looked at.
-    #[default]
-    Off,
-    /// Violations are logged; the response goes on unchanged.
-    Report,
-    /// An invalid response is replaced by a problem (500, or 502 from a gateway).
-    Enforce,
-}
-
-impl ResponseValidation {
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        match text {
-            "off" => Some(Self::Off),
-            "report" => Some(Self::Report),
-            "enforce" => Some(Self::Enforce),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for ResponseValidation {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        Self::parse(text)
-            .ok_or_else(|| format!("expected `off`, `report` or `enforce`, got `{text}`"))
-    }
-}
-
-/// What response validation found in one response, handed to
-/// [`Options::response_observer`](crate::Options::response_observer) (for metrics): once for
-/// the violations of a response, once for a body too long to check.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ResponseReport<'a> {
-    /// The operation's `operationId`, or `METHOD /template`.
-    pub operation: &'a str,
-    /// The status the service answered.
-    pub status: http::StatusCode,
-    /// Every violation found, capped like a problem's errors.
-    pub violations: &'a [crate::FieldError],
-    /// The response was replaced by a problem (enforce mode).
-    pub enforced: bool,
-    /// The body was longer than
-    /// [`Options::response_validation_max_body`](crate::Options::response_validation_max_body)
-    /// and passed unchecked.
-    pub body_skipped: bool,
-}
-
-/// Called with each [`ResponseReport`].
-pub type ResponseObserver = Arc<dyn Fn(&ResponseReport<'_>) + Send + Sync>;
 
 /// A response extension saying where a response comes from, for a gateway built on the layer
 /// (`oasgate serve` marks every answer it forwards or makes). A response without it is the
@@ -147,5 +92,16 @@ impl Plan {
             head_request: parts.method == http::Method::HEAD,
             instance: (!op.secret_path).then(|| parts.uri.path().to_owned()),
         }))
+    }
+}
+
+/// Finishes a response of an operation: its fixed headers (`Deprecation`, `Sunset`). The one
+/// place every answer passes, the inner service's and the layer's own problems alike.
+pub(crate) fn finish<B>(
+    response: &mut http::Response<B>,
+    headers: Option<&[(http::HeaderName, http::HeaderValue)]>,
+) {
+    for (name, value) in headers.into_iter().flatten() {
+        response.headers_mut().insert(name.clone(), value.clone());
     }
 }

@@ -303,7 +303,7 @@ fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
         let Some(url) = server.get("url").and_then(Value::as_str) else {
             continue;
         };
-        let path = crate::plan::base_path(server, url);
+        let path = crate::spec::base_path(server, url);
         let rewritten = format!("{origin}{prefix}{path}");
         if out.iter().any(|s| s["url"] == rewritten.as_str()) {
             continue;

@@ -2,7 +2,6 @@
 //! `X-Forwarded-Proto`, `-Host`, `-Prefix` only when the peer is a trusted proxy.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use http::request::Parts;
 use http::{Extensions, HeaderMap};
@@ -31,8 +30,7 @@ use ipnet::IpNet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
 
-/// Finds the peer address in the request extensions.
-pub type PeerAddrFn = Arc<dyn Fn(&Extensions) -> Option<SocketAddr> + Send + Sync>;
+pub use crate::options::PeerAddrFn;
 
 /// The default peer lookup: a [`PeerAddr`] extension.
 pub(crate) fn peer_from_extension(extensions: &Extensions) -> Option<SocketAddr> {
@@ -236,7 +234,7 @@ mod tests {
         let proxies =
             TrustedProxies::parse(&proxies.iter().map(|p| p.to_string()).collect::<Vec<_>>())
                 .unwrap();
-        let peer: PeerAddrFn = Arc::new(peer_from_extension);
+        let peer: PeerAddrFn = std::sync::Arc::new(peer_from_extension);
         Origin::of(&parts, &proxies, &peer).url()
     }
 

@@ -144,3 +144,24 @@ fn detect_version(root: &Value) -> Result<Version, String> {
         None => Err("missing `openapi` version field".into()),
     }
 }
+
+/// The base path of one server object: its URL with variables at their defaults, the scheme
+/// and host dropped, no trailing slash (`https://api.test/{v}/` with `v: v1` gives `/v1`).
+pub(crate) fn base_path(server: &Value, url: &str) -> String {
+    let mut url = url.to_owned();
+    if let Some(Value::Object(vars)) = server.get("variables") {
+        for (name, var) in vars {
+            let default = var
+                .get("default")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            url = url.replace(&format!("{{{name}}}"), default);
+        }
+    }
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url.as_str(),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/').to_owned()
+}
