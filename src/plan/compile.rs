@@ -23,7 +23,7 @@ use crate::params::{Coercion, Location, Shape, Style};
 use crate::path::PathRules;
 use crate::router::{RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
-use crate::serve::{OperationFacts, Served};
+use crate::serve::{OperationFacts, ServedDocuments};
 use crate::spec::swagger2::{self, PointerMap};
 use crate::spec::{Document, Version, base_path, normalize, pointer, problem_at};
 
@@ -76,7 +76,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         .zip(response_registry.as_ref())
         .map(|(v, r)| super::responses::ResponseCompiler::new(v, Compiler::new(r, v.clone())));
     let compiler = Compiler::new(&registry, view.clone());
-    let mut ctx = Ctx {
+    let mut ctx = Compilation {
         view: &view,
         compiler,
         problems: Vec::new(),
@@ -212,7 +212,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         encoded_slash: options.allow_encoded_slash,
         semicolons,
     };
-    let served = Served::build(served, &facts, &options).map_err(|messages| {
+    let served = ServedDocuments::build(served, &facts, &options).map_err(|messages| {
         BuildError::new(
             messages
                 .into_iter()
@@ -260,7 +260,7 @@ fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
     HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
 
-struct Ctx<'a> {
+struct Compilation<'a> {
     view: &'a Value,
     compiler: Compiler<'a>,
     problems: Vec<BuildProblem>,
@@ -287,7 +287,7 @@ struct OperationInput<'i> {
     options: &'i Options,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Compilation<'a> {
     /// The pointer in the document as written (the 2.0 place of a converted node).
     fn source(&self, at: &str) -> String {
         match self.map {

@@ -29,7 +29,7 @@ use crate::paging::PagingConfig;
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::router::Router;
 use crate::security::SecurityPlan;
-use crate::serve::Served;
+use crate::serve::ServedDocuments;
 
 /// Everything the layer needs per request, built once.
 pub(crate) struct Plan {
@@ -45,7 +45,7 @@ pub(crate) struct Plan {
     /// Loaders for `x-model` parameters, by model name.
     pub models: HashMap<String, Arc<dyn ModelLoader>>,
     /// The document and docs page the layer serves, rendered once.
-    pub served: Served,
+    pub served: ServedDocuments,
 }
 
 /// One path template (under one base path) and the operations on it.

@@ -10,7 +10,7 @@ use crate::options::UnknownRoutes;
 use crate::plan::{Plan, Route};
 use crate::problem::{FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
-use crate::serve::Answer;
+use crate::serve::ServedAnswer;
 
 /// Where a request goes.
 pub(crate) enum Routed<'r> {
@@ -40,8 +40,8 @@ impl Plan {
         let changed = || rewritten.then(|| path.to_owned());
         match self.served.respond(parts, path) {
             None => {}
-            Some(Answer::Response(response)) => return Ok(Routed::Answer(response)),
-            Some(Answer::MethodNotAllowed(allow)) => {
+            Some(ServedAnswer::Response(response)) => return Ok(Routed::Answer(response)),
+            Some(ServedAnswer::MethodNotAllowed(allow)) => {
                 return Err(Rejected::new(method_not_allowed(parts, allow), None));
             }
         }

@@ -82,7 +82,7 @@ use origin::{Origin, TrustedProxies};
 use render::{Coding, Rendered};
 
 /// What the layer serves besides validating: built at start-up.
-pub(crate) struct Served {
+pub(crate) struct ServedDocuments {
     json: Option<(String, Rendered)>,
     yaml: Option<(String, Rendered)>,
     docs: Option<Docs>,
@@ -93,13 +93,13 @@ pub(crate) struct Served {
 }
 
 /// What a request to a served path gets.
-pub(crate) enum Answer {
+pub(crate) enum ServedAnswer {
     Response(Response<Bytes>),
     /// A served path with a method other than GET or HEAD (the `Allow` value).
     MethodNotAllowed(HeaderValue),
 }
 
-impl Served {
+impl ServedDocuments {
     /// Builds the served document and docs page; answers every problem with the options.
     pub fn build(
         mut doc: Value,
@@ -217,7 +217,7 @@ impl Served {
 
     /// The answer when `parts` asks for something served here; `None` otherwise (cheap).
     /// `path` is the request's canonical path.
-    pub fn respond(&self, parts: &Parts, path: &str) -> Option<Answer> {
+    pub fn respond(&self, parts: &Parts, path: &str) -> Option<ServedAnswer> {
         let rendered = [&self.json, &self.yaml]
             .into_iter()
             .flatten()
@@ -225,11 +225,11 @@ impl Served {
             .map(|(_, r)| r);
         if let Some(rendered) = rendered {
             if !is_read(&parts.method) {
-                return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+                return Some(ServedAnswer::MethodNotAllowed(HeaderValue::from_static(
                     "GET, HEAD",
                 )));
             }
-            return Some(Answer::Response(self.document(rendered, parts)));
+            return Some(ServedAnswer::Response(self.document(rendered, parts)));
         }
         let docs = self.docs.as_ref()?;
         if !path.starts_with(docs.path.as_str()) {
@@ -243,11 +243,11 @@ impl Served {
             if let Ok(location) = HeaderValue::from_str(&format!("../{page}")) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
-            return Some(Answer::Response(response));
+            return Some(ServedAnswer::Response(response));
         }
         let asset = docs.find(path)?;
         if !is_read(&parts.method) {
-            return Some(Answer::MethodNotAllowed(HeaderValue::from_static(
+            return Some(ServedAnswer::MethodNotAllowed(HeaderValue::from_static(
                 "GET, HEAD",
             )));
         }
@@ -302,7 +302,7 @@ impl Served {
             }),
         );
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        Some(Answer::Response(response))
+        Some(ServedAnswer::Response(response))
     }
 
     fn document(&self, rendered: &Rendered, parts: &Parts) -> Response<Bytes> {
