@@ -260,6 +260,7 @@ fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
     HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
 
+/// The state of compiling one document: the view, the schema compiler, the problems found.
 struct Compilation<'a> {
     view: &'a Value,
     compiler: Compiler<'a>,
