@@ -32,7 +32,7 @@ pub use layer::OpenApiLayer;
 pub use options::{DocsUi, Formatter, Options, PagingMode, UndeclaredParams, UnknownRoutes};
 pub use paging::{Paging, SortKey};
 pub use path::PathNormalization;
-pub use problem::{FieldError, Problem, ProblemKind, Rejection};
+pub use problem::{FieldCode, FieldError, Problem, ProblemKind, Rejection};
 pub use response::{ResponseBody, ResponseValidation};
 pub use serve::PeerAddr;
 pub use service::OpenApi;

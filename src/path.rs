@@ -30,6 +30,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::problem::FieldCode;
+
 /// What to do with dot segments (`.`, `..`) and empty segments (`//`) in a request path.
 ///
 /// In a config file: `reject` or `normalize`.
@@ -73,18 +75,18 @@ pub enum PathFault {
 }
 
 impl PathFault {
-    /// The `code` of the problem's error: `dotSegment`, `emptySegment`, `encodedSlash`,
+    /// The [`FieldCode`] of the problem's error: `dotSegment`, `emptySegment`, `encodedSlash`,
     /// `backslash`, `controlCharacter`, `percentEncoding`, `utf8` or `semicolon`.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> FieldCode {
         match self {
-            PathFault::DotSegment => "dotSegment",
-            PathFault::EmptySegment => "emptySegment",
-            PathFault::EncodedSlash => "encodedSlash",
-            PathFault::Backslash => "backslash",
-            PathFault::ControlCharacter => "controlCharacter",
-            PathFault::BadEscape => "percentEncoding",
-            PathFault::NotUtf8 => "utf8",
-            PathFault::Semicolon => "semicolon",
+            PathFault::DotSegment => FieldCode::DotSegment,
+            PathFault::EmptySegment => FieldCode::EmptySegment,
+            PathFault::EncodedSlash => FieldCode::EncodedSlash,
+            PathFault::Backslash => FieldCode::Backslash,
+            PathFault::ControlCharacter => FieldCode::ControlCharacter,
+            PathFault::BadEscape => FieldCode::PercentEncoding,
+            PathFault::NotUtf8 => FieldCode::Utf8,
+            PathFault::Semicolon => FieldCode::Semicolon,
         }
     }
 

@@ -47,6 +47,177 @@ impl Place {
     }
 }
 
+/// The machine-readable kind of a [`FieldError`]: what rule failed.
+///
+/// Serialises (and displays) as the camelCase name given for each variant, e.g.
+/// [`FieldCode::TooMany`] as `tooMany`; JSON Schema keywords keep their own names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum FieldCode {
+    /// `type`: the value is not of the schema's `type`, or its text does not read as one.
+    Type,
+    /// `required`: a required parameter, property or response header is absent.
+    Required,
+    /// `empty`: a parameter is empty where its `allowEmptyValue` does not allow it.
+    Empty,
+    /// `duplicate`: a parameter, header, JSON member or field given twice where once is allowed.
+    Duplicate,
+    /// `format`: the value breaks its `format`, or parameter text breaks its style's shape.
+    Format,
+    /// `encoding`: text is badly percent-encoded, not UTF-8, or (headers) not visible ASCII.
+    Encoding,
+    /// `json`: a parameter or multipart part with JSON content is not JSON.
+    Json,
+    /// `depth`: JSON nests arrays and objects deeper than the configured limit.
+    Depth,
+    /// `multipart`: a multipart body is malformed, or one of its parts has no name.
+    Multipart,
+    /// `delimiter`: a query string or form body holds a raw `;` the service may split on.
+    Delimiter,
+    /// `tooMany`: more query parameters, form fields or multipart parts than the limit.
+    TooMany,
+    /// `tooLong`: a parameter's name or value is longer than the configured limit.
+    TooLong,
+    /// `semicolon`: a path parameter or segment holds a `;` some servers read as parameters.
+    Semicolon,
+    /// `paging`: the paging query parameters do not make a valid page request.
+    Paging,
+    /// `undeclared`: a query parameter, or a response status, the operation does not declare.
+    Undeclared,
+    /// `dotSegment`: a path segment is `.` or `..`, raw or encoded.
+    DotSegment,
+    /// `emptySegment`: a path has an empty segment (`//`).
+    EmptySegment,
+    /// `encodedSlash`: a path segment holds an encoded `/` (`%2F`).
+    EncodedSlash,
+    /// `backslash`: a path segment holds a `\`.
+    Backslash,
+    /// `controlCharacter`: a path segment holds an encoded control character.
+    ControlCharacter,
+    /// `percentEncoding`: a path holds a `%` not followed by two hex digits.
+    PercentEncoding,
+    /// `utf8`: a path segment does not percent-decode to UTF-8.
+    Utf8,
+    /// `const`: the value is not the schema's `const`.
+    Const,
+    /// `enum`: the value is not one of the schema's `enum`.
+    Enum,
+    /// `minimum`: the number is below the schema's `minimum`.
+    Minimum,
+    /// `maximum`: the number is above the schema's `maximum`.
+    Maximum,
+    /// `exclusiveMinimum`: the number is not above the schema's `exclusiveMinimum`.
+    ExclusiveMinimum,
+    /// `exclusiveMaximum`: the number is not below the schema's `exclusiveMaximum`.
+    ExclusiveMaximum,
+    /// `multipleOf`: the number is not a multiple of the schema's `multipleOf`.
+    MultipleOf,
+    /// `minLength`: the string is shorter than the schema's `minLength`.
+    MinLength,
+    /// `maxLength`: the string is longer than the schema's `maxLength`.
+    MaxLength,
+    /// `pattern`: the string does not match the schema's `pattern`.
+    Pattern,
+    /// `minItems`: the array has fewer items than the schema's `minItems`.
+    MinItems,
+    /// `maxItems`: the array has more items than the schema's `maxItems`.
+    MaxItems,
+    /// `uniqueItems`: the array repeats an item although the schema sets `uniqueItems`.
+    UniqueItems,
+    /// `minProperties`: the object has fewer properties than the schema's `minProperties`.
+    MinProperties,
+    /// `maxProperties`: the object has more properties than the schema's `maxProperties`.
+    MaxProperties,
+    /// `additionalProperties`: the object has a property `additionalProperties` forbids.
+    AdditionalProperties,
+    /// `oneOf`: the value matches none, or more than one, of the `oneOf` schemas.
+    OneOf,
+    /// `anyOf`: the value matches none of the `anyOf` schemas.
+    AnyOf,
+    /// `false`: a value where the schema is `false`, which allows none.
+    False,
+    /// `readOnly`: a request carries a `readOnly` property.
+    ReadOnly,
+    /// `writeOnly`: a response carries a `writeOnly` property.
+    WriteOnly,
+    /// `discriminator`: the discriminator property is missing or names no known schema.
+    Discriminator,
+    /// `schema`: the value breaks a schema rule with no code of its own (the detail names it).
+    Schema,
+    /// `noContent`: a response has content where none is allowed (`HEAD`, 1xx, 204, 304…).
+    NoContent,
+    /// `mediaType`: a response's `Content-Type` is missing, malformed or not declared.
+    MediaType,
+    /// `malformed`: a response body declared as JSON does not parse.
+    Malformed,
+    /// `incomplete`: a response body broke off before its end.
+    Incomplete,
+}
+
+impl FieldCode {
+    /// The name used in problem bodies, logs and metrics, e.g. `tooMany`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldCode::Type => "type",
+            FieldCode::Required => "required",
+            FieldCode::Empty => "empty",
+            FieldCode::Duplicate => "duplicate",
+            FieldCode::Format => "format",
+            FieldCode::Encoding => "encoding",
+            FieldCode::Json => "json",
+            FieldCode::Depth => "depth",
+            FieldCode::Multipart => "multipart",
+            FieldCode::Delimiter => "delimiter",
+            FieldCode::TooMany => "tooMany",
+            FieldCode::TooLong => "tooLong",
+            FieldCode::Semicolon => "semicolon",
+            FieldCode::Paging => "paging",
+            FieldCode::Undeclared => "undeclared",
+            FieldCode::DotSegment => "dotSegment",
+            FieldCode::EmptySegment => "emptySegment",
+            FieldCode::EncodedSlash => "encodedSlash",
+            FieldCode::Backslash => "backslash",
+            FieldCode::ControlCharacter => "controlCharacter",
+            FieldCode::PercentEncoding => "percentEncoding",
+            FieldCode::Utf8 => "utf8",
+            FieldCode::Const => "const",
+            FieldCode::Enum => "enum",
+            FieldCode::Minimum => "minimum",
+            FieldCode::Maximum => "maximum",
+            FieldCode::ExclusiveMinimum => "exclusiveMinimum",
+            FieldCode::ExclusiveMaximum => "exclusiveMaximum",
+            FieldCode::MultipleOf => "multipleOf",
+            FieldCode::MinLength => "minLength",
+            FieldCode::MaxLength => "maxLength",
+            FieldCode::Pattern => "pattern",
+            FieldCode::MinItems => "minItems",
+            FieldCode::MaxItems => "maxItems",
+            FieldCode::UniqueItems => "uniqueItems",
+            FieldCode::MinProperties => "minProperties",
+            FieldCode::MaxProperties => "maxProperties",
+            FieldCode::AdditionalProperties => "additionalProperties",
+            FieldCode::OneOf => "oneOf",
+            FieldCode::AnyOf => "anyOf",
+            FieldCode::False => "false",
+            FieldCode::ReadOnly => "readOnly",
+            FieldCode::WriteOnly => "writeOnly",
+            FieldCode::Discriminator => "discriminator",
+            FieldCode::Schema => "schema",
+            FieldCode::NoContent => "noContent",
+            FieldCode::MediaType => "mediaType",
+            FieldCode::Malformed => "malformed",
+            FieldCode::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for FieldCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One thing wrong with a request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldError {
@@ -57,8 +228,8 @@ pub struct FieldError {
     pub name: String,
     /// JSON pointer inside the value (`""` for the whole value).
     pub pointer: String,
-    /// Machine-readable kind: the failed JSON Schema keyword, or `missing`, `type`, `duplicate`…
-    pub code: String,
+    /// Machine-readable kind: the failed JSON Schema keyword, or `required`, `duplicate`…
+    pub code: FieldCode,
     /// What was expected, lowercase.
     pub detail: String,
 }
@@ -372,6 +543,141 @@ impl ProblemKind {
             ProblemKind::InvalidResponse | ProblemKind::InvalidUpstreamResponse => {
                 ("urn:oasgate:problem:invalid-response", "Invalid response")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant once, with the string problem bodies have always carried.
+    const ROWS: &[(FieldCode, &str)] = &[
+        (FieldCode::Type, "type"),
+        (FieldCode::Required, "required"),
+        (FieldCode::Empty, "empty"),
+        (FieldCode::Duplicate, "duplicate"),
+        (FieldCode::Format, "format"),
+        (FieldCode::Encoding, "encoding"),
+        (FieldCode::Json, "json"),
+        (FieldCode::Depth, "depth"),
+        (FieldCode::Multipart, "multipart"),
+        (FieldCode::Delimiter, "delimiter"),
+        (FieldCode::TooMany, "tooMany"),
+        (FieldCode::TooLong, "tooLong"),
+        (FieldCode::Semicolon, "semicolon"),
+        (FieldCode::Paging, "paging"),
+        (FieldCode::Undeclared, "undeclared"),
+        (FieldCode::DotSegment, "dotSegment"),
+        (FieldCode::EmptySegment, "emptySegment"),
+        (FieldCode::EncodedSlash, "encodedSlash"),
+        (FieldCode::Backslash, "backslash"),
+        (FieldCode::ControlCharacter, "controlCharacter"),
+        (FieldCode::PercentEncoding, "percentEncoding"),
+        (FieldCode::Utf8, "utf8"),
+        (FieldCode::Const, "const"),
+        (FieldCode::Enum, "enum"),
+        (FieldCode::Minimum, "minimum"),
+        (FieldCode::Maximum, "maximum"),
+        (FieldCode::ExclusiveMinimum, "exclusiveMinimum"),
+        (FieldCode::ExclusiveMaximum, "exclusiveMaximum"),
+        (FieldCode::MultipleOf, "multipleOf"),
+        (FieldCode::MinLength, "minLength"),
+        (FieldCode::MaxLength, "maxLength"),
+        (FieldCode::Pattern, "pattern"),
+        (FieldCode::MinItems, "minItems"),
+        (FieldCode::MaxItems, "maxItems"),
+        (FieldCode::UniqueItems, "uniqueItems"),
+        (FieldCode::MinProperties, "minProperties"),
+        (FieldCode::MaxProperties, "maxProperties"),
+        (FieldCode::AdditionalProperties, "additionalProperties"),
+        (FieldCode::OneOf, "oneOf"),
+        (FieldCode::AnyOf, "anyOf"),
+        (FieldCode::False, "false"),
+        (FieldCode::ReadOnly, "readOnly"),
+        (FieldCode::WriteOnly, "writeOnly"),
+        (FieldCode::Discriminator, "discriminator"),
+        (FieldCode::Schema, "schema"),
+        (FieldCode::NoContent, "noContent"),
+        (FieldCode::MediaType, "mediaType"),
+        (FieldCode::Malformed, "malformed"),
+        (FieldCode::Incomplete, "incomplete"),
+    ];
+
+    #[test]
+    fn every_field_code_serialises_as_its_name() {
+        for (code, name) in ROWS {
+            assert_eq!(code.as_str(), *name);
+            assert_eq!(code.to_string(), *name);
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(name));
+        }
+        let mut names: Vec<&str> = ROWS.iter().map(|(_, n)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ROWS.len(), "a name is listed twice");
+        // Each variant has a row: the rows' discriminants are exactly 0..ROWS.len().
+        let mut seen: Vec<usize> = ROWS.iter().map(|(c, _)| *c as usize).collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..ROWS.len()).collect::<Vec<_>>(),
+            "a variant has no row"
+        );
+    }
+
+    /// Does not compile when a variant is added: give it a row in `ROWS` too.
+    #[allow(dead_code)]
+    fn has_a_row(code: FieldCode) {
+        match code {
+            FieldCode::Type
+            | FieldCode::Required
+            | FieldCode::Empty
+            | FieldCode::Duplicate
+            | FieldCode::Format
+            | FieldCode::Encoding
+            | FieldCode::Json
+            | FieldCode::Depth
+            | FieldCode::Multipart
+            | FieldCode::Delimiter
+            | FieldCode::TooMany
+            | FieldCode::TooLong
+            | FieldCode::Semicolon
+            | FieldCode::Paging
+            | FieldCode::Undeclared
+            | FieldCode::DotSegment
+            | FieldCode::EmptySegment
+            | FieldCode::EncodedSlash
+            | FieldCode::Backslash
+            | FieldCode::ControlCharacter
+            | FieldCode::PercentEncoding
+            | FieldCode::Utf8
+            | FieldCode::Const
+            | FieldCode::Enum
+            | FieldCode::Minimum
+            | FieldCode::Maximum
+            | FieldCode::ExclusiveMinimum
+            | FieldCode::ExclusiveMaximum
+            | FieldCode::MultipleOf
+            | FieldCode::MinLength
+            | FieldCode::MaxLength
+            | FieldCode::Pattern
+            | FieldCode::MinItems
+            | FieldCode::MaxItems
+            | FieldCode::UniqueItems
+            | FieldCode::MinProperties
+            | FieldCode::MaxProperties
+            | FieldCode::AdditionalProperties
+            | FieldCode::OneOf
+            | FieldCode::AnyOf
+            | FieldCode::False
+            | FieldCode::ReadOnly
+            | FieldCode::WriteOnly
+            | FieldCode::Discriminator
+            | FieldCode::Schema
+            | FieldCode::NoContent
+            | FieldCode::MediaType
+            | FieldCode::Malformed
+            | FieldCode::Incomplete => {}
         }
     }
 }

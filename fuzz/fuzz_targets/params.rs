@@ -102,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
             }
         },
         Err(error) => {
-            assert!(CODES.contains(&error.code), "unknown code {}", error.code);
+            assert!(CODES.contains(&error.code.as_str()), "unknown code {}", error.code);
             assert!(!error.detail.is_empty());
             assert!(
                 !error.detail.starts_with(char::is_uppercase),

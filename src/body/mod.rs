@@ -21,7 +21,7 @@ pub(crate) use media::{MediaType, best_match};
 pub use request_body::Body;
 
 use crate::params::{Coercion, DecodeError, ParamSpec, Prim, Shape, Style, coerce, decode_query};
-use crate::problem::{FieldError, Place, TextLocation};
+use crate::problem::{FieldCode, FieldError, Place, TextLocation};
 
 /// How a body of a declared media type is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Malformed {
             place: Place::Body,
             name: String::new(),
             pointer: pointer.clone(),
-            code: "duplicate".to_owned(),
+            code: FieldCode::Duplicate,
             detail: self.detail.clone(),
         })
     }
@@ -370,7 +370,7 @@ pub(crate) fn parse_form(
     let text = std::str::from_utf8(bytes).map_err(|_| {
         vec![field_error(
             "",
-            "encoding",
+            FieldCode::Encoding,
             "the form body is not UTF-8".to_owned(),
         )]
     })?;
@@ -381,7 +381,7 @@ pub(crate) fn parse_form(
     if text.contains(';') {
         return Err(vec![field_error(
             "",
-            "delimiter",
+            FieldCode::Delimiter,
             "the form body has a raw `;`, which the service may read as a delimiter; expected \
              it percent-encoded as `%3B`"
                 .to_owned(),
@@ -390,7 +390,7 @@ pub(crate) fn parse_form(
     let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
         return Err(vec![field_error(
             "",
-            "tooMany",
+            FieldCode::TooMany,
             format!("the form body has more than {max_pairs} fields"),
         )]);
     };
@@ -482,7 +482,7 @@ fn decode_error(name: &str, e: DecodeError, secret: bool) -> FieldError {
         place: Place::Body,
         name: String::new(),
         pointer: crate::spec::pointer::join("", name),
-        code: e.code.to_owned(),
+        code: e.code,
         detail: if secret {
             format!("field `{name}`: invalid value (`{}`; value hidden)", e.code)
         } else {
@@ -491,12 +491,12 @@ fn decode_error(name: &str, e: DecodeError, secret: bool) -> FieldError {
     }
 }
 
-fn field_error(pointer: &str, code: &str, detail: String) -> FieldError {
+fn field_error(pointer: &str, code: FieldCode, detail: String) -> FieldError {
     FieldError {
         place: Place::Body,
         name: String::new(),
         pointer: pointer.to_owned(),
-        code: code.to_owned(),
+        code,
         detail,
     }
 }
@@ -541,7 +541,7 @@ where
     let malformed = |e: multer::Error| {
         MultipartFailure::Malformed(vec![field_error(
             "",
-            "multipart",
+            FieldCode::Multipart,
             format!(
                 "the multipart body is malformed: {}",
                 lowercase_first(&e.to_string())
@@ -559,7 +559,7 @@ where
         if parts == limits.parts {
             return Err(MultipartFailure::Malformed(vec![field_error(
                 "",
-                "tooMany",
+                FieldCode::TooMany,
                 format!("the multipart body has more than {} parts", limits.parts),
             )]));
         }
@@ -583,7 +583,7 @@ where
         let Some(name) = name else {
             errors.push(field_error(
                 "",
-                "multipart",
+                FieldCode::Multipart,
                 "a part has no name".to_owned(),
             ));
             continue;
@@ -596,7 +596,7 @@ where
             if nesting_exceeds(&bytes, limits.json_depth).is_some() {
                 errors.push(field_error(
                     &pointer,
-                    "depth",
+                    FieldCode::Depth,
                     format!(
                         "part `{name}` nests arrays and objects deeper than {} levels",
                         limits.json_depth
@@ -613,7 +613,7 @@ where
                 }) => {
                     errors.push(field_error(
                         &format!("{pointer}{inner}"),
-                        "duplicate",
+                        FieldCode::Duplicate,
                         format!(
                             "part `{name}` has a member name twice in one object; expected \
                              unique names"
@@ -629,7 +629,7 @@ where
                     let detail = e.detail.strip_prefix("the body ").unwrap_or(&e.detail);
                     errors.push(field_error(
                         &pointer,
-                        "json",
+                        FieldCode::Json,
                         format!("part `{name}` {detail}{at}"),
                     ));
                     continue;
@@ -667,7 +667,7 @@ where
             }
             Some(_) => errors.push(field_error(
                 &pointer,
-                "duplicate",
+                FieldCode::Duplicate,
                 format!("part `{name}` is given more than once"),
             )),
             None if repeated => {
@@ -762,7 +762,7 @@ mod tests {
         );
         let errors = parse_form(b"age=thirty", &fields(), &c, 100).unwrap_err();
         assert_eq!(errors[0].pointer, "/age");
-        assert_eq!(errors[0].code, "type");
+        assert_eq!(errors[0].code, FieldCode::Type);
         assert!(parse_form(&[0xff], &fields(), &c, 100).is_err());
         // An encoded delimiter delimits in a form body; encoded `%` and `+` stay data.
         let ids = FormField {
@@ -781,12 +781,12 @@ mod tests {
         .unwrap();
         assert_eq!(got, json!({"ids": ["a", "b", "c%d+e f"]}));
         let bad = parse_form(b"ids=%FF", &[ids], &c, 100).unwrap_err();
-        assert_eq!(bad[0].code, "encoding");
+        assert_eq!(bad[0].code, FieldCode::Encoding);
         let errors = parse_form(b"a=1&b=2&c=3", &fields(), &c, 2).unwrap_err();
-        assert_eq!(errors[0].code, "tooMany");
+        assert_eq!(errors[0].code, FieldCode::TooMany);
         assert!(parse_form(b"a=1&b=2&&", &fields(), &c, 2).is_ok());
         let errors = parse_form(b"name=ok;age=x", &fields(), &c, 100).unwrap_err();
-        assert_eq!(errors[0].code, "delimiter");
+        assert_eq!(errors[0].code, FieldCode::Delimiter);
         assert!(parse_form(b"name=ok%3Bage%3Dx", &fields(), &c, 100).is_ok());
     }
 
@@ -811,7 +811,7 @@ mod tests {
         else {
             panic!("broken framing is malformed");
         };
-        assert_eq!(bad[0].code, "multipart");
+        assert_eq!(bad[0].code, FieldCode::Multipart);
         // Only field bytes count: "30" and "a" are 3 bytes, the file's 2 bytes do not count.
         assert!(
             parse_multipart(once(body), "XX", &fields(), &c, limits(3))
@@ -833,7 +833,7 @@ mod tests {
         else {
             panic!("three parts are more than two");
         };
-        assert_eq!(many[0].code, "tooMany");
+        assert_eq!(many[0].code, FieldCode::TooMany);
         assert!(many[0].detail.contains("more than 2 parts"), "{many:?}");
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::shape::Prim;
+use crate::problem::FieldCode;
 
 /// Options for turning parameter text into JSON primitives.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,14 +17,14 @@ pub struct Coercion {
 /// Why the text of a parameter could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
-    /// The reason: `type`, `empty`, `duplicate`, `format` or `encoding`.
-    pub code: &'static str,
+    /// The reason: [`FieldCode::Type`], `Empty`, `Duplicate`, `Format` or `Encoding`.
+    pub code: FieldCode,
     /// A lowercase explanation naming what was expected and quoting the offending text.
     pub detail: String,
 }
 
 impl DecodeError {
-    pub(super) fn new(code: &'static str, detail: impl Into<String>) -> Self {
+    pub(super) fn new(code: FieldCode, detail: impl Into<String>) -> Self {
         DecodeError {
             code,
             detail: detail.into(),
@@ -51,7 +52,10 @@ const FALSE_WORDS: [&str; 4] = ["false", "0", "no", "off"];
 /// Coerces already percent-decoded text to `prim`; fails with code `type`.
 pub fn coerce(text: &str, prim: Prim, c: &Coercion) -> Result<Value, DecodeError> {
     let fail = |expected: &str| {
-        DecodeError::new("type", format!("expected {expected}, got {}", got(text)))
+        DecodeError::new(
+            FieldCode::Type,
+            format!("expected {expected}, got {}", got(text)),
+        )
     };
     match prim {
         Prim::String => Ok(Value::String(text.to_owned())),
@@ -305,8 +309,8 @@ mod tests {
             );
             let ok = match (want, &got) {
                 (Json(j), Ok(v)) => serde_json::from_str::<Value>(j).unwrap() == *v,
-                (Fails, Err(e)) => e.code == "type",
-                (Detail(d), Err(e)) => e.code == "type" && e.detail == *d,
+                (Fails, Err(e)) => e.code == FieldCode::Type,
+                (Detail(d), Err(e)) => e.code == FieldCode::Type && e.detail == *d,
                 _ => false,
             };
             if !ok {

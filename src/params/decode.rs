@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::coerce::{Coercion, DecodeError, coerce, got, quote};
 use super::shape::{ObjectShape, Prim, Shape, Style};
+use crate::problem::FieldCode;
 
 /// How one parameter is serialized and what it decodes into.
 #[derive(Debug, Clone, Copy)]
@@ -306,7 +307,7 @@ fn object<'r>(
         } else {
             let value = pieces.next().ok_or_else(|| {
                 DecodeError::new(
-                    "format",
+                    FieldCode::Format,
                     format!("expected alternating property names and values, got name {} without a value", got(piece)),
                 )
             })?;
@@ -388,7 +389,7 @@ fn insert(
 ) -> Result<(), DecodeError> {
     if map.contains_key(&key) {
         let detail = format!("property {} given more than once", quote(&key));
-        return Err(DecodeError::new("duplicate", detail));
+        return Err(DecodeError::new(FieldCode::Duplicate, detail));
     }
     let value = item(raw, prim, spec.coercion, plus)
         .map_err(|e| e.within(format_args!("property {}", quote(&key))))?;
@@ -403,7 +404,10 @@ fn item(raw: &str, prim: Prim, coercion: &Coercion, plus: bool) -> Result<Value,
 /// What an empty value decodes to: an error unless `allow_empty`.
 fn empty(spec: &ParamSpec<'_>) -> Result<Value, DecodeError> {
     if !spec.allow_empty {
-        return Err(DecodeError::new("empty", "expected a non-empty value"));
+        return Err(DecodeError::new(
+            FieldCode::Empty,
+            "expected a non-empty value",
+        ));
     }
     match spec.shape {
         Shape::Primitive(p) => coerce("", *p, spec.coercion),
@@ -413,11 +417,17 @@ fn empty(spec: &ParamSpec<'_>) -> Result<Value, DecodeError> {
 }
 
 fn duplicate() -> DecodeError {
-    DecodeError::new("duplicate", "given more than once; expected a single value")
+    DecodeError::new(
+        FieldCode::Duplicate,
+        "given more than once; expected a single value",
+    )
 }
 
 fn format_error(expected: impl std::fmt::Display, raw: &str) -> DecodeError {
-    DecodeError::new("format", format!("expected {expected}, got {}", got(raw)))
+    DecodeError::new(
+        FieldCode::Format,
+        format!("expected {expected}, got {}", got(raw)),
+    )
 }
 
 /// Percent-decodes one piece (in queries `+` is a space); borrows when nothing is encoded.
@@ -454,7 +464,7 @@ fn decode_text(raw: &str, plus: bool) -> Result<Cow<'_, str>, DecodeError> {
     }
     String::from_utf8(out).map(Cow::Owned).map_err(|_| {
         DecodeError::new(
-            "encoding",
+            FieldCode::Encoding,
             format!("expected percent-encoded UTF-8, got {}", quote(raw)),
         )
     })
@@ -892,7 +902,7 @@ mod tests {
                 }
                 (Want::Absent, Ok(None)) => true,
                 (Want::Err(code, fragment), Err(err)) => {
-                    err.code == *code
+                    err.code.as_str() == *code
                         && err.detail.contains(fragment)
                         && !err.detail.starts_with(char::is_uppercase)
                         && err.detail.chars().count() < 200

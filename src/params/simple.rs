@@ -11,6 +11,7 @@ use serde_json::{Number, Value};
 
 use super::coerce::quote;
 use super::formats::{format_checker, format_description};
+use crate::problem::FieldCode;
 
 const NULL: u8 = 1;
 const BOOLEAN: u8 = 2;
@@ -60,7 +61,7 @@ pub struct SchemaError {
     /// JSON pointer inside the value: `""` for the root, `"/0"` for the first array item.
     pub pointer: String,
     /// The failed keyword: `type`, `enum`, `minimum`, `pattern`, `format`, …
-    pub code: &'static str,
+    pub code: FieldCode,
     /// A lowercase explanation of what was expected.
     pub detail: String,
 }
@@ -157,7 +158,7 @@ impl SimpleSchema {
 
     fn collect(&self, value: &Value, out: &mut Sink<'_>) {
         if self.types != 0 && !type_matches(self.types, value) {
-            push(out, "type", || {
+            push(out, FieldCode::Type, || {
                 format!(
                     "expected {}, got {} {}",
                     type_list(self.types),
@@ -169,14 +170,14 @@ impl SimpleSchema {
         if let Some(c) = &self.constant
             && !json_eq(c, value)
         {
-            push(out, "const", || {
+            push(out, FieldCode::Const, || {
                 format!("must be {}, got {}", show(c), show(value))
             });
         }
         if let Some(list) = &self.enumeration
             && !list.iter().any(|e| json_eq(e, value))
         {
-            push(out, "enum", || {
+            push(out, FieldCode::Enum, || {
                 format!("must be one of {}, got {}", one_of(list), show(value))
             });
         }
@@ -251,22 +252,22 @@ impl SimpleSchema {
             "number"
         };
         type Bound<'s> = (
-            &'static str,
+            FieldCode,
             &'s Option<Number>,
             &'static str,
             fn(Ordering) -> bool,
         );
         let bounds: [Bound<'_>; 4] = [
-            ("minimum", &self.minimum, "≥", Ordering::is_ge),
+            (FieldCode::Minimum, &self.minimum, "≥", Ordering::is_ge),
             (
-                "exclusiveMinimum",
+                FieldCode::ExclusiveMinimum,
                 &self.exclusive_minimum,
                 ">",
                 Ordering::is_gt,
             ),
-            ("maximum", &self.maximum, "≤", Ordering::is_le),
+            (FieldCode::Maximum, &self.maximum, "≤", Ordering::is_le),
             (
-                "exclusiveMaximum",
+                FieldCode::ExclusiveMaximum,
                 &self.exclusive_maximum,
                 "<",
                 Ordering::is_lt,
@@ -284,7 +285,7 @@ impl SimpleSchema {
         if let Some(m) = &self.multiple_of
             && !is_multiple(n, m)
         {
-            push(out, "multipleOf", || {
+            push(out, FieldCode::MultipleOf, || {
                 format!("expected a multiple of {m}, got {n}")
             });
         }
@@ -295,7 +296,9 @@ impl SimpleSchema {
             });
             if !fits {
                 let expected = format_description(format).unwrap_or(format);
-                push(out, "format", || format!("expected {expected}, got {n}"));
+                push(out, FieldCode::Format, || {
+                    format!("expected {expected}, got {n}")
+                });
             }
         }
     }
@@ -306,14 +309,14 @@ impl SimpleSchema {
             if let Some(min) = self.min_length
                 && len < min
             {
-                push(out, "minLength", || {
+                push(out, FieldCode::MinLength, || {
                     format!("expected at least {}, got {len}", count(min, "character"))
                 });
             }
             if let Some(max) = self.max_length
                 && len > max
             {
-                push(out, "maxLength", || {
+                push(out, FieldCode::MaxLength, || {
                     format!("expected at most {}, got {len}", count(max, "character"))
                 });
             }
@@ -321,7 +324,7 @@ impl SimpleSchema {
         if let Some((written, re)) = &self.pattern
             && !re.is_match(s)
         {
-            push(out, "pattern", || {
+            push(out, FieldCode::Pattern, || {
                 format!("does not match pattern {}", quote(written))
             });
         }
@@ -329,7 +332,7 @@ impl SimpleSchema {
             && !check(s)
         {
             let expected = format_description(format).unwrap_or(format);
-            push(out, "format", || {
+            push(out, FieldCode::Format, || {
                 format!("expected {expected}, got {}", quote(s))
             });
         }
@@ -340,21 +343,21 @@ impl SimpleSchema {
         if let Some(min) = self.min_items
             && len < min
         {
-            push(out, "minItems", || {
+            push(out, FieldCode::MinItems, || {
                 format!("expected at least {}, got {len}", count(min, "item"))
             });
         }
         if let Some(max) = self.max_items
             && len > max
         {
-            push(out, "maxItems", || {
+            push(out, FieldCode::MaxItems, || {
                 format!("expected at most {}, got {len}", count(max, "item"))
             });
         }
         if self.unique_items
             && let Some((i, j)) = first_repeat(items)
         {
-            push(out, "uniqueItems", || {
+            push(out, FieldCode::UniqueItems, || {
                 format!("expected unique items, items at index {i} and {j} are equal")
             });
         }
@@ -377,7 +380,7 @@ struct Sink<'o> {
     left_out: usize,
 }
 
-fn push(out: &mut Sink<'_>, code: &'static str, detail: impl FnOnce() -> String) {
+fn push(out: &mut Sink<'_>, code: FieldCode, detail: impl FnOnce() -> String) {
     if out.room == 0 {
         out.left_out += 1;
         return;
@@ -748,7 +751,7 @@ mod tests {
                     .zip(want.iter())
                     .all(|(e, (pointer, code, fragment))| {
                         e.pointer == *pointer
-                            && e.code == *code
+                            && e.code.as_str() == *code
                             && e.detail.contains(fragment)
                             && !e.detail.starts_with(char::is_uppercase)
                     });
@@ -781,7 +784,7 @@ mod tests {
     fn display_includes_the_pointer() {
         let e = SchemaError {
             pointer: "/1".into(),
-            code: "type",
+            code: FieldCode::Type,
             detail: "expected integer, got string `x`".into(),
         };
         assert_eq!(e.to_string(), "/1: expected integer, got string `x`");

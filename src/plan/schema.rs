@@ -7,6 +7,7 @@ use jsonschema::{Draft, PatternOptions, Validator};
 use serde_json::Value;
 
 use crate::params::{SchemaError, SimpleSchema, format_checker, format_description};
+use crate::problem::FieldCode;
 use crate::spec::{pointer, walk};
 
 /// The URI under which the request view of the document is registered for `$ref`s.
@@ -51,7 +52,7 @@ impl std::fmt::Debug for SchemaCheck {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Violation {
     pub pointer: String,
-    pub code: String,
+    pub code: FieldCode,
     pub detail: String,
 }
 
@@ -291,7 +292,7 @@ impl Check {
                              detail,
                          }| Violation {
                             pointer,
-                            code: code.to_owned(),
+                            code,
                             detail: if hide_values { hidden(code) } else { detail },
                         },
                     )
@@ -335,7 +336,7 @@ impl SchemaCheck {
             let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
             out.push(Violation {
                 pointer: at,
-                code: code.to_owned(),
+                code,
                 detail,
             });
         }
@@ -398,7 +399,7 @@ impl Discriminator {
         let Some(value) = instance.get(&self.property) else {
             out.push(Violation {
                 pointer: property_at,
-                code: "discriminator".to_owned(),
+                code: FieldCode::Discriminator,
                 detail: format!(
                     "missing discriminator property `{}` (one of {})",
                     self.property,
@@ -413,7 +414,7 @@ impl Discriminator {
         let Some((_, check)) = picked else {
             out.push(Violation {
                 pointer: property_at,
-                code: "discriminator".to_owned(),
+                code: FieldCode::Discriminator,
                 detail: format!("`{}` must be one of {}", self.property, allowed()),
             });
             return;
@@ -431,7 +432,7 @@ pub(crate) fn is_secret_schema(schema: &Value) -> bool {
         || schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
 }
 
-fn hidden(code: &str) -> String {
+fn hidden(code: FieldCode) -> String {
     format!("the value breaks `{code}` (value hidden)")
 }
 
@@ -474,7 +475,7 @@ fn describe(
     value: &Value,
     secret: bool,
     at: &mut String,
-) -> (&'static str, String) {
+) -> (FieldCode, String) {
     let got = || {
         if secret {
             "a hidden value".to_owned()
@@ -484,16 +485,19 @@ fn describe(
     };
     match kind {
         ValidationErrorKind::Type { kind } => (
-            "type",
+            FieldCode::Type,
             format!("expected {}, got {}", type_names(kind), json_type(value)),
         ),
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             at.push_str(&pointer::join("", name));
-            ("required", format!("missing required property `{name}`"))
+            (
+                FieldCode::Required,
+                format!("missing required property `{name}`"),
+            )
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => (
-            "additionalProperties",
+            FieldCode::AdditionalProperties,
             format!(
                 "unexpected propert{} {}",
                 if unexpected.len() == 1 { "y" } else { "ies" },
@@ -505,75 +509,81 @@ fn describe(
             ),
         ),
         ValidationErrorKind::Enum { options } => (
-            "enum",
+            FieldCode::Enum,
             format!("must be one of {}, got {}", list(options), got()),
         ),
-        ValidationErrorKind::Constant { expected_value } => {
-            ("const", format!("must be {}", show(expected_value)))
-        }
-        ValidationErrorKind::Minimum { limit } => {
-            ("minimum", format!("expected ≥ {limit}, got {}", got()))
-        }
-        ValidationErrorKind::Maximum { limit } => {
-            ("maximum", format!("expected ≤ {limit}, got {}", got()))
-        }
+        ValidationErrorKind::Constant { expected_value } => (
+            FieldCode::Const,
+            format!("must be {}", show(expected_value)),
+        ),
+        ValidationErrorKind::Minimum { limit } => (
+            FieldCode::Minimum,
+            format!("expected ≥ {limit}, got {}", got()),
+        ),
+        ValidationErrorKind::Maximum { limit } => (
+            FieldCode::Maximum,
+            format!("expected ≤ {limit}, got {}", got()),
+        ),
         ValidationErrorKind::ExclusiveMinimum { limit } => (
-            "exclusiveMinimum",
+            FieldCode::ExclusiveMinimum,
             format!("expected > {limit}, got {}", got()),
         ),
         ValidationErrorKind::ExclusiveMaximum { limit } => (
-            "exclusiveMaximum",
+            FieldCode::ExclusiveMaximum,
             format!("expected < {limit}, got {}", got()),
         ),
         ValidationErrorKind::MinLength { limit } => (
-            "minLength",
+            FieldCode::MinLength,
             format!(
                 "expected at least {}",
                 count(*limit, "character", "characters")
             ),
         ),
         ValidationErrorKind::MaxLength { limit } => (
-            "maxLength",
+            FieldCode::MaxLength,
             format!(
                 "expected at most {}",
                 count(*limit, "character", "characters")
             ),
         ),
         ValidationErrorKind::MinItems { limit } => (
-            "minItems",
+            FieldCode::MinItems,
             format!("expected at least {}", count(*limit, "item", "items")),
         ),
         ValidationErrorKind::MaxItems { limit } => (
-            "maxItems",
+            FieldCode::MaxItems,
             format!("expected at most {}", count(*limit, "item", "items")),
         ),
         ValidationErrorKind::MinProperties { limit } => (
-            "minProperties",
+            FieldCode::MinProperties,
             format!(
                 "expected at least {}",
                 count(*limit, "property", "properties")
             ),
         ),
         ValidationErrorKind::MaxProperties { limit } => (
-            "maxProperties",
+            FieldCode::MaxProperties,
             format!(
                 "expected at most {}",
                 count(*limit, "property", "properties")
             ),
         ),
-        ValidationErrorKind::UniqueItems => ("uniqueItems", "items must be unique".to_owned()),
-        ValidationErrorKind::Pattern { pattern } => {
-            ("pattern", format!("does not match pattern `{pattern}`"))
+        ValidationErrorKind::UniqueItems => {
+            (FieldCode::UniqueItems, "items must be unique".to_owned())
         }
+        ValidationErrorKind::Pattern { pattern } => (
+            FieldCode::Pattern,
+            format!("does not match pattern `{pattern}`"),
+        ),
         ValidationErrorKind::Format { format } => (
-            "format",
+            FieldCode::Format,
             match format_description(format) {
                 Some(d) => format!("expected {d}"),
                 None => format!("expected format `{format}`"),
             },
         ),
         ValidationErrorKind::MultipleOf { .. } => (
-            "multipleOf",
+            FieldCode::MultipleOf,
             format!(
                 "{} is not a multiple of the step the schema requires",
                 got()
@@ -583,24 +593,29 @@ fn describe(
             if schema.get("x-oasgate-read-only").is_some() || schema == &serde_json::json!({}) =>
         {
             (
-                "readOnly",
+                FieldCode::ReadOnly,
                 "this property is read-only and must not be sent".to_owned(),
             )
         }
         ValidationErrorKind::OneOfNotValid { .. } => (
-            "oneOf",
+            FieldCode::OneOf,
             "matches none of the allowed shapes (oneOf)".to_owned(),
         ),
         ValidationErrorKind::OneOfMultipleValid { .. } => (
-            "oneOf",
+            FieldCode::OneOf,
             "matches more than one of the allowed shapes (oneOf)".to_owned(),
         ),
         ValidationErrorKind::AnyOf { .. } => (
-            "anyOf",
+            FieldCode::AnyOf,
             "matches none of the allowed shapes (anyOf)".to_owned(),
         ),
-        ValidationErrorKind::FalseSchema => ("false", "no value is allowed here".to_owned()),
-        other => ("schema", format!("breaks the `{}` rule", other.keyword())),
+        ValidationErrorKind::FalseSchema => {
+            (FieldCode::False, "no value is allowed here".to_owned())
+        }
+        other => (
+            FieldCode::Schema,
+            format!("breaks the `{}` rule", other.keyword()),
+        ),
     }
 }
 

@@ -7,7 +7,7 @@ use http::request::Parts;
 
 use super::{Rejected, summary, truncate};
 use crate::plan::{Operation, Plan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::security::SchemeKind;
 
 impl Plan {
@@ -104,7 +104,7 @@ impl Plan {
                 ),
                 name,
                 pointer: String::new(),
-                code: "delimiter".to_owned(),
+                code: FieldCode::Delimiter,
             });
         }
         errors
@@ -133,7 +133,7 @@ fn repeated(place: Place, name: &str, what: &str) -> FieldError {
         place,
         name: name.to_owned(),
         pointer: String::new(),
-        code: "duplicate".to_owned(),
+        code: FieldCode::Duplicate,
         detail: format!("{what} `{name}` is given more than once; expected a single value"),
     }
 }
@@ -144,7 +144,7 @@ fn listed(place: Place, name: &str) -> FieldError {
         place,
         name: name.to_owned(),
         pointer: String::new(),
-        code: "duplicate".to_owned(),
+        code: FieldCode::Duplicate,
         detail: format!("header `{name}` lists several values; expected a single value"),
     }
 }

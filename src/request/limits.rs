@@ -10,7 +10,7 @@ use http::request::Parts;
 use super::{Rejected, summary};
 use crate::params;
 use crate::plan::{Operation, Plan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 
 impl Plan {
@@ -29,7 +29,7 @@ impl Plan {
                 place: Place::Query,
                 name: String::new(),
                 pointer: String::new(),
-                code: "tooMany".to_owned(),
+                code: FieldCode::TooMany,
                 detail: format!("the query string has more than {limit} parameters"),
             };
             let problem = Problem::new(ProblemKind::InvalidParameters, error.detail.clone())
@@ -72,7 +72,7 @@ impl Plan {
                     ),
                     name,
                     pointer: String::new(),
-                    code: "tooLong".to_owned(),
+                    code: FieldCode::TooLong,
                 });
             }
         };
@@ -144,8 +144,8 @@ mod tests {
             let got = plan
                 .within_limits(op, &route.params, &head)
                 .map(|pairs| pairs.len())
-                .map_err(|rejected| rejected.problem.errors[0].code.clone());
-            assert_eq!(got, want.map_err(str::to_owned), "{uri} {headers:?}");
+                .map_err(|rejected| rejected.problem.errors[0].code.as_str());
+            assert_eq!(got, *want, "{uri} {headers:?}");
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::options::UndeclaredParams;
 use crate::paging;
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{Operation, Param, Plan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind};
+use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 use crate::validated::Validated;
 
@@ -42,7 +42,7 @@ impl Plan {
                     place: Place::Path,
                     name: p.name.to_string(),
                     pointer: String::new(),
-                    code: "semicolon".to_owned(),
+                    code: FieldCode::Semicolon,
                     detail: format!(
                         "path parameter `{}`: holds a `;`, which some servers read as path parameters; send it as `%3B`",
                         p.name
@@ -87,7 +87,7 @@ impl Plan {
                     place: Place::Query,
                     name: name.to_owned(),
                     pointer: String::new(),
-                    code: "paging".to_owned(),
+                    code: FieldCode::Paging,
                     detail: format!("query parameter `{name}`: {detail}"),
                 }),
             }
@@ -209,7 +209,7 @@ impl Plan {
                         p,
                         place,
                         "",
-                        "required",
+                        FieldCode::Required,
                         "is required".to_owned(),
                     ));
                 }
@@ -235,7 +235,7 @@ impl Plan {
                     } else {
                         e.detail
                     };
-                    errors.push(param_error(p, place, "", "format", detail));
+                    errors.push(param_error(p, place, "", FieldCode::Format, detail));
                     return;
                 }
             }
@@ -250,7 +250,7 @@ impl Plan {
                     p,
                     place,
                     "",
-                    "depth",
+                    FieldCode::Depth,
                     format!("nests arrays and objects deeper than {depth} levels"),
                 ));
                 return;
@@ -267,7 +267,7 @@ impl Plan {
                         p,
                         place,
                         &pointer,
-                        "duplicate",
+                        FieldCode::Duplicate,
                         "has a member name twice in one object; expected unique names".to_owned(),
                     ));
                     return;
@@ -277,7 +277,7 @@ impl Plan {
                         p,
                         place,
                         "",
-                        "json",
+                        FieldCode::Json,
                         "expected a JSON value".to_owned(),
                     ));
                     return;
@@ -288,7 +288,7 @@ impl Plan {
         };
         if !p.check.is_valid(&value) {
             for v in p.check.violations(&value, p.secret) {
-                errors.push(param_error(p, place, &v.pointer, &v.code, v.detail));
+                errors.push(param_error(p, place, &v.pointer, v.code, v.detail));
             }
             return;
         }
@@ -305,7 +305,13 @@ fn place_of(location: Location) -> Place {
     }
 }
 
-fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: String) -> FieldError {
+fn param_error(
+    p: &Param,
+    place: Place,
+    pointer: &str,
+    code: FieldCode,
+    detail: String,
+) -> FieldError {
     let at = if pointer.is_empty() {
         String::new()
     } else {
@@ -315,7 +321,7 @@ fn param_error(p: &Param, place: Place, pointer: &str, code: &str, detail: Strin
         place,
         name: String::from(&*p.name),
         pointer: pointer.to_owned(),
-        code: code.to_owned(),
+        code,
         detail: format!("{} parameter `{}`{at}: {detail}", place.as_str(), p.name),
     }
 }
@@ -328,7 +334,7 @@ fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, Decod
         .iter()
         .map(|v| {
             v.to_str().map_err(|_| DecodeError {
-                code: "encoding",
+                code: FieldCode::Encoding,
                 detail: "the header value is not visible ASCII text".to_owned(),
             })
         })
@@ -373,7 +379,7 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
                 place: Place::Query,
                 name: key.to_string(),
                 pointer: String::new(),
-                code: "undeclared".to_owned(),
+                code: FieldCode::Undeclared,
                 detail: format!(
                     "query parameter `{}` is not declared by this operation",
                     truncate(&key)

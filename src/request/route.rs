@@ -110,7 +110,7 @@ pub(super) fn invalid_path(refusal: &crate::path::PathRefusal, cap: usize) -> Pr
         place: Place::Path,
         name: String::new(),
         pointer: format!("/{}", refusal.segment),
-        code: refusal.fault.code().to_owned(),
+        code: refusal.fault.code(),
         detail: refusal.to_string(),
     };
     Problem::new(ProblemKind::InvalidPath, error.detail.clone()).with_errors(vec![error], cap)

@@ -15,14 +15,14 @@ use crate::body::MediaType;
 use crate::params::{Coercion, ParamSpec, Style};
 use crate::plan::Operation;
 use crate::plan::responses::{ResponseEntry, ResponsePlan};
-use crate::problem::{FieldError, Place, Problem, ProblemKind, Rejection};
+use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind, Rejection};
 
 /// What the head decided about the body.
 enum BodyRule {
     /// Not read.
     Unread,
     /// Must carry no content: the violation to report if it does.
-    Empty { code: &'static str, detail: String },
+    Empty { code: FieldCode, detail: String },
     /// JSON, against `bodies[media]` of the matched entry.
     Json { media: usize },
     /// One string, against `bodies[media]` of the matched entry.
@@ -81,7 +81,7 @@ impl Context {
             None
         };
         let empty = |detail: &str| BodyRule::Empty {
-            code: "noContent",
+            code: FieldCode::NoContent,
             detail: format!("body: {detail}"),
         };
         let Some(index) = plan.entry(code) else {
@@ -89,7 +89,7 @@ impl Context {
                 place: Place::Status,
                 name: String::new(),
                 pointer: String::new(),
-                code: "undeclared".to_owned(),
+                code: FieldCode::Undeclared,
                 detail: if plan.declared.is_empty() {
                     format!("status {code} is not declared (the operation declares no responses)")
                 } else {
@@ -112,7 +112,7 @@ impl Context {
             empty(why)
         } else if entry.media.is_empty() {
             BodyRule::Empty {
-                code: "noContent",
+                code: FieldCode::NoContent,
                 detail: format!("body: status {} declares no content", entry.key),
             }
         } else {
@@ -121,7 +121,7 @@ impl Context {
                 .map(|v| v.to_str().ok().and_then(MediaType::parse))
             {
                 None => BodyRule::Empty {
-                    code: "mediaType",
+                    code: FieldCode::MediaType,
                     detail: format!(
                         "body: content without a `Content-Type` (declared: {})",
                         entry.declared_media
@@ -179,11 +179,11 @@ impl Context {
         let coercion = Coercion::default();
         for declared in &entry.headers {
             let name = declared.name.as_str();
-            let error = |code: &str, detail: String| FieldError {
+            let error = |code: FieldCode, detail: String| FieldError {
                 place: Place::Header,
                 name: name.to_owned(),
                 pointer: String::new(),
-                code: code.to_owned(),
+                code,
                 detail: format!("header `{name}`: {detail}"),
             };
             let Ok(values) = headers
@@ -192,7 +192,10 @@ impl Context {
                 .map(|v| v.to_str())
                 .collect::<Result<Vec<&str>, _>>()
             else {
-                errors.push(error("encoding", "expected visible ASCII text".to_owned()));
+                errors.push(error(
+                    FieldCode::Encoding,
+                    "expected visible ASCII text".to_owned(),
+                ));
                 continue;
             };
             let spec = ParamSpec {
@@ -204,9 +207,10 @@ impl Context {
                 coercion: &coercion,
             };
             match crate::params::decode_header(&values, &spec) {
-                Ok(None) if declared.required && values.is_empty() => {
-                    errors.push(error("required", "missing required header".to_owned()))
-                }
+                Ok(None) if declared.required && values.is_empty() => errors.push(error(
+                    FieldCode::Required,
+                    "missing required header".to_owned(),
+                )),
                 Ok(None) => {}
                 Ok(Some(value)) => {
                     if !declared.check.is_valid(&value) {
@@ -215,7 +219,7 @@ impl Context {
                                 .check
                                 .violations_up_to(&value, declared.secret, self.cap());
                         for v in found {
-                            let mut e = error(&v.code, v.detail);
+                            let mut e = error(v.code, v.detail);
                             e.pointer = v.pointer;
                             errors.push(e);
                         }
@@ -234,11 +238,11 @@ impl Context {
     /// none).
     fn check_body(&self, verdict: &mut Verdict, bytes: &[u8], seen: u64) {
         let rule = std::mem::replace(&mut verdict.rule, BodyRule::Unread);
-        let body_error = |code: &str, pointer: String, detail: String| FieldError {
+        let body_error = |code: FieldCode, pointer: String, detail: String| FieldError {
             place: Place::Body,
             name: String::new(),
             pointer,
-            code: code.to_owned(),
+            code,
             detail,
         };
         let media = match rule {
@@ -272,7 +276,7 @@ impl Context {
                     };
                     verdict
                         .errors
-                        .push(body_error("malformed", String::new(), detail));
+                        .push(body_error(FieldCode::Malformed, String::new(), detail));
                     return;
                 }
             }
@@ -281,7 +285,7 @@ impl Context {
                 Ok(text) => serde_json::Value::String(text.to_owned()),
                 Err(_) => {
                     verdict.errors.push(body_error(
-                        "encoding",
+                        FieldCode::Encoding,
                         String::new(),
                         "body: expected UTF-8 text".to_owned(),
                     ));
@@ -298,9 +302,9 @@ impl Context {
         for v in found {
             // The response view forbids `writeOnly` properties as the request view forbids
             // `readOnly` ones, and the schema messages name the request's case.
-            let (code, detail) = if v.code == "readOnly" {
+            let (code, detail) = if v.code == FieldCode::ReadOnly {
                 (
-                    "writeOnly".to_owned(),
+                    FieldCode::WriteOnly,
                     "this property is write-only and must not appear in a response".to_owned(),
                 )
             } else {
@@ -311,7 +315,7 @@ impl Context {
             } else {
                 format!("body `{}`: {detail}", v.pointer)
             };
-            verdict.errors.push(body_error(&code, v.pointer, detail));
+            verdict.errors.push(body_error(code, v.pointer, detail));
         }
     }
 
@@ -406,7 +410,7 @@ fn content_type_error(detail: String) -> FieldError {
         place: Place::Header,
         name: "content-type".to_owned(),
         pointer: String::new(),
-        code: "mediaType".to_owned(),
+        code: FieldCode::MediaType,
         detail,
     }
 }
@@ -467,7 +471,7 @@ where
                     place: Place::Body,
                     name: String::new(),
                     pointer: String::new(),
-                    code: (*code).to_owned(),
+                    code: *code,
                     detail: detail.clone(),
                 });
             } else if !matches!(verdict.rule, BodyRule::Unread) {
@@ -537,7 +541,7 @@ where
                         place: Place::Body,
                         name: String::new(),
                         pointer: String::new(),
-                        code: "incomplete".to_owned(),
+                        code: FieldCode::Incomplete,
                         detail: format!("body: broke off after {} bytes", self.len),
                     });
                     self.body = None;

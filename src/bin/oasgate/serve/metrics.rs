@@ -114,7 +114,7 @@ impl ResponseCounts {
             let key = (
                 report.operation.to_owned(),
                 report.status.as_u16(),
-                violation.code.clone(),
+                violation.code.as_str().to_owned(),
             );
             bump(&self.violations, key);
         }
