@@ -31,9 +31,28 @@ const NAME_MAPS: [&str; 6] = [
     "/$defs",
 ];
 
+/// Keys of an Example Object that hold the example itself: "Embedded literal example"
+/// (OpenAPI 3.1 §4.8.19, `value`; 3.2 adds `dataValue` and `serializedValue`).
+const EXAMPLE_VALUE_KEYS: [&str; 3] = ["value", "dataValue", "serializedValue"];
+
 /// Whether `key` inside the map at pointer `at` holds data rather than structure.
 pub(crate) fn is_data(key: &str, at: &str) -> bool {
-    DATA_KEYS.contains(&key) && !NAME_MAPS.iter().any(|m| at.ends_with(m))
+    if NAME_MAPS.iter().any(|m| at.ends_with(m)) {
+        return false;
+    }
+    // An Example Object is an entry of an `examples` map (a media type's, a parameter's, or
+    // `components/examples`).
+    let in_example = || {
+        at.rsplit_once('/')
+            .is_some_and(|(parent, _)| parent.ends_with("/examples"))
+    };
+    DATA_KEYS.contains(&key) || (EXAMPLE_VALUE_KEYS.contains(&key) && in_example())
+}
+
+/// [`is_data`] knowing the value too: JSON Schema's `examples` is an array of instances,
+/// where OpenAPI's `examples` is a map of Example Objects.
+pub(crate) fn is_data_value(key: &str, at: &str, value: &Value) -> bool {
+    is_data(key, at) || (key == "examples" && value.is_array())
 }
 
 /// The bundled document and the text of every file it was made from.

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use bundle::{is_data, problem_at};
+pub(crate) use bundle::{is_data_value, problem_at};
 pub(crate) use source::SourceFile;
 
 use crate::error::BuildError;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{is_data, pointer};
+use super::{is_data_value, pointer};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -265,7 +265,7 @@ pub(crate) fn ref_holders(node: &Value, at: &mut String, visit: &mut dyn FnMut(&
         Value::Object(map) => {
             visit(node, at);
             for (key, child) in map {
-                if key != "$ref" && !is_data(key, at) {
+                if key != "$ref" && !is_data_value(key, at, child) {
                     within(at, key, |at| ref_holders(child, at, visit));
                 }
             }
@@ -291,7 +291,7 @@ pub(crate) fn ref_holders_mut(
     match node {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if key != "$ref" && !is_data(key, at) {
+                if key != "$ref" && !is_data_value(key, at, child) {
                     within(at, key, |at| ref_holders_mut(child, at, visit));
                 }
             }
@@ -362,6 +362,27 @@ mod tests {
             [
                 "/paths/~1a/get/parameters/0 -> #/p",
                 "/paths/~1a/get/parameters/1/schema -> #/s"
+            ]
+        );
+        // Example Objects' `value` and JSON Schema's `examples` array are data; a property or
+        // an example *named* `value` or `examples` is structure.
+        let doc = json!({
+            "components": {"examples": {"E": {"value": {"$ref": "#/data"}}, "value": {"$ref": "#/e"}},
+                "schemas": {"S": {"examples": [{"$ref": "#/data"}], "properties": {
+                    "examples": {"properties": {"value": {"$ref": "#/p"}}}}}}}
+        });
+        let mut seen = Vec::new();
+        ref_holders(&doc, &mut String::new(), &mut |node, at| {
+            if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+                seen.push(format!("{at} -> {r}"));
+            }
+        });
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "/components/examples/value -> #/e",
+                "/components/schemas/S/properties/examples/properties/value -> #/p"
             ]
         );
         // The mutable walk stops below an object when told to.

@@ -254,3 +254,81 @@ fn bad_input_never_panics() {
         }
     }
 }
+
+/// OpenAPI 3.1 §4.8.19 (Example Object): `value` is an "Embedded literal example"; the same
+/// holds for `example` on schemas and media types, and JSON Schema's `default`, `enum`,
+/// `const` and `examples` hold instances, not schemas. A `$ref` member there is data: it is
+/// neither followed nor rewritten, and a target that does not exist is no error.
+#[tokio::test]
+async fn refs_inside_example_and_schema_data_are_data() {
+    let spec = r##"
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /users:
+    post:
+      requestBody:
+        content:
+          application/scim+json:
+            schema:
+              type: object
+              default: {$ref: 'missing-default.yaml'}
+              examples: [{$ref: '#/nowhere/examples'}]
+              properties:
+                kind:
+                  enum: [{$ref: '#/nowhere/enum'}, plain]
+                tag:
+                  const: {$ref: 'missing-const.yaml#/x'}
+                  example: {$ref: '#/nowhere/example'}
+            example: {$ref: 'missing-example.yaml'}
+            examples:
+              inline:
+                value: {schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], $ref: 'missing-inline.yaml'}
+              shared: {$ref: '#/components/examples/scim'}
+      responses: {'200': {description: ok}}
+components:
+  examples:
+    scim:
+      summary: a SCIM payload whose member is called $ref
+      value: {$ref: '#/components/schemas/Nowhere'}
+"##;
+    let doc = Document::from_str(spec).unwrap_or_else(|e| panic!("{e}"));
+    let root = doc.as_json();
+    // Left exactly as written.
+    assert_eq!(
+        root["components"]["examples"]["scim"]["value"]["$ref"],
+        "#/components/schemas/Nowhere"
+    );
+    let media = &root["paths"]["/users"]["post"]["requestBody"]["content"]["application/scim+json"];
+    assert_eq!(media["example"]["$ref"], "missing-example.yaml");
+    assert_eq!(
+        media["examples"]["inline"]["value"]["$ref"],
+        "missing-inline.yaml"
+    );
+    assert_eq!(media["schema"]["default"]["$ref"], "missing-default.yaml");
+    assert!(root.get("x-oasgate-files").is_none(), "no file was read");
+    let layer = OpenApiLayer::new(&doc).unwrap_or_else(|e| panic!("{e}"));
+    // `enum` and `const` compare instances: an object with a `$ref` member is one of them.
+    let ok = send(
+        &layer,
+        with_body(
+            "POST",
+            "/users",
+            "application/scim+json",
+            r##"{"kind": {"$ref": "#/nowhere/enum"}, "tag": {"$ref": "missing-const.yaml#/x"}}"##,
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.json);
+    let bad = send(
+        &layer,
+        with_body(
+            "POST",
+            "/users",
+            "application/scim+json",
+            r#"{"kind": "other"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.json);
+}
