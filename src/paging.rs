@@ -329,7 +329,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>, v2:
     };
     // (pointer of the operation, parameters to add), gathered before `doc` changes.
     let mut additions: Vec<(String, Vec<Value>)> = Vec::new();
-    for template in paths.keys() {
+    for template in paths.keys().filter(|k| !crate::spec::is_extension(k)) {
         let Some((item, item_at)) = resolved(doc, &pointer::join("/paths", template)) else {
             continue;
         };

@@ -114,6 +114,9 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
 
     let paths = view.get("paths").and_then(Value::as_object);
     for (template, _) in paths.into_iter().flatten() {
+        if crate::spec::is_extension(template) {
+            continue;
+        }
         let item_at = pointer::join("/paths", template);
         let Some((item, item_at)) = ctx.resolve(&item_at) else {
             continue;

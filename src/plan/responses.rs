@@ -113,11 +113,12 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
         return true;
     }
     let paths = doc.get("paths").and_then(Value::as_object);
-    paths.into_iter().flatten().any(|(_, item)| {
-        METHODS
-            .iter()
-            .filter_map(|m| item.get(*m))
-            .any(|op| op.get(EXTENSION).is_some())
+    paths.into_iter().flatten().any(|(key, item)| {
+        !crate::spec::is_extension(key)
+            && METHODS
+                .iter()
+                .filter_map(|m| item.get(*m))
+                .any(|op| op.get(EXTENSION).is_some())
     })
 }
 

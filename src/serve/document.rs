@@ -282,14 +282,20 @@ pub(crate) fn template_servers(doc: &mut Value, prefix: &str, origin: &str) {
     let Some(Value::Object(paths)) = root.get_mut("paths") else {
         return;
     };
-    for item in paths.values_mut() {
+    for (_, item) in paths
+        .iter_mut()
+        .filter(|(k, _)| !crate::spec::is_extension(k))
+    {
         let Value::Object(item) = item else {
             continue;
         };
         if let Some(Value::Array(list)) = item.get_mut("servers") {
             *list = rewrite(list, prefix, origin);
         }
-        for (_, op) in item.iter_mut() {
+        for (_, op) in item
+            .iter_mut()
+            .filter(|(k, _)| !crate::spec::is_extension(k))
+        {
             if let Some(Value::Array(list)) = op.get_mut("servers") {
                 *list = rewrite(list, prefix, origin);
             }

@@ -32,6 +32,14 @@ use serde_json::Value;
 pub(crate) use bundle::{is_data_value, problem_at};
 pub(crate) use source::SourceFile;
 
+/// Whether a key of a Paths, Path Item, Callback or Responses Object is a Specification
+/// Extension: "The field name MUST begin with `x-`" (OpenAPI 3.1 §4.9), and those objects
+/// "MAY be extended with Specification Extensions". Such a key is no path, method, expression
+/// or status code.
+pub(crate) fn is_extension(key: &str) -> bool {
+    key.starts_with("x-")
+}
+
 use crate::error::BuildError;
 
 /// The OpenAPI versions oasgate reads.

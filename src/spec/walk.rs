@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{is_data_value, pointer};
+use super::{is_data_value, is_extension, pointer};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -83,7 +83,10 @@ impl<'a> Walker<'a> {
     fn document(&mut self) {
         for key in ["paths", "webhooks"] {
             if let Some(Value::Object(items)) = self.doc.get(key) {
-                for name in items.keys() {
+                for name in items
+                    .keys()
+                    .filter(|k| key == "webhooks" || !is_extension(k))
+                {
                     self.path_item(pointer::join(&format!("/{key}"), name));
                 }
             }
@@ -141,7 +144,7 @@ impl<'a> Walker<'a> {
         }
         if let Some(Value::Object(responses)) = node.get("responses") {
             let base = pointer::join(&at, "responses");
-            for code in responses.keys() {
+            for code in responses.keys().filter(|k| !is_extension(k)) {
                 self.content_holder(pointer::join(&base, code));
             }
         }
@@ -158,7 +161,7 @@ impl<'a> Walker<'a> {
             return;
         };
         if let Value::Object(expressions) = node {
-            for expression in expressions.keys() {
+            for expression in expressions.keys().filter(|k| !is_extension(k)) {
                 self.path_item(pointer::join(&at, expression));
             }
         }

@@ -332,3 +332,27 @@ components:
     .await;
     assert_eq!(bad.status, 400, "{}", bad.json);
 }
+
+/// The Paths Object "MAY be extended with Specification Extensions" (OpenAPI 3.1 §4.8.8), and
+/// so may a Path Item Object (§4.8.9): an `x-` key there is neither a path nor a method.
+#[tokio::test]
+async fn extensions_in_paths_and_path_items_are_skipped() {
+    let spec = r##"
+openapi: 3.0.1
+info: {title: t, version: '1'}
+paths:
+  x-codegen-contextRoot: /apis/v1
+  x-tags: {a: {get: 1}}
+  /a:
+    x-handler: {get: not an operation}
+    x-get: {responses: 1}
+    get:
+      responses: {'200': {description: ok}}
+"##;
+    let layer = layer(spec, Options::default());
+    assert_eq!(send(&layer, get("/a")).await.status, 200);
+    assert_eq!(
+        send(&layer, get("/x-codegen-contextRoot")).await.status,
+        404
+    );
+}
