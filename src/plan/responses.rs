@@ -9,14 +9,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::HeaderName;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::StreamCheck;
 use super::schema::{Check, Compiler, is_secret_schema};
 use crate::body::MediaType;
 use crate::options::ResponseValidation;
 use crate::params::Shape;
-use crate::spec::{pointer, walk};
+use crate::spec::pointer;
 
 /// The extension that sets an operation's own mode.
 pub(crate) const EXTENSION: &str = "x-oasgate-response-validation";
@@ -124,42 +124,7 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
 
 /// The response view: `writeOnly` properties dropped from `required` and forbidden.
 pub(crate) fn response_view(doc: &Value) -> Value {
-    let mut view = doc.clone();
-    for at in walk::all_schemas(doc) {
-        let Some(Value::Object(props)) = pointer::get(doc, &at).and_then(|s| s.get("properties"))
-        else {
-            continue;
-        };
-        let write_only: Vec<&String> = props
-            .iter()
-            .filter(|(_, schema)| {
-                pointer::resolve(doc, schema, "")
-                    .ok()
-                    .and_then(|(s, _)| s.get("writeOnly"))
-                    .and_then(Value::as_bool)
-                    == Some(true)
-            })
-            .map(|(name, _)| name)
-            .collect();
-        if write_only.is_empty() {
-            continue;
-        }
-        let Some(Value::Object(node)) = view.pointer_mut(&at) else {
-            continue;
-        };
-        if let Some(Value::Array(required)) = node.get_mut("required") {
-            required.retain(|name| !write_only.iter().any(|w| name == *w));
-        }
-        if let Some(Value::Object(props)) = node.get_mut("properties") {
-            for name in write_only {
-                props.insert(
-                    name.clone(),
-                    json!({"not": {}, "x-oasgate-write-only": true}),
-                );
-            }
-        }
-    }
-    view
+    crate::spec::normalize::forbid_flagged(doc, "writeOnly", "x-oasgate-write-only")
 }
 
 /// Compiles response plans against the response view; collects every problem.

@@ -68,38 +68,90 @@ fn inline_map_refs(doc: &mut Value) {
     }
 }
 
+/// Where a forbidden property's own schema is kept in a request or response view, so that a
+/// `$ref` into it still resolves.
+pub(crate) const KEPT_KEY: &str = "x-oasgate-kept";
+
 /// Builds the request view: `readOnly` properties dropped from `required` and forbidden.
 pub(crate) fn request_view(doc: &Value) -> Value {
+    forbid_flagged(doc, "readOnly", "x-oasgate-read-only")
+}
+
+/// A view of `doc` in which every property whose schema sets `keyword` to true is dropped from
+/// `required` and replaced by `{"not": {}, marker: true}`.
+///
+/// The property's schema is still a schema other places may `$ref` into (a request schema
+/// naming a subschema of a response-only property): it is kept below [`KEPT_KEY`] of the
+/// replacement, and every `$ref` at or below the property is redirected there.
+pub(crate) fn forbid_flagged(doc: &Value, keyword: &str, marker: &str) -> Value {
     let mut view = doc.clone();
-    for at in walk::all_schemas(doc) {
+    let mut schemas = walk::all_schemas(doc);
+    // Deepest first: what is below a property gets its view before the property's schema
+    // moves below `KEPT_KEY`, so every pointer still names its node when it is reached.
+    schemas.sort_by_key(|at| std::cmp::Reverse(at.len()));
+    let mut replaced: Vec<String> = Vec::new();
+    for at in schemas {
         let Some(Value::Object(props)) = pointer::get(doc, &at).and_then(|s| s.get("properties"))
         else {
             continue;
         };
-        let read_only: Vec<&String> = props
+        let flagged: Vec<&String> = props
             .iter()
-            .filter(|(_, schema)| flag(doc, schema, "readOnly"))
+            .filter(|(_, schema)| flag(doc, schema, keyword))
             .map(|(name, _)| name)
             .collect();
-        if read_only.is_empty() {
+        if flagged.is_empty() {
             continue;
         }
         let Some(Value::Object(node)) = pointer_mut(&mut view, &at) else {
             continue;
         };
         if let Some(Value::Array(required)) = node.get_mut("required") {
-            required.retain(|name| !read_only.iter().any(|r| name == *r));
+            required.retain(|name| !flagged.iter().any(|r| name == *r));
         }
         if let Some(Value::Object(props)) = node.get_mut("properties") {
-            for name in read_only {
-                props.insert(
-                    name.clone(),
-                    json!({"not": {}, "x-oasgate-read-only": true}),
-                );
+            for name in flagged {
+                let Some(slot) = props.get_mut(name) else {
+                    continue;
+                };
+                let kept = std::mem::take(slot);
+                *slot = json!({"not": {}, marker: true, KEPT_KEY: kept});
+                replaced.push(pointer::join(&pointer::join(&at, "properties"), name));
             }
         }
     }
+    if !replaced.is_empty() {
+        redirect_refs(&mut view, &replaced);
+    }
     view
+}
+
+/// Rewrites every local `$ref` of `view` whose target is at or below one of `moved` (pointers
+/// as the document wrote them) to the place below [`KEPT_KEY`] the schema now is.
+fn redirect_refs(view: &mut Value, moved: &[String]) {
+    let mut moved: Vec<&String> = moved.iter().collect();
+    // Longest first: inserting at a deeper position leaves the shallower ones in place.
+    moved.sort_by_key(|at| std::cmp::Reverse(at.len()));
+    walk::ref_holders_mut(view, &mut String::new(), &mut |node, _| {
+        let Some(target) = pointer::local_ref(node) else {
+            return true;
+        };
+        let mut redirected = target.clone();
+        for at in &moved {
+            let inside = target
+                .strip_prefix(at.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            if inside {
+                redirected.insert_str(at.len(), &format!("/{KEPT_KEY}"));
+            }
+        }
+        if redirected != target
+            && let Some(reference) = node.get_mut("$ref")
+        {
+            *reference = Value::String(format!("#{}", pointer::to_fragment(&redirected)));
+        }
+        true
+    });
 }
 
 /// Whether a schema (following `$ref`s) sets a boolean keyword to true.
@@ -259,5 +311,49 @@ mod tests {
             view["components"]["schemas"]["Id"],
             doc["components"]["schemas"]["Id"]
         );
+    }
+
+    #[test]
+    fn request_view_keeps_read_only_schemas_for_refs() {
+        let doc = json!({"components": {"schemas": {
+            "Out": {"type": "object", "properties": {
+                "net": {"readOnly": true, "type": "object", "properties": {
+                    "inner": {"type": "object", "readOnly": true, "properties": {"v": {"type": "string"}}},
+                    "port": {"type": "object", "properties": {
+                        "secret": {"type": "integer", "readOnly": true}}}}}}},
+            "In": {"type": "object", "properties": {
+                "net": {"$ref": "#/components/schemas/Out/properties/net"},
+                "v": {"$ref": "#/components/schemas/Out/properties/net/properties/inner/properties/v"},
+                "port": {"$ref": "#/components/schemas/Out/properties/net/properties/port"}}}}}});
+        let view = request_view(&doc);
+        let net = &view["components"]["schemas"]["Out"]["properties"]["net"];
+        assert_eq!(net["not"], json!({}));
+        assert_eq!(net["x-oasgate-read-only"], true);
+        let kept = &net[KEPT_KEY];
+        assert_eq!(kept["type"], "object");
+        // What is below the moved schema got its view first.
+        assert_eq!(
+            kept["properties"]["port"]["properties"]["secret"]["not"],
+            json!({})
+        );
+        assert_eq!(
+            kept["properties"]["inner"][KEPT_KEY]["properties"]["v"]["type"],
+            "string"
+        );
+        let refs = &view["components"]["schemas"]["In"]["properties"];
+        // `In.net` names a `readOnly` schema: forbidden as well, its reference kept.
+        assert_eq!(refs["net"]["x-oasgate-read-only"], true);
+        assert_eq!(
+            refs["net"][KEPT_KEY]["$ref"],
+            "#/components/schemas/Out/properties/net/x-oasgate-kept"
+        );
+        assert_eq!(
+            refs["v"]["$ref"],
+            "#/components/schemas/Out/properties/net/x-oasgate-kept/properties/inner/x-oasgate-kept/properties/v"
+        );
+        for r in [&refs["net"][KEPT_KEY], &refs["v"], &refs["port"]] {
+            let target = r["$ref"].as_str().unwrap().trim_start_matches('#');
+            assert!(view.pointer(target).is_some(), "{target}");
+        }
     }
 }

@@ -333,6 +333,95 @@ components:
     assert_eq!(bad.status, 400, "{}", bad.json);
 }
 
+/// A request schema may `$ref` a subschema of another schema's `readOnly` property (DigitalOcean
+/// does). The request view forbids the `readOnly` property itself — "the property SHOULD NOT be
+/// sent as part of the request" (OpenAPI 3.0 Schema Object, `readOnly`) — yet the schema it
+/// holds is still a schema that other places may reference.
+#[tokio::test]
+async fn refs_into_read_only_properties_resolve_in_requests() {
+    let spec = r##"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /droplets:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/DropletCreate'}
+      responses: {'200': {description: ok}}
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Droplet'}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Droplet:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: integer, readOnly: true}
+        name: {type: string}
+        networks:
+          type: object
+          readOnly: true
+          properties:
+            v4:
+              type: array
+              items: {type: string, format: ipv4}
+            ports:
+              type: object
+              properties:
+                secret: {type: integer, readOnly: true}
+                number: {type: integer}
+    DropletCreate:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        ips: {$ref: '#/components/schemas/Droplet/properties/networks/properties/v4'}
+        ports: {$ref: '#/components/schemas/Droplet/properties/networks/properties/ports'}
+"##;
+    let layer = layer(spec, Options::default());
+    let post = |body: &'static str| with_body("POST", "/droplets", "application/json", body);
+    let ok = send(
+        &layer,
+        post(r#"{"name": "a", "ips": ["10.0.0.1"], "ports": {"number": 22}}"#),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.json);
+    // The referenced schema still validates.
+    let bad = send(&layer, post(r#"{"name": "a", "ips": [1]}"#)).await;
+    assert_eq!(bad.status, 400, "{}", bad.json);
+    assert_eq!(bad.json["errors"][0]["pointer"], "/ips/0", "{}", bad.json);
+    // And the request view reaches through the reference: a `readOnly` property below it is
+    // still refused in a request.
+    let nested = send(&layer, post(r#"{"name": "a", "ports": {"secret": 1}}"#)).await;
+    assert_eq!(nested.status, 400, "{}", nested.json);
+    assert_eq!(
+        nested.json["errors"][0]["code"], "readOnly",
+        "{}",
+        nested.json
+    );
+    // The `readOnly` properties themselves stay refused and not required.
+    let put = |body: &'static str| with_body("PUT", "/droplets", "application/json", body);
+    assert_eq!(send(&layer, put(r#"{"name": "a"}"#)).await.status, 200);
+    for body in [
+        r#"{"name": "a", "id": 1}"#,
+        r#"{"name": "a", "networks": {}}"#,
+    ] {
+        let refused = send(&layer, put(body)).await;
+        assert_eq!(refused.status, 400, "{body}");
+        assert_eq!(
+            refused.json["errors"][0]["code"], "readOnly",
+            "{}",
+            refused.json
+        );
+    }
+}
+
 /// The Paths Object "MAY be extended with Specification Extensions" (OpenAPI 3.1 §4.8.8), and
 /// so may a Path Item Object (§4.8.9): an `x-` key there is neither a path nor a method.
 #[tokio::test]
