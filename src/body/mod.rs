@@ -3,7 +3,8 @@
 //! JSON bodies (any `+json` type too) are parsed and validated against their schema; a syntax
 //! error answers with its line, column and character. `application/x-www-form-urlencoded`
 //! and `multipart/form-data` fields are coerced by their property schemas (`age=30` is the
-//! integer 30) before validation. Other media types pass through unread.
+//! integer 30) before validation. A `text/*` body whose schema is a string is decoded as
+//! UTF-8 and validated as that string. Other media types pass through unread.
 
 pub(crate) mod defaults;
 pub(crate) mod media;
@@ -29,7 +30,10 @@ pub(crate) enum BodyKind {
     Json,
     Form,
     Multipart,
-    /// Not read: binary, text and anything else pass through untouched.
+    /// A `text/*` body with a string schema: read as UTF-8 and checked as one string.
+    Text,
+    /// Not read: binary, text without a string schema and anything else pass through
+    /// untouched.
     PassThrough,
 }
 
@@ -41,6 +45,8 @@ impl BodyKind {
             BodyKind::Form
         } else if media.is_multipart_form() {
             BodyKind::Multipart
+        } else if media.ty == "text" {
+            BodyKind::Text
         } else {
             BodyKind::PassThrough
         }
@@ -315,6 +321,21 @@ pub(crate) fn nesting_exceeds(bytes: &[u8], max_depth: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Reads a `text/*` body as the string its schema checks: UTF-8, or only ASCII bytes when
+/// the charset is `us-ascii`.
+pub(crate) fn parse_text(bytes: &[u8], ascii_only: bool) -> Result<Value, Malformed> {
+    let malformed = |offset: usize, expected: &str| Malformed {
+        detail: format!("the body is not valid {expected}"),
+        location: Some(offset_location(bytes, offset)),
+        duplicate: None,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.valid_up_to(), "UTF-8"))?;
+    if ascii_only && let Some(offset) = text.bytes().position(|b| !b.is_ascii()) {
+        return Err(malformed(offset, "US-ASCII (its charset)"));
+    }
+    Ok(Value::String(text.to_owned()))
 }
 
 /// The 1-based line, column and character of a byte offset.

@@ -815,7 +815,18 @@ impl<'a> Compilation<'a> {
                 self.report(&entry_at, format!("`{media_name}` is not a media type"));
                 continue;
             };
-            let kind = BodyKind::of(&media);
+            // A text body is read only when its schema describes a string: then the text is
+            // that string. Any other schema on text (or raw bytes) is not checked.
+            let kind = match BodyKind::of(&media) {
+                BodyKind::Text
+                    if !entry
+                        .get("schema")
+                        .is_some_and(|s| describes_text(&self.shallow_resolved(s))) =>
+                {
+                    BodyKind::PassThrough
+                }
+                kind => kind,
+            };
             let schema_at = pointer::join(&entry_at, "schema");
             // A range (`application/*`) may receive JSON, so its schema is compiled too.
             let is_range = media.ty == "*" || media.subtype == "*";
@@ -830,14 +841,16 @@ impl<'a> Compilation<'a> {
                 _ => Vec::new(),
             };
             let defaults = match (self.fill_body_defaults, entry.get("schema")) {
-                (true, Some(schema)) if kind == BodyKind::Json || is_range => {
+                (true, Some(schema))
+                    if kind == BodyKind::Json || is_range && kind != BodyKind::Text =>
+                {
                     Defaults::build(self.view, schema)
                 }
                 _ => None,
             };
             let stream = match (&check, &defaults) {
                 (Check::Any, _) | (_, Some(_)) => None,
-                _ if kind == BodyKind::Json || is_range => {
+                _ if kind == BodyKind::Json || is_range && kind != BodyKind::Text => {
                     StreamCheck::compile(self.view, &schema_at)
                 }
                 _ => None,
@@ -930,6 +943,17 @@ impl<'a> Compilation<'a> {
         }
         plan
     }
+}
+
+/// Whether a `text/*` entry's schema describes a string the text can be checked as
+/// (`format: binary` is raw bytes, not text).
+fn describes_text(schema: &Value) -> bool {
+    let string = match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    string && schema.get("format").and_then(Value::as_str) != Some("binary")
 }
 
 /// What the served document says the layer can answer on `op`.

@@ -80,13 +80,19 @@ impl Plan {
         let entry = &plan.entries[index];
         let request_kind = media.as_ref().map_or(BodyKind::PassThrough, BodyKind::of);
         let kind = if entry.kind == BodyKind::PassThrough {
-            request_kind
+            // A range (`*/*`) reads JSON and forms it may receive; text only under a string
+            // schema declared for text.
+            if request_kind == BodyKind::Text {
+                BodyKind::PassThrough
+            } else {
+                request_kind
+            }
         } else {
             entry.kind
         };
         if kind == BodyKind::PassThrough {
-            // A typed body of no bytes is present: `""` is a valid `text/plain` string and
-            // zero bytes a valid binary. Only a body without a type counts as missing (above).
+            // A typed body of no bytes is present: zero bytes are a valid binary. Only a body
+            // without a type counts as missing (above).
             return Ok(BodyStep::Ready(body, ReadBody::default()));
         }
         if kind == BodyKind::Multipart {
@@ -104,6 +110,25 @@ impl Plan {
                 boundary,
             });
         }
+        // RFC 9110 §8.3.2: "HTTP uses "charset" names to indicate or negotiate the character
+        // encoding scheme ... of a textual representation." Text in another charset would be
+        // checked as characters it does not hold, so it is refused (415, §15.5.16: "the
+        // content is in a format not supported"), never passed on unread. Without the
+        // parameter the text is read as UTF-8, of which US-ASCII is a part.
+        let ascii_only = match media.as_ref().and_then(|m| m.param("charset")) {
+            _ if kind != BodyKind::Text => false,
+            None | Some("utf-8") => false,
+            Some("us-ascii") => true,
+            Some(other) => {
+                return Err(reject(
+                    ProblemKind::UnsupportedMediaType,
+                    format!(
+                        "charset `{}` is not read; expected `utf-8` or `us-ascii` text",
+                        truncate(other)
+                    ),
+                ));
+            }
+        };
         let limit = self.options.body_limit;
         if let Some(length) = parts
             .headers
@@ -133,7 +158,8 @@ impl Plan {
                 .unpassable());
             }
         };
-        if bytes.is_empty() {
+        // A typed text body of no bytes is the string `""`, checked by its schema below.
+        if bytes.is_empty() && kind != BodyKind::Text {
             if plan.required {
                 return Err(reject(
                     ProblemKind::InvalidBody,
@@ -170,6 +196,11 @@ impl Plan {
                 self.options.query_params_limit,
             )
             .map_err(|errors| self.body_problem(ProblemKind::InvalidBody, errors, op))?,
+            BodyKind::Text => body::parse_text(&bytes, ascii_only).map_err(|m| {
+                let mut problem = Problem::new(ProblemKind::MalformedBody, m.detail);
+                problem.location = m.location;
+                Rejected::new(problem, Some(op))
+            })?,
             BodyKind::Multipart | BodyKind::PassThrough => {
                 return Ok(BodyStep::Ready(B::from(bytes), ReadBody::default()));
             }

@@ -189,13 +189,12 @@ fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
     }
     match node.get_mut("type") {
         Some(Value::String(name)) => {
+            // OAS 3.0.3, Schema Object, `nullable`: "A true value adds "null" to the allowed
+            // type specified by the type keyword ... Other Schema Object constraints retain
+            // their defined behavior, and therefore may disallow the use of null as a value."
+            // Only `type` widens: an `enum` without null still refuses it.
             let name = std::mem::take(name);
             node.insert("type".into(), json!([name, "null"]));
-            if let Some(Value::Array(options)) = node.get_mut("enum")
-                && !options.contains(&Value::Null)
-            {
-                options.push(Value::Null);
-            }
         }
         Some(_) => {}
         None => {
@@ -248,6 +247,10 @@ mod tests {
         let rows = [
             (
                 json!({"type": "string", "nullable": true, "enum": ["a"]}),
+                json!({"type": ["string", "null"], "enum": ["a"]}),
+            ),
+            (
+                json!({"type": "string", "nullable": true, "enum": ["a", null]}),
                 json!({"type": ["string", "null"], "enum": ["a", null]}),
             ),
             (

@@ -396,7 +396,9 @@ async fn schema_dialects_follow_the_document_version() {
         (&v31, "/v1/nullable", r#"{"c": 0.1}"#, 200),
         (&v31, "/v1/nullable", r#"{"d": "other"}"#, 400),
         (&v30, "/nullable", r#"{"b": null}"#, 200),
-        (&v30, "/nullable", r#"{"e": null}"#, 200),
+        // OAS 3.0.3: `nullable` "adds "null" to the allowed type"; "Other Schema Object
+        // constraints retain their defined behavior": an enum without null refuses it.
+        (&v30, "/nullable", r#"{"e": null}"#, 400),
         (&v30, "/nullable", r#"{"e": "z"}"#, 400),
         (&v30, "/nullable", r#"{"f": null}"#, 400),
         (&v30, "/nullable", r#"{"c": 0}"#, 400), // exclusiveMinimum: true
@@ -553,4 +555,145 @@ async fn multipart_files_stream_through_and_invalid_ones_never_arrive_whole() {
         .body(body)
         .unwrap();
     assert_eq!(service.oneshot(request).await.unwrap().status(), 413);
+}
+
+/// `text/*` bodies under a string schema, checked as that string.
+const NOTES: &str = r#"
+openapi: 3.1.0
+info: {title: notes, version: "1"}
+paths:
+  /notes:
+    post:
+      requestBody:
+        required: true
+        content:
+          text/plain: {schema: {type: string, minLength: 1, maxLength: 100}}
+      responses: {"200": {description: ok}}
+  /codes:
+    post:
+      requestBody:
+        content:
+          text/*: {schema: {type: string, pattern: "^[A-Z]{3}$"}}
+      responses: {"200": {description: ok}}
+  /sizes:
+    post:
+      requestBody:
+        content:
+          text/plain: {schema: {type: string, enum: [small, large]}}
+      responses: {"200": {description: ok}}
+  /raw:
+    post:
+      requestBody:
+        content:
+          text/plain: {schema: {type: string, format: binary}}
+      responses: {"200": {description: ok}}
+"#;
+
+#[tokio::test]
+async fn text_bodies_are_checked_as_strings() {
+    let layer = layer(NOTES, Options::default().body_limit(300));
+    let note = |n: usize| "é".repeat(n);
+    // (uri, content type, body bytes, status)
+    let rows: Vec<(&str, &str, Vec<u8>, u16)> = vec![
+        ("/notes", "text/plain", note(100).into_bytes(), 200),
+        // `maxLength` counts characters, not bytes (2020-12 validation §6.3.1).
+        ("/notes", "text/plain", note(101).into_bytes(), 400),
+        // Sent with its type and no bytes, the body is the string "": present, and refused by
+        // `minLength: 1` rather than passed on unread.
+        ("/notes", "text/plain", Vec::new(), 400),
+        (
+            "/notes",
+            "text/plain; charset=utf-8",
+            b"hello".to_vec(),
+            200,
+        ),
+        (
+            "/notes",
+            "text/plain; charset=\"UTF-8\"",
+            b"hello".to_vec(),
+            200,
+        ),
+        (
+            "/notes",
+            "text/plain; charset=us-ascii",
+            b"hello".to_vec(),
+            200,
+        ),
+        // RFC 9110 §8.3.2: "HTTP uses "charset" names to indicate or negotiate the character
+        // encoding scheme ... of a textual representation"; text in a charset oasgate does
+        // not decode is refused (415), not passed on unchecked.
+        (
+            "/notes",
+            "text/plain; charset=iso-8859-1",
+            b"hello".to_vec(),
+            415,
+        ),
+        (
+            "/notes",
+            "text/plain; charset=utf-16",
+            b"h\0i\0".to_vec(),
+            415,
+        ),
+        // Not UTF-8 (nor the ASCII its charset says): a malformed body.
+        ("/notes", "text/plain", vec![b'h', 0xff, b'i'], 400),
+        (
+            "/notes",
+            "text/plain; charset=us-ascii",
+            "hé".as_bytes().to_vec(),
+            400,
+        ),
+        // Over the body limit before any schema is looked at.
+        ("/notes", "text/plain", vec![b'a'; 301], 413),
+        ("/codes", "text/csv", b"ABC".to_vec(), 200),
+        ("/codes", "text/csv", b"ABCD".to_vec(), 400),
+        ("/codes", "text/plain", b"abc".to_vec(), 400),
+        // Not required, but typed: "" is checked, and fails the pattern.
+        ("/codes", "text/plain", Vec::new(), 400),
+        ("/sizes", "text/plain", b"small".to_vec(), 200),
+        ("/sizes", "text/plain", b"medium".to_vec(), 400),
+        ("/sizes", "text/plain", b"small\n".to_vec(), 400),
+        // `format: binary` is raw bytes, not a string to check.
+        ("/raw", "text/plain", vec![0xff, 0xfe], 200),
+    ];
+    for (uri, content_type, body, status) in rows {
+        let request = http::Request::post(uri)
+            .header("content-type", content_type)
+            .body(oasgate::body::Body::from(bytes::Bytes::from(body.clone())))
+            .unwrap();
+        let answer = send(&layer, request).await;
+        assert_eq!(
+            answer.status,
+            status,
+            "{uri} as {content_type} with {:?}: {}",
+            String::from_utf8_lossy(&body),
+            answer.json
+        );
+    }
+    // The service reads the bytes sent; the handler finds the text as a string value.
+    let answer = send(&layer, with_body("POST", "/notes", "text/plain", "hello\n")).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(answer.json["body"], "hello\n");
+    assert_eq!(answer.json["validated"]["body"], "hello\n");
+    let answer = send(
+        &layer,
+        with_body("POST", "/notes", "text/plain", &note(101)),
+    )
+    .await;
+    assert_eq!(
+        answer.json["title"], "Invalid request body",
+        "{}",
+        answer.json
+    );
+    let invalid = http::Request::post("/notes")
+        .header("content-type", "text/plain")
+        .body(oasgate::body::Body::from(bytes::Bytes::from_static(
+            b"h\xffi",
+        )))
+        .unwrap();
+    let answer = send(&layer, invalid).await;
+    assert_eq!(
+        answer.json["title"], "Malformed request body",
+        "{}",
+        answer.json
+    );
 }
