@@ -131,6 +131,26 @@ def _not_multipart(error, case, response):
     return any(any((b < 0x20 and b != 0x09) or b == 0x7F for b in line) for line in heads)
 
 
+# What the canonical path refuses (docs/security.md): oasgate's documented choice, not the
+# text's. A path parameter may be any string by its schema, but a value holding a control
+# character, `/`, `\\`, a raw `;`, or standing alone as `.`/`..` or empty, is read one way by
+# oasgate and another by the servers behind it, so oasgate refuses the request.
+CANONICAL_PATH_CODES = (
+    "dotSegment",
+    "emptySegment",
+    "encodedSlash",
+    "backslash",
+    "controlCharacter",
+    "percentEncoding",
+    "utf8",
+    "semicolon",
+)
+
+
+def _canonical_path(error, case, response):
+    return error.get("in") == "path" and error.get("code") in CANONICAL_PATH_CODES
+
+
 EXPLAINED_ERRORS = [
     _empty_query_value,
     _nested_deep_object,
@@ -139,6 +159,7 @@ EXPLAINED_ERRORS = [
     _media_range_precedence,
     _nullable_in_3_1,
     _not_multipart,
+    _canonical_path,
 ]
 
 
