@@ -5,6 +5,8 @@ pub mod config;
 pub mod dates;
 #[cfg(feature = "describe")]
 pub mod describe;
+#[cfg(test)]
+mod doc_pages;
 mod error;
 #[cfg(feature = "axum")]
 pub mod extract;

@@ -156,6 +156,59 @@ pub enum FieldCode {
 }
 
 impl FieldCode {
+    /// Every code, in declaration order: for documentation and tests that must cover them all.
+    pub const ALL: &'static [FieldCode] = &[
+        FieldCode::Type,
+        FieldCode::Required,
+        FieldCode::Empty,
+        FieldCode::Duplicate,
+        FieldCode::Format,
+        FieldCode::Encoding,
+        FieldCode::Json,
+        FieldCode::Depth,
+        FieldCode::Multipart,
+        FieldCode::Delimiter,
+        FieldCode::TooMany,
+        FieldCode::TooLong,
+        FieldCode::Semicolon,
+        FieldCode::Paging,
+        FieldCode::Undeclared,
+        FieldCode::DotSegment,
+        FieldCode::EmptySegment,
+        FieldCode::EncodedSlash,
+        FieldCode::Backslash,
+        FieldCode::ControlCharacter,
+        FieldCode::PercentEncoding,
+        FieldCode::Utf8,
+        FieldCode::Const,
+        FieldCode::Enum,
+        FieldCode::Minimum,
+        FieldCode::Maximum,
+        FieldCode::ExclusiveMinimum,
+        FieldCode::ExclusiveMaximum,
+        FieldCode::MultipleOf,
+        FieldCode::MinLength,
+        FieldCode::MaxLength,
+        FieldCode::Pattern,
+        FieldCode::MinItems,
+        FieldCode::MaxItems,
+        FieldCode::UniqueItems,
+        FieldCode::MinProperties,
+        FieldCode::MaxProperties,
+        FieldCode::AdditionalProperties,
+        FieldCode::OneOf,
+        FieldCode::AnyOf,
+        FieldCode::False,
+        FieldCode::ReadOnly,
+        FieldCode::WriteOnly,
+        FieldCode::Discriminator,
+        FieldCode::Schema,
+        FieldCode::NoContent,
+        FieldCode::MediaType,
+        FieldCode::Malformed,
+        FieldCode::Incomplete,
+    ];
+
     /// The name used in problem bodies, logs and metrics, e.g. `tooMany`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -499,6 +552,38 @@ impl Problem {
 }
 
 impl ProblemKind {
+    /// Every kind, in declaration order: for documentation and tests that must cover them all.
+    pub const ALL: &'static [ProblemKind] = &[
+        ProblemKind::NotFound,
+        ProblemKind::MethodNotAllowed,
+        ProblemKind::Unauthorized,
+        ProblemKind::Forbidden,
+        ProblemKind::InvalidPath,
+        ProblemKind::InvalidParameters,
+        ProblemKind::MalformedBody,
+        ProblemKind::InvalidBody,
+        ProblemKind::PayloadTooLarge,
+        ProblemKind::RequestTimeout,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::VerifierFailed,
+        ProblemKind::LoaderFailed,
+        ProblemKind::ExtractorMismatch,
+        ProblemKind::BadGateway,
+        ProblemKind::GatewayTimeout,
+        ProblemKind::InvalidResponse,
+        ProblemKind::InvalidUpstreamResponse,
+    ];
+
+    /// The problem's `type` URI: `urn:oasgate:problem:…`, or `about:blank` for 404 and 405.
+    pub fn type_uri(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// The problem's `title`, e.g. `Invalid request parameters`.
+    pub fn title(self) -> &'static str {
+        self.describe().1
+    }
+
     fn describe(self) -> (&'static str, &'static str) {
         match self {
             ProblemKind::NotFound => ("about:blank", "Not Found"),
@@ -623,6 +708,51 @@ mod tests {
             (0..ROWS.len()).collect::<Vec<_>>(),
             "a variant has no row"
         );
+    }
+
+    #[test]
+    fn all_lists_every_variant_once_in_order() {
+        let rows: Vec<FieldCode> = ROWS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(FieldCode::ALL, rows.as_slice());
+        // Declaration order with default discriminants: position i holds variant i, and the
+        // last variant (see `kind_is_listed`) closes the list.
+        for (i, kind) in ProblemKind::ALL.iter().enumerate() {
+            assert_eq!(
+                *kind as usize, i,
+                "ProblemKind::ALL out of order at {kind:?}"
+            );
+        }
+        assert_eq!(
+            ProblemKind::ALL.last(),
+            Some(&ProblemKind::InvalidUpstreamResponse),
+            "a variant declared after the last one listed is missing from ProblemKind::ALL"
+        );
+    }
+
+    /// Does not compile when a kind is added: list it in `ProblemKind::ALL` and, if it is
+    /// declared last, name it in the test above.
+    #[allow(dead_code)]
+    fn kind_is_listed(kind: ProblemKind) {
+        match kind {
+            ProblemKind::NotFound
+            | ProblemKind::MethodNotAllowed
+            | ProblemKind::Unauthorized
+            | ProblemKind::Forbidden
+            | ProblemKind::InvalidPath
+            | ProblemKind::InvalidParameters
+            | ProblemKind::MalformedBody
+            | ProblemKind::InvalidBody
+            | ProblemKind::PayloadTooLarge
+            | ProblemKind::RequestTimeout
+            | ProblemKind::UnsupportedMediaType
+            | ProblemKind::VerifierFailed
+            | ProblemKind::LoaderFailed
+            | ProblemKind::ExtractorMismatch
+            | ProblemKind::BadGateway
+            | ProblemKind::GatewayTimeout
+            | ProblemKind::InvalidResponse
+            | ProblemKind::InvalidUpstreamResponse => {}
+        }
     }
 
     /// Does not compile when a variant is added: give it a row in `ROWS` too.
