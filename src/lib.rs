@@ -48,3 +48,11 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/swagger2.md")]
 struct Swagger2Doctests;
+
+#[cfg(all(doctest, feature = "axum", feature = "jwt"))]
+#[doc = include_str!("../docs/layer.md")]
+struct LayerGuideDoctests;
+
+#[cfg(all(doctest, feature = "describe-axum"))]
+#[doc = include_str!("../docs/code-first.md")]
+struct CodeFirstGuideDoctests;
