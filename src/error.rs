@@ -35,11 +35,26 @@ impl fmt::Display for BuildProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildError {
     problems: Vec<BuildProblem>,
+    warnings: Vec<BuildWarning>,
 }
 
 impl BuildError {
     pub(crate) fn new(problems: Vec<BuildProblem>) -> Self {
-        Self { problems }
+        Self {
+            problems,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<BuildWarning>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// The defects found beside the problems, which alone would not have stopped the
+    /// document (see [`BuildWarning`]).
+    pub fn warnings(&self) -> &[BuildWarning] {
+        &self.warnings
     }
 
     /// A single problem with no position, for errors about the whole input.
@@ -74,3 +89,72 @@ impl fmt::Display for BuildError {
 }
 
 impl std::error::Error for BuildError {}
+
+/// A defect of a document that oasgate works around: the document loads, and the warning says
+/// what was done instead. [`Options::strict`](crate::Options::strict) makes every warning an
+/// error. The cases and the reasoning behind each are in `docs/documents.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildWarning {
+    /// Which defect this is.
+    pub case: WarningCase,
+    /// Where it is and what was done instead; `message` says both.
+    pub at: BuildProblem,
+}
+
+impl fmt::Display for BuildWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.at, self.case.as_str())
+    }
+}
+
+/// The defects a document may have and still load (see [`BuildWarning`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningCase {
+    /// A `$ref` names a file that cannot be read or a node that does not exist, and no request
+    /// reaches it: the document is served as written; nothing checks what it names.
+    UnresolvedRef,
+    /// Two path templates differ only in their parameter names (OpenAPI: "MUST NOT exist"),
+    /// with different methods: each method is routed to the template that declares it.
+    TemplateNames,
+    /// A key of the Paths Object does not begin with `/`: it is not routed.
+    PathKey,
+    /// A Swagger 2.0 `basePath` that does not begin with `/`: read with one in front.
+    BasePath,
+    /// A Swagger 2.0 parameter without the required `type` (or a body parameter without
+    /// `schema`): its value is taken as a string, the body as anything.
+    ParameterType,
+    /// A Swagger 2.0 document uses an OpenAPI 3 construct (an `http` or `openIdConnect`
+    /// security scheme, an API key in a cookie): read as OpenAPI 3 reads it.
+    ThreeInTwo,
+    /// A key of a `content` map is not a media type (empty, `codecs=opus`): the entry is
+    /// ignored.
+    MediaTypeKey,
+}
+
+impl WarningCase {
+    /// Every case, in the order of `docs/documents.md`.
+    pub const ALL: &'static [Self] = &[
+        Self::UnresolvedRef,
+        Self::TemplateNames,
+        Self::PathKey,
+        Self::BasePath,
+        Self::ParameterType,
+        Self::ThreeInTwo,
+        Self::MediaTypeKey,
+    ];
+
+    /// The case's stable name, as `oasgate check` prints it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnresolvedRef => "unresolved-ref",
+            Self::TemplateNames => "template-names",
+            Self::PathKey => "path-key",
+            Self::BasePath => "base-path",
+            Self::ParameterType => "parameter-type",
+            Self::ThreeInTwo => "three-in-two",
+            Self::MediaTypeKey => "media-type-key",
+        }
+    }
+}

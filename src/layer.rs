@@ -8,7 +8,7 @@ use http::Response;
 use tower_layer::Layer;
 
 use crate::config::{Config, LoadError};
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildWarning};
 use crate::options::Options;
 use crate::plan::{Plan, compile};
 use crate::request::Disposition;
@@ -60,9 +60,19 @@ impl OpenApiLayer {
 
     /// Compiles `document` with `options`.
     pub fn with_options(document: &Document, options: Options) -> Result<Self, BuildError> {
+        let plan = compile(document, options)?;
+        for warning in &plan.warnings {
+            tracing::warn!(target: "oasgate::spec", case = warning.case.as_str(), "{}", warning.at);
+        }
         Ok(Self {
-            plan: Arc::new(compile(document, options)?),
+            plan: Arc::new(plan),
         })
+    }
+
+    /// The document's defects oasgate worked around (each also logged at start-up under the
+    /// `oasgate::spec` target); empty for a clean document. See [`Options::strict`].
+    pub fn warnings(&self) -> &[BuildWarning] {
+        &self.plan.warnings
     }
 
     /// Loads the document at `path` (following relative `$ref`s) and compiles it with defaults.

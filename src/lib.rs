@@ -28,7 +28,7 @@ mod service;
 pub mod spec;
 mod validated;
 
-pub use error::{BuildError, BuildProblem};
+pub use error::{BuildError, BuildProblem, BuildWarning, WarningCase};
 pub use future::ResponseFuture;
 pub use layer::OpenApiLayer;
 pub use options::{DocsUi, Formatter, Options, PagingMode, UndeclaredParams, UnknownRoutes};

@@ -191,6 +191,7 @@ pub struct Options {
     pub(crate) formatter: Option<Formatter>,
     pub(crate) canonical_query: bool,
     pub(crate) fill_body_defaults: bool,
+    pub(crate) strict: bool,
     pub(crate) lenient_dates: bool,
     pub(crate) date_dialect: Dialect,
     pub(crate) time_zone: Zone,
@@ -233,6 +234,7 @@ impl Default for Options {
             formatter: None,
             canonical_query: true,
             fill_body_defaults: false,
+            strict: false,
             lenient_dates: false,
             date_dialect: Dialect::default(),
             time_zone: Zone::Utc,
@@ -277,6 +279,7 @@ impl fmt::Debug for Options {
             .field("formatter", &self.formatter.is_some())
             .field("canonical_query", &self.canonical_query)
             .field("fill_body_defaults", &self.fill_body_defaults)
+            .field("strict", &self.strict)
             .field("lenient_dates", &self.lenient_dates)
             .field("date_dialect", &self.date_dialect)
             .field("time_zone", &self.time_zone)
@@ -567,6 +570,14 @@ impl Options {
     /// (oasgate splits on `&` only and cannot know whether the service splits on `;`).
     pub fn canonical_query(mut self, yes: bool) -> Self {
         self.canonical_query = yes;
+        self
+    }
+
+    /// Refuse a document with any defect, even one oasgate can work around (default off:
+    /// such defects are [`BuildWarning`](crate::BuildWarning)s, logged at start-up and listed
+    /// by `oasgate check`). On, every warning is an error of [`BuildError`](crate::BuildError).
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.strict = yes;
         self
     }
 

@@ -100,6 +100,8 @@ pub enum RouteError {
         template: String,
         /// The template inserted earlier.
         existing: String,
+        /// The id the earlier template was inserted under.
+        existing_id: usize,
     },
     /// The template is malformed.
     Invalid {
@@ -113,7 +115,9 @@ pub enum RouteError {
 impl fmt::Display for RouteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Conflict { template, existing } => write!(
+            Self::Conflict {
+                template, existing, ..
+            } => write!(
                 f,
                 "path template `{template}` conflicts with `{existing}` (they differ only in parameter names)"
             ),
@@ -174,6 +178,7 @@ impl RouterBuilder {
             return Err(RouteError::Conflict {
                 template: template.to_owned(),
                 existing: existing.template.to_string(),
+                existing_id: existing.id,
             });
         }
         self.exact
@@ -309,6 +314,16 @@ impl<'p> Params<'p> {
         match &self.values {
             Values::Inline(buf, len) => &buf[..*len],
             Values::Heap(vec) => vec,
+        }
+    }
+
+    /// The same values under other names: those of a template that differs from the matched
+    /// one only in its parameter names.
+    #[must_use]
+    pub fn renamed(self, names: &'p [Box<str>]) -> Self {
+        Self {
+            names,
+            values: self.values,
         }
     }
 
@@ -762,9 +777,12 @@ mod tests {
             let got = builder.insert(last.0, last.1);
             let ok = match (expect, &got) {
                 (Expect::Ok, Ok(())) => true,
-                (Expect::Conflict(want), Err(RouteError::Conflict { template, existing })) => {
-                    template == last.0 && existing == want
-                }
+                (
+                    Expect::Conflict(want),
+                    Err(RouteError::Conflict {
+                        template, existing, ..
+                    }),
+                ) => template == last.0 && existing == want,
                 (Expect::Invalid(want), Err(RouteError::Invalid { template, detail })) => {
                     template == last.0 && detail.contains(want) && *detail == detail.to_lowercase()
                 }

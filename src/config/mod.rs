@@ -167,6 +167,8 @@ section! {
         canonical_query: bool => |o, v| o.canonical_query(v),
         /// Fill schema `default`s into JSON request bodies.
         fill_body_defaults: bool => |o, v| o.fill_body_defaults(v),
+        /// Refuse a document for any defect, even one oasgate works around.
+        strict: bool => |o, v| o.strict(v),
         /// Read every `date` / `date-time` parameter leniently.
         lenient_dates: bool => |o, v| o.lenient_dates(v),
         /// `day-first` or `month-first`: how lenient dates read `01/04/2024`.

@@ -169,6 +169,7 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("enforce", "false"),
     ("canonical_query", "false"),
     ("fill_body_defaults", "true"),
+    ("strict", "true"),
     ("lenient_dates", "true"),
     ("date_dialect", "month-first"),
     ("time_zone", "Europe/Paris"),

@@ -15,17 +15,17 @@ use super::{
 use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
-use crate::error::{BuildError, BuildProblem};
+use crate::error::{BuildError, BuildProblem, BuildWarning, WarningCase};
 use crate::options::PagingMode;
 use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::path::PathRules;
-use crate::router::{RouterBuilder, template_params};
+use crate::router::{RouteError, RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, ServedDocuments};
 use crate::spec::swagger2::{self, PointerMap};
-use crate::spec::{Document, Version, base_path, normalize, pointer, problem_at};
+use crate::spec::{Document, Version, base_path, normalize, pointer, problem_at, walk};
 
 const METHODS: [(&str, Method); 8] = [
     ("get", Method::GET),
@@ -49,12 +49,29 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let v2 = doc.version() == Version::V2_0;
     paging::augment(&mut served, &mut findings, v2);
     // A 2.0 document is compiled from its 3.0 conversion; problems point into the 2.0 text.
+    let mut source_warnings = Vec::new();
+    // A reference whose target is missing constrains nothing in the compiled views; whether
+    // that is an error is decided below (`dangling_refs`).
+    let patched;
+    let source = if doc.dangling().is_empty() {
+        &served
+    } else {
+        let mut copy = served.clone();
+        for missing in doc.dangling() {
+            if let Some(Value::Object(holder)) = copy.pointer_mut(&missing.at) {
+                holder.remove("$ref");
+            }
+        }
+        patched = copy;
+        &patched
+    };
     let (mut normalized, map, version) = if v2 {
-        let converted = swagger2::convert(&served);
+        let converted = swagger2::convert(source);
         findings.extend(converted.problems);
+        source_warnings.extend(converted.warnings);
         (converted.doc, Some(converted.map), Version::V3_0)
     } else {
-        (served.clone(), None, doc.version())
+        (source.clone(), None, doc.version())
     };
     let mut converted_findings = Vec::new();
     normalize::to_2020_12(&mut normalized, version, &mut converted_findings);
@@ -80,6 +97,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         view: &view,
         compiler,
         problems: Vec::new(),
+        warnings: Vec::new(),
         files: doc.files(),
         map: map.as_ref(),
         paging_mode: options.paging,
@@ -98,6 +116,10 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     for (at, message) in converted_findings {
         ctx.report(&at, message);
     }
+    for (case, at, message) in source_warnings {
+        ctx.warn_source(case, &at, message);
+    }
+    ctx.dangling_refs(doc, response_view.is_some());
     ctx.warn_quirks();
     ctx.read_schemes();
 
@@ -121,8 +143,17 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         let Some((item, item_at)) = ctx.resolve(&item_at) else {
             continue;
         };
+        // "The field name MUST begin with a forward slash (`/`)" (OpenAPI 3.1 §4.8.8.1; 2.0
+        // likewise): such a key names no path a request can have, so it is left unrouted.
         if !template.starts_with('/') {
-            ctx.report(&item_at, format!("path `{template}` must start with `/`"));
+            ctx.warn(
+                WarningCase::PathKey,
+                &item_at,
+                format!(
+                    "path `{template}` does not begin with `/`; it is not routed, and a request \
+                     for it gets what an unknown path gets"
+                ),
+            );
             continue;
         }
         let template_names = match template_params(template) {
@@ -192,19 +223,73 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
             let full = format!("{}{base}{template}", options.prefix);
             semicolons |= full.contains(';');
             let id = routes.len();
-            if let Err(e) = router.insert(&full, id) {
-                ctx.report(&item_at, e.to_string());
-                continue;
+            match router.insert(&full, id) {
+                Ok(()) => routes.push(Route { methods, allow }),
+                Err(RouteError::Conflict {
+                    existing,
+                    existing_id,
+                    ..
+                }) => {
+                    let route = &mut routes[existing_id];
+                    let shared: Vec<&str> = methods
+                        .iter()
+                        .filter(|(m, _)| route.methods.iter().any(|(n, _)| n == m))
+                        .map(|(m, _)| m.as_str())
+                        .collect();
+                    // "Templated paths with the same hierarchy but different templated names
+                    // MUST NOT exist as they are identical" (OpenAPI 3.1 §4.8.8.2). With
+                    // different methods a request still names one operation; with a shared
+                    // method it names two.
+                    if !shared.is_empty() {
+                        ctx.report(
+                            &item_at,
+                            format!(
+                                "path template `{full}` matches the same requests as `{existing}` \
+                                 (they differ only in parameter names) and both declare {}; \
+                                 a request cannot be routed to one of them",
+                                shared.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                    ctx.warn(
+                        WarningCase::TemplateNames,
+                        &item_at,
+                        format!(
+                            "path template `{full}` differs from `{existing}` only in parameter \
+                             names (OpenAPI: such templates must not exist); their methods \
+                             differ, so each request is routed to the template that declares \
+                             its method"
+                        ),
+                    );
+                    let names: Box<[Box<str>]> = template_names.iter().map(|&n| n.into()).collect();
+                    for (_, index) in &methods {
+                        operations[*index].path_names = Some(names.clone());
+                    }
+                    route.methods.extend(methods);
+                    route.allow = allow_header(&route.methods);
+                }
+                Err(e) => ctx.report(&item_at, e.to_string()),
             }
-            routes.push(Route { methods, allow });
         }
     }
 
     for (at, message) in responses.map(|r| r.problems).unwrap_or_default() {
         ctx.report(&at, message);
     }
+    if options.strict {
+        for warning in ctx.warnings.drain(..) {
+            let mut problem = warning.at;
+            problem.message = format!(
+                "{} (an error under `strict`: {})",
+                problem.message,
+                warning.case.as_str()
+            );
+            ctx.problems.push(problem);
+        }
+    }
     if !ctx.problems.is_empty() {
-        return Err(BuildError::new(ctx.problems));
+        return Err(BuildError::new(ctx.problems).with_warnings(ctx.warnings));
     }
     semicolons |= operations
         .iter()
@@ -243,6 +328,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         models: options.models.iter().cloned().collect(),
         options,
         served,
+        warnings: ctx.warnings,
     })
 }
 
@@ -268,6 +354,7 @@ struct Compilation<'a> {
     view: &'a Value,
     compiler: Compiler<'a>,
     problems: Vec<BuildProblem>,
+    warnings: Vec<BuildWarning>,
     files: &'a [crate::spec::SourceFile],
     /// For a 2.0 document: converted pointers back to the 2.0 places.
     map: Option<&'a PointerMap>,
@@ -312,6 +399,50 @@ impl<'a> Compilation<'a> {
         // A shared schema compiled for several operations reports its problem once.
         if !self.problems.contains(&problem) {
             self.problems.push(problem);
+        }
+    }
+
+    /// Sorts the references whose target is missing: an error where a request reaches one (the
+    /// document cannot be served faithfully), a warning elsewhere.
+    fn dangling_refs(&mut self, doc: &Document, responses: bool) {
+        let dangling = doc.dangling();
+        if dangling.is_empty() {
+            return;
+        }
+        let holders = dangling.iter().map(|d| d.at.as_str()).collect();
+        let reached = walk::reached_by_requests(doc.as_json(), &holders, responses);
+        for missing in dangling {
+            let mut problem = missing.problem.clone();
+            if reached.contains(&missing.at) {
+                problem
+                    .message
+                    .push_str("; a request reaches it, so it cannot be checked");
+                self.problems.push(problem);
+            } else {
+                problem.message.push_str(
+                    "; no request reaches it, so the document is served as written and nothing \
+                     is checked against it",
+                );
+                self.warnings.push(BuildWarning {
+                    case: WarningCase::UnresolvedRef,
+                    at: problem,
+                });
+            }
+        }
+    }
+
+    /// Records a defect oasgate works around, at a pointer of the compiled tree; `message`
+    /// says what is wrong and what is done instead.
+    fn warn(&mut self, case: WarningCase, at: &str, message: String) {
+        self.warn_source(case, &self.source(at), message);
+    }
+
+    /// [`Self::warn`] at a pointer of the document as written.
+    fn warn_source(&mut self, case: WarningCase, at: &str, message: String) {
+        let at = problem_at(self.files, at, message);
+        let warning = BuildWarning { case, at };
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
         }
     }
 
@@ -464,6 +595,7 @@ impl<'a> Compilation<'a> {
             has_models: false,
             secret_path: false,
             responses: None,
+            path_names: None,
         };
         for (_, p_at) in merged {
             let Some(param) = self.parameter(&p_at) else {
@@ -812,7 +944,16 @@ impl<'a> Compilation<'a> {
         for (media_name, entry) in content {
             let entry_at = pointer::join(&pointer::join(&at, "content"), media_name);
             let Some(media) = MediaType::parse(media_name) else {
-                self.report(&entry_at, format!("`{media_name}` is not a media type"));
+                // `content` keys are "a media type or media type range" (OpenAPI 3.1
+                // §4.8.13.1); a request's `Content-Type` can never match another key.
+                self.warn(
+                    WarningCase::MediaTypeKey,
+                    &entry_at,
+                    format!(
+                        "`{media_name}` is not a media type; the entry is ignored, and a body \
+                         whose type no other entry declares is refused with 415"
+                    ),
+                );
                 continue;
             };
             // A text body is read only when its schema describes a string: then the text is

@@ -46,6 +46,8 @@ pub(crate) struct Plan {
     pub models: HashMap<String, Arc<dyn ModelLoader>>,
     /// The document and docs page the layer serves, rendered once.
     pub served: ServedDocuments,
+    /// The document's defects that were worked around, logged at start-up.
+    pub warnings: Vec<crate::error::BuildWarning>,
 }
 
 /// One path template (under one base path) and the operations on it.
@@ -104,6 +106,9 @@ pub(crate) struct Operation {
     pub secret_path: bool,
     /// What the operation may answer, when its responses are validated.
     pub responses: Option<Box<responses::ResponsePlan>>,
+    /// The operation's own path parameter names, when its template shares a route with one
+    /// that differs only in those names (see `WarningCase::TemplateNames`).
+    pub path_names: Option<Box<[Box<str>]>>,
 }
 
 /// One parameter with its decoder settings and compiled check.

@@ -66,7 +66,10 @@ impl Plan {
         match route.operation(&parts.method) {
             Some(index) => Ok(Routed::Operation {
                 index,
-                params: matched.params,
+                params: match &self.operations[index].path_names {
+                    Some(names) => matched.params.renamed(names),
+                    None => matched.params,
+                },
                 path: changed(),
             }),
             None if parts.method == Method::OPTIONS => {

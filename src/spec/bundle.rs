@@ -61,6 +61,18 @@ pub(crate) struct Bundle {
     pub files: Vec<SourceFile>,
     /// The files read from disk, the root first when it is one.
     pub paths: Vec<PathBuf>,
+    /// References that name a file that cannot be read or a node that does not exist: an error
+    /// only where a request reaches them (decided when the document is compiled).
+    pub dangling: Vec<Dangling>,
+}
+
+/// A `$ref` whose target is missing, left as written.
+#[derive(Debug, Clone)]
+pub(crate) struct Dangling {
+    /// Pointer of the object holding the `$ref`, in the bundle.
+    pub at: String,
+    /// Where it is in its file and what is missing.
+    pub problem: BuildProblem,
 }
 
 struct Loader {
@@ -71,6 +83,7 @@ struct Loader {
     values: Vec<Option<Value>>,
     dirs: Vec<PathBuf>,
     problems: Vec<BuildProblem>,
+    dangling: Vec<Dangling>,
 }
 
 /// Loads a document from a file path, following relative `$ref`s to other files.
@@ -101,6 +114,7 @@ pub(crate) fn from_text(
         values: vec![Some(value)],
         dirs: vec![normalize(base_dir)],
         problems: Vec::new(),
+        dangling: Vec::new(),
     };
     if let Some(p) = root_path {
         loader.seen.insert(p, 0);
@@ -123,6 +137,7 @@ pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
         values: vec![Some(value)],
         dirs: vec![PathBuf::new()],
         problems: Vec::new(),
+        dangling: Vec::new(),
     };
     loader.run();
     loader.finish()
@@ -254,11 +269,16 @@ impl Loader {
         }) {
             Ok(text) => text,
             Err(e) => {
-                self.report(
-                    from,
-                    at,
-                    format!("`$ref` names `{relative}`, which cannot be read: {e}"),
-                );
+                let source = &self.files[from];
+                self.dangling.push(Dangling {
+                    at: format!("{}{at}", prefix_of(&self.files, from)),
+                    problem: BuildProblem {
+                        file: source.name.clone(),
+                        line: source::line_of(source, at),
+                        pointer: at.to_owned(),
+                        message: format!("`$ref` names `{relative}`, which cannot be read: {e}"),
+                    },
+                });
                 return None;
             }
         };
@@ -315,7 +335,7 @@ impl Loader {
                 }),
             }
         }
-        check_targets(&root, &self.files, &mut self.problems);
+        check_targets(&root, &self.files, &mut self.dangling);
         if self.problems.is_empty() {
             let mut read: Vec<(usize, PathBuf)> = self
                 .seen
@@ -328,6 +348,7 @@ impl Loader {
                 root,
                 files: self.files,
                 paths: read.into_iter().map(|(_, path)| path).collect(),
+                dangling: self.dangling,
             })
         } else {
             Err(BuildError::new(self.problems))
@@ -341,21 +362,24 @@ fn relative_name(root_dir: &Path, path: &Path) -> String {
     name.to_string_lossy().replace('\\', "/")
 }
 
-/// Reports every local `$ref` whose target is missing.
-fn check_targets(root: &Value, files: &[SourceFile], problems: &mut Vec<BuildProblem>) {
+/// Lists every local `$ref` whose target is missing.
+fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling>) {
     walk::ref_holders(root, &mut String::new(), &mut |node, at| {
         if let Some(target) = pointer::local_ref(node)
             && pointer::get(root, &target).is_none()
         {
             let (file, inner) = locate(files, &target);
-            problems.push(problem_at(
-                files,
-                at,
-                format!(
-                    "unresolvable `$ref`: `{}#{}` does not exist",
-                    file.name, inner
+            dangling.push(Dangling {
+                at: at.to_owned(),
+                problem: problem_at(
+                    files,
+                    at,
+                    format!(
+                        "unresolvable `$ref`: `{}#{}` does not exist",
+                        file.name, inner
+                    ),
                 ),
-            ));
+            });
         }
     });
 }

@@ -62,6 +62,7 @@ pub struct Document {
     version: Version,
     files: Arc<Vec<SourceFile>>,
     paths: Arc<Vec<PathBuf>>,
+    dangling: Arc<Vec<bundle::Dangling>>,
 }
 
 impl Document {
@@ -103,6 +104,7 @@ impl Document {
             version,
             files: Arc::new(bundle.files),
             paths: Arc::new(bundle.paths),
+            dangling: Arc::new(bundle.dangling),
         })
     }
 
@@ -126,6 +128,11 @@ impl Document {
 
     pub(crate) fn files(&self) -> &[SourceFile] {
         &self.files
+    }
+
+    /// References whose target is missing (see [`bundle::Dangling`]).
+    pub(crate) fn dangling(&self) -> &[bundle::Dangling] {
+        &self.dangling
     }
 }
 

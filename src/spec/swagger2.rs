@@ -35,6 +35,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{pointer, walk};
+use crate::error::WarningCase;
 
 /// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
 #[derive(Debug, Default, Clone)]
@@ -77,6 +78,8 @@ pub(crate) struct Converted {
     pub doc: Value,
     pub map: PointerMap,
     pub problems: Vec<Finding>,
+    /// Defects worked around, at their 2.0 pointers.
+    pub warnings: Vec<(WarningCase, String, String)>,
 }
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -109,12 +112,14 @@ pub(crate) fn convert(src: &Value) -> Converted {
         src,
         map: PointerMap::default(),
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let doc = c.document();
     Converted {
         doc,
         map: c.map,
         problems: c.problems,
+        warnings: c.warnings,
     }
 }
 
@@ -122,6 +127,7 @@ struct Converter<'a> {
     src: &'a Value,
     map: PointerMap,
     problems: Vec<Finding>,
+    warnings: Vec<(WarningCase, String, String)>,
 }
 
 /// A 2.0 parameter read from the source: its node and where it is.
@@ -131,6 +137,10 @@ struct SourceParam<'a> {
 }
 
 impl<'a> Converter<'a> {
+    fn warn(&mut self, case: WarningCase, at: &str, message: String) {
+        self.warnings.push((case, at.to_owned(), message));
+    }
+
     fn report(&mut self, at: &str, message: String) {
         self.problems.push((at.to_owned(), message));
     }
@@ -160,13 +170,19 @@ impl<'a> Converter<'a> {
                 out.insert(key.clone(), v.clone());
             }
         }
-        let base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
+        let mut base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
         if !base.starts_with('/') || src.get("basePath").is_some_and(|b| !b.is_string()) {
-            // "The value MUST start with a leading slash (/)." (OpenAPI 2.0, `basePath`)
-            self.report(
+            // "The value MUST start with a leading slash (/)." (OpenAPI 2.0, `basePath`). A
+            // value that is not a path (`null`, a host name, a placeholder) says nothing about
+            // where the operations are; the paths are matched as written.
+            self.warn(
+                WarningCase::BasePath,
                 "/basePath",
-                "`basePath` must be a path starting with `/`, such as \"/v1\"".into(),
+                "`basePath` is not a path starting with `/`, such as \"/v1\"; it is ignored \
+                 and the paths are matched as written"
+                    .into(),
             );
+            base = "/";
         }
         out.insert("servers".into(), json!([{"url": base}]));
         self.map.add("/servers/0/url".into(), "/basePath".into());
@@ -229,6 +245,18 @@ impl<'a> Converter<'a> {
                 out.insert("type".into(), json!("apiKey"));
                 let name = scheme.get("name").and_then(Value::as_str);
                 let place = scheme.get("in").and_then(Value::as_str);
+                if let (Some(name), Some("cookie")) = (name, place) {
+                    self.warn(
+                        WarningCase::ThreeInTwo,
+                        &pointer::join(at, "in"),
+                        "an API key `in: cookie` is OpenAPI 3; Swagger 2.0 has header and query \
+                         only. It is read as OpenAPI 3 reads it"
+                            .into(),
+                    );
+                    out.insert("name".into(), json!(name));
+                    out.insert("in".into(), json!("cookie"));
+                    return Some(Value::Object(out));
+                }
                 let (Some(name), Some(place @ ("header" | "query"))) = (name, place) else {
                     self.report(
                         at,
@@ -266,6 +294,17 @@ impl<'a> Converter<'a> {
                     scheme.get("scopes").cloned().unwrap_or_else(|| json!({})),
                 );
                 out.insert("flows".into(), json!({ flow: details }));
+            }
+            Some(kind @ ("http" | "openIdConnect")) => {
+                self.warn(
+                    WarningCase::ThreeInTwo,
+                    &pointer::join(at, "type"),
+                    format!(
+                        "security scheme type `{kind}` is OpenAPI 3; Swagger 2.0 has basic, \
+                         apiKey and oauth2. It is read as OpenAPI 3 reads it"
+                    ),
+                );
+                return Some(scheme.clone());
             }
             other => {
                 self.report(
@@ -436,10 +475,19 @@ impl<'a> Converter<'a> {
                 .filter(|l| !l.is_empty())
                 .unwrap_or_else(|| vec!["application/json".into()]);
             let mut content = Map::new();
-            let schema = b.node.get("schema").cloned().unwrap_or_else(|| {
-                self.report(&b.at, "a `body` parameter needs a `schema`".into());
-                json!({})
-            });
+            let schema = match b.node.get("schema") {
+                Some(schema) => schema.clone(),
+                None => {
+                    self.warn(
+                        WarningCase::ParameterType,
+                        &b.at,
+                        "the `body` parameter has no `schema` (Swagger 2.0 requires one); any \
+                         body of its media types is accepted"
+                            .into(),
+                    );
+                    json!({})
+                }
+            };
             for m in media {
                 let m_at = pointer::join(&pointer::join(&body_at, "content"), &m);
                 self.map.add(m_at.clone(), b.at.clone());
@@ -568,10 +616,7 @@ impl<'a> Converter<'a> {
         }
         if node.get("type").is_none() {
             let name = node.get("name").and_then(Value::as_str).unwrap_or_default();
-            self.report(
-                &p.at,
-                format!("parameter `{name}` needs a `type` (a {location} parameter has no `schema` in Swagger 2.0)"),
-            );
+            self.untyped(&p.at, name);
         }
         out.insert("schema".into(), simple_schema(node));
         if let Some((style, explode)) = self.style(node, location, &p.at) {
@@ -579,6 +624,19 @@ impl<'a> Converter<'a> {
             out.insert("explode".into(), json!(explode));
         }
         Value::Object(out)
+    }
+
+    /// A non-body parameter without `type` ("Required", OpenAPI 2.0 Parameter Object): its
+    /// value is read as text and checked against the other keywords it has, if any.
+    fn untyped(&mut self, at: &str, name: &str) {
+        self.warn(
+            WarningCase::ParameterType,
+            at,
+            format!(
+                "parameter `{name}` has no `type` (Swagger 2.0 requires one for a parameter \
+                 that is not `in: body`); its value is taken as a string"
+            ),
+        );
     }
 
     /// The 3.x `style` and `explode` of an array parameter's `collectionFormat`.
@@ -654,7 +712,7 @@ impl<'a> Converter<'a> {
                 continue;
             };
             if p.node.get("type").is_none() {
-                self.report(&p.at, format!("parameter `{name}` needs a `type`"));
+                self.untyped(&p.at, name);
             }
             let mut schema = simple_schema(p.node);
             if let Some(d) = p.node.get("description") {
@@ -899,7 +957,6 @@ mod tests {
             .map(|(at, m)| format!("{at}: {m}"))
             .collect();
         let want = [
-            "/basePath: `basePath` must be a path starting with `/`",
             "/paths/~1a/get/parameters/0/collectionFormat: `collectionFormat: multi` is valid only",
             "/paths/~1a/get/parameters/1/collectionFormat: unknown `collectionFormat` `bars`",
             "/paths/~1a/get/parameters/4/in: parameter `c`: `in` is `cookie`",
@@ -909,6 +966,15 @@ mod tests {
         for (got, want) in messages.iter().zip(want) {
             assert!(got.starts_with(want), "{got} / {want}");
         }
+        // "The value MUST start with a leading slash" (2.0 `basePath`): a defect that leaves
+        // the operations where the paths say, so a warning, and the paths match as written.
+        let warned: Vec<_> = c
+            .warnings
+            .iter()
+            .map(|(case, at, _)| (*case, at.as_str()))
+            .collect();
+        assert_eq!(warned, [(WarningCase::BasePath, "/basePath")]);
+        assert_eq!(c.doc["servers"], json!([{"url": "/"}]));
     }
 
     #[test]
@@ -916,7 +982,9 @@ mod tests {
         let src = json!({"swagger": "2.0", "paths": {}, "securityDefinitions": {
             "a": {"type": "apiKey", "name": "k", "in": "cookie"},
             "b": {"type": "bearer"},
-            "c": {"type": "apiKey", "name": "k", "in": "header"}
+            "c": {"type": "apiKey", "name": "k", "in": "header"},
+            "d": {"type": "http", "scheme": "bearer"},
+            "e": {"type": "apiKey", "in": "body"}
         }});
         let c = convert(&src);
         let messages: Vec<String> = c
@@ -927,15 +995,34 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "/securityDefinitions/a: an apiKey security definition needs a `name` and `in`: header or query",
                 "/securityDefinitions/b: security definition type `bearer`: expected basic, apiKey or oauth2",
+                "/securityDefinitions/e: an apiKey security definition needs a `name` and `in`: header or query",
             ]
         );
         let schemes = &c.doc["components"]["securitySchemes"];
-        assert_eq!(schemes.as_object().map(|m| m.len()), Some(1));
+        assert_eq!(schemes.as_object().map(|m| m.len()), Some(3));
         assert_eq!(
             schemes["c"],
             json!({"type": "apiKey", "name": "k", "in": "header"})
+        );
+        // OpenAPI 3 constructs in a 2.0 document (documents converted by tools carry them):
+        // read as 3.x reads them, with a warning each.
+        assert_eq!(
+            schemes["a"],
+            json!({"type": "apiKey", "name": "k", "in": "cookie"})
+        );
+        assert_eq!(schemes["d"], json!({"type": "http", "scheme": "bearer"}));
+        let warned: Vec<_> = c
+            .warnings
+            .iter()
+            .map(|(case, at, _)| (*case, at.as_str()))
+            .collect();
+        assert_eq!(
+            warned,
+            [
+                (WarningCase::ThreeInTwo, "/securityDefinitions/a/in"),
+                (WarningCase::ThreeInTwo, "/securityDefinitions/d/type"),
+            ]
         );
     }
 }

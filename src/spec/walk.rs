@@ -308,6 +308,74 @@ pub(crate) fn ref_holders_mut(
     }
 }
 
+/// Which of `holders` (pointers of objects holding a `$ref`) a request reaches: those inside
+/// a path item or its operations (parameters, request body, security), or inside what those
+/// reference, transitively. With `responses`, what operations answer counts too; callbacks
+/// never do (they are requests the service makes, not requests it receives).
+pub(crate) fn reached_by_requests(
+    doc: &Value,
+    holders: &HashSet<&str>,
+    responses: bool,
+) -> HashSet<String> {
+    let skipped: &[&str] = if responses {
+        &["callbacks"]
+    } else {
+        &["callbacks", "responses"]
+    };
+    let mut reached = HashSet::new();
+    let mut entered = HashSet::new();
+    // (pointer, whether it is a path item)
+    let mut queue: Vec<(String, bool)> = Vec::new();
+    for (template, _) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !is_extension(template) {
+            queue.push((pointer::join("/paths", template), true));
+        }
+    }
+    while let Some((start, path_item)) = queue.pop() {
+        if !entered.insert(start.clone()) {
+            continue;
+        }
+        let Some(node) = pointer::get(doc, &start) else {
+            continue;
+        };
+        let mut visit = |holder: &Value, at: &str, item: bool| {
+            if holders.contains(at) {
+                reached.insert(at.to_owned());
+            }
+            if let Some(target) = pointer::local_ref(holder) {
+                queue.push((target, item));
+            }
+        };
+        let mut at = start;
+        if !path_item {
+            ref_holders(node, &mut at, &mut |holder, at| visit(holder, at, false));
+            continue;
+        }
+        visit(node, &at, true);
+        for (key, child) in node.as_object().into_iter().flatten() {
+            within(&mut at, key, |at| {
+                if !METHODS.contains(&key.as_str()) {
+                    ref_holders(child, at, &mut |holder, at| visit(holder, at, false));
+                    return;
+                }
+                for (op_key, part) in child.as_object().into_iter().flatten() {
+                    if !skipped.contains(&op_key.as_str()) {
+                        within(at, op_key, |at| {
+                            ref_holders(part, at, &mut |holder, at| visit(holder, at, false));
+                        });
+                    }
+                }
+            });
+        }
+    }
+    reached
+}
+
 /// Runs `f` with `at` extended by one (escaped) pointer token, then restores it.
 fn within(at: &mut String, token: &str, f: impl FnOnce(&mut String)) {
     let len = at.len();

@@ -38,6 +38,59 @@ fn check_reports_every_problem_and_exits_non_zero() {
 }
 
 #[test]
+fn check_lists_warnings_and_strict_makes_them_errors() {
+    let dir = TempDir::new("check-warnings");
+    // A 2.0 document with two defects oasgate works around (see docs/documents.md).
+    dir.write(
+        "warned.yaml",
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\nbasePath: api\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: q, in: query}\n      responses: {'200': {description: ok}}\n",
+    );
+    let (code, out, err) = run(&dir.0, &["check", "warned.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with(": ok (OpenAPI 2.0, 2 warnings)\n"), "{out}");
+    assert!(
+        err.contains("warning: warned.yaml:3 at #/basePath: `basePath` is not a path")
+            && err.contains("[base-path]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warned.yaml:8 at #/paths/~1a/get/parameters/0: parameter `q` has no `type`"),
+        "{err}"
+    );
+
+    let (code, out, _) = run(&dir.0, &["check", "warned.yaml", "--format", "json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["version"], "2.0");
+    let warnings = report["warnings"].as_array().unwrap();
+    let cases: Vec<_> = warnings.iter().map(|w| (&w["case"], &w["line"])).collect();
+    assert_eq!(
+        cases,
+        [
+            (&"base-path".into(), &3.into()),
+            (&"parameter-type".into(), &8.into())
+        ]
+    );
+
+    let (code, out, _) = run(
+        &dir.0,
+        &["check", "warned.yaml", "--strict", "--format", "json"],
+    );
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"].as_array().unwrap().len(), 2);
+    assert!(
+        report["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(an error under `strict`: base-path)"),
+        "{report}"
+    );
+}
+
+#[test]
 fn route_shows_the_operation_and_coerced_values_or_the_problem() {
     let dir = TempDir::new("route");
     let spec = format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml");

@@ -5,6 +5,7 @@
 
 mod bodies;
 mod config;
+mod defects;
 #[cfg(feature = "describe")]
 mod describe;
 #[cfg(feature = "describe-axum")]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use oasgate::{Document, Options};
+use oasgate::{Document, OpenApiLayer, Options};
 use serde_json::json;
 
 use crate::support::*;
@@ -100,7 +100,7 @@ fn a_ref_to_a_device_is_refused_not_read() {
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    $ref: '/dev/zero#/x'\n";
     let (done, wait) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = done.send(Document::from_str(spec).map(|_| ()));
+        let _ = done.send(Document::from_str(spec).and_then(|d| OpenApiLayer::new(&d).map(|_| ())));
     });
     let loaded = wait
         .recv_timeout(Duration::from_secs(30))

@@ -41,6 +41,9 @@ enum Command {
         /// `text` for people, `json` for CI.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Refuse the document for any defect, even one oasgate works around (a warning).
+        #[arg(long)]
+        strict: bool,
     },
     /// Show which operation a request matches and its decoded, coerced parameters, or the
     /// problem oasgate would answer (exit 1). The body is not checked.
@@ -126,6 +129,10 @@ struct ServeArgs {
     /// (overrides `options.response_validation`).
     #[arg(long, value_name = "MODE")]
     response_validation: Option<oasgate::ResponseValidation>,
+    /// Refuse a document with any defect, even one oasgate works around (sets
+    /// `options.strict`).
+    #[arg(long)]
+    strict: bool,
     /// Reload when the config file or a file of the document changes (sets `server.watch`).
     #[arg(long)]
     watch: bool,
@@ -137,7 +144,11 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { spec, format } => tools::check(&spec, format),
+        Command::Check {
+            spec,
+            format,
+            strict,
+        } => tools::check(&spec, format, strict),
         Command::Route {
             spec,
             method,

@@ -6,35 +6,55 @@ use std::process::ExitCode;
 
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use oasgate::config::Config;
-use oasgate::{BuildError, Document, OpenApiLayer, Options, Version};
+use oasgate::{Document, OpenApiLayer, Options, Version};
 use serde_json::{Value, json};
 
 use crate::Format;
 
-/// Loads and compiles `spec`; prints `ok` or every problem.
-pub fn check(spec: &Path, format: Format) -> ExitCode {
-    let result =
-        Document::from_path(spec).and_then(|doc| OpenApiLayer::new(&doc).map(|_| doc.version()));
-    match (format, &result) {
-        (Format::Text, Ok(version)) => {
-            let version = match version {
-                Version::V2_0 => "2.0",
-                Version::V3_0 => "3.0",
-                _ => "3.1",
-            };
-            println!("{}: ok (OpenAPI {version})", spec.display());
+/// Loads and compiles `spec`; prints `ok` or every problem, and every warning.
+pub fn check(spec: &Path, format: Format, strict: bool) -> ExitCode {
+    let result = Document::from_path(spec).and_then(|doc| {
+        OpenApiLayer::with_options(&doc, Options::default().strict(strict))
+            .map(|layer| (doc.version(), layer.warnings().to_vec()))
+    });
+    let (problems, warnings) = match &result {
+        Ok((_, warnings)) => (&[][..], &warnings[..]),
+        Err(error) => (error.problems(), error.warnings()),
+    };
+    let version = result.as_ref().ok().map(|(version, _)| match version {
+        Version::V2_0 => "2.0",
+        Version::V3_0 => "3.0",
+        _ => "3.1",
+    });
+    match format {
+        Format::Text => {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            match (&result, version) {
+                (Ok(_), Some(version)) => {
+                    let noted = match warnings.len() {
+                        0 => String::new(),
+                        1 => ", 1 warning".to_owned(),
+                        n => format!(", {n} warnings"),
+                    };
+                    println!("{}: ok (OpenAPI {version}{noted})", spec.display());
+                }
+                (Err(error), _) => eprintln!("{error}"),
+                (Ok(_), None) => {}
+            }
         }
-        (Format::Text, Err(error)) => eprintln!("{error}"),
-        (Format::Json, _) => {
-            let problems = result.as_ref().err().map_or(&[][..], BuildError::problems);
+        Format::Json => {
+            let place = |p: &oasgate::BuildProblem| json!({"file": p.file, "line": p.line, "pointer": p.pointer, "message": p.message});
             let report = json!({
                 "ok": result.is_ok(),
-                "problems": problems.iter().map(|p| json!({
-                    "file": p.file,
-                    "line": p.line,
-                    "pointer": p.pointer,
-                    "message": p.message,
-                })).collect::<Vec<_>>(),
+                "version": version,
+                "problems": problems.iter().map(place).collect::<Vec<_>>(),
+                "warnings": warnings.iter().map(|w| {
+                    let mut entry = place(&w.at);
+                    entry["case"] = json!(w.case.as_str());
+                    entry
+                }).collect::<Vec<_>>(),
             });
             println!(
                 "{}",

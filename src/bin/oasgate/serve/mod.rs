@@ -100,6 +100,9 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
     if let Some(mode) = args.response_validation {
         config.options.response_validation = Some(mode);
     }
+    if args.strict {
+        config.options.strict = Some(true);
+    }
     if let Some(upstream) = &args.upstream {
         let upstream = upstream
             .parse::<Upstream>()
