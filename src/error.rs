@@ -130,6 +130,15 @@ pub enum WarningCase {
     /// A key of a `content` map is not a media type (empty, `codecs=opus`): the entry is
     /// ignored.
     MediaTypeKey,
+    /// A 3.1 schema uses OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum`: read as
+    /// 3.0 reads it.
+    SchemaKeyword,
+    /// Raw C1 control characters (U+0080 to U+009F but U+0085) in YAML text, which YAML 1.2
+    /// does not allow (§5.1): read as U+FFFD.
+    ControlCharacters,
+    /// A server URL that is not an absolute URL or a path (`,`, `Your API URL`): the server is
+    /// ignored.
+    ServerUrl,
 }
 
 impl WarningCase {
@@ -142,6 +151,9 @@ impl WarningCase {
         Self::ParameterType,
         Self::ThreeInTwo,
         Self::MediaTypeKey,
+        Self::SchemaKeyword,
+        Self::ControlCharacters,
+        Self::ServerUrl,
     ];
 
     /// The case's stable name, as `oasgate check` prints it.
@@ -155,6 +167,9 @@ impl WarningCase {
             Self::ParameterType => "parameter-type",
             Self::ThreeInTwo => "three-in-two",
             Self::MediaTypeKey => "media-type-key",
+            Self::SchemaKeyword => "schema-keyword",
+            Self::ControlCharacters => "control-characters",
+            Self::ServerUrl => "server-url",
         }
     }
 }

@@ -74,7 +74,13 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         (source.clone(), None, doc.version())
     };
     let mut converted_findings = Vec::new();
-    normalize::to_2020_12(&mut normalized, version, &mut converted_findings);
+    let mut keyword_warnings = Vec::new();
+    normalize::to_2020_12(
+        &mut normalized,
+        version,
+        &mut converted_findings,
+        &mut keyword_warnings,
+    );
     let view = Arc::new(normalize::request_view(&normalized));
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(&normalized)));
@@ -119,6 +125,10 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     for (case, at, message) in source_warnings {
         ctx.warn_source(case, &at, message);
     }
+    for (at, message) in keyword_warnings {
+        ctx.warn(WarningCase::SchemaKeyword, &at, message);
+    }
+    ctx.warnings.extend(doc.warnings().iter().cloned());
     ctx.dangling_refs(doc, response_view.is_some());
     ctx.warn_quirks();
     ctx.read_schemes();
@@ -531,6 +541,20 @@ impl<'a> Compilation<'a> {
                 continue;
             };
             let base = base_path(server, url);
+            // A relative URL is "relative to the location where the document is being served"
+            // (3.1 §4.8.5.1), which oasgate does not know; one that is not a path at all
+            // (`,`, `Your API URL`) names no place either.
+            if !base.is_empty() && !base.starts_with('/') {
+                self.warn(
+                    WarningCase::ServerUrl,
+                    &format!("{at}/{i}/url"),
+                    format!(
+                        "server url `{url}` is neither an absolute URL nor a path starting with \
+                         `/`; this server is ignored"
+                    ),
+                );
+                continue;
+            }
             if !bases.contains(&base) {
                 bases.push(base);
             }

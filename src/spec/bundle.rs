@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::source::{self, SourceFile};
 use super::{pointer, walk};
-use crate::error::{BuildError, BuildProblem};
+use crate::error::{BuildError, BuildProblem, BuildWarning, WarningCase};
 
 /// Where files reached through `$ref` are kept in the bundled document.
 pub(crate) const FILES_KEY: &str = "x-oasgate-files";
@@ -64,6 +64,8 @@ pub(crate) struct Bundle {
     /// References that name a file that cannot be read or a node that does not exist: an error
     /// only where a request reaches them (decided when the document is compiled).
     pub dangling: Vec<Dangling>,
+    /// Defects of the files' text that reading worked around.
+    pub warnings: Vec<BuildWarning>,
 }
 
 /// A `$ref` whose target is missing, left as written.
@@ -84,6 +86,7 @@ struct Loader {
     dirs: Vec<PathBuf>,
     problems: Vec<BuildProblem>,
     dangling: Vec<Dangling>,
+    warnings: Vec<BuildWarning>,
 }
 
 /// Loads a document from a file path, following relative `$ref`s to other files.
@@ -102,7 +105,7 @@ pub(crate) fn from_text(
     base_dir: &Path,
     root_path: Option<PathBuf>,
 ) -> Result<Bundle, BuildError> {
-    let (value, syntax) = source::parse(text).map_err(|e| BuildError::single(name, e))?;
+    let (value, syntax, c1) = source::parse(text).map_err(|e| BuildError::single(name, e))?;
     let mut loader = Loader {
         root_dir: normalize(base_dir),
         seen: HashMap::new(),
@@ -115,7 +118,9 @@ pub(crate) fn from_text(
         dirs: vec![normalize(base_dir)],
         problems: Vec::new(),
         dangling: Vec::new(),
+        warnings: Vec::new(),
     };
+    loader.control_characters(0, c1);
     if let Some(p) = root_path {
         loader.seen.insert(p, 0);
     }
@@ -138,6 +143,7 @@ pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
         dirs: vec![PathBuf::new()],
         problems: Vec::new(),
         dangling: Vec::new(),
+        warnings: Vec::new(),
     };
     loader.run();
     loader.finish()
@@ -283,7 +289,7 @@ impl Loader {
             }
         };
         let name = relative_name(&self.root_dir, &path);
-        let (value, syntax) = match source::parse(&text) {
+        let (value, syntax, c1) = match source::parse(&text) {
             Ok(parsed) => parsed,
             Err(e) => {
                 self.problems.push(BuildProblem {
@@ -298,11 +304,32 @@ impl Loader {
         };
         let index = self.files.len();
         self.files.push(SourceFile { name, text, syntax });
+        self.control_characters(index, c1);
         self.values.push(Some(value));
         self.dirs
             .push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         self.seen.insert(path, index);
         Some(index)
+    }
+
+    /// The warning for raw C1 control characters read as U+FFFD in file `index`, if any.
+    fn control_characters(&mut self, index: usize, found: Option<source::Replaced>) {
+        let Some((line, count)) = found else {
+            return;
+        };
+        self.warnings.push(BuildWarning {
+            case: WarningCase::ControlCharacters,
+            at: BuildProblem {
+                file: self.files[index].name.clone(),
+                pointer: String::new(),
+                line: Some(line),
+                message: format!(
+                    "{count} raw C1 control character{} (U+0080 to U+009F), which YAML does not \
+                     allow, read as U+FFFD",
+                    if count == 1 { "" } else { "s" }
+                ),
+            },
+        });
     }
 
     fn report(&mut self, file: usize, at: &str, message: String) {
@@ -349,6 +376,7 @@ impl Loader {
                 files: self.files,
                 paths: read.into_iter().map(|(_, path)| path).collect(),
                 dangling: self.dangling,
+                warnings: self.warnings,
             })
         } else {
             Err(BuildError::new(self.problems))

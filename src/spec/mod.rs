@@ -63,6 +63,7 @@ pub struct Document {
     files: Arc<Vec<SourceFile>>,
     paths: Arc<Vec<PathBuf>>,
     dangling: Arc<Vec<bundle::Dangling>>,
+    warnings: Arc<Vec<crate::error::BuildWarning>>,
 }
 
 impl Document {
@@ -105,6 +106,7 @@ impl Document {
             files: Arc::new(bundle.files),
             paths: Arc::new(bundle.paths),
             dangling: Arc::new(bundle.dangling),
+            warnings: Arc::new(bundle.warnings),
         })
     }
 
@@ -128,6 +130,11 @@ impl Document {
 
     pub(crate) fn files(&self) -> &[SourceFile] {
         &self.files
+    }
+
+    /// Defects of the files' text that reading worked around.
+    pub(crate) fn warnings(&self) -> &[crate::error::BuildWarning] {
+        &self.warnings
     }
 
     /// References whose target is missing (see [`bundle::Dangling`]).

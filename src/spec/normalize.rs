@@ -12,8 +12,14 @@ use super::{Version, pointer, walk};
 /// A problem found while normalizing: the pointer and what is wrong.
 pub(crate) type Finding = (String, String);
 
-/// Rewrites every schema of `doc` (in place) to 2020-12 semantics.
-pub(crate) fn to_2020_12(doc: &mut Value, version: Version, problems: &mut Vec<Finding>) {
+/// Rewrites every schema of `doc` (in place) to 2020-12 semantics. `warned` gets the 3.0
+/// keyword forms found in a 3.1 document, which are read as 3.0 reads them.
+pub(crate) fn to_2020_12(
+    doc: &mut Value,
+    version: Version,
+    problems: &mut Vec<Finding>,
+    warned: &mut Vec<Finding>,
+) {
     inline_map_refs(doc);
     let mut schemas = walk::all_schemas(doc);
     // Children before parents: wrapping a parent in `anyOf` moves its subschemas.
@@ -26,6 +32,15 @@ pub(crate) fn to_2020_12(doc: &mut Value, version: Version, problems: &mut Vec<F
             if let Some(message) = from_3_0(node) {
                 problems.push((at.clone(), message));
             }
+        } else if exclusive_bounds_3_0(node) {
+            // Boolean `exclusiveMinimum`/`exclusiveMaximum` are not valid JSON Schema 2020-12
+            // (their value "MUST be a number"); documents upgraded from 3.0 still carry them.
+            warned.push((
+                at.clone(),
+                "a boolean `exclusiveMinimum`/`exclusiveMaximum` is OpenAPI 3.0's form, not \
+                 JSON Schema 2020-12's (a number); it is read as 3.0 reads it"
+                    .to_owned(),
+            ));
         } else if node.contains_key("nullable") {
             tracing::debug!(target: "oasgate::spec", pointer = %at, "`nullable` is not a keyword in OpenAPI 3.1 and is ignored");
         }
@@ -167,13 +182,16 @@ fn pointer_mut<'a>(doc: &'a mut Value, at: &str) -> Option<&'a mut Value> {
     doc.pointer_mut(at)
 }
 
-/// Rewrites one 3.0 schema node; answers a problem for what 3.0 does not allow.
-fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
+/// Rewrites 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` into 2020-12's numbers;
+/// answers whether there was one.
+fn exclusive_bounds_3_0(node: &mut Map<String, Value>) -> bool {
+    let mut found = false;
     for (exclusive, bound) in [
         ("exclusiveMinimum", "minimum"),
         ("exclusiveMaximum", "maximum"),
     ] {
         if let Some(Value::Bool(on)) = node.get(exclusive) {
+            found = true;
             let on = *on;
             node.remove(exclusive);
             if on && let Some(limit) = node.remove(bound) {
@@ -181,6 +199,12 @@ fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
             }
         }
     }
+    found
+}
+
+/// Rewrites one 3.0 schema node; answers a problem for what 3.0 does not allow.
+fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
+    exclusive_bounds_3_0(node);
     let problem = node.get("type").is_some_and(Value::is_array).then(|| {
         "`type` must be a single type name in OpenAPI 3.0 (use `nullable` for null)".to_owned()
     });
@@ -238,7 +262,7 @@ mod tests {
     fn normalized(version: Version, schema: Value) -> (Value, Vec<Finding>) {
         let mut doc = json!({"components": {"schemas": {"S": schema}}});
         let mut problems = Vec::new();
-        to_2020_12(&mut doc, version, &mut problems);
+        to_2020_12(&mut doc, version, &mut problems, &mut Vec::new());
         (doc["components"]["schemas"]["S"].clone(), problems)
     }
 
@@ -293,7 +317,7 @@ mod tests {
         let mut doc = json!({"components": {"schemas": {
             "S": {"type": "object", "properties": {"$ref": "#/x"}},
         }}, "x": {"a": {"type": "integer", "nullable": true}}});
-        to_2020_12(&mut doc, Version::V3_0, &mut Vec::new());
+        to_2020_12(&mut doc, Version::V3_0, &mut Vec::new(), &mut Vec::new());
         assert_eq!(
             doc["components"]["schemas"]["S"]["properties"],
             json!({"a": {"type": ["integer", "null"]}})

@@ -18,11 +18,38 @@ pub(crate) struct SourceFile {
     pub syntax: Syntax,
 }
 
+/// Characters replaced while reading: the 1-based line of the first one, and how many.
+pub(crate) type Replaced = (usize, usize);
+
 /// Parses JSON or YAML text (JSON when it opens with `{` or `[`).
 ///
 /// YAML is read with YAML 1.2 core booleans only and numbers with leading zeros kept as
 /// strings, so `no` stays a string and `007` is not the number 7.
-pub(crate) fn parse(text: &str) -> Result<(Value, Syntax), String> {
+///
+/// YAML with raw C1 control characters (U+0080–U+009F but U+0085), which
+/// YAML does not allow (YAML 1.2 §5.1, `c-printable`) and published documents still carry
+/// (mojibake in descriptions): each is read as U+FFFD. Answers the 1-based line of the first
+/// one replaced and how many there were, if any.
+pub(crate) fn parse(text: &str) -> Result<(Value, Syntax, Option<Replaced>), String> {
+    let error = match parse_strict(text) {
+        Ok((value, syntax)) => return Ok((value, syntax, None)),
+        Err(error) => error,
+    };
+    let is_c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}';
+    let Some(first) = text.find(is_c1) else {
+        return Err(error);
+    };
+    let count = text.chars().filter(|&c| is_c1(c)).count();
+    let line = text[..first].matches('\n').count() + 1;
+    let cleaned: String = text
+        .chars()
+        .map(|c| if is_c1(c) { '\u{fffd}' } else { c })
+        .collect();
+    let (value, syntax) = parse_strict(&cleaned)?;
+    Ok((value, syntax, Some((line, count))))
+}
+
+fn parse_strict(text: &str) -> Result<(Value, Syntax), String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return serde_json::from_str(trimmed)
@@ -180,7 +207,7 @@ mod tests {
 
     #[test]
     fn parses_yaml_with_strict_scalars() {
-        let (v, syntax) = parse("a: no\nb: 007\nc: true\nd: 12\n200: x\n").unwrap();
+        let (v, syntax, _) = parse("a: no\nb: 007\nc: true\nd: 12\n200: x\n").unwrap();
         assert_eq!(syntax, Syntax::Yaml);
         assert_eq!(v["a"], "no");
         assert_eq!(v["b"], "007");
@@ -191,7 +218,7 @@ mod tests {
 
     #[test]
     fn parses_json() {
-        let (v, syntax) = parse(" {\"a\": [1]}").unwrap();
+        let (v, syntax, _) = parse(" {\"a\": [1]}").unwrap();
         assert_eq!(syntax, Syntax::Json);
         assert_eq!(v["a"][0], 1);
         assert!(parse("{\"a\": }").unwrap_err().starts_with("invalid JSON"));

@@ -9,6 +9,12 @@ use crate::support::*;
 
 const RESPONSES: &str = r#"{"200": {"description": "ok"}}"#;
 
+/// A 3.1 document with OpenAPI 3.0's boolean `exclusiveMinimum`.
+const EXCLUSIVE_3_1: &str = r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+  "paths": {"/a": {"get": {"parameters": [{"name": "n", "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "exclusiveMinimum": true}}],
+    "responses": {"200": {"description": "ok"}}}}}}"#;
+
 /// A 3.0 document with `paths` as given.
 fn v3(paths: &str) -> String {
     format!(r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {paths}}}"#)
@@ -79,6 +85,28 @@ fn each_defect_worked_around_is_one_warning_and_an_error_under_strict() {
             )),
             WarningCase::TemplateNames,
             "/paths/~1a~1{y}",
+        ),
+        // JSON Schema 2020-12: "The value of `exclusiveMinimum` MUST be a number".
+        (
+            EXCLUSIVE_3_1.to_owned(),
+            WarningCase::SchemaKeyword,
+            "/paths/~1a/get/parameters/0/schema",
+        ),
+        // A relative server URL is "relative to the location where the document is being
+        // served" (3.1 §4.8.5.1), which the gateway does not know.
+        (
+            format!(
+                r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+                    "servers": [{{"url": "Your API URL"}}, {{"url": "/v1"}}], "paths": {{"/a": {ok}}}}}"#
+            ),
+            WarningCase::ServerUrl,
+            "/servers/0/url",
+        ),
+        // YAML 1.2 §5.1: C1 control characters are not `c-printable`.
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      description: caf\u{83}\u{82}\n      responses: {'200': {description: ok}}\n".to_owned(),
+            WarningCase::ControlCharacters,
+            "",
         ),
         // A response schema no request reaches, naming nothing.
         (
@@ -218,4 +246,27 @@ async fn a_parameter_without_type_takes_any_text() {
     assert_eq!(answer.json["validated"]["query"]["q"], "anything at all");
     // Still required: the defect is the missing type, not the rest of the parameter.
     assert_eq!(send(&layer, get("/a")).await.status, 400);
+}
+
+#[tokio::test]
+async fn a_3_0_exclusive_bound_in_a_3_1_schema_is_read_as_3_0_reads_it() {
+    let layer = layer(EXCLUSIVE_3_1, Options::default());
+    assert_eq!(send(&layer, get("/a?n=1")).await.status, 400);
+    assert_eq!(send(&layer, get("/a?n=2")).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_ignored_server_leaves_the_others() {
+    let text = v3(&format!(
+        r#"{{"/a": {{"get": {{"responses": {RESPONSES}}}}}}}"#
+    ))
+    .replacen(
+        r#""paths""#,
+        r#""servers": [{"url": ","}, {"url": "https://api.example.com/v1"}], "paths""#,
+        1,
+    );
+    let layer = layer(&text, Options::default());
+    assert_eq!(layer.warnings().len(), 1);
+    assert_eq!(send(&layer, get("/v1/a")).await.status, 200);
+    assert_eq!(send(&layer, get("/a")).await.status, 404);
 }
