@@ -8,6 +8,7 @@ use crate::problem::{FieldCode, Problem, ProblemKind};
 
 const PROBLEMS: &str = include_str!("../docs/problems.md");
 const EXTENSIONS: &str = include_str!("../docs/extensions.md");
+const DOCUMENTS: &str = include_str!("../docs/documents.md");
 
 /// The rows of the first table under `## {heading}`, as trimmed cells.
 fn table(page: &str, heading: &str) -> Vec<Vec<String>> {
@@ -183,4 +184,14 @@ fn extensions_page_matches_the_extensions_the_code_reads() {
             "NOT_EXTENSIONS lists `{name}`, which no code in src/ names any more"
         );
     }
+}
+
+#[test]
+fn document_defects_page_lists_every_warning_case_in_order() {
+    let documented: Vec<String> = table(DOCUMENTS, "Warnings")
+        .iter()
+        .map(|row| code_cell(&row[0]).to_owned())
+        .collect();
+    let cases: Vec<&str> = crate::WarningCase::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(documented, cases);
 }

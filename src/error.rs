@@ -151,9 +151,9 @@ impl WarningCase {
         Self::ParameterType,
         Self::ThreeInTwo,
         Self::MediaTypeKey,
-        Self::SchemaKeyword,
-        Self::ControlCharacters,
         Self::ServerUrl,
+        Self::ControlCharacters,
+        Self::SchemaKeyword,
     ];
 
     /// The case's stable name, as `oasgate check` prints it.

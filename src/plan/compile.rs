@@ -69,7 +69,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         let converted = swagger2::convert(source);
         findings.extend(converted.problems);
         source_warnings.extend(converted.warnings);
-        (converted.doc, Some(converted.map), Version::V3_0)
+        // Its schemas still speak 2.0; normalizing rewrites them.
+        (converted.doc, Some(converted.map), Version::V2_0)
     } else {
         (source.clone(), None, doc.version())
     };

@@ -28,7 +28,10 @@ pub(crate) fn to_2020_12(
         let Some(Value::Object(node)) = pointer_mut(doc, &at) else {
             continue;
         };
-        if version == Version::V3_0 {
+        if version == Version::V2_0 {
+            super::swagger2::schema_node_to_3_0(node);
+        }
+        if matches!(version, Version::V2_0 | Version::V3_0) {
             if let Some(message) = from_3_0(node) {
                 problems.push((at.clone(), message));
             }

@@ -32,40 +32,40 @@
 //!   is, `oauth2` flows renamed: `application` → `clientCredentials`, `accessCode` →
 //!   `authorizationCode`).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
-use super::{pointer, walk};
+use super::pointer;
 use crate::error::WarningCase;
 
 /// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PointerMap {
-    entries: Vec<(String, String)>,
+    /// Converted pointer prefix → 2.0 pointer; the first recorded source of a prefix wins.
+    entries: HashMap<String, String>,
 }
 
 impl PointerMap {
     fn add(&mut self, converted: String, source: String) {
         if converted != source {
-            self.entries.push((converted, source));
+            self.entries.entry(converted).or_insert(source);
         }
     }
 
     /// The 2.0 pointer a converted pointer came from: the longest recorded prefix (whole
-    /// segments only) replaced by its source; unchanged when none applies.
+    /// segments only) replaced by its source; unchanged when none applies. One lookup per
+    /// segment of `at`, so compiling a large document stays linear in its size.
     pub(crate) fn source(&self, at: &str) -> String {
-        let mut best: Option<&(String, String)> = None;
-        for entry in &self.entries {
-            let (prefix, _) = entry;
-            let matches = at == prefix
-                || (at.starts_with(prefix.as_str())
-                    && at.as_bytes().get(prefix.len()) == Some(&b'/'));
-            if matches && best.is_none_or(|(b, _)| b.len() < prefix.len()) {
-                best = Some(entry);
+        let mut prefix = at;
+        loop {
+            if let Some(source) = self.entries.get(prefix) {
+                return format!("{source}{}", &at[prefix.len()..]);
             }
-        }
-        match best {
-            Some((prefix, source)) => format!("{source}{}", &at[prefix.len()..]),
-            None => at.to_owned(),
+            match prefix.rfind('/') {
+                Some(cut) if cut > 0 => prefix = &prefix[..cut],
+                _ => return at.to_owned(),
+            }
         }
     }
 }
@@ -226,9 +226,9 @@ impl<'a> Converter<'a> {
         if let Some(files) = src.get(super::bundle::FILES_KEY) {
             out.insert(super::bundle::FILES_KEY.into(), files.clone());
         }
-        let mut doc = Value::Object(out);
-        schemas_to_3_0(&mut doc);
-        doc
+        // The schemas keep their 2.0 keywords here: `normalize::to_2020_12` rewrites them in
+        // the one walk over every schema it makes anyway.
+        Value::Object(out)
     }
 
     fn security_scheme(&mut self, scheme: &Value, at: &str) -> Option<Value> {
@@ -773,16 +773,8 @@ fn simple_schema(node: &Value) -> Value {
     schema
 }
 
-/// Rewrites the 2.0 schema keywords of every schema in `doc` (see the module docs).
-fn schemas_to_3_0(doc: &mut Value) {
-    for at in walk::all_schemas(doc) {
-        if let Some(Value::Object(node)) = doc.pointer_mut(&at) {
-            schema_node_to_3_0(node);
-        }
-    }
-}
-
-fn schema_node_to_3_0(node: &mut Map<String, Value>) {
+/// Rewrites the 2.0 keywords of one schema node into their 3.0 forms (see the module docs).
+pub(crate) fn schema_node_to_3_0(node: &mut Map<String, Value>) {
     if let Some(Value::String(name)) = node.get("discriminator") {
         let name = name.clone();
         node.insert("discriminator".into(), json!({"propertyName": name}));
@@ -864,7 +856,14 @@ mod tests {
         });
         let c = convert(&src);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
-        let d = &c.doc;
+        // The schema keywords are rewritten node by node when the document is normalized.
+        let mut d = c.doc.clone();
+        for at in crate::spec::walk::all_schemas(&d) {
+            if let Some(Value::Object(node)) = d.pointer_mut(&at) {
+                schema_node_to_3_0(node);
+            }
+        }
+        let d = &d;
         assert_eq!(d["servers"], json!([{"url": "/v1"}]));
         assert_eq!(
             d["components"]["securitySchemes"]["b"],
