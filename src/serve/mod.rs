@@ -58,7 +58,6 @@
 //! # }
 //! ```
 
-mod bundle;
 mod docs;
 pub(crate) mod document;
 mod origin;
@@ -166,7 +165,7 @@ impl ServedDocuments {
             document::add_problem_responses(&mut doc, operations, &style);
         }
         if options.serve_bundled {
-            bundle::bundle(&mut doc);
+            crate::spec::components::bundle(&mut doc);
         }
         let token = origin_token(&doc);
         document::template_servers(&mut doc, &options.prefix, &token);

@@ -756,6 +756,31 @@ async fn the_bundled_document_stands_alone() {
         bundled["paths"].as_object().unwrap().len(),
         loaded["paths"].as_object().unwrap().len()
     );
+    // What is served is the library's one bundle (`oasgate bundle` writes it too); only the
+    // server URLs differ, following the request.
+    let plain = fixture_layer(
+        name,
+        Options::default()
+            .serve_bundled(true)
+            .describe_problems(false),
+    );
+    let mut served = fetch(&plain, get_with("/openapi.json", &[HOST]))
+        .await
+        .json();
+    let mut library = Document::from_path(fixture(name)).unwrap().bundled();
+    fn without_servers(node: &mut Value) {
+        match node {
+            Value::Object(map) => {
+                map.shift_remove("servers");
+                map.values_mut().for_each(without_servers);
+            }
+            Value::Array(items) => items.iter_mut().for_each(without_servers),
+            _ => {}
+        }
+    }
+    without_servers(&mut served);
+    without_servers(&mut library);
+    assert!(served == library, "the served bundle is the library's");
     // The bundle validates requests exactly as the document it came from.
     let again = OpenApiLayer::new(&Document::from_value(bundled).expect("the bundle loads"))
         .expect("the bundle compiles");

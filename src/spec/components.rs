@@ -124,7 +124,7 @@ pub(crate) fn bundle(doc: &mut Value) {
             }
         }
     }
-    tracing::warn!(target: "oasgate::serve", "some in-place `$ref`s form a cycle; the bundle keeps `x-oasgate-files`");
+    tracing::warn!(target: "oasgate::spec", "some in-place `$ref`s form a cycle; the bundle keeps `x-oasgate-files`");
 }
 
 /// Every `$ref` site (the object's pointer) with its local target.
