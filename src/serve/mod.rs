@@ -74,6 +74,7 @@ pub use origin::{PeerAddr, PeerAddrFn};
 
 pub(crate) use document::OperationFacts;
 pub(crate) use origin::peer_from_extension;
+pub(crate) use origin::{network_contains, parse_network};
 
 use crate::options::{DocsUi, Options};
 use docs::Docs;
