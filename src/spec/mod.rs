@@ -112,8 +112,9 @@ impl Document {
         self.version
     }
 
-    /// The bundled document: the root file, with other files under `x-oasgate-files` and every
-    /// `$ref` rewritten to a local pointer, so the value stands alone.
+    /// The document as loaded: the root file, with other files under `x-oasgate-files` and
+    /// every `$ref` rewritten to a local pointer, so the value stands alone for oasgate (for
+    /// other tools, see [`Document::bundled`]).
     pub fn as_json(&self) -> &Value {
         &self.root
     }
