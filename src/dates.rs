@@ -119,6 +119,7 @@ use chrono::{
     DateTime, Datelike, Days, FixedOffset, LocalResult, Months, NaiveDate, NaiveDateTime,
     NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday,
 };
+#[cfg(feature = "time-zones")]
 use chrono_tz::Tz;
 use interim::Interval;
 
@@ -157,20 +158,23 @@ impl Dialect {
 
 /// The time zone a date without an offset is read in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Zone {
     /// Coordinated Universal Time.
     #[default]
     Utc,
     /// A fixed offset from UTC, without daylight saving time.
     Fixed(FixedOffset),
-    /// An IANA zone such as `Europe/Paris`, with its daylight saving rules.
+    /// An IANA zone such as `Europe/Paris`, with its daylight saving rules (feature
+    /// `time-zones`, which carries the zone database).
+    #[cfg(feature = "time-zones")]
     Named(Tz),
 }
 
 impl Zone {
     /// Reads `UTC` or `Z` (any case), an offset `+02:00`, `-0530` or `+02`
     /// (hours up to 23, minutes up to 59), or an IANA name such as
-    /// `Europe/Paris` (exact case).
+    /// `Europe/Paris` (exact case; with the `time-zones` feature only).
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("utc") || text.eq_ignore_ascii_case("z") {
@@ -182,7 +186,10 @@ impl Zone {
         if let Some(body) = text.strip_prefix('-') {
             return offset_of(-1, body.as_bytes()).map(Self::Fixed);
         }
-        text.parse::<Tz>().ok().map(Self::Named)
+        #[cfg(feature = "time-zones")]
+        return text.parse::<Tz>().ok().map(Self::Named);
+        #[cfg(not(feature = "time-zones"))]
+        None
     }
 
     /// The wall-clock time of `at` in this zone.
@@ -190,6 +197,7 @@ impl Zone {
         match self {
             Self::Utc => at.naive_utc(),
             Self::Fixed(offset) => at.with_timezone(offset).naive_local(),
+            #[cfg(feature = "time-zones")]
             Self::Named(tz) => at.with_timezone(tz).naive_local(),
         }
     }
@@ -202,6 +210,7 @@ impl Zone {
             Self::Fixed(offset) => offset
                 .from_local_datetime(&local)
                 .map(|at| at.with_timezone(&Utc)),
+            #[cfg(feature = "time-zones")]
             Self::Named(tz) => tz
                 .from_local_datetime(&local)
                 .map(|at| at.with_timezone(&Utc)),
@@ -222,6 +231,7 @@ impl fmt::Display for Zone {
         match self {
             Self::Utc => f.write_str("UTC"),
             Self::Fixed(offset) => write!(f, "{offset}"),
+            #[cfg(feature = "time-zones")]
             Self::Named(tz) => f.write_str(tz.name()),
         }
     }
@@ -1092,8 +1102,13 @@ impl<'de> serde::Deserialize<'de> for Zone {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Zone::parse(&text).ok_or_else(|| {
+            let names = if cfg!(feature = "time-zones") {
+                "or a name such as `Europe/Paris`"
+            } else {
+                "or, with oasgate's `time-zones` feature, a name such as `Europe/Paris`"
+            };
             serde::de::Error::custom(format!(
-                "`{text}` is not a time zone: expected `UTC`, an offset such as `+02:00`, or a name such as `Europe/Paris`"
+                "`{text}` is not a time zone: expected `UTC`, an offset such as `+02:00`, {names}"
             ))
         })
     }
@@ -1370,6 +1385,8 @@ mod tests {
         bad("yesterday\n10:00", DT),
     ];
 
+    // Many rows read in `Europe/Paris`.
+    #[cfg(feature = "time-zones")]
     #[test]
     fn lenient_table() {
         run("lenient", LENIENT, lenient);
@@ -1440,7 +1457,10 @@ mod tests {
 
     #[test]
     fn zone_and_dialect_table() {
+        #[cfg(feature = "time-zones")]
         let paris = Some(Zone::Named(chrono_tz::Europe::Paris));
+        #[cfg(not(feature = "time-zones"))]
+        let paris = None;
         let east = |seconds| FixedOffset::east_opt(seconds).map(Zone::Fixed);
         let zones: &[(&str, Option<Zone>)] = &[
             ("UTC", Some(Zone::Utc)),
@@ -1569,7 +1589,7 @@ mod tests {
             LenientDates::default(),
             LenientDates {
                 dialect: Dialect::MonthFirst,
-                zone: Zone::Named(chrono_tz::Europe::Paris),
+                zone: Zone::parse("Europe/Paris").unwrap_or_default(),
             },
         ];
         let nows = [instant(NOW), instant("9999-12-31T23:59:59Z")];

@@ -446,9 +446,10 @@ impl Options {
     }
 
     /// Serve the document as one self-contained file for tools that read only one: every
-    /// definition reached in another file moves into `components` (default off: other files
-    /// are kept under `x-oasgate-files`, which is self-contained too, but only for tools
-    /// that follow local `$ref`s anywhere in the document).
+    /// definition reached in another file moves into `components`, as in
+    /// [`Document::bundled`](crate::Document::bundled) and `oasgate bundle` (default off:
+    /// other files are kept under `x-oasgate-files`, which is self-contained too, but only
+    /// for tools that follow local `$ref`s anywhere in the document).
     pub fn serve_bundled(mut self, yes: bool) -> Self {
         self.serve_bundled = yes;
         self

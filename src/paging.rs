@@ -385,7 +385,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>, v2:
 /// A parameter object in the Swagger 2.0 form: the schema's keywords on the parameter.
 fn parameter_2_0(mut parameter: Value) -> Value {
     if let Value::Object(map) = &mut parameter
-        && let Some(Value::Object(schema)) = map.remove("schema")
+        && let Some(Value::Object(schema)) = map.shift_remove("schema")
     {
         map.extend(schema);
     }

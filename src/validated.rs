@@ -3,7 +3,6 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -73,7 +72,11 @@ impl Validated {
     }
 
     /// The body deserialised into `T`: straight from the text when it was not parsed yet.
-    pub(crate) fn body_as<T: DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+    /// Used by the axum extractors (and their tests).
+    #[cfg(any(feature = "axum", test))]
+    pub(crate) fn body_as<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Option<Result<T, serde_json::Error>> {
         match (self.body.value.get(), &self.body.text) {
             (Some(value), _) => Some(T::deserialize(value)),
             (None, Some(text)) => Some(serde_json::from_slice(text)),

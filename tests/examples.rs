@@ -369,6 +369,98 @@ fn hyper_example_exits_1_on_a_bad_spec() {
     assert!(stderr.contains("no-such-spec.yaml"), "{stderr}");
 }
 
+/// Runs `command` with `sh -c` when curl is installed, waiting at most [`REQUEST`]; its
+/// stdout, or `None` without curl.
+fn run_curl_line(command: &str) -> Option<String> {
+    let has_curl = Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_curl {
+        eprintln!("curl is not installed: the printed lines are checked without it");
+        return None;
+    }
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    let deadline = Instant::now() + REQUEST;
+    while child.try_wait().expect("sh runs").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{command}` did not finish within {REQUEST:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout is piped")
+        .read_to_string(&mut out)
+        .expect("curl's output is text");
+    Some(out)
+}
+
+#[test]
+fn axum_example_prints_requests_to_try() {
+    let server = start("axum", &["--listen", "127.0.0.1:0"]);
+    let lines = server.lines_after_listening(4);
+    assert_eq!(lines[0], "try:", "{lines:?}");
+    let here = format!("http://{}", server.addr);
+    // (what the line is for, status, content type)
+    let rows = [
+        ("valid", 200, "application/json"),
+        ("invalid", 400, "application/problem+json"),
+        ("docs", 200, "text/html"),
+    ];
+    for (line, (what, status, content_type)) in lines[1..].iter().zip(rows) {
+        let command = line.split('#').next().unwrap_or_default().trim();
+        let url = command
+            .strip_prefix("curl -s '")
+            .and_then(|rest| rest.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{what}: `{line}` is not `curl -s '<url>'`"));
+        let target = url
+            .strip_prefix(&here)
+            .unwrap_or_else(|| panic!("{what}: `{url}` is not this server ({here})"));
+        let reply = server.get(target);
+        assert_eq!(reply.status, status, "{what}: {line}\n{}", reply.text());
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|t| t.starts_with(content_type)),
+            "{what}: {line}: {:?}",
+            reply.header("content-type")
+        );
+        let body = match what {
+            "valid" => {
+                let pets = reply.json();
+                let count = pets.as_array().map(Vec::len);
+                assert!(matches!(count, Some(1..=2)), "{line}: {pets}");
+                Some(pets)
+            }
+            "invalid" => {
+                let problem = reply.problem(400);
+                assert_eq!(problem["errors"][0]["name"], "limit", "{problem}");
+                Some(problem)
+            }
+            _ => None,
+        };
+        // The line itself, run by a shell, prints the same body.
+        if let (Some(body), Some(out)) = (body, run_curl_line(command)) {
+            let printed: Value = serde_json::from_str(&out)
+                .unwrap_or_else(|e| panic!("{what}: `{command}` printed no JSON ({e}): {out}"));
+            assert_eq!(printed, body, "{what}: {command}");
+        }
+    }
+}
+
 #[test]
 fn axum_example_is_a_working_petstore() {
     let server = start("axum", &["--listen", "127.0.0.1:0"]);

@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -247,6 +248,24 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(parsed))
 }
 
+/// Three requests to try against `addr`: a valid one, an invalid one and the docs page. An
+/// unspecified listening address (`0.0.0.0`, `[::]`) is reached through loopback.
+fn try_lines(addr: SocketAddr) -> String {
+    let mut reach = addr;
+    if addr.ip().is_unspecified() {
+        reach.set_ip(match addr.ip() {
+            IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!(
+        "try:\n\
+         \x20 curl -s 'http://{reach}/v2/pets?limit=2'     # valid: at most two pets\n\
+         \x20 curl -s 'http://{reach}/v2/pets?limit=ten'   # invalid: a 400 problem+json\n\
+         \x20 curl -s 'http://{reach}/docs'                # the docs page (open it in a browser)\n"
+    )
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Logs go to stderr so stdout carries only the `listening on` line.
@@ -314,7 +333,10 @@ async fn main() -> ExitCode {
     };
     // Print the bound address, not the asked one, so `--listen 127.0.0.1:0` is usable.
     match listener.local_addr() {
-        Ok(addr) => println!("listening on http://{addr}"),
+        Ok(addr) => {
+            println!("listening on http://{addr}");
+            print!("{}", try_lines(addr));
+        }
         Err(error) => {
             eprintln!("cannot read the bound address: {error}");
             return ExitCode::FAILURE;

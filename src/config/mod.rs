@@ -55,8 +55,8 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use values::{
-    Bounded, ByteSize, Cidr, Endpoint, ForwardAuthHeaders, Fraction, List, LogFormat, Magnitude,
-    Mode, Seconds, Upstream,
+    Bounded, ByteSize, Endpoint, ForwardAuthHeaders, Fraction, List, LogFormat, Magnitude, Mode,
+    Network, Seconds, Upstream,
 };
 
 /// `server.header_read_timeout`: from 100ms to 1h.
@@ -197,7 +197,7 @@ section! {
         /// Most parts of one multipart body.
         multipart_parts_limit: usize => |o, v| o.multipart_parts_limit(v),
         /// Proxies whose forwarded headers set the served document's `servers`.
-        trusted_proxies: List<Cidr> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
+        trusted_proxies: List<Network> => |o, v| o.trusted_proxies(v.0.iter().map(ToString::to_string)),
         /// `off`, `report` or `enforce`: check what the service answers against the document.
         response_validation: ResponseValidation => |o, v| o.response_validation(v),
         /// Largest response body checked (`1MiB`); larger ones are handed on unchecked.
@@ -245,7 +245,7 @@ section! {
         healthz_path: Endpoint,
         /// Peers whose `X-Forwarded-*` and `Forwarded` headers are kept and extended; from any
         /// other peer they are replaced.
-        trusted_proxies: List<Cidr>,
+        trusted_proxies: List<Network>,
         /// `text` (default) or `json`.
         log_format: LogFormat,
         /// Longest wait for a request's head, and for the next request on an idle connection

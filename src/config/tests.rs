@@ -214,6 +214,8 @@ fn option_fields(options: &Options) -> std::collections::BTreeMap<String, String
     fields
 }
 
+// The examples name a zone (`Europe/Paris`).
+#[cfg(feature = "time-zones")]
 #[test]
 fn every_options_key_reaches_its_option() {
     let rows = EVERY_OPTION;
@@ -489,6 +491,8 @@ fn reference_lists_every_key_and_only_keys() {
     }
 }
 
+// The examples name a zone (`Europe/Paris`).
+#[cfg(feature = "time-zones")]
 #[test]
 fn reference_examples_parse_and_set_every_key() {
     let from_yaml = yaml(&reference_block("yaml")).unwrap();
@@ -509,4 +513,17 @@ fn reference_examples_parse_and_set_every_key() {
     assert_eq!(from_yaml.server.mode, Some(Mode::ForwardAuth));
     assert_eq!(from_yaml.server.healthz_path, Some(Endpoint::Off));
     assert_eq!(from_yaml.options.body_limit, Some(ByteSize(65536)));
+}
+
+#[cfg(not(feature = "time-zones"))]
+#[test]
+fn a_zone_name_says_which_feature_reads_it() {
+    let error = Config::from_text("options:\n  time_zone: Europe/Paris\n", "oasgate.yaml")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("with oasgate's `time-zones` feature"),
+        "{error}"
+    );
 }

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
@@ -369,67 +371,33 @@ where
     }
 }
 
-/// An address range in CIDR notation (`10.0.0.0/8`, `::1/128`) or one address.
+/// A trusted proxy in the config: one address (`10.1.2.3`, `::1`) or a network
+/// (`10.0.0.0/8`), an [`IpNet`] with host bits cleared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Network(pub IpNet);
 
-impl fmt::Display for Cidr {
+impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
-impl Cidr {
-    /// Whether `ip` is in the range (IPv4-mapped IPv6 addresses count as IPv4).
+impl Network {
+    /// Whether `ip` is in the network (an IPv4-mapped IPv6 address counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        crate::serve::network_contains(&self.0, ip)
     }
 }
 
-impl FromStr for Cidr {
+impl FromStr for Network {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || format!("expected an address or a range such as `10.0.0.0/8`, got `{text}`");
-        let (addr, prefix) = match text.split_once('/') {
-            Some((addr, prefix)) => (addr, Some(prefix)),
-            None => (text, None),
-        };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().map_err(|_| bad())?,
-            None => max,
-        };
-        if prefix > max {
-            return Err(format!("`{text}`: the prefix length is at most {max}"));
-        }
-        Ok(Cidr { addr, prefix })
+        crate::serve::parse_network(text).map(Network)
     }
 }
 
-impl<'de> Deserialize<'de> for Cidr {
+impl<'de> Deserialize<'de> for Network {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         text.parse().map_err(de::Error::custom)
@@ -635,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn cidrs() {
+    fn networks() {
         let rows = [
             ("10.0.0.0/8", "10.1.2.3", true),
             ("10.0.0.0/8", "11.0.0.1", false),
@@ -648,11 +616,50 @@ mod tests {
             ("10.0.0.0/8", "::1", false),
         ];
         for (range, ip, want) in rows {
-            let cidr: Cidr = range.parse().unwrap();
-            assert_eq!(cidr.contains(ip.parse().unwrap()), want, "{range} ∋ {ip}");
+            let network: Network = range.parse().unwrap();
+            assert_eq!(
+                network.contains(ip.parse().unwrap()),
+                want,
+                "{range} ∋ {ip}"
+            );
         }
-        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
-        assert!("ten".parse::<Cidr>().is_err());
+        // Host bits are cleared, as the range means.
+        assert_eq!(
+            "10.1.2.3/8".parse::<Network>().unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!("::1".parse::<Network>().unwrap().to_string(), "::1/128");
+        // (text, the error)
+        let bad = [
+            (
+                "10.0.0.0/33",
+                "`10.0.0.0/33`: the prefix length is at most 32",
+            ),
+            ("::/129", "`::/129`: the prefix length is at most 128"),
+            (
+                "ten",
+                "`ten` is not an IP address or a network such as `10.0.0.0/8`",
+            ),
+            (
+                "10.0.0.0/",
+                "`10.0.0.0/` is not an IP address or a network such as `10.0.0.0/8`",
+            ),
+            (
+                "10.0.0.0/x",
+                "`10.0.0.0/x` is not an IP address or a network such as `10.0.0.0/8`",
+            ),
+            (
+                "10.0.0/8",
+                "`10.0.0/8` is not an IP address or a network such as `10.0.0.0/8`",
+            ),
+            (
+                "",
+                "`` is not an IP address or a network such as `10.0.0.0/8`",
+            ),
+        ];
+        for (text, error) in bad {
+            assert_eq!(text.parse::<Network>().unwrap_err(), error, "{text}");
+        }
     }
 
     #[test]

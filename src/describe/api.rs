@@ -103,6 +103,7 @@ pub struct Api {
     default_security: Vec<(String, Vec<String>)>,
     tags: Vec<(String, Option<String>)>,
     error_envelope: Option<String>,
+    json_schema_dialect: Option<String>,
     operations: Vec<Operation>,
     extensions: Map<String, Value>,
 }
@@ -119,6 +120,7 @@ impl Api {
             default_security: Vec::new(),
             tags: Vec::new(),
             error_envelope: None,
+            json_schema_dialect: None,
             operations: Vec::new(),
             extensions: Map::new(),
         }
@@ -175,6 +177,16 @@ impl Api {
     /// so; without an envelope they are the error type itself.
     pub fn error_envelope(mut self, field: impl Into<String>) -> Self {
         self.error_envelope = Some(field.into());
+        self
+    }
+
+    /// Writes `jsonSchemaDialect` (such as `https://json-schema.org/draft/2020-12/schema`)
+    /// into the document, for tools that want the dialect named. Without it, OpenAPI 3.1
+    /// reads schemas in its default dialect, JSON Schema 2020-12 with the OpenAPI
+    /// vocabulary, which is what the generated schemas are; Swagger UI flags the field as not
+    /// allowed, so it is left out unless asked for.
+    pub fn json_schema_dialect(mut self, uri: impl Into<String>) -> Self {
+        self.json_schema_dialect = Some(uri.into());
         self
     }
 
@@ -281,10 +293,9 @@ impl Api {
             info.insert("description".into(), description.clone().into());
         }
         root.insert("info".into(), Value::Object(info));
-        root.insert(
-            "jsonSchemaDialect".into(),
-            "https://json-schema.org/draft/2020-12/schema".into(),
-        );
+        if let Some(dialect) = &self.json_schema_dialect {
+            root.insert("jsonSchemaDialect".into(), dialect.clone().into());
+        }
         if !self.servers.is_empty() {
             let servers = self
                 .servers
@@ -569,8 +580,8 @@ impl Api {
                 .map(|h| {
                     let mut header = render_param(h, generator);
                     if let Some(object) = header.as_object_mut() {
-                        object.remove("name");
-                        object.remove("in");
+                        object.shift_remove("name");
+                        object.shift_remove("in");
                     }
                     (h.name.clone(), header)
                 })

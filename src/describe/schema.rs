@@ -35,7 +35,7 @@ pub(crate) fn generator() -> SchemaGenerator {
     SchemaSettings::draft2020_12()
         .with(|s| {
             s.definitions_path = "/components/schemas".into();
-            // The document's `jsonSchemaDialect` says which dialect every schema uses.
+            // OpenAPI 3.1's default dialect (2020-12 with its vocabulary) is the schemas' dialect.
             s.meta_schema = None;
         })
         .into_generator()
@@ -124,7 +124,7 @@ fn collapse_string_enum(object: &mut Map<String, Value>) {
             _ => return,
         }
     }
-    object.remove("oneOf");
+    object.shift_remove("oneOf");
     object.insert("type".into(), "string".into());
     object.insert("enum".into(), Value::Array(values));
     if !notes.is_empty() {

@@ -76,7 +76,7 @@ pub(crate) enum Disposition {
     /// Not ours: hand on unvalidated, with the canonical path when it differs.
     PassThrough { path: Option<String> },
     /// The operation matched and its parameters are valid; verifier, models and body remain.
-    Operation(CheckedHead),
+    Operation(Box<CheckedHead>),
 }
 
 /// A request whose route, limits, credential presence and parameters passed.
@@ -118,13 +118,13 @@ impl Plan {
             .map_err(|problem| Rejected::new(problem, Some(op)))?;
         let validated = self.check_parameters(op, &params, &query, parts)?;
         let query = self.canonical_query(op, parts.uri.query().unwrap_or(""), &query, &validated);
-        Ok(Disposition::Operation(CheckedHead {
+        Ok(Disposition::Operation(Box::new(CheckedHead {
             index,
             validated,
             credentials,
             path,
             query,
-        }))
+        })))
     }
 
     /// Whether step 5 has anything to do for `head`.

@@ -251,7 +251,7 @@ pub(crate) fn add_problem_responses(
     if let Some(responses) = components(doc, "responses") {
         for ((_, name), used) in names.iter().zip(used) {
             if !used {
-                responses.remove(name);
+                responses.shift_remove(name);
             }
         }
     }
@@ -316,7 +316,7 @@ fn rewrite(servers: &[Value], prefix: &str, origin: &str) -> Vec<Value> {
         }
         let mut server = server.clone();
         if let Value::Object(map) = &mut server {
-            map.remove("variables");
+            map.shift_remove("variables");
             map.insert("url".into(), Value::String(rewritten));
         }
         out.push(server);
@@ -334,8 +334,8 @@ fn base_path_2_0(doc: &mut Value, prefix: &str) {
     let Some(root) = doc.as_object_mut() else {
         return;
     };
-    root.remove("host");
-    root.remove("schemes");
+    root.shift_remove("host");
+    root.shift_remove("schemes");
     let base = root
         .get("basePath")
         .and_then(Value::as_str)

@@ -58,7 +58,6 @@
 //! # }
 //! ```
 
-mod bundle;
 mod docs;
 pub(crate) mod document;
 mod origin;
@@ -75,6 +74,7 @@ pub use origin::{PeerAddr, PeerAddrFn};
 
 pub(crate) use document::OperationFacts;
 pub(crate) use origin::peer_from_extension;
+pub(crate) use origin::{network_contains, parse_network};
 
 use crate::options::{DocsUi, Options};
 use docs::Docs;
@@ -166,7 +166,7 @@ impl ServedDocuments {
             document::add_problem_responses(&mut doc, operations, &style);
         }
         if options.serve_bundled {
-            bundle::bundle(&mut doc);
+            crate::spec::components::bundle(&mut doc);
         }
         let token = origin_token(&doc);
         document::template_servers(&mut doc, &options.prefix, &token);

@@ -49,15 +49,9 @@ impl TrustedProxies {
         let mut nets = Vec::new();
         let mut bad = Vec::new();
         for item in items {
-            let text = item.trim();
-            let parsed = text
-                .parse::<IpNet>()
-                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from));
-            match parsed {
-                Ok(net) => nets.push(net.trunc()),
-                Err(_) => bad.push(format!(
-                    "trusted proxy `{text}` is not an IP address or a network such as `10.0.0.0/8`"
-                )),
+            match parse_network(item) {
+                Ok(net) => nets.push(net),
+                Err(message) => bad.push(format!("trusted proxy {message}")),
             }
         }
         if bad.is_empty() {
@@ -72,12 +66,42 @@ impl TrustedProxies {
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        self.nets.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| network_contains(net, ip))
     }
+}
+
+/// An address (`10.1.2.3`, `::1`, a network of one) or a network (`10.0.0.0/8`), host bits
+/// cleared; the error names the text and what was expected.
+pub(crate) fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip));
+    }
+    // ipnet refuses a prefix longer than the address without saying so.
+    if let Some((addr, prefix)) = text.split_once('/')
+        && let Ok(addr) = addr.parse::<IpAddr>()
+        && prefix.bytes().all(|b| b.is_ascii_digit())
+        && !prefix.is_empty()
+    {
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        return Err(format!("`{text}`: the prefix length is at most {max}"));
+    }
+    Err(format!(
+        "`{text}` is not an IP address or a network such as `10.0.0.0/8`"
+    ))
+}
+
+/// Whether `ip` is in `net`; an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`) counts as the
+/// IPv4 address it carries.
+pub(crate) fn network_contains(net: &IpNet, ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    net.contains(&ip)
 }
 
 /// What the client used: `scheme://host` (or nothing when unknown) and a path prefix.

@@ -18,17 +18,6 @@ use serde_json::{Map, Value};
 /// travels uncompressed. Only documents with `servers` on many path items come near it.
 const MAX_TAIL: usize = 64 * 1024;
 
-/// Root keys in the order readers expect; others follow sorted, `servers` comes last.
-const ROOT_ORDER: [&str; 7] = [
-    "openapi",
-    "info",
-    "jsonSchemaDialect",
-    "externalDocs",
-    "tags",
-    "security",
-    "paths",
-];
-
 /// A content coding the document is sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Coding {
@@ -156,7 +145,8 @@ impl Rendered {
     }
 }
 
-/// JSON text with the root keys in reading order and `servers` last.
+/// JSON text with the keys in the author's order, except root `servers`, written last: its
+/// URLs change per request, and everything before them is compressed once.
 pub(crate) fn to_json(doc: &Value) -> String {
     let Value::Object(root) = doc else {
         return doc.to_string();
@@ -193,14 +183,7 @@ pub(crate) fn to_yaml(doc: &Value) -> Result<String, String> {
 }
 
 fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
-    let mut keys: Vec<(&String, &Value)> = ROOT_ORDER
-        .iter()
-        .filter_map(|k| root.get_key_value(*k))
-        .collect();
-    keys.extend(
-        root.iter()
-            .filter(|(k, _)| !ROOT_ORDER.contains(&k.as_str()) && *k != "servers"),
-    );
+    let mut keys: Vec<(&String, &Value)> = root.iter().filter(|(k, _)| *k != "servers").collect();
     keys.extend(root.get_key_value("servers"));
     keys
 }
@@ -370,18 +353,23 @@ mod tests {
     }
 
     #[test]
-    fn servers_come_last_in_both_syntaxes() {
-        let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
+    fn servers_come_last_the_rest_in_the_authors_order() {
+        let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {"/b": {}, "/a": {}}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
         let json = to_json(&doc);
         assert!(
-            json.starts_with("{\"openapi\":\"3.1.0\",\"info\""),
+            json.starts_with(
+                "{\"paths\":{\"/b\":{},\"/a\":{}},\"openapi\":\"3.1.0\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"components\":{},\"servers\""
+            ),
             "{json}"
         );
         assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
         let yaml = to_yaml(&doc).unwrap();
-        assert!(yaml.starts_with("openapi:"), "{yaml}");
+        assert!(
+            yaml.starts_with("paths:\n  /b: {}\n  /a: {}\nopenapi:"),
+            "{yaml}"
+        );
         let last_key = yaml
             .lines()
             .rfind(|l| !l.starts_with(' ') && !l.starts_with('-'));

@@ -18,6 +18,7 @@
 //! ```
 
 mod bundle;
+pub(crate) mod components;
 pub(crate) mod normalize;
 pub(crate) mod pointer;
 pub(crate) mod source;
@@ -115,10 +116,25 @@ impl Document {
         self.version
     }
 
-    /// The bundled document: the root file, with other files under `x-oasgate-files` and every
-    /// `$ref` rewritten to a local pointer, so the value stands alone.
+    /// The document as loaded: the root file, with other files under `x-oasgate-files` and
+    /// every `$ref` rewritten to a local pointer, so the value stands alone for oasgate (for
+    /// other tools, see [`Document::bundled`]).
     pub fn as_json(&self) -> &Value {
         &self.root
+    }
+
+    /// The document as one self-contained file for any tool: every definition a `$ref`
+    /// reaches in another file moves into `components` (in Swagger 2.0, `definitions`,
+    /// `parameters`, `responses`), named after its pointer's last segment or its file
+    /// (`droplet.yml` → `droplet`, `droplet_2` when taken), and every `$ref` points there.
+    /// What has no components section (a path item in 3.0) is copied in place. This is what
+    /// `oasgate bundle` writes and what [`Options::serve_bundled`](crate::Options::serve_bundled)
+    /// serves. Only when in-place copies form a cycle do those files stay under
+    /// `x-oasgate-files` (a warning is logged).
+    pub fn bundled(&self) -> Value {
+        let mut doc = (*self.root).clone();
+        components::bundle(&mut doc);
+        doc
     }
 
     /// Every file the document was read from: the root file first (when it was read from a

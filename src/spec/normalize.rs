@@ -196,8 +196,8 @@ fn exclusive_bounds_3_0(node: &mut Map<String, Value>) -> bool {
         if let Some(Value::Bool(on)) = node.get(exclusive) {
             found = true;
             let on = *on;
-            node.remove(exclusive);
-            if on && let Some(limit) = node.remove(bound) {
+            node.shift_remove(exclusive);
+            if on && let Some(limit) = node.shift_remove(bound) {
                 node.insert(exclusive.to_owned(), limit);
             }
         }
@@ -211,7 +211,7 @@ fn from_3_0(node: &mut Map<String, Value>) -> Option<String> {
     let problem = node.get("type").is_some_and(Value::is_array).then(|| {
         "`type` must be a single type name in OpenAPI 3.0 (use `nullable` for null)".to_owned()
     });
-    if node.remove("nullable") != Some(Value::Bool(true)) {
+    if node.shift_remove("nullable") != Some(Value::Bool(true)) {
         return problem;
     }
     match node.get_mut("type") {

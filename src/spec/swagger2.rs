@@ -779,7 +779,7 @@ pub(crate) fn schema_node_to_3_0(node: &mut Map<String, Value>) {
         let name = name.clone();
         node.insert("discriminator".into(), json!({"propertyName": name}));
     }
-    if let Some(nullable) = node.remove("x-nullable") {
+    if let Some(nullable) = node.shift_remove("x-nullable") {
         node.insert("nullable".into(), nullable);
     }
     if node.get("type").and_then(Value::as_str) == Some("file") {

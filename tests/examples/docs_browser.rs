@@ -48,20 +48,21 @@ struct Seen {
 }
 
 /// Starts the recording proxy; answers its address.
-fn start_proxy(allowed: SocketAddr, seen: Arc<Mutex<Seen>>) -> SocketAddr {
+fn start_proxy(allowed: Vec<SocketAddr>, seen: Arc<Mutex<Seen>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
     let addr = listener.local_addr().expect("proxy address");
     std::thread::spawn(move || {
         for stream in listener.incoming().map_while(Result::ok) {
             let seen = seen.clone();
-            std::thread::spawn(move || proxy_one(stream, allowed, &seen));
+            let allowed = allowed.clone();
+            std::thread::spawn(move || proxy_one(stream, &allowed, &seen));
         }
     });
     addr
 }
 
 /// Serves one request on `client` (answers carry `connection: close`).
-fn proxy_one(mut client: TcpStream, allowed: SocketAddr, seen: &Mutex<Seen>) {
+fn proxy_one(mut client: TcpStream, allowed: &[SocketAddr], seen: &Mutex<Seen>) {
     let _ = client.set_read_timeout(Some(STEP));
     let mut reader = BufReader::new(client.try_clone().expect("clone the stream"));
     let mut head = Vec::new();
@@ -89,7 +90,8 @@ fn proxy_one(mut client: TcpStream, allowed: SocketAddr, seen: &Mutex<Seen>) {
         .strip_prefix("http://")
         .map(|rest| rest.split('/').next().unwrap_or(rest))
         .unwrap_or(target);
-    if method == "CONNECT" || host != allowed.to_string() {
+    let upstream_addr = allowed.iter().find(|a| host == a.to_string());
+    let Some(&allowed) = upstream_addr.filter(|_| method != "CONNECT") else {
         seen.lock()
             .unwrap()
             .refused
@@ -97,7 +99,7 @@ fn proxy_one(mut client: TcpStream, allowed: SocketAddr, seen: &Mutex<Seen>) {
         let _ = client
             .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         return;
-    }
+    };
     seen.lock()
         .unwrap()
         .forwarded
@@ -304,8 +306,16 @@ async fn docs_page_works_offline_in_chromium() {
         .as_str()
         .expect("a title")
         .to_owned();
+    // The other examples' documents: the generated one of examples/jobs, and the petstore
+    // examples/hyper is run with in the docs.
+    let others = [
+        start("jobs", &["--listen", "127.0.0.1:0"]),
+        start("hyper", &[super::PETSTORE, "--listen", "127.0.0.1:0"]),
+    ];
+    let mut allowed = vec![server.addr];
+    allowed.extend(others.iter().map(|s| s.addr));
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let proxy = start_proxy(server.addr, seen.clone());
+    let proxy = start_proxy(allowed, seen.clone());
     let driver = start_driver(&chromedriver);
     let profile = std::env::temp_dir().join(format!("oasgate-chromium-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
@@ -347,7 +357,13 @@ async fn docs_page_works_offline_in_chromium() {
         .expect("chromedriver starts a Chromium session");
 
     let shot = target_dir().join("docs-browser.png");
-    let result = drive(&client, server.addr, &document, &title, &shot).await;
+    let mut result = drive(&client, server.addr, &document, &title, &shot).await;
+    for other in &others {
+        if result.is_ok() {
+            let document = other.get("/openapi.json").json();
+            result = docs_page_is_clean(&client, other.addr, &document).await;
+        }
+    }
     let requested = page_requests(&client).await;
     if result.is_err() {
         // What the page looked like when it failed.
@@ -362,13 +378,17 @@ async fn docs_page_works_offline_in_chromium() {
     result.unwrap_or_else(|e| panic!("{e}"));
 
     let here = format!("http://{}/", server.addr);
+    let servers: Vec<String> = std::iter::once(&server)
+        .chain(&others)
+        .map(|s| format!("http://{}/", s.addr))
+        .collect();
     let away: Vec<&String> = requested
         .iter()
-        .filter(|url| !url.starts_with(&here) && !is_local(url))
+        .filter(|url| !servers.iter().any(|s| url.starts_with(s)) && !is_local(url))
         .collect();
     assert!(
         away.is_empty(),
-        "the page made requests that leave {here}: {away:?}"
+        "the pages made requests that leave {servers:?}: {away:?}"
     );
     let seen = seen.lock().unwrap();
     // The log and the proxy both saw the page, its files, the document and the executed call:
@@ -443,6 +463,7 @@ async fn drive(
             return Err(format!("operation `{shown}` ({path}) is not on the page"));
         }
     }
+    no_error_box(client, addr).await?;
 
     // Try it out on GET /pets: the call goes to the server the page lists and answers 200.
     let block = "#operations-default-findPets";
@@ -491,6 +512,7 @@ async fn drive(
     if !answer.contains("Rex") {
         return Err(format!("the answer shown is not the pet list: {answer}"));
     }
+    no_error_box(client, addr).await?;
     let png = client.screenshot().await.map_err(|e| e.to_string())?;
     std::fs::write(shot, png).map_err(|e| format!("write {}: {e}", shot.display()))?;
 
@@ -510,4 +532,67 @@ async fn drive(
         .await
         .map_err(|e| format!("the deep link did not open searchPets: {e}"))?;
     Ok(())
+}
+
+/// Swagger UI's boxes for a document it finds fault with: `pre.errors-wrapper` (the red
+/// "Errors" pane: parse, resolver and semantic errors) and `.version-pragma` (an `openapi` or
+/// `swagger` field it does not accept). Neither may be on the page.
+const ERROR_BOXES: &str = ".errors-wrapper, .version-pragma";
+
+/// The page shows none of [`ERROR_BOXES`]; the `Err` quotes the box's text.
+async fn no_error_box(client: &Client, addr: SocketAddr) -> Result<(), String> {
+    let boxes = client
+        .find_all(Locator::Css(ERROR_BOXES))
+        .await
+        .map_err(|e| e.to_string())?;
+    match boxes.first() {
+        Some(found) => {
+            let text = found.text().await.unwrap_or_default();
+            Err(format!(
+                "http://{addr}/docs shows Swagger UI's error box: {text}"
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Another example's `/docs`: every operation rendered, no error box, also once each
+/// operation is opened (Swagger UI resolves an operation's `$ref`s when it opens).
+async fn docs_page_is_clean(
+    client: &Client,
+    addr: SocketAddr,
+    document: &Value,
+) -> Result<(), String> {
+    client
+        .goto(&format!("http://{addr}/docs"))
+        .await
+        .map_err(|e| format!("open http://{addr}/docs: {e}"))?;
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(".opblock"))
+        .await
+        .map_err(|e| format!("no operation rendered on http://{addr}/docs: {e}"))?;
+    let expected = operations(document);
+    let blocks = client
+        .find_all(Locator::Css(".opblock-summary-control"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if blocks.len() != expected.len() {
+        return Err(format!(
+            "http://{addr}/docs shows {} operations, the document has {}",
+            blocks.len(),
+            expected.len()
+        ));
+    }
+    for block in blocks {
+        block.click().await.map_err(|e| e.to_string())?;
+    }
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(".opblock.is-open .opblock-body"))
+        .await
+        .map_err(|e| format!("no operation opened on http://{addr}/docs: {e}"))?;
+    no_error_box(client, addr).await
 }

@@ -224,18 +224,78 @@ fn types_become_components_with_their_docs_and_formats() {
     let names: Vec<&String> = schemas.as_object().unwrap().keys().collect();
     assert_eq!(
         names,
-        ["Book", "Confused", "Filter", "Missing", "State"],
-        "each type once"
+        ["State", "Filter", "Book", "Missing", "Confused"],
+        "each type once, in the order the description first uses it"
     );
     let text = doc.to_string();
     assert!(
         !text.contains("$defs") && !text.contains("$schema"),
         "refs point into components"
     );
+}
+
+#[test]
+fn the_dialect_is_named_only_when_asked() {
+    // OAS 3.1.1, OpenAPI Object: `jsonSchemaDialect` is "the default value for the `$schema`
+    // keyword within Schema Objects"; absent, the OAS dialect applies, which the generated
+    // schemas are written in. Swagger UI warns about any other value.
+    assert!(document().get("jsonSchemaDialect").is_none());
+    let asked = library()
+        .json_schema_dialect("https://json-schema.org/draft/2020-12/schema")
+        .to_value()
+        .expect("the library is described without mistakes");
     assert_eq!(
-        doc["jsonSchemaDialect"],
+        asked["jsonSchemaDialect"],
         "https://json-schema.org/draft/2020-12/schema"
     );
+    let keys: Vec<&String> = asked.as_object().unwrap().keys().collect();
+    assert_eq!(keys[..3], ["openapi", "info", "jsonSchemaDialect"]);
+}
+
+#[test]
+fn the_generated_document_reads_top_down() {
+    let doc = library()
+        .extension("x-owner", "the library team")
+        .to_value()
+        .expect("the library is described without mistakes");
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "openapi",
+            "info",
+            "servers",
+            "paths",
+            "components",
+            "security",
+            "tags",
+            "x-owner"
+        ]
+    );
+    // Paths in the order the operations were added, tags in the order they were described
+    // (then the ones only used).
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        paths,
+        [
+            "/books",
+            "/books/{id}",
+            "/books/{id}/loans/{loan}",
+            "/watch"
+        ]
+    );
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["Books", "Listing"]);
+    // The text printed (Api::to_json) keeps the same order.
+    let text = library().to_json().unwrap();
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("openapi") < at("info") && at("info") < at("servers"));
+    assert!(at("servers") < at("paths") && at("paths") < at("components"));
 }
 
 #[test]

@@ -756,6 +756,31 @@ async fn the_bundled_document_stands_alone() {
         bundled["paths"].as_object().unwrap().len(),
         loaded["paths"].as_object().unwrap().len()
     );
+    // What is served is the library's one bundle (`oasgate bundle` writes it too); only the
+    // server URLs differ, following the request.
+    let plain = fixture_layer(
+        name,
+        Options::default()
+            .serve_bundled(true)
+            .describe_problems(false),
+    );
+    let mut served = fetch(&plain, get_with("/openapi.json", &[HOST]))
+        .await
+        .json();
+    let mut library = Document::from_path(fixture(name)).unwrap().bundled();
+    fn without_servers(node: &mut Value) {
+        match node {
+            Value::Object(map) => {
+                map.shift_remove("servers");
+                map.values_mut().for_each(without_servers);
+            }
+            Value::Array(items) => items.iter_mut().for_each(without_servers),
+            _ => {}
+        }
+    }
+    without_servers(&mut served);
+    without_servers(&mut library);
+    assert!(served == library, "the served bundle is the library's");
     // The bundle validates requests exactly as the document it came from.
     let again = OpenApiLayer::new(&Document::from_value(bundled).expect("the bundle loads"))
         .expect("the bundle compiles");
@@ -823,4 +848,92 @@ fn redoc_without_its_feature_is_a_start_up_error() {
             .expect_err("Redoc is not built in")
             .to_string();
     assert!(error.contains("`docs-redoc` feature"), "{error}");
+}
+
+/// The same items in the same order; the message names the first place they part.
+fn assert_same_order<A: AsRef<str>, B: AsRef<str>>(got: &[A], want: &[B], what: &str) {
+    let first = got
+        .iter()
+        .zip(want)
+        .position(|(g, w)| g.as_ref() != w.as_ref());
+    if let Some(i) = first {
+        panic!(
+            "{what}: item {i} is `{}`, the author wrote `{}` there",
+            got[i].as_ref(),
+            want[i].as_ref()
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{what}: counts differ");
+}
+
+/// Lines of the block under a root key (`paths:`) that open an entry two spaces in, each
+/// trimmed of `prefix` and the final colon: the author's order read off the text itself.
+fn entries_in_text(text: &str, root_key: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| *l != root_key)
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .filter_map(|l| l.strip_prefix(prefix))
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('#'))
+        .map(|l| l.trim_end_matches(':').trim_matches('"').to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_served_document_keeps_the_authors_order() {
+    let name = "digitalocean/specification/DigitalOcean-public.v2.yaml";
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    let paths = entries_in_text(&text, "paths:", "  ");
+    let tags = entries_in_text(&text, "tags:", "  - name: ");
+    assert!(paths.len() > 400 && tags.len() > 50, "{paths:?} {tags:?}");
+    // Neither list is sorted: a sorted output could not pass for the author's.
+    assert!(!paths.is_sorted() && !tags.is_sorted());
+    let root_keys = [
+        "openapi",
+        "info",
+        "tags",
+        "x-tagGroups",
+        "paths",
+        "components",
+    ];
+    for options in [Options::default(), Options::default().serve_bundled(true)] {
+        let layer = fixture_layer(name, options);
+        for at in ["/openapi.json", "/openapi.yaml"] {
+            let answer = fetch(&layer, get_with(at, &[HOST])).await;
+            let served: Value = serde_saphyr::from_str(&answer.decoded()).unwrap();
+            let served_paths: Vec<&String> = served["paths"].as_object().unwrap().keys().collect();
+            assert_same_order(&served_paths, &paths, &format!("{at} paths"));
+            let served_tags: Vec<&str> = served["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap())
+                .collect();
+            assert_same_order(&served_tags, &tags, &format!("{at} tags"));
+            // The root keeps its order too; only `servers`, whose URLs follow the request,
+            // is written last.
+            let keys: Vec<&str> = served
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .filter(|k| root_keys.contains(k) || *k == "servers")
+                .collect();
+            let mut expected = root_keys.to_vec();
+            expected.push("servers");
+            assert_eq!(keys, expected, "{at}");
+            // An operation's members as written: DigitalOcean puts the id first.
+            let first = served
+                .pointer("/paths/~1v2~1account/get")
+                .map(|op| match op.get("$ref") {
+                    Some(Value::String(r)) => served
+                        .pointer(&percent_encoding::percent_decode_str(&r[1..]).decode_utf8_lossy())
+                        .unwrap(),
+                    _ => op,
+                })
+                .and_then(Value::as_object)
+                .and_then(|op| op.keys().next().cloned());
+            assert_eq!(first.as_deref(), Some("operationId"), "{at}");
+        }
+    }
 }

@@ -617,7 +617,7 @@ async fn the_served_document_stays_2_0() {
         yaml.json
             .as_str()
             .unwrap_or_default()
-            .contains("\nswagger: \"2.0\"\n"),
+            .starts_with("swagger: \"2.0\"\n"),
         "{}",
         yaml.json
     );

@@ -108,6 +108,33 @@ pub fn build_if_stale(binary: &Path, sources: &[PathBuf], what: &[&str]) {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Every line the binary printed on stdout so far.
+    pub stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// The first `count` stdout lines after `listening on`, waiting at most [`STARTUP`].
+    pub fn lines_after_listening(&self, count: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + STARTUP;
+        loop {
+            let lines = self.stdout.lock().map(|l| l.clone()).unwrap_or_default();
+            let after: Vec<String> = lines
+                .iter()
+                .skip_while(|l| !l.starts_with("listening on "))
+                .skip(1)
+                .take(count)
+                .cloned()
+                .collect();
+            if after.len() == count {
+                return after;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fewer than {count} lines after `listening on`: {lines:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -146,10 +173,15 @@ pub fn start_binary(name: &str, binary: &Path, args: &[&str]) -> Server {
     });
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let record = printed.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(addr) = line.strip_prefix("listening on http://") {
                 let _ = tx.send(addr.trim().to_owned());
+            }
+            if let Ok(mut lines) = record.lock() {
+                lines.push(line);
             }
         }
     });
@@ -157,6 +189,7 @@ pub fn start_binary(name: &str, binary: &Path, args: &[&str]) -> Server {
     let mut server = Server {
         child,
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        stdout: printed,
     };
     match rx.recv_timeout(STARTUP) {
         Ok(addr) => {

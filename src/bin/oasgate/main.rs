@@ -61,8 +61,8 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Write the document as one self-contained JSON file: files reached through `$ref` are
-    /// bundled under `x-oasgate-files` and every reference made local.
+    /// Write the document as one self-contained JSON file: definitions reached through `$ref`
+    /// in other files move into `components`, and every reference points there.
     Bundle {
         /// The OpenAPI document (JSON or YAML).
         spec: PathBuf,

@@ -148,7 +148,8 @@ fn build_request(method: &str, url: &str, headers: &[String]) -> Result<Request<
     Ok(request)
 }
 
-/// Writes the bundled document as pretty JSON.
+/// Writes the document as one self-contained file (pretty JSON): definitions from other
+/// files under `components`, as `serve_bundled` serves it.
 pub fn bundle(spec: &Path, output: Option<&Path>) -> ExitCode {
     let document = match Document::from_path(spec) {
         Ok(document) => document,
@@ -157,7 +158,13 @@ pub fn bundle(spec: &Path, output: Option<&Path>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut text = serde_json::to_string_pretty(document.as_json()).unwrap_or_default();
+    let bundled = document.bundled();
+    if bundled.get("x-oasgate-files").is_some() {
+        eprintln!(
+            "warning: some `$ref`s copied in place form a cycle; their files stay under `x-oasgate-files`"
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&bundled).unwrap_or_default();
     text.push('\n');
     let written = match output {
         Some(path) => std::fs::write(path, text),

@@ -37,7 +37,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use oasgate::config::{Cidr, Config, ForwardAuthHeaders, LogFormat, Mode, Upstream};
+use oasgate::config::{Config, ForwardAuthHeaders, LogFormat, Mode, Network, Upstream};
 use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
@@ -71,7 +71,7 @@ struct Settings {
     drain_timeout: Duration,
     metrics_path: Option<String>,
     healthz_path: Option<String>,
-    trusted_proxies: Arc<Vec<Cidr>>,
+    trusted_proxies: Arc<Vec<Network>>,
     log_format: LogFormat,
     header_read_timeout: Duration,
     max_headers: usize,

@@ -20,7 +20,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use oasgate::body::Body;
-use oasgate::config::{Cidr, Upstream};
+use oasgate::config::{Network, Upstream};
 use oasgate::{OpenApi, OpenApiLayer, ProblemKind, Rejection, Validated};
 use tokio::time::Instant;
 use tower::{Layer, ServiceExt};
@@ -124,7 +124,7 @@ pub struct Forward {
     client: Client,
     target: Arc<Target>,
     timeout: Duration,
-    trusted: Arc<Vec<Cidr>>,
+    trusted: Arc<Vec<Network>>,
 }
 
 impl tower::Service<Request<Body>> for Forward {

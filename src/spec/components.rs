@@ -102,7 +102,7 @@ pub(crate) fn bundle(doc: &mut Value) {
             .collect();
         if inline.is_empty() {
             if let Some(root) = doc.as_object_mut() {
-                root.remove("x-oasgate-files");
+                root.shift_remove("x-oasgate-files");
             }
             return;
         }
@@ -111,7 +111,7 @@ pub(crate) fn bundle(doc: &mut Value) {
                 continue;
             };
             if let Some(Value::Object(node)) = doc.pointer_mut(&site) {
-                node.remove("$ref");
+                node.shift_remove("$ref");
                 if let Value::Object(copy_map) = &mut copy {
                     // Siblings of `$ref` (a `description`, a `summary`) win over the copy's.
                     for (k, v) in std::mem::take(node) {
@@ -124,7 +124,7 @@ pub(crate) fn bundle(doc: &mut Value) {
             }
         }
     }
-    tracing::warn!(target: "oasgate::serve", "some in-place `$ref`s form a cycle; the bundle keeps `x-oasgate-files`");
+    tracing::warn!(target: "oasgate::spec", "some in-place `$ref`s form a cycle; the bundle keeps `x-oasgate-files`");
 }
 
 /// Every `$ref` site (the object's pointer) with its local target.
