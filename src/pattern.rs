@@ -56,38 +56,53 @@ impl Patterns {
     /// Rewrites every `pattern` and `patternProperties` key of the schemas in `doc` (see
     /// [`rewrite`]), remembering what each said.
     pub fn rewrite_document(doc: &mut Value, backtrack_limit: usize) -> Self {
-        let mut written = HashMap::new();
+        // Rewritten → as written; `None` when two texts would claim it (messages then quote
+        // the rewritten pattern, which means the same).
+        let mut written: HashMap<String, Option<String>> = HashMap::new();
+        let mut claim = |new: &str, old: &str| {
+            written
+                .entry(new.to_owned())
+                .and_modify(|w| {
+                    if w.as_deref() != Some(old) {
+                        *w = None;
+                    }
+                })
+                .or_insert_with(|| Some(old.to_owned()));
+        };
         let mut seen: Vec<String> = Vec::new();
         for at in walk::all_schemas(doc) {
             let Some(Value::Object(node)) = doc.pointer_mut(at.trim_start_matches('#')) else {
                 continue;
             };
-            if let Some(Value::String(pattern)) = node.get_mut("pattern") {
-                if let Cow::Owned(new) = rewrite(pattern) {
-                    written.insert(new.clone(), std::mem::replace(pattern, new));
+            if let Some(Value::String(pattern)) = node.get("pattern") {
+                let old = pattern.clone();
+                let mut new = rewrite(&old).into_owned();
+                let lengths_ok = ["minLength", "maxLength"]
+                    .iter()
+                    .all(|k| node.get(*k).is_none_or(|v| v.as_u64().is_some()));
+                if let Some((run, min, max)) = long_anchored_run(&new).filter(|_| lengths_ok) {
+                    // `^X{m,n}$` with X one character: `^X*$` and `m` to `n` characters.
+                    new = run;
+                    narrow_length(node, min, max);
                 }
-                seen.push(pattern.clone());
+                claim(&new, &old);
+                seen.push(new.clone());
+                node.insert("pattern".to_owned(), Value::String(new));
             }
-            if let Some(Value::Object(keys)) = node.get("patternProperties") {
-                seen.extend(keys.keys().map(|k| rewrite(k).into_owned()));
-            }
-            if let Some(Value::Object(keys)) = node.get_mut("patternProperties")
-                && keys.keys().any(|k| matches!(rewrite(k), Cow::Owned(_)))
-            {
+            if let Some(Value::Object(keys)) = node.get_mut("patternProperties") {
                 let old = std::mem::take(keys);
                 for (key, schema) in old {
-                    match rewrite(&key) {
-                        Cow::Owned(new) => {
-                            written.insert(new.clone(), key);
-                            keys.insert(new, schema);
-                        }
-                        Cow::Borrowed(_) => {
-                            keys.insert(key, schema);
-                        }
-                    }
+                    let new = rewrite(&key).into_owned();
+                    claim(&new, &key);
+                    seen.push(new.clone());
+                    keys.insert(new, schema);
                 }
             }
         }
+        let written: HashMap<String, String> = written
+            .into_iter()
+            .filter_map(|(new, old)| old.filter(|old| *old != new).map(|old| (new, old)))
+            .collect();
         // Syntax only here (cheap); a pattern too large to compile fails its schema's build.
         seen.sort_unstable();
         seen.dedup();
@@ -335,6 +350,84 @@ pub(crate) fn rewrite(pattern: &str) -> Cow<'_, str> {
     }
 }
 
+/// Repetitions past which an anchored run is checked by length keywords (below that the
+/// engines compile the repetition cheaply).
+const LONG_RUN: u64 = 1_000;
+
+/// `^X{m,n}$` or `^X{m,}$` with `X` one character (a class, `.`, an escape or a literal) and
+/// more than [`LONG_RUN`] repetitions: `^X*$`, `m` and `n`. A string matches the pattern
+/// exactly when it is made of `X` characters only and has `m` to `n` of them; ECMA-262 with
+/// the `u` flag matches code points, which `minLength`/`maxLength` count (JSON Schema 2020-12
+/// validation §6.3.1).
+fn long_anchored_run(pattern: &str) -> Option<(String, u64, Option<u64>)> {
+    let body = pattern.strip_prefix('^')?.strip_suffix('$')?;
+    if body.ends_with("\\$") || body.ends_with('\\') {
+        return None;
+    }
+    let open = body.rfind('{')?;
+    let (atom, quantifier) = body.split_at(open);
+    let quantifier = quantifier.strip_suffix('}')?.strip_prefix('{')?;
+    let (min, max) = match quantifier.split_once(',') {
+        Some((m, "")) => (m.parse::<u64>().ok()?, None),
+        Some((m, n)) => (m.parse::<u64>().ok()?, Some(n.parse::<u64>().ok()?)),
+        None => {
+            let m = quantifier.parse::<u64>().ok()?;
+            (m, Some(m))
+        }
+    };
+    if max.is_some_and(|n| n < min) || max.unwrap_or(min) <= LONG_RUN {
+        return None;
+    }
+    one_character(atom).then(|| (format!("^{atom}*$"), min, max))
+}
+
+/// Whether `atom` is one atom matching exactly one character.
+fn one_character(atom: &str) -> bool {
+    let mut chars = atom.chars();
+    match (chars.next(), chars.as_str()) {
+        (Some('.'), "") => true,
+        (Some(c), "") => !"^$\\.*+?()[]{}|/".contains(c),
+        (Some('['), rest) => {
+            // One class: no `[` or unescaped `]` inside before its end.
+            let Some(inner) = rest.strip_suffix(']') else {
+                return false;
+            };
+            let mut escaped = false;
+            inner.chars().all(|c| {
+                let ok = escaped || (c != '[' && c != ']');
+                escaped = !escaped && c == '\\';
+                ok
+            }) && !escaped
+        }
+        (Some('\\'), rest) => {
+            matches!(rest, "d" | "D" | "w" | "W" | "s" | "S")
+                || (rest.starts_with(['p', 'P'])
+                    && rest[1..].starts_with('{')
+                    && rest.ends_with('}')
+                    && !rest[2..rest.len() - 1].contains(['{', '}']))
+                || (rest.len() == 1 && !rest.chars().all(|c| c.is_ascii_alphanumeric()))
+        }
+        _ => false,
+    }
+}
+
+/// `minLength` at least `min`, `maxLength` at most `max`, keeping a stricter bound already
+/// there.
+fn narrow_length(node: &mut serde_json::Map<String, Value>, min: u64, max: Option<u64>) {
+    let current_min = node.get("minLength").and_then(Value::as_u64);
+    let current_max = node.get("maxLength").and_then(Value::as_u64);
+    node.insert(
+        "minLength".to_owned(),
+        current_min.map_or(min, |c| c.max(min)).into(),
+    );
+    if let Some(max) = max {
+        node.insert(
+            "maxLength".to_owned(),
+            current_max.map_or(max, |c| c.min(max)).into(),
+        );
+    }
+}
+
 struct Rewriter {
     chars: Vec<char>,
     at: usize,
@@ -443,10 +536,11 @@ impl Rewriter {
             return None;
         }
         let min_value: u32 = min.parse().ok()?;
+        // Only a long repetition is worth cutting (a short one compiles cheaply and keeps
+        // the pattern as written).
         let repeats_more = match max {
-            None => false,
-            Some("") => true,
-            Some(n) => n.parse::<u64>().ok()? > u64::from(min_value),
+            None | Some("") => false,
+            Some(n) => n.parse::<u64>().ok()? > u64::from(min_value) + LONG_RUN,
         };
         if max.is_some_and(|n| !n.is_empty() && n.parse::<u64>().ok() < Some(min_value.into())) {
             return None;
@@ -793,6 +887,8 @@ fn capturing_groups(chars: &[char]) -> (u32, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -830,7 +926,9 @@ mod tests {
             // A counted repetition ending a top-level alternative.
             (r"^.{1,2097152}", r"^.{1}"),
             (r"[^\p{C}]{1,2048}", r"[^\p{C}]{1}"),
-            (r"^a{2,}|b{3,5}?", r"^a{2}|b{3}"),
+            (r"^a{2,5000}|b{3,5000}?", r"^a{2}|b{3}"),
+            // Short ones compile cheaply and stay as written.
+            (r"^a{2,}|b{3,5}?", r"^a{2,}|b{3,5}?"),
             (r"^.{1,2097152}$", r"^.{1,2097152}$"),
             (r"^(a{1,5})", r"^(a{1,5})"),
             (r"^a{3}", r"^a{3}"),
@@ -846,6 +944,60 @@ mod tests {
             // The document is rewritten once and each engine rewrites again: nothing moves.
             if rewrite(want) != want {
                 failures.push(format!("{want}: rewritten again to {}", rewrite(want)));
+            }
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_long_anchored_run_of_one_character_becomes_length_keywords() {
+        // (pattern, schema before, schema after); `None` leaves the schema alone.
+        let rows = [
+            (
+                r"^.{1,2097152}$",
+                json!({}),
+                Some(json!({"pattern": "^.*$", "minLength": 1, "maxLength": 2097152})),
+            ),
+            (
+                r"^[^\p{C}]{1,2048}$",
+                json!({"maxLength": 100}),
+                Some(json!({"pattern": r"^[^\p{C}]*$", "minLength": 1, "maxLength": 100})),
+            ),
+            (
+                r"^\p{L}{5000,}$",
+                json!({"minLength": 6000}),
+                Some(json!({"pattern": r"^\p{L}*$", "minLength": 6000})),
+            ),
+            (
+                r"^\d{2000}$",
+                json!({}),
+                Some(json!({"pattern": r"^\d*$", "minLength": 2000, "maxLength": 2000})),
+            ),
+            (
+                r"^[a\]]{1,9999}$",
+                json!({}),
+                Some(json!({"pattern": r"^[a\]]*$", "minLength": 1, "maxLength": 9999})),
+            ),
+            // Short, two atoms, a group, an escaped `$`, a malformed bound: left alone.
+            (r"^.{1,20}$", json!({}), None),
+            (r"^ab{1,9999}$", json!({}), None),
+            (r"^(ab){1,9999}$", json!({}), None),
+            (r"^a{1,9999}\$", json!({}), None),
+            (r"^.{1,9999}$", json!({"maxLength": "9"}), None),
+        ];
+        let mut failures = Vec::new();
+        for (pattern, mut schema, want) in rows {
+            schema["pattern"] = json!(pattern);
+            let mut doc =
+                json!({"openapi": "3.1.0", "components": {"schemas": {"S": schema.clone()}}});
+            let patterns = Patterns::rewrite_document(&mut doc, DEFAULT_BACKTRACK_LIMIT);
+            let got = &doc["components"]["schemas"]["S"];
+            let want = want.unwrap_or(schema);
+            if *got != want {
+                failures.push(format!("{pattern}: got {got}, want {want}"));
+            }
+            if patterns.written(got["pattern"].as_str().unwrap()) != pattern {
+                failures.push(format!("{pattern}: messages would not quote it"));
             }
         }
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -897,8 +1049,8 @@ mod tests {
             (r"^[^\uD800-\uDFFF]$", "😀", true),
             (r"^.{1,2097152}", "x", true),
             (r"^.{1,2097152}", "", false),
-            (r"^a{2,}|^b{3,5}", "bbx", false),
-            (r"^a{2,}|^b{3,5}", "bbbbbbb", true),
+            (r"^a{2,5000}|^b{3,5000}", "bbx", false),
+            (r"^a{2,5000}|^b{3,5000}", "bbbbbbb", true),
             (r"[^\p{C}]{1,2048}", "\u{0}a", true),
             (r"[^\p{C}]{1,2048}", "\u{0}", false),
             (r"^(?!\s*$).+", "  ", false),
