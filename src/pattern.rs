@@ -214,12 +214,13 @@ impl Refused {
     }
 }
 
-/// The one place a pattern is refused at load: `Some(message)` when the pattern as written
-/// cannot run. Warnings may later take some of these; everything is decided here.
-pub(crate) fn refusal(written: &str, backtrack_limit: usize) -> Option<String> {
-    Matcher::new(&rewrite(written), backtrack_limit)
+/// The one place a pattern is refused at load: `Some(message)` when `pattern` (as it stands
+/// in the rewritten document) cannot run; the message quotes it as written. Warnings may
+/// later take some of these; everything is decided here and in [`classify`].
+pub(crate) fn refusal(pattern: &str, patterns: &Patterns) -> Option<String> {
+    Matcher::new(pattern, patterns.backtrack_limit)
         .err()
-        .map(|why| refusal_message(written, why))
+        .map(|why| refusal_message(patterns.written(pattern), why))
 }
 
 /// How a refusal reads.
@@ -1101,14 +1102,14 @@ mod tests {
         ];
         let mut failures = Vec::new();
         for (written, want) in rows {
-            match refusal(written, DEFAULT_BACKTRACK_LIMIT) {
+            match refusal(&rewrite(written), &Patterns::default()) {
                 Some(message)
                     if message.starts_with(want) && !message.contains("backreference") => {}
                 other => failures.push(format!("{written}: {other:?}")),
             }
         }
         for runs in [r"\000", "(a)\\1", r"[\w-.]", "^(?=a)"] {
-            if let Some(message) = refusal(runs, DEFAULT_BACKTRACK_LIMIT) {
+            if let Some(message) = refusal(&rewrite(runs), &Patterns::default()) {
                 failures.push(format!("{runs}: {message}"));
             }
         }

@@ -170,10 +170,7 @@ impl<'r> Compiler<'r> {
 
     /// Why `pattern` (as it stands in the view) cannot run.
     fn pattern_problem(&self, pattern: &str) -> Option<String> {
-        pattern::refusal(
-            self.patterns.written(pattern),
-            self.patterns.backtrack_limit,
-        )
+        pattern::refusal(pattern, &self.patterns)
     }
 
     fn compile_inner(&self, at: &str) -> Result<Check, String> {
