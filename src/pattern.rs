@@ -610,7 +610,9 @@ impl Rewriter {
                         None => self.out.push_str("[^\\u{0}-\\u{10FFFF}]"),
                     }
                 }
-                _ => self.copy(2),
+                // Whole, so the braces of `\u{41}` are not read as a quantifier.
+                Some((_, used)) => self.copy(used),
+                None => self.copy(2),
             },
             'p' | 'P' if self.peek(2) == Some('{') => {
                 let len = self.chars[self.at..]
@@ -916,6 +918,7 @@ mod tests {
             (r"(?<x>a)(?<y>b)\k<y>", r"(?<x>a)(?<y>b)\2"),
             // Surrogates.
             (r"\uD83D\uDE00", r"\u{1F600}"),
+            (r"^\u{41}\u{1F600}{2,5000}", r"^\u{41}\u{1F600}{2}"),
             (r"a\uD800", r"a[^\u{0}-\u{10FFFF}]"),
             (r"[\uD800-\uDBFF]", r"[^\u{0}-\u{10FFFF}]"),
             (r"[^\uD800-\uDFFF]", r"[\u{0}-\u{10FFFF}]"),
@@ -1121,5 +1124,22 @@ mod tests {
         let m = Matcher::new(r"^(a|aa)+\1$", 1_000).unwrap();
         assert_eq!(m.is_match(&format!("{}!", "a".repeat(5_000))), None);
         assert_eq!(m.is_match("aaaa"), Some(true));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Whatever the text, rewriting and classifying answer (no panic), and a rewritten
+        /// pattern is rewritten to itself.
+        #[test]
+        fn any_text_is_rewritten_once_and_classified(
+            pattern in r"[\\(){}\[\]^$|?*+.,0-9a-dkpuxDSwAB<>=!:-]{0,16}"
+        ) {
+            let once = rewrite(&pattern).into_owned();
+            proptest::prop_assert_eq!(rewrite(&once), once.as_str());
+            let _ = classify(&once);
+            let _ = refusal(&once, &Patterns::default());
+            let _ = long_anchored_run(&once);
+        }
     }
 }
