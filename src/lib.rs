@@ -17,6 +17,7 @@ mod options;
 pub mod paging;
 pub mod params;
 pub mod path;
+mod pattern;
 mod plan;
 pub mod problem;
 mod request;

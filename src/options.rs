@@ -173,6 +173,7 @@ pub struct Options {
     pub(crate) json_depth_limit: usize,
     pub(crate) query_params_limit: usize,
     pub(crate) param_length_limit: usize,
+    pub(crate) pattern_backtrack_limit: usize,
     pub(crate) multipart_parts_limit: usize,
     pub(crate) error_cap: usize,
     pub(crate) unprocessable_bodies: bool,
@@ -216,6 +217,7 @@ impl Default for Options {
             json_depth_limit: 64,
             query_params_limit: 256,
             param_length_limit: 8 * 1024,
+            pattern_backtrack_limit: crate::pattern::DEFAULT_BACKTRACK_LIMIT,
             multipart_parts_limit: 100,
             error_cap: 20,
             unprocessable_bodies: false,
@@ -261,6 +263,7 @@ impl fmt::Debug for Options {
             .field("json_depth_limit", &self.json_depth_limit)
             .field("query_params_limit", &self.query_params_limit)
             .field("param_length_limit", &self.param_length_limit)
+            .field("pattern_backtrack_limit", &self.pattern_backtrack_limit)
             .field("multipart_parts_limit", &self.multipart_parts_limit)
             .field("error_cap", &self.error_cap)
             .field("unprocessable_bodies", &self.unprocessable_bodies)
@@ -391,6 +394,15 @@ impl Options {
     /// bound them.
     pub fn param_length_limit(mut self, bytes: usize) -> Self {
         self.param_length_limit = bytes;
+        self
+    }
+
+    /// Most backtracking steps a `pattern` with lookaround or a backreference may take on one
+    /// value (default 100 000, a few milliseconds); a value it cannot decide within them is
+    /// refused with a `pattern` error. Other patterns run in linear time and ignore it. See
+    /// `docs/patterns.md`.
+    pub fn pattern_backtrack_limit(mut self, steps: usize) -> Self {
+        self.pattern_backtrack_limit = steps;
         self
     }
 

@@ -194,6 +194,9 @@ section! {
         query_params_limit: usize => |o, v| o.query_params_limit(v),
         /// Longest parameter name or value, in bytes.
         param_length_limit: ByteSize => |o, v| o.param_length_limit(v.as_usize()),
+        /// Most backtracking steps of a pattern with lookaround or a backreference on one
+        /// value; a value not decided within them is refused.
+        pattern_backtrack_limit: usize => |o, v| o.pattern_backtrack_limit(v),
         /// Most parts of one multipart body.
         multipart_parts_limit: usize => |o, v| o.multipart_parts_limit(v),
         /// Proxies whose forwarded headers set the served document's `servers`.

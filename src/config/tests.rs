@@ -182,6 +182,7 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("json_depth_limit", "32"),
     ("query_params_limit", "64"),
     ("param_length_limit", "1KiB"),
+    ("pattern_backtrack_limit", "5000"),
     ("multipart_parts_limit", "10"),
     ("trusted_proxies", "[127.0.0.1, 10.0.0.0/8]"),
     ("response_validation", "enforce"),
@@ -270,6 +271,7 @@ fn every_options_key_reaches_its_option() {
     assert_eq!(o.json_depth_limit, 32);
     assert_eq!(o.query_params_limit, 64);
     assert_eq!(o.param_length_limit, 1024);
+    assert_eq!(o.pattern_backtrack_limit, 5000);
     assert_eq!(o.multipart_parts_limit, 10);
     assert_eq!(o.trusted_proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
     assert_eq!(o.response_validation, crate::ResponseValidation::Enforce);

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use regex::Regex;
 use serde_json::{Number, Value};
 
 use super::coerce::quote;
 use super::formats::{format_checker, format_description};
+use crate::pattern::{Matcher, Patterns};
 use crate::problem::FieldCode;
 
 const NULL: u8 = 1;
@@ -47,12 +47,21 @@ pub struct SimpleSchema {
     multiple_of: Option<Number>,
     min_length: Option<u64>,
     max_length: Option<u64>,
-    /// The pattern as written (for messages) and compiled with ECMA-262 meanings.
-    pattern: Option<(String, Regex)>,
+    /// The pattern compiled with ECMA-262 meanings on the engine it needs.
+    pattern: Option<SimplePattern>,
     items: Option<Box<SimpleSchema>>,
     min_items: Option<u64>,
     max_items: Option<u64>,
     unique_items: bool,
+}
+
+/// A `pattern`: as written (for messages), compiled, and what to say when the bounded engine
+/// cannot decide a value.
+#[derive(Debug, Clone)]
+struct SimplePattern {
+    written: String,
+    matcher: Matcher,
+    undecided: String,
 }
 
 /// One failed keyword.
@@ -90,9 +99,15 @@ impl SimpleSchema {
     /// `externalDocs`, `$comment` and any `x-` key.
     ///
     /// Anything else (`$ref`, `allOf`, `properties`, …), a malformed keyword
-    /// value or a pattern the `regex` crate cannot compile gives `None`, and the
-    /// caller falls back to a full validator.
+    /// value or a pattern that cannot run gives `None`, and the caller falls back to a full
+    /// validator. A pattern with lookaround or a backreference runs on a backtracking engine
+    /// under oasgate's default bound; a value it cannot decide within it is refused.
     pub fn compile(schema: &Value) -> Option<SimpleSchema> {
+        Self::compile_with(schema, &Patterns::default())
+    }
+
+    /// [`SimpleSchema::compile`] with the document's pattern settings.
+    pub(crate) fn compile_with(schema: &Value, patterns: &Patterns) -> Option<SimpleSchema> {
         let map = match schema {
             Value::Bool(true) => return Some(SimpleSchema::default()),
             Value::Object(map) => map,
@@ -120,11 +135,18 @@ impl SimpleSchema {
                 "maxLength" => s.max_length = Some(v.as_u64()?),
                 "pattern" => {
                     // Translated as body schemas are: `\d` and `\w` are ASCII, as in ECMA-262.
-                    let written = v.as_str()?;
-                    let translated = jsonschema_regex::to_rust_regex(written).ok()?;
-                    s.pattern = Some((written.to_owned(), Regex::new(&translated).ok()?));
+                    let source = v.as_str()?;
+                    s.pattern = Some(SimplePattern {
+                        written: patterns.written(source).to_owned(),
+                        matcher: Matcher::new(
+                            &crate::pattern::rewrite(source),
+                            patterns.backtrack_limit,
+                        )
+                        .ok()?,
+                        undecided: patterns.undecided(source),
+                    });
                 }
-                "items" => s.items = Some(Box::new(SimpleSchema::compile(v)?)),
+                "items" => s.items = Some(Box::new(SimpleSchema::compile_with(v, patterns)?)),
                 "minItems" => s.min_items = Some(v.as_u64()?),
                 "maxItems" => s.max_items = Some(v.as_u64()?),
                 "uniqueItems" => s.unique_items = v.as_bool()?,
@@ -321,12 +343,15 @@ impl SimpleSchema {
                 });
             }
         }
-        if let Some((written, re)) = &self.pattern
-            && !re.is_match(s)
-        {
-            push(out, FieldCode::Pattern, || {
-                format!("does not match pattern {}", quote(written))
-            });
+        if let Some(pattern) = &self.pattern {
+            match pattern.matcher.is_match(s) {
+                Some(true) => {}
+                Some(false) => push(out, FieldCode::Pattern, || {
+                    format!("does not match pattern {}", quote(&pattern.written))
+                }),
+                // Not decided within the bound: refused, a gateway fails closed.
+                None => push(out, FieldCode::Pattern, || pattern.undecided.clone()),
+            }
         }
         if let (Some(format), Some(check)) = (&self.format, self.format_check)
             && !check(s)
@@ -628,8 +653,12 @@ mod tests {
             (json!({"minLength": "2"}), false),
             (json!({"multipleOf": 0}), false),
             (json!({"multipleOf": -2}), false),
-            (json!({"pattern": "(?=a)"}), false),
+            // Lookaround and backreferences run on the bounded engine; Annex B is translated.
+            (json!({"pattern": "(?=a)"}), true),
+            (json!({"pattern": "(a)\\1"}), true),
+            (json!({"pattern": "^[\\w-.]+$"}), true),
             (json!({"pattern": "(unclosed"}), false),
+            (json!({"pattern": "\\p{Print}"}), false),
             (json!({"enum": "a"}), false),
             (json!({"uniqueItems": "yes"}), false),
             (json!({"format": 3}), false),
@@ -721,6 +750,13 @@ mod tests {
             (json!({"pattern": "^\\d+$"}), json!("١٢٣"), &[("", "pattern", "does not match pattern `^\\d+$`")]),
             (json!({"pattern": "^\\w+$"}), json!("café"), &[("", "pattern", "")]),
             (json!({"pattern": "^\\w+$"}), json!("cafe_1"), ok),
+            // Lookaround on the bounded engine; a value it cannot decide in time is refused.
+            (json!({"pattern": "^(?!\\s*$).+"}), json!(" x"), ok),
+            (json!({"pattern": "^(?!\\s*$).+"}), json!("  "), &[("", "pattern", "does not match pattern `^(?!\\s*$).+`")]),
+            (json!({"pattern": "^(a|aa)+\\1$"}), json!(format!("{}!", "a".repeat(100))), &[("", "pattern", "could not be checked against pattern `^(a|aa)+\\1$` within oasgate's bound of 100000 backtracking steps")]),
+            // Annex B: `[\w-.]` holds a literal `-`; messages quote the pattern as written.
+            (json!({"pattern": "^[\\w-.]+$"}), json!("a-b.c"), ok),
+            (json!({"pattern": "^[\\w-.]+$"}), json!("a b"), &[("", "pattern", "does not match pattern `^[\\w-.]+$`")]),
             (json!({"format": "date"}), json!("2024-02-29"), ok),
             (json!({"format": "date"}), json!("2023-02-29"), &[("", "format", "expected a date (RFC 3339 full-date, e.g. 2024-01-02), got `2023-02-29`")]),
             (json!({"format": "date"}), json!(20230229), ok),

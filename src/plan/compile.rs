@@ -21,6 +21,7 @@ use crate::options::{Options, UndeclaredParams};
 use crate::paging::{self, PagingConfig};
 use crate::params::{Coercion, Location, Shape, Style};
 use crate::path::PathRules;
+use crate::pattern::Patterns;
 use crate::router::{RouteError, RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, ServedDocuments};
@@ -82,6 +83,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         &mut converted_findings,
         &mut keyword_warnings,
     );
+    // Patterns in the form the engines read (Annex B, surrogates, …), each exactly equivalent.
+    let patterns = Patterns::rewrite_document(&mut normalized, options.pattern_backtrack_limit);
     let view = Arc::new(normalize::request_view(&normalized));
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(&normalized)));
@@ -98,8 +101,13 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let mut responses = response_view
         .as_ref()
         .zip(response_registry.as_ref())
-        .map(|(v, r)| super::responses::ResponseCompiler::new(v, Compiler::new(r, v.clone())));
-    let compiler = Compiler::new(&registry, view.clone());
+        .map(|(v, r)| {
+            super::responses::ResponseCompiler::new(
+                v,
+                Compiler::new(r, v.clone(), patterns.clone()),
+            )
+        });
+    let compiler = Compiler::new(&registry, view.clone(), patterns);
     let mut ctx = Compilation {
         view: &view,
         compiler,
@@ -1017,7 +1025,7 @@ impl<'a> Compilation<'a> {
             let stream = match (&check, &defaults) {
                 (Check::Any, _) | (_, Some(_)) => None,
                 _ if kind == BodyKind::Json || is_range && kind != BodyKind::Text => {
-                    StreamCheck::compile(self.view, &schema_at)
+                    StreamCheck::compile(self.view, &schema_at, self.compiler.patterns())
                 }
                 _ => None,
             };

@@ -263,7 +263,7 @@ impl<'a> ResponseCompiler<'a> {
                 };
                 let stream = match &check {
                     Check::Any => None,
-                    _ => StreamCheck::compile(self.view, &schema_at),
+                    _ => StreamCheck::compile(self.view, &schema_at, self.compiler.patterns()),
                 };
                 entry.bodies.push(MediaCheck {
                     check,

@@ -7,6 +7,7 @@ use jsonschema::{Draft, PatternOptions, Validator};
 use serde_json::Value;
 
 use crate::params::{SchemaError, SimpleSchema, format_checker, format_description};
+use crate::pattern::{self, Patterns};
 use crate::problem::FieldCode;
 use crate::spec::{pointer, walk};
 
@@ -33,6 +34,8 @@ pub(crate) struct SchemaCheck {
     /// `oneOf`/`anyOf` nodes with a `discriminator`, by pointer: their branches compiled
     /// apart, so a failure reports the errors of the branch the discriminator picks.
     discriminators: Vec<(String, Discriminator)>,
+    /// The patterns as written and the bound, for messages.
+    patterns: Patterns,
 }
 
 /// The branches of one discriminated `oneOf`/`anyOf`.
@@ -58,8 +61,15 @@ pub(crate) struct Violation {
 
 /// Compiles schemas against one prepared registry holding the request view.
 pub(crate) struct Compiler<'r> {
+    /// Every pattern on the linear-time `regex` engine.
     options: jsonschema::ValidationOptions<'r>,
+    /// For a schema with a pattern that needs lookaround or a backreference: `fancy-regex`
+    /// under the backtrack limit. It hands every part of a pattern that needs no
+    /// backtracking, and so every pattern without lookaround or backreference, whole to the
+    /// linear-time engine, so only those parts are bounded rather than linear.
+    bounded: jsonschema::ValidationOptions<'r>,
     view: Arc<Value>,
+    patterns: Patterns,
 }
 
 impl<'r> Compiler<'r> {
@@ -71,78 +81,96 @@ impl<'r> Compiler<'r> {
             .map_err(|e| format!("cannot index the document's schemas: {e}"))
     }
 
-    pub fn new(registry: &'r jsonschema::Registry<'r>, view: Arc<Value>) -> Self {
+    pub fn new(
+        registry: &'r jsonschema::Registry<'r>,
+        view: Arc<Value>,
+        patterns: Patterns,
+    ) -> Self {
         let mut options = jsonschema::options()
             .with_draft(Draft::Draft202012)
             .with_registry(registry)
             .should_validate_formats(true)
-            .should_ignore_unknown_formats(true)
-            .with_pattern_options(PatternOptions::regex());
+            .should_ignore_unknown_formats(true);
         for format in FORMATS {
             if let Some(check) = format_checker(format) {
                 options = options.with_format(format, check);
             }
         }
-        Self { options, view }
+        let bounded = options.clone().with_pattern_options(
+            PatternOptions::fancy_regex().backtrack_limit(patterns.backtrack_limit),
+        );
+        let options = options.with_pattern_options(PatternOptions::regex());
+        Self {
+            options,
+            bounded,
+            view,
+            patterns,
+        }
+    }
+
+    /// The document's pattern settings.
+    pub fn patterns(&self) -> &Patterns {
+        &self.patterns
     }
 
     /// Compiles the schema at `at` (a pointer into the request view); on failure, every
     /// problem with the pointer it is at.
     pub fn compile(&self, at: &str) -> Result<Check, Vec<(String, String)>> {
+        // The engines read some syntax that is not ECMA-262 (`\p{Print}`, `\A`): refused
+        // first, so no engine gives it a meaning the document did not.
+        if self.patterns.any_refused() {
+            let refused =
+                self.pattern_problems(at, |p| self.patterns.refused(p).map(str::to_owned));
+            if !refused.is_empty() {
+                return Err(refused);
+            }
+        }
         self.compile_inner(at)
             .map_err(|message| self.explain(at, message))
     }
 
-    /// The problems behind a failed compilation: each `pattern` the regex engine cannot run,
-    /// at its own pointer, or else the validator's message at the schema.
+    /// The problems behind a failed compilation: each `pattern` that cannot run, at its own
+    /// pointer, or else the validator's message at the schema.
     fn explain(&self, at: &str, message: String) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
-        for node_at in walk::schemas_under(&self.view, at) {
-            let Some(node) = pointer::get(&self.view, &node_at) else {
-                continue;
-            };
-            if let Some(pattern) = node.get("pattern").and_then(Value::as_str)
-                && let Some(why) =
-                    self.pattern_problem(&serde_json::json!({"pattern": pattern}), pattern)
-            {
-                problems.push((pointer::join(&node_at, "pattern"), why));
-            }
-            if let Some(Value::Object(map)) = node.get("patternProperties") {
-                for key in map.keys() {
-                    let schema = serde_json::json!({"patternProperties": {key: {}}});
-                    if let Some(why) = self.pattern_problem(&schema, key) {
-                        let keys_at = pointer::join(&node_at, "patternProperties");
-                        problems.push((pointer::join(&keys_at, key), why));
-                    }
-                }
-            }
-        }
+        let mut problems = self.pattern_problems(at, |p| self.pattern_problem(p));
         if problems.is_empty() {
             problems.push((at.to_owned(), message));
         }
         problems
     }
 
-    /// Why `pattern` cannot run, if the validator refuses `schema` (which holds only it).
-    fn pattern_problem(&self, schema: &Value, pattern: &str) -> Option<String> {
-        self.options.build(schema).err()?;
-        let shown = quoted(pattern);
-        let kind = regex_syntax::ast::parse::Parser::new()
-            .parse(pattern)
-            .err()
-            .map(|e| e.kind().clone());
-        Some(match kind {
-            Some(regex_syntax::ast::ErrorKind::UnsupportedLookAround) => format!(
-                "pattern {shown} uses lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), which the \
-                 linear-time regex engine oasgate uses cannot run; rewrite it without"
-            ),
-            Some(regex_syntax::ast::ErrorKind::UnsupportedBackreference) => format!(
-                "pattern {shown} uses a backreference, which the linear-time regex engine \
-                 oasgate uses cannot run; rewrite it without"
-            ),
-            Some(other) => format!("pattern {shown} is not a regular expression: {other}"),
-            None => format!("pattern {shown} is not a regular expression oasgate can run"),
-        })
+    /// Each `pattern` and `patternProperties` key under `at` that `problem` finds wrong, at
+    /// its own pointer.
+    fn pattern_problems(
+        &self,
+        at: &str,
+        problem: impl Fn(&str) -> Option<String>,
+    ) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for node_at in walk::schemas_under(&self.view, at) {
+            let Some(node) = pointer::get(&self.view, &node_at) else {
+                continue;
+            };
+            if let Some(pattern) = node.get("pattern").and_then(Value::as_str)
+                && let Some(why) = problem(pattern)
+            {
+                problems.push((pointer::join(&node_at, "pattern"), why));
+            }
+            if let Some(Value::Object(map)) = node.get("patternProperties") {
+                for key in map.keys() {
+                    if let Some(why) = problem(key) {
+                        let keys_at = pointer::join(&node_at, "patternProperties");
+                        problems.push((pointer::join(&keys_at, key), why));
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// Why `pattern` (as it stands in the view) cannot run.
+    fn pattern_problem(&self, pattern: &str) -> Option<String> {
+        pattern::refusal(pattern, &self.patterns)
     }
 
     fn compile_inner(&self, at: &str) -> Result<Check, String> {
@@ -152,7 +180,7 @@ impl<'r> Compiler<'r> {
         if schema.as_object().is_some_and(|m| m.is_empty()) || schema == &Value::Bool(true) {
             return Ok(Check::Any);
         }
-        if let Some(simple) = SimpleSchema::compile(schema) {
+        if let Some(simple) = SimpleSchema::compile_with(schema, &self.patterns) {
             return Ok(Check::Simple(Arc::new(simple)));
         }
         let validator = self.build(at)?;
@@ -167,18 +195,24 @@ impl<'r> Compiler<'r> {
             view: self.view.clone(),
             root: at.to_owned(),
             discriminators,
+            patterns: self.patterns.clone(),
         })))
     }
 
     fn build(&self, at: &str) -> Result<Validator, String> {
         let wrapper =
             serde_json::json!({"$ref": format!("{REQUEST_URI}#{}", pointer::to_fragment(at))});
-        self.options.build(&wrapper).map_err(|e| {
-            format!(
-                "invalid schema: {}",
-                lowercase_first(&e.masked().to_string())
-            )
-        })
+        // Linear first: a schema whose patterns all run on it keeps it. A pattern that needs
+        // lookaround or a backreference fails that build; the bounded engine then runs it.
+        self.options
+            .build(&wrapper)
+            .or_else(|e| self.bounded.build(&wrapper).map_err(|_| e))
+            .map_err(|e| {
+                format!(
+                    "invalid schema: {}",
+                    lowercase_first(&e.masked().to_string())
+                )
+            })
     }
 
     /// Compiles the branches of a discriminated `oneOf`/`anyOf` at `at`, if it is one.
@@ -229,6 +263,7 @@ impl<'r> Compiler<'r> {
                 view: self.view.clone(),
                 root: branch_at.clone(),
                 discriminators: Vec::new(),
+                patterns: self.patterns.clone(),
             }));
             for value in values {
                 compiled.push((value, check.clone()));
@@ -333,7 +368,31 @@ impl SchemaCheck {
                 || schema.is_some_and(is_secret_schema)
                 || self.secret_on_the_way(error.evaluation_path().as_str());
             let mut at = instance_at;
-            let (code, detail) = describe(error.kind(), error.instance(), secret, &mut at);
+            let (code, detail) = match error.kind() {
+                ValidationErrorKind::Pattern { pattern } => (
+                    FieldCode::Pattern,
+                    format!(
+                        "does not match pattern `{}`",
+                        self.patterns.written(pattern)
+                    ),
+                ),
+                // Not decided within the bound: refused (a gateway fails closed).
+                ValidationErrorKind::BacktrackLimitExceeded { .. }
+                | ValidationErrorKind::RegexEngineFailure { .. } => {
+                    // The keyword's location (this error kind has only a schema path).
+                    let pattern = [keyword_at.as_deref(), Some(error.schema_path().as_str())]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|k| pointer::get(&self.view, k))
+                        .find_map(|node| match node {
+                            Value::String(p) => Some(p.as_str()),
+                            other => other.get("pattern").and_then(Value::as_str),
+                        })
+                        .unwrap_or("");
+                    (FieldCode::Pattern, self.patterns.undecided(pattern))
+                }
+                kind => describe(kind, error.instance(), secret, &mut at),
+            };
             out.push(Violation {
                 pointer: at,
                 code,
@@ -571,10 +630,6 @@ fn describe(
         ValidationErrorKind::UniqueItems => {
             (FieldCode::UniqueItems, "items must be unique".to_owned())
         }
-        ValidationErrorKind::Pattern { pattern } => (
-            FieldCode::Pattern,
-            format!("does not match pattern `{pattern}`"),
-        ),
         ValidationErrorKind::Format { format } => (
             FieldCode::Format,
             match format_description(format) {
@@ -616,14 +671,6 @@ fn describe(
             FieldCode::Schema,
             format!("breaks the `{}` rule", other.keyword()),
         ),
-    }
-}
-
-/// Text in backticks, cut to 64 characters.
-fn quoted(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        Some((cut, _)) => format!("`{}…`", &text[..cut]),
-        None => format!("`{text}`"),
     }
 }
 

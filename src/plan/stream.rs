@@ -15,6 +15,7 @@ use serde_json::{Map, Number, Value};
 
 use super::schema::FORMATS;
 use crate::params::{Scalar, SimpleSchema, format_checker};
+use crate::pattern::Patterns;
 use crate::spec::pointer;
 
 /// Every format jsonschema checks by itself (those oasgate registers its own check for
@@ -121,9 +122,10 @@ struct Property {
 impl StreamCheck {
     /// Compiles the schema at `at` in the request view, or `None` when it uses a keyword the
     /// walk does not handle (the body then always takes the full path).
-    pub fn compile(view: &Value, at: &str) -> Option<StreamCheck> {
+    pub fn compile(view: &Value, at: &str, patterns: &Patterns) -> Option<StreamCheck> {
         let mut builder = Builder {
             view,
+            patterns,
             nodes: vec![Node::default(), Node::default()],
             compiled: HashMap::new(),
             following: Vec::new(),
@@ -156,6 +158,7 @@ impl StreamCheck {
 
 struct Builder<'v> {
     view: &'v Value,
+    patterns: &'v Patterns,
     nodes: Vec<Node>,
     /// Pointer → node, so a schema reached twice (or recursively) is compiled once.
     compiled: HashMap<String, usize>,
@@ -261,7 +264,7 @@ impl Builder<'_> {
                 _ => return None,
             }
         }
-        node.scalar = SimpleSchema::compile(&Value::Object(scalar))?;
+        node.scalar = SimpleSchema::compile_with(&Value::Object(scalar), self.patterns)?;
         required.sort_unstable();
         required.dedup();
         if required.len() > 64 {
@@ -592,11 +595,16 @@ mod tests {
             }}
         });
         let at = "/components/schemas/Item";
-        let walk = StreamCheck::compile(&view, at).expect("the walk handles these keywords");
+        let walk = StreamCheck::compile(&view, at, &Patterns::default())
+            .expect("the walk handles these keywords");
         let registry = Compiler::registry(&view).unwrap();
-        let full = Compiler::new(&registry, std::sync::Arc::new(view.clone()))
-            .compile(at)
-            .unwrap();
+        let full = Compiler::new(
+            &registry,
+            std::sync::Arc::new(view.clone()),
+            Patterns::default(),
+        )
+        .compile(at)
+        .unwrap();
         // A valid item plus `extra` members, or a whole body as written.
         let item = |extra: &str| format!(r#"{{"sku": "ABC-1234", "lines": [{{"q": 1}}]{extra}}}"#);
         let whole = |text: &str| text.to_owned();
@@ -675,7 +683,7 @@ mod tests {
                 }
             }
         });
-        let walk = StreamCheck::compile(&view, "/s").unwrap();
+        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
         let many = |repeat: &str| {
             let mut members: Vec<String> = (0..20).map(|i| format!(r#""k{i}": {i}"#)).collect();
             members.push(repeat.to_owned());
@@ -703,7 +711,7 @@ mod tests {
             .map(|i| (format!("p{i:02}"), json!({"type": "integer"})))
             .collect();
         let view = json!({"s": {"type": "object", "properties": properties}});
-        let walk = StreamCheck::compile(&view, "/s").unwrap();
+        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
         for (text, accepted) in [
             (r#"{"p00": 1, "p69": 2, "p68": 3}"#, true),
             (r#"{"p69": 1, "p69": 2}"#, false),
@@ -716,7 +724,7 @@ mod tests {
     #[test]
     fn the_walk_is_unsure_of_text_that_is_not_json_or_nests_too_deeply() {
         let view = json!({"s": {"type": "array", "items": {}}});
-        let walk = StreamCheck::compile(&view, "/s").unwrap();
+        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
         assert!(walk.accepts(b"[[[1]]]", 4));
         assert!(!walk.accepts(b"[[[1]]]", 2));
         assert!(!walk.accepts(b"[1,]", 4));
@@ -745,11 +753,14 @@ mod tests {
             "/loop",
             "/unique",
         ] {
-            assert!(StreamCheck::compile(&view, at).is_none(), "{at}");
+            assert!(
+                StreamCheck::compile(&view, at, &Patterns::default()).is_none(),
+                "{at}"
+            );
         }
         // A format neither oasgate nor jsonschema checks is an annotation for both.
         for at in ["/unchecked_format", "/unknown_format"] {
-            let walk = StreamCheck::compile(&view, at).unwrap();
+            let walk = StreamCheck::compile(&view, at, &Patterns::default()).unwrap();
             assert!(walk.accepts(br#""hunter2""#, 4), "{at}");
         }
     }
