@@ -112,13 +112,23 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
     if mode != ResponseValidation::Off {
         return true;
     }
+    // A path item may be a `$ref` (to `components/pathItems` in 3.1, or elsewhere): its
+    // operations are those of the target, as the compiler reads them.
+    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> &'a Value {
+        pointer::resolve(doc, node, &at).map_or(node, |(found, _)| found)
+    }
     let paths = doc.get("paths").and_then(Value::as_object);
     paths.into_iter().flatten().any(|(key, item)| {
-        !crate::spec::is_extension(key)
-            && METHODS
-                .iter()
-                .filter_map(|m| item.get(*m))
-                .any(|op| op.get(EXTENSION).is_some())
+        if crate::spec::is_extension(key) {
+            return false;
+        }
+        let item_at = pointer::join("/paths", key);
+        let item = resolved(doc, item, item_at.clone());
+        METHODS.iter().any(|m| {
+            item.get(*m)
+                .map(|op| resolved(doc, op, pointer::join(&item_at, m)))
+                .is_some_and(|op| op.get(EXTENSION).is_some())
+        })
     })
 }
 

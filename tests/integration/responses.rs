@@ -368,6 +368,73 @@ paths:
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 }
 
+/// A path item may be a `$ref` ("Allows for a referenced definition of this path item",
+/// OpenAPI 3.1 §4.8.9.1): the extension on an operation of the referenced item counts as on
+/// any other, with response validation off for the document.
+#[tokio::test]
+async fn the_extension_on_a_path_item_reached_through_a_ref() {
+    let specs = [
+        (
+            "3.1 components/pathItems",
+            r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /a: {$ref: "#/components/pathItems/A"}
+components:
+  pathItems:
+    A:
+      get:
+        x-oasgate-response-validation: enforce
+        responses:
+          "200":
+            description: ok
+            content:
+              application/json: {schema: {type: object, required: [n]}}
+"##,
+        ),
+        (
+            "3.0 path item elsewhere in the document",
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a: {$ref: "#/x-items/a"}
+x-items:
+  a:
+    get:
+      x-oasgate-response-validation: enforce
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: object, required: [n]}}
+"##,
+        ),
+    ];
+    for (what, spec) in specs {
+        let doc = Document::from_str(spec).unwrap();
+        let layer = OpenApiLayer::with_options(&doc, Options::default()).unwrap();
+        let row = |body: &'static str| Row {
+            what: "through $ref",
+            method: "GET",
+            path: "/a",
+            status: 200,
+            headers: &[CT_JSON],
+            body,
+            violations: &[],
+        };
+        let (status, _, _) = exchange(&layer, &row(r#"{"n":1}"#), false).await;
+        assert_eq!(status, StatusCode::OK, "{what}");
+        let (status, _, body) = exchange(&layer, &row("{}"), false).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{what}: {body:?}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_mode_or_status_key_is_a_start_up_error() {
     let spec = r#"
