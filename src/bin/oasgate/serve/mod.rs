@@ -100,6 +100,12 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
     if let Some(mode) = args.response_validation {
         config.options.response_validation = Some(mode);
     }
+    if let Some(size) = args.response_validation_max_body {
+        config.options.response_validation_max_body = Some(size);
+    }
+    if let Some(share) = args.response_validation_sample {
+        config.options.response_validation_sample = Some(share);
+    }
     if let Some(upstream) = &args.upstream {
         let upstream = upstream
             .parse::<Upstream>()
