@@ -17,6 +17,8 @@ pub(crate) struct OperationFacts {
     pub body_declared: bool,
     /// Some declared media type is read (JSON, form, multipart): 413, and 400/422 bodies.
     pub body_read: bool,
+    /// Response validation is enforced: an invalid response is replaced by a problem.
+    pub responses_enforced: bool,
 }
 
 /// How the problem responses are described.
@@ -27,6 +29,8 @@ pub(crate) struct ProblemStyle {
     pub verifier: bool,
     /// Schema-breaking bodies answer 422.
     pub unprocessable_bodies: bool,
+    /// Invalid responses are answered `502` (a gateway's upstream) rather than `500`.
+    pub forwards_upstream: bool,
 }
 
 /// Whether the served document is Swagger 2.0 (problems go in `definitions` and the root
@@ -114,7 +118,7 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
         }
         Some(json!({"application/problem+json": {"schema": {"$ref": reference}}}))
     };
-    let statuses: [(&str, &str, &str); 8] = [
+    let statuses: [(&str, &str, &str); 10] = [
         (
             "400",
             "ProblemBadRequest",
@@ -155,6 +159,18 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
             "422",
             "ProblemUnprocessable",
             "The body parses but breaks its schema.",
+        ),
+        (
+            "500",
+            "ProblemInvalidResponse",
+            "The service's answer breaks the document and response validation is enforced: \
+             the problem (`urn:oasgate:problem:invalid-response`) lists its violations.",
+        ),
+        (
+            "502",
+            "ProblemInvalidUpstreamResponse",
+            "The upstream's answer breaks the document and response validation is enforced: \
+             the problem (`urn:oasgate:problem:invalid-response`) lists its violations.",
         ),
     ];
     let mut names = Vec::new();
@@ -221,6 +237,11 @@ pub(crate) fn add_problem_responses(
             ("413", facts.body_read),
             ("415", facts.body_declared),
             ("422", facts.body_read && style.unprocessable_bodies),
+            // An invalid response is replaced by a problem only when enforced: 500 from the
+            // layer, 502 from a gateway (the upstream's fault, RFC 9110 §15.6.3: "received an
+            // invalid response from an inbound server").
+            ("500", facts.responses_enforced && !style.forwards_upstream),
+            ("502", facts.responses_enforced && style.forwards_upstream),
         ];
         let Some(Value::Object(op)) = doc.pointer_mut(&facts.at) else {
             continue;

@@ -77,6 +77,15 @@ async fn enforce_answers_502_for_what_the_upstream_sends_against_the_document() 
     let logs = gateway.log_text();
     assert!(logs.contains("oasgate::response"), "{logs}");
 
+    // The served document lists the gateway's 502 for an invalid answer, not the layer's 500.
+    let served = get(&gateway.url("/openapi.json")).await.json();
+    let responses = &served["paths"]["/good"]["get"]["responses"];
+    assert_eq!(
+        responses["502"]["$ref"], "#/components/responses/ProblemInvalidUpstreamResponse",
+        "{responses:#}"
+    );
+    assert!(responses.get("500").is_none(), "{responses:#}");
+
     let metrics = get(&gateway.url("/metrics")).await.text;
     for line in [
         r#"oasgate_response_violations_total{operation="GET /bad-body",status="200",code="required"} 1"#,

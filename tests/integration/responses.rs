@@ -612,3 +612,157 @@ async fn a_request_let_through_in_report_only_mode_has_its_answer_checked() {
     let problem: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["errors"][0]["name"], "x-rate-limit", "{problem}");
 }
+
+/// The served document lists the invalid-response problem where the layer can answer it: on
+/// operations whose response validation is enforced (report never replaces an answer), as
+/// `500` from the layer or `502` behind a gateway (`forwards_upstream`), unless the operation
+/// declares that status itself; in a 2.0 document in the 2.0 form (`schema`, `#/responses`).
+#[tokio::test]
+async fn the_served_document_describes_the_invalid_response_problem() {
+    const V3: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /enforced:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}}
+  /reported:
+    get:
+      x-oasgate-response-validation: report
+      responses: {"200": {description: ok}}
+  /off:
+    get:
+      responses: {"200": {description: ok}}
+  /own:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}, "500": {description: the document's own 500}}
+"#;
+    const V2: &str = r#"
+swagger: "2.0"
+info: {title: t, version: "1"}
+produces: [application/json]
+paths:
+  /enforced:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}}
+  /reported:
+    get:
+      x-oasgate-response-validation: report
+      responses: {"200": {description: ok}}
+  /off:
+    get:
+      responses: {"200": {description: ok}}
+  /own:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}, "500": {description: the document's own 500}}
+"#;
+    struct Case {
+        what: &'static str,
+        spec: &'static str,
+        forwards_upstream: bool,
+        /// The status added, and where the reused responses live.
+        status: &'static str,
+        other: &'static str,
+        responses_at: &'static str,
+    }
+    let cases = [
+        Case {
+            what: "3.1, the layer",
+            spec: V3,
+            forwards_upstream: false,
+            status: "500",
+            other: "502",
+            responses_at: "/components/responses/",
+        },
+        Case {
+            what: "3.1, a gateway",
+            spec: V3,
+            forwards_upstream: true,
+            status: "502",
+            other: "500",
+            responses_at: "/components/responses/",
+        },
+        Case {
+            what: "2.0, the layer",
+            spec: V2,
+            forwards_upstream: false,
+            status: "500",
+            other: "502",
+            responses_at: "/responses/",
+        },
+        Case {
+            what: "2.0, a gateway",
+            spec: V2,
+            forwards_upstream: true,
+            status: "502",
+            other: "500",
+            responses_at: "/responses/",
+        },
+    ];
+    for case in cases {
+        let what = case.what;
+        let doc = Document::from_str(case.spec).unwrap();
+        let layer = OpenApiLayer::with_options(
+            &doc,
+            Options::default().forwards_upstream(case.forwards_upstream),
+        )
+        .unwrap();
+        let service = ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|_: Request<Body>| async {
+                Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+            });
+        let request = Request::get("/openapi.json")
+            .header("host", "api.test")
+            .body(Body::empty())
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let served: Value = serde_json::from_slice(&bytes).unwrap();
+        let responses = |path: &str| served["paths"][path]["get"]["responses"].clone();
+
+        let added = responses("/enforced");
+        let reference = added[case.status]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: no {} on /enforced: {added:#}", case.status));
+        assert!(
+            reference.starts_with(&format!("#{}", case.responses_at)),
+            "{what}: {reference}"
+        );
+        let target = served
+            .pointer(&reference[1..])
+            .unwrap_or_else(|| panic!("{what}: {reference}"));
+        assert!(
+            target["description"]
+                .as_str()
+                .unwrap()
+                .contains("invalid-response"),
+            "{what}: {target}"
+        );
+        let schema = if case.spec == V2 {
+            &target["schema"]
+        } else {
+            &target["content"]["application/problem+json"]["schema"]
+        };
+        assert!(schema["$ref"].is_string(), "{what}: {target}");
+        assert!(added.get(case.other).is_none(), "{what}: {added:#}");
+        for path in ["/reported", "/off"] {
+            let listed = responses(path);
+            assert!(
+                listed.get("500").is_none() && listed.get("502").is_none(),
+                "{what} {path}: {listed:#}"
+            );
+        }
+        if case.status == "500" {
+            assert_eq!(
+                responses("/own")["500"],
+                serde_json::json!({"description": "the document's own 500"}),
+                "{what}"
+            );
+        }
+    }
+}

@@ -210,6 +210,11 @@ impl Gateway {
         let mut options = config
             .to_options()
             .response_observer(Arc::new(move |report| counts.observe(report)));
+        if settings.mode == Mode::Proxy {
+            // What the proxy forwards is marked `Origin::Upstream`: an invalid answer is a 502,
+            // and the served document says so.
+            options = options.forwards_upstream(true);
+        }
         if let Some(verifier) = config.verifier().map_err(|e| e.to_string())? {
             options = options.verifier(verifier);
         }
