@@ -6,6 +6,7 @@
 //! document, in which `writeOnly` properties must not appear and are not required, while
 //! `readOnly` ones are kept, `required` included — the mirror of the request view.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::HeaderName;
@@ -44,8 +45,10 @@ pub(crate) struct ResponsePlan {
 /// One entry of `responses`.
 pub(crate) struct ResponseEntry {
     /// The key as written: `404`, `4XX`, `default`.
-    pub key: String,
+    pub key: Arc<str>,
     pub media: Vec<MediaType>,
+    /// The `content` keys as written, one per entry of `media`.
+    pub media_names: Vec<Arc<str>>,
     /// One per entry of `media`.
     pub bodies: Vec<MediaCheck>,
     pub headers: Vec<HeaderCheck>,
@@ -243,8 +246,9 @@ impl<'a> ResponseCompiler<'a> {
     fn entry(&mut self, key: &str, at: &str) -> Option<ResponseEntry> {
         let (node, at) = self.resolve(at)?;
         let mut entry = ResponseEntry {
-            key: key.to_owned(),
+            key: key.into(),
             media: Vec::new(),
+            media_names: Vec::new(),
             bodies: Vec::new(),
             headers: Vec::new(),
             declared_media: String::new(),
@@ -282,6 +286,7 @@ impl<'a> ResponseCompiler<'a> {
                     secret: schema.is_some_and(is_secret_schema),
                 });
                 entry.media.push(media);
+                entry.media_names.push(name.as_str().into());
             }
         }
         if let Some(Value::Object(headers)) = node.get("headers") {

@@ -766,3 +766,88 @@ paths:
         }
     }
 }
+
+/// `ResponseChecked` names the operation, the `responses` entry and the `content` key an
+/// answer matched, as written in the document; a replaced answer, or one not checked, has none.
+#[tokio::test]
+async fn the_response_checked_extension_names_the_matched_entry_and_media_type() {
+    use oasgate::response::ResponseChecked;
+    // (mode, row, the extension as (operation, entry, media type), or none)
+    type Seen = Option<(&'static str, Option<&'static str>, Option<&'static str>)>;
+    let row = |method, path, status, headers, body| Row {
+        what: "",
+        method,
+        path,
+        status,
+        headers,
+        body,
+        violations: &[],
+    };
+    use ResponseValidation::{Enforce, Report};
+    #[rustfmt::skip]
+    let rows: Vec<(ResponseValidation, Row, Seen)> = vec![
+        (Enforce, row("GET", "/pets/1", 200, &[RATE, CT_JSON], r#"{"id":1,"name":"rex"}"#),
+            Some(("getPet", Some("200"), Some("application/json")))),
+        (Enforce, row("GET", "/pets/1", 418, &[("content-type", "text/plain")], "teapot"),
+            Some(("getPet", Some("4XX"), Some("text/plain")))),
+        (Enforce, row("GET", "/pets/1", 503, &[("content-type", "application/vnd.error+json")], r#"{"code":7}"#),
+            Some(("getPet", Some("default"), Some("application/*")))),
+        (Enforce, row("POST", "/pets", 201, &[], ""), Some(("addPet", Some("201"), None))),
+        // No operationId: the operation is named by its method and template.
+        (Enforce, row("GET", "/events", 200, &[("content-type", "text/event-stream")], "data: x\n\n"),
+            Some(("GET /events", Some("200"), Some("text/event-stream")))),
+        // Replaced by a problem: the problem carries a `Rejection`, not this.
+        (Enforce, row("GET", "/pets/1", 200, &[RATE, CT_JSON], "{}"), None),
+        // Report mode: set from the head, whatever the verdict.
+        (Report, row("GET", "/pets/1", 200, &[RATE, CT_JSON], "{}"),
+            Some(("getPet", Some("200"), Some("application/json")))),
+        (Report, row("POST", "/pets", 200, &[], ""), Some(("addPet", None, None))),
+        (Report, row("GET", "/pets/1", 200, &[RATE, ("content-type", "text/html")], "<p>"),
+            Some(("getPet", Some("200"), None))),
+        // Validation off for the operation.
+        (Enforce, row("GET", "/old", 200, &[], ""), None),
+    ];
+    for (mode, row, expected) in rows {
+        let layer = layer(mode);
+        let (status, headers, body) = (row.status, row.headers, row.body);
+        let service = ServiceBuilder::new().layer(layer).service_fn(
+            move |_request: Request<Body>| async move {
+                let mut builder = Response::builder().status(status);
+                for (name, value) in headers {
+                    builder = builder.header(*name, *value);
+                }
+                Ok::<_, std::convert::Infallible>(builder.body(Body::from(body)).unwrap())
+            },
+        );
+        let request = Request::builder()
+            .method(row.method)
+            .uri(row.path)
+            .body(Body::empty())
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let what = format!("{mode:?} {} {} {status}", row.method, row.path);
+        let seen = response.extensions().get::<ResponseChecked>().map(|c| {
+            assert_eq!(c.mode, mode, "{what}");
+            assert_eq!(c.operation_id.is_some(), row.path != "/events", "{what}");
+            (
+                c.operation.to_string(),
+                c.status_entry.as_deref().map(str::to_owned),
+                c.media_type.as_deref().map(str::to_owned),
+            )
+        });
+        let expected = expected.map(|(op, entry, media)| {
+            (
+                op.to_owned(),
+                entry.map(str::to_owned),
+                media.map(str::to_owned),
+            )
+        });
+        assert_eq!(seen, expected, "{what}");
+        if expected.is_none() && mode == Enforce && row.path != "/old" {
+            assert!(
+                response.extensions().get::<oasgate::Rejection>().is_some(),
+                "{what}"
+            );
+        }
+    }
+}
