@@ -245,3 +245,61 @@ fn a_sample_outside_0_to_1_is_refused_with_its_flag_named() {
         assert!(stderr.contains(expected), "{value}: {stderr}");
     }
 }
+
+/// `oasgate serve` never forwards `Upgrade` (a hop-by-hop field, RFC 9110 §7.8), so it cannot
+/// carry a switched connection: a 101 from the upstream is the gateway's own 502, decided
+/// before response validation and before any switch, whether or not the document declares a
+/// 101 and whether or not the client asked to upgrade. The connection stays HTTP: the next
+/// request on it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switching_protocols_from_the_upstream_is_the_gateways_502_under_enforce() {
+    let upstream = RawUpstream::start(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    )
+    .await;
+    let declared = "      responses:\n        \"101\": {description: switching to websocket}\n";
+    let undeclared = "      responses: {\"200\": {description: ok}}\n";
+    let upgrade = "GET /chat HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    let plain = "GET /chat HTTP/1.1\r\nHost: gw\r\n\r\n";
+    // (what, responses of GET /chat, the first request)
+    let rows = [
+        ("declared 101, upgrade asked", declared, upgrade),
+        ("undeclared 101, upgrade asked", undeclared, upgrade),
+        ("undeclared 101, no upgrade asked", undeclared, plain),
+    ];
+    for (i, (what, responses, first)) in rows.into_iter().enumerate() {
+        let dir = TempDir::new(&format!("responses-101-{i}"));
+        dir.write(
+            "spec.yaml",
+            &format!(
+                "openapi: 3.1.0\ninfo: {{title: t, version: \"1\"}}\npaths:\n  /chat:\n    get:\n{responses}"
+            ),
+        );
+        let gateway = Gateway::start(
+            &dir,
+            &[
+                "--spec",
+                "spec.yaml",
+                "--upstream",
+                &upstream.url(),
+                "--response-validation",
+                "enforce",
+            ],
+        );
+        let bytes = format!("{first}GET /chat HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
+        let (received, ended) =
+            exchange(gateway.addr, bytes.as_bytes(), Duration::from_secs(10)).await;
+        assert!(ended, "{what}: the connection stayed open: {received}");
+        assert!(!received.contains("HTTP/1.1 101"), "{what}: {received}");
+        assert_eq!(
+            received.matches("HTTP/1.1 502 ").count(),
+            2,
+            "{what}: both requests answered: {received}"
+        );
+        assert!(
+            received.contains("urn:oasgate:problem:bad-gateway")
+                && !received.contains("invalid-response"),
+            "{what}: {received}"
+        );
+    }
+}

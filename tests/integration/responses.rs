@@ -851,3 +851,141 @@ async fn the_response_checked_extension_names_the_matched_entry_and_media_type()
         }
     }
 }
+
+/// A `101 Switching Protocols` ends the HTTP exchange: "the server will switch protocols
+/// [...] immediately after the empty line that terminates the 101 response" (RFC 9110
+/// §15.2.2), so the head is the last moment an answer can be refused. A 101 is checked like
+/// any status: declared, the upgrade goes through; not declared, enforce mode answers the
+/// problem instead and the connection stays HTTP (the handler's upgrade never completes);
+/// report mode lets the switch happen and logs the violation. A real upgrade, through hyper.
+#[tokio::test]
+async fn an_undeclared_switching_protocols_is_refused_under_enforce_before_the_switch() {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const DECLARED: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /chat:
+    get:
+      responses:
+        "101":
+          description: the connection switches to the echo protocol
+          headers: {Upgrade: {required: true, schema: {const: echo}}}
+"#;
+    const UNDECLARED: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /chat:
+    get:
+      responses:
+        "200": {description: a page}
+"#;
+    // (spec, mode, the status the client reads, whether the protocol switched)
+    let rows = [
+        (DECLARED, ResponseValidation::Enforce, "101", true),
+        (UNDECLARED, ResponseValidation::Enforce, "500", false),
+        (UNDECLARED, ResponseValidation::Report, "101", true),
+    ];
+    for (spec, mode, expected, switched) in rows {
+        let what = format!(
+            "{mode:?} {}",
+            if spec == DECLARED {
+                "declared"
+            } else {
+                "undeclared"
+            }
+        );
+        let capture = LogCapture::new(tracing::Level::WARN);
+        let doc = Document::from_str(spec).unwrap();
+        let layer =
+            OpenApiLayer::with_options(&doc, Options::default().response_validation(mode)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = ServiceBuilder::new()
+                .map_request(|request: Request<hyper::body::Incoming>| request.map(Body::new))
+                .layer(layer)
+                .service_fn(|mut request: Request<Body>| async move {
+                    let upgrade = hyper::upgrade::on(&mut request);
+                    tokio::spawn(async move {
+                        // Only once the 101 has gone out: the other protocol says `pong`.
+                        if let Ok(upgraded) = upgrade.await {
+                            let mut io = TokioIo::new(upgraded);
+                            let _ = io.write_all(b"pong").await;
+                            let _ = io.shutdown().await;
+                        }
+                    });
+                    let response = Response::builder()
+                        .status(StatusCode::SWITCHING_PROTOCOLS)
+                        .header("upgrade", "echo")
+                        .header("connection", "upgrade")
+                        .body(Body::empty())
+                        .unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .with_upgrades()
+                .await;
+        });
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(
+                b"GET /chat HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        // Read until the server closes (the upgraded side shuts down; the problem is
+        // answered and the connection, still HTTP, closed after it), bounded in time.
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buf = [0u8; 4096];
+            for _ in 0..1000 {
+                match client.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+                let text = String::from_utf8_lossy(&received);
+                if text.ends_with("pong") || (text.contains("\r\n\r\n{") && text.ends_with('}')) {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(
+            read.is_ok(),
+            "{what}: no answer in time: {:?}",
+            String::from_utf8_lossy(&received)
+        );
+        let text = String::from_utf8_lossy(&received).into_owned();
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {expected} ")),
+            "{what}: {text}"
+        );
+        assert_eq!(text.ends_with("pong"), switched, "{what}: {text}");
+        if !switched {
+            assert!(
+                text.contains("urn:oasgate:problem:invalid-response"),
+                "{what}: {text}"
+            );
+            assert!(
+                text.contains("status 101 is not declared"),
+                "{what}: {text}"
+            );
+        }
+        let logs = capture.logs.text();
+        assert_eq!(
+            logs.contains("status 101 is not declared"),
+            spec == UNDECLARED,
+            "{what}: {logs}"
+        );
+        drop(client);
+        server.abort();
+    }
+}
