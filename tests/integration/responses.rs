@@ -989,3 +989,120 @@ paths:
         server.abort();
     }
 }
+
+/// A problem status the operation covers with a range or `default` is added with the range's
+/// content beside the problem's: an explicit code "takes precedence over the range definition
+/// for that code" (OpenAPI 3.1 §4.8.16.2), so a bare problem entry would forbid the service's
+/// own answers there.
+#[tokio::test]
+async fn an_added_problem_status_keeps_what_a_range_or_default_allowed() {
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /default:
+    delete:
+      x-oasgate-response-validation: enforce
+      responses:
+        "204": {description: gone}
+        default:
+          description: the service's error
+          headers: {X-Trace: {required: true, schema: {type: string}}}
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+  /range:
+    get:
+      responses:
+        "200": {description: ok}
+        4XX: {$ref: "#/components/responses/ClientError"}
+  /own:
+    get:
+      responses:
+        "200": {description: ok}
+        "404": {description: the document's own 404}
+        default: {description: other, content: {application/json: {schema: {type: object}}}}
+  /plain:
+    get:
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Error: {type: object, required: [code], properties: {code: {type: integer}}}
+  responses:
+    ClientError:
+      description: the service's client error
+      content: {text/plain: {schema: {type: string}}}
+"##;
+    let layer = crate::support::layer(SPEC, Options::default());
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+    let request = Request::get("/openapi.json")
+        .header("host", "api.test")
+        .body(Body::empty())
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let served: Value = serde_json::from_slice(&bytes).unwrap();
+    // (operation, status, media types of the added entry, or None for a plain `$ref`)
+    let rows: &[(&str, &str, Option<&[&str]>)] = &[
+        (
+            "/paths/~1default/delete",
+            "404",
+            Some(&["application/problem+json", "application/json"]),
+        ),
+        (
+            "/paths/~1default/delete",
+            "500",
+            Some(&["application/problem+json", "application/json"]),
+        ),
+        (
+            "/paths/~1range/get",
+            "404",
+            Some(&["application/problem+json", "text/plain"]),
+        ),
+        (
+            "/paths/~1range/get",
+            "400",
+            Some(&["application/problem+json", "text/plain"]),
+        ),
+        ("/paths/~1plain/get", "404", None),
+    ];
+    for (at, status, media) in rows {
+        let entry = &served.pointer(at).unwrap()["responses"][status];
+        match media {
+            None => assert!(entry["$ref"].is_string(), "{at} {status}: {entry:#}"),
+            Some(media) => {
+                let mut listed: Vec<&str> = entry["content"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{at} {status}: {entry:#}"))
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                listed.sort_unstable();
+                let mut media = media.to_vec();
+                media.sort_unstable();
+                assert_eq!(listed, media, "{at} {status}");
+            }
+        }
+    }
+    let merged = &served["paths"]["/default"]["delete"]["responses"]["404"];
+    assert_eq!(
+        merged["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Error"
+    );
+    assert_eq!(
+        merged["headers"]["X-Trace"],
+        serde_json::json!({"schema": {"type": "string"}})
+    );
+    assert!(
+        merged["description"]
+            .as_str()
+            .unwrap()
+            .contains("the service's error")
+    );
+    assert_eq!(
+        served["paths"]["/own"]["get"]["responses"]["404"],
+        serde_json::json!({"description": "the document's own 404"})
+    );
+}
