@@ -32,6 +32,9 @@
 //!   500 from the layer, 502 when the response carries the [`Origin::Upstream`] extension,
 //!   as `oasgate serve` marks what it forwards. The original body is never forwarded in part.
 //!
+//! An answer checked and let through carries a [`ResponseChecked`] extension naming the
+//! operation, the `responses` entry and the `content` key it matched.
+//!
 //! A body longer than the bound (declared so, or found so while it is read) is not held: it
 //! streams on unchecked, and the skip is logged under `oasgate::response`. In enforce mode the
 //! bytes read so far go first, then the rest; the client never receives a part of a body
