@@ -14,6 +14,10 @@
 //! - `respond/off`, `respond/report`, `respond/enforce`: `GET /items/1` answered with the
 //!   same 1 KB JSON document, its body read to the end, with response validation off, in
 //!   report mode and in enforce mode: the difference is the cost of checking a response.
+//! - `respond/report_1pct`: report mode checking 1 % of the responses
+//!   (`response_validation_sample`), so 99 in 100 iterations are not sampled;
+//!   `respond/report_unsampled`: a share of 0, so that no response is sampled: the cost of a
+//!   response passed over by sampling alone.
 
 #![allow(missing_docs)]
 
@@ -402,27 +406,31 @@ where
 fn bench_responses(c: &mut Criterion) {
     let rt = runtime();
     let doc = Document::from_str(BENCH_SPEC).expect("bench spec loads");
-    let service = |mode: ResponseValidation| {
-        let layer = OpenApiLayer::with_options(&doc, Options::default().response_validation(mode))
-            .expect("bench spec compiles");
+    let service = |mode: ResponseValidation, share: f64| {
+        let options = Options::default()
+            .response_validation(mode)
+            .response_validation_sample(share);
+        let layer = OpenApiLayer::with_options(&doc, options).expect("bench spec compiles");
         ServiceBuilder::new().layer(layer).service_fn(item)
     };
     let modes = [
-        ("off", ResponseValidation::Off),
-        ("report", ResponseValidation::Report),
-        ("enforce", ResponseValidation::Enforce),
+        ("off", ResponseValidation::Off, 1.0),
+        ("report", ResponseValidation::Report, 1.0),
+        ("enforce", ResponseValidation::Enforce, 1.0),
+        ("report_1pct", ResponseValidation::Report, 0.01),
+        ("report_unsampled", ResponseValidation::Report, 0.0),
     ];
     // Check once, outside timing, that each passes the whole document on.
     rt.block_on(async {
-        for (name, mode) in modes {
-            let (status, body) = answer(&service(mode), get_request("/items/1")).await;
+        for (name, mode, share) in modes {
+            let (status, body) = answer(&service(mode, share), get_request("/items/1")).await;
             assert_eq!(status, StatusCode::OK, "{name}: {body}");
             assert_eq!(body, POST_BODY, "{name}");
         }
     });
     let mut group = c.benchmark_group("respond");
-    for (name, mode) in modes {
-        let service = service(mode);
+    for (name, mode, share) in modes {
+        let service = service(mode, share);
         group.bench_function(name, |b| {
             b.to_async(&rt).iter(|| fetch_item(service.clone()));
         });

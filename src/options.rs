@@ -201,6 +201,7 @@ pub struct Options {
     pub(crate) response_validation_max_body: usize,
     pub(crate) response_observer: Option<ResponseObserver>,
     pub(crate) response_validation_sample: f64,
+    pub(crate) forwards_upstream: bool,
 }
 
 impl Default for Options {
@@ -245,6 +246,7 @@ impl Default for Options {
             response_validation_max_body: 1024 * 1024,
             response_observer: None,
             response_validation_sample: 1.0,
+            forwards_upstream: false,
         }
     }
 }
@@ -304,6 +306,7 @@ impl fmt::Debug for Options {
                 "response_validation_sample",
                 &self.response_validation_sample,
             )
+            .field("forwards_upstream", &self.forwards_upstream)
             .finish()
     }
 }
@@ -549,6 +552,16 @@ impl Options {
         } else {
             share.clamp(0.0, 1.0)
         };
+        self
+    }
+
+    /// The inner service is a gateway that forwards another service's answers and marks them
+    /// [`Origin::Upstream`](crate::response::Origin::Upstream), as `oasgate serve` does in
+    /// proxy mode (default off). Such answers are replaced by a `502` when invalid, whatever
+    /// this says; with it on, the served document describes that `502` on the operations whose
+    /// response validation is enforced, instead of the layer's own `500`.
+    pub fn forwards_upstream(mut self, yes: bool) -> Self {
+        self.forwards_upstream = yes;
         self
     }
 

@@ -794,3 +794,49 @@ mod soak {
         );
     }
 }
+
+/// With `--response-validation enforce` every answer of the demo's handlers is checked against
+/// `petstore.yaml`: one that broke it would become a 500 problem. Each handler, each of its
+/// answers (`.ci/run` runs schemathesis over the same).
+#[test]
+fn axum_example_answers_conform_with_response_validation_enforced() {
+    let server = start(
+        "axum",
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--response-validation",
+            "enforce",
+        ],
+    );
+    let created = server.post_json(
+        "/v2/pets",
+        r#"{"name":"Bo","tag":"hamster","born":"2020-02-02"}"#,
+    );
+    assert_eq!(created.status, 200, "{}", created.text());
+    let id = created.json()["id"].as_i64().expect("an integer id");
+    // (method, path, status)
+    let rows = [
+        ("GET", "/v2/pets".to_owned(), 200),
+        ("GET", "/v2/pets?tags=hamster&limit=1".to_owned(), 200),
+        ("GET", "/v2/pets/search?name=bo&sort=-born".to_owned(), 200),
+        ("GET", format!("/v2/pets/{id}"), 200),
+        ("DELETE", format!("/v2/pets/{id}"), 204),
+        // The handler's own 404, in the document's `Error` shape under `default`.
+        ("DELETE", format!("/v2/pets/{id}"), 404),
+    ];
+    for (method, path, status) in rows {
+        let answer = server.send(method, &path, None);
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.text());
+    }
+    // The flag is on: the served document lists the invalid-response problem, as it does only
+    // for operations whose response validation is enforced.
+    let served = server.get("/openapi.json").json();
+    assert_eq!(
+        served["paths"]["/pets"]["get"]["responses"]["500"]["content"]["application/problem+json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/Problem",
+        "{}",
+        served["paths"]["/pets"]["get"]["responses"]
+    );
+}

@@ -34,7 +34,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use oasgate::extract::Valid;
 use oasgate::models::{LoadError, Models, loader_fn};
-use oasgate::{DocsUi, Document, OpenApiLayer, Options, Paging};
+use oasgate::{DocsUi, Document, OpenApiLayer, Options, Paging, ResponseValidation};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::RwLock;
@@ -44,14 +44,18 @@ use tracing_subscriber::EnvFilter;
 const SPEC: &str = include_str!("petstore.yaml");
 
 const USAGE: &str = "\
-usage: axum [--listen ADDR] [--redoc]
+usage: axum [--listen ADDR] [--redoc] [--response-validation MODE]
 
 Serves an in-memory petstore under /v2, validated by oasgate against petstore.yaml.
 
 options:
-  --listen ADDR   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
-  --redoc         serve Redoc at /docs instead of Swagger UI (build with --features docs-redoc)
-  -h, --help      print this help
+  --listen ADDR                 address to listen on (default 127.0.0.1:8080; port 0 picks a
+                                free one)
+  --redoc                       serve Redoc at /docs instead of Swagger UI (build with
+                                --features docs-redoc)
+  --response-validation MODE    off (default), report or enforce: check what the handlers
+                                answer against petstore.yaml too
+  -h, --help                    print this help
 
 RUST_LOG sets the log filter (default info).";
 
@@ -229,19 +233,28 @@ async fn delete_pet(State(store): State<Shared>, Path(id): Path<i64>) -> Respons
 struct Args {
     listen: String,
     redoc: bool,
+    responses: ResponseValidation,
 }
 
-/// Reads `--listen ADDR` and `--redoc`; `Ok(None)` means help was asked for.
+/// Reads `--listen ADDR`, `--redoc` and `--response-validation MODE`; `Ok(None)` means help
+/// was asked for.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut parsed = Args {
         listen: "127.0.0.1:8080".to_owned(),
         redoc: false,
+        responses: ResponseValidation::Off,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--listen" => parsed.listen = args.next().ok_or("--listen needs an address")?,
             "--redoc" => parsed.redoc = true,
+            "--response-validation" => {
+                let mode = args.next().ok_or("--response-validation needs a mode")?;
+                parsed.responses = mode
+                    .parse()
+                    .map_err(|e| format!("--response-validation: {e}"))?;
+            }
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
@@ -275,7 +288,11 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let Args { listen, redoc } = match parse_args(std::env::args().skip(1)) {
+    let Args {
+        listen,
+        redoc,
+        responses,
+    } = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
@@ -300,7 +317,9 @@ async fn main() -> ExitCode {
             Ok(pet.map(|p| serde_json::to_value(p).unwrap_or_default()))
         }
     });
-    let mut options = Options::default().model_loader("pet", loader);
+    let mut options = Options::default()
+        .model_loader("pet", loader)
+        .response_validation(responses);
     if redoc {
         options = options.docs_ui(DocsUi::Redoc);
     }

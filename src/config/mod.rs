@@ -207,6 +207,9 @@ section! {
         response_validation_max_body: ByteSize => |o, v| o.response_validation_max_body(v.as_usize()),
         /// Share of responses checked in report mode (`0.01` or `1%`); enforce checks all.
         response_validation_sample: Fraction => |o, v| o.response_validation_sample(v.0),
+        /// The service forwards another service's answers (a gateway): an invalid response
+        /// is described as `502` in the served document.
+        forwards_upstream: bool => |o, v| o.forwards_upstream(v),
         // A new `Options` setter that takes a value gets its row here and in docs/config.md.
         // A group of related keys may become a nested section: a struct made with this
         // macro, as `server` is.

@@ -188,6 +188,7 @@ const EVERY_OPTION: &[(&str, &str)] = &[
     ("response_validation", "enforce"),
     ("response_validation_max_body", "64KiB"),
     ("response_validation_sample", "5%"),
+    ("forwards_upstream", "true"),
 ];
 
 /// `Options`' fields from its pretty `Debug`: name → the field's text (one line or several).
@@ -277,6 +278,7 @@ fn every_options_key_reaches_its_option() {
     assert_eq!(o.response_validation, crate::ResponseValidation::Enforce);
     assert_eq!(o.response_validation_max_body, 64 * 1024);
     assert_eq!(o.response_validation_sample, 0.05);
+    assert!(o.forwards_upstream);
 }
 
 #[test]

@@ -1140,6 +1140,10 @@ fn operation_facts(op: &Operation, at: String) -> OperationFacts {
             body.entries.iter().any(|e| e.kind != BodyKind::PassThrough)
                 || body.media.iter().any(|m| m.ty == "*" || m.subtype == "*")
         }),
+        responses_enforced: op
+            .responses
+            .as_ref()
+            .is_some_and(|r| r.mode == crate::options::ResponseValidation::Enforce),
     }
 }
 

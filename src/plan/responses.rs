@@ -6,6 +6,7 @@
 //! document, in which `writeOnly` properties must not appear and are not required, while
 //! `readOnly` ones are kept, `required` included — the mirror of the request view.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::HeaderName;
@@ -44,8 +45,10 @@ pub(crate) struct ResponsePlan {
 /// One entry of `responses`.
 pub(crate) struct ResponseEntry {
     /// The key as written: `404`, `4XX`, `default`.
-    pub key: String,
+    pub key: Arc<str>,
     pub media: Vec<MediaType>,
+    /// The `content` keys as written, one per entry of `media`.
+    pub media_names: Vec<Arc<str>>,
     /// One per entry of `media`.
     pub bodies: Vec<MediaCheck>,
     pub headers: Vec<HeaderCheck>,
@@ -112,13 +115,23 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
     if mode != ResponseValidation::Off {
         return true;
     }
+    // A path item may be a `$ref` (to `components/pathItems` in 3.1, or elsewhere): its
+    // operations are those of the target, as the compiler reads them.
+    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> &'a Value {
+        pointer::resolve(doc, node, &at).map_or(node, |(found, _)| found)
+    }
     let paths = doc.get("paths").and_then(Value::as_object);
     paths.into_iter().flatten().any(|(key, item)| {
-        !crate::spec::is_extension(key)
-            && METHODS
-                .iter()
-                .filter_map(|m| item.get(*m))
-                .any(|op| op.get(EXTENSION).is_some())
+        if crate::spec::is_extension(key) {
+            return false;
+        }
+        let item_at = pointer::join("/paths", key);
+        let item = resolved(doc, item, item_at.clone());
+        METHODS.iter().any(|m| {
+            item.get(*m)
+                .map(|op| resolved(doc, op, pointer::join(&item_at, m)))
+                .is_some_and(|op| op.get(EXTENSION).is_some())
+        })
     })
 }
 
@@ -233,8 +246,9 @@ impl<'a> ResponseCompiler<'a> {
     fn entry(&mut self, key: &str, at: &str) -> Option<ResponseEntry> {
         let (node, at) = self.resolve(at)?;
         let mut entry = ResponseEntry {
-            key: key.to_owned(),
+            key: key.into(),
             media: Vec::new(),
+            media_names: Vec::new(),
             bodies: Vec::new(),
             headers: Vec::new(),
             declared_media: String::new(),
@@ -272,6 +286,7 @@ impl<'a> ResponseCompiler<'a> {
                     secret: schema.is_some_and(is_secret_schema),
                 });
                 entry.media.push(media);
+                entry.media_names.push(name.as_str().into());
             }
         }
         if let Some(Value::Object(headers)) = node.get("headers") {

@@ -10,7 +10,7 @@ use http::{HeaderMap, Response, StatusCode, header};
 use http_body::{Body, Frame};
 
 use super::ResponseBody;
-use super::{Context, Origin, ResponseReport, ResponseValidation};
+use super::{Context, Origin, ResponseChecked, ResponseReport, ResponseValidation};
 use crate::body::MediaType;
 use crate::params::{Coercion, ParamSpec, Style};
 use crate::plan::Operation;
@@ -34,6 +34,8 @@ struct Verdict {
     status: StatusCode,
     /// The matched entry, by index.
     entry: Option<usize>,
+    /// The matched media type of that entry, by index.
+    media: Option<usize>,
     errors: Vec<FieldError>,
     rule: BodyRule,
 }
@@ -102,12 +104,14 @@ impl Context {
             return Verdict {
                 status,
                 entry: None,
+                media: None,
                 errors,
                 rule: no_content.map_or(BodyRule::Unread, empty),
             };
         };
         let entry = &plan.entries[index];
         self.check_headers(entry, headers, &mut errors);
+        let mut matched = None;
         let rule = if let Some(why) = no_content {
             empty(why)
         } else if entry.media.is_empty() {
@@ -143,6 +147,7 @@ impl Context {
                         BodyRule::Unread
                     }
                     Some(media) => {
+                        matched = Some(media);
                         let body = &entry.bodies[media];
                         let checked = !matches!(body.check, crate::plan::Check::Any);
                         if checked && actual.is_json() {
@@ -165,8 +170,24 @@ impl Context {
         Verdict {
             status,
             entry: Some(index),
+            media: matched,
             errors,
             rule,
+        }
+    }
+
+    /// The extension an answer let through carries.
+    fn checked(&self, verdict: &Verdict) -> ResponseChecked {
+        let op = self.operation();
+        let entry = self.entry(verdict);
+        ResponseChecked {
+            operation: op.id.clone().unwrap_or_else(|| op.label.clone()),
+            operation_id: op.id.clone(),
+            status_entry: entry.map(|e| e.key.clone()),
+            media_type: entry
+                .zip(verdict.media)
+                .and_then(|(e, i)| e.media_names.get(i).cloned()),
+            mode: self.mode(),
         }
     }
 
@@ -340,7 +361,7 @@ impl Context {
             target: "oasgate::response",
             operation = self.operation().name(),
             status = verdict.status.as_u16(),
-            entry = self.entry(verdict).map_or("", |e| e.key.as_str()),
+            entry = self.entry(verdict).map_or("", |e| &*e.key),
             violations = %summary,
             enforced,
             "response {}: {}",
@@ -455,7 +476,7 @@ where
         return Started::Done(response.map(ResponseBody::inner));
     }
     let upstream = origin == Some(Origin::Upstream);
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let mut verdict = ctx.check_head(parts.status, &parts.headers);
     let empty = body.is_end_stream() || body.size_hint().exact() == Some(0);
     let too_long = body.size_hint().lower() > ctx.max_body() as u64;
@@ -483,6 +504,7 @@ where
             return Started::Done(problem.map(ResponseBody::full));
         }
         ctx.log(&verdict, false);
+        parts.extensions.insert(ctx.checked(&verdict));
         return inner(parts, body);
     }
     if enforce {
@@ -496,6 +518,7 @@ where
             upstream,
         }));
     }
+    parts.extensions.insert(ctx.checked(&verdict));
     let watch = Watch {
         ctx,
         verdict,
@@ -568,7 +591,7 @@ where
     /// The body ended (or carries content it must not): the problem, or the response whole.
     fn finish(&mut self, ended: bool) -> Response<ResponseBody<B>> {
         let mut verdict = self.verdict.take().expect("collected once");
-        let parts = self.parts.take().expect("collected once");
+        let mut parts = self.parts.take().expect("collected once");
         let bytes = joined(self.frames.iter().filter_map(Frame::data_ref), self.len);
         self.ctx.check_body(&mut verdict, &bytes, self.len as u64);
         if !verdict.errors.is_empty() {
@@ -577,6 +600,7 @@ where
             return problem.map(ResponseBody::full);
         }
         let rest = if ended { None } else { self.body.take() };
+        parts.extensions.insert(self.ctx.checked(&verdict));
         Response::from_parts(
             parts,
             ResponseBody::replay(std::mem::take(&mut self.frames), rest),
@@ -587,7 +611,7 @@ where
     /// was already invalid, which nothing in the body can mend.
     fn pass_unchecked(&mut self) -> Response<ResponseBody<B>> {
         let verdict = self.verdict.take().expect("collected once");
-        let parts = self.parts.take().expect("collected once");
+        let mut parts = self.parts.take().expect("collected once");
         if !verdict.errors.is_empty() {
             self.body = None;
             return self
@@ -596,6 +620,7 @@ where
                 .map(ResponseBody::full);
         }
         self.ctx.log_skip(&verdict);
+        parts.extensions.insert(self.ctx.checked(&verdict));
         Response::from_parts(
             parts,
             ResponseBody::replay(std::mem::take(&mut self.frames), self.body.take()),

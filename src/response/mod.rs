@@ -32,6 +32,9 @@
 //!   500 from the layer, 502 when the response carries the [`Origin::Upstream`] extension,
 //!   as `oasgate serve` marks what it forwards. The original body is never forwarded in part.
 //!
+//! An answer checked and let through carries a [`ResponseChecked`] extension naming the
+//! operation, the `responses` entry and the `content` key it matched.
+//!
 //! A body longer than the bound (declared so, or found so while it is read) is not held: it
 //! streams on unchecked, and the skip is logged under `oasgate::response`. In enforce mode the
 //! bytes read so far go first, then the rest; the client never receives a part of a body
@@ -58,6 +61,41 @@ pub enum Origin {
     Upstream,
     /// The gateway's own answer (its `502` and `504` problems): not checked.
     Gateway,
+}
+
+/// A response extension on every answer response validation checked and let through: which
+/// operation, which entry of its `responses` and which declared media type the answer
+/// matched — the response-side analogue of [`Validated`](crate::Validated), for a handler's
+/// tests and for middleware outside the layer.
+///
+/// In enforce mode it marks an answer that passed whole (a replaced answer carries a
+/// [`Rejection`](crate::Rejection) instead). In report mode it is set from the head, before
+/// the body has streamed, whether or not the answer breaks the document; the violations go
+/// to the log. Answers not checked (validation off, not sampled, the layer's own problems,
+/// [`Origin::Gateway`]) carry none.
+///
+/// ```
+/// # use oasgate::response::ResponseChecked;
+/// fn entry(response: &http::Response<()>) -> Option<&str> {
+///     response.extensions().get::<ResponseChecked>()?.status_entry.as_deref()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseChecked {
+    /// The operation's name: its `operationId`, or `METHOD /template` when it has none.
+    pub operation: Arc<str>,
+    /// The operation's `operationId`, if it has one.
+    pub operation_id: Option<Arc<str>>,
+    /// The `responses` key the status matched, as written: `200`, `2XX` or `default`; `None`
+    /// when the status is not declared (report mode).
+    pub status_entry: Option<Arc<str>>,
+    /// The `content` key the `Content-Type` matched, as written (`application/json`,
+    /// `application/*`); `None` for an answer without content or one whose type is not
+    /// declared (report mode).
+    pub media_type: Option<Arc<str>>,
+    /// The operation's mode: [`ResponseValidation::Report`] or
+    /// [`ResponseValidation::Enforce`].
+    pub mode: ResponseValidation,
 }
 
 /// What a response is checked against: the operation the request was matched to.

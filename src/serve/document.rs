@@ -17,6 +17,8 @@ pub(crate) struct OperationFacts {
     pub body_declared: bool,
     /// Some declared media type is read (JSON, form, multipart): 413, and 400/422 bodies.
     pub body_read: bool,
+    /// Response validation is enforced: an invalid response is replaced by a problem.
+    pub responses_enforced: bool,
 }
 
 /// How the problem responses are described.
@@ -27,6 +29,8 @@ pub(crate) struct ProblemStyle {
     pub verifier: bool,
     /// Schema-breaking bodies answer 422.
     pub unprocessable_bodies: bool,
+    /// Invalid responses are answered `502` (a gateway's upstream) rather than `500`.
+    pub forwards_upstream: bool,
 }
 
 /// Whether the served document is Swagger 2.0 (problems go in `definitions` and the root
@@ -114,7 +118,7 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
         }
         Some(json!({"application/problem+json": {"schema": {"$ref": reference}}}))
     };
-    let statuses: [(&str, &str, &str); 8] = [
+    let statuses: [(&str, &str, &str); 10] = [
         (
             "400",
             "ProblemBadRequest",
@@ -155,6 +159,18 @@ fn add_problem_components(doc: &mut Value, style: &ProblemStyle) -> Vec<(&'stati
             "422",
             "ProblemUnprocessable",
             "The body parses but breaks its schema.",
+        ),
+        (
+            "500",
+            "ProblemInvalidResponse",
+            "The service's answer breaks the document and response validation is enforced: \
+             the problem (`urn:oasgate:problem:invalid-response`) lists its violations.",
+        ),
+        (
+            "502",
+            "ProblemInvalidUpstreamResponse",
+            "The upstream's answer breaks the document and response validation is enforced: \
+             the problem (`urn:oasgate:problem:invalid-response`) lists its violations.",
         ),
     ];
     let mut names = Vec::new();
@@ -208,6 +224,20 @@ pub(crate) fn add_problem_responses(
     } else {
         json!({})
     };
+    let v2 = is_2_0(doc);
+    // The problem responses as added to the components, for entries that merge them.
+    let problems: Vec<Value> = names
+        .iter()
+        .map(|(_, name)| {
+            doc.pointer(&format!(
+                "{}/{}",
+                section_pointer(doc_sections, "responses"),
+                pointer::escape(name)
+            ))
+            .cloned()
+            .unwrap_or(Value::Null)
+        })
+        .collect();
     let mut used = vec![false; names.len()];
     for facts in operations {
         let statuses = [
@@ -221,7 +251,40 @@ pub(crate) fn add_problem_responses(
             ("413", facts.body_read),
             ("415", facts.body_declared),
             ("422", facts.body_read && style.unprocessable_bodies),
+            // An invalid response is replaced by a problem only when enforced: 500 from the
+            // layer, 502 from a gateway (the upstream's fault, RFC 9110 §15.6.3: "received an
+            // invalid response from an inbound server").
+            ("500", facts.responses_enforced && !style.forwards_upstream),
+            ("502", facts.responses_enforced && style.forwards_upstream),
         ];
+        // A status the operation's range (`4XX`) or `default` covers: an explicit entry "takes
+        // precedence over the range definition for that code" (OpenAPI 3.1 §4.8.16.2), so a
+        // bare problem entry would take away what the document allowed there — the service's
+        // own answers under that range. The added entry keeps the range's content beside the
+        // problem's. (2.0 has one `schema` per response: the problem is added as it is.)
+        let covering: Vec<Option<Value>> = statuses
+            .iter()
+            .map(|(status, _)| {
+                if v2 {
+                    return None;
+                }
+                let responses = doc.pointer(&facts.at)?.get("responses")?;
+                let range = format!("{}XX", &status[..1]);
+                let entry = responses
+                    .as_object()?
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(&range))
+                    .map(|(_, entry)| entry)
+                    .or_else(|| responses.get("default"))?;
+                let mut entry = follow_local(doc, entry).clone();
+                if let Some(Value::Object(headers)) = entry.get_mut("headers") {
+                    for header in headers.values_mut() {
+                        *header = follow_local(doc, header).clone();
+                    }
+                }
+                Some(entry)
+            })
+            .collect();
         let Some(Value::Object(op)) = doc.pointer_mut(&facts.at) else {
             continue;
         };
@@ -231,7 +294,7 @@ pub(crate) fn add_problem_responses(
         let Value::Object(responses) = responses else {
             continue;
         };
-        for (status, applies) in statuses {
+        for ((status, applies), covering) in statuses.into_iter().zip(covering) {
             if !applies || responses.contains_key(status) {
                 continue;
             }
@@ -244,7 +307,11 @@ pub(crate) fn add_problem_responses(
                 section_pointer(doc_sections, "responses"),
                 pointer::escape(&names[i].1)
             );
-            responses.insert(status.to_owned(), json!({"$ref": reference}));
+            let added = match covering {
+                Some(covering) => merged(&problems[i], &covering),
+                None => json!({"$ref": reference}),
+            };
+            responses.insert(status.to_owned(), added);
         }
     }
     // Keep only the responses some operation uses.
@@ -255,6 +322,65 @@ pub(crate) fn add_problem_responses(
             }
         }
     }
+}
+
+/// `node` with its local `$ref`s followed (at most a few: the document loaded, so none loops).
+fn follow_local<'d>(doc: &'d Value, mut node: &'d Value) -> &'d Value {
+    for _ in 0..32 {
+        let Some(target) = node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy())
+            .and_then(|p| doc.pointer(&p))
+        else {
+            break;
+        };
+        node = target;
+    }
+    node
+}
+
+/// The problem response with the content of the range or `default` entry that covered its
+/// status: either may answer there.
+fn merged(problem: &Value, covering: &Value) -> Value {
+    let mut response = problem.clone();
+    let problem_description = problem["description"].as_str().unwrap_or_default();
+    let covering_description = covering["description"].as_str().unwrap_or_default();
+    response["description"] = json!(format!(
+        "{problem_description} Otherwise as documented for this range: {covering_description}"
+    ));
+    if let Some(Value::Object(content)) = covering.get("content") {
+        let target = response
+            .as_object_mut()
+            .expect("a problem response is an object")
+            .entry("content")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(target) = target {
+            for (media, entry) in content {
+                target.entry(media.clone()).or_insert_with(|| entry.clone());
+            }
+        }
+    }
+    if let Some(Value::Object(headers)) = covering.get("headers") {
+        let target = response
+            .as_object_mut()
+            .expect("a problem response is an object")
+            .entry("headers")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(target) = target {
+            for (name, header) in headers {
+                // Not required: the problem does not carry the range's headers (their `$ref`s
+                // were followed when the covering entry was read).
+                let mut header = header.clone();
+                if let Value::Object(h) = &mut header {
+                    h.remove("required");
+                }
+                target.entry(name.clone()).or_insert(header);
+            }
+        }
+    }
+    response
 }
 
 /// Rewrites every `servers` list (document, path items, operations) so each URL is `origin`

@@ -162,6 +162,7 @@ impl ServedDocuments {
                 custom_format: options.formatter.is_some(),
                 verifier: options.verifier.is_some(),
                 unprocessable_bodies: options.unprocessable_bodies,
+                forwards_upstream: options.forwards_upstream,
             };
             document::add_problem_responses(&mut doc, operations, &style);
         }

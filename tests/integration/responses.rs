@@ -368,6 +368,73 @@ paths:
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 }
 
+/// A path item may be a `$ref` ("Allows for a referenced definition of this path item",
+/// OpenAPI 3.1 §4.8.9.1): the extension on an operation of the referenced item counts as on
+/// any other, with response validation off for the document.
+#[tokio::test]
+async fn the_extension_on_a_path_item_reached_through_a_ref() {
+    let specs = [
+        (
+            "3.1 components/pathItems",
+            r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /a: {$ref: "#/components/pathItems/A"}
+components:
+  pathItems:
+    A:
+      get:
+        x-oasgate-response-validation: enforce
+        responses:
+          "200":
+            description: ok
+            content:
+              application/json: {schema: {type: object, required: [n]}}
+"##,
+        ),
+        (
+            "3.0 path item elsewhere in the document",
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a: {$ref: "#/x-items/a"}
+x-items:
+  a:
+    get:
+      x-oasgate-response-validation: enforce
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: object, required: [n]}}
+"##,
+        ),
+    ];
+    for (what, spec) in specs {
+        let doc = Document::from_str(spec).unwrap();
+        let layer = OpenApiLayer::with_options(&doc, Options::default()).unwrap();
+        let row = |body: &'static str| Row {
+            what: "through $ref",
+            method: "GET",
+            path: "/a",
+            status: 200,
+            headers: &[CT_JSON],
+            body,
+            violations: &[],
+        };
+        let (status, _, _) = exchange(&layer, &row(r#"{"n":1}"#), false).await;
+        assert_eq!(status, StatusCode::OK, "{what}");
+        let (status, _, body) = exchange(&layer, &row("{}"), false).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{what}: {body:?}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_mode_or_status_key_is_a_start_up_error() {
     let spec = r#"
@@ -544,4 +611,498 @@ async fn a_request_let_through_in_report_only_mode_has_its_answer_checked() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     let problem: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["errors"][0]["name"], "x-rate-limit", "{problem}");
+}
+
+/// The served document lists the invalid-response problem where the layer can answer it: on
+/// operations whose response validation is enforced (report never replaces an answer), as
+/// `500` from the layer or `502` behind a gateway (`forwards_upstream`), unless the operation
+/// declares that status itself; in a 2.0 document in the 2.0 form (`schema`, `#/responses`).
+#[tokio::test]
+async fn the_served_document_describes_the_invalid_response_problem() {
+    const V3: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /enforced:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}}
+  /reported:
+    get:
+      x-oasgate-response-validation: report
+      responses: {"200": {description: ok}}
+  /off:
+    get:
+      responses: {"200": {description: ok}}
+  /own:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}, "500": {description: the document's own 500}}
+"#;
+    const V2: &str = r#"
+swagger: "2.0"
+info: {title: t, version: "1"}
+produces: [application/json]
+paths:
+  /enforced:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}}
+  /reported:
+    get:
+      x-oasgate-response-validation: report
+      responses: {"200": {description: ok}}
+  /off:
+    get:
+      responses: {"200": {description: ok}}
+  /own:
+    get:
+      x-oasgate-response-validation: enforce
+      responses: {"200": {description: ok}, "500": {description: the document's own 500}}
+"#;
+    struct Case {
+        what: &'static str,
+        spec: &'static str,
+        forwards_upstream: bool,
+        /// The status added, and where the reused responses live.
+        status: &'static str,
+        other: &'static str,
+        responses_at: &'static str,
+    }
+    let cases = [
+        Case {
+            what: "3.1, the layer",
+            spec: V3,
+            forwards_upstream: false,
+            status: "500",
+            other: "502",
+            responses_at: "/components/responses/",
+        },
+        Case {
+            what: "3.1, a gateway",
+            spec: V3,
+            forwards_upstream: true,
+            status: "502",
+            other: "500",
+            responses_at: "/components/responses/",
+        },
+        Case {
+            what: "2.0, the layer",
+            spec: V2,
+            forwards_upstream: false,
+            status: "500",
+            other: "502",
+            responses_at: "/responses/",
+        },
+        Case {
+            what: "2.0, a gateway",
+            spec: V2,
+            forwards_upstream: true,
+            status: "502",
+            other: "500",
+            responses_at: "/responses/",
+        },
+    ];
+    for case in cases {
+        let what = case.what;
+        let doc = Document::from_str(case.spec).unwrap();
+        let layer = OpenApiLayer::with_options(
+            &doc,
+            Options::default().forwards_upstream(case.forwards_upstream),
+        )
+        .unwrap();
+        let service = ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|_: Request<Body>| async {
+                Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+            });
+        let request = Request::get("/openapi.json")
+            .header("host", "api.test")
+            .body(Body::empty())
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let served: Value = serde_json::from_slice(&bytes).unwrap();
+        let responses = |path: &str| served["paths"][path]["get"]["responses"].clone();
+
+        let added = responses("/enforced");
+        let reference = added[case.status]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: no {} on /enforced: {added:#}", case.status));
+        assert!(
+            reference.starts_with(&format!("#{}", case.responses_at)),
+            "{what}: {reference}"
+        );
+        let target = served
+            .pointer(&reference[1..])
+            .unwrap_or_else(|| panic!("{what}: {reference}"));
+        assert!(
+            target["description"]
+                .as_str()
+                .unwrap()
+                .contains("invalid-response"),
+            "{what}: {target}"
+        );
+        let schema = if case.spec == V2 {
+            &target["schema"]
+        } else {
+            &target["content"]["application/problem+json"]["schema"]
+        };
+        assert!(schema["$ref"].is_string(), "{what}: {target}");
+        assert!(added.get(case.other).is_none(), "{what}: {added:#}");
+        for path in ["/reported", "/off"] {
+            let listed = responses(path);
+            assert!(
+                listed.get("500").is_none() && listed.get("502").is_none(),
+                "{what} {path}: {listed:#}"
+            );
+        }
+        if case.status == "500" {
+            assert_eq!(
+                responses("/own")["500"],
+                serde_json::json!({"description": "the document's own 500"}),
+                "{what}"
+            );
+        }
+    }
+}
+
+/// `ResponseChecked` names the operation, the `responses` entry and the `content` key an
+/// answer matched, as written in the document; a replaced answer, or one not checked, has none.
+#[tokio::test]
+async fn the_response_checked_extension_names_the_matched_entry_and_media_type() {
+    use oasgate::response::ResponseChecked;
+    // (mode, row, the extension as (operation, entry, media type), or none)
+    type Seen = Option<(&'static str, Option<&'static str>, Option<&'static str>)>;
+    let row = |method, path, status, headers, body| Row {
+        what: "",
+        method,
+        path,
+        status,
+        headers,
+        body,
+        violations: &[],
+    };
+    use ResponseValidation::{Enforce, Report};
+    #[rustfmt::skip]
+    let rows: Vec<(ResponseValidation, Row, Seen)> = vec![
+        (Enforce, row("GET", "/pets/1", 200, &[RATE, CT_JSON], r#"{"id":1,"name":"rex"}"#),
+            Some(("getPet", Some("200"), Some("application/json")))),
+        (Enforce, row("GET", "/pets/1", 418, &[("content-type", "text/plain")], "teapot"),
+            Some(("getPet", Some("4XX"), Some("text/plain")))),
+        (Enforce, row("GET", "/pets/1", 503, &[("content-type", "application/vnd.error+json")], r#"{"code":7}"#),
+            Some(("getPet", Some("default"), Some("application/*")))),
+        (Enforce, row("POST", "/pets", 201, &[], ""), Some(("addPet", Some("201"), None))),
+        // No operationId: the operation is named by its method and template.
+        (Enforce, row("GET", "/events", 200, &[("content-type", "text/event-stream")], "data: x\n\n"),
+            Some(("GET /events", Some("200"), Some("text/event-stream")))),
+        // Replaced by a problem: the problem carries a `Rejection`, not this.
+        (Enforce, row("GET", "/pets/1", 200, &[RATE, CT_JSON], "{}"), None),
+        // Report mode: set from the head, whatever the verdict.
+        (Report, row("GET", "/pets/1", 200, &[RATE, CT_JSON], "{}"),
+            Some(("getPet", Some("200"), Some("application/json")))),
+        (Report, row("POST", "/pets", 200, &[], ""), Some(("addPet", None, None))),
+        (Report, row("GET", "/pets/1", 200, &[RATE, ("content-type", "text/html")], "<p>"),
+            Some(("getPet", Some("200"), None))),
+        // Validation off for the operation.
+        (Enforce, row("GET", "/old", 200, &[], ""), None),
+    ];
+    for (mode, row, expected) in rows {
+        let layer = layer(mode);
+        let (status, headers, body) = (row.status, row.headers, row.body);
+        let service = ServiceBuilder::new().layer(layer).service_fn(
+            move |_request: Request<Body>| async move {
+                let mut builder = Response::builder().status(status);
+                for (name, value) in headers {
+                    builder = builder.header(*name, *value);
+                }
+                Ok::<_, std::convert::Infallible>(builder.body(Body::from(body)).unwrap())
+            },
+        );
+        let request = Request::builder()
+            .method(row.method)
+            .uri(row.path)
+            .body(Body::empty())
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let what = format!("{mode:?} {} {} {status}", row.method, row.path);
+        let seen = response.extensions().get::<ResponseChecked>().map(|c| {
+            assert_eq!(c.mode, mode, "{what}");
+            assert_eq!(c.operation_id.is_some(), row.path != "/events", "{what}");
+            (
+                c.operation.to_string(),
+                c.status_entry.as_deref().map(str::to_owned),
+                c.media_type.as_deref().map(str::to_owned),
+            )
+        });
+        let expected = expected.map(|(op, entry, media)| {
+            (
+                op.to_owned(),
+                entry.map(str::to_owned),
+                media.map(str::to_owned),
+            )
+        });
+        assert_eq!(seen, expected, "{what}");
+        if expected.is_none() && mode == Enforce && row.path != "/old" {
+            assert!(
+                response.extensions().get::<oasgate::Rejection>().is_some(),
+                "{what}"
+            );
+        }
+    }
+}
+
+/// A `101 Switching Protocols` ends the HTTP exchange: "the server will switch protocols
+/// [...] immediately after the empty line that terminates the 101 response" (RFC 9110
+/// §15.2.2), so the head is the last moment an answer can be refused. A 101 is checked like
+/// any status: declared, the upgrade goes through; not declared, enforce mode answers the
+/// problem instead and the connection stays HTTP (the handler's upgrade never completes);
+/// report mode lets the switch happen and logs the violation. A real upgrade, through hyper.
+#[tokio::test]
+async fn an_undeclared_switching_protocols_is_refused_under_enforce_before_the_switch() {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const DECLARED: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /chat:
+    get:
+      responses:
+        "101":
+          description: the connection switches to the echo protocol
+          headers: {Upgrade: {required: true, schema: {const: echo}}}
+"#;
+    const UNDECLARED: &str = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /chat:
+    get:
+      responses:
+        "200": {description: a page}
+"#;
+    // (spec, mode, the status the client reads, whether the protocol switched)
+    let rows = [
+        (DECLARED, ResponseValidation::Enforce, "101", true),
+        (UNDECLARED, ResponseValidation::Enforce, "500", false),
+        (UNDECLARED, ResponseValidation::Report, "101", true),
+    ];
+    for (spec, mode, expected, switched) in rows {
+        let what = format!(
+            "{mode:?} {}",
+            if spec == DECLARED {
+                "declared"
+            } else {
+                "undeclared"
+            }
+        );
+        let capture = LogCapture::new(tracing::Level::WARN);
+        let doc = Document::from_str(spec).unwrap();
+        let layer =
+            OpenApiLayer::with_options(&doc, Options::default().response_validation(mode)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = ServiceBuilder::new()
+                .map_request(|request: Request<hyper::body::Incoming>| request.map(Body::new))
+                .layer(layer)
+                .service_fn(|mut request: Request<Body>| async move {
+                    let upgrade = hyper::upgrade::on(&mut request);
+                    tokio::spawn(async move {
+                        // Only once the 101 has gone out: the other protocol says `pong`.
+                        if let Ok(upgraded) = upgrade.await {
+                            let mut io = TokioIo::new(upgraded);
+                            let _ = io.write_all(b"pong").await;
+                            let _ = io.shutdown().await;
+                        }
+                    });
+                    let response = Response::builder()
+                        .status(StatusCode::SWITCHING_PROTOCOLS)
+                        .header("upgrade", "echo")
+                        .header("connection", "upgrade")
+                        .body(Body::empty())
+                        .unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .with_upgrades()
+                .await;
+        });
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(
+                b"GET /chat HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        // Read until the server closes (the upgraded side shuts down; the problem is
+        // answered and the connection, still HTTP, closed after it), bounded in time.
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buf = [0u8; 4096];
+            for _ in 0..1000 {
+                match client.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+                let text = String::from_utf8_lossy(&received);
+                if text.ends_with("pong") || (text.contains("\r\n\r\n{") && text.ends_with('}')) {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(
+            read.is_ok(),
+            "{what}: no answer in time: {:?}",
+            String::from_utf8_lossy(&received)
+        );
+        let text = String::from_utf8_lossy(&received).into_owned();
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {expected} ")),
+            "{what}: {text}"
+        );
+        assert_eq!(text.ends_with("pong"), switched, "{what}: {text}");
+        if !switched {
+            assert!(
+                text.contains("urn:oasgate:problem:invalid-response"),
+                "{what}: {text}"
+            );
+            assert!(
+                text.contains("status 101 is not declared"),
+                "{what}: {text}"
+            );
+        }
+        let logs = capture.logs.text();
+        assert_eq!(
+            logs.contains("status 101 is not declared"),
+            spec == UNDECLARED,
+            "{what}: {logs}"
+        );
+        drop(client);
+        server.abort();
+    }
+}
+
+/// A problem status the operation covers with a range or `default` is added with the range's
+/// content beside the problem's: an explicit code "takes precedence over the range definition
+/// for that code" (OpenAPI 3.1 §4.8.16.2), so a bare problem entry would forbid the service's
+/// own answers there.
+#[tokio::test]
+async fn an_added_problem_status_keeps_what_a_range_or_default_allowed() {
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /default:
+    delete:
+      x-oasgate-response-validation: enforce
+      responses:
+        "204": {description: gone}
+        default:
+          description: the service's error
+          headers: {X-Trace: {required: true, schema: {type: string}}}
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+  /range:
+    get:
+      responses:
+        "200": {description: ok}
+        4XX: {$ref: "#/components/responses/ClientError"}
+  /own:
+    get:
+      responses:
+        "200": {description: ok}
+        "404": {description: the document's own 404}
+        default: {description: other, content: {application/json: {schema: {type: object}}}}
+  /plain:
+    get:
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Error: {type: object, required: [code], properties: {code: {type: integer}}}
+  responses:
+    ClientError:
+      description: the service's client error
+      content: {text/plain: {schema: {type: string}}}
+"##;
+    let layer = crate::support::layer(SPEC, Options::default());
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+    let request = Request::get("/openapi.json")
+        .header("host", "api.test")
+        .body(Body::empty())
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let served: Value = serde_json::from_slice(&bytes).unwrap();
+    // (operation, status, media types of the added entry, or None for a plain `$ref`)
+    let rows: &[(&str, &str, Option<&[&str]>)] = &[
+        (
+            "/paths/~1default/delete",
+            "404",
+            Some(&["application/problem+json", "application/json"]),
+        ),
+        (
+            "/paths/~1default/delete",
+            "500",
+            Some(&["application/problem+json", "application/json"]),
+        ),
+        (
+            "/paths/~1range/get",
+            "404",
+            Some(&["application/problem+json", "text/plain"]),
+        ),
+        (
+            "/paths/~1range/get",
+            "400",
+            Some(&["application/problem+json", "text/plain"]),
+        ),
+        ("/paths/~1plain/get", "404", None),
+    ];
+    for (at, status, media) in rows {
+        let entry = &served.pointer(at).unwrap()["responses"][status];
+        match media {
+            None => assert!(entry["$ref"].is_string(), "{at} {status}: {entry:#}"),
+            Some(media) => {
+                let mut listed: Vec<&str> = entry["content"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{at} {status}: {entry:#}"))
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                listed.sort_unstable();
+                let mut media = media.to_vec();
+                media.sort_unstable();
+                assert_eq!(listed, media, "{at} {status}");
+            }
+        }
+    }
+    let merged = &served["paths"]["/default"]["delete"]["responses"]["404"];
+    assert_eq!(
+        merged["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Error"
+    );
+    assert_eq!(
+        merged["headers"]["X-Trace"],
+        serde_json::json!({"schema": {"type": "string"}})
+    );
+    assert!(
+        merged["description"]
+            .as_str()
+            .unwrap()
+            .contains("the service's error")
+    );
+    assert_eq!(
+        served["paths"]["/own"]["get"]["responses"]["404"],
+        serde_json::json!({"description": "the document's own 404"})
+    );
 }

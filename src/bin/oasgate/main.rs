@@ -18,8 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oasgate::config::{
-    BodyIdleTimeout, ConnectionCount, ForwardAuthHeaders, HeaderCount, HeaderReadTimeout,
-    HeaderSize, LogFormat, Mode, RequestTimeout, WatchInterval,
+    BodyIdleTimeout, ByteSize, ConnectionCount, ForwardAuthHeaders, Fraction, HeaderCount,
+    HeaderReadTimeout, HeaderSize, LogFormat, Mode, RequestTimeout, WatchInterval,
 };
 
 /// Put an OpenAPI document in front of any HTTP service.
@@ -133,6 +133,14 @@ struct ServeArgs {
     /// `options.strict`).
     #[arg(long)]
     strict: bool,
+    /// Largest response body checked, e.g. `256KiB`; a larger one is handed on unchecked
+    /// (overrides `options.response_validation_max_body`).
+    #[arg(long, value_name = "SIZE")]
+    response_validation_max_body: Option<ByteSize>,
+    /// Share of each operation's responses checked in report mode, `0` to `1` or a
+    /// percentage, e.g. `0.01` or `1%` (overrides `options.response_validation_sample`).
+    #[arg(long, value_name = "SHARE")]
+    response_validation_sample: Option<Fraction>,
     /// Reload when the config file or a file of the document changes (sets `server.watch`).
     #[arg(long)]
     watch: bool,

@@ -103,6 +103,12 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
     if args.strict {
         config.options.strict = Some(true);
     }
+    if let Some(size) = args.response_validation_max_body {
+        config.options.response_validation_max_body = Some(size);
+    }
+    if let Some(share) = args.response_validation_sample {
+        config.options.response_validation_sample = Some(share);
+    }
     if let Some(upstream) = &args.upstream {
         let upstream = upstream
             .parse::<Upstream>()
@@ -207,6 +213,11 @@ impl Gateway {
         let mut options = config
             .to_options()
             .response_observer(Arc::new(move |report| counts.observe(report)));
+        if settings.mode == Mode::Proxy {
+            // What the proxy forwards is marked `Origin::Upstream`: an invalid answer is a 502,
+            // and the served document says so.
+            options = options.forwards_upstream(true);
+        }
         if let Some(verifier) = config.verifier().map_err(|e| e.to_string())? {
             options = options.verifier(verifier);
         }
