@@ -133,6 +133,9 @@ pub enum WarningCase {
     /// A 3.1 schema uses OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum`: read as
     /// 3.0 reads it.
     SchemaKeyword,
+    /// A `pattern` that is not an ECMA-262 regular expression (Java's `\p{Print}`, `\A…\z`,
+    /// `[a&&[^b]]`): it is not checked.
+    Pattern,
     /// Raw C1 control characters (U+0080 to U+009F but U+0085) in YAML text, which YAML 1.2
     /// does not allow (§5.1): read as U+FFFD.
     ControlCharacters,
@@ -154,6 +157,7 @@ impl WarningCase {
         Self::ServerUrl,
         Self::ControlCharacters,
         Self::SchemaKeyword,
+        Self::Pattern,
     ];
 
     /// The case's stable name, as `oasgate check` prints it.
@@ -168,6 +172,7 @@ impl WarningCase {
             Self::ThreeInTwo => "three-in-two",
             Self::MediaTypeKey => "media-type-key",
             Self::SchemaKeyword => "schema-keyword",
+            Self::Pattern => "pattern",
             Self::ControlCharacters => "control-characters",
             Self::ServerUrl => "server-url",
         }

@@ -55,7 +55,16 @@ impl Default for Patterns {
 impl Patterns {
     /// Rewrites every `pattern` and `patternProperties` key of the schemas in `doc` (see
     /// [`rewrite`]), remembering what each said.
-    pub fn rewrite_document(doc: &mut Value, backtrack_limit: usize) -> Self {
+    ///
+    /// A `pattern` that is not ECMA-262 at all (Java's `\p{Print}`, `\A…\z`) is taken out of
+    /// its schema, so nothing checks it: the second value lists each one, at the pointer of
+    /// its `pattern` keyword, with the reason, for the caller to warn about. (Under a
+    /// `patternProperties` key the same text stays an error: leaving the key out would move
+    /// the properties it names under `additionalProperties`.)
+    pub fn rewrite_document(
+        doc: &mut Value,
+        backtrack_limit: usize,
+    ) -> (Self, Vec<(String, String)>) {
         // Rewritten → as written; `None` when two texts would claim it (messages then quote
         // the rewritten pattern, which means the same).
         let mut written: HashMap<String, Option<String>> = HashMap::new();
@@ -70,13 +79,28 @@ impl Patterns {
                 .or_insert_with(|| Some(old.to_owned()));
         };
         let mut seen: Vec<String> = Vec::new();
+        let mut ignored = Vec::new();
+        // Rewritten pattern → why it is not ECMA-262, if it is not.
+        let mut not_ecma: HashMap<String, Option<String>> = HashMap::new();
         for at in walk::all_schemas(doc) {
-            let Some(Value::Object(node)) = doc.pointer_mut(at.trim_start_matches('#')) else {
+            let at = at.trim_start_matches('#');
+            let Some(Value::Object(node)) = doc.pointer_mut(at) else {
                 continue;
             };
             if let Some(Value::String(pattern)) = node.get("pattern") {
                 let old = pattern.clone();
                 let mut new = rewrite(&old).into_owned();
+                let why = not_ecma
+                    .entry(new.clone())
+                    .or_insert_with(|| match classify(&new) {
+                        Err(why @ Refused::NotEcma(_)) => Some(refusal_message(&old, why)),
+                        _ => None,
+                    });
+                if let Some(why) = why {
+                    ignored.push((format!("{at}/pattern"), format!("{why}; it is not checked")));
+                    node.remove("pattern");
+                    continue;
+                }
                 let lengths_ok = ["minLength", "maxLength"]
                     .iter()
                     .all(|k| node.get(*k).is_none_or(|v| v.as_u64().is_some()));
@@ -119,11 +143,12 @@ impl Patterns {
                 Ok(_) => None,
             })
             .collect();
-        Self {
+        let patterns = Self {
             backtrack_limit,
             written: Arc::new(written),
             refused: Arc::new(refused),
-        }
+        };
+        (patterns, ignored)
     }
 
     /// Whether some pattern of the document is not ECMA-262.
@@ -994,7 +1019,7 @@ mod tests {
             schema["pattern"] = json!(pattern);
             let mut doc =
                 json!({"openapi": "3.1.0", "components": {"schemas": {"S": schema.clone()}}});
-            let patterns = Patterns::rewrite_document(&mut doc, DEFAULT_BACKTRACK_LIMIT);
+            let (patterns, _) = Patterns::rewrite_document(&mut doc, DEFAULT_BACKTRACK_LIMIT);
             let got = &doc["components"]["schemas"]["S"];
             let want = want.unwrap_or(schema);
             if *got != want {

@@ -84,7 +84,8 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         &mut keyword_warnings,
     );
     // Patterns in the form the engines read (Annex B, surrogates, …), each exactly equivalent.
-    let patterns = Patterns::rewrite_document(&mut normalized, options.pattern_backtrack_limit);
+    let (patterns, ignored_patterns) =
+        Patterns::rewrite_document(&mut normalized, options.pattern_backtrack_limit);
     let view = Arc::new(normalize::request_view(&normalized));
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(&normalized)));
@@ -136,6 +137,9 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     }
     for (at, message) in keyword_warnings {
         ctx.warn(WarningCase::SchemaKeyword, &at, message);
+    }
+    for (at, message) in ignored_patterns {
+        ctx.warn(WarningCase::Pattern, &at, message);
     }
     ctx.warnings.extend(doc.warnings().iter().cloned());
     ctx.dangling_refs(doc, response_view.is_some());
