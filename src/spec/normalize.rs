@@ -35,17 +35,21 @@ pub(crate) fn to_2020_12(
             if let Some(message) = from_3_0(node) {
                 problems.push((at.clone(), message));
             }
-        } else if exclusive_bounds_3_0(node) {
+        } else {
             // Boolean `exclusiveMinimum`/`exclusiveMaximum` are not valid JSON Schema 2020-12
             // (their value "MUST be a number"); documents upgraded from 3.0 still carry them.
-            warned.push((
-                at.clone(),
-                "a boolean `exclusiveMinimum`/`exclusiveMaximum` is OpenAPI 3.0's form, not \
-                 JSON Schema 2020-12's (a number); it is read as 3.0 reads it"
-                    .to_owned(),
-            ));
-        } else if node.contains_key("nullable") {
-            tracing::debug!(target: "oasgate::spec", pointer = %at, "`nullable` is not a keyword in OpenAPI 3.1 and is ignored");
+            for keyword in exclusive_bounds_3_0(node) {
+                warned.push((
+                    pointer::join(&at, keyword),
+                    format!(
+                        "a boolean `{keyword}` is OpenAPI 3.0's form, not JSON Schema \
+                         2020-12's (a number); it is read as 3.0 reads it"
+                    ),
+                ));
+            }
+            if node.contains_key("nullable") {
+                tracing::debug!(target: "oasgate::spec", pointer = %at, "`nullable` is not a keyword in OpenAPI 3.1 and is ignored");
+            }
         }
         integer_format_bounds(node);
     }
@@ -186,15 +190,15 @@ fn pointer_mut<'a>(doc: &'a mut Value, at: &str) -> Option<&'a mut Value> {
 }
 
 /// Rewrites 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` into 2020-12's numbers;
-/// answers whether there was one.
-fn exclusive_bounds_3_0(node: &mut Map<String, Value>) -> bool {
-    let mut found = false;
+/// answers which of the two were booleans.
+fn exclusive_bounds_3_0(node: &mut Map<String, Value>) -> Vec<&'static str> {
+    let mut found = Vec::new();
     for (exclusive, bound) in [
         ("exclusiveMinimum", "minimum"),
         ("exclusiveMaximum", "maximum"),
     ] {
         if let Some(Value::Bool(on)) = node.get(exclusive) {
-            found = true;
+            found.push(exclusive);
             let on = *on;
             node.shift_remove(exclusive);
             if on && let Some(limit) = node.shift_remove(bound) {

@@ -90,7 +90,16 @@ fn each_defect_worked_around_is_one_warning_and_an_error_under_strict() {
         (
             EXCLUSIVE_3_1.to_owned(),
             WarningCase::SchemaKeyword,
-            "/paths/~1a/get/parameters/0/schema",
+            "/paths/~1a/get/parameters/0/schema/exclusiveMinimum",
+        ),
+        // The same in a response schema, which no request reaches: still found.
+        (
+            v3(
+                r#"{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "integer", "maximum": 9, "exclusiveMaximum": true}}}}}}}}"#,
+            )
+            .replace("3.0.3", "3.1.0"),
+            WarningCase::SchemaKeyword,
+            "/paths/~1a/get/responses/200/content/application~1json/schema/exclusiveMaximum",
         ),
         // A relative server URL is "relative to the location where the document is being
         // served" (3.1 §4.8.5.1), which the gateway does not know.
