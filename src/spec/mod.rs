@@ -41,7 +41,7 @@ pub(crate) fn is_extension(key: &str) -> bool {
     key.starts_with("x-")
 }
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildProblem};
 
 /// The OpenAPI versions oasgate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +151,14 @@ impl Document {
     /// Defects of the files' text that reading worked around.
     pub(crate) fn warnings(&self) -> &[crate::error::BuildWarning] {
         &self.warnings
+    }
+
+    /// The `$ref`s whose target is missing (a file that cannot be read, a node that does not
+    /// exist), each with its place. Compiling makes each an error where a request reaches it
+    /// and a warning elsewhere; a self-contained copy ([`Document::bundled`]) cannot be made
+    /// while there are any.
+    pub fn unresolved_refs(&self) -> impl Iterator<Item = &BuildProblem> {
+        self.dangling.iter().map(|d| &d.problem)
     }
 
     /// References whose target is missing (see [`bundle::Dangling`]).

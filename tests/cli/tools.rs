@@ -91,6 +91,27 @@ fn check_lists_warnings_and_strict_makes_them_errors() {
 }
 
 #[test]
+fn bundle_refuses_a_document_whose_ref_names_nothing() {
+    // A document that loads (the reference is reached by no request, a warning) cannot be
+    // written self-contained: the output would hold a reference to nothing.
+    let dir = TempDir::new("bundle-unresolved");
+    dir.write(
+        "api.yaml",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: 'gone.yaml#/Pet'}\n",
+    );
+    let (code, _, err) = run(&dir.0, &["check", "api.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("[unresolved-ref]"), "{err}");
+    let (code, out, err) = run(&dir.0, &["bundle", "api.yaml"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("api.yaml:11 at #/paths/~1a/get/responses/200/content/application~1json/schema: `$ref` names `gone.yaml`, which cannot be read"),
+        "{err}"
+    );
+}
+
+#[test]
 fn route_shows_the_operation_and_coerced_values_or_the_problem() {
     let dir = TempDir::new("route");
     let spec = format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml");

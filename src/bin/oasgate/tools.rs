@@ -158,6 +158,14 @@ pub fn bundle(spec: &Path, output: Option<&Path>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut unresolved = document.unresolved_refs().peekable();
+    if unresolved.peek().is_some() {
+        for problem in unresolved {
+            eprintln!("error: {problem}");
+        }
+        eprintln!("error: cannot write a self-contained document while a `$ref` names nothing");
+        return ExitCode::FAILURE;
+    }
     let bundled = document.bundled();
     if bundled.get("x-oasgate-files").is_some() {
         eprintln!(
