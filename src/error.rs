@@ -139,6 +139,9 @@ pub enum WarningCase {
     /// Raw C1 control characters (U+0080 to U+009F but U+0085) in YAML text, which YAML 1.2
     /// does not allow (§5.1): read as U+FFFD.
     ControlCharacters,
+    /// An `x-model` parameter whose model loader a program registers at run time
+    /// (`Options::model_loader`): only when checking (`Options::lint`, `oasgate check`).
+    ModelLoader,
     /// A server URL that is not an absolute URL or a path (`,`, `Your API URL`): the server is
     /// ignored.
     ServerUrl,
@@ -158,6 +161,7 @@ impl WarningCase {
         Self::ControlCharacters,
         Self::SchemaKeyword,
         Self::Pattern,
+        Self::ModelLoader,
     ];
 
     /// The case's stable name, as `oasgate check` prints it.
@@ -173,6 +177,7 @@ impl WarningCase {
             Self::MediaTypeKey => "media-type-key",
             Self::SchemaKeyword => "schema-keyword",
             Self::Pattern => "pattern",
+            Self::ModelLoader => "model-loader",
             Self::ControlCharacters => "control-characters",
             Self::ServerUrl => "server-url",
         }

@@ -125,6 +125,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
             .collect(),
         lenient_dates: options.lenient_dates,
         fill_body_defaults: options.fill_body_defaults,
+        lint: options.lint,
     };
     for (at, message) in findings {
         ctx.report_source(&at, message);
@@ -387,6 +388,8 @@ struct Compilation<'a> {
     models: Vec<String>,
     lenient_dates: bool,
     fill_body_defaults: bool,
+    /// Checking, not serving: a missing model loader is a warning (`Options::lint`).
+    lint: bool,
 }
 
 struct OperationInput<'i> {
@@ -877,12 +880,27 @@ impl<'a> Compilation<'a> {
             None => None,
             Some(Value::String(name)) => {
                 if !self.models.contains(name) {
-                    self.report(
-                        &pointer::join(at, "x-model"),
-                        format!(
-                            "no model loader is registered for `{name}` (Options::model_loader)"
-                        ),
-                    );
+                    let at = pointer::join(at, "x-model");
+                    if self.lint {
+                        self.warn(
+                            WarningCase::ModelLoader,
+                            &at,
+                            format!(
+                                "`x-model: {name}` needs a model loader, which a program \
+                                 registers with `Options::model_loader`; `oasgate serve` has \
+                                 none, so it refuses this document"
+                            ),
+                        );
+                    } else {
+                        self.report(
+                            &at,
+                            format!(
+                                "no model loader is registered for `{name}` \
+                                 (Options::model_loader); `oasgate serve` cannot load models, \
+                                 so it cannot serve a document with `x-model` parameters"
+                            ),
+                        );
+                    }
                 }
                 Some(name.as_str().into())
             }

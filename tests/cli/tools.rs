@@ -112,6 +112,27 @@ fn bundle_refuses_a_document_whose_ref_names_nothing() {
 }
 
 #[test]
+fn check_is_a_lint_step_for_the_demo_document() {
+    // The demo's document has an `x-model` parameter: the program registers its loader, so
+    // `check` warns rather than fails; `--deny-warnings` makes it fail.
+    let dir = TempDir::new("check-lint");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/axum/petstore.yaml");
+    let (code, out, err) = run(&dir.0, &["check", demo]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with(": ok (OpenAPI 3.0, 1 warning)\n"), "{out}");
+    assert!(
+        err.contains("`x-model: pet` needs a model loader") && err.contains("[model-loader]"),
+        "{err}"
+    );
+    let (code, _, err) = run(&dir.0, &["check", demo, "--deny-warnings"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("(an error under `strict`: model-loader)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn route_shows_the_operation_and_coerced_values_or_the_problem() {
     let dir = TempDir::new("route");
     let spec = format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml");

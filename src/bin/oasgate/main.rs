@@ -41,8 +41,9 @@ enum Command {
         /// `text` for people, `json` for CI.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Refuse the document for any defect, even one oasgate works around (a warning).
-        #[arg(long)]
+        /// Fail on warnings too: any defect, even one oasgate works around, and what a program
+        /// would have to register (model loaders).
+        #[arg(long, visible_alias = "deny-warnings")]
         strict: bool,
     },
     /// Show which operation a request matches and its decoded, coerced parameters, or the

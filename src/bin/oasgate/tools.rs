@@ -14,7 +14,7 @@ use crate::Format;
 /// Loads and compiles `spec`; prints `ok` or every problem, and every warning.
 pub fn check(spec: &Path, format: Format, strict: bool) -> ExitCode {
     let result = Document::from_path(spec).and_then(|doc| {
-        OpenApiLayer::with_options(&doc, Options::default().strict(strict))
+        OpenApiLayer::with_options(&doc, Options::default().lint(true).strict(strict))
             .map(|layer| (doc.version(), layer.warnings().to_vec()))
     });
     let (problems, warnings) = match &result {
