@@ -155,6 +155,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let mut operations: Vec<Operation> = Vec::new();
     let mut operation_ids: HashMap<String, String> = HashMap::new();
     let mut facts: Vec<OperationFacts> = Vec::new();
+    let mut all_bases: Vec<String> = Vec::new();
     // Whether a raw `;` in a request path can mean something to this document.
     let mut semicolons = false;
 
@@ -245,6 +246,10 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 .collect();
             let allow = allow_header(&methods);
             let full = format!("{}{base}{template}", options.prefix);
+            let under = format!("{}{base}", options.prefix);
+            if !under.is_empty() && !all_bases.contains(&under) {
+                all_bases.push(under);
+            }
             semicolons |= full.contains(';');
             let id = routes.len();
             match router.insert(&full, id) {
@@ -352,6 +357,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         models: options.models.iter().cloned().collect(),
         options,
         served,
+        bases: all_bases,
         warnings: ctx.warnings,
     })
 }

@@ -46,6 +46,8 @@ pub(crate) struct Plan {
     pub models: HashMap<String, Arc<dyn ModelLoader>>,
     /// The document and docs page the layer serves, rendered once.
     pub served: ServedDocuments,
+    /// Every distinct prefix + server base path routes are under, for the 404's hint.
+    pub bases: Vec<String>,
     /// The document's defects that were worked around, logged at start-up.
     pub warnings: Vec<crate::error::BuildWarning>,
 }

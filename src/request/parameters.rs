@@ -375,13 +375,16 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
     for (raw_key, _) in query {
         let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
         if !is_declared(op, &key) && reported.insert(key.clone()) {
+            let hint = super::closest(&key, op.query.iter().map(|p| &*p.name))
+                .map(|name| format!("; did you mean `{name}`?"))
+                .unwrap_or_default();
             errors.push(FieldError {
                 place: Place::Query,
                 name: key.to_string(),
                 pointer: String::new(),
                 code: FieldCode::Undeclared,
                 detail: format!(
-                    "query parameter `{}` is not declared by this operation",
+                    "query parameter `{}` is not declared by this operation{hint}",
                     truncate(&key)
                 ),
             });

@@ -56,7 +56,13 @@ impl Plan {
                 UnknownRoutes::Reject => Err(Rejected::new(
                     Problem::new(
                         ProblemKind::NotFound,
-                        format!("no operation has the path `{}`", truncate(path)),
+                        format!(
+                            "no operation has the path `{}`{}",
+                            truncate(path),
+                            self.under_another_base(path)
+                                .map(|p| format!("; did you mean `{p}`?"))
+                                .unwrap_or_default()
+                        ),
                     ),
                     None,
                 )),
@@ -104,6 +110,16 @@ impl Plan {
             .headers_mut()
             .insert(header::ALLOW, route.allow.clone());
         Routed::Answer(response)
+    }
+
+    /// For a path no operation has: the same path under a base path (a server's, with the
+    /// prefix) where one does, such as `/v2/pets` for `/pets`. Built only for the 404.
+    fn under_another_base(&self, path: &str) -> Option<String> {
+        self.bases
+            .iter()
+            .filter(|base| !path.starts_with(&format!("{base}/")) && path != base.as_str())
+            .map(|base| format!("{base}{path}"))
+            .find(|candidate| self.router.at(candidate).is_some())
     }
 }
 

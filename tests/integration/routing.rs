@@ -395,3 +395,29 @@ async fn cors_preflights_reach_a_cors_layer_inside() {
     let answer = app.oneshot(actual).await.unwrap();
     assert_eq!(answer.status(), 400, "the actual request is validated");
 }
+
+#[tokio::test]
+async fn a_miss_near_a_declared_path_or_parameter_says_what_was_meant() {
+    let layer = fixture_layer(
+        "oai/v3.0-petstore-expanded.yaml",
+        Options::default().undeclared_query(oasgate::UndeclaredParams::Reject),
+    );
+    // (request, status, the end of the detail; `None`: no hint at all)
+    let rows: &[(&str, u16, Option<&str>)] = &[
+        ("/pets", 404, Some("; did you mean `/v2/pets`?")),
+        ("/pets/7", 404, Some("; did you mean `/v2/pets/7`?")),
+        ("/nothing", 404, None),
+        ("/v2/pets?limt=5", 400, Some("; did you mean `limit`?")),
+        ("/v2/pets?tag=a", 400, Some("; did you mean `tags`?")),
+        ("/v2/pets?color=red", 400, None),
+    ];
+    for (uri, status, hint) in rows {
+        let answer = send(&layer, get(uri)).await;
+        assert_eq!(answer.status, *status, "{uri}: {}", answer.json);
+        let detail = answer.json["detail"].as_str().unwrap_or_default();
+        match hint {
+            Some(hint) => assert!(detail.ends_with(hint), "{uri}: {detail}"),
+            None => assert!(!detail.contains("did you mean"), "{uri}: {detail}"),
+        }
+    }
+}
