@@ -27,6 +27,7 @@ pub mod security;
 pub mod serve;
 mod service;
 pub mod spec;
+mod suggest;
 mod validated;
 
 pub use error::{BuildError, BuildProblem, BuildWarning, WarningCase};

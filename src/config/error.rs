@@ -154,42 +154,7 @@ fn parse_unknown(message: &str, what: &str) -> Option<(String, Vec<String>)> {
     Some((name.to_owned(), expected))
 }
 
-/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub(crate) fn nearest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let word = word.to_ascii_lowercase();
-    candidates
-        .map(|c| (distance(&word, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Edit distance where swapping two neighbours counts as one edit (`sepc` → `spec`).
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
+pub(crate) use crate::suggest::nearest;
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -204,25 +169,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_keys() {
-        let keys = ["body_limit", "error_cap", "prefix", "lenient_booleans"];
-        let rows = [
-            ("body_limt", Some("body_limit")),
-            ("bodylimit", Some("body_limit")),
-            ("BODY_LIMIT", Some("body_limit")),
-            ("error_cpa", Some("error_cap")),
-            ("prefx", Some("prefix")),
-            ("lenient_bools", Some("lenient_booleans")),
-            ("listen", None),
-            ("error_cpa", Some("error_cap")),
-            ("zzz", None),
-        ];
-        for (word, want) in rows {
-            assert_eq!(nearest(word, keys.iter().copied()), want, "{word}");
-        }
-    }
 
     #[test]
     fn parses_serde_messages() {

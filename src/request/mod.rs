@@ -206,18 +206,6 @@ fn summary(errors: &[FieldError], what: &str) -> String {
     }
 }
 
-/// The candidate closest to `name` when it is close enough to be a typo (`limt` for `limit`):
-/// at most two edits, and fewer than half of `name`'s characters. Only built into a problem's
-/// detail, so only on failure.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let bound = 2.min(name.chars().count().saturating_sub(1) / 2);
-    candidates
-        .map(|c| (strsim::osa_distance(name, c), c))
-        .filter(|&(d, _)| d > 0 && d <= bound)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
 fn truncate(text: &str) -> &str {
     match text.char_indices().nth(200) {
         Some((i, _)) => &text[..i],
@@ -291,32 +279,5 @@ paths:
             builder = builder.header(*name, *value);
         }
         builder.body(()).unwrap().into_parts().0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn closest_finds_a_typo_and_nothing_else() {
-        let names = ["limit", "offset", "tags", "sort"];
-        // (given, the hint)
-        let rows = [
-            ("limt", Some("limit")),
-            ("limmit", Some("limit")),
-            ("ofset", Some("offset")),
-            ("tag", Some("tags")),
-            ("srot", Some("sort")),
-            ("limit", None), // not a typo: the name itself
-            ("color", None),
-            ("x", None), // too short to guess from
-            ("so", None),
-        ];
-        for (given, want) in rows {
-            assert_eq!(
-                super::closest(given, names.iter().copied()),
-                want,
-                "{given}"
-            );
-        }
     }
 }

@@ -375,7 +375,7 @@ fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<Fie
     for (raw_key, _) in query {
         let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
         if !is_declared(op, &key) && reported.insert(key.clone()) {
-            let hint = super::closest(&key, op.query.iter().map(|p| &*p.name))
+            let hint = crate::suggest::nearest(&key, op.query.iter().map(|p| &*p.name))
                 .map(|name| format!("; did you mean `{name}`?"))
                 .unwrap_or_default();
             errors.push(FieldError {
