@@ -361,6 +361,14 @@ impl Config {
         for (name, text) in vars {
             let fail =
                 |message: String| ConfigError::new("environment", format!("`{name}`: {message}"));
+            // A value that does not parse: quoted, with a valid one to copy.
+            let invalid = |message: String| {
+                let example = env_key(&name)
+                    .and_then(|(section, key)| example_value(section, key))
+                    .map(|e| format!("; for example `{name}={e}`"))
+                    .unwrap_or_default();
+                format!("`{text}` is not valid: {message}{example}")
+            };
             let result = match env_key(&name) {
                 Some(("", "spec")) => {
                     self.spec = Some(PathBuf::from(text.as_str()));
@@ -377,7 +385,7 @@ impl Config {
                     return Err(fail(message));
                 }
             };
-            result.map_err(fail)?;
+            result.map_err(|message| fail(invalid(message)))?;
         }
         Ok(())
     }
@@ -513,3 +521,22 @@ impl From<ConfigError> for LoadError {
 
 #[cfg(test)]
 mod tests;
+
+/// A valid value for `section.key` (`section` empty for a top-level key), as text: the one the
+/// reference configuration in `docs/config.md` gives, which a test keeps valid. For messages
+/// only.
+fn example_value(section: &str, key: &str) -> Option<String> {
+    const REFERENCE: &str = include_str!("../../docs/config.md");
+    let open = "```yaml\n";
+    let start = REFERENCE.find(open)? + open.len();
+    let end = start + REFERENCE[start..].find("```")?;
+    let reference: serde_json::Value = serde_saphyr::from_str(&REFERENCE[start..end]).ok()?;
+    let value = match section {
+        "" => reference.get(key)?,
+        section => reference.get(section)?.get(key)?,
+    };
+    Some(match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}

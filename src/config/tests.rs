@@ -350,17 +350,23 @@ fn environment_overrides_single_keys() {
         (
             "OASGATE_OPTIONS_ERROR_CAP",
             "many",
-            "environment: `OASGATE_OPTIONS_ERROR_CAP`: invalid",
+            "environment: `OASGATE_OPTIONS_ERROR_CAP`: `many` is not valid: invalid u64; for example `OASGATE_OPTIONS_ERROR_CAP=5`",
+        ),
+        // The value quoted, and a valid one from the reference configuration to copy.
+        (
+            "OASGATE_SERVER_LISTEN",
+            "nope",
+            "environment: `OASGATE_SERVER_LISTEN`: `nope` is not valid: invalid socket address syntax; for example `OASGATE_SERVER_LISTEN=",
         ),
         (
             "OASGATE_SERVER_MAX_HEADER_SIZE",
             "4",
-            "environment: `OASGATE_SERVER_MAX_HEADER_SIZE`: `4` is out of range: expected 1KiB to 256KiB",
+            "environment: `OASGATE_SERVER_MAX_HEADER_SIZE`: `4` is not valid: `4` is out of range: expected 1KiB to 256KiB",
         ),
         (
             "OASGATE_SERVER_MODE",
             "sidecar",
-            "environment: `OASGATE_SERVER_MODE`: unknown variant `sidecar`",
+            "environment: `OASGATE_SERVER_MODE`: `sidecar` is not valid: unknown variant `sidecar`",
         ),
     ];
     for (name, value, want) in rows {
@@ -530,4 +536,16 @@ fn a_zone_name_says_which_feature_reads_it() {
         error.contains("with oasgate's `time-zones` feature"),
         "{error}"
     );
+}
+
+#[test]
+fn the_example_an_env_error_gives_is_valid_for_every_key() {
+    for name in env_names() {
+        let (section, key) = env_key(&name).unwrap();
+        let example = super::example_value(section, key)
+            .unwrap_or_else(|| panic!("no example for {name} in docs/config.md"));
+        Config::default()
+            .apply_env([(name.clone(), example.clone())])
+            .unwrap_or_else(|e| panic!("{name}={example}: {e}"));
+    }
 }
