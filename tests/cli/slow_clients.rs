@@ -288,7 +288,7 @@ async fn bad_limits_stop_the_start_with_their_place() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(
-            "environment: `OASGATE_SERVER_HEADER_READ_TIMEOUT`: `0s` is out of range: expected 100ms to 1h"
+            "environment: `OASGATE_SERVER_HEADER_READ_TIMEOUT`: `0` is not valid: `0s` is out of range: expected 100ms to 1h; for example `OASGATE_SERVER_HEADER_READ_TIMEOUT=10s`"
         ),
         "{stderr}"
     );

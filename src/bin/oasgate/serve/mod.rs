@@ -393,8 +393,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let gateway = match built {
         Ok(Ok(gateway)) => gateway,
         Ok(Err(error)) => {
+            // Logged once, on standard error like every log line (and as one JSON record with
+            // `--log-format json`).
             tracing::error!("cannot start:\n{error}");
-            eprintln!("{error}");
             return ExitCode::FAILURE;
         }
         Err(error) => {
