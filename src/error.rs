@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// The `file` of a problem with the options rather than the document.
+pub(crate) const OPTIONS: &str = "<options>";
+
 /// One problem found while loading or compiling a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildProblem {
@@ -76,11 +79,14 @@ impl BuildError {
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(
-            f,
-            "the OpenAPI document has {n} problem{}",
-            if n == 1 { "" } else { "s" }
-        )?;
+        // Problems of the options alone (a setting this build cannot honour) are not the
+        // document's.
+        let what = if n > 0 && self.problems.iter().all(|p| p.file == OPTIONS) {
+            "the options have"
+        } else {
+            "the OpenAPI document has"
+        };
+        write!(f, "{what} {n} problem{}", if n == 1 { "" } else { "s" })?;
         for problem in &self.problems {
             write!(f, "\n  - {problem}")?;
         }

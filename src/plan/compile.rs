@@ -334,7 +334,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
             messages
                 .into_iter()
                 .map(|message| BuildProblem {
-                    file: "<options>".to_owned(),
+                    file: crate::error::OPTIONS.to_owned(),
                     pointer: String::new(),
                     line: None,
                     message,

@@ -364,7 +364,12 @@ fn docs_page(ui: DocsUi, path: &str, title: &str, document: &str) -> Result<Docs
         #[cfg(feature = "docs-redoc")]
         DocsUi::Redoc => Docs::redoc(path, title, document),
         #[cfg(not(feature = "docs-redoc"))]
-        DocsUi::Redoc => Err("Redoc needs the `docs-redoc` feature of oasgate".into()),
+        DocsUi::Redoc => Err(
+            "`docs_ui: redoc` (`Options::docs_ui(DocsUi::Redoc)`) needs Redoc, \
+                              which this build of oasgate leaves out: build it with the \
+                              `docs-redoc` feature (`--features docs-redoc`)"
+                .into(),
+        ),
     }
 }
 
