@@ -617,3 +617,66 @@ async fn a_reload_with_a_broken_certificate_keeps_serving_and_a_good_one_is_take
     );
     assert!(!ok(&first).await, "the old certificate is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_picks_up_a_renewed_certificate_and_tls_stays_on_until_restart() {
+    let dir = TempDir::new("tls-watch");
+    let first = Pki::new(&dir, "first-");
+    let second = Pki::new(&dir, "second-");
+    dir.write("openapi.yaml", SPEC);
+    let upstream = Upstream::start().await;
+    dir.write("cert.pem", &std::fs::read_to_string(&first.cert).unwrap());
+    dir.write("key.pem", &std::fs::read_to_string(&first.key).unwrap());
+    let with_tls = format!(
+        "spec: openapi.yaml\nserver:\n  upstream: {}\n  watch: true\n  watch_interval: 100ms\n  tls_cert: cert.pem\n  tls_key: key.pem\n",
+        upstream.url()
+    );
+    dir.write("oasgate.yaml", &with_tls);
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+    let answers = async |pki: &Pki| -> bool {
+        let Ok(tcp) = TcpStream::connect(gateway.addr).await else {
+            return false;
+        };
+        let name = ServerName::try_from("localhost").unwrap();
+        let Ok(stream) = pki.client(&[b"http/1.1"]).connect(name, tcp).await else {
+            return false;
+        };
+        let mut req = request("GET", "/pets", "");
+        req.headers_mut()
+            .insert("host", "localhost".parse().unwrap());
+        let (_, status, _, _) = send_on(TokioIo::new(stream), Version::HTTP_11, req).await;
+        status == StatusCode::OK
+    };
+    assert!(answers(&first).await);
+
+    // A renewal: the key, then the certificate, as a tool writing the pair would.
+    std::fs::write(
+        dir.0.join("key.pem"),
+        std::fs::read_to_string(&second.key).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.0.join("cert.pem"),
+        std::fs::read_to_string(&second.cert).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), async || answers(&second).await).await,
+        "{}",
+        gateway.log_text()
+    );
+
+    // TLS removed from the config: refused until a restart, the listener stays on TLS.
+    dir.write(
+        "oasgate.yaml",
+        &with_tls.replace("  tls_cert: cert.pem\n  tls_key: key.pem\n", ""),
+    );
+    let refused = eventually(Duration::from_secs(15), async || {
+        gateway
+            .log_text()
+            .contains("turning TLS on or off takes a restart")
+    })
+    .await;
+    assert!(refused, "{}", gateway.log_text());
+    assert!(answers(&second).await, "TLS keeps serving");
+}

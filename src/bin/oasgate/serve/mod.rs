@@ -302,6 +302,14 @@ impl Gateway {
                     .iter()
                     .flat_map(|(cert, key)| [cert.clone(), key.clone()]),
             )
+            .chain(settings.upstream_tls.ca.iter().cloned())
+            .chain(
+                settings
+                    .upstream_tls
+                    .client_cert
+                    .iter()
+                    .flat_map(|(cert, key)| [cert.clone(), key.clone()]),
+            )
             .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
