@@ -680,3 +680,31 @@ async fn the_watcher_picks_up_a_renewed_certificate_and_tls_stays_on_until_resta
     assert!(refused, "{}", gateway.log_text());
     assert!(answers(&second).await, "TLS keeps serving");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_client_that_stops_answering_pings_is_disconnected() {
+    let dir = TempDir::new("h2-ping");
+    let spec = dir.write("openapi.yaml", SPEC);
+    let upstream = Upstream::start().await;
+    let gateway = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            path(&spec),
+            "--upstream",
+            &upstream.url(),
+            "--header-read-timeout",
+            "200ms",
+        ],
+    );
+    // The preface and an empty SETTINGS frame (RFC 9113 §3.4, §6.5), then silence: no
+    // SETTINGS acknowledgement, no PING answer.
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    opening.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    let (_, closed) =
+        crate::support::exchange(gateway.addr, &opening, Duration::from_secs(10)).await;
+    assert!(
+        closed,
+        "the silent HTTP/2 connection is still open after 10 s"
+    );
+}

@@ -330,10 +330,14 @@ impl Gateway {
     fn http2(&self) -> http2::Builder<hyper_util::rt::TokioExecutor> {
         let settings = &self.settings;
         let mut builder = http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+        // A peer silent for `header_read_timeout` is pinged, and one that does not answer
+        // within as long again is disconnected: a vanished client frees its slot.
         builder
             .timer(hyper_util::rt::TokioTimer::new())
             .max_concurrent_streams(settings.http2_max_concurrent_streams)
-            .max_header_list_size(settings.http2_max_header_list_size);
+            .max_header_list_size(settings.http2_max_header_list_size)
+            .keep_alive_interval(settings.header_read_timeout)
+            .keep_alive_timeout(settings.header_read_timeout);
         builder
     }
 
