@@ -73,6 +73,10 @@ pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 pub type BodyIdleTimeout = Bounded<Seconds, 100, 3_600_000>;
 /// `server.request_timeout`: from 100ms to 24h.
 pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
+/// `server.http2_max_concurrent_streams`: from 1 to 10000 streams.
+pub type StreamCount = Bounded<usize, 1, 10_000>;
+/// `server.http2_max_header_list_size`: from 1KiB to 1MiB.
+pub type HeaderListSize = Bounded<ByteSize, 1024, 1_048_576>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
@@ -268,6 +272,20 @@ section! {
         watch: bool,
         /// How often watched files are checked (default 2s).
         watch_interval: WatchInterval,
+        /// The listener's certificate chain (PEM); with `tls_key`, the listener speaks TLS.
+        tls_cert: PathBuf,
+        /// The private key of `tls_cert` (PEM).
+        tls_key: PathBuf,
+        /// Most requests in flight on one HTTP/2 connection (default 100).
+        http2_max_concurrent_streams: StreamCount,
+        /// Largest HTTP/2 request head, decoded (default 64KiB).
+        http2_max_header_list_size: HeaderListSize,
+        /// CAs (PEM bundle) trusted for an `https://` upstream instead of the built-in roots.
+        upstream_ca: PathBuf,
+        /// A client certificate (PEM) shown to an `https://` upstream (mutual TLS).
+        upstream_client_cert: PathBuf,
+        /// The private key of `upstream_client_cert` (PEM).
+        upstream_client_key: PathBuf,
     }
 }
 
@@ -398,6 +416,11 @@ impl Config {
     /// The document's path, resolved from the config file's directory.
     pub fn spec_path(&self) -> Option<PathBuf> {
         self.spec.as_ref().map(|spec| self.base_dir.join(spec))
+    }
+
+    /// A path named in the file, read from the config file's directory when relative.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.base_dir.join(path)
     }
 
     /// Loads the document and compiles the layer with these options.

@@ -72,8 +72,8 @@ fn bad_files_name_the_place_and_the_fix() {
         ),
         (
             "oasgate.yaml",
-            "server:\n  upstream: https://example.test\n",
-            "oasgate.yaml:2:13: `https://example.test`: only http:// upstreams are supported, not https://",
+            "server:\n  upstream: ftp://example.test\n",
+            "oasgate.yaml:2:13: `ftp://example.test`: expected an http:// or https:// URL, not ftp://",
         ),
         (
             "oasgate.yaml",

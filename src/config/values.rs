@@ -404,7 +404,8 @@ impl<'de> Deserialize<'de> for Network {
     }
 }
 
-/// Where `oasgate serve` forwards valid requests: an `http://` URL, optionally with a base path.
+/// Where `oasgate serve` forwards valid requests: an `http://` or `https://` URL, optionally
+/// with a base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream(pub http::Uri);
 
@@ -416,10 +417,10 @@ impl FromStr for Upstream {
             .parse()
             .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
         match uri.scheme_str() {
-            Some("http") => {}
+            Some("http" | "https") => {}
             Some(other) => {
                 return Err(format!(
-                    "`{text}`: only http:// upstreams are supported, not {other}://"
+                    "`{text}`: expected an http:// or https:// URL, not {other}://"
                 ));
             }
             None => {
@@ -666,7 +667,7 @@ mod tests {
     fn upstreams() {
         assert!("http://127.0.0.1:3000".parse::<Upstream>().is_ok());
         assert!("http://127.0.0.1:3000/base".parse::<Upstream>().is_ok());
-        for bad in ["https://x", "127.0.0.1:3000", "http:///x", "http://h/?q=1"] {
+        for bad in ["ftp://x", "127.0.0.1:3000", "http:///x", "http://h/?q=1"] {
             assert!(bad.parse::<Upstream>().is_err(), "{bad}");
         }
     }

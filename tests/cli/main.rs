@@ -14,5 +14,6 @@ mod slow_clients;
 mod startup;
 mod support;
 mod swagger2;
+mod tls;
 mod tools;
 mod watch;

@@ -249,7 +249,10 @@ impl Gateway {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { return };
-                if let Some(addr) = line.strip_prefix("listening on http://") {
+                let addr = line
+                    .strip_prefix("listening on http://")
+                    .or_else(|| line.strip_prefix("listening on https://"));
+                if let Some(addr) = addr {
                     let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
                 }
             }

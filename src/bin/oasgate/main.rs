@@ -72,7 +72,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Run the validating reverse proxy (or forward-auth endpoint).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 /// Output format of `check`.
@@ -148,6 +148,16 @@ struct ServeArgs {
     /// How often `--watch` checks the files, e.g. `500ms` (overrides `server.watch_interval`).
     #[arg(long, value_name = "DURATION")]
     watch_interval: Option<WatchInterval>,
+    /// The listener's certificate chain, PEM; with `--tls-key` the listener speaks TLS
+    /// (overrides `server.tls_cert`).
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert`, PEM (overrides `server.tls_key`).
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<PathBuf>,
+    /// CAs trusted for an `https://` upstream, a PEM bundle (overrides `server.upstream_ca`).
+    #[arg(long, value_name = "PATH")]
+    upstream_ca: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -166,6 +176,6 @@ fn main() -> ExitCode {
             config,
         } => tools::route(&spec, &method, &url, &headers, config.as_deref()),
         Command::Bundle { spec, output } => tools::bundle(&spec, output.as_deref()),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
     }
 }

@@ -15,10 +15,12 @@
 //! disconnected.
 
 mod body;
+mod conn;
 mod forward_auth;
 mod io;
 mod metrics;
 mod proxy;
+mod tls;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -34,8 +36,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper::server::conn::{http1, http2};
 use hyper_util::server::graceful::GracefulShutdown;
 use oasgate::config::{Config, ForwardAuthHeaders, LogFormat, Mode, Network, Upstream};
 use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
@@ -79,6 +80,11 @@ struct Settings {
     max_connections: usize,
     watch: bool,
     watch_interval: Duration,
+    /// The listener's certificate and key files.
+    tls: Option<(PathBuf, PathBuf)>,
+    http2_max_concurrent_streams: u32,
+    http2_max_header_list_size: u32,
+    upstream_tls: tls::UpstreamTls,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -115,6 +121,53 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             .map_err(|e| format!("--upstream: {e}"))?;
         config.server.upstream = Some(upstream);
     }
+    // A flag's path is the user's, relative to the working directory; the file's, relative to
+    // the config file's directory.
+    let flag_path = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    let file_path = |path: &Option<PathBuf>| path.as_deref().map(|p| config.resolve(p));
+    let tls_cert = args
+        .tls_cert
+        .as_ref()
+        .map(flag_path)
+        .or_else(|| file_path(&config.server.tls_cert));
+    let tls_key = args
+        .tls_key
+        .as_ref()
+        .map(flag_path)
+        .or_else(|| file_path(&config.server.tls_key));
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(
+                "server.tls_cert is given without server.tls_key: expected both, or neither"
+                    .to_owned(),
+            );
+        }
+        (None, Some(_)) => {
+            return Err(
+                "server.tls_key is given without server.tls_cert: expected both, or neither"
+                    .to_owned(),
+            );
+        }
+    };
+    let upstream_tls = tls::UpstreamTls {
+        ca: args
+            .upstream_ca
+            .as_ref()
+            .map(flag_path)
+            .or_else(|| file_path(&config.server.upstream_ca)),
+        client_cert: match (
+            file_path(&config.server.upstream_client_cert),
+            file_path(&config.server.upstream_client_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err("server.upstream_client_cert and server.upstream_client_key go together: expected both, or neither".to_owned());
+            }
+        },
+    };
     let server = &config.server;
     let spec = config
         .spec_path()
@@ -187,6 +240,14 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             args.watch_interval.or(server.watch_interval).map(|t| t.0),
             2,
         ),
+        tls,
+        http2_max_concurrent_streams: server
+            .http2_max_concurrent_streams
+            .map_or(100, |n| u32::try_from(n.0).unwrap_or(u32::MAX)),
+        http2_max_header_list_size: server.http2_max_header_list_size.map_or(64 * 1024, |size| {
+            u32::try_from(size.0.as_usize()).unwrap_or(u32::MAX)
+        }),
+        upstream_tls,
     };
     Ok((config, settings))
 }
@@ -197,16 +258,23 @@ struct Gateway {
     handler: Handler,
     /// The config file and every file the document was read from.
     watched: Vec<PathBuf>,
+    /// The listener's TLS settings, read per accepted connection: a reload swaps them.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 enum Handler {
-    Proxy(proxy::Service),
+    /// Boxed: the client and its TLS settings make it much larger than the other.
+    Proxy(Box<proxy::Service>),
     ForwardAuth(OpenApiLayer),
 }
 
 impl Gateway {
     fn build(args: &ServeArgs, counts: &Arc<metrics::ResponseCounts>) -> Result<Self, String> {
         let (config, settings) = settings(args)?;
+        let tls = match &settings.tls {
+            Some((cert, key)) => Some(tls::server_config(cert, key)?),
+            None => None,
+        };
         // Loaded here rather than through `Config::layer` to learn which files it was read from.
         let document = Document::from_path(&settings.spec).map_err(|e| e.to_string())?;
         let counts = counts.clone();
@@ -222,16 +290,31 @@ impl Gateway {
             options = options.verifier(verifier);
         }
         let layer = OpenApiLayer::with_options(&document, options).map_err(|e| e.to_string())?;
+        // The certificate files are watched too: a renewed certificate is picked up.
         let watched = args
             .config
             .iter()
             .chain(document.source_paths())
             .cloned()
+            .chain(
+                settings
+                    .tls
+                    .iter()
+                    .flat_map(|(cert, key)| [cert.clone(), key.clone()]),
+            )
+            .chain(settings.upstream_tls.ca.iter().cloned())
+            .chain(
+                settings
+                    .upstream_tls
+                    .client_cert
+                    .iter()
+                    .flat_map(|(cert, key)| [cert.clone(), key.clone()]),
+            )
             .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
-                let client = proxy::client(settings.connect_timeout);
-                Handler::Proxy(proxy::service(layer, client, upstream, &settings))
+                let client = proxy::client(settings.connect_timeout, &settings.upstream_tls)?;
+                Handler::Proxy(Box::new(proxy::service(layer, client, upstream, &settings)))
             }
             _ => Handler::ForwardAuth(layer),
         };
@@ -239,7 +322,23 @@ impl Gateway {
             settings,
             handler,
             watched,
+            tls,
         })
+    }
+
+    /// The HTTP/2 settings of a new connection.
+    fn http2(&self) -> http2::Builder<hyper_util::rt::TokioExecutor> {
+        let settings = &self.settings;
+        let mut builder = http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+        // A peer silent for `header_read_timeout` is pinged, and one that does not answer
+        // within as long again is disconnected: a vanished client frees its slot.
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .max_concurrent_streams(settings.http2_max_concurrent_streams)
+            .max_header_list_size(settings.http2_max_header_list_size)
+            .keep_alive_interval(settings.header_read_timeout)
+            .keep_alive_timeout(settings.header_read_timeout);
+        builder
     }
 
     /// The HTTP/1 settings of a new connection.
@@ -287,6 +386,13 @@ impl Shared {
         let started = Instant::now();
         let old = self.current();
         match Gateway::build(&self.args, &self.metrics.responses) {
+            Ok(gateway) if gateway.tls.is_some() != old.tls.is_some() => {
+                self.metrics.reloaded(false);
+                tracing::error!(
+                    "reload failed; the previous settings keep serving:\nserver.tls_cert: turning \
+                     TLS on or off takes a restart"
+                );
+            }
             Ok(gateway) => {
                 if gateway.settings.listen != old.settings.listen {
                     tracing::warn!(
@@ -421,13 +527,19 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     tracing::info!(
         listen = %bound,
+        tls = gateway.tls.is_some(),
         mode = ?gateway.settings.mode,
         spec = %gateway.settings.spec.display(),
         enforce = gateway.settings.enforce,
         "serving"
     );
     // The bound address on stdout, so `--listen 127.0.0.1:0` is usable by scripts and tests.
-    println!("listening on http://{bound}");
+    let scheme = if gateway.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("listening on {scheme}://{bound}");
     let _ = std::io::stdout().flush();
 
     let shared = Arc::new(Shared {
@@ -459,23 +571,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let (http1, write_limit) = {
-                    let gateway = shared.current();
-                    (gateway.http1(), gateway.settings.body_idle_timeout)
-                };
                 shared.metrics.connection_opened();
+                let gateway = shared.current();
                 let counted = shared.clone();
                 let shared = shared.clone();
-                let service = hyper::service::service_fn(move |request| {
-                    handle(shared.clone(), peer, request)
-                });
-                let stream = io::WriteTimeout::new(stream, write_limit);
-                let connection = http1.serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
+                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%peer, "connection ended with an error: {error}");
-                    }
+                    conn::serve(stream, peer, gateway, shared, watcher).await;
                     counted.metrics.connection_closed();
                     drop(slot);
                 });
@@ -617,6 +719,7 @@ async fn handle(
     let started = Instant::now();
     let gateway = shared.current();
     let settings = &gateway.settings;
+    conn::host_from_authority(&mut request);
     if let Some((kind, detail)) = refuse_at_the_front(&request, &gateway.handler) {
         tracing::info!(method = %request.method(), "refused before validation: {detail}");
         let refused = problem(kind, detail, None);
@@ -661,7 +764,7 @@ async fn handle(
         match &gateway.handler {
             Handler::Proxy(service) => {
                 proxy::call(
-                    service.clone(),
+                    (**service).clone(),
                     request,
                     settings.body_idle_timeout,
                     deadline,

@@ -17,6 +17,7 @@ use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use oasgate::body::Body;
@@ -29,8 +30,8 @@ use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
 use super::{ProxyBody, Settings, problem};
 
-/// The pooled HTTP/1 client to the upstream.
-pub type Client = hyper_util::client::legacy::Client<HttpConnector, Body>;
+/// The pooled HTTP/1 client to the upstream, over TLS for an `https://` one.
+pub type Client = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>;
 
 /// The layer around the forwarding service.
 pub type Service = OpenApi<Forward>;
@@ -38,6 +39,10 @@ pub type Service = OpenApi<Forward>;
 /// The client's address, for `X-Forwarded-For` and `Forwarded`.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
+
+/// Marks a request that came over TLS: `X-Forwarded-Proto` and `Forwarded` say `https`.
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
 
 /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -54,14 +59,24 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// A pooled client whose connections give up after `connect_timeout`.
-pub fn client(connect_timeout: Duration) -> Client {
+/// A pooled client whose connections give up after `connect_timeout`; `https://` upstreams
+/// are trusted as `tls` says.
+pub fn client(connect_timeout: Duration, tls: &super::tls::UpstreamTls) -> Result<Client, String> {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(connect_timeout));
     connector.set_nodelay(true);
-    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
+    // The TLS connector hands `https://` URLs to it.
+    connector.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(super::tls::client_config(tls)?)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector),
+    )
 }
 
 /// The layer around a [`Forward`] to `upstream`.
@@ -227,7 +242,12 @@ impl Forward {
         let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
         let trusted = peer.is_some_and(|ip| self.trusted.iter().any(|c| c.contains(ip)));
         let host = parts.headers.get(header::HOST).cloned();
-        set_forwarded(&mut parts.headers, peer, host.as_ref(), trusted);
+        let proto = if parts.extensions.get::<OverTls>().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        set_forwarded(&mut parts.headers, peer, host.as_ref(), trusted, proto);
         if let Ok(host) = HeaderValue::from_str(self.target.authority.as_str()) {
             parts.headers.insert(header::HOST, host);
         }
@@ -324,6 +344,7 @@ fn set_forwarded(
     peer: Option<IpAddr>,
     host: Option<&HeaderValue>,
     trusted: bool,
+    proto: &'static str,
 ) {
     let Some(peer) = peer else { return };
     let ip = peer.to_string();
@@ -338,7 +359,7 @@ fn set_forwarded(
         headers.insert(X_FORWARDED_FOR, value);
     }
     if !(trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
     if !(trusted && headers.contains_key(&X_FORWARDED_HOST)) {
         match host {
@@ -350,7 +371,7 @@ fn set_forwarded(
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("\"[{v6}]\""),
     };
-    let mut element = format!("for={node};proto=http");
+    let mut element = format!("for={node};proto={proto}");
     if let Some(host) = host.and_then(|h| h.to_str().ok()) {
         element.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
     }
@@ -420,6 +441,7 @@ mod tests {
                 Some([127, 0, 0, 1].into()),
                 Some(&host),
                 trusted,
+                "http",
             );
             for (k, v) in want {
                 assert_eq!(
