@@ -268,6 +268,8 @@ section! {
         watch: bool,
         /// How often watched files are checked (default 2s).
         watch_interval: WatchInterval,
+        /// One log line per request under the target `oasgate::access` (default `true`).
+        access_log: bool,
     }
 }
 

@@ -147,6 +147,9 @@ struct ServeArgs {
     /// How often `--watch` checks the files, e.g. `500ms` (overrides `server.watch_interval`).
     #[arg(long, value_name = "DURATION")]
     watch_interval: Option<WatchInterval>,
+    /// No access log: no line per request (sets `server.access_log` to `false`).
+    #[arg(long)]
+    no_access_log: bool,
 }
 
 fn main() -> ExitCode {

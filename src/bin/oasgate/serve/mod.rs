@@ -14,6 +14,7 @@
 //! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
 //! disconnected.
 
+mod access;
 mod body;
 mod forward_auth;
 mod io;
@@ -79,6 +80,7 @@ struct Settings {
     max_connections: usize,
     watch: bool,
     watch_interval: Duration,
+    access_log: bool,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -187,6 +189,7 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             args.watch_interval.or(server.watch_interval).map(|t| t.0),
             2,
         ),
+        access_log: !args.no_access_log && server.access_log.unwrap_or(true),
     };
     Ok((config, settings))
 }
@@ -422,7 +425,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         listen = %bound,
         mode = ?gateway.settings.mode,
         spec = %gateway.settings.spec.display(),
+        upstream = gateway.settings.upstream.as_ref().map(|u| u.0.to_string()),
         enforce = gateway.settings.enforce,
+        access_log = gateway.settings.access_log,
         "serving"
     );
     // The bound address on stdout, so `--listen 127.0.0.1:0` is usable by scripts and tests.
@@ -617,13 +622,21 @@ async fn handle(
     let gateway = shared.current();
     let settings = &gateway.settings;
     if let Some((kind, detail)) = refuse_at_the_front(&request, &gateway.handler) {
-        tracing::info!(method = %request.method(), "refused before validation: {detail}");
-        let refused = problem(kind, detail, None);
-        shared.metrics.record(
-            &Outcome::ClientError(None),
-            refused.status(),
-            started.elapsed(),
-        );
+        tracing::info!(method = %request.method(), path = request.uri().path(), "refused before validation: {detail}");
+        let mut refused = problem(kind, detail, None);
+        let outcome = Outcome::ClientError(None);
+        shared
+            .metrics
+            .record(&outcome, refused.status(), started.elapsed());
+        let request_id = request_id(&shared, &mut request);
+        refused.headers_mut().insert(REQUEST_ID, request_id.clone());
+        if settings.access_log {
+            refused = access::wrap(
+                access_entry(&request, request_id, started),
+                &outcome,
+                refused,
+            );
+        }
         return Ok(refused);
     }
     let path = request.uri().path();
@@ -641,14 +654,10 @@ async fn handle(
             "ok\n".to_owned(),
         ));
     }
-    let request_id = match request.headers().get(REQUEST_ID) {
-        Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
-        _ => {
-            let id = shared.ids.next();
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
-        }
-    };
+    let request_id = request_id(&shared, &mut request);
+    let entry = settings
+        .access_log
+        .then(|| access_entry(&request, request_id.clone(), started));
     let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
     request.extensions_mut().insert(proxy::Peer(peer));
     // The layer reads it to decide whether forwarded headers set the served `servers`.
@@ -698,7 +707,37 @@ async fn handle(
     shared
         .metrics
         .record(&outcome, response.status(), started.elapsed());
+    if let Some(entry) = entry {
+        response = access::wrap(entry, &outcome, response);
+    }
     Ok(response)
+}
+
+/// The request's id: the client's `x-request-id` when it has a usable one, else a new one
+/// set on the request.
+fn request_id(shared: &Shared, request: &mut Request<Incoming>) -> HeaderValue {
+    match request.headers().get(REQUEST_ID) {
+        Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
+        _ => {
+            let id = shared.ids.next();
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    }
+}
+
+/// What the access log needs of the request, taken before it goes on.
+fn access_entry(
+    request: &Request<Incoming>,
+    request_id: HeaderValue,
+    started: Instant,
+) -> access::Entry {
+    access::Entry {
+        method: request.method().clone(),
+        path: Some(request.uri().path().to_owned()),
+        request_id,
+        started,
+    }
 }
 
 /// Why a request is refused before anything else: its `Host` header is missing, repeated

@@ -197,6 +197,9 @@ impl tower::Service<Request<Body>> for Forward {
                 },
             };
             response.extensions_mut().insert(outcome);
+            if secret_path {
+                response.extensions_mut().insert(super::access::SecretPath);
+            }
             Ok(response)
         })
     }
