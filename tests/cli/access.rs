@@ -1,9 +1,13 @@
-//! The access log.
+//! The access log, and the client's HTTP version whatever the upstream speaks.
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use http::Request;
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::support::*;
 
@@ -211,5 +215,138 @@ async fn the_access_log_can_be_switched_off_and_rejections_name_their_path() {
             "{rejection}"
         );
         assert!(rejection.contains("maximum"), "{rejection}");
+    }
+}
+
+/// `python3 -m http.server` serving `dir` on an ephemeral port: an HTTP/1.0 upstream.
+struct PythonServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl PythonServer {
+    fn start(dir: &TempDir) -> Self {
+        let mut child = Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(&dir.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+                if let Some(port) = line
+                    .split(" port ")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').next())
+                {
+                    let _ = tx.send(port.parse::<u16>().expect("a port"));
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("python3 -m http.server says where it listens");
+        Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads one response with a `Content-Length` from `stream` (at most 10 s): its head and body.
+async fn read_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> (String, Vec<u8>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .expect("a content-length");
+            if pending.len() >= end + 4 + length {
+                let body = pending[end + 4..end + 4 + length].to_vec();
+                pending.drain(..end + 4 + length);
+                return (head, body);
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let n = tokio::time::timeout(left, stream.read(&mut buf))
+            .await
+            .expect("an answer within 10 s")
+            .expect("read");
+        assert!(
+            n > 0,
+            "closed; received: {}",
+            String::from_utf8_lossy(pending)
+        );
+        pending.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_1_0_upstream_keeps_the_client_on_http_1_1_and_keep_alive() {
+    let dir = TempDir::new("http10");
+    dir.write("pets", "[]");
+    let python = PythonServer::start(&dir);
+    dir.write("pets.yaml", SPEC);
+    dir.write(
+        "oasgate.yaml",
+        &format!(
+            "spec: pets.yaml\nserver:\n  upstream: http://{}\n",
+            python.addr
+        ),
+    );
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+
+    // The upstream answers in HTTP/1.0 and closes its connection.
+    let mut direct = TcpStream::connect(python.addr).await.unwrap();
+    direct
+        .write_all(b"GET /pets HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (head, _) = read_response(&mut direct, &mut Vec::new()).await;
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+
+    let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+    let mut pending = Vec::new();
+    for i in 0..2 {
+        stream
+            .write_all(b"GET /pets?limit=5 HTTP/1.1\r\nhost: gateway\r\n\r\n")
+            .await
+            .unwrap_or_else(|e| panic!("request {i} on the kept-alive connection: {e}"));
+        let (head, body) = read_response(&mut stream, &mut pending).await;
+        assert!(head.starts_with("HTTP/1.1 200 "), "request {i}: {head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("connection: close"),
+            "request {i}: {head}"
+        );
+        assert_eq!(body, b"[]", "request {i}");
     }
 }
