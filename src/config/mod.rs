@@ -73,6 +73,10 @@ pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 pub type BodyIdleTimeout = Bounded<Seconds, 100, 3_600_000>;
 /// `server.request_timeout`: from 100ms to 24h.
 pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
+/// `server.lingering_time`: from 0 (no lingering) to 1h.
+pub type LingeringTime = Bounded<Seconds, 0, 3_600_000>;
+/// `server.lingering_timeout`: from 0 to 1h.
+pub type LingeringTimeout = Bounded<Seconds, 0, 3_600_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
@@ -270,6 +274,12 @@ section! {
         watch_interval: WatchInterval,
         /// One log line per request under the target `oasgate::access` (default `true`).
         access_log: bool,
+        /// After an answer sent while the request body was still arriving, longest time to
+        /// read and discard the rest before closing (default 30s), so that the client reads
+        /// the answer instead of a connection reset.
+        lingering_time: LingeringTime,
+        /// Longest wait for more of that body between two reads (default 5s).
+        lingering_timeout: LingeringTimeout,
     }
 }
 

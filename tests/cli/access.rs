@@ -1,4 +1,5 @@
-//! The access log, and the client's HTTP version whatever the upstream speaks.
+//! The access log, the client's HTTP version whatever the upstream speaks, and the lingering
+//! close after an early answer.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -348,5 +349,114 @@ async fn an_http_1_0_upstream_keeps_the_client_on_http_1_1_and_keep_alive() {
             "request {i}: {head}"
         );
         assert_eq!(body, b"[]", "request {i}");
+    }
+}
+
+/// Sends a 5 MiB JSON body over the limit with Python's `http.client` (no `Expect`) ten times,
+/// each on a new connection; prints one line per answer: status, content type, problem status.
+const UPLOAD: &str = r#"
+import http.client, json, sys
+port = int(sys.argv[1])
+body = b"[" + b"0," * (5 * 1024 * 1024 // 2) + b"0]"
+for i in range(10):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", "/pets", body=body, headers={"content-type": "application/json"})
+        answer = connection.getresponse()
+        problem = json.loads(answer.read())
+        print(answer.status, answer.getheader("content-type"), problem["status"], flush=True)
+    except Exception as error:
+        print("failed", type(error).__name__, error, flush=True)
+    finally:
+        connection.close()
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_without_expect_reads_its_413() {
+    let dir = TempDir::new("linger");
+    let upstream = Upstream::start().await;
+    dir.write("pets.yaml", SPEC);
+    dir.write(
+        "oasgate.yaml",
+        &format!(
+            "spec: pets.yaml\noptions:\n  body_limit: 64KiB\nserver:\n  upstream: {}\n  lingering_time: 30s\n  lingering_timeout: 5s\n",
+            upstream.url()
+        ),
+    );
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+    let script = dir.write("upload.py", UPLOAD);
+    let port = gateway.addr.port().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(&script)
+            .arg(&port)
+            .stdin(Stdio::null())
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        10,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(*line, "413 application/problem+json 413", "upload {i}");
+    }
+    assert_eq!(upstream.seen().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lingering_ends_at_its_bounds() {
+    // (lingering_time, lingering_timeout, the client trickles its body instead of pausing)
+    let rows = [("30s", "500ms", false), ("1s", "30s", true)];
+    for (time, timeout, trickles) in rows {
+        let dir = TempDir::new("linger-bounds");
+        let upstream = Upstream::start().await;
+        dir.write("pets.yaml", SPEC);
+        dir.write(
+            "oasgate.yaml",
+            &format!(
+                "spec: pets.yaml\noptions:\n  body_limit: 1KiB\nserver:\n  upstream: {}\n  lingering_time: {time}\n  lingering_timeout: {timeout}\n",
+                upstream.url()
+            ),
+        );
+        let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml"]);
+        let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+        stream
+            .write_all(b"POST /pets HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10485760\r\n\r\n[0")
+            .await
+            .unwrap();
+        let (head, _) = read_response(&mut stream, &mut Vec::new()).await;
+        assert!(head.starts_with("HTTP/1.1 413 "), "{head}");
+        // oasgate has sent its FIN and reads on. The body never ends: writes fail once
+        // oasgate closes the socket at a bound (the kernel then answers with a reset).
+        if !trickles {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut accepted = 0u32;
+        let closed = loop {
+            if Instant::now() > deadline {
+                break false;
+            }
+            if stream.write_all(b",0").await.is_err() {
+                break true;
+            }
+            accepted += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if trickles {
+            // While lingering, what the client sends is taken.
+            assert!(accepted >= 3, "{accepted} writes taken");
+        }
+        assert!(
+            closed,
+            "lingering_time {time}, lingering_timeout {timeout}: still open"
+        );
     }
 }

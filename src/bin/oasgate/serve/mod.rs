@@ -18,6 +18,7 @@ mod access;
 mod body;
 mod forward_auth;
 mod io;
+mod linger;
 mod metrics;
 mod proxy;
 
@@ -81,6 +82,8 @@ struct Settings {
     watch: bool,
     watch_interval: Duration,
     access_log: bool,
+    lingering_time: Duration,
+    lingering_timeout: Duration,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -190,6 +193,16 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             2,
         ),
         access_log: !args.no_access_log && server.access_log.unwrap_or(true),
+        lingering_time: seconds(
+            args.lingering_time.or(server.lingering_time).map(|t| t.0),
+            30,
+        ),
+        lingering_timeout: seconds(
+            args.lingering_timeout
+                .or(server.lingering_timeout)
+                .map(|t| t.0),
+            5,
+        ),
     };
     Ok((config, settings))
 }
@@ -463,9 +476,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let (http1, write_limit) = {
+                let (http1, write_limit, linger) = {
                     let gateway = shared.current();
-                    (gateway.http1(), gateway.settings.body_idle_timeout)
+                    let settings = &gateway.settings;
+                    (
+                        gateway.http1(),
+                        settings.body_idle_timeout,
+                        (settings.lingering_time, settings.lingering_timeout),
+                    )
                 };
                 shared.metrics.connection_opened();
                 let counted = shared.clone();
@@ -473,6 +491,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
                 let service = hyper::service::service_fn(move |request| {
                     handle(shared.clone(), peer, request)
                 });
+                let stream = linger::Lingering::new(stream, linger.0, linger.1);
                 let stream = io::WriteTimeout::new(stream, write_limit);
                 let connection = http1.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
