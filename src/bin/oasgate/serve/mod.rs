@@ -341,7 +341,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(log_format);
+    let _flushed_on_exit = init_logging(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -358,16 +358,49 @@ pub fn run(args: ServeArgs) -> ExitCode {
     code
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr. The access log's lines are written in batches ([`access::Batched`]);
+/// every other line at once. The guard writes what waits when dropped.
+fn init_logging(format: LogFormat) -> access::FlushOnDrop {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-    }
+    let guard = access::Batched::start();
+    let batched = || access::Batched;
+    let access = |meta: &tracing::Metadata<'_>| meta.target() == access::TARGET;
+    let ansi = std::io::stderr().is_terminal();
+    let layers = match format {
+        LogFormat::Json => vec![
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(batched)
+                .with_filter(tracing_subscriber::filter::filter_fn(access))
+                .boxed(),
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
+                .boxed(),
+        ],
+        LogFormat::Text => vec![
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(batched)
+                .with_filter(tracing_subscriber::filter::filter_fn(access))
+                .boxed(),
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
+                .boxed(),
+        ],
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layers)
+        .init();
+    guard
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
@@ -753,7 +786,7 @@ fn access_entry(
 ) -> access::Entry {
     access::Entry {
         method: request.method().clone(),
-        path: Some(request.uri().path().to_owned()),
+        uri: request.uri().clone(),
         request_id,
         started,
     }
