@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Measures what `oasgate serve` adds in front of a service: the same valid GET sent with wrk
 # straight to a bare upstream and through the proxy, at 1 connection (latency) and at 32
-# connections (throughput), all in one run on 127.0.0.1.
+# connections (throughput), all in one run on 127.0.0.1; then the proxy with its access log on
+# and off, alternating, at 32 connections.
 #
 #   scripts/proxy-bench.sh                 # 10 s per wrk run
 #   DURATION=5s scripts/proxy-bench.sh
 #   UPSTREAM_DELAY_MS=2 scripts/proxy-bench.sh   # the upstream waits 2 ms per request
+#   ACCESS_LOG_ROUNDS=5 scripts/proxy-bench.sh    # access log on/off rounds (default 3)
 #
 # Prints a summary table; exits non-zero when any run saw a non-2xx answer or socket errors.
 # The targets (≤ 100 µs added median latency at 1 connection, ≥ 80 % of direct throughput at
@@ -91,6 +93,13 @@ proxy_pid=${pids[-1]}
 proxy_addr=$(wait_listening "$work/proxy.out" proxy "$proxy_pid")
 say "upstream on $upstream_addr, oasgate (pid $proxy_pid) on $proxy_addr"
 
+# The same proxy without its access log, to measure what the log costs.
+"$oasgate_bin" serve --spec "$SPEC" --upstream "http://$upstream_addr" --listen 127.0.0.1:0 \
+    --no-access-log >"$work/quiet.out" 2>"$work/quiet.err" &
+pids+=($!)
+quiet_addr=$(wait_listening "$work/quiet.out" quiet "${pids[-1]}")
+say "oasgate without access log on $quiet_addr"
+
 # The proxied path validates: the benchmark request passes, an out-of-range one is stopped.
 check_status() {
     local url=$1 want=$2 got
@@ -109,6 +118,9 @@ seconds_of() { local d=${1%s}; printf '%s\n' "$d"; }
 # wrk stops itself after DURATION; timeout is the backstop should it hang.
 wrk_bound=$(($(seconds_of "$DURATION") + 30))
 failed=0
+
+# The access log on and off, alternating, ACCESS_LOG_ROUNDS times each (default 3).
+ACCESS_LOG_ROUNDS=${ACCESS_LOG_ROUNDS:-3}
 
 # Runs wrk with a label and its connection flags; keeps its report as $work/LABEL.txt.
 run_wrk() {
@@ -154,6 +166,13 @@ run_wrk proxied-c1 "$proxied" -t1 -c1
 run_wrk direct-c32 "$direct" -t2 -c32
 run_wrk proxied-c32 "$proxied" -t2 -c32
 
+quiet=http://$quiet_addr$REQUEST_PATH
+timeout 30 wrk -t2 -c32 -d2s "$quiet" >/dev/null
+for ((round = 1; round <= ACCESS_LOG_ROUNDS; round++)); do
+    run_wrk "log-on-$round" "$proxied" -t2 -c32
+    run_wrk "log-off-$round" "$quiet" -t2 -c32
+done
+
 load_after=$(uptime)
 
 # --- summary ---------------------------------------------------------------------------------
@@ -167,6 +186,17 @@ if [[ -z $d1 || -z $p1 || -z $d32 || -z $p32 ]]; then
 fi
 added=$(awk -v d="$d1" -v p="$p1" 'BEGIN { printf "%.1f", p - d }')
 ratio=$(awk -v d="$d32" -v p="$p32" 'BEGIN { printf "%.1f", 100 * p / d }')
+# The median of the rounds' requests/s, with and without the access log.
+median_rps() {
+    local prefix=$1 round
+    for ((round = 1; round <= ACCESS_LOG_ROUNDS; round++)); do
+        requests_per_second "$prefix-$round"
+    done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+log_on=$(median_rps log-on)
+log_off=$(median_rps log-off)
+log_cost=$(awk -v on="$log_on" -v off="$log_off" 'BEGIN { printf "%.1f", 100 * (off - on) / off }')
+log_verdict=$(awk -v c="$log_cost" 'BEGIN { print (c <= 5 ? "met" : "MISSED") }')
 latency_verdict=$(awk -v a="$added" 'BEGIN { print (a <= 100 ? "met" : "MISSED") }')
 throughput_verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 80 ? "met" : "MISSED") }')
 
@@ -180,6 +210,12 @@ load after:  $load_after
 | ------------------------------------ | ------- | ------- | ------------- | -------- | ------ |
 | median latency, 1 connection (µs)    | $(printf '%7s' "$d1") | $(printf '%7s' "$p1") | $(printf '%13s' "+$added") | ≤ +100   | $latency_verdict |
 | requests/s, 32 connections           | $(printf '%7s' "$d32") | $(printf '%7s' "$p32") | $(printf '%12s%%' "$ratio") | ≥ 80 %   | $throughput_verdict |
+
+Access log, proxied, 32 connections, median of $ACCESS_LOG_ROUNDS alternating rounds each:
+
+| measure                              | log off | log on  | cost          | target   |        |
+| ------------------------------------ | ------- | ------- | ------------- | -------- | ------ |
+| requests/s, 32 connections           | $(printf '%7s' "$log_off") | $(printf '%7s' "$log_on") | $(printf '%12s%%' "$log_cost") | ≤ 5 %    | $log_verdict |
 EOF
 
 if ((failed)); then

@@ -310,6 +310,11 @@ pub struct Rejection {
     /// The matched operation's `operationId`, or `METHOD /template`; `None` when no operation
     /// matched (404, 405).
     pub operation: Option<Arc<str>>,
+    /// The code of each field error the problem lists, in order (`tooMany`, `required`...).
+    pub codes: Vec<FieldCode>,
+    /// The operation has a secret path parameter: the path must stay out of logs, as it
+    /// stays out of the problem's `instance`.
+    pub secret_path: bool,
 }
 
 /// What kind of rejection a problem is; decides its status, title and type.

@@ -77,6 +77,10 @@ pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
 pub type StreamCount = Bounded<usize, 1, 10_000>;
 /// `server.http2_max_header_list_size`: from 1KiB to 1MiB.
 pub type HeaderListSize = Bounded<ByteSize, 1024, 1_048_576>;
+/// `server.lingering_time`: from 0 (no lingering) to 1h.
+pub type LingeringTime = Bounded<Seconds, 0, 3_600_000>;
+/// `server.lingering_timeout`: from 0 to 1h.
+pub type LingeringTimeout = Bounded<Seconds, 0, 3_600_000>;
 
 use crate::dates::{Dialect, Zone};
 use crate::error::BuildError;
@@ -286,6 +290,14 @@ section! {
         upstream_client_cert: PathBuf,
         /// The private key of `upstream_client_cert` (PEM).
         upstream_client_key: PathBuf,
+        /// One log line per request under the target `oasgate::access` (default `true`).
+        access_log: bool,
+        /// After an answer sent while the request body was still arriving, longest time to
+        /// read and discard the rest before closing (default 30s), so that the client reads
+        /// the answer instead of a connection reset.
+        lingering_time: LingeringTime,
+        /// Longest wait for more of that body between two reads (default 5s).
+        lingering_timeout: LingeringTimeout,
     }
 }
 

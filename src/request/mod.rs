@@ -168,12 +168,14 @@ impl Plan {
         let secret_path = op.is_some_and(|o| o.secret_path);
         problem.instance = (!secret_path).then(|| truncate(parts.uri.path()).to_owned());
         problem.operation_id = op.and_then(|o| o.id.as_deref()).map(str::to_owned);
+        let errors = problem.log_summary();
         tracing::info!(
             target: "oasgate::rejection",
             status = problem.status,
             method = %parts.method,
-            operation = op.map_or("", |o| o.name()),
-            errors = %problem.log_summary(),
+            path = problem.instance.as_deref(),
+            operation = op.map(|o| o.name()),
+            errors = (!errors.is_empty()).then_some(errors.as_str()),
             enforced,
             "request {}: {}",
             if enforced { "rejected" } else { "would be rejected (report-only)" },
@@ -187,6 +189,8 @@ impl Plan {
             status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
             kind: problem.kind,
             operation: op.map(|o| o.id.clone().unwrap_or_else(|| o.label.clone())),
+            codes: problem.errors.iter().map(|e| e.code).collect(),
+            secret_path,
         });
         // A deprecated operation says so on its problems too.
         crate::response::finish(

@@ -420,6 +420,8 @@ impl Context {
             status: Problem::status(kind, false),
             kind,
             operation: Some(op.id.clone().unwrap_or_else(|| op.label.clone())),
+            codes: problem.errors.iter().map(|e| e.code).collect(),
+            secret_path: op.secret_path,
         });
         crate::response::finish(&mut response, op.response_headers.as_deref());
         response

@@ -3,6 +3,7 @@
 // Table rows are tuples; naming each row type would not make them clearer.
 #![allow(clippy::type_complexity)]
 
+mod access;
 mod attacks;
 mod forward_auth;
 mod framing;

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use oasgate::config::{
     BodyIdleTimeout, ByteSize, ConnectionCount, ForwardAuthHeaders, Fraction, HeaderCount,
-    HeaderReadTimeout, HeaderSize, LogFormat, Mode, RequestTimeout, WatchInterval,
+    HeaderReadTimeout, HeaderSize, LingeringTime, LingeringTimeout, LogFormat, Mode,
+    RequestTimeout, WatchInterval,
 };
 
 /// Put an OpenAPI document in front of any HTTP service.
@@ -158,6 +159,17 @@ struct ServeArgs {
     /// CAs trusted for an `https://` upstream, a PEM bundle (overrides `server.upstream_ca`).
     #[arg(long, value_name = "PATH")]
     upstream_ca: Option<PathBuf>,
+    /// No access log: no line per request (sets `server.access_log` to `false`).
+    #[arg(long)]
+    no_access_log: bool,
+    /// After an early answer, longest time to discard the rest of the request body before
+    /// closing, e.g. `30s` (overrides `server.lingering_time`).
+    #[arg(long, value_name = "DURATION")]
+    lingering_time: Option<LingeringTime>,
+    /// Longest wait between two reads of that discarded body, e.g. `5s` (overrides
+    /// `server.lingering_timeout`).
+    #[arg(long, value_name = "DURATION")]
+    lingering_timeout: Option<LingeringTimeout>,
 }
 
 fn main() -> ExitCode {

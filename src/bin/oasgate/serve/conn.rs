@@ -14,7 +14,7 @@ use hyper_util::server::graceful::Watcher;
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
 
-use super::{Gateway, Shared, handle, io, proxy};
+use super::{Gateway, Settings, Shared, handle, io, linger, proxy};
 
 /// "the connection preface starts with the string `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`"
 /// (RFC 9113 §3.4).
@@ -41,6 +41,7 @@ pub(super) async fn serve(
     });
     let result = match &gateway.tls {
         Some(config) => {
+            let stream = linger(stream, settings);
             let stream = io::WriteTimeout::new(stream, settings.body_idle_timeout);
             let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
             let stream = match tokio::time::timeout(opening, acceptor.accept(stream)).await {
@@ -71,6 +72,7 @@ pub(super) async fn serve(
                 tracing::debug!(%peer, "no request within {opening:?}");
                 return;
             };
+            let stream = linger(stream, settings);
             let io = TokioIo::new(io::WriteTimeout::new(stream, settings.body_idle_timeout));
             if h2 {
                 watcher
@@ -86,6 +88,12 @@ pub(super) async fn serve(
     if let Err(error) = result {
         tracing::debug!(%peer, "connection ended with an error: {error}");
     }
+}
+
+/// The connection's stream, lingering on close (see `linger`) so an early answer reaches a
+/// client still sending its body.
+fn linger(stream: TcpStream, settings: &Settings) -> linger::Lingering<TcpStream> {
+    linger::Lingering::new(stream, settings.lingering_time, settings.lingering_timeout)
 }
 
 /// Whether a cleartext connection opens with the HTTP/2 preface; `None` when nothing

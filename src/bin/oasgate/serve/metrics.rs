@@ -64,7 +64,7 @@ impl Outcome {
         }
     }
 
-    fn operation(&self) -> Option<&Arc<str>> {
+    pub fn operation(&self) -> Option<&Arc<str>> {
         match self {
             Outcome::Accepted(op) => Some(op),
             Outcome::Rejected(op) | Outcome::WouldReject(op) | Outcome::ClientError(op) => {

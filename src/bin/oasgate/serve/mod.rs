@@ -14,10 +14,12 @@
 //! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
 //! disconnected.
 
+mod access;
 mod body;
 mod conn;
 mod forward_auth;
 mod io;
+mod linger;
 mod metrics;
 mod proxy;
 mod tls;
@@ -85,6 +87,9 @@ struct Settings {
     http2_max_concurrent_streams: u32,
     http2_max_header_list_size: u32,
     upstream_tls: tls::UpstreamTls,
+    access_log: bool,
+    lingering_time: Duration,
+    lingering_timeout: Duration,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -248,6 +253,17 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             u32::try_from(size.0.as_usize()).unwrap_or(u32::MAX)
         }),
         upstream_tls,
+        access_log: !args.no_access_log && server.access_log.unwrap_or(true),
+        lingering_time: seconds(
+            args.lingering_time.or(server.lingering_time).map(|t| t.0),
+            30,
+        ),
+        lingering_timeout: seconds(
+            args.lingering_timeout
+                .or(server.lingering_timeout)
+                .map(|t| t.0),
+            5,
+        ),
     };
     Ok((config, settings))
 }
@@ -431,7 +447,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(log_format);
+    let _flushed_on_exit = init_logging(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -448,16 +464,49 @@ pub fn run(args: ServeArgs) -> ExitCode {
     code
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr. The access log's lines are written in batches ([`access::Batched`]);
+/// every other line at once. The guard writes what waits when dropped.
+fn init_logging(format: LogFormat) -> access::FlushOnDrop {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-    }
+    let guard = access::Batched::start();
+    let batched = || access::Batched;
+    let access = |meta: &tracing::Metadata<'_>| meta.target() == access::TARGET;
+    let ansi = std::io::stderr().is_terminal();
+    let layers = match format {
+        LogFormat::Json => vec![
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(batched)
+                .with_filter(tracing_subscriber::filter::filter_fn(access))
+                .boxed(),
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
+                .boxed(),
+        ],
+        LogFormat::Text => vec![
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(batched)
+                .with_filter(tracing_subscriber::filter::filter_fn(access))
+                .boxed(),
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
+                .boxed(),
+        ],
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layers)
+        .init();
+    guard
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
@@ -530,7 +579,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         tls = gateway.tls.is_some(),
         mode = ?gateway.settings.mode,
         spec = %gateway.settings.spec.display(),
+        upstream = gateway.settings.upstream.as_ref().map(|u| u.0.to_string()),
         enforce = gateway.settings.enforce,
+        access_log = gateway.settings.access_log,
         "serving"
     );
     // The bound address on stdout, so `--listen 127.0.0.1:0` is usable by scripts and tests.
@@ -721,13 +772,21 @@ async fn handle(
     let settings = &gateway.settings;
     conn::host_from_authority(&mut request);
     if let Some((kind, detail)) = refuse_at_the_front(&request, &gateway.handler) {
-        tracing::info!(method = %request.method(), "refused before validation: {detail}");
-        let refused = problem(kind, detail, None);
-        shared.metrics.record(
-            &Outcome::ClientError(None),
-            refused.status(),
-            started.elapsed(),
-        );
+        tracing::info!(method = %request.method(), path = request.uri().path(), "refused before validation: {detail}");
+        let mut refused = problem(kind, detail, None);
+        let outcome = Outcome::ClientError(None);
+        shared
+            .metrics
+            .record(&outcome, refused.status(), started.elapsed());
+        let request_id = request_id(&shared, &mut request);
+        refused.headers_mut().insert(REQUEST_ID, request_id.clone());
+        if settings.access_log {
+            refused = access::wrap(
+                access_entry(&request, request_id, started),
+                &outcome,
+                refused,
+            );
+        }
         return Ok(refused);
     }
     let path = request.uri().path();
@@ -745,14 +804,10 @@ async fn handle(
             "ok\n".to_owned(),
         ));
     }
-    let request_id = match request.headers().get(REQUEST_ID) {
-        Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
-        _ => {
-            let id = shared.ids.next();
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
-        }
-    };
+    let request_id = request_id(&shared, &mut request);
+    let entry = settings
+        .access_log
+        .then(|| access_entry(&request, request_id.clone(), started));
     let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
     request.extensions_mut().insert(proxy::Peer(peer));
     // The layer reads it to decide whether forwarded headers set the served `servers`.
@@ -802,7 +857,37 @@ async fn handle(
     shared
         .metrics
         .record(&outcome, response.status(), started.elapsed());
+    if let Some(entry) = entry {
+        response = access::wrap(entry, &outcome, response);
+    }
     Ok(response)
+}
+
+/// The request's id: the client's `x-request-id` when it has a usable one, else a new one
+/// set on the request.
+fn request_id(shared: &Shared, request: &mut Request<Incoming>) -> HeaderValue {
+    match request.headers().get(REQUEST_ID) {
+        Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
+        _ => {
+            let id = shared.ids.next();
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    }
+}
+
+/// What the access log needs of the request, taken before it goes on.
+fn access_entry(
+    request: &Request<Incoming>,
+    request_id: HeaderValue,
+    started: Instant,
+) -> access::Entry {
+    access::Entry {
+        method: request.method().clone(),
+        uri: request.uri().clone(),
+        request_id,
+        started,
+    }
 }
 
 /// Why a request is refused before anything else: its `Host` header is missing, repeated

@@ -159,6 +159,8 @@ impl tower::Service<Request<Body>> for Forward {
             .get::<oasgate::Validated>()
             .is_some_and(oasgate::Validated::path_is_secret);
         let instance = (!secret_path).then(|| request.uri().path().to_owned());
+        // The client's answer speaks the client's protocol, whatever the upstream spoke.
+        let version = request.version();
         let fault = request.extensions().get::<ClientFault>().cloned();
         let outgoing = self.outgoing(request);
         let client = self.client.clone();
@@ -171,7 +173,9 @@ impl tower::Service<Request<Body>> for Forward {
                 Err(detail) => problem(ProblemKind::BadGateway, detail, instance.as_deref()),
                 Ok(outgoing) => match tokio::time::timeout(timeout, client.request(outgoing)).await
                 {
-                    Ok(Ok(response)) => incoming(response, &authority, instance.as_deref()),
+                    Ok(Ok(response)) => {
+                        incoming(response, version, &authority, instance.as_deref())
+                    }
                     Ok(Err(error)) => match client_fault() {
                         // The client's body failed while it was being sent: hyper aborted
                         // the upstream request (no last chunk, or fewer bytes than
@@ -212,6 +216,9 @@ impl tower::Service<Request<Body>> for Forward {
                 },
             };
             response.extensions_mut().insert(outcome);
+            if secret_path {
+                response.extensions_mut().insert(super::access::SecretPath);
+            }
             Ok(response)
         })
     }
@@ -292,6 +299,7 @@ fn outcome_of(request: &Request<Body>) -> Outcome {
 /// The upstream's response, hop-by-hop headers removed, body streamed.
 fn incoming(
     response: Response<Incoming>,
+    version: Version,
     authority: &Authority,
     instance: Option<&str>,
 ) -> Response<ProxyBody> {
@@ -311,6 +319,11 @@ fn incoming(
     }
     let (mut parts, body) = response.into_parts();
     remove_hop_by_hop(&mut parts.headers);
+    // "A server SHOULD send a response version equal to the highest version to which the
+    // server is conformant that has a major version less than or equal to the one received in
+    // the request" (RFC 9110 §2.5): the upstream's `HTTP/1.0` is its own connection's. Left
+    // as it came, hyper would answer a 1.1 client in 1.0 and close the connection after it.
+    parts.version = version;
     // Response validation answers 502 for what the upstream sends against the document.
     parts.extensions.insert(oasgate::response::Origin::Upstream);
     Response::from_parts(parts, body.map_err(Into::into).boxed())
