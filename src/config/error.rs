@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-/// A problem in a config file (with its line and column) or in an environment variable.
+/// A problem in a config file (with its line and column) or in an environment variable, and
+/// the file's (or the environment's) other problems after it.
+///
+/// Displayed, it is one line per problem, each with its own place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The config file's path as given, or `environment` for an `OASGATE_…` variable.
@@ -13,6 +16,9 @@ pub struct ConfigError {
     pub column: Option<usize>,
     /// What is wrong, lowercase, with the nearest valid key for a misspelt one.
     pub message: String,
+    /// The problems found after this one, in order: a file is read to its end, so that
+    /// every mistake is reported at once.
+    pub others: Vec<ConfigError>,
 }
 
 impl ConfigError {
@@ -22,7 +28,13 @@ impl ConfigError {
             line: None,
             column: None,
             message: message.into(),
+            others: Vec::new(),
         }
+    }
+
+    /// This problem and the others after it.
+    pub fn all(&self) -> impl Iterator<Item = &ConfigError> {
+        std::iter::once(self).chain(&self.others)
     }
 
     pub(crate) fn at(file: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
@@ -31,6 +43,7 @@ impl ConfigError {
             line: (line > 0).then_some(line),
             column: (column > 0).then_some(column),
             message: message.into(),
+            others: Vec::new(),
         }
     }
 
@@ -85,7 +98,11 @@ impl fmt::Display for ConfigError {
                 write!(f, ":{column}")?;
             }
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        for other in &self.others {
+            write!(f, "\n{other}")?;
+        }
+        Ok(())
     }
 }
 
@@ -157,7 +174,7 @@ fn parse_unknown(message: &str, what: &str) -> Option<(String, Vec<String>)> {
 pub(crate) use crate::suggest::nearest;
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;

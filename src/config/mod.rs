@@ -45,6 +45,7 @@
 //! the tests fail until both exist. A key of `oasgate serve` is one row in `server_section!`.
 
 mod error;
+mod recovery;
 mod values;
 
 use std::fmt;
@@ -54,6 +55,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use error::ConfigError;
+use recovery::{Format, Mistake};
 pub use values::{
     Bounded, ByteSize, Endpoint, ForwardAuthHeaders, Fraction, List, LogFormat, Magnitude, Mode,
     Network, Seconds, Upstream,
@@ -361,10 +363,26 @@ impl Config {
 
     /// Parses config text; `name` is used in messages and picks TOML when it ends in `.toml`.
     /// Relative paths resolve from the current directory; no environment is read.
+    ///
+    /// Every mistake of a well-formed file is reported, not only the first: see
+    /// [`ConfigError::others`].
     pub fn from_text(text: &str, name: &str) -> Result<Self, ConfigError> {
-        if name.ends_with(".toml") {
-            return toml::from_str(text)
-                .map_err(|e| ConfigError::from_toml(name, text, &e, &SECTIONS));
+        let format = Format::of(name);
+        recovery::read_all(text, format, |text| Self::read(text, name, format))
+    }
+
+    /// Reads the text once, up to its first mistake.
+    fn read(text: &str, name: &str, format: Format) -> Result<Self, Mistake> {
+        if let Format::Toml = format {
+            return toml::from_str(text).map_err(|e| {
+                let lines = e.span().map(|span| {
+                    let (first, _) = error::line_column(text, span.start);
+                    let (last, _) = error::line_column(text, span.end.max(span.start + 1) - 1);
+                    recovery::toml_entry(text, first, last)
+                });
+                let error = Box::new(ConfigError::from_toml(name, text, &e, &SECTIONS));
+                Mistake { error, lines }
+            });
         }
         if text
             .lines()
@@ -374,11 +392,15 @@ impl Config {
         }
         let mut options = serde_saphyr::Options::default();
         options.strict_booleans = true;
-        serde_saphyr::from_str_with_options(text, options)
-            .map_err(|e| ConfigError::from_yaml(name, &e, &SECTIONS))
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+            let error = Box::new(ConfigError::from_yaml(name, &e, &SECTIONS));
+            let lines = error.line.and_then(|line| recovery::yaml_entry(text, line));
+            Mistake { error, lines }
+        })
     }
 
-    /// Applies `OASGATE_…` overrides: each names one key (see the [module docs](self)).
+    /// Applies `OASGATE_…` overrides: each names one key (see the [module docs](self)). Every
+    /// wrong variable is reported, in name order.
     pub fn apply_env(
         &mut self,
         env: impl IntoIterator<Item = (String, String)>,
@@ -388,6 +410,7 @@ impl Config {
             .filter(|(name, _)| name.starts_with(ENV_PREFIX))
             .collect();
         vars.sort();
+        let mut errors = Vec::new();
         for (name, text) in vars {
             let fail =
                 |message: String| ConfigError::new("environment", format!("`{name}`: {message}"));
@@ -412,12 +435,22 @@ impl Config {
                     if let Some(near) = error::nearest(&name, names.iter().map(String::as_str)) {
                         message.push_str(&format!("; did you mean `{near}`?"));
                     }
-                    return Err(fail(message));
+                    errors.push(fail(message));
+                    continue;
                 }
             };
-            result.map_err(|message| fail(invalid(message)))?;
+            if let Err(message) = result {
+                errors.push(fail(invalid(message)));
+            }
         }
-        Ok(())
+        let mut errors = errors.into_iter();
+        match errors.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.others.extend(errors);
+                Err(first)
+            }
+        }
     }
 
     /// The [`Options`] the `options` section describes (defaults for absent keys).

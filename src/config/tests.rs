@@ -549,3 +549,105 @@ fn the_example_an_env_error_gives_is_valid_for_every_key() {
             .unwrap_or_else(|e| panic!("{name}={example}: {e}"));
     }
 }
+
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once() {
+    // (file name, text, every line of the message)
+    let rows: [(&str, &str, &[&str]); 5] = [
+        (
+            "oasgate.yaml",
+            "spec: a.yaml\noptions:\n  body_limt: 1KiB\n  enforce: yes\n  paging: girder\nserver:\n  upstream: ftp://example.test\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 10.0.0.0/40\n  max_headers: 0\nsepc: b.yaml\n",
+            &[
+                "oasgate.yaml:3:3: unknown key `body_limt`; did you mean `body_limit`?",
+                "oasgate.yaml:4:12: invalid boolean (strict mode expects true/false)",
+                "oasgate.yaml:7:13: `ftp://example.test`: expected an http:// or https:// URL, not ftp://",
+                "oasgate.yaml:10:7: `10.0.0.0/40`: the prefix length is at most 32",
+                "oasgate.yaml:11:16: `0` is out of range: expected 1 to 10000",
+                "oasgate.yaml:12:1: unknown key `sepc`; did you mean `spec`?",
+            ],
+        ),
+        (
+            // A misspelt section takes its keys along: they are not reported again.
+            "oasgate.yaml",
+            "optoins:\n  body_limt: 1KiB\nserver:\n  mode: proxi\n",
+            &[
+                "oasgate.yaml:1:1: unknown key `optoins`; did you mean `options`?",
+                "oasgate.yaml:4:9: unknown value `proxi`; expected one of: proxy, forward-auth (did you mean `proxy`?)",
+            ],
+        ),
+        (
+            "oasgate.toml",
+            "spec = \"a.yaml\"\n[options]\nbody_limt = 1\nerror_cap = \"many\"\n[server]\ntrusted_proxies = [\n  \"10.0.0.0/40\",\n]\nmax_headers = 0\n",
+            &[
+                "oasgate.toml:3:1: unknown key `body_limt`; did you mean `body_limit`?",
+                "oasgate.toml:4:13: invalid type: string \"many\", expected usize",
+                "oasgate.toml:6:19: `10.0.0.0/40`: the prefix length is at most 32",
+                "oasgate.toml:9:15: `0` is out of range: expected 1 to 10000",
+            ],
+        ),
+        (
+            "oasgate.toml",
+            "[optoins]\nbody_limt = 1\n[server]\nmode = \"proxi\"\n",
+            &[
+                "oasgate.toml:1:2: unknown key `optoins`; did you mean `options`?",
+                "oasgate.toml:4:8: unknown value `proxi`; expected one of: proxy, forward-auth (did you mean `proxy`?)",
+            ],
+        ),
+        (
+            // Not well-formed: only the syntax error, which may hide anything after it.
+            "oasgate.yaml",
+            "options:\n  body_limt: 1KiB\n   enforce: [\nserver:\n  mode: proxi\n",
+            &[],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, want) in rows {
+        let e = match Config::from_text(text, name) {
+            Ok(config) => {
+                failures.push(format!("{text:?}: parsed as {config:?}"));
+                continue;
+            }
+            Err(e) => e,
+        };
+        let text_of_e = e.to_string();
+        let got: Vec<&str> = text_of_e.lines().collect();
+        if want.is_empty() {
+            if got.len() != 1 {
+                failures.push(format!("{text:?}: want one error, got {got:#?}"));
+            }
+        } else if got != want {
+            failures.push(format!("{text:?}:\n   got: {got:#?}\n  want: {want:#?}"));
+        }
+        assert_eq!(e.all().count(), got.len(), "{e}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_wrong_variable_is_reported_at_once() {
+    let mut config = Config::default();
+    let vars = [
+        ("OASGATE_OPTIONS_BODY_LIMIT", "lots"),
+        ("OASGATE_SERVER_LISTEN", "nope"),
+        ("OASGATE_SERVR_LISTEN", "127.0.0.1:1"),
+        ("OASGATE_OPTIONS_ENFORCE", "false"),
+    ];
+    let e = config
+        .apply_env(vars.map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .unwrap_err();
+    let names: Vec<&str> = e
+        .all()
+        .map(|e| e.message.split('`').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "OASGATE_OPTIONS_BODY_LIMIT",
+            "OASGATE_SERVER_LISTEN",
+            "OASGATE_SERVR_LISTEN"
+        ],
+        "{e}"
+    );
+    // The good variable among them is applied all the same.
+    assert_eq!(config.options.enforce, Some(false));
+}

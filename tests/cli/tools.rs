@@ -255,13 +255,18 @@ fn serve_refuses_to_start_with_a_clear_message() {
     dir.write("pets.yaml", SPEC);
     dir.write(
         "typo.yaml",
-        "spec: pets.yaml\nserver:\n  upstream: http://127.0.0.1:1\n  lisen: 127.0.0.1:0\n",
+        "spec: pets.yaml\nserver:\n  upstream: http://127.0.0.1:1\n  lisen: 127.0.0.1:0\n  mode: proxi\n",
     );
     // (arguments, what stderr says)
-    let rows: [(&[&str], &str); 4] = [
+    let rows: [(&[&str], &str); 5] = [
         (
             &["serve", "--config", "typo.yaml"],
             "typo.yaml:4:3: unknown key `lisen`; did you mean `listen`?",
+        ),
+        // Every mistake of the file at once, each with its place.
+        (
+            &["serve", "--config", "typo.yaml"],
+            "typo.yaml:5:9: unknown value `proxi`",
         ),
         (
             &["serve", "--spec", "pets.yaml"],
