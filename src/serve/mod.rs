@@ -313,11 +313,7 @@ impl ServedDocuments {
             tag.strip_prefix(identity.as_str())
                 .is_some_and(|rest| matches!(rest, "\"" | "-gzip\"" | "-br\""))
         };
-        let coding = if rendered.compressible() {
-            negotiate(&parts.headers, true)
-        } else {
-            Coding::Identity
-        };
+        let coding = negotiate(&parts.headers, rendered.brotli_offered());
         let mut response = if matches_tag(&parts.headers, known) {
             let mut response = not_modified();
             // The tag of the representation a 200 would have carried.

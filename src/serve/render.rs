@@ -1,12 +1,18 @@
 //! The document as JSON and YAML text, compressed once, with per-request server URLs.
 //!
-//! The text is fixed except where server URLs begin (the request's origin). Root `servers`
-//! are written last, so the text splits into a large fixed prefix and a small tail holding
-//! every origin. The prefix is compressed once (gzip and brotli, on first use) and flushed to
-//! a byte boundary; per request the tail is appended *uncompressed* — a stored deflate block,
-//! an uncompressed brotli meta-block — and the gzip trailer's CRC is finished from the
-//! prefix's. No compression runs per request and the result is an ordinary gzip or brotli
-//! stream any client decodes.
+//! The text is fixed except where server URLs begin (the request's origin). It splits at each
+//! origin into fixed pieces; root `servers` are written last, so most documents are one large
+//! prefix and a small tail. Every piece is compressed once (on first use) and flushed to a
+//! byte boundary; per request the origins are put between them *uncompressed*, and nothing is
+//! compressed per request. The result is an ordinary gzip or brotli stream any client decodes.
+//!
+//! - gzip: each piece is its own raw deflate run, so none refers back past an origin; the
+//!   origins travel as stored blocks, and the trailer's CRC is combined from the pieces'.
+//!   Any number of origins anywhere in the document (a path item's or an operation's own
+//!   `servers`) keeps the document compressed.
+//! - brotli: one stream whose later meta-blocks may refer back to anything before them, so
+//!   only the prefix is compressed and the tail — everything after the first origin — is sent
+//!   in uncompressed meta-blocks. Brotli is offered only while that tail is small.
 
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -14,9 +20,10 @@ use std::sync::OnceLock;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Map, Value};
 
-/// The tail (text after the first origin) above which compression is not offered: the tail
-/// travels uncompressed. Only documents with `servers` on many path items come near it.
-const MAX_TAIL: usize = 64 * 1024;
+/// The tail (text after the first origin) above which brotli is not offered: its tail travels
+/// uncompressed. Documents with `servers` on a path item or an operation come near it; gzip
+/// is offered for them.
+const MAX_BROTLI_TAIL: usize = 64 * 1024;
 
 /// A content coding the document is sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +60,16 @@ pub(crate) struct Rendered {
     /// The fixed pieces after each origin (one per origin).
     pieces: Vec<Box<str>>,
     prefix_crc: crc32fast::Hasher,
-    gzip: OnceLock<Bytes>,
+    /// The CRC of each piece, combined per request with the origins'.
+    piece_crcs: Vec<crc32fast::Hasher>,
+    gzip: OnceLock<Deflated>,
     brotli: OnceLock<Bytes>,
+}
+
+/// The prefix and every piece, each deflated on its own and sync-flushed.
+struct Deflated {
+    prefix: Bytes,
+    pieces: Vec<Bytes>,
 }
 
 /// The representation for one request: body, content coding and entity tag.
@@ -69,14 +84,18 @@ impl Rendered {
     pub fn new(text: String, token: &str, content_type: &'static str) -> Self {
         let mut parts = text.split(token);
         let prefix = parts.next().unwrap_or_default().to_owned();
-        let pieces = parts.map(Box::from).collect();
-        let mut prefix_crc = crc32fast::Hasher::new();
-        prefix_crc.update(prefix.as_bytes());
+        let pieces: Vec<Box<str>> = parts.map(Box::from).collect();
+        let crc_of = |text: &str| {
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(text.as_bytes());
+            crc
+        };
         Self {
             content_type,
+            prefix_crc: crc_of(&prefix),
+            piece_crcs: pieces.iter().map(|piece| crc_of(piece)).collect(),
             prefix: Bytes::from(prefix),
             pieces,
-            prefix_crc,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
@@ -93,36 +112,50 @@ impl Rendered {
         tail
     }
 
-    pub fn compressible(&self) -> bool {
-        self.pieces.iter().map(|p| p.len()).sum::<usize>() < MAX_TAIL
+    /// The whole text's CRC and length for `origin`, from the pieces' CRCs.
+    fn crc_and_len(&self, origin: &str) -> (u32, usize) {
+        let mut crc = self.prefix_crc.clone();
+        let mut origin_crc = crc32fast::Hasher::new();
+        origin_crc.update(origin.as_bytes());
+        let mut len = self.prefix.len();
+        for (piece, piece_crc) in self.pieces.iter().zip(&self.piece_crcs) {
+            crc.combine(&origin_crc);
+            crc.combine(piece_crc);
+            len += origin.len() + piece.len();
+        }
+        (crc.finalize(), len)
     }
 
-    /// The document for a request from `origin`, in `coding` when offered.
+    /// Whether brotli may be offered: the part it sends uncompressed is small.
+    pub fn brotli_offered(&self) -> bool {
+        self.pieces.iter().map(|p| p.len()).sum::<usize>() < MAX_BROTLI_TAIL
+    }
+
+    /// The document for a request from `origin`, in `coding` (brotli only where
+    /// [offered](Self::brotli_offered); otherwise the identity).
     pub fn body(&self, origin: &str, coding: Coding) -> Body {
-        let tail = self.tail(origin);
-        let mut crc = self.prefix_crc.clone();
-        crc.update(tail.as_bytes());
-        let crc = crc.finalize();
-        let len = self.prefix.len() + tail.len();
-        let coding = if self.compressible() {
-            coding
-        } else {
-            Coding::Identity
+        let (crc, len) = self.crc_and_len(origin);
+        let coding = match coding {
+            Coding::Brotli if !self.brotli_offered() => Coding::Identity,
+            coding => coding,
         };
         let bytes = match coding {
             Coding::Identity => {
                 let mut out = BytesMut::with_capacity(len);
                 out.put_slice(&self.prefix);
-                out.put_slice(tail.as_bytes());
+                out.put_slice(self.tail(origin).as_bytes());
                 out.freeze()
             }
             Coding::Gzip => {
-                let deflated = self.gzip.get_or_init(|| deflate_prefix(&self.prefix));
-                gzip(deflated, tail.as_bytes(), crc, len)
+                let deflated = self.gzip.get_or_init(|| Deflated {
+                    prefix: deflate(&self.prefix),
+                    pieces: self.pieces.iter().map(|p| deflate(p.as_bytes())).collect(),
+                });
+                gzip(deflated, origin.as_bytes(), crc, len)
             }
             Coding::Brotli => {
                 let compressed = self.brotli.get_or_init(|| brotli_prefix(&self.prefix));
-                brotli_with_tail(compressed, tail.as_bytes())
+                brotli_with_tail(compressed, self.tail(origin).as_bytes())
             }
         };
         Body {
@@ -134,14 +167,8 @@ impl Rendered {
 
     /// The entity tag of the identity representation for `origin` (for `If-None-Match`).
     pub fn identity_tag(&self, origin: &str) -> String {
-        let tail = self.tail(origin);
-        let mut crc = self.prefix_crc.clone();
-        crc.update(tail.as_bytes());
-        format!(
-            "\"{:08x}{:x}",
-            crc.finalize(),
-            self.prefix.len() + tail.len()
-        )
+        let (crc, len) = self.crc_and_len(origin);
+        format!("\"{crc:08x}{len:x}")
     }
 }
 
@@ -188,11 +215,12 @@ fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
     keys
 }
 
-/// Raw deflate of `prefix`, sync-flushed: byte-aligned, no final block yet.
-fn deflate_prefix(prefix: &[u8]) -> Bytes {
+/// Raw deflate of `text` on its own (referring to nothing before it), sync-flushed:
+/// byte-aligned, no final block.
+fn deflate(text: &[u8]) -> Bytes {
     let mut compress = flate2::Compress::new(flate2::Compression::best(), false);
-    let mut out = Vec::with_capacity(prefix.len() / 4 + 64);
-    let mut input = prefix;
+    let mut out = Vec::with_capacity(text.len() / 4 + 64);
+    let mut input = text;
     loop {
         out.reserve(64 * 1024);
         let before = compress.total_in();
@@ -212,23 +240,32 @@ fn deflate_prefix(prefix: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// A gzip member: header, the deflated prefix, the tail in stored blocks, CRC and length.
-fn gzip(deflated: &Bytes, tail: &[u8], crc: u32, len: usize) -> Bytes {
-    let mut out = BytesMut::with_capacity(deflated.len() + tail.len() + 32);
-    out.put_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
-    out.put_slice(deflated);
-    let mut chunks = tail.chunks(0xffff).peekable();
-    if chunks.peek().is_none() {
-        out.put_slice(&[1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(chunk) = chunks.next() {
-        let last = chunks.peek().is_none();
+/// Stored (uncompressed) deflate blocks holding `data`, none of them final.
+fn put_stored(out: &mut BytesMut, data: &[u8]) {
+    for chunk in data.chunks(0xffff) {
         let n = chunk.len() as u16;
-        out.put_u8(u8::from(last));
+        out.put_u8(0);
         out.put_u16_le(n);
         out.put_u16_le(!n);
         out.put_slice(chunk);
     }
+}
+
+/// A gzip member: header, the deflated prefix, each origin in stored blocks followed by its
+/// deflated piece, an empty final block, then CRC and length.
+fn gzip(deflated: &Deflated, origin: &[u8], crc: u32, len: usize) -> Bytes {
+    let pieces: usize = deflated.pieces.iter().map(Bytes::len).sum();
+    let mut out = BytesMut::with_capacity(
+        deflated.prefix.len() + pieces + (origin.len() + 5) * deflated.pieces.len() + 32,
+    );
+    out.put_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    out.put_slice(&deflated.prefix);
+    for piece in &deflated.pieces {
+        put_stored(&mut out, origin);
+        out.put_slice(piece);
+    }
+    // BFINAL=1, stored, empty.
+    out.put_slice(&[1, 0, 0, 0xff, 0xff]);
     out.put_u32_le(crc);
     out.put_u32_le(len as u32);
     out.freeze()
@@ -340,6 +377,49 @@ mod tests {
             assert_ne!(plain.etag, gz.etag);
             assert_eq!(plain.etag, rendered.body(origin, Coding::Identity).etag);
             assert!(plain.etag.starts_with(&rendered.identity_tag(origin)));
+        }
+    }
+
+    /// A document whose first operation has its own `servers`: nearly all of it comes after
+    /// the first origin.
+    fn early_servers(size: usize) -> String {
+        let mut text = format!(
+            "{{\"paths\":{{\"/first\":{{\"servers\":[{{\"url\":\"{TOKEN}/one\"}}],\"get\":{{}}}},"
+        );
+        for i in 0..size {
+            text.push_str(&format!(
+                "\"/items/{i}\":{{\"get\":{{\"operationId\":\"get{i}\"}}}},"
+            ));
+        }
+        text.push_str(&format!(
+            "\"/x\":{{\"servers\":[{{\"url\":\"{TOKEN}\"}}]}}}},\"servers\":[{{\"url\":\"{TOKEN}/v2\"}}]}}"
+        ));
+        text
+    }
+
+    #[test]
+    fn origins_anywhere_keep_gzip_compressed() {
+        for origin in ["", "http://a.test", "https://b.test:8443/api"] {
+            let text = early_servers(20_000);
+            let want = text.replace(TOKEN, origin);
+            let rendered = Rendered::new(text, TOKEN, "application/json");
+            assert!(!rendered.brotli_offered());
+            let gz = rendered.body(origin, Coding::Gzip);
+            assert_eq!(gz.coding, Coding::Gzip);
+            assert_eq!(gunzip(&gz.bytes), want);
+            assert!(gz.bytes.len() * 5 < want.len(), "{}", gz.bytes.len());
+            // Brotli is not offered for it: asked anyway, the identity answers.
+            let br = rendered.body(origin, Coding::Brotli);
+            assert_eq!(br.coding, Coding::Identity);
+            assert_eq!(std::str::from_utf8(&br.bytes).unwrap(), want);
+            assert_eq!(
+                gz.etag,
+                format!("{}-gzip\"", rendered.identity_tag(origin)),
+                "the tag's CRC is the whole text's"
+            );
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(want.as_bytes());
+            assert!(gz.etag.starts_with(&format!("\"{:08x}", crc.finalize())));
         }
     }
 

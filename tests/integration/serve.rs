@@ -558,6 +558,46 @@ async fn compression_is_negotiated() {
     assert!(unpacked.body.len() > 500_000, "the whole bundle");
 }
 
+/// A path item's or an operation's own `servers` put request origins in the middle of the
+/// document: gzip still compresses it all (brotli is then not offered).
+#[tokio::test]
+async fn a_document_with_servers_on_operations_is_compressed() {
+    let mut spec = String::from(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: /v2}]\npaths:\n  /first:\n    servers: [{url: /v1}]\n    get:\n      servers: [{url: /v0}]\n      responses: {'200': {description: ok}}\n",
+    );
+    for i in 0..3000 {
+        spec.push_str(&format!(
+            "  /items{i}/{{id}}:\n    get:\n      operationId: item{i}\n      parameters: [{{name: id, in: path, required: true, schema: {{type: integer, minimum: 1}}}}]\n      responses: {{'200': {{description: the item}}}}\n"
+        ));
+    }
+    let layer = super::support::layer(&spec, Options::default());
+    let plain = fetch(&layer, get_with("/openapi.json", &[HOST])).await;
+    let text = plain.decoded();
+    // (Accept-Encoding, expected coding)
+    let rows = [
+        ("gzip", Some("gzip")),
+        ("gzip, deflate, br, zstd", Some("gzip")),
+        ("br", None),
+    ];
+    for (accept, want) in rows {
+        for path in ["/openapi.json", "/openapi.yaml"] {
+            let answer = fetch(&layer, get_with(path, &[HOST, ("accept-encoding", accept)])).await;
+            assert_eq!(answer.header("content-encoding"), want, "{path}, {accept}");
+            if path == "/openapi.json" {
+                assert_eq!(answer.decoded(), text, "{accept}: the same document");
+                if want.is_some() {
+                    assert!(answer.body.len() * 10 < text.len(), "{accept}: compressed");
+                }
+            }
+        }
+    }
+    let served: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        served["paths"]["/first"]["get"]["servers"][0]["url"],
+        "http://api.test:8080/v0"
+    );
+}
+
 #[tokio::test]
 async fn paths_methods_and_switches() {
     let layer = kitchen();
