@@ -1,5 +1,7 @@
 //! Schemas compiled once: a native checker for simple ones, jsonschema for the rest.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -70,7 +72,13 @@ pub(crate) struct Compiler<'r> {
     bounded: jsonschema::ValidationOptions<'r>,
     view: Arc<Value>,
     patterns: Patterns,
+    /// Each schema compiled so far, by its pointer after plain `$ref`s: a schema that many
+    /// operations reach through `$ref` is compiled once and shared.
+    compiled: RefCell<HashMap<String, Compiled>>,
 }
+
+/// A compiled check, or every problem of the schema with the pointer it is at.
+type Compiled = Result<Check, Vec<(String, String)>>;
 
 impl<'r> Compiler<'r> {
     pub fn registry(view: &Value) -> Result<jsonschema::Registry<'_>, String> {
@@ -105,6 +113,7 @@ impl<'r> Compiler<'r> {
             bounded,
             view,
             patterns,
+            compiled: RefCell::default(),
         }
     }
 
@@ -114,8 +123,42 @@ impl<'r> Compiler<'r> {
     }
 
     /// Compiles the schema at `at` (a pointer into the request view); on failure, every
-    /// problem with the pointer it is at.
-    pub fn compile(&self, at: &str) -> Result<Check, Vec<(String, String)>> {
+    /// problem with the pointer it is at. A schema that is only a `$ref` is the schema it
+    /// names, compiled once however many places name it.
+    pub fn compile(&self, at: &str) -> Compiled {
+        let target = self.plain_ref_target(at);
+        if let Some(done) = self.compiled.borrow().get(&target) {
+            return done.clone();
+        }
+        let done = self.compile_uncached(&target);
+        self.compiled.borrow_mut().insert(target, done.clone());
+        done
+    }
+
+    /// Where a chain of schemas that are nothing but a local `$ref` ends. A `$ref` with
+    /// sibling keywords is a schema of its own (JSON Schema 2020-12 §8.2.3.1: `$ref` is an
+    /// applicator beside the others), so the chain stops there; so it does at a cycle.
+    fn plain_ref_target(&self, at: &str) -> String {
+        let mut at = at.to_owned();
+        for _ in 0..64 {
+            let Some(node) = pointer::get(&self.view, &at) else {
+                break;
+            };
+            let plain = node.as_object().is_some_and(|m| m.len() == 1);
+            // A `$ref` naming nothing stays: compiling it reports the broken reference.
+            match pointer::local_ref(node) {
+                Some(target)
+                    if plain && target != at && pointer::get(&self.view, &target).is_some() =>
+                {
+                    at = target
+                }
+                _ => break,
+            }
+        }
+        at
+    }
+
+    fn compile_uncached(&self, at: &str) -> Compiled {
         // The engines read some syntax that is not ECMA-262 (`\p{Print}`, `\A`): refused
         // first, so no engine gives it a meaning the document did not.
         if self.patterns.any_refused() {
