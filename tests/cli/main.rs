@@ -1,10 +1,12 @@
-//! The `oasgate` binary for real: a real upstream, real sockets on 127.0.0.1, real nginx.
+//! The `oasgate` binary for real: a real upstream, real sockets on 127.0.0.1, real nginx
+//! and Caddy.
 
 // Table rows are tuples; naming each row type would not make them clearer.
 #![allow(clippy::type_complexity)]
 
 mod access;
 mod attacks;
+mod caddy;
 mod forward_auth;
 mod framing;
 mod methods;

@@ -1,4 +1,4 @@
-//! `check`, `route`, `bundle`, and how `serve` reports a bad start.
+//! `--help` and its examples, `check`, `route`, `bundle`, and how `serve` reports a bad start.
 
 use serde_json::Value;
 
@@ -292,5 +292,136 @@ fn serve_refuses_to_start_with_a_clear_message() {
         assert_eq!(code, 1, "{args:?}");
         // Said once: a log line on standard error, not the log and the same text again.
         assert_eq!(err.matches(want).count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// The example command lines of a help text: its lines `  oasgate …`, split as a shell would.
+fn help_examples(help: &str) -> Vec<Vec<String>> {
+    help.lines()
+        .filter(|line| line.starts_with("  oasgate "))
+        .map(|line| shlex::split(line).unwrap_or_else(|| panic!("not a command line: {line}")))
+        .collect()
+}
+
+/// The commands `oasgate --help` lists, but `help`.
+fn commands(help: &str) -> Vec<String> {
+    help.split_once("\nCommands:\n")
+        .expect("a list of commands")
+        .1
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs one example of the help in `dir` (which holds `openapi.yaml` and `oasgate.yaml`) and
+/// checks it did what it says, as far as the command's output shows.
+async fn run_example(dir: &TempDir, example: &[String]) {
+    let line = example.join(" ");
+    assert_eq!(example[0], "oasgate", "{line}");
+    let args: Vec<&str> = example[1..].iter().map(String::as_str).collect();
+    if args[0] == "serve" {
+        // Started on a free port instead of 127.0.0.1:8080: it must listen, answer its
+        // health and metrics endpoints, and check requests.
+        let gateway = Gateway::start(dir, &args[1..]);
+        assert_eq!(get(&gateway.url("/healthz")).await.status, 200, "{line}");
+        let metrics = get(&gateway.url("/metrics")).await;
+        assert_eq!(metrics.status, 200, "{line}");
+        let mut request = http::Request::builder();
+        request = if args.contains(&"forward-auth") {
+            request
+                .uri(gateway.url("/_auth"))
+                .header("x-original-uri", "/v2/pets?limit=x")
+        } else {
+            request.uri(gateway.url("/v2/pets?limit=x"))
+        };
+        let answer = send(request.body(full("")).unwrap()).await;
+        assert_eq!(answer.status, 400, "{line}: {}", answer.text);
+        assert_eq!(
+            answer.headers["content-type"], "application/problem+json",
+            "{line}"
+        );
+        return;
+    }
+    let (code, out, err) = run(&dir.0, &args);
+    assert_eq!(code, 0, "{line}: {out}{err}");
+    match args[0] {
+        "check" if args.contains(&"json") => {
+            let report: Value = serde_json::from_str(&out).expect("check --format json");
+            assert!(report.is_object() || report.is_array(), "{line}: {out}");
+        }
+        "check" => assert!(out.contains(": ok"), "{line}: {out}"),
+        "route" => assert!(!out.trim().is_empty(), "{line}: no output"),
+        "bundle" => {
+            let text = match args.iter().position(|a| *a == "-o" || *a == "--output") {
+                Some(i) => std::fs::read_to_string(dir.0.join(args[i + 1])).expect("the bundle"),
+                None => out,
+            };
+            let bundle: Value = serde_json::from_str(&text).expect("a JSON bundle");
+            assert_eq!(bundle["openapi"], "3.0.0", "{line}");
+        }
+        other => panic!("{line}: an example of `{other}`, which this test cannot run yet"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_says_what_oasgate_is_and_every_example_runs() {
+    let dir = TempDir::new("help");
+    let petstore =
+        std::fs::read_to_string(format!("{FIXTURES}/oai/v3.0-petstore-expanded.yaml")).unwrap();
+    dir.write("openapi.yaml", &petstore);
+    let upstream = Upstream::start().await;
+    dir.write(
+        "oasgate.yaml",
+        &format!(
+            "spec: openapi.yaml\nserver:\n  upstream: {}\n",
+            upstream.url()
+        ),
+    );
+
+    let (code, help, err) = run(&dir.0, &["--help"]);
+    assert_eq!(code, 0, "{err}");
+    for needed in [
+        "validating reverse proxy and forward-auth endpoint",
+        "any HTTP service",
+        "OpenAPI document",
+        "config file",
+        "/metrics",
+        "/healthz",
+        "SIGHUP",
+        "--watch",
+    ] {
+        assert!(
+            help.contains(needed),
+            "`{needed}` not in oasgate --help:\n{help}"
+        );
+    }
+    let commands = commands(&help);
+    assert!(commands.len() >= 4, "{commands:?}");
+    let mut examples = help_examples(&help);
+    for command in &commands {
+        assert!(
+            examples.iter().any(|e| e[1] == *command),
+            "oasgate --help has no example of `{command}`"
+        );
+        let (code, own, err) = run(&dir.0, &[command, "--help"]);
+        assert_eq!(code, 0, "{command}: {err}");
+        let own = help_examples(&own);
+        assert!(!own.is_empty(), "oasgate {command} --help has no example");
+        for example in &own {
+            assert_eq!(example[1], *command, "in oasgate {command} --help");
+        }
+        examples.extend(own);
+    }
+    let (_, serve, _) = run(&dir.0, &["serve", "--help"]);
+    for needed in ["/metrics", "/healthz", "SIGHUP", "--watch"] {
+        assert!(serve.contains(needed), "`{needed}` not in serve --help");
+    }
+    examples.sort();
+    examples.dedup();
+    for example in &examples {
+        run_example(&dir, example).await;
     }
 }

@@ -23,9 +23,106 @@ use oasgate::config::{
     RequestTimeout, WatchInterval,
 };
 
-/// Put an OpenAPI document in front of any HTTP service.
+/// The first line of `oasgate --help`.
+const ABOUT: &str = "A validating reverse proxy and forward-auth endpoint in front of any HTTP \
+service, driven by an OpenAPI document and a config file";
+
+/// The rest of `oasgate --help` before the commands (`-h` shows only [`ABOUT`]).
+const LONG_ABOUT: &str = "\
+A validating reverse proxy and forward-auth endpoint in front of any HTTP service, driven by
+an OpenAPI document and a config file.
+
+oasgate serve checks every request against the document (path, query, header and cookie
+parameters, bodies, credentials) and answers an invalid one itself with an RFC 9457 problem
+(application/problem+json). As a reverse proxy it forwards the valid requests to the
+upstream; in forward-auth mode it answers the auth sub-requests of nginx (auth_request), Caddy
+(forward_auth), Traefik (ForwardAuth) or Envoy (ext_authz) in front of the service. check,
+route and bundle work on the document alone.
+
+Guides: docs/gateway.md (this binary), docs/config.md (every config key).";
+
+/// Examples of every command, and what a serving oasgate offers; after `oasgate --help`.
+const EXAMPLES: &str = "\
+Examples:
+  oasgate serve --spec openapi.yaml --upstream http://127.0.0.1:3000
+      Validate requests to the service on port 3000; listen on 127.0.0.1:8080
+  oasgate serve --config oasgate.yaml --watch
+      Everything from the config file; reload when it or the document changes
+  oasgate serve --spec openapi.yaml --mode forward-auth --forward-auth-headers nginx
+      Answer nginx's auth_request sub-requests
+  oasgate check openapi.yaml --format json --deny-warnings
+      Lint the document for CI: every problem and warning, exit 1 on any
+  oasgate route openapi.yaml GET '/v2/pets?limit=5'
+      The operation a request matches and its coerced parameters, or the problem
+  oasgate bundle openapi.yaml -o bundled.json
+      One self-contained JSON document
+
+While serving:
+  GET /metrics     Prometheus metrics (requests by operation, outcome and status; reloads)
+  GET /healthz     200 while serving
+  SIGHUP           reload the config file and the document; a broken one keeps the old
+  --watch          reload the same way when one of those files changes
+  SIGTERM, SIGINT  stop accepting, finish the requests in flight, exit
+
+`oasgate <command> --help` describes a command's flags, with more examples.";
+
+/// After `oasgate serve --help`.
+const SERVE_HELP: &str = "\
+Examples:
+  oasgate serve --spec openapi.yaml --upstream http://127.0.0.1:3000
+      Validating reverse proxy for the service on port 3000, on 127.0.0.1:8080
+  oasgate serve --config oasgate.yaml --watch
+      Everything from the config file; reload when it or the document changes
+  oasgate serve --config oasgate.yaml --response-validation report --log-format json
+      Also check the service's answers and log what breaks the document, as JSON lines
+  oasgate serve --spec openapi.yaml --mode forward-auth --forward-auth-headers nginx
+      Answer nginx's auth_request sub-requests (200, or the problem)
+
+While serving, the listener also answers:
+  GET /metrics     Prometheus metrics (server.metrics_path)
+  GET /healthz     200 while serving (server.healthz_path)
+Signals:
+  SIGHUP           reload the config file and the document; a broken one is logged and the
+                   old one keeps serving (--watch does the same when a file changes)
+  SIGTERM, SIGINT  stop accepting, finish the requests in flight (server.drain_timeout), exit
+
+Each flag overrides the config file's key of the same name; OASGATE_... environment
+variables override the file too (docs/config.md).";
+
+/// After `oasgate check --help`.
+const CHECK_HELP: &str = "\
+Examples:
+  oasgate check openapi.yaml
+      Every problem and warning with file:line and JSON pointer; exit 1 on a problem
+  oasgate check openapi.yaml --format json --deny-warnings
+      For CI: JSON, and warnings fail too";
+
+/// After `oasgate route --help`.
+const ROUTE_HELP: &str = "\
+Examples:
+  oasgate route openapi.yaml GET '/v2/pets?limit=5'
+      The operation and the coerced value of each parameter
+  oasgate route openapi.yaml DELETE https://petstore.swagger.io/v2/pets/1 -H 'Authorization: Bearer t'
+      A whole URL, with a header
+  oasgate route openapi.yaml POST /v2/pets --config oasgate.yaml
+      With the options of a config file";
+
+/// After `oasgate bundle --help`.
+const BUNDLE_HELP: &str = "\
+Examples:
+  oasgate bundle openapi.yaml -o bundled.json
+      Write the bundle to bundled.json
+  oasgate bundle openapi.yaml
+      Write it to standard output";
+
 #[derive(Debug, Parser)]
-#[command(name = "oasgate", version, about)]
+#[command(
+    name = "oasgate",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +133,7 @@ enum Command {
     /// Load and compile a document; print every problem with file:line and JSON pointer.
     ///
     /// Exits 1 when the document has problems.
+    #[command(after_help = CHECK_HELP)]
     Check {
         /// The OpenAPI document (JSON or YAML).
         spec: PathBuf,
@@ -49,6 +147,7 @@ enum Command {
     },
     /// Show which operation a request matches and its decoded, coerced parameters, or the
     /// problem oasgate would answer (exit 1). The body is not checked.
+    #[command(after_help = ROUTE_HELP)]
     Route {
         /// The OpenAPI document (JSON or YAML).
         spec: PathBuf,
@@ -65,6 +164,7 @@ enum Command {
     },
     /// Write the document as one self-contained JSON file: definitions reached through `$ref`
     /// in other files move into `components`, and every reference points there.
+    #[command(after_help = BUNDLE_HELP)]
     Bundle {
         /// The OpenAPI document (JSON or YAML).
         spec: PathBuf,
@@ -73,6 +173,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Run the validating reverse proxy (or forward-auth endpoint).
+    #[command(after_help = SERVE_HELP)]
     Serve(Box<ServeArgs>),
 }
 
