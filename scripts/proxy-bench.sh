@@ -201,7 +201,9 @@ http {
     fastcgi_temp_path $work/nginx-fastcgi;
     uwsgi_temp_path $work/nginx-uwsgi;
     scgi_temp_path $work/nginx-scgi;
-    upstream backend { server $upstream_addr; keepalive 64; }
+    # No cap on requests per connection, as oasgate has none (nginx closes after 1000).
+    keepalive_requests 1000000;
+    upstream backend { server $upstream_addr; keepalive 64; keepalive_requests 1000000; }
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     server {
