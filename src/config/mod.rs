@@ -44,6 +44,7 @@
 //! below (doc comment, name, type, and the setter call), and one row in `docs/config.md`;
 //! the tests fail until both exist. A key of `oasgate serve` is one row in `server_section!`.
 
+mod cors;
 mod error;
 mod values;
 
@@ -53,6 +54,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use cors::{CorsHeader, CorsMethod, CorsOrigin, CorsSection, DEFAULT_METHODS, Item, Wildcard};
 pub use error::ConfigError;
 pub use values::{
     Bounded, ByteSize, Endpoint, ForwardAuthHeaders, Fraction, List, LogFormat, Magnitude, Mode,
@@ -298,6 +300,8 @@ section! {
         lingering_time: LingeringTime,
         /// Longest wait for more of that body between two reads (default 5s).
         lingering_timeout: LingeringTimeout,
+        /// Proxy mode: which other origins a browser may call the API from (CORS).
+        cors: CorsSection,
     }
 }
 
