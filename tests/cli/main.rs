@@ -5,6 +5,7 @@
 
 mod access;
 mod attacks;
+mod cors;
 mod forward_auth;
 mod framing;
 mod methods;
