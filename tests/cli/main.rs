@@ -6,6 +6,7 @@
 mod access;
 mod attacks;
 mod cors;
+mod cors_browser;
 mod forward_auth;
 mod framing;
 mod methods;
