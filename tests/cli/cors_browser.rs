@@ -248,10 +248,10 @@ async fn page_requests(client: &Client) -> Vec<String> {
             continue;
         };
         let event = &message["message"];
-        if event["method"] == "Network.requestWillBeSent" {
-            if let Some(url) = event["params"]["request"]["url"].as_str() {
-                urls.push(url.to_owned());
-            }
+        if event["method"] == "Network.requestWillBeSent"
+            && let Some(url) = event["params"]["request"]["url"].as_str()
+        {
+            urls.push(url.to_owned());
         }
     }
     urls

@@ -12,7 +12,8 @@
 //! becomes a reload once serving, a SIGTERM or SIGINT an exit. Before a request reaches the
 //! gateway, a missing, repeated or invalid `Host` and (proxy mode) a GET or HEAD with a body
 //! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
-//! disconnected.
+//! disconnected. With `server.cors` (proxy mode), tower-http's `CorsLayer` answers preflights
+//! and decorates every answer of the API ([`cors`]).
 
 mod access;
 mod body;
