@@ -159,11 +159,13 @@ async fn preflights_are_answered_by_oasgate_for_allowed_origins_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actual_requests_are_validated_and_their_answers_decorated() {
-    let (_dir, upstream, gateway) = start("cors-actual", CORS).await;
+    // `/slow` answers after 5 s: the request timeout's 504 is oasgate's answer too.
+    let (_dir, upstream, gateway) =
+        start("cors-actual", &format!("  request_timeout: 1s\n{CORS}")).await;
     let origin = "https://app.example.com";
     let expose = "x-request-id,x-upstream";
     // (what, method, path, origin, body, status, Access-Control-Allow-Origin)
-    let rows: [(&str, &str, &str, &str, &'static str, u16, Option<&str>); 6] = [
+    let rows: [(&str, &str, &str, &str, &'static str, u16, Option<&str>); 7] = [
         ("a valid GET", "GET", "/pets", origin, "", 200, Some(origin)),
         (
             "a valid POST",
@@ -199,6 +201,15 @@ async fn actual_requests_are_validated_and_their_answers_decorated() {
             origin,
             "",
             404,
+            Some(origin),
+        ),
+        (
+            "a timed-out request: oasgate's 504",
+            "GET",
+            "/slow",
+            origin,
+            "",
+            504,
             Some(origin),
         ),
         // The server answers; without the header the browser keeps the answer from the page.
@@ -262,6 +273,7 @@ async fn actual_requests_are_validated_and_their_answers_decorated() {
     let seen: Vec<String> = upstream
         .seen()
         .iter()
+        .filter(|s| s.uri != "/slow")
         .map(|s| format!("{} {}", s.method, s.uri))
         .collect();
     assert_eq!(seen, ["GET /pets", "POST /pets", "GET /pets"]);
