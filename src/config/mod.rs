@@ -44,6 +44,7 @@
 //! below (doc comment, name, type, and the setter call), and one row in `docs/config.md`;
 //! the tests fail until both exist. A key of `oasgate serve` is one row in `server_section!`.
 
+mod cors;
 mod error;
 mod recovery;
 mod values;
@@ -54,6 +55,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use cors::{CorsHeader, CorsMethod, CorsOrigin, CorsSection, DEFAULT_METHODS, Item, Wildcard};
 pub use error::ConfigError;
 use recovery::{Format, Mistake};
 pub use values::{
@@ -300,6 +302,8 @@ section! {
         lingering_time: LingeringTime,
         /// Longest wait for more of that body between two reads (default 5s).
         lingering_timeout: LingeringTimeout,
+        /// Proxy mode: which other origins a browser may call the API from (CORS).
+        cors: CorsSection,
     }
 }
 

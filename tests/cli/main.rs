@@ -7,6 +7,8 @@
 mod access;
 mod attacks;
 mod caddy;
+mod cors;
+mod cors_browser;
 mod forward_auth;
 mod framing;
 mod methods;

@@ -12,11 +12,13 @@
 //! becomes a reload once serving, a SIGTERM or SIGINT an exit. Before a request reaches the
 //! gateway, a missing, repeated or invalid `Host` and (proxy mode) a GET or HEAD with a body
 //! answer 400. A client that takes nothing of its answer for `body_idle_timeout` is
-//! disconnected.
+//! disconnected. With `server.cors` (proxy mode), tower-http's `CorsLayer` answers preflights
+//! and decorates every answer of the API ([`cors`]).
 
 mod access;
 mod body;
 mod conn;
+mod cors;
 mod forward_auth;
 mod io;
 mod linger;
@@ -40,7 +42,9 @@ use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper_util::server::graceful::GracefulShutdown;
-use oasgate::config::{Config, ForwardAuthHeaders, LogFormat, Mode, Network, Upstream};
+use oasgate::config::{
+    Config, CorsSection, ForwardAuthHeaders, LogFormat, Mode, Network, Upstream,
+};
 use oasgate::{Document, OpenApiLayer, Problem, ProblemKind};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
@@ -90,6 +94,7 @@ struct Settings {
     access_log: bool,
     lingering_time: Duration,
     lingering_timeout: Duration,
+    cors: Option<CorsSection>,
 }
 
 /// Reads the config file (if any), the environment and the flags, in increasing precedence.
@@ -184,6 +189,16 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
                 .to_owned(),
         );
     }
+    if mode == Mode::ForwardAuth && server.cors.is_some() {
+        // The gateway in front talks to the browser and forwards only what oasgate allowed:
+        // the CORS headers of the answer are its to add.
+        return Err(
+            "server.cors does not apply in forward-auth mode: the gateway in front \
+                    answers the browser, so set up CORS there; expected no `cors` section, or \
+                    `mode: proxy`"
+                .to_owned(),
+        );
+    }
     let seconds = |value: Option<oasgate::config::Seconds>, default: u64| {
         value.map_or(Duration::from_secs(default), |s| s.0)
     };
@@ -264,6 +279,7 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
                 .map(|t| t.0),
             5,
         ),
+        cors: server.cors.clone(),
     };
     Ok((config, settings))
 }
@@ -276,6 +292,8 @@ struct Gateway {
     watched: Vec<PathBuf>,
     /// The listener's TLS settings, read per accepted connection: a reload swaps them.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// `server.cors`, around everything answered for the API.
+    cors: Option<tower_http::cors::CorsLayer>,
 }
 
 enum Handler {
@@ -334,11 +352,13 @@ impl Gateway {
             }
             _ => Handler::ForwardAuth(layer),
         };
+        let cors = settings.cors.as_ref().map(cors::layer);
         Ok(Self {
             settings,
             handler,
             watched,
             tls,
+            cors,
         })
     }
 
@@ -815,39 +835,51 @@ async fn handle(
     let deadline = settings
         .request_timeout
         .map(|limit| (tokio::time::Instant::from_std(started) + limit, limit));
-    let answer = async {
-        match &gateway.handler {
-            Handler::Proxy(service) => {
-                proxy::call(
-                    (**service).clone(),
-                    request,
-                    settings.body_idle_timeout,
-                    deadline,
-                )
-                .await
-            }
-            Handler::ForwardAuth(layer) => {
-                forward_auth::check(layer, settings, request.map(|_| ())).await
+    let respond = |request: Request<Incoming>| {
+        let (gateway, span) = (&gateway, span.clone());
+        async move {
+            let settings = &gateway.settings;
+            let answer = async {
+                match &gateway.handler {
+                    Handler::Proxy(service) => {
+                        proxy::call(
+                            (**service).clone(),
+                            request,
+                            settings.body_idle_timeout,
+                            deadline,
+                        )
+                        .await
+                    }
+                    Handler::ForwardAuth(layer) => {
+                        forward_auth::check(layer, settings, request.map(|_| ())).await
+                    }
+                }
+            };
+            let answer = answer.instrument(span.clone());
+            match deadline {
+                None => answer.await,
+                Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
+                    Ok(response) => response,
+                    Err(_) => {
+                        span.in_scope(|| tracing::warn!(?limit, "the request timed out"));
+                        problem(
+                            ProblemKind::GatewayTimeout,
+                            format!(
+                                "the request did not complete within {}",
+                                body::humane(limit)
+                            ),
+                            None,
+                        )
+                    }
+                },
             }
         }
     };
-    let answer = answer.instrument(span.clone());
-    let mut response = match deadline {
-        None => answer.await,
-        Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
-            Ok(response) => response,
-            Err(_) => {
-                span.in_scope(|| tracing::warn!(?limit, "the request timed out"));
-                problem(
-                    ProblemKind::GatewayTimeout,
-                    format!(
-                        "the request did not complete within {}",
-                        body::humane(limit)
-                    ),
-                    None,
-                )
-            }
-        },
+    // With `server.cors`, preflights are answered before validation, and every answer of
+    // the API (a timeout's too) carries the CORS headers.
+    let mut response = match &gateway.cors {
+        Some(layer) => cors::call(layer, request, respond).await,
+        None => respond(request).await,
     };
     response.headers_mut().insert(REQUEST_ID, request_id);
     let outcome = response
