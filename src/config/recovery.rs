@@ -11,7 +11,7 @@ use std::ops::RangeInclusive;
 
 use super::error::ConfigError;
 
-/// Most problems reported from one file.
+/// Most times one file is read again.
 const MOST: usize = 50;
 
 /// The file's format, by its name.
@@ -67,25 +67,33 @@ pub(super) fn read_all<T>(
     let mut lines = first.lines;
     let mut text = text.to_owned();
     let mut others = Vec::new();
-    while others.len() + 1 < MOST {
+    let mut places = vec![(error.line, error.column)];
+    let mut cuts: Vec<RangeInclusive<usize>> = Vec::new();
+    for _ in 0..MOST {
         let Some(entry) = lines.take() else { break };
-        text = blank(&text, entry);
+        text = blank(&text, entry.clone());
+        cuts.push(entry);
         if !format.well_formed(&text) {
             break;
         }
         let Err(next) = read(&text) else { break };
         // An entry that was cut out cannot be reported again: a repeat means the cut did not
         // reach the mistake.
-        let place = |e: &ConfigError| (e.line, e.column);
-        if next.error.line.is_none()
-            || std::iter::once(&error)
-                .chain(&others)
-                .any(|seen| place(seen) == place(&next.error))
-        {
+        let place = (next.error.line, next.error.column);
+        if next.error.line.is_none() || places.contains(&place) {
             break;
         }
+        places.push(place);
         lines = next.lines;
-        others.push(*next.error);
+        // A section that lost an entry to a cut may now lack a key it needs: that mistake is
+        // the cut's, not the file's. Its entry is cut in turn, unreported.
+        let made_by_a_cut = lines.as_ref().is_some_and(|section| {
+            cuts.iter()
+                .any(|cut| section.contains(cut.start()) && section != cut)
+        });
+        if !made_by_a_cut {
+            others.push(*next.error);
+        }
     }
     // TOML tables are read in key order, not in the file's: report in the file's.
     others.sort_by_key(|e| (e.line, e.column));

@@ -553,7 +553,24 @@ fn the_example_an_env_error_gives_is_valid_for_every_key() {
 #[test]
 fn every_mistake_of_a_file_is_reported_at_once() {
     // (file name, text, every line of the message)
-    let rows: [(&str, &str, &[&str]); 5] = [
+    let rows: [(&str, &str, &[&str]); 7] = [
+        (
+            // Cutting the section's only origin must not report the section as lacking one.
+            "oasgate.yaml",
+            "server:\n  cors:\n    allow_origins: ['https://a.test/']\n  mode: proxi\n",
+            &[
+                "oasgate.yaml:3:21: `https://a.test/` is not an origin: it has a path or query (`/`); expected an origin such as `https://app.example.com`, `https://*.example.com` or `http://127.0.0.1:3000` (scheme, host and optional port, nothing after)",
+                "oasgate.yaml:4:9: unknown value `proxi`; expected one of: proxy, forward-auth (did you mean `proxy`?)",
+            ],
+        ),
+        (
+            "oasgate.toml",
+            "[server.cors]\nallow_origns = ['https://a.test']\n[options]\nenforce = 1\n",
+            &[
+                "oasgate.toml:2:1: unknown key `allow_origns`; did you mean `allow_origins`?",
+                "oasgate.toml:4:11: invalid type: integer `1`, expected a boolean",
+            ],
+        ),
         (
             "oasgate.yaml",
             "spec: a.yaml\noptions:\n  body_limt: 1KiB\n  enforce: yes\n  paging: girder\nserver:\n  upstream: ftp://example.test\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 10.0.0.0/40\n  max_headers: 0\nsepc: b.yaml\n",
