@@ -390,8 +390,9 @@ impl Loader {
             },
         );
         for (at, id) in duplicates {
-            // "Schema resources ... MUST NOT" share a URI (JSON Schema 2020-12 Core §9.1.2 on
-            // duplicates: the behavior is undefined); the first declaration is kept.
+            // "there is no way for a URI to identify more than one schema. When multiple schemas
+            // try to identify as the same URI, validators SHOULD raise an error condition"
+            // (JSON Schema 2020-12 Core §9.1.2).
             self.report(
                 file,
                 &pointer::join(&at, "$id"),
@@ -463,9 +464,9 @@ impl Loader {
     }
 
     /// The node `fragment` names in the resource at (`file`, `at`), whose URI is `resource`:
-    /// a JSON pointer from the resource's root, or a plain name an `$anchor` (or
-    /// `$dynamicAnchor`, which "also defines a plain name fragment", Core §8.2.2) declares
-    /// in it.
+    /// a JSON pointer from the resource's root, or a plain name an `$anchor` or
+    /// `$dynamicAnchor` declares in it ("The "$anchor" and "$dynamicAnchor" keywords are used
+    /// to specify such fragments", JSON Schema 2020-12 Core §8.2.2).
     fn fragment(
         &self,
         file: usize,

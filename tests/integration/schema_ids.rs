@@ -67,6 +67,14 @@ async fn requests_are_checked_by_the_schemas_ids_name() {
             400,
             vec![("/customer/email", "format")],
         ),
+        // `$ref: money#currency`: an `$anchor` in another file's resource.
+        (
+            "POST",
+            "/orders",
+            with("/customer/preferredCurrency", json!("JPY")),
+            400,
+            vec![("/customer/preferredCurrency", "enum")],
+        ),
         // `$ref: '#/$defs/line'`: a pointer from the Order resource's root.
         (
             "POST",
@@ -372,6 +380,14 @@ fn references_to_ids_that_are_nowhere_are_errors_where_requests_reach_them() {
             "does not exist",
         ),
     ];
+    // One `$id` for two schemas: which one it names is undecided.
+    let twice = Document::from_str(&document(rows[0].0)).expect_err("the same `$id` twice");
+    assert!(
+        twice
+            .to_string()
+            .contains("`$id` `https://x.test/order` is declared twice"),
+        "{twice}"
+    );
     for (schema, message) in rows {
         // Each component its own resource: `order` in one, `order2` in the other.
         let document = |schema: &str| {
