@@ -134,6 +134,9 @@ enum Target {
     Refused(String),
     /// A file that is not JSON or YAML, reported when it was read.
     Reported,
+    /// A node that a reference below an `$id` names only when read relative to its file (a
+    /// defect), with what it names relative to the `$id`.
+    FromFile(usize, String, String),
 }
 
 /// Loads a document from a file path, following relative `$ref`s to other files.
@@ -289,7 +292,7 @@ impl Loader {
             let value = self.values[next].take().unwrap_or(Value::Null);
             for (_, base, reference) in self.references(next, &value) {
                 // Read what it names; whether it exists is decided once all is read.
-                let _ = self.target(next, &reference, &base);
+                let _ = self.target(next, &value, &reference, &base);
             }
             self.values[next] = Some(value);
             next += 1;
@@ -299,7 +302,7 @@ impl Loader {
             let mut value = self.values[next].take().unwrap_or(Value::Null);
             for (at, base, reference) in self.references(next, &value) {
                 let own = self.ids.as_ref().map(|ids| ids.bases[next].clone());
-                let rewritten = match self.target(next, &reference, &base) {
+                let rewritten = match self.target(next, &value, &reference, &base) {
                     Target::Node(file, inner) => format!(
                         "#{}",
                         pointer::to_fragment(&format!("{}{inner}", prefix_of(&self.files, file)))
@@ -322,6 +325,36 @@ impl Loader {
                         continue;
                     }
                     Target::Reported => continue,
+                    Target::FromFile(file, inner, strict) => {
+                        let source = &self.files[next];
+                        self.warnings.push(BuildWarning {
+                            case: WarningCase::RefBase,
+                            at: BuildProblem {
+                                file: source.name.clone(),
+                                line: source::line_of(source, &at),
+                                pointer: at.clone(),
+                                message: format!(
+                                    "`$ref` `{reference}` is below an `$id`, against which it \
+                                     names `{strict}`, which does not exist; read relative to \
+                                     the file, as tools that ignore `$id` read it"
+                                ),
+                            },
+                        });
+                        // No written form to keep: it names nothing for JSON Schema.
+                        if let Some(Value::Object(holder)) = value.pointer_mut(&at) {
+                            holder.insert(
+                                "$ref".to_owned(),
+                                Value::String(format!(
+                                    "#{}",
+                                    pointer::to_fragment(&format!(
+                                        "{}{inner}",
+                                        prefix_of(&self.files, file)
+                                    ))
+                                )),
+                            );
+                        }
+                        continue;
+                    }
                 };
                 let Some(Value::Object(holder)) = value.pointer_mut(&at) else {
                     continue;
@@ -401,9 +434,48 @@ impl Loader {
         }
     }
 
+    /// [`Loader::target_strict`], or where that names nothing below an `$id`, what the
+    /// reference names relative to its file: `$ref: '#/components/schemas/Pet'` inside a schema
+    /// with an `$id` is common in published documents, written for tools that ignore `$id`,
+    /// and it can mean nothing else.
+    fn target(&mut self, file: usize, value: &Value, reference: &str, base: &str) -> Target {
+        let strict = self.target_strict(file, reference, base);
+        let own = self.ids.as_ref().map(|ids| ids.bases[file].clone());
+        let missing = match &strict {
+            Target::Missing(_) => true,
+            Target::Node(target, at) => !self.exists(file, value, *target, at),
+            _ => false,
+        };
+        if own.as_deref() == Some(base) || !missing {
+            return strict;
+        }
+        let Some(own) = own else {
+            return strict;
+        };
+        match self.target_strict(file, reference, &own) {
+            Target::Node(target, at) if self.exists(file, value, target, &at) => Target::FromFile(
+                target,
+                at,
+                uri::resolve(reference, base).unwrap_or_else(|| reference.to_owned()),
+            ),
+            _ => strict,
+        }
+    }
+
+    /// Whether the node at `at` in file `target` exists; `value` is file `file`, taken out
+    /// of the loader while its references are read.
+    fn exists(&self, file: usize, value: &Value, target: usize, at: &str) -> bool {
+        let root = if target == file {
+            Some(value)
+        } else {
+            self.values.get(target).and_then(Option::as_ref)
+        };
+        root.is_some_and(|root| pointer::get(root, at).is_some())
+    }
+
     /// What `reference`, written in file `file` where the base URI is `base`, names, reading
     /// the file it names when that is one.
-    fn target(&mut self, file: usize, reference: &str, base: &str) -> Target {
+    fn target_strict(&mut self, file: usize, reference: &str, base: &str) -> Target {
         let Some(ids) = &self.ids else {
             return Target::Missing(String::new());
         };

@@ -459,11 +459,79 @@ fn openapi_3_0_keeps_ref_relative_to_the_file() {
         doc.as_json()["components"]["schemas"]["B"]["properties"]["c"]["$ref"],
         "#/components/schemas/A"
     );
-    // In 3.1 the same document resolves both against the `$id`s.
+    // In 3.1 both resolve against the `$id`s: `fully_generic_array` is A itself, and
+    // `https://x.test/b#/components/schemas/A` is no node, so the pointer is read from the
+    // file, with a warning.
     let doc = Document::from_str(&text.replace("3.0.3", "3.1.0")).expect("loads");
+    assert_eq!(doc.unresolved_refs().count(), 0);
     assert_eq!(
-        doc.unresolved_refs().count(),
-        1,
-        "`https://x.test/b#/components/...` is no node"
+        doc.as_json()["components"]["schemas"]["A"]["items"]["$ref"],
+        "#/components/schemas/A"
     );
+    let layer = OpenApiLayer::new(&doc).expect("compiles");
+    let warned: Vec<_> = layer
+        .warnings()
+        .iter()
+        .map(|w| (w.case, w.at.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [(
+            oasgate::WarningCase::RefBase,
+            "/components/schemas/B/properties/c"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_pointer_below_an_id_written_for_the_file_is_read_from_the_file_with_a_warning() {
+    // Published 3.1 documents give components an `$id` and still point from the document's
+    // root; relative to the `$id` such a pointer names nothing, from the file one node.
+    let text = r##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/pets": {"post": {"requestBody": {"content": {"application/json":
+            {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+            "responses": {"204": {"description": "ok"}}}}},
+        "components": {"schemas": {
+            "Pet": {"$id": "https://x.test/pet", "type": "object",
+                "properties": {"tag": {"$ref": "#/components/schemas/Tag"}}},
+            "Tag": {"type": "string", "maxLength": 3}}}}"##;
+    let doc = Document::from_str(text).expect("loads");
+    assert_eq!(doc.unresolved_refs().count(), 0);
+    let layer = OpenApiLayer::new(&doc).expect("compiles");
+    let warned: Vec<_> = layer
+        .warnings()
+        .iter()
+        .map(|w| (w.case, w.at.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [(
+            oasgate::WarningCase::RefBase,
+            "/components/schemas/Pet/properties/tag"
+        )]
+    );
+    assert!(
+        layer.warnings()[0]
+            .at
+            .message
+            .contains("`https://x.test/pet#/components/schemas/Tag`"),
+        "{}",
+        layer.warnings()[0]
+    );
+    // (body, status, errors)
+    let rows: &[(&str, u16, &[(&str, &str)])] = &[
+        (r#"{"tag": "abc"}"#, 200, &[]),
+        (r#"{"tag": "abcd"}"#, 400, &[("/tag", "maxLength")]),
+    ];
+    for (body, status, want) in rows {
+        let answer = send(&layer, with_body("POST", "/pets", "application/json", body)).await;
+        assert_eq!(answer.status, *status, "{body}: {}", answer.json);
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(errors(&answer.json), want, "{body}");
+    }
+    OpenApiLayer::with_options(&doc, Options::default().strict(true))
+        .expect_err("strict refuses the defect");
 }
