@@ -907,3 +907,55 @@ fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_files_relative_to_the_current_directory() {
+        let current = uri::absolute(&std::env::current_dir().unwrap());
+        let rows = [
+            (current.join("schemas/country.yaml"), "schemas/country.yaml"),
+            (current.join("a/../b.yaml"), "b.yaml"),
+        ];
+        for (path, want) in rows {
+            assert_eq!(
+                relative_to_current(&uri::absolute(&path)),
+                PathBuf::from(want)
+            );
+        }
+        if let Some(parent) = current.parent() {
+            assert_eq!(
+                relative_to_current(&parent.join("x.yaml")),
+                PathBuf::from("../x.yaml")
+            );
+        }
+    }
+
+    #[test]
+    fn restores_written_references_only_where_they_name_the_same_node() {
+        let mut doc = serde_json::json!({
+            "components": {"schemas": {
+                "Order": {"$id": "https://x.test/order", "$defs": {"id": {"$anchor": "id"}},
+                    "properties": {
+                        "id": {"$ref": "#/components/schemas/Order/$defs/id", "x-oasgate-ref": "#id"},
+                        "wrong": {"$ref": "#/components/schemas/Other", "x-oasgate-ref": "#id"},
+                        "gone": {"$ref": "#/components/schemas/Other", "x-oasgate-ref": "other"}}},
+                "Other": {"type": "string"}}}
+        });
+        restore_written_refs(&mut doc);
+        let props = &doc["components"]["schemas"]["Order"]["properties"];
+        assert_eq!(props["id"], serde_json::json!({"$ref": "#id"}));
+        assert_eq!(
+            props["wrong"],
+            serde_json::json!({"$ref": "#/components/schemas/Other"})
+        );
+        // `https://x.test/other` is no file: the pointer stays, and nothing is adopted.
+        assert_eq!(
+            props["gone"],
+            serde_json::json!({"$ref": "#/components/schemas/Other"})
+        );
+        assert!(doc["components"]["schemas"]["Other"].get("$id").is_none());
+    }
+}
