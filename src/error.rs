@@ -151,12 +151,17 @@ pub enum WarningCase {
     /// A server URL that is not an absolute URL or a path (`,`, `Your API URL`): the server is
     /// ignored.
     ServerUrl,
+    /// In a 3.1 schema, a `$ref` below an `$id` that names nothing relative to that `$id` but
+    /// a node relative to its file (`#/components/schemas/Pet` inside a schema with an `$id`):
+    /// read relative to the file.
+    RefBase,
 }
 
 impl WarningCase {
     /// Every case, in the order of `docs/documents.md`.
     pub const ALL: &'static [Self] = &[
         Self::UnresolvedRef,
+        Self::RefBase,
         Self::TemplateNames,
         Self::PathKey,
         Self::BasePath,
@@ -186,6 +191,7 @@ impl WarningCase {
             Self::ModelLoader => "model-loader",
             Self::ControlCharacters => "control-characters",
             Self::ServerUrl => "server-url",
+            Self::RefBase => "ref-base",
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value};
 
-use super::schema::{Compiler, is_secret_schema};
+use super::schema::{Compiler, Engine, is_secret_schema};
 use super::{
     BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, StreamCheck, Transform,
 };
@@ -90,25 +90,28 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(&normalized)));
     drop(normalized);
-    let registry = Compiler::registry(&view)
+    let bases = doc.schema_bases();
+    let engine = Engine::new(&view, &bases);
+    let response_engine = response_view.as_ref().map(|v| Engine::new(v, &bases));
+    let registry = Compiler::registry(&engine)
         .map_err(|e| BuildError::new(vec![problem_at(doc.files(), "", e)]))?;
-    let response_registry = match &response_view {
-        Some(v) => Some(
-            Compiler::registry(v)
+    let response_registry = match &response_engine {
+        Some(e) => Some(
+            Compiler::registry(e)
                 .map_err(|e| BuildError::new(vec![problem_at(doc.files(), "", e)]))?,
         ),
         None => None,
     };
     let mut responses = response_view
         .as_ref()
-        .zip(response_registry.as_ref())
-        .map(|(v, r)| {
+        .zip(response_registry.as_ref().zip(response_engine.as_ref()))
+        .map(|(v, (r, e))| {
             super::responses::ResponseCompiler::new(
                 v,
-                Compiler::new(r, v.clone(), patterns.clone()),
+                Compiler::new(r, e, v.clone(), patterns.clone()),
             )
         });
-    let compiler = Compiler::new(&registry, view.clone(), patterns);
+    let compiler = Compiler::new(&registry, &engine, view.clone(), patterns);
     let mut ctx = Compilation {
         view: &view,
         compiler,

@@ -16,6 +16,111 @@ use crate::spec::{pointer, walk};
 /// The URI under which the request view of the document is registered for `$ref`s.
 pub(crate) const REQUEST_URI: &str = "urn:oasgate:request";
 
+/// A view of the document (the request or the response view) as jsonschema reads it.
+///
+/// In an OpenAPI 3.1 document a schema with an `$id` is a schema resource (JSON Schema
+/// 2020-12 Core §9.1.2), and `$dynamicRef` looks for `$dynamicAnchor`s in "the outermost
+/// schema resource in the dynamic scope" (§8.2.3.2): which resources evaluation entered. So
+/// here every `$id` is absolute (resolved against its file's URI), each resource is registered
+/// under it, and every `$ref` into a resource names it by that URI (the loader rewrote them
+/// all to local pointers, which would enter a resource without its scope).
+pub(crate) struct Engine {
+    doc: Arc<Value>,
+    /// Schema resources: pointer in the view and absolute `$id`, longest pointer first.
+    ids: Arc<Vec<(String, String)>>,
+}
+
+impl Engine {
+    /// The engine's copy of `view`; `bases` as [`Document::schema_bases`](crate::Document)
+    /// answers (empty: no `$id` has a meaning, and the view is used as it is).
+    pub fn new(view: &Arc<Value>, bases: &[(String, String)]) -> Self {
+        let mut ids: Vec<(String, String)> = Vec::new();
+        let mut dynamic: Vec<(String, String)> = Vec::new();
+        let files = format!("/{}/", crate::spec::FILES_KEY);
+        for (prefix, base) in bases {
+            let Some(region) = pointer::get(view, prefix) else {
+                continue;
+            };
+            let mut at = prefix.clone();
+            walk::ref_holders_with_bases(region, &mut at, base, &mut |node, at, base, own| {
+                // The root file's walk passes through the other files with the wrong base.
+                if prefix.is_empty() && at.starts_with(&files) {
+                    return;
+                }
+                if own {
+                    ids.push((at.to_owned(), base.to_owned()));
+                }
+                if let Some(reference) = node.get("$dynamicRef").and_then(Value::as_str)
+                    && let Some(absolute) = crate::spec::uri::resolve(reference, base)
+                {
+                    dynamic.push((at.to_owned(), absolute));
+                }
+            });
+        }
+        if ids.is_empty() && dynamic.is_empty() {
+            return Self {
+                doc: view.clone(),
+                ids: Arc::default(),
+            };
+        }
+        ids.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
+        let mut doc = (**view).clone();
+        for (at, id) in &ids {
+            if let Some(Value::Object(node)) = doc.pointer_mut(at) {
+                node.insert("$id".to_owned(), Value::String(id.clone()));
+            }
+        }
+        // Resolved statically first, as `$ref` is; only the fragment's anchor name is then
+        // looked up in the dynamic scope (§8.2.3.2), so the absolute form means the same.
+        for (at, reference) in dynamic {
+            if let Some(Value::Object(node)) = doc.pointer_mut(&at) {
+                node.insert("$dynamicRef".to_owned(), Value::String(reference));
+            }
+        }
+        walk::ref_holders_mut(&mut doc, &mut String::new(), &mut |node, _| {
+            if let Some(target) = pointer::local_ref(node)
+                && let Some(reference) = node.get_mut("$ref")
+            {
+                *reference = Value::String(uri_of(&ids, &target));
+            }
+            true
+        });
+        Self {
+            doc: Arc::new(doc),
+            ids: Arc::new(ids),
+        }
+    }
+}
+
+/// The URI of the node at `at`: through the innermost schema resource holding it, or from the
+/// view's root.
+fn uri_of(ids: &[(String, String)], at: &str) -> String {
+    for (resource, id) in ids {
+        if let Some(rest) = at.strip_prefix(resource.as_str())
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return if rest.is_empty() {
+                id.clone()
+            } else {
+                format!("{id}#{}", pointer::to_fragment(rest))
+            };
+        }
+    }
+    format!("{REQUEST_URI}#{}", pointer::to_fragment(at))
+}
+
+/// The pointer into the view of a node jsonschema names by `uri` (see [`uri_of`]).
+fn pointer_of(ids: &[(String, String)], uri: &str) -> Option<String> {
+    let (resource, fragment) = uri.split_once('#').unwrap_or((uri, ""));
+    let fragment = pointer::percent_decoded(fragment);
+    if resource == REQUEST_URI {
+        return Some(fragment);
+    }
+    ids.iter()
+        .find(|(_, id)| id == resource)
+        .map(|(at, _)| format!("{at}{fragment}"))
+}
+
 /// A compiled schema check.
 #[derive(Debug, Clone)]
 pub(crate) enum Check {
@@ -38,6 +143,8 @@ pub(crate) struct SchemaCheck {
     discriminators: Vec<(String, Discriminator)>,
     /// The patterns as written and the bound, for messages.
     patterns: Patterns,
+    /// Schema resources of the view (see [`Engine`]), to place what jsonschema reports.
+    ids: Arc<Vec<(String, String)>>,
 }
 
 /// The branches of one discriminated `oneOf`/`anyOf`.
@@ -75,22 +182,32 @@ pub(crate) struct Compiler<'r> {
     /// Each schema compiled so far, by its pointer after plain `$ref`s: a schema that many
     /// operations reach through `$ref` is compiled once and shared.
     compiled: RefCell<HashMap<String, Compiled>>,
+    ids: Arc<Vec<(String, String)>>,
 }
 
 /// A compiled check, or every problem of the schema with the pointer it is at.
 type Compiled = Result<Check, Vec<(String, String)>>;
 
 impl<'r> Compiler<'r> {
-    pub fn registry(view: &Value) -> Result<jsonschema::Registry<'_>, String> {
-        jsonschema::Registry::new()
+    /// The registry jsonschema resolves references in: the view, and each schema resource in
+    /// it under its `$id`.
+    pub fn registry(engine: &Engine) -> Result<jsonschema::Registry<'_>, String> {
+        let mut builder = jsonschema::Registry::new()
             .draft(Draft::Draft202012)
-            .add(REQUEST_URI, view)
+            .add(REQUEST_URI, &*engine.doc);
+        for (at, id) in engine.ids.iter() {
+            if let Some(node) = pointer::get(&engine.doc, at) {
+                builder = builder.and_then(|b| b.add(id.as_str(), node));
+            }
+        }
+        builder
             .and_then(|b| b.prepare())
             .map_err(|e| format!("cannot index the document's schemas: {e}"))
     }
 
     pub fn new(
         registry: &'r jsonschema::Registry<'r>,
+        engine: &Engine,
         view: Arc<Value>,
         patterns: Patterns,
     ) -> Self {
@@ -114,6 +231,7 @@ impl<'r> Compiler<'r> {
             view,
             patterns,
             compiled: RefCell::default(),
+            ids: engine.ids.clone(),
         }
     }
 
@@ -144,7 +262,10 @@ impl<'r> Compiler<'r> {
             let Some(node) = pointer::get(&self.view, &at) else {
                 break;
             };
-            let plain = node.as_object().is_some_and(|m| m.len() == 1);
+            // Extensions beside it (`x-oasgate-ref`, the reference as written) check nothing.
+            let plain = node
+                .as_object()
+                .is_some_and(|m| m.keys().all(|k| k == "$ref" || k.starts_with("x-")));
             // A `$ref` naming nothing stays: compiling it reports the broken reference.
             match pointer::local_ref(node) {
                 Some(target)
@@ -239,12 +360,12 @@ impl<'r> Compiler<'r> {
             root: at.to_owned(),
             discriminators,
             patterns: self.patterns.clone(),
+            ids: self.ids.clone(),
         })))
     }
 
     fn build(&self, at: &str) -> Result<Validator, String> {
-        let wrapper =
-            serde_json::json!({"$ref": format!("{REQUEST_URI}#{}", pointer::to_fragment(at))});
+        let wrapper = serde_json::json!({"$ref": uri_of(&self.ids, at)});
         // Linear first: a schema whose patterns all run on it keeps it. A pattern that needs
         // lookaround or a backreference fails that build; the bounded engine then runs it.
         self.options
@@ -307,6 +428,7 @@ impl<'r> Compiler<'r> {
                 root: branch_at.clone(),
                 discriminators: Vec::new(),
                 patterns: self.patterns.clone(),
+                ids: self.ids.clone(),
             }));
             for value in values {
                 compiled.push((value, check.clone()));
@@ -393,7 +515,7 @@ impl SchemaCheck {
             }
             let keyword_at = error
                 .absolute_keyword_location()
-                .and_then(|uri| uri.fragment().map(|f| pointer::percent_decoded(f.as_str())));
+                .and_then(|uri| pointer_of(&self.ids, uri.as_str()));
             let parent_at = keyword_at
                 .as_deref()
                 .and_then(|at| at.rsplit_once('/'))

@@ -597,14 +597,12 @@ mod tests {
         let at = "/components/schemas/Item";
         let walk = StreamCheck::compile(&view, at, &Patterns::default())
             .expect("the walk handles these keywords");
-        let registry = Compiler::registry(&view).unwrap();
-        let full = Compiler::new(
-            &registry,
-            std::sync::Arc::new(view.clone()),
-            Patterns::default(),
-        )
-        .compile(at)
-        .unwrap();
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        let full = Compiler::new(&registry, &engine, shared.clone(), Patterns::default())
+            .compile(at)
+            .unwrap();
         // A valid item plus `extra` members, or a whole body as written.
         let item = |extra: &str| format!(r#"{{"sku": "ABC-1234", "lines": [{{"q": 1}}]{extra}}}"#);
         let whole = |text: &str| text.to_owned();

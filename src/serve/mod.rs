@@ -169,6 +169,8 @@ impl ServedDocuments {
         if options.serve_bundled {
             crate::spec::components::bundle(&mut doc);
         }
+        // References below a schema `$id` go out as written (see `Document::as_json`).
+        crate::spec::restore_written_refs(&mut doc);
         let token = origin_token(&doc);
         document::template_servers(&mut doc, &options.prefix, &token);
         if let Some(path) = &options.openapi_json_path {

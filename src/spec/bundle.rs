@@ -11,11 +11,15 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::source::{self, SourceFile};
-use super::{pointer, walk};
+use super::{pointer, uri, walk};
 use crate::error::{BuildError, BuildProblem, BuildWarning, WarningCase};
 
 /// Where files reached through `$ref` are kept in the bundled document.
 pub(crate) const FILES_KEY: &str = "x-oasgate-files";
+
+/// Beside a rewritten `$ref` below an `$id` (OpenAPI 3.1): the reference as written, which
+/// means the same node only relative to that `$id`; see [`restore_written_refs`].
+pub(crate) const WRITTEN_KEY: &str = "x-oasgate-ref";
 
 /// Keys whose values are data, not document structure: a `$ref` in them is not followed.
 const DATA_KEYS: [&str; 4] = ["example", "default", "const", "enum"];
@@ -66,6 +70,9 @@ pub(crate) struct Bundle {
     pub dangling: Vec<Dangling>,
     /// Defects of the files' text that reading worked around.
     pub warnings: Vec<BuildWarning>,
+    /// Each file's URI (the base its schemas' `$id`s and `$ref`s resolve against), in the
+    /// order of `files`; empty unless schemas follow JSON Schema 2020-12 (OpenAPI 3.1).
+    pub bases: Vec<String>,
 }
 
 /// A `$ref` whose target is missing, left as written.
@@ -79,6 +86,8 @@ pub(crate) struct Dangling {
 
 struct Loader {
     root_dir: PathBuf,
+    /// Schema resources, for documents whose schemas are JSON Schema 2020-12 (OpenAPI 3.1).
+    ids: Option<Ids>,
     /// Normalized path → index in `files`.
     seen: HashMap<PathBuf, usize>,
     files: Vec<SourceFile>,
@@ -87,6 +96,47 @@ struct Loader {
     problems: Vec<BuildProblem>,
     dangling: Vec<Dangling>,
     warnings: Vec<BuildWarning>,
+}
+
+/// The schema resources of an OpenAPI 3.1 document. "Relative references in Schema Objects,
+/// including any that appear as `$id` values, use the nearest parent `$id` as a Base URI, as
+/// described by JSON Schema Specification Draft 2020-12. Relative URI references in other
+/// Objects, and in Schema Objects where no parent schema contains an `$id`, MUST be resolved
+/// using the referring document's base URI" (OpenAPI 3.1.1 §4.6.1, "Relative References in
+/// URIs"); a file's base URI is the URI it was read from, its `file:` URI here.
+#[derive(Default)]
+struct Ids {
+    /// Each file's URI, in the order of the loader's `files`.
+    bases: Vec<String>,
+    /// Absolute `$id` → (file, pointer in it).
+    resources: HashMap<String, (usize, String)>,
+    /// (resource URI, `$anchor` or `$dynamicAnchor` name) → (file, pointer in it).
+    anchors: HashMap<(String, String), (usize, String)>,
+}
+
+/// Whether a document's schemas are JSON Schema 2020-12, where `$id` sets a base URI: OpenAPI
+/// 3.1. OpenAPI 3.0's Schema Object lists the JSON Schema keywords it takes, `$id` not among
+/// them, and "additional properties defined by the JSON Schema specification that are not
+/// mentioned here are strictly unsupported" (3.0.4 §4.8.24.1); 2.0 has no `$id` either.
+fn uses_schema_ids(root: &Value) -> bool {
+    root.get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("3.1.") || v == "3.1")
+}
+
+/// What a `$ref` in a 3.1 document names.
+enum Target {
+    /// A node: the file and the pointer in it.
+    Node(usize, String),
+    /// Nothing that exists (a dangling reference), with the reason.
+    Missing(String),
+    /// Something oasgate does not read (a remote document), with the reason.
+    Refused(String),
+    /// A file that is not JSON or YAML, reported when it was read.
+    Reported,
+    /// A node that a reference below an `$id` names only when read relative to its file (a
+    /// defect), with what it names relative to the `$id`.
+    FromFile(usize, String, String),
 }
 
 /// Loads a document from a file path, following relative `$ref`s to other files.
@@ -106,7 +156,15 @@ pub(crate) fn from_text(
     root_path: Option<PathBuf>,
 ) -> Result<Bundle, BuildError> {
     let (value, syntax, c1) = source::parse(text).map_err(|e| BuildError::single(name, e))?;
+    let ids = uses_schema_ids(&value).then(|| Ids {
+        bases: vec![match &root_path {
+            Some(path) => uri::file_uri(path, false),
+            None => uri::file_uri(base_dir, true),
+        }],
+        ..Ids::default()
+    });
     let mut loader = Loader {
+        ids,
         root_dir: normalize(base_dir),
         seen: HashMap::new(),
         files: vec![SourceFile {
@@ -131,7 +189,12 @@ pub(crate) fn from_text(
 /// Bundles an in-memory value; any reference to another file is an error.
 pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let ids = uses_schema_ids(&value).then(|| Ids {
+        bases: vec![uri::file_uri(Path::new("."), true)],
+        ..Ids::default()
+    });
     let mut loader = Loader {
+        ids,
         root_dir: PathBuf::new(),
         seen: HashMap::new(),
         files: vec![SourceFile {
@@ -167,7 +230,7 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// The pointer prefix under which file `index` lives in the bundle.
-fn prefix_of(files: &[SourceFile], index: usize) -> String {
+pub(crate) fn prefix_of(files: &[SourceFile], index: usize) -> String {
     if index == 0 {
         String::new()
     } else {
@@ -206,6 +269,9 @@ pub(crate) fn problem_at(files: &[SourceFile], at: &str, message: String) -> Bui
 
 impl Loader {
     fn run(&mut self) {
+        if self.ids.is_some() {
+            return self.run_with_ids();
+        }
         let mut next = 0;
         while next < self.values.len() {
             let mut value = self.values[next].take().unwrap_or(Value::Null);
@@ -213,6 +279,290 @@ impl Loader {
             self.rewrite(next, &mut value, &mut at);
             self.values[next] = Some(value);
             next += 1;
+        }
+    }
+
+    /// [`Loader::run`] for a 3.1 document: first every file a `$ref` reaches is read and its
+    /// `$id`s and anchors indexed (a `$ref` may name an `$id` declared in a file read later),
+    /// then every `$ref` is rewritten.
+    fn run_with_ids(&mut self) {
+        self.index(0);
+        let mut next = 0;
+        while next < self.values.len() {
+            let value = self.values[next].take().unwrap_or(Value::Null);
+            for (_, base, reference) in self.references(next, &value) {
+                // Read what it names; whether it exists is decided once all is read.
+                let _ = self.target(next, &value, &reference, &base);
+            }
+            self.values[next] = Some(value);
+            next += 1;
+        }
+        let mut next = 0;
+        while next < self.values.len() {
+            let mut value = self.values[next].take().unwrap_or(Value::Null);
+            for (at, base, reference) in self.references(next, &value) {
+                let own = self.ids.as_ref().map(|ids| ids.bases[next].clone());
+                let rewritten = match self.target(next, &value, &reference, &base) {
+                    Target::Node(file, inner) => format!(
+                        "#{}",
+                        pointer::to_fragment(&format!("{}{inner}", prefix_of(&self.files, file)))
+                    ),
+                    Target::Missing(message) => {
+                        let source = &self.files[next];
+                        self.dangling.push(Dangling {
+                            at: format!("{}{at}", prefix_of(&self.files, next)),
+                            problem: BuildProblem {
+                                file: source.name.clone(),
+                                line: source::line_of(source, &at),
+                                pointer: at.clone(),
+                                message,
+                            },
+                        });
+                        continue;
+                    }
+                    Target::Refused(message) => {
+                        self.report(next, &at, message);
+                        continue;
+                    }
+                    Target::Reported => continue,
+                    Target::FromFile(file, inner, strict) => {
+                        let source = &self.files[next];
+                        self.warnings.push(BuildWarning {
+                            case: WarningCase::RefBase,
+                            at: BuildProblem {
+                                file: source.name.clone(),
+                                line: source::line_of(source, &at),
+                                pointer: at.clone(),
+                                message: format!(
+                                    "`$ref` `{reference}` is below an `$id`, against which it \
+                                     names `{strict}`, which does not exist; read relative to \
+                                     the file, as tools that ignore `$id` read it"
+                                ),
+                            },
+                        });
+                        // No written form to keep: it names nothing for JSON Schema.
+                        if let Some(Value::Object(holder)) = value.pointer_mut(&at) {
+                            holder.insert(
+                                "$ref".to_owned(),
+                                Value::String(format!(
+                                    "#{}",
+                                    pointer::to_fragment(&format!(
+                                        "{}{inner}",
+                                        prefix_of(&self.files, file)
+                                    ))
+                                )),
+                            );
+                        }
+                        continue;
+                    }
+                };
+                let Some(Value::Object(holder)) = value.pointer_mut(&at) else {
+                    continue;
+                };
+                let written = holder.insert("$ref".to_owned(), Value::String(rewritten));
+                // Below an `$id`, the reference as written is what other tools resolve.
+                if own.as_deref() != Some(base.as_str())
+                    && let Some(written) = written
+                {
+                    holder.insert(WRITTEN_KEY.to_owned(), written);
+                }
+            }
+            self.values[next] = Some(value);
+            next += 1;
+        }
+    }
+
+    /// Every `$ref` of file `file` (`value`): the pointer of the object holding it, its base
+    /// URI, and the reference.
+    fn references(&self, file: usize, value: &Value) -> Vec<(String, String, String)> {
+        let Some(ids) = &self.ids else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        walk::ref_holders_with_bases(
+            value,
+            &mut String::new(),
+            &ids.bases[file],
+            &mut |node, at, base, _| {
+                if let Some(Value::String(reference)) = node.get("$ref") {
+                    found.push((at.to_owned(), base.to_owned(), reference.clone()));
+                }
+            },
+        );
+        found
+    }
+
+    /// Indexes the `$id`s and anchors of file `file`.
+    fn index(&mut self, file: usize) {
+        let (Some(ids), Some(Some(value))) = (self.ids.as_mut(), self.values.get(file)) else {
+            return;
+        };
+        let mut duplicates = Vec::new();
+        walk::ref_holders_with_bases(
+            value,
+            &mut String::new(),
+            &ids.bases[file],
+            &mut |node, at, base, own| {
+                if own {
+                    match ids.resources.get(base) {
+                        Some((other, other_at)) if (*other, other_at.as_str()) != (file, at) => {
+                            duplicates.push((at.to_owned(), base.to_owned()));
+                        }
+                        _ => {
+                            ids.resources.insert(base.to_owned(), (file, at.to_owned()));
+                        }
+                    }
+                }
+                for keyword in ["$anchor", "$dynamicAnchor"] {
+                    if let Some(name) = node.get(keyword).and_then(Value::as_str) {
+                        ids.anchors
+                            .entry((base.to_owned(), name.to_owned()))
+                            .or_insert_with(|| (file, at.to_owned()));
+                    }
+                }
+            },
+        );
+        for (at, id) in duplicates {
+            // "there is no way for a URI to identify more than one schema. When multiple schemas
+            // try to identify as the same URI, validators SHOULD raise an error condition"
+            // (JSON Schema 2020-12 Core §9.1.2).
+            self.report(
+                file,
+                &pointer::join(&at, "$id"),
+                format!("`$id` `{id}` is declared twice; each schema resource needs its own"),
+            );
+        }
+    }
+
+    /// [`Loader::target_strict`], or where that names nothing below an `$id`, what the
+    /// reference names relative to its file: `$ref: '#/components/schemas/Pet'` inside a schema
+    /// with an `$id` is common in published documents, written for tools that ignore `$id`,
+    /// and it can mean nothing else.
+    fn target(&mut self, file: usize, value: &Value, reference: &str, base: &str) -> Target {
+        let strict = self.target_strict(file, reference, base);
+        let own = self.ids.as_ref().map(|ids| ids.bases[file].clone());
+        let missing = match &strict {
+            Target::Missing(_) => true,
+            Target::Node(target, at) => !self.exists(file, value, *target, at),
+            _ => false,
+        };
+        if own.as_deref() == Some(base) || !missing {
+            return strict;
+        }
+        let Some(own) = own else {
+            return strict;
+        };
+        match self.target_strict(file, reference, &own) {
+            Target::Node(target, at) if self.exists(file, value, target, &at) => Target::FromFile(
+                target,
+                at,
+                uri::resolve(reference, base).unwrap_or_else(|| reference.to_owned()),
+            ),
+            _ => strict,
+        }
+    }
+
+    /// Whether the node at `at` in file `target` exists; `value` is file `file`, taken out
+    /// of the loader while its references are read.
+    fn exists(&self, file: usize, value: &Value, target: usize, at: &str) -> bool {
+        let root = if target == file {
+            Some(value)
+        } else {
+            self.values.get(target).and_then(Option::as_ref)
+        };
+        root.is_some_and(|root| pointer::get(root, at).is_some())
+    }
+
+    /// What `reference`, written in file `file` where the base URI is `base`, names, reading
+    /// the file it names when that is one.
+    fn target_strict(&mut self, file: usize, reference: &str, base: &str) -> Target {
+        let Some(ids) = &self.ids else {
+            return Target::Missing(String::new());
+        };
+        let own = ids.bases[file].clone();
+        let resolved = uri::resolve(reference, base);
+        if let Some(resolved) = &resolved {
+            let (resource, fragment) = uri::split(resolved);
+            if let Some((target, at)) = ids.resources.get(resource).cloned() {
+                return self.fragment(target, at, resource, fragment, reference);
+            }
+            if resource == uri::split(&own).0 {
+                return self.fragment(file, String::new(), resource, fragment, reference);
+            }
+        }
+        if base == own {
+            // No `$id` in effect: a path relative to the file, as in every version.
+            let (path_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+            if path_part.contains("://") || path_part.starts_with("urn:") {
+                return Target::Refused(format!(
+                    "`$ref` `{reference}` names a remote document; only relative file \
+                     references and schema `$id`s of the document are read"
+                ));
+            }
+            let target = if path_part.is_empty() {
+                file
+            } else {
+                let path = normalize(&self.dirs[file].join(pointer::percent_decoded(path_part)));
+                match self.load_path(path) {
+                    Ok(index) => index,
+                    Err(None) => return Target::Reported,
+                    Err(Some(e)) => return Target::Missing(unreadable(path_part, e)),
+                }
+            };
+            let resource = self.ids.as_ref().map(|ids| ids.bases[target].clone());
+            let resource = resource.unwrap_or_default();
+            return self.fragment(target, String::new(), &resource, fragment, reference);
+        }
+        let Some(resolved) = resolved else {
+            return Target::Missing(format!("`$ref` `{reference}` is not a URI reference"));
+        };
+        let (resource, fragment) = uri::split(&resolved);
+        let Some(path) = uri::to_path(resource) else {
+            return Target::Missing(format!(
+                "`$ref` `{reference}` resolves to `{resource}`, which is neither a schema \
+                 `$id` of the document nor a file"
+            ));
+        };
+        let path = if self.root_dir.is_absolute() {
+            path
+        } else {
+            relative_to_current(&path)
+        };
+        match self.load_path(normalize(&path)) {
+            Ok(target) => self.fragment(target, String::new(), resource, fragment, reference),
+            Err(None) => Target::Reported,
+            Err(Some(e)) => Target::Missing(unreadable(resource, e)),
+        }
+    }
+
+    /// The node `fragment` names in the resource at (`file`, `at`), whose URI is `resource`:
+    /// a JSON pointer from the resource's root, or a plain name an `$anchor` or
+    /// `$dynamicAnchor` declares in it ("The "$anchor" and "$dynamicAnchor" keywords are used
+    /// to specify such fragments", JSON Schema 2020-12 Core §8.2.2).
+    fn fragment(
+        &self,
+        file: usize,
+        at: String,
+        resource: &str,
+        fragment: &str,
+        reference: &str,
+    ) -> Target {
+        let fragment = pointer::percent_decoded(fragment);
+        if fragment.is_empty() {
+            return Target::Node(file, at);
+        }
+        if fragment.starts_with('/') {
+            return Target::Node(file, format!("{at}{fragment}"));
+        }
+        let anchor = self
+            .ids
+            .as_ref()
+            .and_then(|ids| ids.anchors.get(&(resource.to_owned(), fragment.clone())));
+        match anchor {
+            Some((file, at)) => Target::Node(*file, at.clone()),
+            None => Target::Missing(format!(
+                "unresolvable `$ref` `{reference}`: no `$anchor` `{fragment}` in `{resource}`"
+            )),
         }
     }
 
@@ -262,8 +612,34 @@ impl Loader {
     fn load(&mut self, from: usize, relative: &str, at: &str) -> Option<usize> {
         let decoded = pointer::percent_decoded(relative);
         let path = normalize(&self.dirs[from].join(decoded.as_str()));
+        match self.load_path(path) {
+            Ok(index) => Some(index),
+            Err(None) => None,
+            Err(Some(e)) => {
+                let source = &self.files[from];
+                self.dangling.push(Dangling {
+                    at: format!("{}{at}", prefix_of(&self.files, from)),
+                    problem: BuildProblem {
+                        file: source.name.clone(),
+                        line: source::line_of(source, at),
+                        pointer: at.to_owned(),
+                        message: unreadable(relative, e),
+                    },
+                });
+                None
+            }
+        }
+    }
+
+    /// Reads the file at `path` (normalized) once; `Err(Some(why))` when it cannot be read,
+    /// `Err(None)` when it was read but is not JSON or YAML (reported).
+    fn load_path(&mut self, path: PathBuf) -> Result<usize, Option<String>> {
         if let Some(&index) = self.seen.get(&path) {
-            return Some(index);
+            return if index == usize::MAX {
+                Err(None)
+            } else {
+                Ok(index)
+            };
         }
         // Only regular files: a device or a pipe (`/dev/zero`) would never end.
         let text = match std::fs::metadata(&path).and_then(|meta| {
@@ -274,19 +650,7 @@ impl Loader {
             }
         }) {
             Ok(text) => text,
-            Err(e) => {
-                let source = &self.files[from];
-                self.dangling.push(Dangling {
-                    at: format!("{}{at}", prefix_of(&self.files, from)),
-                    problem: BuildProblem {
-                        file: source.name.clone(),
-                        line: source::line_of(source, at),
-                        pointer: at.to_owned(),
-                        message: format!("`$ref` names `{relative}`, which cannot be read: {e}"),
-                    },
-                });
-                return None;
-            }
+            Err(e) => return Err(Some(e.to_string())),
         };
         let name = relative_name(&self.root_dir, &path);
         let (value, syntax, c1) = match source::parse(&text) {
@@ -299,17 +663,21 @@ impl Loader {
                     message: e,
                 });
                 self.seen.insert(path, usize::MAX);
-                return None;
+                return Err(None);
             }
         };
         let index = self.files.len();
         self.files.push(SourceFile { name, text, syntax });
         self.control_characters(index, c1);
         self.values.push(Some(value));
+        if let Some(ids) = &mut self.ids {
+            ids.bases.push(uri::file_uri(&path, false));
+        }
         self.dirs
             .push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         self.seen.insert(path, index);
-        Some(index)
+        self.index(index);
+        Ok(index)
     }
 
     /// The warning for raw C1 control characters read as U+FFFD in file `index`, if any.
@@ -371,17 +739,140 @@ impl Loader {
                 .map(|(path, index)| (index, path))
                 .collect();
             read.sort();
+            let bases = self.ids.map(|ids| ids.bases).unwrap_or_default();
             Ok(Bundle {
                 root,
                 files: self.files,
                 paths: read.into_iter().map(|(_, path)| path).collect(),
                 dangling: self.dangling,
                 warnings: self.warnings,
+                bases,
             })
         } else {
             Err(BuildError::new(self.problems))
         }
     }
+}
+
+/// Puts back, in a document meant for other tools (served, or bundled into one file), each
+/// `$ref` below an `$id` as written (kept under [`WRITTEN_KEY`]): a JSON Schema tool resolves
+/// it against that `$id`, where the local pointer oasgate rewrote it to would be read from the
+/// resource's root. Only where the written reference still names the same node in `doc` (its
+/// resource is there, with its `$id`); elsewhere the local pointer stays (a reference to a file
+/// from below a relative `$id`, say, whose file is now part of the document).
+pub(crate) fn restore_written_refs(doc: &mut Value) {
+    // Any absolute base: a tool resolves the document's relative `$id`s against where it
+    // read it, and the written references resolve the same way relative to those.
+    const BASE: &str = "file:///openapi.json";
+    let mut resources: HashMap<String, String> = HashMap::new();
+    let mut anchors: HashMap<(String, String), String> = HashMap::new();
+    let mut marked = Vec::new();
+    let mut adopted = Vec::new();
+    walk::ref_holders_with_bases(doc, &mut String::new(), BASE, &mut |node, at, base, own| {
+        if own {
+            resources
+                .entry(base.to_owned())
+                .or_insert_with(|| at.to_owned());
+        }
+        for keyword in ["$anchor", "$dynamicAnchor"] {
+            if let Some(name) = node.get(keyword).and_then(Value::as_str) {
+                anchors
+                    .entry((base.to_owned(), name.to_owned()))
+                    .or_insert_with(|| at.to_owned());
+            }
+        }
+        if let Some(Value::String(written)) = node.get(WRITTEN_KEY) {
+            marked.push((
+                at.to_owned(),
+                base.to_owned(),
+                written.clone(),
+                pointer::local_ref(node),
+            ));
+        }
+    });
+    for (at, base, written, target) in marked {
+        let names = uri::resolve(&written, &base).and_then(|resolved| {
+            let (resource, fragment) = uri::split(&resolved);
+            let root = resources.get(resource)?;
+            let fragment = pointer::percent_decoded(fragment);
+            if fragment.is_empty() || fragment.starts_with('/') {
+                Some(format!("{root}{fragment}"))
+            } else {
+                anchors.get(&(resource.to_owned(), fragment)).cloned()
+            }
+        });
+        let Some(Value::Object(holder)) = doc.pointer_mut(&at) else {
+            continue;
+        };
+        holder.shift_remove(WRITTEN_KEY);
+        if names.is_some() && names == target {
+            holder.insert("$ref".to_owned(), Value::String(written));
+        } else if let Some(target) = target
+            && let Some(resolved) = uri::resolve(&written, &base)
+            && !resolved.contains('#')
+            && !resources.contains_key(&resolved)
+            && let Some(id) = resolved.strip_prefix("file:///")
+        {
+            adopted.push((at, written, target, id.to_owned()));
+        }
+    }
+    // A file named from below a relative `$id` (`$id: schemas/address`, `$ref: country.yaml`)
+    // is part of the document now: its schema becomes the resource the written reference
+    // names (`$id: schemas/country.yaml`, relative to the document as the referring one is),
+    // where no reference inside it would change meaning.
+    for (at, written, target, id) in adopted {
+        let adoptable = doc
+            .pointer(&target)
+            .is_some_and(|node| node.is_object() && !holds_reference(node));
+        if !adoptable {
+            continue;
+        }
+        if let Some(Value::Object(node)) = doc.pointer_mut(&target) {
+            node.insert("$id".to_owned(), Value::String(id));
+        }
+        if let Some(Value::Object(holder)) = doc.pointer_mut(&at) {
+            holder.insert("$ref".to_owned(), Value::String(written));
+        }
+    }
+}
+
+/// Whether a schema holds a `$ref`, `$dynamicRef` or `$id` anywhere.
+fn holds_reference(node: &Value) -> bool {
+    match node {
+        Value::Object(map) => map.iter().any(|(key, value)| {
+            matches!(key.as_str(), "$ref" | "$dynamicRef" | "$id") || holds_reference(value)
+        }),
+        Value::Array(items) => items.iter().any(holds_reference),
+        _ => false,
+    }
+}
+
+/// Why a `$ref`'s file is missing.
+fn unreadable(named: &str, error: String) -> String {
+    format!("`$ref` names `{named}`, which cannot be read: {error}")
+}
+
+/// An absolute path as the loader names files read from a relative root: relative to the
+/// current directory (`..` where it lies outside).
+fn relative_to_current(path: &Path) -> PathBuf {
+    let Ok(current) = std::env::current_dir() else {
+        return path.to_path_buf();
+    };
+    let current = uri::absolute(&current);
+    let (mut here, mut there) = (
+        current.components().peekable(),
+        path.components().peekable(),
+    );
+    while let (Some(a), Some(b)) = (here.peek(), there.peek()) {
+        if a != b {
+            break;
+        }
+        here.next();
+        there.next();
+    }
+    let mut out: PathBuf = here.map(|_| Component::ParentDir).collect();
+    out.extend(there);
+    out
 }
 
 /// A display name for `path`: relative to the root file's folder where it lies below it.
@@ -392,7 +883,12 @@ fn relative_name(root_dir: &Path, path: &Path) -> String {
 
 /// Lists every local `$ref` whose target is missing.
 fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling>) {
+    // Those already found missing are left as written.
+    let known: std::collections::HashSet<String> = dangling.iter().map(|d| d.at.clone()).collect();
     walk::ref_holders(root, &mut String::new(), &mut |node, at| {
+        if known.contains(at) {
+            return;
+        }
         if let Some(target) = pointer::local_ref(node)
             && pointer::get(root, &target).is_none()
         {
@@ -410,4 +906,56 @@ fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling
             });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_files_relative_to_the_current_directory() {
+        let current = uri::absolute(&std::env::current_dir().unwrap());
+        let rows = [
+            (current.join("schemas/country.yaml"), "schemas/country.yaml"),
+            (current.join("a/../b.yaml"), "b.yaml"),
+        ];
+        for (path, want) in rows {
+            assert_eq!(
+                relative_to_current(&uri::absolute(&path)),
+                PathBuf::from(want)
+            );
+        }
+        if let Some(parent) = current.parent() {
+            assert_eq!(
+                relative_to_current(&parent.join("x.yaml")),
+                PathBuf::from("../x.yaml")
+            );
+        }
+    }
+
+    #[test]
+    fn restores_written_references_only_where_they_name_the_same_node() {
+        let mut doc = serde_json::json!({
+            "components": {"schemas": {
+                "Order": {"$id": "https://x.test/order", "$defs": {"id": {"$anchor": "id"}},
+                    "properties": {
+                        "id": {"$ref": "#/components/schemas/Order/$defs/id", "x-oasgate-ref": "#id"},
+                        "wrong": {"$ref": "#/components/schemas/Other", "x-oasgate-ref": "#id"},
+                        "gone": {"$ref": "#/components/schemas/Other", "x-oasgate-ref": "other"}}},
+                "Other": {"type": "string"}}}
+        });
+        restore_written_refs(&mut doc);
+        let props = &doc["components"]["schemas"]["Order"]["properties"];
+        assert_eq!(props["id"], serde_json::json!({"$ref": "#id"}));
+        assert_eq!(
+            props["wrong"],
+            serde_json::json!({"$ref": "#/components/schemas/Other"})
+        );
+        // `https://x.test/other` is no file: the pointer stays, and nothing is adopted.
+        assert_eq!(
+            props["gone"],
+            serde_json::json!({"$ref": "#/components/schemas/Other"})
+        );
+        assert!(doc["components"]["schemas"]["Other"].get("$id").is_none());
+    }
 }

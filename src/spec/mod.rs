@@ -23,6 +23,7 @@ pub(crate) mod normalize;
 pub(crate) mod pointer;
 pub(crate) mod source;
 pub(crate) mod swagger2;
+pub(crate) mod uri;
 pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use bundle::{is_data_value, problem_at};
+pub(crate) use bundle::{FILES_KEY, is_data_value, problem_at, restore_written_refs};
 pub(crate) use source::SourceFile;
 
 /// Whether a key of a Paths, Path Item, Callback or Responses Object is a Specification
@@ -65,6 +66,8 @@ pub struct Document {
     paths: Arc<Vec<PathBuf>>,
     dangling: Arc<Vec<bundle::Dangling>>,
     warnings: Arc<Vec<crate::error::BuildWarning>>,
+    /// Each file's URI, for schema `$id`s (3.1 only; see [`bundle::Bundle::bases`]).
+    bases: Arc<Vec<String>>,
 }
 
 impl Document {
@@ -108,6 +111,7 @@ impl Document {
             paths: Arc::new(bundle.paths),
             dangling: Arc::new(bundle.dangling),
             warnings: Arc::new(bundle.warnings),
+            bases: Arc::new(bundle.bases),
         })
     }
 
@@ -119,8 +123,24 @@ impl Document {
     /// The document as loaded: the root file, with other files under `x-oasgate-files` and
     /// every `$ref` rewritten to a local pointer, so the value stands alone for oasgate (for
     /// other tools, see [`Document::bundled`]).
+    ///
+    /// In an OpenAPI 3.1 document a `$ref` inside a schema resource (below an `$id`) resolves
+    /// against that `$id`; it is rewritten too, to the node it names, and keeps what was
+    /// written beside it (`x-oasgate-ref`). The served document and [`Document::bundled`]
+    /// carry it as written again.
     pub fn as_json(&self) -> &Value {
         &self.root
+    }
+
+    /// The base URI of each part of [`Document::as_json`]: the pointer prefix of each file in
+    /// it (`""` for the root file) and the file's URI, against which schema `$id`s resolve.
+    /// Empty unless schemas are JSON Schema 2020-12 (OpenAPI 3.1).
+    pub(crate) fn schema_bases(&self) -> Vec<(String, String)> {
+        self.bases
+            .iter()
+            .enumerate()
+            .map(|(i, base)| (bundle::prefix_of(&self.files, i), base.clone()))
+            .collect()
     }
 
     /// The document as one self-contained file for any tool: every definition a `$ref`
@@ -134,6 +154,7 @@ impl Document {
     pub fn bundled(&self) -> Value {
         let mut doc = (*self.root).clone();
         components::bundle(&mut doc);
+        bundle::restore_written_refs(&mut doc);
         doc
     }
 

@@ -282,6 +282,45 @@ pub(crate) fn ref_holders(node: &Value, at: &mut String, visit: &mut dyn FnMut(&
     }
 }
 
+/// [`ref_holders`] with each object's base URI: the nearest `$id` at or above it resolved
+/// against the one above ("If present, the value for this keyword MUST be a string, and MUST
+/// represent a valid URI-reference. This URI-reference SHOULD be normalized, and MUST resolve
+/// to an absolute-URI", JSON Schema 2020-12 Core §8.2.1), starting from `base`, the URI of
+/// the file `node` is. An `$id` that is no such reference is ignored. `visit` also learns
+/// whether the object's own `$id` set its base (whether it is a schema resource's root).
+pub(crate) fn ref_holders_with_bases(
+    node: &Value,
+    at: &mut String,
+    base: &str,
+    visit: &mut dyn FnMut(&Value, &str, &str, bool),
+) {
+    match node {
+        Value::Object(map) => {
+            let own = map
+                .get("$id")
+                .and_then(Value::as_str)
+                .and_then(|id| super::uri::id_base(id, base));
+            let base = own.as_deref().unwrap_or(base);
+            visit(node, at, base, own.is_some());
+            for (key, child) in map {
+                if key != "$ref" && !is_data_value(key, at, child) {
+                    within(at, key, |at| {
+                        ref_holders_with_bases(child, at, base, visit);
+                    });
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                within(at, &i.to_string(), |at| {
+                    ref_holders_with_bases(child, at, base, visit);
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
 /// [`ref_holders`] with the objects mutable; `visit` answers whether to go on below the object.
 pub(crate) fn ref_holders_mut(
     node: &mut Value,

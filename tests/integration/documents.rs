@@ -21,6 +21,7 @@ fn every_fixture_loads() {
         ("oai/v2.0-petstore.yaml", Version::V2_0),
         ("oai/v2.0-petstore-expanded.yaml", Version::V2_0),
         ("local/girder-swagger2.yaml", Version::V2_0),
+        ("local/schema-ids/openapi.yaml", Version::V3_1),
     ];
     for (name, version) in rows {
         let doc = Document::from_path(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -26,6 +26,7 @@ mod properties;
 mod regressions;
 mod responses;
 mod routing;
+mod schema_ids;
 mod security;
 mod serve;
 mod smoke;
