@@ -115,13 +115,17 @@ struct Ids {
 }
 
 /// Whether a document's schemas are JSON Schema 2020-12, where `$id` sets a base URI: OpenAPI
-/// 3.1. OpenAPI 3.0's Schema Object lists the JSON Schema keywords it takes, `$id` not among
+/// 3.1 and 3.2. OpenAPI 3.0's Schema Object lists the JSON Schema keywords it takes, `$id` not among
 /// them, and "additional properties defined by the JSON Schema specification that are not
 /// mentioned here are strictly unsupported" (3.0.4 §4.8.24.1); 2.0 has no `$id` either.
 fn uses_schema_ids(root: &Value) -> bool {
     root.get("openapi")
         .and_then(Value::as_str)
-        .is_some_and(|v| v.starts_with("3.1.") || v == "3.1")
+        .is_some_and(|v| {
+            ["3.1", "3.2"]
+                .iter()
+                .any(|m| v == *m || v.starts_with(&format!("{m}.")))
+        })
 }
 
 /// What a `$ref` in a 3.1 document names.

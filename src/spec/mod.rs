@@ -55,6 +55,8 @@ pub enum Version {
     V3_0,
     /// OpenAPI 3.1.x: schemas are JSON Schema 2020-12.
     V3_1,
+    /// OpenAPI 3.2.x: schemas are JSON Schema 2020-12, as in 3.1.
+    V3_2,
 }
 
 /// A loaded OpenAPI document with every referenced file bundled in.
@@ -196,7 +198,7 @@ fn detect_version(root: &Value) -> Result<Version, String> {
         return match swagger {
             Value::String(v) if v == "2.0" => Ok(Version::V2_0),
             Value::String(v) => Err(format!(
-                "unsupported Swagger version `{v}`: expected \"2.0\" (or an `openapi` 3.0.x or 3.1.x document)"
+                "unsupported Swagger version `{v}`: expected \"2.0\" (or an `openapi` 3.0.x, 3.1.x or 3.2.x document)"
             )),
             _ => Err("`swagger` must be the version string \"2.0\"".into()),
         };
@@ -204,8 +206,9 @@ fn detect_version(root: &Value) -> Result<Version, String> {
     match root.get("openapi") {
         Some(Value::String(v)) if v.starts_with("3.0.") || v == "3.0" => Ok(Version::V3_0),
         Some(Value::String(v)) if v.starts_with("3.1.") || v == "3.1" => Ok(Version::V3_1),
+        Some(Value::String(v)) if v.starts_with("3.2.") || v == "3.2" => Ok(Version::V3_2),
         Some(Value::String(v)) => Err(format!(
-            "unsupported OpenAPI version `{v}`: expected 3.0.x or 3.1.x"
+            "unsupported OpenAPI version `{v}`: expected 3.0.x, 3.1.x or 3.2.x"
         )),
         Some(_) => Err("`openapi` must be a version string such as \"3.1.0\"".into()),
         None => Err("missing `openapi` version field".into()),

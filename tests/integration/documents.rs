@@ -446,3 +446,24 @@ paths:
         404
     );
 }
+
+/// OpenAPI 3.2 keeps 3.1's schema dialect, JSON Schema 2020-12 (3.2.0, Schema Object); a
+/// version oasgate does not know is refused by name.
+#[tokio::test]
+async fn a_3_2_document_reads_its_schemas_as_2020_12() {
+    let spec = "openapi: 3.2.0\ninfo: {title: t, version: '1'}\npaths:\n  /things/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: [integer, 'null'], exclusiveMinimum: 0}}\n      responses: {'200': {description: ok}}\n";
+    let doc = Document::from_str(spec).unwrap();
+    assert_eq!(doc.version(), Version::V3_2);
+    let layer = OpenApiLayer::new(&doc).unwrap();
+    // (path, status): `exclusiveMinimum` is a number in 2020-12.
+    for (path, status) in [("/things/1", 200), ("/things/0", 400), ("/things/x", 400)] {
+        let answer = send(&layer, get(path)).await;
+        assert_eq!(answer.status, status, "{path}: {}", answer.json);
+    }
+    let newer = spec.replace("3.2.0", "3.3.0");
+    let error = Document::from_str(&newer).unwrap_err().to_string();
+    assert!(
+        error.contains("unsupported OpenAPI version `3.3.0`: expected 3.0.x, 3.1.x or 3.2.x"),
+        "{error}"
+    );
+}

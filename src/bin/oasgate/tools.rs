@@ -24,7 +24,8 @@ pub fn check(spec: &Path, format: Format, strict: bool) -> ExitCode {
     let version = result.as_ref().ok().map(|(version, _)| match version {
         Version::V2_0 => "2.0",
         Version::V3_0 => "3.0",
-        _ => "3.1",
+        Version::V3_1 => "3.1",
+        _ => "3.2",
     });
     match format {
         Format::Text => {
