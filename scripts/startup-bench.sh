@@ -23,7 +23,7 @@ fi
 say() { printf '==> %s\n' "$*" >&2; }
 
 say "building examples/hyper (release)"
-cargo build --release --example hyper
+cargo build --release --example hyper --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 hyper_bin=$target_dir/release/examples/hyper
 

@@ -86,10 +86,11 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     // Patterns in the form the engines read (Annex B, surrogates, …), each exactly equivalent.
     let (patterns, ignored_patterns) =
         Patterns::rewrite_document(&mut normalized, options.pattern_backtrack_limit);
-    let view = Arc::new(normalize::request_view(&normalized));
+    // The response view from a copy, the request view from the normalized document itself:
+    // one copy of a large document fewer at the peak.
     let response_view = super::responses::needed(&normalized, options.response_validation)
-        .then(|| Arc::new(super::responses::response_view(&normalized)));
-    drop(normalized);
+        .then(|| Arc::new(super::responses::response_view(normalized.clone())));
+    let view = Arc::new(normalize::request_view(normalized));
     let bases = doc.schema_bases();
     let engine = Engine::new(&view, &bases);
     let response_engine = response_view.as_ref().map(|v| Engine::new(v, &bases));

@@ -136,7 +136,7 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
 }
 
 /// The response view: `writeOnly` properties dropped from `required` and forbidden.
-pub(crate) fn response_view(doc: &Value) -> Value {
+pub(crate) fn response_view(doc: Value) -> Value {
     crate::spec::normalize::forbid_flagged(doc, "writeOnly", "x-oasgate-write-only")
 }
 

@@ -95,7 +95,7 @@ fn inline_map_refs(doc: &mut Value) {
 pub(crate) const KEPT_KEY: &str = "x-oasgate-kept";
 
 /// Builds the request view: `readOnly` properties dropped from `required` and forbidden.
-pub(crate) fn request_view(doc: &Value) -> Value {
+pub(crate) fn request_view(doc: Value) -> Value {
     forbid_flagged(doc, "readOnly", "x-oasgate-read-only")
 }
 
@@ -105,34 +105,39 @@ pub(crate) fn request_view(doc: &Value) -> Value {
 /// The property's schema is still a schema other places may `$ref` into (a request schema
 /// naming a subschema of a response-only property): it is kept below [`KEPT_KEY`] of the
 /// replacement, and every `$ref` at or below the property is redirected there.
-pub(crate) fn forbid_flagged(doc: &Value, keyword: &str, marker: &str) -> Value {
-    let mut view = doc.clone();
-    let mut schemas = walk::all_schemas(doc);
+///
+/// The document is changed in place (it is large: no second copy is made). Every property to
+/// replace is found first, reading the document as it was, and only then is anything changed.
+pub(crate) fn forbid_flagged(mut doc: Value, keyword: &str, marker: &str) -> Value {
+    let mut schemas = walk::all_schemas(&doc);
     // Deepest first: what is below a property gets its view before the property's schema
     // moves below `KEPT_KEY`, so every pointer still names its node when it is reached.
     schemas.sort_by_key(|at| std::cmp::Reverse(at.len()));
-    let mut replaced: Vec<String> = Vec::new();
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
     for at in schemas {
-        let Some(Value::Object(props)) = pointer::get(doc, &at).and_then(|s| s.get("properties"))
+        let Some(Value::Object(props)) = pointer::get(&doc, &at).and_then(|s| s.get("properties"))
         else {
             continue;
         };
-        let flagged: Vec<&String> = props
+        let flagged: Vec<String> = props
             .iter()
-            .filter(|(_, schema)| flag(doc, schema, keyword))
-            .map(|(name, _)| name)
+            .filter(|(_, schema)| flag(&doc, schema, keyword))
+            .map(|(name, _)| name.clone())
             .collect();
-        if flagged.is_empty() {
-            continue;
+        if !flagged.is_empty() {
+            found.push((at, flagged));
         }
-        let Some(Value::Object(node)) = pointer_mut(&mut view, &at) else {
+    }
+    let mut replaced: Vec<String> = Vec::new();
+    for (at, flagged) in found {
+        let Some(Value::Object(node)) = pointer_mut(&mut doc, &at) else {
             continue;
         };
         if let Some(Value::Array(required)) = node.get_mut("required") {
-            required.retain(|name| !flagged.iter().any(|r| name == *r));
+            required.retain(|name| !flagged.iter().any(|r| name == r));
         }
         if let Some(Value::Object(props)) = node.get_mut("properties") {
-            for name in flagged {
+            for name in &flagged {
                 let Some(slot) = props.get_mut(name) else {
                     continue;
                 };
@@ -143,9 +148,9 @@ pub(crate) fn forbid_flagged(doc: &Value, keyword: &str, marker: &str) -> Value 
         }
     }
     if !replaced.is_empty() {
-        redirect_refs(&mut view, &replaced);
+        redirect_refs(&mut doc, &replaced);
     }
-    view
+    doc
 }
 
 /// Rewrites every local `$ref` of `view` whose target is at or below one of `moved` (pointers
@@ -337,7 +342,7 @@ mod tests {
             "Pet": {"type": "object", "required": ["id", "name"], "properties": {
                 "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}}},
             "Id": {"type": "integer", "readOnly": true}}}});
-        let view = request_view(&doc);
+        let view = request_view(doc.clone());
         let pet = &view["components"]["schemas"]["Pet"];
         assert_eq!(pet["required"], json!(["name"]));
         assert_eq!(pet["properties"]["id"]["x-oasgate-read-only"], true);
@@ -359,7 +364,7 @@ mod tests {
                 "net": {"$ref": "#/components/schemas/Out/properties/net"},
                 "v": {"$ref": "#/components/schemas/Out/properties/net/properties/inner/properties/v"},
                 "port": {"$ref": "#/components/schemas/Out/properties/net/properties/port"}}}}}});
-        let view = request_view(&doc);
+        let view = request_view(doc.clone());
         let net = &view["components"]["schemas"]["Out"]["properties"]["net"];
         assert_eq!(net["not"], json!({}));
         assert_eq!(net["x-oasgate-read-only"], true);
