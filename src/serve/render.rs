@@ -191,22 +191,28 @@ pub(crate) fn to_json(doc: &Value) -> String {
     out
 }
 
-/// YAML text with the same key order as [`to_json`].
+/// YAML text with the same key order as [`to_json`], written straight from the document
+/// (no copy of it is made on the way).
 pub(crate) fn to_yaml(doc: &Value) -> Result<String, String> {
     let Value::Object(root) = doc else {
         return Err("the document is not an object".into());
     };
-    let mut out = String::new();
-    for (key, value) in ordered(root) {
-        let mut one = Map::new();
-        one.insert(key.clone(), value.clone());
-        let text = serde_saphyr::to_string(&Value::Object(one)).map_err(|e| e.to_string())?;
-        out.push_str(text.trim_start_matches("---\n"));
-        if !out.ends_with('\n') {
-            out.push('\n');
+    let text = serde_saphyr::to_string(&InOrder(root)).map_err(|e| e.to_string())?;
+    Ok(text.trim_start_matches("---\n").to_owned())
+}
+
+/// The root object, serialized in [`ordered`]'s order.
+struct InOrder<'a>(&'a Map<String, Value>);
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in ordered(self.0) {
+            map.serialize_entry(key, value)?;
         }
+        map.end()
     }
-    Ok(out)
 }
 
 fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
@@ -421,6 +427,33 @@ mod tests {
             crc.update(want.as_bytes());
             assert!(gz.etag.starts_with(&format!("\"{:08x}", crc.finalize())));
         }
+    }
+
+    /// The document written in one pass is the text written key by key from copies.
+    #[test]
+    fn yaml_in_one_pass_is_the_text_key_by_key() {
+        let doc = serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "a: b", "version": "1", "description": "two\nlines\n"},
+            "paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "schema": {"enum": ["yes", "no", "1", null, 1.5]}}]}}},
+            "servers": [{"url": "http://x.test/v1"}],
+            "components": {"schemas": {"Empty": {}, "List": {"type": "array", "items": []}}},
+        });
+        let root = doc.as_object().unwrap();
+        let mut key_by_key = String::new();
+        for (key, value) in ordered(root) {
+            let mut one = Map::new();
+            one.insert(key.clone(), value.clone());
+            let text = serde_saphyr::to_string(&Value::Object(one)).unwrap();
+            key_by_key.push_str(text.trim_start_matches("---\n"));
+            if !key_by_key.ends_with('\n') {
+                key_by_key.push('\n');
+            }
+        }
+        let one_pass = to_yaml(&doc).unwrap();
+        assert_eq!(one_pass, key_by_key);
+        let back: Value = serde_saphyr::from_str(&one_pass).unwrap();
+        assert_eq!(back, doc);
     }
 
     #[test]
