@@ -153,7 +153,7 @@ pub fn decode_header(values: &[&str], spec: &ParamSpec<'_>) -> Result<Option<Val
 ///
 /// `form` (the default) percent-decodes each piece after splitting; OpenAPI 3.2's `cookie`
 /// style reads the same syntax but decodes nothing: "When parsing these parameters, any
-/// apparent percent-encoding MUST NOT be decoded" (3.2 §4.12.2, fields for use with `schema`).
+/// apparent percent-encoding MUST NOT be decoded" (3.2, "Fixed Fields for use with `schema`").
 pub fn decode_cookie(
     pairs: &[(&str, &str)],
     spec: &ParamSpec<'_>,

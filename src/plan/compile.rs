@@ -788,8 +788,8 @@ impl<'a> Compilation<'a> {
         operation
     }
 
-    /// The MUSTs of OpenAPI 3.2 §4.12.2.1 on where `in: querystring` may appear, over one
-    /// operation's merged parameters (`in:name` keys with their pointers).
+    /// The MUSTs of OpenAPI 3.2 ("Parameter Locations") on where `in: querystring` may appear,
+    /// over one operation's merged parameters (`in:name` keys with their pointers).
     fn querystring_conflicts(&mut self, merged: &[(String, String)]) {
         let mut querystrings = merged
             .iter()
