@@ -251,6 +251,23 @@ async fn json_querystring() {
     run_rows(&layer, rows).await;
 }
 
+/// The query limits hold for a querystring parameter's query string: a JSON one is one piece.
+#[tokio::test]
+async fn querystring_within_the_query_limits() {
+    let layer = params32(Options::default().param_length_limit(40));
+    let short = "/reports?%7B%22numbers%22%3A%5B1%5D%7D";
+    let long = "/reports?%7B%22numbers%22%3A%5B1%2C2%2C3%2C4%2C5%2C6%2C7%5D%7D";
+    let rows: &[(&str, &[(&str, &str)], Want)] = &[
+        (short, &[], Passed(json!({"numbers": [1]}), json!({}))),
+        (
+            long,
+            &[],
+            Refused(400, "tooLong", "{\"numbers\":[1,2,3,4,5,6,7]}", ""),
+        ),
+    ];
+    run_rows(&layer, rows).await;
+}
+
 /// `style: cookie` reads cookies without percent-decoding; the default `form` decodes.
 #[tokio::test]
 async fn cookie_style() {
