@@ -38,6 +38,14 @@ pub struct Validated {
     pub header: Map<String, Value>,
     /// Declared cookie parameters by name.
     pub cookie: Map<String, Value>,
+    /// The value of an OpenAPI 3.2 `in: querystring` parameter: the whole query string read
+    /// as its one `content` media type, after its schema accepted it. An
+    /// `application/x-www-form-urlencoded` query string is an object of its fields (which
+    /// [`query`](Validated::query) holds too, by name); `application/json` is the parsed JSON
+    /// value; any other media type is the percent-decoded text. `None` when the operation has
+    /// no such parameter or the query string was empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub querystring: Option<Value>,
     /// The body that was read; see [`Validated::body`].
     pub(crate) body: ReadBody,
     /// A path parameter is secret (`format: password` or `writeOnly`), e.g. `/reset/{token}`.

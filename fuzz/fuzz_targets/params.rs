@@ -16,7 +16,7 @@ const LOCATIONS: [Location; 4] = [
     Location::Header,
     Location::Cookie,
 ];
-const STYLES: [Style; 8] = [
+const STYLES: [Style; 9] = [
     Style::Simple,
     Style::Label,
     Style::Matrix,
@@ -25,6 +25,7 @@ const STYLES: [Style; 8] = [
     Style::PipeDelimited,
     Style::DeepObject,
     Style::TabDelimited,
+    Style::Cookie,
 ];
 const PRIMS: [Prim; 4] = [Prim::String, Prim::Integer, Prim::Number, Prim::Boolean];
 const CODES: [&str; 5] = ["type", "empty", "duplicate", "format", "encoding"];

@@ -149,12 +149,38 @@ pub fn decode_header(values: &[&str], spec: &ParamSpec<'_>) -> Result<Option<Val
     value.map(Some)
 }
 
-/// Decodes a cookie parameter (`form` style) from the pairs of [`split_cookies`]; `Ok(None)` when absent.
+/// Decodes a cookie parameter from the pairs of [`split_cookies`]; `Ok(None)` when absent.
+///
+/// `form` (the default) percent-decodes each piece after splitting; OpenAPI 3.2's `cookie`
+/// style reads the same syntax but decodes nothing: "When parsing these parameters, any
+/// apparent percent-encoding MUST NOT be decoded" (3.2, "Fixed Fields for use with `schema`").
 pub fn decode_cookie(
     pairs: &[(&str, &str)],
     spec: &ParamSpec<'_>,
 ) -> Result<Option<Value>, DecodeError> {
-    form(pairs, spec, Style::Form, false)
+    if spec.style != Style::Cookie
+        || !pairs
+            .iter()
+            .any(|(k, v)| k.contains('%') || v.contains('%'))
+    {
+        return form(pairs, spec, Style::Form, false);
+    }
+    // The pieces go through the `form` reader, whose decoding of `%25` gives back the `%`
+    // the client sent: every `%` is data.
+    let escaped: Vec<(Cow<'_, str>, Cow<'_, str>)> = pairs
+        .iter()
+        .map(|&(k, v)| (escape_percent(k), escape_percent(v)))
+        .collect();
+    let pairs: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (&**k, &**v)).collect();
+    form(&pairs, spec, Style::Form, false)
+}
+
+fn escape_percent(text: &str) -> Cow<'_, str> {
+    if text.contains('%') {
+        Cow::Owned(text.replace('%', "%25"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 fn trim_ows(s: &str) -> &str {
@@ -524,7 +550,8 @@ mod tests {
     use super::*;
     use crate::params::shape::Location::{self, Cookie, Header, Path, Query};
     use crate::params::shape::Style::{
-        DeepObject, Form, Label, Matrix, PipeDelimited, Simple, SpaceDelimited, TabDelimited,
+        Cookie as CookieStyle, DeepObject, Form, Label, Matrix, PipeDelimited, Simple,
+        SpaceDelimited, TabDelimited,
     };
     use serde_json::json;
 
@@ -865,6 +892,42 @@ mod tests {
             row(Cookie, Form, true, "obj", "x=1", ABSENT),
             row(Cookie, Simple, false, "arr", "p=1,2", v("[1,2]")),
             row(Cookie, DeepObject, true, "obj", "R=1", v(r#"{"R":1}"#)),
+            // ---- cookie, OpenAPI 3.2 `style: cookie`: the 3.2 style table's rows, and no
+            // percent-decoding ("any apparent percent-encoding MUST NOT be decoded")
+            row(Cookie, CookieStyle, true, "str", "p=blue", v(r#""blue""#)),
+            row(Cookie, CookieStyle, false, "str", "p=blue", v(r#""blue""#)),
+            row(Cookie, CookieStyle, true, "str", "p=", e("empty")),
+            row(Cookie, CookieStyle, true, "str", "p=", v(r#""""#)).empty_ok(),
+            row(Cookie, CookieStyle, true, "str", "p=a%20b", v(r#""a%20b""#)),
+            row(Cookie, CookieStyle, true, "str", "p=a+b", v(r#""a+b""#)),
+            row(Cookie, CookieStyle, true, "str", "p=%zz", v(r#""%zz""#)),
+            row(Cookie, CookieStyle, true, "str", "p=%FF", v(r#""%FF""#)),
+            row(Cookie, CookieStyle, true, "str", "p%31=x; p=y", v(r#""y""#)),
+            row(Cookie, CookieStyle, true, "str", "p=\"quoted\"", v(r#""\"quoted\"""#)),
+            row(Cookie, CookieStyle, true, "int", "p=%37", e("type")),
+            row(Cookie, CookieStyle, true, "str", "p=1; p=2", e("duplicate")),
+            row(Cookie, CookieStyle, false, "sarr", "p=blue,black,brown", v(r#"["blue","black","brown"]"#)),
+            row(Cookie, CookieStyle, false, "sarr", "p=a%2Cb,c", v(r#"["a%2Cb","c"]"#)),
+            row(Cookie, CookieStyle, true, "sarr", "p=blue; p=black; p=brown", v(r#"["blue","black","brown"]"#)),
+            row(Cookie, CookieStyle, true, "sarr", "p=a%3Bb; p=c", v(r#"["a%3Bb","c"]"#)),
+            row(Cookie, CookieStyle, false, "obj", "p=R,100,G,200,B,150", v(r#"{"R":100,"G":200,"B":150}"#)),
+            row(Cookie, CookieStyle, true, "obj", "R=100; G=200; B=150", v(r#"{"R":100,"G":200,"B":150}"#)),
+            row(Cookie, CookieStyle, true, "obj", "R=%31", e("type")),
+            // `form` cookies, the default, are percent-decoded: the same texts read differently
+            row(Cookie, Form, true, "str", "p=%zz", v(r#""%zz""#)),
+            row(Cookie, Form, true, "int", "p=%37", v("7")),
+            row(Cookie, Form, true, "sarr", "p=a%3Bb; p=c", v(r#"["a;b","c"]"#)),
+            // ---- the 3.2 style table's percent-encoded delimiters, as the table writes them
+            row(Query, PipeDelimited, false, "sarr", "p=blue%7Cblack%7Cbrown", v(r#"["blue","black","brown"]"#)),
+            row(Query, PipeDelimited, false, "obj", "p=R%7C100%7CG%7C200%7CB%7C150", v(r#"{"R":100,"G":200,"B":150}"#)),
+            row(Query, SpaceDelimited, false, "sarr", "p=blue%20black%20brown", v(r#"["blue","black","brown"]"#)),
+            row(Query, DeepObject, true, "obj", "p%5BR%5D=100&p%5BG%5D=200&p%5BB%5D=150", v(r#"{"R":100,"G":200,"B":150}"#)),
+            // `allowReserved: true` only lets reserved characters through unencoded; decoding
+            // is the same (`+` stays a space in a query: 3.2 "URL Percent-Encoding")
+            row(Query, Form, true, "str", "p=a/b?c:d@e!$'()*", v(r#""a/b?c:d@e!$'()*""#)),
+            row(Query, Form, true, "str", "p=x+y", v(r#""x y""#)),
+            // a `cookie` style on a query reads as `form`, like any style the location lacks
+            row(Query, CookieStyle, true, "sarr", "p=a&p=b%20c", v(r#"["a","b c"]"#)),
         ]
     }
 

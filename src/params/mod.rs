@@ -40,7 +40,9 @@
 //! - several header lines form one comma-separated list for arrays and
 //!   objects, and whitespace around list items is dropped; a primitive header
 //!   given on several lines is a `duplicate`;
-//! - cookie values keep surrounding double quotes.
+//! - cookie values keep surrounding double quotes;
+//! - OpenAPI 3.2's `style: cookie` reads like `form` over the cookie pairs, but percent-decodes
+//!   nothing (3.2: "any apparent percent-encoding MUST NOT be decoded").
 
 mod coerce;
 mod decode;

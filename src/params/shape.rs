@@ -59,9 +59,12 @@ pub enum Style {
     /// `color=blue%09black`: Swagger 2.0's `collectionFormat: tsv`, which OpenAPI 3.x has no
     /// style for (a 2.0 document's query, header, path and form fields).
     TabDelimited,
+    /// `color=blue; color=black`: OpenAPI 3.2's cookie style, `form` without percent-decoding
+    /// (cookies only).
+    Cookie,
 }
 
-const STYLES: [(Style, &str); 8] = [
+const STYLES: [(Style, &str); 9] = [
     (Style::Simple, "simple"),
     (Style::Label, "label"),
     (Style::Matrix, "matrix"),
@@ -70,6 +73,7 @@ const STYLES: [(Style, &str); 8] = [
     (Style::PipeDelimited, "pipeDelimited"),
     (Style::DeepObject, "deepObject"),
     (Style::TabDelimited, "tabDelimited"),
+    (Style::Cookie, "cookie"),
 ];
 
 impl Style {
@@ -97,9 +101,9 @@ impl Style {
         }
     }
 
-    /// The `explode` used when none is given: true for `form`, false otherwise.
+    /// The `explode` used when none is given: true for `form` and `cookie`, false otherwise.
     pub fn default_explode(self) -> bool {
-        self == Style::Form
+        matches!(self, Style::Form | Style::Cookie)
     }
 }
 
@@ -284,6 +288,7 @@ mod tests {
             ("spaceDelimited", Some(Style::SpaceDelimited)),
             ("pipeDelimited", Some(Style::PipeDelimited)),
             ("deepObject", Some(Style::DeepObject)),
+            ("cookie", Some(Style::Cookie)),
             ("Form", None),
             ("spacedelimited", None),
             ("", None),

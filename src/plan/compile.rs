@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::schema::{Compiler, Engine, is_secret_schema};
 use super::{
-    BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Route, StreamCheck, Transform,
+    BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Querystring, QuerystringKind,
+    Route, StreamCheck, Transform,
 };
 use crate::body::defaults::Defaults;
 use crate::body::{BodyKind, FormField, MediaType};
@@ -130,6 +131,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         lenient_dates: options.lenient_dates,
         fill_body_defaults: options.fill_body_defaults,
         lint: options.lint,
+        version,
     };
     for (at, message) in findings {
         ctx.report_source(&at, message);
@@ -400,6 +402,8 @@ struct Compilation<'a> {
     fill_body_defaults: bool,
     /// Checking, not serving: a missing model loader is a warning (`Options::lint`).
     lint: bool,
+    /// The document's version: constructs new in 3.2 are read only in a 3.2 document.
+    version: Version,
 }
 
 struct OperationInput<'i> {
@@ -537,6 +541,47 @@ impl<'a> Compilation<'a> {
         }
     }
 
+    /// The Security Scheme Object a 3.2 Security Requirement names by URI ("or be the URI of
+    /// a Security Scheme Object"): a fragment in this document (`#/components/...`), or in a
+    /// file the document's `$ref`s reach (`common.yaml#/components/...`).
+    fn scheme_by_uri(&mut self, uri: &str) -> Result<Arc<SchemeKind>, String> {
+        let unknown = || {
+            format!(
+                "security requirement names `{uri}`, which is neither a security scheme \
+                 component nor the URI of a Security Scheme Object in this document or a file \
+                 its `$ref`s reach (\"Each name or URI MUST correspond to a security scheme\")"
+            )
+        };
+        let (file, fragment) = uri.split_once('#').ok_or_else(unknown)?;
+        if !fragment.starts_with('/') {
+            return Err(unknown());
+        }
+        let file = file.strip_prefix("./").unwrap_or(file);
+        let at = if file.is_empty() {
+            pointer::percent_decoded(fragment)
+        } else {
+            let in_bundle = self
+                .view
+                .get(crate::spec::FILES_KEY)
+                .is_some_and(|files| files.get(file).is_some());
+            if !in_bundle {
+                return Err(unknown());
+            }
+            format!(
+                "{}{}",
+                pointer::join(&pointer::join("", crate::spec::FILES_KEY), file),
+                pointer::percent_decoded(fragment)
+            )
+        };
+        if pointer::get(self.view, &at).is_none() {
+            return Err(unknown());
+        }
+        let (scheme, _) = self.resolve(&at).ok_or_else(unknown)?;
+        scheme_kind(scheme)
+            .map(Arc::new)
+            .map_err(|e| format!("security scheme `{uri}`: {e}"))
+    }
+
     /// `x-oasgate-undeclared-query` on a node, or the inherited policy.
     fn policy(&mut self, node: &Value, at: &str, inherited: UndeclaredParams) -> UndeclaredParams {
         match node.get("x-oasgate-undeclared-query") {
@@ -632,6 +677,7 @@ impl<'a> Compilation<'a> {
             query: Vec::new(),
             header: Vec::new(),
             cookie: Vec::new(),
+            querystring: None,
             body: None,
             security: SecurityPlan::default(),
             undeclared_query: self.policy(op, op_at, root_policy),
@@ -647,7 +693,16 @@ impl<'a> Compilation<'a> {
             responses: None,
             path_names: None,
         };
-        for (_, p_at) in merged {
+        if self.version == Version::V3_2 {
+            self.querystring_conflicts(&merged);
+        }
+        for (key, p_at) in merged {
+            if self.version == Version::V3_2 && key.starts_with("querystring:") {
+                if operation.querystring.is_none() {
+                    operation.querystring = self.querystring(&p_at).map(Box::new);
+                }
+                continue;
+            }
             let Some(param) = self.parameter(&p_at) else {
                 continue;
             };
@@ -732,6 +787,128 @@ impl<'a> Compilation<'a> {
             .collect();
         let _ = options;
         operation
+    }
+
+    /// The MUSTs of OpenAPI 3.2 ("Parameter Locations") on where `in: querystring` may appear,
+    /// over one operation's merged parameters (`in:name` keys with their pointers).
+    fn querystring_conflicts(&mut self, merged: &[(String, String)]) {
+        let mut querystrings = merged
+            .iter()
+            .filter(|(key, _)| key.starts_with("querystring:"));
+        let Some((_, first)) = querystrings.next() else {
+            return;
+        };
+        let first = first.clone();
+        let rest: Vec<String> = querystrings.map(|(_, at)| at.clone()).collect();
+        for at in rest {
+            self.report(
+                &at,
+                format!(
+                    "a second `in: querystring` parameter (the first is at `{}`); a \
+                     querystring parameter \"MUST NOT appear more than once\"",
+                    self.source(&first)
+                ),
+            );
+        }
+        let query: Vec<String> = merged
+            .iter()
+            .filter_map(|(key, at)| key.strip_prefix("query:").map(|name| (name, at)))
+            .map(|(name, at)| format!("`{name}` at `{}`", self.source(at)))
+            .collect();
+        if !query.is_empty() {
+            self.report(
+                &first,
+                format!(
+                    "an `in: querystring` parameter beside `in: query` parameters ({}); it \
+                     \"MUST NOT appear in the same operation (or in the operation's path-item) \
+                     as any `in: \"query\"` parameters\"",
+                    query.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// An `in: querystring` parameter (OpenAPI 3.2): the whole query string, described by the
+    /// one media type of its `content`.
+    fn querystring(&mut self, at: &str) -> Option<Querystring> {
+        let node = pointer::get(self.view, at)?;
+        let Some(name) = node.get("name").and_then(Value::as_str) else {
+            self.report(at, "a parameter needs a `name`".to_owned());
+            return None;
+        };
+        let mut refused = false;
+        for key in ["style", "explode", "allowReserved", "schema"] {
+            if node.get(key).is_some() {
+                self.report(
+                    &pointer::join(at, key),
+                    format!(
+                        "parameter `{name}`: `{key}` is not allowed on an `in: querystring` \
+                         parameter (\"These fields MUST NOT be used with `in: \"querystring\"`\"); \
+                         describe the query string with `content`"
+                    ),
+                );
+                refused = true;
+            }
+        }
+        let Some(Value::Object(content)) = node.get("content") else {
+            self.report(
+                at,
+                format!(
+                    "parameter `{name}`: an `in: querystring` parameter needs `content` (its \
+                     value \"MUST be specified using the `content` field\")"
+                ),
+            );
+            return None;
+        };
+        let content_at = pointer::join(at, "content");
+        let mut entries = content.keys();
+        let (Some(media_name), None) = (entries.next(), entries.next()) else {
+            self.report(
+                &content_at,
+                format!(
+                    "parameter `{name}`: `content` has {} entries; expected exactly one (\"The \
+                     map MUST only contain one entry.\")",
+                    content.len()
+                ),
+            );
+            return None;
+        };
+        let (entry, entry_at) = self.resolve(&pointer::join(&content_at, media_name))?;
+        let Some(media) = MediaType::parse(media_name) else {
+            self.report(
+                &entry_at,
+                format!("parameter `{name}`: `{media_name}` is not a media type"),
+            );
+            return None;
+        };
+        if refused {
+            return None;
+        }
+        let schema_at = pointer::join(&entry_at, "schema");
+        let kind = if media.is_form() {
+            QuerystringKind::Form(self.form_fields(entry, &schema_at))
+        } else if media.is_json() {
+            QuerystringKind::Json
+        } else {
+            QuerystringKind::Text
+        };
+        let (check, secret) = match entry.get("schema") {
+            Some(schema) => {
+                let secret = holds_secret(&self.shallow_resolved(schema));
+                (self.check(&schema_at), secret)
+            }
+            None => (Check::Any, false),
+        };
+        Some(Querystring {
+            name: name.into(),
+            required: node
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            kind,
+            check,
+            secret,
+        })
     }
 
     /// `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers for a deprecated operation.
@@ -834,6 +1011,11 @@ impl<'a> Compilation<'a> {
         let style = match node.get("style").and_then(Value::as_str) {
             None => Style::default_for(location),
             Some(s) => match Style::parse(s) {
+                // `style: cookie` is new in OpenAPI 3.2: elsewhere it stays an unknown style.
+                Some(Style::Cookie) if self.version != Version::V3_2 => {
+                    self.report(at, format!("parameter `{name}`: unknown style `{s}`"));
+                    return None;
+                }
                 Some(style) => style,
                 None => {
                     self.report(at, format!("parameter `{name}`: unknown style `{s}`"));
@@ -1123,12 +1305,25 @@ impl<'a> Compilation<'a> {
             };
             let mut all = Vec::new();
             for (name, scopes) in schemes {
-                let Some(kind) = self.schemes.get(name).cloned() else {
-                    self.report(
-                        &format!("{at}/{i}"),
-                        format!("security requirement names unknown scheme `{name}`"),
-                    );
-                    continue;
+                // A component name first: "Property names that are identical to a component
+                // name under the Components Object MUST be treated as a component name"; then,
+                // in a 3.2 document, the URI of a Security Scheme Object.
+                let kind = match self.schemes.get(name).cloned() {
+                    Some(kind) => kind,
+                    None if self.version == Version::V3_2 => match self.scheme_by_uri(name) {
+                        Ok(kind) => kind,
+                        Err(e) => {
+                            self.report(&format!("{at}/{i}"), e);
+                            continue;
+                        }
+                    },
+                    None => {
+                        self.report(
+                            &format!("{at}/{i}"),
+                            format!("security requirement names unknown scheme `{name}`"),
+                        );
+                        continue;
+                    }
                 };
                 let scopes: Vec<String> = scopes
                     .as_array()

@@ -88,6 +88,8 @@ pub(crate) struct Operation {
     pub query: Vec<Param>,
     pub header: Vec<Param>,
     pub cookie: Vec<Param>,
+    /// OpenAPI 3.2's `in: querystring`: the whole query string as one value.
+    pub querystring: Option<Box<Querystring>>,
     pub body: Option<BodyPlan>,
     pub security: SecurityPlan,
     pub undeclared_query: UndeclaredParams,
@@ -137,6 +139,28 @@ pub(crate) struct Param {
     pub date: Option<DateParam>,
     /// `x-model: NAME`: the value is an id handed to that model's loader.
     pub model: Option<Arc<str>>,
+}
+
+/// An `in: querystring` parameter (OpenAPI 3.2): the whole query string read as one value of
+/// its one `content` media type.
+pub(crate) struct Querystring {
+    pub name: Arc<str>,
+    pub required: bool,
+    pub kind: QuerystringKind,
+    pub check: Check,
+    /// The schema holds a secret (`format: password`, `writeOnly`): errors never show values.
+    pub secret: bool,
+}
+
+/// How the query string of a `querystring` parameter is read.
+pub(crate) enum QuerystringKind {
+    /// `application/x-www-form-urlencoded`: the pairs read as a form body is, by the
+    /// properties and their Encoding Objects, into an object.
+    Form(Vec<FormField>),
+    /// JSON (`application/json`, `+json`): percent-decoded, then parsed.
+    Json,
+    /// Any other media type: percent-decoded, checked as a string.
+    Text,
 }
 
 /// String transforms a parameter declares.

@@ -87,7 +87,8 @@ impl Plan {
         if authorization {
             single(headers, header::AUTHORIZATION, &mut errors);
         }
-        if !self.options.canonical_query
+        // A querystring parameter's query string goes on as sent too (see `canonical_query`).
+        if (!self.options.canonical_query || op.querystring.is_some())
             && let Some((key, _)) = query
                 .iter()
                 .find(|(k, v)| k.contains(';') || v.contains(';'))

@@ -12,7 +12,7 @@ use crate::dates;
 use crate::options::UndeclaredParams;
 use crate::paging;
 use crate::params::{self, DecodeError, Location, ParamSpec, Style};
-use crate::plan::{Operation, Param, Plan};
+use crate::plan::{Operation, Param, Plan, Querystring, QuerystringKind};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 use crate::validated::Validated;
@@ -57,7 +57,26 @@ impl Plan {
             let decoded = params::decode_query(query, &self.spec(p));
             self.finish_param(p, decoded, &mut validated.query, &mut errors);
         }
-        if op.undeclared_query == UndeclaredParams::Reject {
+        if let Some(qs) = &op.querystring {
+            // The parameter declares the whole query: only its schema can refuse a field.
+            let raw = parts.uri.query().unwrap_or("");
+            match self.check_querystring(op, qs, raw, query) {
+                Ok(None) if qs.required => errors.push(querystring_error(
+                    qs,
+                    "",
+                    FieldCode::Required,
+                    "is required; the query string is empty".to_owned(),
+                )),
+                Ok(None) => {}
+                Ok(Some(value)) => {
+                    if let (QuerystringKind::Form(_), Value::Object(fields)) = (&qs.kind, &value) {
+                        validated.query.extend(fields.clone());
+                    }
+                    validated.querystring = Some(value);
+                }
+                Err(mut found) => errors.append(&mut found),
+            }
+        } else if op.undeclared_query == UndeclaredParams::Reject {
             undeclared_query(op, query, &mut errors);
         }
         for p in &op.header {
@@ -111,8 +130,11 @@ impl Plan {
         raw: &[(&str, &str)],
         validated: &Validated,
     ) -> Option<String> {
-        // A raw `;` is rewritten as `%3B` below, so such a query is always rewritten.
+        // A raw `;` is rewritten as `%3B` below, so such a query is always rewritten. A
+        // querystring parameter's query string is one value in its own media type: it goes on
+        // as sent.
         if !self.options.canonical_query
+            || op.querystring.is_some()
             || (op.query.is_empty()
                 && op.undeclared_query != UndeclaredParams::Strip
                 && !original.contains(';'))
@@ -169,6 +191,111 @@ impl Plan {
         }
         // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
         (out != original).then_some(out)
+    }
+
+    /// Reads and checks the query string of an `in: querystring` parameter; `Ok(None)` when
+    /// it is empty.
+    fn check_querystring(
+        &self,
+        op: &Operation,
+        qs: &Querystring,
+        raw: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Option<Value>, Vec<FieldError>> {
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let value = match &qs.kind {
+            QuerystringKind::Form(fields) => {
+                // 3.2, "Parameter Locations": read "in the same way as with request bodies of
+                // that media type", so the body's form reader reads it: `+` is a space, `%26`
+                // is data, repeated names make an array where the schema says array.
+                // A raw `;` was refused before (`ambiguous`): the query goes on as sent.
+                // API keys sent in the query belong to their security scheme, not the form.
+                let kept: String;
+                let text = if pairs
+                    .iter()
+                    .any(|(key, _)| is_credential(op, &decoded_key(key)))
+                {
+                    kept = pairs
+                        .iter()
+                        .filter(|(key, _)| !is_credential(op, &decoded_key(key)))
+                        .map(|(key, value)| format!("{key}={value}"))
+                        .collect::<Vec<_>>()
+                        .join("&");
+                    kept.as_str()
+                } else {
+                    raw
+                };
+                body::parse_form(
+                    text.as_bytes(),
+                    fields,
+                    &self.coercion,
+                    self.options.query_params_limit,
+                )
+                .map_err(|found| {
+                    found
+                        .into_iter()
+                        .map(|e| querystring_error(qs, &e.pointer, e.code, e.detail))
+                        .collect::<Vec<_>>()
+                })?
+            }
+            QuerystringKind::Json | QuerystringKind::Text => {
+                // Percent-decoding only: the 3.2 example serializes `{"numbers":[1,2],...}` as
+                // `%7B%22numbers%22...`, and `+` is a space only in form-urlencoded content.
+                let text = percent_encoding::percent_decode_str(raw)
+                    .decode_utf8()
+                    .map_err(|_| {
+                        vec![querystring_error(
+                            qs,
+                            "",
+                            FieldCode::Encoding,
+                            "is not UTF-8 once percent-decoded".to_owned(),
+                        )]
+                    })?;
+                if matches!(qs.kind, QuerystringKind::Text) {
+                    Value::String(text.into_owned())
+                } else {
+                    self.querystring_json(qs, &text)?
+                }
+            }
+        };
+        if !qs.check.is_valid(&value) {
+            return Err(qs
+                .check
+                .violations(&value, qs.secret)
+                .into_iter()
+                .map(|v| querystring_error(qs, &v.pointer, v.code, v.detail))
+                .collect());
+        }
+        Ok(Some(value))
+    }
+
+    /// The JSON of a `content: application/json` query string, read as a JSON parameter is.
+    fn querystring_json(&self, qs: &Querystring, text: &str) -> Result<Value, Vec<FieldError>> {
+        let depth = self.options.json_depth_limit;
+        if body::nesting_exceeds(text.as_bytes(), depth).is_some() {
+            return Err(vec![querystring_error(
+                qs,
+                "",
+                FieldCode::Depth,
+                format!("nests arrays and objects deeper than {depth} levels"),
+            )]);
+        }
+        body::parse_json(text.as_bytes(), depth).map_err(|malformed| match malformed.duplicate {
+            Some(pointer) => vec![querystring_error(
+                qs,
+                &pointer,
+                FieldCode::Duplicate,
+                "has a member name twice in one object; expected unique names".to_owned(),
+            )],
+            None => vec![querystring_error(
+                qs,
+                "",
+                FieldCode::Json,
+                "expected the percent-decoded query string to be a JSON value".to_owned(),
+            )],
+        })
     }
 
     fn spec<'p>(&'p self, p: &'p Param) -> ParamSpec<'p> {
@@ -323,6 +450,42 @@ fn param_error(
         pointer: pointer.to_owned(),
         code,
         detail: format!("{} parameter `{}`{at}: {detail}", place.as_str(), p.name),
+    }
+}
+
+/// An error about an `in: querystring` parameter (the whole query string), at a pointer into
+/// its value.
+fn querystring_error(
+    qs: &Querystring,
+    pointer: &str,
+    code: FieldCode,
+    detail: String,
+) -> FieldError {
+    let at = if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{pointer}`")
+    };
+    FieldError {
+        place: Place::Query,
+        name: String::from(&*qs.name),
+        pointer: pointer.to_owned(),
+        code,
+        detail: format!("query string (parameter `{}`){at}: {detail}", qs.name),
+    }
+}
+
+/// A raw query key percent-decoded (`+` as a space).
+fn decoded_key(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('%') || raw.contains('+') {
+        let spaced = raw.replace('+', " ");
+        std::borrow::Cow::Owned(
+            percent_encoding::percent_decode_str(&spaced)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(raw)
     }
 }
 

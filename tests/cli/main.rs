@@ -13,6 +13,7 @@ mod forward_auth;
 mod framing;
 mod methods;
 mod nginx;
+mod params32;
 mod proxy;
 mod responses;
 mod slow_clients;

@@ -19,6 +19,7 @@ mod jwt;
 mod leaks;
 mod limits;
 mod params;
+mod params32;
 mod paths;
 mod patterns;
 mod problems;
