@@ -505,12 +505,15 @@ impl Loader {
             .ids
             .as_ref()
             .is_some_and(|ids| ids.selves.contains(&file));
-        if base == own && has_self {
+        // A relative reference resolves against no `$self` that is no hierarchical URI
+        // (`urn:example:library`): it is read relative to the file below, as tools that
+        // ignore `$self` read it.
+        if base == own
+            && has_self
+            && let Some(resolved) = resolved
+        {
             // No `$id` in effect, the base is the file's `$self`: what the reference names
             // there is mapped back to the file's folder (see `disk_path`).
-            let Some(resolved) = resolved else {
-                return Target::Missing(format!("`$ref` `{reference}` is not a URI reference"));
-            };
             let (resource, fragment) = uri::split(&resolved);
             let Some(path) = self.disk_path(file, resource) else {
                 return Target::Refused(format!(

@@ -425,6 +425,15 @@ async fn relative_self_and_older_versions() {
             "shared/common.yaml#/components/parameters/Page",
             true,
         ),
+        // A relative path resolves against no `urn:` base: read relative to the file.
+        (
+            "a urn: $self",
+            "3.2.0",
+            "urn:example:library",
+            "urn:example:library:common",
+            "shared/common.yaml#/components/parameters/Page",
+            true,
+        ),
         (
             "$self in 3.1 is no base",
             "3.1.1",
