@@ -508,6 +508,19 @@ impl<'a> Compilation<'a> {
         }
     }
 
+    /// The Media Type Object of a `content` entry at `at`. In OpenAPI 3.2 the entry may be a
+    /// Reference Object ("Map[`string`, Media Type Object | Reference Object]", the `content`
+    /// of 3.2's Request Body, Response, Parameter and Header Objects; to
+    /// `components/mediaTypes` or elsewhere): followed, a broken chain reported. Earlier
+    /// versions allow no reference there, so the entry is read as it stands.
+    fn media_entry(&mut self, at: &str) -> Option<(&'a Value, String)> {
+        if crate::spec::is_v3_2(self.view) {
+            self.resolve(at)
+        } else {
+            pointer::get(self.view, at).map(|node| (node, at.to_owned()))
+        }
+    }
+
     /// Harmless oddities real documents have: logged, never fatal.
     fn warn_quirks(&self) {
         if let Some(Value::Array(tags)) = self.view.get("tags") {
@@ -988,9 +1001,13 @@ impl<'a> Compilation<'a> {
         let (schema_at, json_content) = if node.get("schema").is_some() {
             (pointer::join(at, "schema"), false)
         } else if let Some(Value::Object(content)) = node.get("content") {
-            match content.iter().next() {
-                Some((media, entry)) if entry.get("schema").is_some() => {
-                    let media_at = pointer::join(&pointer::join(at, "content"), media);
+            let entry = content.iter().next().and_then(|(media, _)| {
+                let media_at = pointer::join(&pointer::join(at, "content"), media);
+                let (entry, media_at) = self.media_entry(&media_at)?;
+                Some((media, entry, media_at))
+            });
+            match entry {
+                Some((media, entry, media_at)) if entry.get("schema").is_some() => {
                     let is_json = MediaType::parse(media).is_some_and(|m| m.is_json());
                     (pointer::join(&media_at, "schema"), is_json)
                 }
@@ -1188,8 +1205,11 @@ impl<'a> Compilation<'a> {
             entries: Vec::new(),
             declared: content.keys().cloned().collect::<Vec<_>>().join(", "),
         };
-        for (media_name, entry) in content {
+        for media_name in content.keys() {
             let entry_at = pointer::join(&pointer::join(&at, "content"), media_name);
+            let Some((entry, entry_at)) = self.media_entry(&entry_at) else {
+                continue;
+            };
             let Some(media) = MediaType::parse(media_name) else {
                 // `content` keys are "a media type or media type range" (OpenAPI 3.1
                 // §4.8.13.1); a request's `Content-Type` can never match another key.

@@ -255,8 +255,20 @@ impl<'a> ResponseCompiler<'a> {
         };
         if let Some(Value::Object(content)) = node.get("content") {
             entry.declared_media = content.keys().cloned().collect::<Vec<_>>().join(", ");
-            for (name, media_entry) in content {
+            for name in content.keys() {
                 let media_at = pointer::join(&pointer::join(&at, "content"), name);
+                // 3.2: the entry may be a Reference Object (see `is_v3_2`).
+                let (media_entry, media_at) = if crate::spec::is_v3_2(self.view) {
+                    match self.resolve(&media_at) {
+                        Some(found) => found,
+                        None => continue,
+                    }
+                } else {
+                    match pointer::get(self.view, &media_at) {
+                        Some(node) => (node, media_at),
+                        None => continue,
+                    }
+                };
                 let Some(media) = MediaType::parse(name) else {
                     self.problems
                         .push((media_at, format!("`{name}` is not a media type")));

@@ -152,6 +152,17 @@ struct Discriminator {
     property: String,
     /// Discriminator value → the branch's check.
     branches: Vec<(String, Check)>,
+    /// The branch `defaultMapping` names (OpenAPI 3.2): the one whose errors are reported
+    /// when the property is absent or its value is not mapped.
+    default: Option<Check>,
+}
+
+/// Why a schema cannot be compiled.
+enum Failure {
+    /// The validator refused it (explained by [`Compiler::explain`]).
+    Build(String),
+    /// A defect at a pointer of its own.
+    At(String, String),
 }
 
 impl std::fmt::Debug for SchemaCheck {
@@ -289,8 +300,10 @@ impl<'r> Compiler<'r> {
                 return Err(refused);
             }
         }
-        self.compile_inner(at)
-            .map_err(|message| self.explain(at, message))
+        self.compile_inner(at).map_err(|failure| match failure {
+            Failure::Build(message) => self.explain(at, message),
+            Failure::At(at, message) => vec![(at, message)],
+        })
     }
 
     /// The problems behind a failed compilation: each `pattern` that cannot run, at its own
@@ -337,7 +350,7 @@ impl<'r> Compiler<'r> {
         pattern::refusal(pattern, &self.patterns)
     }
 
-    fn compile_inner(&self, at: &str) -> Result<Check, String> {
+    fn compile_inner(&self, at: &str) -> Result<Check, Failure> {
         let Some(schema) = pointer::get(&self.view, at) else {
             return Ok(Check::Any);
         };
@@ -347,7 +360,7 @@ impl<'r> Compiler<'r> {
         if let Some(simple) = SimpleSchema::compile_with(schema, &self.patterns) {
             return Ok(Check::Simple(Arc::new(simple)));
         }
-        let validator = self.build(at)?;
+        let validator = self.build(at).map_err(Failure::Build)?;
         let mut discriminators = Vec::new();
         for node_at in walk::schemas_under(&self.view, at) {
             if let Some(d) = self.discriminator(&node_at)? {
@@ -380,7 +393,7 @@ impl<'r> Compiler<'r> {
     }
 
     /// Compiles the branches of a discriminated `oneOf`/`anyOf` at `at`, if it is one.
-    fn discriminator(&self, at: &str) -> Result<Option<Discriminator>, String> {
+    fn discriminator(&self, at: &str) -> Result<Option<Discriminator>, Failure> {
         let Some(node) = pointer::get(&self.view, at) else {
             return Ok(None);
         };
@@ -397,8 +410,37 @@ impl<'r> Compiler<'r> {
         else {
             return Ok(None);
         };
-        let mapping = node.get("discriminator").and_then(|d| d.get("mapping"));
+        let discriminator = node.get("discriminator");
+        let mapping = discriminator.and_then(|d| d.get("mapping"));
+        // "The schema name or URI reference to a schema that is expected to validate the
+        // structure of the model when the discriminating property is not present in the
+        // payload or contains a value for which there is no explicit or implicit mapping"
+        // (OpenAPI 3.2, Discriminator Object); an unknown field before 3.2.
+        let default_mapping = discriminator
+            .and_then(|d| d.get("defaultMapping"))
+            .filter(|_| crate::spec::is_v3_2(&self.view));
+        let default_at = pointer::join(&pointer::join(at, "discriminator"), "defaultMapping");
+        let default_mapping = match default_mapping {
+            None => None,
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(_) => {
+                return Err(Failure::At(
+                    default_at,
+                    "`defaultMapping` must be a string: a schema name or a URI reference to one of \
+                     the schemas of the `oneOf`/`anyOf`"
+                        .to_owned(),
+                ));
+            }
+        };
+        // Whether `written` (a mapping value) names the branch whose `$ref` targets `target`:
+        // a schema name (treated as such first, "it is RECOMMENDED that it be treated as a
+        // schema name") or a reference to it.
+        let names = |written: &str, target: &str| {
+            written == target.rsplit('/').next().unwrap_or_default()
+                || pointer::percent_decoded(written.trim_start_matches('#')) == target
+        };
         let mut compiled = Vec::new();
+        let mut default = None;
         for (i, branch) in branches.iter().enumerate() {
             let branch_at = format!("{}/{i}", pointer::join(at, keyword));
             let target = pointer::local_ref(branch);
@@ -409,34 +451,53 @@ impl<'r> Compiler<'r> {
                 .flatten()
                 .filter(|(_, r)| {
                     let r = r.as_str().unwrap_or_default();
-                    target.as_deref().is_some_and(|t| {
-                        pointer::percent_decoded(r.trim_start_matches('#')) == t
-                            || r == t.rsplit('/').next().unwrap_or_default()
-                    })
+                    target.as_deref().is_some_and(|t| names(r, t))
                 })
                 .map(|(value, _)| value.clone())
                 .collect();
             if let Some(name) = target.as_deref().and_then(|t| t.rsplit('/').next()) {
                 values.push(pointer::unescape(name));
             }
-            if values.is_empty() {
+            let is_default = default.is_none()
+                && default_mapping
+                    .zip(target.as_deref())
+                    .is_some_and(|(written, t)| names(written, t));
+            if values.is_empty() && !is_default {
                 continue;
             }
             let check = Check::Schema(Arc::new(SchemaCheck {
-                validator: self.build(&branch_at)?,
+                validator: self.build(&branch_at).map_err(Failure::Build)?,
                 view: self.view.clone(),
                 root: branch_at.clone(),
                 discriminators: Vec::new(),
                 patterns: self.patterns.clone(),
                 ids: self.ids.clone(),
             }));
+            if is_default {
+                default = Some(check.clone());
+            }
             for value in values {
                 compiled.push((value, check.clone()));
             }
         }
+        if let Some(written) = default_mapping
+            && default.is_none()
+        {
+            // "In both the `oneOf` and `anyOf` use cases, where those keywords are adjacent
+            // to `discriminator`, all possible schemas MUST be listed explicitly" (OpenAPI
+            // 3.2, Discriminator Object).
+            return Err(Failure::At(
+                default_at,
+                format!(
+                    "`defaultMapping` `{written}` names no schema of the adjacent `{keyword}`; all \
+                     possible schemas must be listed explicitly there"
+                ),
+            ));
+        }
         Ok(Some(Discriminator {
             property: property.to_owned(),
             branches: compiled,
+            default,
         }))
     }
 }
@@ -620,7 +681,25 @@ impl Discriminator {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let Some(value) = instance.get(&self.property) else {
+        let value = instance.get(&self.property);
+        let picked = value
+            .and_then(Value::as_str)
+            .and_then(|v| self.branches.iter().find(|(name, _)| name == v));
+        // Absent or not mapped: "the payload should validate against the `OtherPet` schema"
+        // (OpenAPI 3.2, Discriminator Object, the `defaultMapping` example).
+        if picked.is_none()
+            && let Some(check) = &self.default
+        {
+            let before = out.len();
+            for mut v in check.violations(instance, hide_values) {
+                v.pointer = format!("{at}{}", v.pointer);
+                out.push(v);
+            }
+            if out.len() > before {
+                return;
+            }
+        }
+        if value.is_none() {
             out.push(Violation {
                 pointer: property_at,
                 code: FieldCode::Discriminator,
@@ -631,10 +710,7 @@ impl Discriminator {
                 ),
             });
             return;
-        };
-        let picked = value
-            .as_str()
-            .and_then(|v| self.branches.iter().find(|(name, _)| name == v));
+        }
         let Some((_, check)) = picked else {
             out.push(Violation {
                 pointer: property_at,

@@ -112,6 +112,10 @@ struct Ids {
     resources: HashMap<String, (usize, String)>,
     /// (resource URI, `$anchor` or `$dynamicAnchor` name) → (file, pointer in it).
     anchors: HashMap<(String, String), (usize, String)>,
+    /// Whether the document is OpenAPI 3.2, where an OpenAPI Object's `$self` is its base URI.
+    v3_2: bool,
+    /// Files whose base URI their `$self` set (OpenAPI 3.2), by index in `files`.
+    selves: Vec<usize>,
 }
 
 /// Whether a document's schemas are JSON Schema 2020-12, where `$id` sets a base URI: OpenAPI
@@ -161,6 +165,7 @@ pub(crate) fn from_text(
 ) -> Result<Bundle, BuildError> {
     let (value, syntax, c1) = source::parse(text).map_err(|e| BuildError::single(name, e))?;
     let ids = uses_schema_ids(&value).then(|| Ids {
+        v3_2: super::is_v3_2(&value),
         bases: vec![match &root_path {
             Some(path) => uri::file_uri(path, false),
             None => uri::file_uri(base_dir, true),
@@ -194,6 +199,7 @@ pub(crate) fn from_text(
 pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     let ids = uses_schema_ids(&value).then(|| Ids {
+        v3_2: super::is_v3_2(&value),
         bases: vec![uri::file_uri(Path::new("."), true)],
         ..Ids::default()
     });
@@ -290,6 +296,7 @@ impl Loader {
     /// `$id`s and anchors indexed (a `$ref` may name an `$id` declared in a file read later),
     /// then every `$ref` is rewritten.
     fn run_with_ids(&mut self) {
+        self.own_self(0);
         self.index(0);
         let mut next = 0;
         while next < self.values.len() {
@@ -494,6 +501,36 @@ impl Loader {
                 return self.fragment(file, String::new(), resource, fragment, reference);
             }
         }
+        let has_self = self
+            .ids
+            .as_ref()
+            .is_some_and(|ids| ids.selves.contains(&file));
+        // A relative reference resolves against no `$self` that is no hierarchical URI
+        // (`urn:example:library`): it is read relative to the file below, as tools that
+        // ignore `$self` read it.
+        if base == own
+            && has_self
+            && let Some(resolved) = resolved
+        {
+            // No `$id` in effect, the base is the file's `$self`: what the reference names
+            // there is mapped back to the file's folder (see `disk_path`).
+            let (resource, fragment) = uri::split(&resolved);
+            let Some(path) = self.disk_path(file, resource) else {
+                return Target::Refused(format!(
+                    "`$ref` `{reference}` resolves against `$self` `{own}` to `{resource}`, \
+                     which is neither the `$self` nor a schema `$id` of a document read, nor \
+                     below the folder of `$self`; only those are read"
+                ));
+            };
+            let target = match self.load_self_named(path, resource) {
+                Ok(index) => index,
+                Err(None) => return Target::Reported,
+                Err(Some(e)) => return Target::Missing(unreadable(resource, e)),
+            };
+            let resource = self.ids.as_ref().map(|ids| ids.bases[target].clone());
+            let resource = resource.unwrap_or_default();
+            return self.fragment(target, String::new(), &resource, fragment, reference);
+        }
         if base == own {
             // No `$id` in effect: a path relative to the file, as in every version.
             let (path_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
@@ -680,8 +717,114 @@ impl Loader {
         self.dirs
             .push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         self.seen.insert(path, index);
+        self.own_self(index);
         self.index(index);
         Ok(index)
+    }
+
+    /// Makes the `$self` of file `file`, when it is an OpenAPI 3.2 document's, its base URI:
+    /// "The `$self` field provides the self-assigned URI of this document, which also serves
+    /// as its base URI"; "If `$self` is a relative URI reference, it is resolved against the
+    /// next possible base URI source [...] before being used" (OpenAPI 3.2, OpenAPI Object
+    /// and "Establishing the Base URI"), here the file's URI. The file is then known by that
+    /// URI too: "references MUST use the target document's `$self` URI if the `$self` field
+    /// is present".
+    fn own_self(&mut self, file: usize) {
+        let Some(ids) = &self.ids else {
+            return;
+        };
+        if !ids.v3_2 {
+            return;
+        }
+        let Some(written) = self
+            .values
+            .get(file)
+            .and_then(Option::as_ref)
+            .and_then(|value| value.get("$self"))
+        else {
+            return;
+        };
+        let base = match written {
+            Value::String(reference) => uri::resolve(reference, &ids.bases[file])
+                .map(|resolved| uri::split(&resolved).0.to_owned()),
+            _ => None,
+        };
+        let Some(base) = base else {
+            self.report(
+                file,
+                "/$self",
+                format!(
+                    "`$self` {written} is no URI reference; \"This string MUST be in the form \
+                     of a URI reference\" (RFC 3986 §4.1)"
+                ),
+            );
+            return;
+        };
+        if let Some((other, _)) = ids.resources.get(&base).cloned() {
+            let other = self.files[other].name.clone();
+            self.report(
+                file,
+                "/$self",
+                format!(
+                    "`$self` `{base}` is already the URI of `{other}`; each document needs \
+                     its own"
+                ),
+            );
+            return;
+        }
+        let Some(ids) = &mut self.ids else {
+            return;
+        };
+        ids.bases[file] = base.clone();
+        ids.resources.insert(base, (file, String::new()));
+        ids.selves.push(file);
+    }
+
+    /// The file a reference written in file `file`, which has a `$self`, names on disk:
+    /// `resolved` (the reference resolved against that `$self`) is mapped back from the
+    /// `$self`'s folder to the file's folder (`https://example.com/api/openapi` read from
+    /// `/srv/api/openapi.yaml`: `https://example.com/api/shared/foo` is
+    /// `/srv/api/shared/foo`). `None` when it is on another scheme or authority.
+    fn disk_path(&self, file: usize, resolved: &str) -> Option<PathBuf> {
+        let own = &self.ids.as_ref()?.bases[file];
+        let relative = uri::relative_path(own, resolved)?;
+        Some(normalize(
+            &self.dirs[file].join(pointer::percent_decoded(&relative)),
+        ))
+    }
+
+    /// [`Loader::load_path`], and where `path` has no extension and no file is there, the
+    /// file beside it with the extension `.yaml`, `.yml` or `.json` whose `$self` (or, for a
+    /// schema document, root `$id`) is `resource`: the layout of OpenAPI 3.2 documents referenced by their `$self`
+    /// (`$ref: shared/foo#/...` for the document `shared/foo.yaml` whose `$self` ends in
+    /// `shared/foo`).
+    fn load_self_named(&mut self, path: PathBuf, resource: &str) -> Result<usize, Option<String>> {
+        let error = match self.load_path(path.clone()) {
+            Err(Some(error)) if path.extension().is_none() => error,
+            other => return other,
+        };
+        for extension in ["yaml", "yml", "json"] {
+            let candidate = path.with_extension(extension);
+            let declares = std::fs::metadata(&candidate).is_ok_and(|m| m.is_file())
+                && std::fs::read_to_string(&candidate)
+                    .ok()
+                    .and_then(|text| source::parse(&text).ok())
+                    .and_then(|(value, _, _)| {
+                        // A document's `$self`, or a schema document's `$id`.
+                        let written = value
+                            .get("$self")
+                            .or_else(|| value.get("$id"))?
+                            .as_str()?
+                            .to_owned();
+                        let base = uri::file_uri(&candidate, false);
+                        uri::resolve(&written, &base)
+                    })
+                    .is_some_and(|uri| uri::split(&uri).0 == resource);
+            if declares {
+                return self.load_path(candidate);
+            }
+        }
+        Err(Some(error))
     }
 
     /// The warning for raw C1 control characters read as U+FFFD in file `index`, if any.

@@ -27,6 +27,7 @@ pub(crate) fn bundle(doc: &mut Value) {
         return;
     }
     let v2 = doc.get("swagger").is_some();
+    let v3_2 = crate::spec::is_v3_2(doc);
     let mut sites = Vec::new();
     collect(doc, &mut String::new(), &mut sites);
     // Target → (section, name) for targets that move; sections and names in order of use.
@@ -37,7 +38,7 @@ pub(crate) fn bundle(doc: &mut Value) {
         if !target.starts_with(FILES) || moved.contains_key(target) {
             continue;
         }
-        let Some(section) = section_for(site).and_then(|s| home(v2, s)) else {
+        let Some(section) = section_for(site, v3_2).and_then(|s| home(v2, s)) else {
             continue;
         };
         let names = taken.entry(section.to_owned()).or_insert_with(|| {
@@ -179,12 +180,15 @@ fn home(v2: bool, section: &str) -> Option<&'static str> {
         (false, "securitySchemes") => "/components/securitySchemes",
         (false, "links") => "/components/links",
         (false, "callbacks") => "/components/callbacks",
+        (false, "mediaTypes") => "/components/mediaTypes",
         (false, _) => return None,
     })
 }
 
 /// The components section a definition used at `site` belongs in; `None` to copy in place.
-fn section_for(site: &str) -> Option<&'static str> {
+/// `v3_2`: the document is OpenAPI 3.2, whose `content` entries may be references to
+/// `components/mediaTypes`.
+fn section_for(site: &str, v3_2: bool) -> Option<&'static str> {
     let mut tokens: Vec<String> = site.split('/').skip(1).map(pointer::unescape).collect();
     if site.starts_with(FILES) {
         tokens.drain(..2.min(tokens.len()));
@@ -193,7 +197,8 @@ fn section_for(site: &str) -> Option<&'static str> {
     let prev = tokens.len().checked_sub(2).map(|i| tokens[i].as_str());
     let before = tokens.len().checked_sub(3).map(|i| tokens[i].as_str());
     let numeric = last.bytes().all(|b| b.is_ascii_digit());
-    const SECTIONS: [&str; 9] = [
+    const SECTIONS: [&str; 10] = [
+        "mediaTypes",
         "schemas",
         "responses",
         "parameters",
@@ -207,7 +212,7 @@ fn section_for(site: &str) -> Option<&'static str> {
     if before == Some("components")
         && let Some(section) = SECTIONS.iter().find(|s| Some(**s) == prev)
     {
-        return Some(section);
+        return Some(*section).filter(|s| v3_2 || *s != "mediaTypes");
     }
     if matches!(
         prev,
@@ -239,6 +244,8 @@ fn section_for(site: &str) -> Option<&'static str> {
         Some("examples") if !numeric => Some("examples"),
         Some("links") => Some("links"),
         Some("callbacks") => Some("callbacks"),
+        // A `content` entry: "Map[`string`, Media Type Object | Reference Object]" (3.2).
+        Some("content") if v3_2 => Some("mediaTypes"),
         _ if last == "requestBody" => Some("requestBodies"),
         _ => None,
     }
@@ -303,8 +310,15 @@ mod tests {
             ("/tags/0/description", None),
         ];
         for (site, want) in rows {
-            assert_eq!(section_for(site), want, "{site}");
+            assert_eq!(section_for(site, false), want, "{site}");
         }
+        let content = "/paths/~1a/get/requestBody/content/application~1json";
+        assert_eq!(section_for(content, true), Some("mediaTypes"));
+        assert_eq!(section_for(content, false), None);
+        assert_eq!(
+            section_for("/components/mediaTypes/Page", true),
+            Some("mediaTypes")
+        );
     }
 
     #[test]

@@ -42,6 +42,17 @@ pub(crate) fn is_extension(key: &str) -> bool {
     key.starts_with("x-")
 }
 
+/// Whether `doc` (as written, or a view of it) is an OpenAPI 3.2 document: there a `content`
+/// entry may be a Reference Object ("Map[`string`, Media Type Object | Reference Object]" in
+/// the Request Body, Response, Parameter and Header Objects of 3.2), `components` has
+/// `mediaTypes`, and a Discriminator Object may have a `defaultMapping`. In 3.0 and 3.1 those
+/// are a Media Type Object only, an unknown section, an unknown field.
+pub(crate) fn is_v3_2(doc: &Value) -> bool {
+    doc.get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v == "3.2" || v.starts_with("3.2."))
+}
+
 use crate::error::{BuildError, BuildProblem};
 
 /// The OpenAPI versions oasgate reads.

@@ -96,6 +96,44 @@ pub(crate) fn resolve(reference: &str, base: &str) -> Option<String> {
         .map(|u| u.normalize().into_string())
 }
 
+/// The relative path (percent-encoded, `..` where needed) that leads from the folder of
+/// `base` to `target`, both absolute: `None` when they differ in scheme or authority, or
+/// `target` has a query (no file path names it).
+pub(crate) fn relative_path(base: &str, target: &str) -> Option<String> {
+    let base = Uri::parse(base).ok()?.normalize();
+    let target = Uri::parse(target).ok()?.normalize();
+    let origin = |u: &Uri<String>| {
+        (
+            u.scheme().as_str().to_ascii_lowercase(),
+            u.authority().map(|a| a.as_str().to_owned()),
+        )
+    };
+    if origin(&base) != origin(&target) || target.query().is_some() {
+        return None;
+    }
+    let base_path = base.path().as_str();
+    let folder: Vec<&str> = base_path
+        .rsplit_once('/')
+        .map_or("", |(folder, _)| folder)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let wanted: Vec<&str> = target
+        .path()
+        .as_str()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let common = folder
+        .iter()
+        .zip(&wanted)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<&str> = vec![".."; folder.len() - common];
+    parts.extend(&wanted[common..]);
+    Some(parts.join("/"))
+}
+
 /// An absolute URI split into the resource it names and its fragment (`""` when none).
 pub(crate) fn split(uri: &str) -> (&str, &str) {
     uri.split_once('#').unwrap_or((uri, ""))
@@ -147,6 +185,40 @@ mod tests {
                 resolve(reference, base).as_deref(),
                 want,
                 "{reference} against {base}"
+            );
+        }
+        let relative = [
+            (
+                "https://example.com/api/openapi",
+                "https://example.com/api/shared/foo",
+                Some("shared/foo"),
+            ),
+            (
+                "https://example.com/api/openapi",
+                "https://example.com/common/money.yaml",
+                Some("../common/money.yaml"),
+            ),
+            (
+                "file:///api/openapi",
+                "file:///api/a%20b.yaml",
+                Some("a%20b.yaml"),
+            ),
+            (
+                "https://example.com/api/openapi",
+                "https://other.test/api/x",
+                None,
+            ),
+            (
+                "https://example.com/api/openapi",
+                "https://example.com/api/x?v=1",
+                None,
+            ),
+        ];
+        for (base, target, want) in relative {
+            assert_eq!(
+                relative_path(base, target).as_deref(),
+                want,
+                "{target} from {base}"
             );
         }
         assert_eq!(id_base("#foo", "file:///d/x.yaml"), None);

@@ -105,6 +105,7 @@ impl<'a> Walker<'a> {
                     "schemas" => self.schema(at),
                     "parameters" | "headers" => self.parameter(at),
                     "requestBodies" | "responses" => self.content_holder(at),
+                    "mediaTypes" if super::is_v3_2(self.doc) => self.media_type(at),
                     "pathItems" => self.path_item(at),
                     "callbacks" => self.callback(at),
                     _ => {}
@@ -197,19 +198,35 @@ impl<'a> Walker<'a> {
             return;
         };
         let base = pointer::join(at, "content");
-        for (media_type, entry) in content {
+        for media_type in content.keys() {
             let entry_at = pointer::join(&base, media_type);
-            if entry.get("schema").is_some() {
-                self.schema(pointer::join(&entry_at, "schema"));
+            if super::is_v3_2(self.doc) {
+                self.media_type(entry_at);
+            } else if let Some(entry) = pointer::get(self.doc, &entry_at) {
+                self.media_type_object(entry, &entry_at);
             }
-            if let Some(Value::Object(encodings)) = entry.get("encoding") {
-                let enc_base = pointer::join(&entry_at, "encoding");
-                for (name, encoding) in encodings {
-                    if let Some(Value::Object(headers)) = encoding.get("headers") {
-                        let h_base = pointer::join(&pointer::join(&enc_base, name), "headers");
-                        for header in headers.keys() {
-                            self.parameter(pointer::join(&h_base, header));
-                        }
+        }
+    }
+
+    /// A Media Type Object that may be a Reference Object (OpenAPI 3.2), followed.
+    fn media_type(&mut self, at: String) {
+        if let Some((entry, at)) = self.enter(at) {
+            self.media_type_object(entry, &at);
+        }
+    }
+
+    /// A Media Type Object's schema and its encodings' headers.
+    fn media_type_object(&mut self, entry: &Value, entry_at: &str) {
+        if entry.get("schema").is_some() {
+            self.schema(pointer::join(entry_at, "schema"));
+        }
+        if let Some(Value::Object(encodings)) = entry.get("encoding") {
+            let enc_base = pointer::join(entry_at, "encoding");
+            for (name, encoding) in encodings {
+                if let Some(Value::Object(headers)) = encoding.get("headers") {
+                    let h_base = pointer::join(&pointer::join(&enc_base, name), "headers");
+                    for header in headers.keys() {
+                        self.parameter(pointer::join(&h_base, header));
                     }
                 }
             }

@@ -9,6 +9,7 @@ mod attacks;
 mod caddy;
 mod cors;
 mod cors_browser;
+mod documents32;
 mod forward_auth;
 mod framing;
 mod methods;

@@ -12,6 +12,7 @@ mod describe;
 mod described_router;
 mod differentials;
 mod documents;
+mod documents32;
 mod extract;
 mod girder;
 #[cfg(feature = "jwt")]
