@@ -22,10 +22,6 @@ use crate::spec::pointer;
 /// The extension that sets an operation's own mode.
 pub(crate) const EXTENSION: &str = "x-oasgate-response-validation";
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 /// What an operation may answer, by status.
 pub(crate) struct ResponsePlan {
     /// Report or enforce (an operation with validation off has no plan).
@@ -127,11 +123,14 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
         }
         let item_at = pointer::join("/paths", key);
         let item = resolved(doc, item, item_at.clone());
-        METHODS.iter().any(|m| {
-            item.get(*m)
-                .map(|op| resolved(doc, op, pointer::join(&item_at, m)))
-                .is_some_and(|op| op.get(EXTENSION).is_some())
-        })
+        let added = crate::spec::methods::reads_added_methods(doc);
+        crate::spec::methods::operations(item, &item_at, added)
+            .into_iter()
+            .any(|found| {
+                pointer::get(doc, &found.at)
+                    .map(|op| resolved(doc, op, found.at.clone()))
+                    .is_some_and(|op| op.get(EXTENSION).is_some())
+            })
     })
 }
 

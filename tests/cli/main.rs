@@ -12,6 +12,7 @@ mod cors_browser;
 mod forward_auth;
 mod framing;
 mod methods;
+mod methods_32;
 mod nginx;
 mod proxy;
 mod responses;

@@ -18,6 +18,7 @@ mod girder;
 mod jwt;
 mod leaks;
 mod limits;
+mod methods_32;
 mod params;
 mod paths;
 mod patterns;
