@@ -113,22 +113,22 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
     }
     // A path item may be a `$ref` (to `components/pathItems` in 3.1, or elsewhere): its
     // operations are those of the target, as the compiler reads them.
-    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> &'a Value {
-        pointer::resolve(doc, node, &at).map_or(node, |(found, _)| found)
+    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> (&'a Value, String) {
+        pointer::resolve(doc, node, &at).unwrap_or((node, at))
     }
+    let added = crate::spec::methods::reads_added_methods(doc);
     let paths = doc.get("paths").and_then(Value::as_object);
     paths.into_iter().flatten().any(|(key, item)| {
         if crate::spec::is_extension(key) {
             return false;
         }
-        let item_at = pointer::join("/paths", key);
-        let item = resolved(doc, item, item_at.clone());
-        let added = crate::spec::methods::reads_added_methods(doc);
+        // The operations' pointers are below the path item's target.
+        let (item, item_at) = resolved(doc, item, pointer::join("/paths", key));
         crate::spec::methods::operations(item, &item_at, added)
             .into_iter()
             .any(|found| {
                 pointer::get(doc, &found.at)
-                    .map(|op| resolved(doc, op, found.at.clone()))
+                    .map(|op| resolved(doc, op, found.at.clone()).0)
                     .is_some_and(|op| op.get(EXTENSION).is_some())
             })
     })

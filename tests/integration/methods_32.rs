@@ -330,8 +330,7 @@ paths:
         // The same fields in a 3.2 document are operations: compiled, and refused here.
         let doc = Document::from_str(&spec.replace(version, "3.2.0")).unwrap();
         let error = OpenApiLayer::with_options(&doc, Options::default())
-            .err()
-            .expect("3.2 compiles the fields");
+            .expect_err("3.2 compiles the fields");
         let pointers: Vec<&str> = error
             .problems()
             .iter()
@@ -431,8 +430,7 @@ paths:
     }
     let doc = Document::from_str(spec).unwrap();
     let error = OpenApiLayer::with_options(&doc, Options::default().strict(true))
-        .err()
-        .expect("strict refuses");
+        .expect_err("strict refuses");
     assert!(error.to_string().contains("method-case"), "{error}");
 }
 
