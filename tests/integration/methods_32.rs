@@ -252,6 +252,22 @@ async fn allow_lists_query_and_additional_methods() {
         assert_eq!(answer.status, status, "{method} {path}");
         assert_eq!(answer.headers["allow"], allow, "{method} {path}");
     }
+    // HEAD is answered from a GET (RFC 9110 §9.3.2), never from a QUERY: a path with QUERY
+    // alone refuses it.
+    let only_query = crate::support::layer(
+        r#"
+openapi: 3.2.0
+info: {title: t, version: "1"}
+paths:
+  /search:
+    query:
+      responses: {"200": {description: ok}}
+"#,
+        Options::default(),
+    );
+    let answer = send(&only_query, build("HEAD", "/search", &[], "")).await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.headers["allow"], "QUERY, OPTIONS");
 }
 
 /// The served document keeps `query` and `additionalOperations`, with problem responses added
