@@ -155,6 +155,9 @@ pub enum WarningCase {
     /// a node relative to its file (`#/components/schemas/Pet` inside a schema with an `$id`):
     /// read relative to the file.
     RefBase,
+    /// A 3.2 `additionalOperations` key that differs from a fixed method field only in case
+    /// (`post`, `Query`): routed for that exact method, which a `POST` request is not.
+    MethodCase,
 }
 
 impl WarningCase {
@@ -173,6 +176,7 @@ impl WarningCase {
         Self::SchemaKeyword,
         Self::Pattern,
         Self::ModelLoader,
+        Self::MethodCase,
     ];
 
     /// The case's stable name, as `oasgate check` prints it.
@@ -192,6 +196,7 @@ impl WarningCase {
             Self::ControlCharacters => "control-characters",
             Self::ServerUrl => "server-url",
             Self::RefBase => "ref-base",
+            Self::MethodCase => "method-case",
         }
     }
 }

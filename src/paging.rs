@@ -334,13 +334,9 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>, v2:
             continue;
         };
         let item_params = declared_names(doc, item.get("parameters"));
-        for method in [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ] {
-            if item.get(method).is_none() {
-                continue;
-            }
-            let Some((op, op_at)) = resolved(doc, &pointer::join(&item_at, method)) else {
+        let added = crate::spec::methods::reads_added_methods(doc);
+        for found in crate::spec::methods::operations(item, &item_at, added) {
+            let Some((op, op_at)) = resolved(doc, &found.at) else {
                 continue;
             };
             // An operation reached from several paths gets its parameters once.

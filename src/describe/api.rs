@@ -14,7 +14,8 @@ use super::schema::{self, inlined};
 use crate::error::{BuildError, BuildProblem};
 use crate::problem;
 use crate::router::template_params;
-use crate::spec::{Document, pointer};
+use crate::spec::methods::{ADDITIONAL, FIXED, QUERY_FIELD, query_method};
+use crate::spec::{Document, Version, pointer};
 
 /// The name start-up errors give a described document.
 const SOURCE: &str = "<description>";
@@ -104,6 +105,7 @@ pub struct Api {
     tags: Vec<(String, Option<String>)>,
     error_envelope: Option<String>,
     json_schema_dialect: Option<String>,
+    openapi: Version,
     operations: Vec<Operation>,
     extensions: Map<String, Value>,
 }
@@ -121,6 +123,7 @@ impl Api {
             tags: Vec::new(),
             error_envelope: None,
             json_schema_dialect: None,
+            openapi: Version::V3_1,
             operations: Vec::new(),
             extensions: Map::new(),
         }
@@ -190,6 +193,30 @@ impl Api {
         self
     }
 
+    /// The OpenAPI version of the document: [`Version::V3_1`] (the default) or
+    /// [`Version::V3_2`], whose path items also have `query` ([`Operation::query`]) and
+    /// `additionalOperations` (any other method, such as `COPY` or `PURGE`, through
+    /// [`Operation::new`]). The schemas are JSON Schema 2020-12 in both; any other version is
+    /// a mistake [`Api::to_value`] reports.
+    ///
+    /// ```
+    /// use oasgate::Version;
+    /// use oasgate::describe::{Api, Operation};
+    ///
+    /// let api = Api::new("Documents", "1")
+    ///     .openapi_version(Version::V3_2)
+    ///     .operation(Operation::query("/documents").body::<serde_json::Value>("The search."))
+    ///     .operation(Operation::new(http::Method::from_bytes(b"PURGE").unwrap(), "/documents"));
+    /// let json = api.to_value().unwrap();
+    /// assert_eq!(json["openapi"], "3.2.0");
+    /// assert!(json["paths"]["/documents"]["query"].is_object());
+    /// assert!(json["paths"]["/documents"]["additionalOperations"]["PURGE"].is_object());
+    /// ```
+    pub fn openapi_version(mut self, version: Version) -> Self {
+        self.openapi = version;
+        self
+    }
+
     /// Any other field of the document root, such as an `x-` extension of your own.
     pub fn extension(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extensions.insert(key.into(), value.into());
@@ -224,23 +251,56 @@ impl Api {
         let mut paths = Map::new();
         let mut used_tags: Vec<&str> = Vec::new();
         let mut operation_ids = Vec::new();
+        let openapi = match self.openapi {
+            Version::V3_1 => "3.1.0",
+            Version::V3_2 => "3.2.0",
+            other => {
+                report(
+                    &mut problems,
+                    "/openapi",
+                    format!(
+                        "a described document is OpenAPI 3.1 or 3.2, not {other:?}: \
+                         `Api::openapi_version(Version::V3_1)` or `Version::V3_2`"
+                    ),
+                );
+                "3.1.0"
+            }
+        };
         for op in &self.operations {
-            let method = op.method.as_str().to_ascii_lowercase();
-            let at = pointer::join(&pointer::join("/paths", &op.path), &method);
+            let item_at = pointer::join("/paths", &op.path);
+            let (key, at) = match self.method_place(&op.method, &item_at) {
+                Ok(place) => place,
+                Err(message) => {
+                    report(&mut problems, &item_at, message);
+                    continue;
+                }
+            };
             collect_operation_ids(op, &at, &mut operation_ids);
             let rendered = self.render_operation(op, &at, &mut generator, &mut problems);
             let item = paths
                 .entry(op.path.clone())
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Some(item) = item.as_object_mut() {
-                if item.contains_key(&method) {
-                    report(
-                        &mut problems,
-                        &at,
-                        format!("{} {} is described twice", op.method, op.path),
-                    );
+                let holder = match &key {
+                    MethodKey::Field(_) => Some(item),
+                    MethodKey::Additional(_) => item
+                        .entry(ADDITIONAL)
+                        .or_insert_with(|| Value::Object(Map::new()))
+                        .as_object_mut(),
+                };
+                let name = match &key {
+                    MethodKey::Field(name) | MethodKey::Additional(name) => name.clone(),
+                };
+                if let Some(holder) = holder {
+                    if holder.contains_key(&name) {
+                        report(
+                            &mut problems,
+                            &at,
+                            format!("{} {} is described twice", op.method, op.path),
+                        );
+                    }
+                    holder.insert(name, rendered);
                 }
-                item.insert(method, rendered);
             }
             for tag in &op.tags {
                 if !used_tags.contains(&tag.as_str()) {
@@ -285,7 +345,7 @@ impl Api {
         }
 
         let mut root = Map::new();
-        root.insert("openapi".into(), "3.1.0".into());
+        root.insert("openapi".into(), openapi.into());
         let mut info = Map::new();
         info.insert("title".into(), self.title.clone().into());
         info.insert("version".into(), self.version.clone().into());
@@ -368,6 +428,39 @@ impl Api {
         std::fs::write(path, text)
     }
 
+    /// Where an operation with `method` goes in its path item at `item_at`: a fixed field
+    /// (`get`, in 3.2 also `query`), or in 3.2 an entry of `additionalOperations` named by the
+    /// method as written (methods are case-sensitive, RFC 9110 §9.1); with its pointer.
+    fn method_place(
+        &self,
+        method: &http::Method,
+        item_at: &str,
+    ) -> Result<(MethodKey, String), String> {
+        let v32 = self.openapi == Version::V3_2;
+        let lower = method.as_str().to_ascii_lowercase();
+        if FIXED.contains(&lower.as_str()) && lower.to_ascii_uppercase() == method.as_str() {
+            return Ok((
+                MethodKey::Field(lower.clone()),
+                pointer::join(item_at, &lower),
+            ));
+        }
+        if !v32 {
+            return Err(format!(
+                "method {method} has no field in an OpenAPI 3.1 path item; OpenAPI 3.2 has \
+                 `query` and `additionalOperations`: `Api::openapi_version(Version::V3_2)`"
+            ));
+        }
+        if *method == query_method() {
+            return Ok((
+                MethodKey::Field(QUERY_FIELD.to_owned()),
+                pointer::join(item_at, QUERY_FIELD),
+            ));
+        }
+        let name = method.as_str().to_owned();
+        let at = pointer::join(&pointer::join(item_at, ADDITIONAL), &name);
+        Ok((MethodKey::Additional(name), at))
+    }
+
     fn render_operation(
         &self,
         op: &Operation,
@@ -420,8 +513,14 @@ impl Api {
             let mut callbacks = Map::new();
             for (i, callback) in op.callbacks.iter().enumerate() {
                 let inner = &callback.operation;
-                let method = inner.method.as_str().to_ascii_lowercase();
                 let callback_at = format!("{at}/callbacks/{i}");
+                let key = match self.method_place(&inner.method, &callback_at) {
+                    Ok((key, _)) => key,
+                    Err(message) => {
+                        report(problems, &callback_at, message);
+                        continue;
+                    }
+                };
                 let rendered = self.render_operation(inner, &callback_at, generator, problems);
                 let expressions = callbacks
                     .entry(callback.name.clone())
@@ -430,7 +529,10 @@ impl Api {
                 if item.is_null() {
                     *item = json!({});
                 }
-                item[method.as_str()] = rendered;
+                match key {
+                    MethodKey::Field(name) => item[name.as_str()] = rendered,
+                    MethodKey::Additional(name) => item[ADDITIONAL][name.as_str()] = rendered,
+                }
             }
             out.insert("callbacks".into(), Value::Object(callbacks));
         }
@@ -724,6 +826,14 @@ fn describes_problems(op: &Operation) -> bool {
             .callbacks
             .iter()
             .any(|callback| describes_problems(&callback.operation))
+}
+
+/// Where an operation goes in its path item.
+enum MethodKey {
+    /// A fixed field: `get`, `query`.
+    Field(String),
+    /// A key of `additionalOperations`: `COPY`.
+    Additional(String),
 }
 
 fn report(problems: &mut Vec<BuildProblem>, at: &str, message: String) {

@@ -10,7 +10,8 @@
 //! referenced by `$ref`.
 //!
 //! [`Api::document`] turns the description into an OpenAPI 3.1 [`Document`](crate::Document)
-//! (schemas are JSON Schema 2020-12), which feeds [`OpenApiLayer`](crate::OpenApiLayer) like
+//! (schemas are JSON Schema 2020-12; [`Api::openapi_version`] makes it 3.2, for `QUERY` and
+//! other methods), which feeds [`OpenApiLayer`](crate::OpenApiLayer) like
 //! any document read from a file: there is one validation path. [`Api::write_json`] writes the
 //! document out so it can be committed. With axum, [`DescribedRouter`] (feature
 //! `describe-axum`) adds each route together with its description.

@@ -280,6 +280,9 @@ impl Operation {
     /// An operation for `method` on `path`, a template such as `/jobs/{id}`.
     ///
     /// Template parameters that no [`param`](Self::param) declares are declared as strings.
+    /// A method without a fixed Path Item field (`QUERY`, `COPY`, `PURGE`) needs an OpenAPI
+    /// 3.2 document ([`Api::openapi_version`](super::Api::openapi_version)), where it goes in
+    /// `query` or `additionalOperations`, named as written (methods are case-sensitive).
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {
             method,
@@ -323,6 +326,13 @@ impl Operation {
     /// `DELETE path`.
     pub fn delete(path: impl Into<String>) -> Self {
         Self::new(Method::DELETE, path)
+    }
+
+    /// `QUERY path`: a safe, idempotent request whose query is its body
+    /// (draft-ietf-httpbis-safe-method-w-body). It needs an OpenAPI 3.2 document:
+    /// [`Api::openapi_version`](super::Api::openapi_version).
+    pub fn query(path: impl Into<String>) -> Self {
+        Self::new(crate::spec::methods::query_method(), path)
     }
 
     /// The HTTP method.

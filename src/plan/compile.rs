@@ -27,18 +27,7 @@ use crate::router::{RouteError, RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, ServedDocuments};
 use crate::spec::swagger2::{self, PointerMap};
-use crate::spec::{Document, Version, base_path, normalize, pointer, problem_at, walk};
-
-const METHODS: [(&str, Method); 8] = [
-    ("get", Method::GET),
-    ("put", Method::PUT),
-    ("post", Method::POST),
-    ("delete", Method::DELETE),
-    ("options", Method::OPTIONS),
-    ("head", Method::HEAD),
-    ("patch", Method::PATCH),
-    ("trace", Method::TRACE),
-];
+use crate::spec::{Document, Version, base_path, methods, normalize, pointer, problem_at, walk};
 
 /// Header parameters the specification says to ignore.
 const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
@@ -200,11 +189,20 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         };
         // (base path, method, operation index)
         let mut placed: Vec<(String, Method, usize)> = Vec::new();
-        for (key, method) in METHODS {
-            if item.get(key).is_none() {
+        let added = version == Version::V3_2;
+        if added {
+            ctx.additional_operations(item, &item_at);
+        }
+        for found in methods::operations(item, &item_at, added) {
+            let method = found.method;
+            if found
+                .additional
+                .as_deref()
+                .is_some_and(|key| methods::refused_key(key).is_some())
+            {
                 continue;
             }
-            let Some((op, op_at)) = ctx.resolve(&pointer::join(&item_at, key)) else {
+            let Some((op, op_at)) = ctx.resolve(&found.at) else {
                 continue;
             };
             let label: Arc<str> = format!("{} {template}", method.as_str()).into();
@@ -518,6 +516,45 @@ impl<'a> Compilation<'a> {
             self.resolve(at)
         } else {
             pointer::get(self.view, at).map(|node| (node, at.to_owned()))
+        }
+    }
+
+    /// The 3.2 `additionalOperations` of a path item: a map from method to operation; an entry
+    /// that is no method, or a method a fixed field defines, is refused.
+    fn additional_operations(&mut self, item: &Value, item_at: &str) {
+        let Some(map) = item.get(methods::ADDITIONAL) else {
+            return;
+        };
+        let at = pointer::join(item_at, methods::ADDITIONAL);
+        let Value::Object(map) = map else {
+            self.report(
+                &at,
+                "`additionalOperations` must be an object mapping HTTP methods to Operation \
+                 Objects"
+                    .to_owned(),
+            );
+            return;
+        };
+        for key in map.keys() {
+            let key_at = pointer::join(&at, key);
+            if let Some(message) = methods::refused_key(key) {
+                self.report(&key_at, message);
+            } else if let Some(field) = methods::case_variant(key) {
+                // "The map key is the HTTP method with the same capitalization that is to be
+                // sent in the request" (OpenAPI 3.2), and "The method token is case-sensitive"
+                // (RFC 9110 §9.1): `post` is a method of its own, routed as written.
+                self.warn(
+                    WarningCase::MethodCase,
+                    &key_at,
+                    format!(
+                        "`{key}` is routed for requests whose method is exactly `{key}`; \
+                         methods are case-sensitive (RFC 9110 §9.1), so a `{}` request does \
+                         not reach it (the `{field}` field defines `{}`)",
+                        field.to_ascii_uppercase(),
+                        field.to_ascii_uppercase()
+                    ),
+                );
+            }
         }
     }
 

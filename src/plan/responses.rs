@@ -22,10 +22,6 @@ use crate::spec::pointer;
 /// The extension that sets an operation's own mode.
 pub(crate) const EXTENSION: &str = "x-oasgate-response-validation";
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 /// What an operation may answer, by status.
 pub(crate) struct ResponsePlan {
     /// Report or enforce (an operation with validation off has no plan).
@@ -117,21 +113,24 @@ pub(crate) fn needed(doc: &Value, mode: ResponseValidation) -> bool {
     }
     // A path item may be a `$ref` (to `components/pathItems` in 3.1, or elsewhere): its
     // operations are those of the target, as the compiler reads them.
-    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> &'a Value {
-        pointer::resolve(doc, node, &at).map_or(node, |(found, _)| found)
+    fn resolved<'a>(doc: &'a Value, node: &'a Value, at: String) -> (&'a Value, String) {
+        pointer::resolve(doc, node, &at).unwrap_or((node, at))
     }
+    let added = crate::spec::methods::reads_added_methods(doc);
     let paths = doc.get("paths").and_then(Value::as_object);
     paths.into_iter().flatten().any(|(key, item)| {
         if crate::spec::is_extension(key) {
             return false;
         }
-        let item_at = pointer::join("/paths", key);
-        let item = resolved(doc, item, item_at.clone());
-        METHODS.iter().any(|m| {
-            item.get(*m)
-                .map(|op| resolved(doc, op, pointer::join(&item_at, m)))
-                .is_some_and(|op| op.get(EXTENSION).is_some())
-        })
+        // The operations' pointers are below the path item's target.
+        let (item, item_at) = resolved(doc, item, pointer::join("/paths", key));
+        crate::spec::methods::operations(item, &item_at, added)
+            .into_iter()
+            .any(|found| {
+                pointer::get(doc, &found.at)
+                    .map(|op| resolved(doc, op, found.at.clone()).0)
+                    .is_some_and(|op| op.get(EXTENSION).is_some())
+            })
     })
 }
 

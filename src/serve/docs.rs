@@ -161,7 +161,8 @@ impl Docs {
             "persistAuthorization": false,
             // The public validator is on the Internet: never call it.
             "validatorUrl": null,
-            "supportedSubmitMethods": ["get", "put", "post", "delete", "options", "head", "patch", "trace"],
+            // `query`: OpenAPI 3.2's QUERY operations, which Swagger UI renders, can be tried.
+            "supportedSubmitMethods": ["get", "put", "post", "delete", "options", "head", "patch", "trace", "query"],
             "oauth2RedirectUrl": null,
         });
         let init = format!(

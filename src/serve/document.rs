@@ -405,6 +405,7 @@ pub(crate) fn template_servers(doc: &mut Value, prefix: &str, origin: &str) {
         "servers".into(),
         Value::Array(rewrite(&servers, prefix, origin)),
     );
+    let added = crate::spec::methods::is_3_2(root.get("openapi"));
     let Some(Value::Object(paths)) = root.get_mut("paths") else {
         return;
     };
@@ -418,10 +419,22 @@ pub(crate) fn template_servers(doc: &mut Value, prefix: &str, origin: &str) {
         if let Some(Value::Array(list)) = item.get_mut("servers") {
             *list = rewrite(list, prefix, origin);
         }
-        for (_, op) in item
+        for (key, op) in item
             .iter_mut()
             .filter(|(k, _)| !crate::spec::is_extension(k))
         {
+            // 3.2: `additionalOperations` maps methods to operations, each with its `servers`.
+            if added
+                && key == crate::spec::methods::ADDITIONAL
+                && let Value::Object(ops) = op
+            {
+                for op in ops.values_mut() {
+                    if let Some(Value::Array(list)) = op.get_mut("servers") {
+                        *list = rewrite(list, prefix, origin);
+                    }
+                }
+                continue;
+            }
             if let Some(Value::Array(list)) = op.get_mut("servers") {
                 *list = rewrite(list, prefix, origin);
             }

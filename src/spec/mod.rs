@@ -19,6 +19,7 @@
 
 mod bundle;
 pub(crate) mod components;
+pub(crate) mod methods;
 pub(crate) mod normalize;
 pub(crate) mod pointer;
 pub(crate) mod source;

@@ -5,11 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{is_data_value, is_extension, pointer};
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use super::{is_data_value, is_extension, methods, pointer};
 
 /// Subschema keywords whose value is one schema.
 const ONE: [&str; 13] = [
@@ -45,6 +41,7 @@ const LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
     let mut walker = Walker {
         doc,
+        added_methods: methods::reads_added_methods(doc),
         seen: HashSet::new(),
         schemas: Vec::new(),
         seen_schemas: HashSet::new(),
@@ -57,6 +54,7 @@ pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
 pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
     let mut walker = Walker {
         doc,
+        added_methods: methods::reads_added_methods(doc),
         seen: HashSet::new(),
         schemas: Vec::new(),
         seen_schemas: HashSet::new(),
@@ -67,6 +65,8 @@ pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
 
 struct Walker<'a> {
     doc: &'a Value,
+    /// OpenAPI 3.2: path items have `query` and `additionalOperations`.
+    added_methods: bool,
     seen: HashSet<String>,
     schemas: Vec<String>,
     seen_schemas: HashSet<String>,
@@ -119,10 +119,8 @@ impl<'a> Walker<'a> {
             return;
         };
         self.parameters(node, &at);
-        for method in METHODS {
-            if node.get(method).is_some() {
-                self.operation(pointer::join(&at, method));
-            }
+        for found in methods::operations(node, &at, self.added_methods) {
+            self.operation(found.at);
         }
     }
 
@@ -378,6 +376,7 @@ pub(crate) fn reached_by_requests(
     } else {
         &["callbacks", "responses"]
     };
+    let added_methods = methods::reads_added_methods(doc);
     let mut reached = HashSet::new();
     let mut entered = HashSet::new();
     // (pointer, whether it is a path item)
@@ -413,18 +412,26 @@ pub(crate) fn reached_by_requests(
             continue;
         }
         visit(node, &at, true);
+        let operation = |op: &Value, at: &mut String, visit: &mut dyn FnMut(&Value, &str)| {
+            for (op_key, part) in op.as_object().into_iter().flatten() {
+                if !skipped.contains(&op_key.as_str()) {
+                    within(at, op_key, |at| ref_holders(part, at, visit));
+                }
+            }
+        };
         for (key, child) in node.as_object().into_iter().flatten() {
             within(&mut at, key, |at| {
-                if !METHODS.contains(&key.as_str()) {
-                    ref_holders(child, at, &mut |holder, at| visit(holder, at, false));
-                    return;
-                }
-                for (op_key, part) in child.as_object().into_iter().flatten() {
-                    if !skipped.contains(&op_key.as_str()) {
-                        within(at, op_key, |at| {
-                            ref_holders(part, at, &mut |holder, at| visit(holder, at, false));
-                        });
+                let visit = &mut |holder: &Value, at: &str| visit(holder, at, false);
+                if methods::FIXED.contains(&key.as_str())
+                    || (added_methods && key == methods::QUERY_FIELD)
+                {
+                    operation(child, at, visit);
+                } else if added_methods && key == methods::ADDITIONAL && child.is_object() {
+                    for (method, op) in child.as_object().into_iter().flatten() {
+                        within(at, method, |at| operation(op, at, visit));
                     }
+                } else {
+                    ref_holders(child, at, visit);
                 }
             });
         }

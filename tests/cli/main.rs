@@ -13,6 +13,7 @@ mod documents32;
 mod forward_auth;
 mod framing;
 mod methods;
+mod methods_32;
 mod nginx;
 mod params32;
 mod proxy;

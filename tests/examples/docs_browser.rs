@@ -238,13 +238,22 @@ fn is_local(url: &str) -> bool {
     .contains(&scheme)
 }
 
+/// A 3.2 document with `query` and `additionalOperations`.
+const METHODS_32: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/local/methods-32.yaml"
+);
+
 /// What the page must show for each operation: its summary, else its operationId, else its
 /// path; with the operationId and path to find its block.
+///
+/// Swagger UI (5.32) renders 3.2's `query` field beside the fixed methods, and no operation
+/// of `additionalOperations`: the page has a block for each method below, and exactly those.
 fn operations(document: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for method in [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
         ] {
             let Some(op) = item.get(method) else { continue };
             let id = op["operationId"].as_str().unwrap_or_default().to_owned();
@@ -311,6 +320,9 @@ async fn docs_page_works_offline_in_chromium() {
     let others = [
         start("jobs", &["--listen", "127.0.0.1:0"]),
         start("hyper", &[super::PETSTORE, "--listen", "127.0.0.1:0"]),
+        // An OpenAPI 3.2 document: Swagger UI renders its `query` operation, and none of its
+        // `additionalOperations` (see `operations`).
+        start("hyper", &[METHODS_32, "--listen", "127.0.0.1:0"]),
     ];
     let mut allowed = vec![server.addr];
     allowed.extend(others.iter().map(|s| s.addr));

@@ -19,6 +19,7 @@ mod girder;
 mod jwt;
 mod leaks;
 mod limits;
+mod methods_32;
 mod params;
 mod params32;
 mod paths;

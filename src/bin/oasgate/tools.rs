@@ -125,7 +125,19 @@ pub fn route(
 }
 
 fn build_request(method: &str, url: &str, headers: &[String]) -> Result<Request<()>, String> {
-    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+    // `get` for `GET` is a convenience for the standard methods (and 3.2's `QUERY`); any other
+    // method is taken as written, since "the method token is case-sensitive" (RFC 9110 §9.1):
+    // `PURGE` and `purge` are two methods.
+    const STANDARD: [&str; 10] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY",
+    ];
+    let upper = method.to_ascii_uppercase();
+    let token = if STANDARD.contains(&upper.as_str()) {
+        upper.as_str()
+    } else {
+        method
+    };
+    let method = Method::from_bytes(token.as_bytes())
         .map_err(|_| format!("`{method}` is not an HTTP method"))?;
     let uri: Uri = url
         .parse()
