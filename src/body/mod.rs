@@ -7,6 +7,7 @@
 //! UTF-8 and validated as that string. Other media types pass through unread.
 
 pub(crate) mod defaults;
+pub(crate) mod items;
 pub(crate) mod media;
 mod request_body;
 pub(crate) mod tee;
@@ -35,6 +36,9 @@ pub(crate) enum BodyKind {
     /// Not read: binary, text without a string schema and anything else pass through
     /// untouched.
     PassThrough,
+    /// A sequential media type of an OpenAPI 3.2 document (`application/jsonl`, …): items
+    /// checked against the `itemSchema` as they stream, or the whole read as an array.
+    Sequence(items::ItemFormat),
 }
 
 impl BodyKind {
