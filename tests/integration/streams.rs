@@ -381,3 +381,95 @@ async fn a_bad_item_mid_stream_ends_the_inner_body() {
     let error = received.error.as_deref().unwrap_or_default();
     assert!(error.contains("item 2 (line 3)"), "{error}");
 }
+
+/// An `itemSchema` is a Schema Object: one that cannot be compiled, or whose reference
+/// names nothing, is reported at load with its pointer, as a `schema` is.
+#[test]
+fn broken_item_schemas_are_refused_at_load() {
+    let doc = |item_schema: &str| {
+        format!(
+            r#"
+openapi: 3.2.0
+info: {{title: t, version: "1"}}
+paths:
+  /logs:
+    post:
+      requestBody:
+        content:
+          application/jsonl:
+            itemSchema: {item_schema}
+      responses:
+        "202": {{description: ok}}
+"#
+        )
+    };
+    let at = "/paths/~1logs/post/requestBody/content/application~1jsonl/itemSchema";
+    let rows: Vec<(&str, &str, &str)> = vec![
+        ("{type: 7}", at, "type"),
+        ("{minLength: -1}", at, "less than the minimum of 0"),
+        (
+            "{$ref: '#/components/schemas/Missing'}",
+            at,
+            "#/components/schemas/Missing",
+        ),
+    ];
+    for (schema, pointer, says) in rows {
+        let text = doc(schema);
+        let error = oasgate::Document::from_str(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|doc| {
+                oasgate::OpenApiLayer::with_options(&doc, Options::default())
+                    .map(|_| ())
+                    .map_err(|e| {
+                        e.problems()
+                            .iter()
+                            .map(|p| format!("{} {}", p.pointer, p.message))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+            })
+            .expect_err(schema);
+        assert!(error.contains(pointer), "{schema}: {error}");
+        assert!(error.contains(says), "{schema}: {error}");
+    }
+}
+
+/// Report-only: a stream read whole is checked item by item, and handed on whole with the
+/// rejection it would have answered.
+#[tokio::test]
+async fn report_only_hands_refused_streams_on_whole() {
+    let layer = fixture_layer("local/streams.yaml", Options::default().enforce(false));
+    let rows: Vec<(String, Option<Vec<oasgate::FieldCode>>)> = vec![
+        (format!("{LOG_A}\n{LOG_B}\n"), None),
+        (
+            format!("{LOG_A}\n{BAD_LEVEL}\n"),
+            Some(vec![oasgate::FieldCode::Minimum]),
+        ),
+        (
+            format!("{LOG_A}\n{{\n"),
+            Some(vec![oasgate::FieldCode::Json]),
+        ),
+    ];
+    for (body, want) in rows {
+        let service = ServiceBuilder::new().layer(layer.clone()).service_fn(
+            |request: Request<Body>| async move {
+                let codes = request
+                    .extensions()
+                    .get::<oasgate::Rejection>()
+                    .map(|r| r.codes.clone());
+                let bytes = request.into_body().collect().await.unwrap().to_bytes();
+                let seen = json!({"codes": codes, "body": String::from_utf8_lossy(&bytes)});
+                Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(
+                    Bytes::from(seen.to_string()),
+                )))
+            },
+        );
+        let request = with_body("POST", "/logs", "application/jsonl", &body);
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{body:?}");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let seen: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(seen["codes"], json!(want), "{body:?}");
+        assert_eq!(seen["body"], body.as_str(), "{body:?}");
+    }
+}
