@@ -108,7 +108,7 @@ pub(crate) struct Decoder {
     ready: usize,
     /// The 1-based line at `scan`.
     line: usize,
-    /// Characters in the stream before `buf[0]`, and in `buf` before `counted`.
+    /// Characters in the stream before `buf[counted]`.
     chars: usize,
     counted: usize,
     /// The next item's index.
@@ -175,8 +175,7 @@ impl Decoder {
         let ready = self.ready;
         self.count_chars(ready);
         let out = self.buf.split_to(ready).freeze();
-        self.chars += self.counted;
-        self.counted = 0;
+        self.counted -= ready;
         self.scan -= ready;
         self.start = self.start.saturating_sub(ready);
         self.ready = 0;
@@ -953,6 +952,42 @@ mod tests {
                     want,
                     "{format:?} bytewise {stream:?}"
                 );
+            }
+        }
+    }
+
+    /// Items know the character they start at, counted from the start of the stream across
+    /// chunks and multi-byte characters.
+    #[test]
+    fn items_know_where_they_start() {
+        let rows: [(ItemFormat, &str, Vec<(usize, usize)>); 3] = [
+            (ItemFormat::Lines, "\"é\"\n\n\"ü\"\n", vec![(1, 1), (3, 6)]),
+            (
+                ItemFormat::Seq,
+                "\u{1e}\"é\"\n\u{1e}\"ü\"\n",
+                vec![(1, 2), (2, 7)],
+            ),
+            (
+                ItemFormat::Events,
+                "data: é\n\n: ü\ndata: x\n\n",
+                vec![(1, 1), (3, 10)],
+            ),
+        ];
+        for (format, stream, want) in rows {
+            for size in [1, 2, 3, stream.len()] {
+                let mut decoder = Decoder::new(format, 8);
+                let mut got = Vec::new();
+                for chunk in stream.as_bytes().chunks(size) {
+                    decoder.push(chunk);
+                    while let Some(item) = decoder.next_item(false).unwrap() {
+                        got.push((item.line, item.character));
+                    }
+                    decoder.take_ready();
+                }
+                while let Some(item) = decoder.next_item(true).unwrap() {
+                    got.push((item.line, item.character));
+                }
+                assert_eq!(got, want, "{format:?} {stream:?} in chunks of {size}");
             }
         }
     }

@@ -375,6 +375,13 @@ async fn a_bad_item_mid_stream_ends_the_inner_body() {
     assert_eq!(answer.status, 400, "{}", answer.json);
     assert_eq!(answer.json["errors"][0]["pointer"], "/2/level");
     assert_eq!(answer.json["location"]["line"], 3);
+    // 1-based: the character after the two lines before it.
+    let character = LOG_A.len() + LOG_B.len() + 3;
+    assert_eq!(answer.json["location"]["character"], character);
+    assert_eq!(
+        answer.json["detail"],
+        "item 2 (line 3): body `/2/level`: expected ≥ 0, got `-1`"
+    );
     let received = received.lock().unwrap();
     let got = String::from_utf8(received.frames.concat()).unwrap();
     assert_eq!(got, format!("{LOG_A}\n{LOG_B}\n"));
