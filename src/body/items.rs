@@ -718,7 +718,7 @@ where
                 }
                 Some(Err(_)) => {
                     return Err(match refused(&self.refusal) {
-                        Some(problem) => FirstItem::Refused(problem),
+                        Some(problem) => FirstItem::Refused(Box::new(problem)),
                         None => FirstItem::Unreadable,
                     });
                 }
@@ -742,7 +742,7 @@ where
 /// Why the first item of a stream could not be handed on.
 #[derive(Debug)]
 pub(crate) enum FirstItem {
-    Refused(Problem),
+    Refused(Box<Problem>),
     /// The client's body failed before the first item was complete.
     Unreadable,
 }
@@ -960,7 +960,9 @@ mod tests {
     /// chunks and multi-byte characters.
     #[test]
     fn items_know_where_they_start() {
-        let rows: [(ItemFormat, &str, Vec<(usize, usize)>); 3] = [
+        // (format, stream, (line, character) of each item)
+        type Row = (ItemFormat, &'static str, Vec<(usize, usize)>);
+        let rows: [Row; 3] = [
             (ItemFormat::Lines, "\"é\"\n\n\"ü\"\n", vec![(1, 1), (3, 6)]),
             (
                 ItemFormat::Seq,

@@ -4,7 +4,9 @@
 //! error answers with its line, column and character. `application/x-www-form-urlencoded`
 //! and `multipart/form-data` fields are coerced by their property schemas (`age=30` is the
 //! integer 30) before validation. A `text/*` body whose schema is a string is decoded as
-//! UTF-8 and validated as that string. Other media types pass through unread.
+//! UTF-8 and validated as that string. In an OpenAPI 3.2 document the sequential media types
+//! (JSON Lines, NDJSON, JSON text sequences, event streams) are read item by item
+//! (see `docs/streams.md`). Other media types pass through unread.
 
 pub(crate) mod defaults;
 pub(crate) mod items;
