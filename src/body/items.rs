@@ -102,6 +102,8 @@ pub(crate) struct Decoder {
     buf: BytesMut,
     /// Bytes of `buf` already looked at.
     scan: usize,
+    /// Where the search for the end of the current line goes on from (line formats).
+    seek: usize,
     /// Where the item being assembled starts in `buf`.
     start: usize,
     /// Bytes of `buf` that may be handed on.
@@ -135,6 +137,7 @@ impl Decoder {
             depth_limit,
             buf: BytesMut::new(),
             scan: 0,
+            seek: 0,
             start: 0,
             ready: 0,
             line: 1,
@@ -177,6 +180,7 @@ impl Decoder {
         let out = self.buf.split_to(ready).freeze();
         self.counted -= ready;
         self.scan -= ready;
+        self.seek = self.seek.saturating_sub(ready);
         self.start = self.start.saturating_sub(ready);
         self.ready = 0;
         out
@@ -222,10 +226,16 @@ impl Decoder {
     fn next_line(&mut self, end: bool) -> Result<Option<Item>, Bad> {
         loop {
             let rest = &self.buf[self.scan..];
-            let (text_end, next) = match rest.iter().position(|b| *b == b'\n') {
-                Some(i) => (self.scan + i, self.scan + i + 1),
+            // Bytes already searched hold no LF: a long line arriving in small chunks is
+            // searched once, not once per chunk.
+            let from = self.seek.saturating_sub(self.scan);
+            let (text_end, next) = match rest[from..].iter().position(|b| *b == b'\n') {
+                Some(i) => (self.scan + from + i, self.scan + from + i + 1),
                 None if end && !rest.is_empty() => (self.buf.len(), self.buf.len()),
-                None => return Ok(None),
+                None => {
+                    self.seek = self.buf.len();
+                    return Ok(None);
+                }
             };
             self.begin_item(self.scan);
             let text = &self.buf[self.start..text_end];
@@ -370,9 +380,17 @@ impl Decoder {
             }
         }
         loop {
+            let from = self.seek.saturating_sub(self.scan);
             let rest = &self.buf[self.scan..];
             // Lines end with CRLF, LF or CR.
-            let (text_end, next) = match rest.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let found = rest[from..]
+                .iter()
+                .position(|b| *b == b'\n' || *b == b'\r')
+                .map(|i| from + i);
+            if found.is_none() {
+                self.seek = self.buf.len();
+            }
+            let (text_end, next) = match found {
                 Some(i) if rest[i] == b'\r' => match rest.get(i + 1) {
                     Some(b'\n') => (self.scan + i, self.scan + i + 2),
                     Some(_) => (self.scan + i, self.scan + i + 1),
@@ -402,6 +420,15 @@ impl Decoder {
                 }
                 continue;
             }
+            // "If the line starts with a U+003A COLON character (:): Ignore the line."
+            if self.buf[line_start] == b':' {
+                // Comments between events (keep-alives) go on at once: they count towards
+                // no event's size.
+                if !self.event.started {
+                    self.ready = next;
+                }
+                continue;
+            }
             if !self.event.started {
                 self.event.started = true;
                 self.event.line = line_no;
@@ -409,10 +436,6 @@ impl Decoder {
                 self.item_line = line_no;
             }
             let text = &self.buf[line_start..text_end];
-            // "If the line starts with a U+003A COLON character (:): Ignore the line."
-            if text[0] == b':' {
-                continue;
-            }
             let Ok(text) = std::str::from_utf8(text) else {
                 return Err(self.bad_syntax(
                     FieldCode::Encoding,
@@ -920,7 +943,8 @@ mod tests {
                 Ok(vec![
                     (1, json!({"event": "addString", "data": "This data is formatted\nacross two lines", "retry": 5})),
                     (6, json!({"event": "addInt64", "data": "1234.5678"})),
-                    (10, json!({"event": "addJSON", "data": "{\"foo\": 42}"})),
+                    // An event starts at its first field: the comment before it goes on alone.
+                    (11, json!({"event": "addJSON", "data": "{\"foo\": 42}"})),
                 ]),
             ),
             (
@@ -972,7 +996,7 @@ mod tests {
             (
                 ItemFormat::Events,
                 "data: é\n\n: ü\ndata: x\n\n",
-                vec![(1, 1), (3, 10)],
+                vec![(1, 1), (4, 14)],
             ),
         ];
         for (format, stream, want) in rows {
@@ -990,6 +1014,82 @@ mod tests {
                     got.push((item.line, item.character));
                 }
                 assert_eq!(got, want, "{format:?} {stream:?} in chunks of {size}");
+            }
+        }
+    }
+
+    /// The item limit counts one item's bytes, whatever the chunks: keep-alive comments and
+    /// blank lines between items count towards none.
+    #[tokio::test]
+    async fn each_item_within_the_limit() {
+        use http_body_util::BodyExt;
+        let keep_alive = ": ping\n\n".repeat(20);
+        let rows: Vec<(ItemFormat, String, Result<(), &str>)> = vec![
+            (
+                ItemFormat::Events,
+                format!("{keep_alive}data: 1\n\n{keep_alive}"),
+                Ok(()),
+            ),
+            (
+                ItemFormat::Lines,
+                format!("{}1\n", "\n".repeat(100)),
+                Ok(()),
+            ),
+            (
+                ItemFormat::Lines,
+                format!("[{}1]\n", " ".repeat(40)),
+                Err("/0"),
+            ),
+            (
+                ItemFormat::Lines,
+                format!("1\n[{}", " ".repeat(40)),
+                Err("/1"),
+            ),
+            (
+                ItemFormat::Seq,
+                format!("\u{1e}1\n\u{1e}[{}]\n", " ".repeat(40)),
+                Err("/1"),
+            ),
+            (
+                ItemFormat::Events,
+                format!("data: {}\n\n", "x".repeat(40)),
+                Err("/0"),
+            ),
+        ];
+        for (format, stream, want) in rows {
+            for size in [1, 7, stream.len()] {
+                let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = stream
+                    .as_bytes()
+                    .chunks(size)
+                    .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+                    .collect();
+                let body = http_body_util::StreamBody::new(futures_util::stream::iter(chunks));
+                let rules = ItemRules {
+                    format,
+                    check: Check::Any,
+                    depth_limit: 8,
+                    item_limit: 32,
+                    error_cap: 10,
+                };
+                let body = ItemBody::new(body, rules);
+                let refusal = body.refusal();
+                let read = body.collect().await.map(|c| c.to_bytes());
+                let got = match (read, refused(&refusal)) {
+                    (Ok(bytes), None) => {
+                        assert_eq!(bytes, stream.as_bytes(), "{format:?} {stream:?}");
+                        Ok(())
+                    }
+                    (Err(_), Some(problem)) => {
+                        assert_eq!(problem.kind, ProblemKind::PayloadTooLarge);
+                        Err(problem.errors[0].pointer.clone())
+                    }
+                    (read, problem) => panic!("{format:?} {stream:?}: {read:?} {problem:?}"),
+                };
+                assert_eq!(
+                    got,
+                    want.map_err(str::to_owned),
+                    "{format:?} {stream:?} by {size}"
+                );
             }
         }
     }
