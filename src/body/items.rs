@@ -727,12 +727,15 @@ where
         self.decoder.any || self.replay.is_some()
     }
 
-    /// Reads until the first item is checked (or the stream ends): None when it was good
-    /// (its bytes are handed on first when the body is read), or the problem of a bad one.
+    /// Reads until the first item is checked (or the stream ends): Ok when it was good (its
+    /// bytes are handed on first when the body is read), or the problem of a bad one.
+    ///
+    /// Comments and blank lines before the first item are held with it, at most `item_limit`
+    /// bytes of them: past that, what was read (all of it checked) goes on without waiting.
     pub async fn first_item(&mut self) -> Result<(), FirstItem> {
         use http_body_util::BodyExt;
         let mut held = BytesMut::new();
-        while self.decoder.count() == 0 && !self.done {
+        while self.decoder.count() == 0 && !self.done && held.len() <= self.rules.item_limit {
             match self.frame().await {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
