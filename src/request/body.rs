@@ -246,14 +246,13 @@ impl Plan {
             // (treated as an array ...)" (OpenAPI 3.2, "Streaming Sequential Media Types"):
             // the stream was read whole, within `body_limit`, and its items, each checked
             // against the `itemSchema` when there is one too, become that array.
-            BodyKind::Sequence(_) => {
-                let rules = items.as_ref().expect("a sequence has item rules");
+            BodyKind::Sequence(_) if let Some(rules) = &items => {
                 let values = rules
                     .items_of(&bytes)
                     .map_err(|bad| Rejected::new(bad.0, Some(op)))?;
                 Value::Array(values)
             }
-            BodyKind::Multipart | BodyKind::PassThrough => {
+            BodyKind::Sequence(_) | BodyKind::Multipart | BodyKind::PassThrough => {
                 return Ok(BodyStep::Ready(B::from(bytes), ReadBody::default()));
             }
         };
