@@ -179,7 +179,7 @@ impl Decoder {
         self.count_chars(ready);
         let out = self.buf.split_to(ready).freeze();
         self.counted -= ready;
-        self.scan -= ready;
+        self.scan = self.scan.saturating_sub(ready);
         self.seek = self.seek.saturating_sub(ready);
         self.start = self.start.saturating_sub(ready);
         self.ready = 0;
