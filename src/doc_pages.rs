@@ -105,8 +105,9 @@ const NOT_EXTENSIONS: &[&str] = &[
     "x-forwarded-prefix",
     "x-forwarded-proto",
     "x-request-id",
-    // A content coding (RFC 9110 §8.4.1.3) and a media subtype.
+    // A content coding (RFC 9110 §8.4.1.3) and media subtypes.
     "x-gzip",
+    "x-ndjson",
     "x-www-form-urlencoded",
     // Marks oasgate puts on its own compiled views of the document; never read from, nor
     // served in, a document.

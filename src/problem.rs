@@ -77,7 +77,8 @@ pub enum FieldCode {
     Delimiter,
     /// `tooMany`: more query parameters, form fields or multipart parts than the limit.
     TooMany,
-    /// `tooLong`: a parameter's name or value is longer than the configured limit.
+    /// `tooLong`: a parameter's name or value is longer than the configured limit, or an item of
+    /// a streamed body larger than the body limit.
     TooLong,
     /// `semicolon`: a path parameter or segment holds a `;` some servers read as parameters.
     Semicolon,

@@ -179,6 +179,26 @@ where
                         };
                         call.await.map(Answered::Inner)
                     }
+                    BodyStep::Items { body, refusal, .. } => {
+                        // Items are checked as the inner service reads them; a refused one
+                        // ends its body with an error. When the inner service answers after
+                        // that, the client gets the item's problem instead of that answer;
+                        // an answer given before stands (the inner body was cut short).
+                        let head = parts.clone();
+                        let call = {
+                            let mut request = Request::from_parts(head, B::from(body));
+                            extend(&mut request, validated, models);
+                            inner.call(request)
+                        };
+                        let answer = call.await;
+                        match crate::body::items::refused(&refusal) {
+                            Some(problem) => {
+                                let rejected = crate::request::Rejected::new(problem, Some(op));
+                                Ok(Answered::Problem(plan.render(rejected, &parts)))
+                            }
+                            None => answer.map(Answered::Inner),
+                        }
+                    }
                     BodyStep::Multipart {
                         body,
                         entry,

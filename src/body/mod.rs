@@ -4,9 +4,12 @@
 //! error answers with its line, column and character. `application/x-www-form-urlencoded`
 //! and `multipart/form-data` fields are coerced by their property schemas (`age=30` is the
 //! integer 30) before validation. A `text/*` body whose schema is a string is decoded as
-//! UTF-8 and validated as that string. Other media types pass through unread.
+//! UTF-8 and validated as that string. In an OpenAPI 3.2 document the sequential media types
+//! (JSON Lines, NDJSON, JSON text sequences, event streams) are read item by item
+//! (see `docs/streams.md`). Other media types pass through unread.
 
 pub(crate) mod defaults;
+pub(crate) mod items;
 pub(crate) mod media;
 mod request_body;
 pub(crate) mod tee;
@@ -35,6 +38,9 @@ pub(crate) enum BodyKind {
     /// Not read: binary, text without a string schema and anything else pass through
     /// untouched.
     PassThrough,
+    /// A sequential media type of an OpenAPI 3.2 document (`application/jsonl`, …): items
+    /// checked against the `itemSchema` as they stream, or the whole read as an array.
+    Sequence(items::ItemFormat),
 }
 
 impl BodyKind {

@@ -14,6 +14,7 @@ use super::{
     Route, StreamCheck, Transform,
 };
 use crate::body::defaults::Defaults;
+use crate::body::items::ItemFormat;
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};
 use crate::error::{BuildError, BuildProblem, BuildWarning, WarningCase};
@@ -121,6 +122,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         fill_body_defaults: options.fill_body_defaults,
         lint: options.lint,
         version,
+        sequential: version == Version::V3_2,
     };
     for (at, message) in findings {
         ctx.report_source(&at, message);
@@ -402,6 +404,8 @@ struct Compilation<'a> {
     lint: bool,
     /// The document's version: constructs new in 3.2 are read only in a 3.2 document.
     version: Version,
+    /// An OpenAPI 3.2 document: sequential media types are read item by item.
+    sequential: bool,
 }
 
 struct OperationInput<'i> {
@@ -1260,17 +1264,26 @@ impl<'a> Compilation<'a> {
                 );
                 continue;
             };
+            // OpenAPI 3.2, "Sequential Media Types": "Implementations MUST support mapping sequential media
+            // types into the JSON Schema data model by treating them as if the values were in
+            // an array in the same order", and `itemSchema` "MUST be applied to each item in
+            // the stream independently". Older documents read these types as before.
+            let format = ItemFormat::of(&media).filter(|_| self.sequential);
+            let item_schema = format.and(entry.get("itemSchema"));
             // A text body is read only when its schema describes a string: then the text is
             // that string. Any other schema on text (or raw bytes) is not checked.
-            let kind = match BodyKind::of(&media) {
-                BodyKind::Text
+            let kind = match (format, BodyKind::of(&media)) {
+                (Some(format), _) if entry.get("schema").is_some() || item_schema.is_some() => {
+                    BodyKind::Sequence(format)
+                }
+                (_, BodyKind::Text)
                     if !entry
                         .get("schema")
                         .is_some_and(|s| describes_text(&self.shallow_resolved(s))) =>
                 {
                     BodyKind::PassThrough
                 }
-                kind => kind,
+                (_, kind) => kind,
             };
             let schema_at = pointer::join(&entry_at, "schema");
             // A range (`application/*`) may receive JSON, so its schema is compiled too.
@@ -1300,6 +1313,7 @@ impl<'a> Compilation<'a> {
                 }
                 _ => None,
             };
+            let items = item_schema.map(|_| self.check(&pointer::join(&entry_at, "itemSchema")));
             plan.media.push(media);
             plan.entries.push(BodyEntry {
                 kind,
@@ -1307,6 +1321,7 @@ impl<'a> Compilation<'a> {
                 stream,
                 form_fields,
                 defaults,
+                items,
             });
         }
         Some(plan)

@@ -226,6 +226,8 @@ pub(crate) struct BodyEntry {
     pub form_fields: Vec<FormField>,
     /// Schema defaults to fill in, when `fill_body_defaults` is on and the schema has any.
     pub defaults: Option<crate::body::defaults::Defaults>,
+    /// The `itemSchema` of a sequential media type (OpenAPI 3.2), checked item by item.
+    pub items: Option<Check>,
 }
 
 impl Operation {

@@ -9,8 +9,9 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 
 use super::{Rejected, summary, truncate};
+use crate::body::items::{FirstItem, ItemBody, ItemRules, Refusal};
 use crate::body::{self, BodyKind, MediaType, MultipartFailure, best_match, tee};
-use crate::plan::{BodyEntry, Operation, Plan};
+use crate::plan::{BodyEntry, Check, Operation, Plan};
 use crate::problem::{FieldError, Place, Problem, ProblemKind};
 use crate::validated::ReadBody;
 use futures_util::future::Either;
@@ -19,6 +20,14 @@ use futures_util::future::Either;
 pub(crate) enum BodyStep<B> {
     /// Hand this body on, with the parsed value when one was read.
     Ready(B, ReadBody),
+    /// A stream of items (OpenAPI 3.2 `itemSchema`): its first item checked, the rest checked
+    /// as the inner service reads them. A refused item ends `body` with an error and leaves
+    /// its problem in `refusal`.
+    Items {
+        body: crate::body::Body,
+        refusal: Refusal,
+        entry: usize,
+    },
     /// A multipart body: stream it to the inner service while validating its fields.
     Multipart {
         body: B,
@@ -108,6 +117,38 @@ impl Plan {
                 body,
                 entry: index,
                 boundary,
+            });
+        }
+        let items = self.item_rules(entry);
+        if let Some(rules) = &items
+            && matches!(entry.check, Check::Any)
+        {
+            // Only an `itemSchema`: the stream goes on item by item, unbounded as a whole,
+            // each item within `body_limit`. Its first item is read and checked here, so that
+            // a stream refused at its first item never reaches the inner service.
+            let mut streamed = ItemBody::new(body, rules.clone());
+            let refusal = streamed.refusal();
+            match streamed.first_item().await {
+                Ok(()) => {}
+                Err(FirstItem::Refused(problem)) => return Err(Rejected::new(problem, Some(op))),
+                Err(FirstItem::Unreadable) => {
+                    return Err(reject(
+                        ProblemKind::MalformedBody,
+                        "the body could not be read".to_owned(),
+                    )
+                    .unpassable());
+                }
+            }
+            if plan.required && !streamed.received_any() {
+                return Err(reject(
+                    ProblemKind::InvalidBody,
+                    format!("a request body is required ({})", plan.declared),
+                ));
+            }
+            return Ok(BodyStep::Items {
+                body: crate::body::Body::new(streamed),
+                refusal,
+                entry: index,
             });
         }
         // RFC 9110 §8.3.2: "HTTP uses "charset" names to indicate or negotiate the character
@@ -201,7 +242,17 @@ impl Plan {
                 problem.location = m.location;
                 Rejected::new(problem, Some(op))
             })?,
-            BodyKind::Multipart | BodyKind::PassThrough => {
+            // A `schema` over a sequential media type applies "to the complete content
+            // (treated as an array ...)" (OpenAPI 3.2, "Streaming Sequential Media Types"):
+            // the stream was read whole, within `body_limit`, and its items, each checked
+            // against the `itemSchema` when there is one too, become that array.
+            BodyKind::Sequence(_) if let Some(rules) = &items => {
+                let values = rules
+                    .items_of(&bytes)
+                    .map_err(|bad| Rejected::new(bad.0, Some(op)))?;
+                Value::Array(values)
+            }
+            BodyKind::Sequence(_) | BodyKind::Multipart | BodyKind::PassThrough => {
                 return Ok(BodyStep::Ready(B::from(bytes), ReadBody::default()));
             }
         };
@@ -217,6 +268,20 @@ impl Plan {
             return Ok(BodyStep::Ready(B::from(filled), ReadBody::parsed(parsed)));
         }
         Ok(BodyStep::Ready(B::from(bytes), ReadBody::parsed(parsed)))
+    }
+
+    /// How the items of a sequential media type entry are read and checked.
+    fn item_rules(&self, entry: &BodyEntry) -> Option<ItemRules> {
+        let BodyKind::Sequence(format) = entry.kind else {
+            return None;
+        };
+        Some(ItemRules {
+            format,
+            check: entry.items.clone().unwrap_or(Check::Any),
+            depth_limit: self.options.json_depth_limit,
+            item_limit: self.options.body_limit,
+            error_cap: self.options.error_cap,
+        })
     }
 
     /// Checks a parsed body against its schema: the 400/422 problem listing every violation,
@@ -442,6 +507,22 @@ impl Plan {
                     }
                 }
             }
+            // Read whole already: every item is checked here, so that a refused stream can
+            // still be handed on whole.
+            Ok(BodyStep::Items { entry, .. }) => {
+                let rules = op
+                    .body
+                    .as_ref()
+                    .and_then(|plan| self.item_rules(&plan.entries[entry]));
+                match rules.map(|rules| rules.items_of(&bytes)) {
+                    Some(Err(bad)) => {
+                        ReportOnly::Rejected(B::from(bytes), Rejected::new(bad.0, Some(op)))
+                    }
+                    _ => {
+                        ReportOnly::Checked(Ok(BodyStep::Ready(B::from(bytes), Default::default())))
+                    }
+                }
+            }
             Ok(step) => ReportOnly::Checked(Ok(step)),
             Err(problem) => ReportOnly::Rejected(B::from(bytes), problem),
         }
@@ -525,6 +606,7 @@ mod tests {
                     Ok(read.value().map(|v| v.to_string()).unwrap_or_default())
                 }
                 Ok(BodyStep::Multipart { .. }) => Ok("multipart".to_owned()),
+                Ok(BodyStep::Items { .. }) => Ok("items".to_owned()),
                 Err(rejected) => Err(rejected.problem.kind),
             };
             assert_eq!(got, want.map(str::to_owned), "{content_type:?} {body}");

@@ -45,6 +45,7 @@ pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
         seen: HashSet::new(),
         schemas: Vec::new(),
         seen_schemas: HashSet::new(),
+        item_schemas: reads_item_schemas(doc),
     };
     walker.document();
     walker.schemas
@@ -58,6 +59,7 @@ pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
         seen: HashSet::new(),
         schemas: Vec::new(),
         seen_schemas: HashSet::new(),
+        item_schemas: reads_item_schemas(doc),
     };
     walker.schema(at.to_owned());
     walker.schemas
@@ -70,6 +72,16 @@ struct Walker<'a> {
     seen: HashSet<String>,
     schemas: Vec<String>,
     seen_schemas: HashSet<String>,
+    /// An OpenAPI 3.2 document: a Media Type Object's `itemSchema` is a schema too (in an
+    /// older document it is an unknown field).
+    item_schemas: bool,
+}
+
+/// Whether `doc` is an OpenAPI 3.2 document, whose Media Type Objects may hold `itemSchema`.
+fn reads_item_schemas(doc: &Value) -> bool {
+    doc.get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("3.2.") || v == "3.2")
 }
 
 impl<'a> Walker<'a> {
@@ -217,6 +229,9 @@ impl<'a> Walker<'a> {
     fn media_type_object(&mut self, entry: &Value, entry_at: &str) {
         if entry.get("schema").is_some() {
             self.schema(pointer::join(entry_at, "schema"));
+        }
+        if self.item_schemas && entry.get("itemSchema").is_some() {
+            self.schema(pointer::join(entry_at, "itemSchema"));
         }
         if let Some(Value::Object(encodings)) = entry.get("encoding") {
             let enc_base = pointer::join(entry_at, "encoding");

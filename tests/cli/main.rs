@@ -20,6 +20,7 @@ mod proxy;
 mod responses;
 mod slow_clients;
 mod startup;
+mod streams;
 mod support;
 mod swagger2;
 mod tls;

@@ -33,5 +33,6 @@ mod schema_ids;
 mod security;
 mod serve;
 mod smoke;
+mod streams;
 mod support;
 mod swagger2;
