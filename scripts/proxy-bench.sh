@@ -303,7 +303,12 @@ median_rps() {
 }
 log_on=$(median_rps log-on)
 log_off=$(median_rps log-off)
-log_cost=$(awk -v on="$log_on" -v off="$log_off" 'BEGIN { printf "%.1f", 100 * (off - on) / off }')
+# The cost is the median of each round's own cost: a round's two runs are back to back, so
+# a change in what else the machine runs shifts both sides of a round, not one.
+log_cost=$(for ((round = 1; round <= ACCESS_LOG_ROUNDS; round++)); do
+    awk -v on="$(requests_per_second "log-on-$round")" -v off="$(requests_per_second "log-off-$round")" \
+        'BEGIN { printf "%.1f\n", 100 * (off - on) / off }'
+done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 log_verdict=$(awk -v c="$log_cost" 'BEGIN { print (c <= 5 ? "met" : "MISSED") }')
 latency_verdict=$(awk -v a="$added" 'BEGIN { print (a <= 100 ? "met" : "MISSED") }')
 throughput_verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 80 ? "met" : "MISSED") }')
@@ -319,7 +324,7 @@ load after:  $load_after
 | median latency, 1 connection (µs)    | $(printf '%7s' "$d1") | $(printf '%7s' "$p1") | $(printf '%13s' "+$added") | ≤ +100   | $latency_verdict |
 | requests/s, 32 connections           | $(printf '%7s' "$d32") | $(printf '%7s' "$p32") | $(printf '%12s%%' "$ratio") | ≥ 80 %   | $throughput_verdict |
 
-Access log, proxied, 32 connections, median of $ACCESS_LOG_ROUNDS alternating rounds each:
+Access log, proxied, 32 connections, $ACCESS_LOG_ROUNDS alternating rounds (requests/s: median of each side; cost: median of the rounds' own costs):
 
 | measure                              | log off | log on  | cost          | target   |        |
 | ------------------------------------ | ------- | ------- | ------------- | -------- | ------ |
