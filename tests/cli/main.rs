@@ -18,6 +18,7 @@ mod nginx;
 mod params32;
 mod proxy;
 mod responses;
+mod schema_ids;
 mod slow_clients;
 mod startup;
 mod streams;
