@@ -484,48 +484,38 @@ pub fn run(args: ServeArgs) -> ExitCode {
     code
 }
 
-/// Logs to stderr. The access log's lines are written in batches ([`access::Batched`]);
-/// every other line at once. The guard writes what waits when dropped.
+/// Logs to stderr, every line at once but the access log's, which are written in batches
+/// by [`access`] in the same format. The guard writes what waits when dropped.
 fn init_logging(format: LogFormat) -> access::FlushOnDrop {
-    use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let guard = access::Batched::start();
-    let batched = || access::Batched;
-    let access = |meta: &tracing::Metadata<'_>| meta.target() == access::TARGET;
     let ansi = std::io::stderr().is_terminal();
-    let layers = match format {
-        LogFormat::Json => vec![
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(batched)
-                .with_filter(tracing_subscriber::filter::filter_fn(access))
-                .boxed(),
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(std::io::stderr)
-                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
-                .boxed(),
-        ],
-        LogFormat::Text => vec![
-            tracing_subscriber::fmt::layer()
-                .with_ansi(ansi)
-                .with_writer(batched)
-                .with_filter(tracing_subscriber::filter::filter_fn(access))
-                .boxed(),
-            tracing_subscriber::fmt::layer()
-                .with_ansi(ansi)
-                .with_writer(std::io::stderr)
-                .with_filter(tracing_subscriber::filter::filter_fn(move |m| !access(m)))
-                .boxed(),
-        ],
-    };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(layers)
-        .init();
+    let registry = tracing_subscriber::registry().with(filter);
+    match format {
+        LogFormat::Json => {
+            access::set_format(access::Format::Json);
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .with_writer(std::io::stderr),
+                )
+                .init();
+        }
+        LogFormat::Text => {
+            access::set_format(access::Format::Text { ansi });
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(ansi)
+                        .with_writer(std::io::stderr),
+                )
+                .init();
+        }
+    }
     guard
 }
 
