@@ -366,7 +366,7 @@ pub(crate) fn augment(doc: &mut Value, problems: &mut Vec<(String, String)>, v2:
         }
     }
     for (op_at, added) in additions {
-        if let Some(Value::Object(op)) = doc.pointer_mut(&op_at) {
+        if let Some(Value::Object(op)) = crate::spec::pointer::get_mut(doc, &op_at) {
             match op
                 .entry("parameters")
                 .or_insert_with(|| Value::Array(Vec::new()))

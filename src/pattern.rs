@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::spec::walk;
+use crate::spec::{pointer, walk};
 
 /// Backtracking steps a pattern with lookaround or a backreference may take on one value
 /// before its match is called undecided (a few milliseconds of work).
@@ -84,7 +84,7 @@ impl Patterns {
         let mut not_ecma: HashMap<String, Option<String>> = HashMap::new();
         for at in walk::all_schemas(doc) {
             let at = at.trim_start_matches('#');
-            let Some(Value::Object(node)) = doc.pointer_mut(at) else {
+            let Some(Value::Object(node)) = pointer::get_mut(doc, at) else {
                 continue;
             };
             if let Some(Value::String(pattern)) = node.get("pattern") {

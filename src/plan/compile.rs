@@ -50,7 +50,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     } else {
         let mut copy = served.clone();
         for missing in doc.dangling() {
-            if let Some(Value::Object(holder)) = copy.pointer_mut(&missing.at) {
+            if let Some(Value::Object(holder)) = pointer::get_mut(&mut copy, &missing.at) {
                 holder.remove("$ref");
             }
         }

@@ -66,14 +66,14 @@ impl Engine {
         ids.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
         let mut doc = (**view).clone();
         for (at, id) in &ids {
-            if let Some(Value::Object(node)) = doc.pointer_mut(at) {
+            if let Some(Value::Object(node)) = pointer::get_mut(&mut doc, at) {
                 node.insert("$id".to_owned(), Value::String(id.clone()));
             }
         }
         // Resolved statically first, as `$ref` is; only the fragment's anchor name is then
         // looked up in the dynamic scope (§8.2.3.2), so the absolute form means the same.
         for (at, reference) in dynamic {
-            if let Some(Value::Object(node)) = doc.pointer_mut(&at) {
+            if let Some(Value::Object(node)) = pointer::get_mut(&mut doc, &at) {
                 node.insert("$dynamicRef".to_owned(), Value::String(reference));
             }
         }
@@ -584,7 +584,7 @@ impl SchemaCheck {
             let instance_at = error.instance_path().as_str().to_owned();
             if let Some(parent_at) = parent_at
                 && let Some((_, d)) = self.discriminators.iter().find(|(at, _)| at == parent_at)
-                && let Some(instance) = value.pointer(&instance_at)
+                && let Some(instance) = pointer::get(value, &instance_at)
             {
                 d.explain(instance, &instance_at, hide_values, &mut out);
                 continue;

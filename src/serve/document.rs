@@ -52,7 +52,7 @@ fn section_pointer(doc: &Value, section: &str) -> String {
 /// A free name in `components/<section>`: `wanted`, or `wanted` with a number after it.
 fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
     let at = section_pointer(doc, section);
-    let taken = |name: &str| doc.pointer(&at).and_then(|s| s.get(name)).is_some();
+    let taken = |name: &str| pointer::get(doc, &at).and_then(|s| s.get(name)).is_some();
     if !taken(wanted) {
         return wanted.to_owned();
     }
@@ -65,11 +65,14 @@ fn free_name(doc: &Value, section: &str, wanted: &str) -> String {
 /// Where the problem schema goes: `Problem` when free or already the very same schema (a
 /// described document declares it for its own problem responses), else a free variant.
 fn problem_schema_name(doc: &Value) -> String {
-    let existing = doc.pointer(&format!(
-        "{}/{}",
-        section_pointer(doc, "schemas"),
-        problem::SCHEMA_NAME
-    ));
+    let existing = pointer::get(
+        doc,
+        &format!(
+            "{}/{}",
+            section_pointer(doc, "schemas"),
+            problem::SCHEMA_NAME
+        ),
+    );
     match existing {
         Some(schema) if *schema == problem::json_schema() => problem::SCHEMA_NAME.to_owned(),
         _ => free_name(doc, "schemas", problem::SCHEMA_NAME),
@@ -229,11 +232,14 @@ pub(crate) fn add_problem_responses(
     let problems: Vec<Value> = names
         .iter()
         .map(|(_, name)| {
-            doc.pointer(&format!(
-                "{}/{}",
-                section_pointer(doc_sections, "responses"),
-                pointer::escape(name)
-            ))
+            pointer::get(
+                doc,
+                &format!(
+                    "{}/{}",
+                    section_pointer(doc_sections, "responses"),
+                    pointer::escape(name)
+                ),
+            )
             .cloned()
             .unwrap_or(Value::Null)
         })
@@ -268,7 +274,7 @@ pub(crate) fn add_problem_responses(
                 if v2 {
                     return None;
                 }
-                let responses = doc.pointer(&facts.at)?.get("responses")?;
+                let responses = pointer::get(doc, &facts.at)?.get("responses")?;
                 let range = format!("{}XX", &status[..1]);
                 let entry = responses
                     .as_object()?
@@ -285,7 +291,7 @@ pub(crate) fn add_problem_responses(
                 Some(entry)
             })
             .collect();
-        let Some(Value::Object(op)) = doc.pointer_mut(&facts.at) else {
+        let Some(Value::Object(op)) = pointer::get_mut(doc, &facts.at) else {
             continue;
         };
         let responses = op
@@ -332,7 +338,7 @@ fn follow_local<'d>(doc: &'d Value, mut node: &'d Value) -> &'d Value {
             .and_then(Value::as_str)
             .and_then(|r| r.strip_prefix('#'))
             .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy())
-            .and_then(|p| doc.pointer(&p))
+            .and_then(|p| pointer::get(doc, &p))
         else {
             break;
         };

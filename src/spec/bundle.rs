@@ -176,11 +176,7 @@ pub(crate) fn from_text(
         ids,
         root_dir: normalize(base_dir),
         seen: HashMap::new(),
-        files: vec![SourceFile {
-            name: name.to_owned(),
-            text: text.to_owned(),
-            syntax,
-        }],
+        files: vec![SourceFile::new(name.to_owned(), text.to_owned(), syntax)],
         values: vec![Some(value)],
         dirs: vec![normalize(base_dir)],
         problems: Vec::new(),
@@ -207,11 +203,11 @@ pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
         ids,
         root_dir: PathBuf::new(),
         seen: HashMap::new(),
-        files: vec![SourceFile {
-            name: "<document>".to_owned(),
+        files: vec![SourceFile::new(
+            "<document>".to_owned(),
             text,
-            syntax: source::Syntax::Json,
-        }],
+            source::Syntax::Json,
+        )],
         values: vec![Some(value)],
         dirs: vec![PathBuf::new()],
         problems: Vec::new(),
@@ -352,7 +348,7 @@ impl Loader {
                             },
                         });
                         // No written form to keep: it names nothing for JSON Schema.
-                        if let Some(Value::Object(holder)) = value.pointer_mut(&at) {
+                        if let Some(Value::Object(holder)) = pointer::get_mut(&mut value, &at) {
                             holder.insert(
                                 "$ref".to_owned(),
                                 Value::String(format!(
@@ -367,7 +363,7 @@ impl Loader {
                         continue;
                     }
                 };
-                let Some(Value::Object(holder)) = value.pointer_mut(&at) else {
+                let Some(Value::Object(holder)) = pointer::get_mut(&mut value, &at) else {
                     continue;
                 };
                 let written = holder.insert("$ref".to_owned(), Value::String(rewritten));
@@ -708,7 +704,7 @@ impl Loader {
             }
         };
         let index = self.files.len();
-        self.files.push(SourceFile { name, text, syntax });
+        self.files.push(SourceFile::new(name, text, syntax));
         self.control_characters(index, c1);
         self.values.push(Some(value));
         if let Some(ids) = &mut self.ids {
@@ -948,7 +944,7 @@ pub(crate) fn restore_written_refs(doc: &mut Value) {
                 anchors.get(&(resource.to_owned(), fragment)).cloned()
             }
         });
-        let Some(Value::Object(holder)) = doc.pointer_mut(&at) else {
+        let Some(Value::Object(holder)) = pointer::get_mut(doc, &at) else {
             continue;
         };
         holder.shift_remove(WRITTEN_KEY);
@@ -974,10 +970,10 @@ pub(crate) fn restore_written_refs(doc: &mut Value) {
         if !adoptable {
             continue;
         }
-        if let Some(Value::Object(node)) = doc.pointer_mut(&target) {
+        if let Some(Value::Object(node)) = pointer::get_mut(doc, &target) {
             node.insert("$id".to_owned(), Value::String(id));
         }
-        if let Some(Value::Object(holder)) = doc.pointer_mut(&at) {
+        if let Some(Value::Object(holder)) = pointer::get_mut(doc, &at) {
             holder.insert("$ref".to_owned(), Value::String(written));
         }
     }

@@ -42,7 +42,7 @@ pub(crate) fn bundle(doc: &mut Value) {
             continue;
         };
         let names = taken.entry(section.to_owned()).or_insert_with(|| {
-            doc.pointer(section)
+            pointer::get(doc, section)
                 .and_then(Value::as_object)
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default()
@@ -70,7 +70,7 @@ pub(crate) fn bundle(doc: &mut Value) {
     moves.retain(|(from, _)| !nested.contains(from));
     moved.retain(|from, _| !nested.contains(from));
     for (from, to) in &moves {
-        let Some(value) = doc.pointer(from).cloned() else {
+        let Some(value) = pointer::get(doc, from).cloned() else {
             continue;
         };
         // Every parent object on the way is made when missing.
@@ -108,10 +108,10 @@ pub(crate) fn bundle(doc: &mut Value) {
             return;
         }
         for (site, target) in inline {
-            let Some(mut copy) = doc.pointer(&target).cloned() else {
+            let Some(mut copy) = pointer::get(doc, &target).cloned() else {
                 continue;
             };
-            if let Some(Value::Object(node)) = doc.pointer_mut(&site) {
+            if let Some(Value::Object(node)) = pointer::get_mut(doc, &site) {
                 node.shift_remove("$ref");
                 if let Value::Object(copy_map) = &mut copy {
                     // Siblings of `$ref` (a `description`, a `summary`) win over the copy's.
@@ -120,7 +120,7 @@ pub(crate) fn bundle(doc: &mut Value) {
                     }
                     *node = std::mem::take(copy_map);
                 } else if node.is_empty() {
-                    *doc.pointer_mut(&site).unwrap_or(&mut Value::Null) = copy;
+                    *pointer::get_mut(doc, &site).unwrap_or(&mut Value::Null) = copy;
                 }
             }
         }

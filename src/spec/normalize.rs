@@ -25,7 +25,7 @@ pub(crate) fn to_2020_12(
     // Children before parents: wrapping a parent in `anyOf` moves its subschemas.
     schemas.sort_by_key(|at| std::cmp::Reverse(at.len()));
     for at in schemas {
-        let Some(Value::Object(node)) = pointer_mut(doc, &at) else {
+        let Some(Value::Object(node)) = pointer::get_mut(doc, &at) else {
             continue;
         };
         if version == Version::V2_0 {
@@ -83,7 +83,7 @@ fn inline_map_refs(doc: &mut Value) {
         }
         for (at, value) in fixes {
             tracing::warn!(target: "oasgate::spec", pointer = %at, "a `$ref` stands where a map of schemas belongs; using the map it names");
-            if let Some(slot) = doc.pointer_mut(&at) {
+            if let Some(slot) = pointer::get_mut(doc, &at) {
                 *slot = value;
             }
         }
@@ -130,7 +130,7 @@ pub(crate) fn forbid_flagged(mut doc: Value, keyword: &str, marker: &str) -> Val
     }
     let mut replaced: Vec<String> = Vec::new();
     for (at, flagged) in found {
-        let Some(Value::Object(node)) = pointer_mut(&mut doc, &at) else {
+        let Some(Value::Object(node)) = pointer::get_mut(&mut doc, &at) else {
             continue;
         };
         if let Some(Value::Array(required)) = node.get_mut("required") {
@@ -188,10 +188,6 @@ fn flag(doc: &Value, schema: &Value, key: &str) -> bool {
         .and_then(|(s, _)| s.get(key))
         .and_then(Value::as_bool)
         .unwrap_or(false)
-}
-
-fn pointer_mut<'a>(doc: &'a mut Value, at: &str) -> Option<&'a mut Value> {
-    doc.pointer_mut(at)
 }
 
 /// Rewrites 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` into 2020-12's numbers;

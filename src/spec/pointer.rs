@@ -45,27 +45,59 @@ pub(crate) fn join(pointer: &str, segment: &str) -> String {
     out
 }
 
-/// The value at `pointer` (`""` is the whole document).
+/// The value at `pointer` (`""` is the whole document; a leading `#` is allowed).
+///
+/// Called for every schema at start-up, so segments are borrowed unless they hold escapes
+/// (`serde_json`'s `Value::pointer` allocates two strings per segment).
 pub(crate) fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
-    if pointer.is_empty() {
-        return Some(doc);
-    }
     let mut node = doc;
-    // Called for every schema at start-up: borrow segments unless they hold escapes.
-    for raw in pointer.strip_prefix('/').unwrap_or(pointer).split('/') {
-        let segment: std::borrow::Cow<'_, str> = if raw.contains('~') {
-            unescape(raw).into()
-        } else {
-            raw.into()
-        };
+    for segment in segments_of(pointer) {
         node = match node {
             Value::Object(map) => map.get(segment.as_ref())?,
-            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            Value::Array(items) => items.get(index(&segment)?)?,
             _ => return None,
         };
     }
     Some(node)
+}
+
+/// [`get`], mutably.
+pub(crate) fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
+    let mut node = doc;
+    for segment in segments_of(pointer) {
+        node = match node {
+            Value::Object(map) => map.get_mut(segment.as_ref())?,
+            Value::Array(items) => items.get_mut(index(&segment)?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// The unescaped segments of `pointer`, borrowed where they hold no `~`.
+fn segments_of(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+    let rest = pointer.strip_prefix('/').unwrap_or(pointer);
+    // `""` is the whole document: no segment, where `split` would give one empty one.
+    (!pointer.is_empty())
+        .then(|| rest.split('/'))
+        .into_iter()
+        .flatten()
+        .map(|raw| {
+            if raw.contains('~') {
+                unescape(raw).into()
+            } else {
+                raw.into()
+            }
+        })
+}
+
+/// An array index as RFC 6901 §4 writes it: `0`, or digits without a leading zero.
+fn index(segment: &str) -> Option<usize> {
+    if segment.starts_with('+') || (segment.starts_with('0') && segment.len() > 1) {
+        return None;
+    }
+    segment.parse().ok()
 }
 
 /// Characters escaped when a pointer is written as a URI fragment.

@@ -16,6 +16,19 @@ pub(crate) struct SourceFile {
     pub name: String,
     pub text: String,
     pub syntax: Syntax,
+    /// A JSON file's node lines, read in one pass when the first message needs one.
+    json_lines: std::sync::OnceLock<JsonLines>,
+}
+
+impl SourceFile {
+    pub(crate) fn new(name: String, text: String, syntax: Syntax) -> Self {
+        Self {
+            name,
+            text,
+            syntax,
+            json_lines: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// Characters replaced while reading: the 1-based line of the first one, and how many.
@@ -83,14 +96,158 @@ fn yaml_budget() -> serde_saphyr::Budget {
 
 /// Best-effort 1-based line of the node a JSON pointer names, for start-up messages only.
 ///
-/// Walks the text key by key (YAML by indentation, JSON by the next quoted key), so it needs no
-/// second parser and never fails: it answers `None` when it loses the trail.
+/// YAML is walked key by key by indentation, so it needs no second parser and never fails: it
+/// answers `None` when it loses the trail. JSON is read once into a table of every node's line
+/// ([`JsonLines`]): a large document with hundreds of warnings would otherwise be searched
+/// from the top once per warning. A JSON pointer to no node (a missing field) answers the line
+/// of its nearest ancestor.
 pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
-    let lines: Vec<&str> = file.text.lines().collect();
     let segments = super::pointer::segments(pointer);
     match file.syntax {
-        Syntax::Yaml => yaml_line(&lines, &segments),
-        Syntax::Json => json_line(&lines, &segments),
+        Syntax::Yaml => {
+            let lines: Vec<&str> = file.text.lines().collect();
+            yaml_line(&lines, &segments)
+        }
+        Syntax::Json => file
+            .json_lines
+            .get_or_init(|| JsonLines::read(&file.text))
+            .line(&segments),
+    }
+}
+
+/// The line of every node of a JSON text (an object member's is its key's), keyed by a hash of
+/// its pointer: a few bytes per node, no pointer strings kept.
+#[derive(Debug, Clone, Default)]
+struct JsonLines(std::collections::HashMap<u64, u32>);
+
+impl JsonLines {
+    fn key(pointer: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(pointer)
+    }
+
+    fn line(&self, segments: &[String]) -> Option<usize> {
+        let mut pointer = String::new();
+        let mut found = self.0.get(&Self::key("")).copied();
+        for segment in segments {
+            pointer.push('/');
+            pointer.push_str(&super::pointer::escape(segment));
+            match self.0.get(&Self::key(&pointer)) {
+                Some(line) => found = Some(*line),
+                None => break,
+            }
+        }
+        found.map(|line| line as usize)
+    }
+
+    /// One pass over valid JSON (the file parsed): keys, array elements and their lines.
+    fn read(text: &str) -> Self {
+        enum Frame {
+            Object {
+                base: usize,
+                expects_key: bool,
+            },
+            Array {
+                base: usize,
+                index: usize,
+                element_next: bool,
+            },
+        }
+        let bytes = text.as_bytes();
+        let mut lines = std::collections::HashMap::new();
+        let mut pointer = String::new();
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut line: u32 = 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            if byte == b'\n' {
+                line += 1;
+                i += 1;
+                continue;
+            }
+            if byte.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            // The first byte of an array's element: the element's pointer and line.
+            if let Some(Frame::Array {
+                base,
+                index,
+                element_next,
+            }) = frames.last_mut()
+                && *element_next
+                && byte != b']'
+            {
+                *element_next = false;
+                pointer.truncate(*base);
+                // Writing into a `String` cannot fail.
+                let _ = std::fmt::Write::write_fmt(&mut pointer, format_args!("/{index}"));
+                lines.insert(Self::key(&pointer), line);
+            }
+            if frames.is_empty() && lines.is_empty() {
+                lines.insert(Self::key(""), line);
+            }
+            match byte {
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    let mut escaped = false;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        escaped |= bytes[i] == b'\\';
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    if let Some(Frame::Object { base, expects_key }) = frames.last_mut()
+                        && *expects_key
+                    {
+                        *expects_key = false;
+                        let raw = &text[start + 1..i.min(text.len())];
+                        let key: std::borrow::Cow<'_, str> = if escaped {
+                            serde_json::from_str::<String>(&text[start..=i.min(text.len() - 1)])
+                                .unwrap_or_else(|_| raw.to_owned())
+                                .into()
+                        } else {
+                            raw.into()
+                        };
+                        pointer.truncate(*base);
+                        pointer.push('/');
+                        pointer.push_str(&super::pointer::escape(&key));
+                        lines.insert(Self::key(&pointer), line);
+                    }
+                }
+                b'{' => frames.push(Frame::Object {
+                    base: pointer.len(),
+                    expects_key: true,
+                }),
+                b'[' => frames.push(Frame::Array {
+                    base: pointer.len(),
+                    index: 0,
+                    element_next: true,
+                }),
+                b'}' | b']' => {
+                    if let Some(Frame::Object { base, .. } | Frame::Array { base, .. }) =
+                        frames.pop()
+                    {
+                        pointer.truncate(base);
+                    }
+                }
+                b',' => match frames.last_mut() {
+                    Some(Frame::Object { expects_key, .. }) => *expects_key = true,
+                    Some(Frame::Array {
+                        index,
+                        element_next,
+                        ..
+                    }) => {
+                        *index += 1;
+                        *element_next = true;
+                    }
+                    None => {}
+                },
+                _ => {}
+            }
+            i += 1;
+        }
+        Self(lines)
     }
 }
 
@@ -181,28 +338,12 @@ fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
     at.map(|i| i + 1)
 }
 
-fn json_line(lines: &[&str], segments: &[String]) -> Option<usize> {
-    let mut at = 0usize;
-    for segment in segments {
-        if segment.parse::<usize>().is_ok() {
-            continue;
-        }
-        let needle = format!("\"{segment}\"");
-        at += lines.iter().skip(at).position(|l| l.contains(&needle))?;
-    }
-    Some(at + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn yaml(text: &str) -> SourceFile {
-        SourceFile {
-            name: "t.yaml".into(),
-            text: text.into(),
-            syntax: Syntax::Yaml,
-        }
+        SourceFile::new("t.yaml".into(), text.into(), Syntax::Yaml)
     }
 
     #[test]
@@ -223,6 +364,55 @@ mod tests {
         assert_eq!(v["a"][0], 1);
         assert!(parse("{\"a\": }").unwrap_err().starts_with("invalid JSON"));
         assert!(parse("a: [1, 2").unwrap_err().starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn finds_json_lines() {
+        let text = r#"{
+  "openapi": "3.0.3",
+  "paths": {
+    "/pets/{id}": {
+      "get": {
+        "parameters": [
+          {"name": "a", "in": "query"},
+          {
+            "name": "b",
+            "schema": {"type": "strin", "enum": ["x", "y"]}
+          }
+        ],
+        "responses": {"200": {"description": "ok"}}
+      }
+    },
+    "/a\"b~c": {"x-note": [[1, 2], {"k": 3}]}
+  }
+}"#;
+        let f = SourceFile::new("t.json".into(), text.into(), Syntax::Json);
+        // (pointer, line): members at their key, elements at their first byte; a pointer to
+        // no node answers its nearest ancestor's line.
+        let rows = [
+            ("", Some(1)),
+            ("/openapi", Some(2)),
+            ("/paths/~1pets~1{id}/get", Some(5)),
+            ("/paths/~1pets~1{id}/get/parameters/0", Some(7)),
+            ("/paths/~1pets~1{id}/get/parameters/0/in", Some(7)),
+            ("/paths/~1pets~1{id}/get/parameters/1", Some(8)),
+            ("/paths/~1pets~1{id}/get/parameters/1/schema/type", Some(10)),
+            ("/paths/~1pets~1{id}/get/parameters/1/schema/enum/1", Some(10)),
+            ("/paths/~1pets~1{id}/get/responses/200/description", Some(13)),
+            ("/paths/~1pets~1{id}/get/parameters/2", Some(6)),
+            ("/paths/~1pets~1{id}/get/requestBody", Some(5)),
+            ("/paths/~1a\"b~0c/x-note/1/k", Some(16)),
+            ("/components", Some(1)),
+        ];
+        for (pointer, want) in rows {
+            assert_eq!(line_of(&f, pointer), want, "{pointer}");
+        }
+        // A minified document: every node is on line 1, found without searching the text.
+        let minified: Value = serde_json::from_str(text).unwrap();
+        let one_line = SourceFile::new("m.json".into(), minified.to_string(), Syntax::Json);
+        for (pointer, _) in rows {
+            assert_eq!(line_of(&one_line, pointer), Some(1), "{pointer}");
+        }
     }
 
     #[test]

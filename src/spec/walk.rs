@@ -248,44 +248,56 @@ impl<'a> Walker<'a> {
 
     /// A schema and every subschema below it, following `$ref`s.
     fn schema(&mut self, at: String) {
-        let mut stack = vec![at];
-        while let Some(at) = stack.pop() {
+        // Each subschema goes on the stack with its node, found while its parent was read; only
+        // a `$ref`'s target is looked up from the root.
+        let mut stack: Vec<(String, Option<&'a Value>)> = vec![(at, None)];
+        while let Some((at, node)) = stack.pop() {
             if !self.seen_schemas.insert(at.clone()) {
                 continue;
             }
-            let Some(node) = pointer::get(self.doc, &at) else {
+            let Some(node) = node.or_else(|| pointer::get(self.doc, &at)) else {
                 continue;
             };
             let Value::Object(map) = node else {
                 continue;
             };
-            self.schemas.push(at.clone());
             if let Some(target) = pointer::local_ref(node) {
-                stack.push(target);
+                stack.push((target, None));
             }
             for (key, child) in map {
                 let key = key.as_str();
                 if ONE.contains(&key) && key != "schema" {
                     match child {
                         Value::Array(items) => {
-                            for i in 0..items.len() {
-                                stack.push(pointer::join(&pointer::join(&at, key), &i.to_string()));
-                            }
+                            let base = pointer::join(&at, key);
+                            stack.extend(items.iter().enumerate().map(|(i, item)| {
+                                (pointer::join(&base, &i.to_string()), Some(item))
+                            }));
                         }
-                        _ => stack.push(pointer::join(&at, key)),
+                        _ => stack.push((pointer::join(&at, key), Some(child))),
                     }
                 } else if MAPS.contains(&key) {
                     if let Value::Object(entries) = child {
                         let base = pointer::join(&at, key);
-                        stack.extend(entries.keys().map(|name| pointer::join(&base, name)));
+                        stack.extend(
+                            entries
+                                .iter()
+                                .map(|(name, entry)| (pointer::join(&base, name), Some(entry))),
+                        );
                     }
                 } else if LISTS.contains(&key)
                     && let Value::Array(items) = child
                 {
                     let base = pointer::join(&at, key);
-                    stack.extend((0..items.len()).map(|i| pointer::join(&base, &i.to_string())));
+                    stack.extend(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, item)| (pointer::join(&base, &i.to_string()), Some(item))),
+                    );
                 }
             }
+            self.schemas.push(at);
         }
     }
 }
