@@ -268,29 +268,37 @@ pub(crate) fn add_problem_responses(
         // bare problem entry would take away what the document allowed there — the service's
         // own answers under that range. The added entry keeps the range's content beside the
         // problem's. (2.0 has one `schema` per response: the problem is added as it is.)
-        let covering: Vec<Option<Value>> = statuses
-            .iter()
-            .map(|(status, _)| {
-                if v2 {
-                    return None;
-                }
-                let responses = pointer::get(doc, &facts.at)?.get("responses")?;
-                let range = format!("{}XX", &status[..1]);
-                let entry = responses
-                    .as_object()?
-                    .iter()
-                    .find(|(key, _)| key.eq_ignore_ascii_case(&range))
-                    .map(|(_, entry)| entry)
-                    .or_else(|| responses.get("default"))?;
-                let mut entry = follow_local(doc, entry).clone();
-                if let Some(Value::Object(headers)) = entry.get_mut("headers") {
-                    for header in headers.values_mut() {
-                        *header = follow_local(doc, header).clone();
-                    }
-                }
-                Some(entry)
+        // Read once per range the operation gets an entry in, not once per status.
+        let declared = pointer::get(doc, &facts.at).and_then(|op| op.get("responses"));
+        let wanted = |range: u8| {
+            statuses.iter().any(|(status, applies)| {
+                *applies
+                    && status.as_bytes()[0] == range
+                    && !declared.is_some_and(|r| r.get(*status).is_some())
             })
-            .collect();
+        };
+        let covering_of = |range: u8| -> Option<Value> {
+            if v2 || !wanted(range) {
+                return None;
+            }
+            let responses = declared?;
+            let range = format!("{}XX", range as char);
+            let entry = responses
+                .as_object()?
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(&range))
+                .map(|(_, entry)| entry)
+                .or_else(|| responses.get("default"))?;
+            let mut entry = follow_local(doc, entry).clone();
+            if let Some(Value::Object(headers)) = entry.get_mut("headers") {
+                for header in headers.values_mut() {
+                    *header = follow_local(doc, header).clone();
+                }
+            }
+            Some(entry)
+        };
+        let covering_4xx = covering_of(b'4');
+        let covering_5xx = covering_of(b'5');
         let Some(Value::Object(op)) = pointer::get_mut(doc, &facts.at) else {
             continue;
         };
@@ -300,7 +308,7 @@ pub(crate) fn add_problem_responses(
         let Value::Object(responses) = responses else {
             continue;
         };
-        for ((status, applies), covering) in statuses.into_iter().zip(covering) {
+        for (status, applies) in statuses {
             if !applies || responses.contains_key(status) {
                 continue;
             }
@@ -313,8 +321,13 @@ pub(crate) fn add_problem_responses(
                 section_pointer(doc_sections, "responses"),
                 pointer::escape(&names[i].1)
             );
+            let covering = if status.starts_with('4') {
+                &covering_4xx
+            } else {
+                &covering_5xx
+            };
             let added = match covering {
-                Some(covering) => merged(&problems[i], &covering),
+                Some(covering) => merged(&problems[i], covering),
                 None => json!({"$ref": reference}),
             };
             responses.insert(status.to_owned(), added);

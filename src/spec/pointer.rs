@@ -17,11 +17,25 @@ pub(crate) fn segments(pointer: &str) -> Vec<String> {
 
 /// Undoes pointer escaping (`~1` → `/`, `~0` → `~`).
 pub(crate) fn unescape(segment: &str) -> String {
-    if segment.contains('~') {
-        segment.replace("~1", "/").replace("~0", "~")
-    } else {
-        segment.to_owned()
+    // One pass: `~01` is `~1` (RFC 6901 §4: `~1` first, then `~0`).
+    let mut out = String::with_capacity(segment.len());
+    let mut rest = segment;
+    while let Some(tilde) = rest.find('~') {
+        out.push_str(&rest[..tilde]);
+        let after = &rest[tilde + 1..];
+        match after.as_bytes().first() {
+            Some(b'1') => out.push('/'),
+            Some(b'0') => out.push('~'),
+            _ => {
+                out.push('~');
+                rest = after;
+                continue;
+            }
+        }
+        rest = &after[1..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// Undoes the percent-encoding a `$ref` may use in its path or fragment.
@@ -41,7 +55,11 @@ pub(crate) fn join(pointer: &str, segment: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + segment.len() + 1);
     out.push_str(pointer);
     out.push('/');
-    out.push_str(&escape(segment));
+    if segment.contains(['~', '/']) {
+        out.push_str(&escape(segment));
+    } else {
+        out.push_str(segment);
+    }
     out
 }
 
@@ -156,6 +174,26 @@ pub(crate) fn resolve<'a>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// RFC 6901 §4: "first transforming any occurrence of the sequence '~1' to '/', and then
+    /// transforming any occurrence of the sequence '~0' to '~'" — so `~01` is `~1`.
+    #[test]
+    fn unescapes_as_the_rfc_orders_it() {
+        for (segment, want) in [
+            ("a~1b", "a/b"),
+            ("~01", "~1"),
+            ("~0~1", "~/"),
+            ("~", "~"),
+            ("a~2", "a~2"),
+            ("~~1", "~/"),
+            ("", ""),
+            ("é~1ü", "é/ü"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(unescape(segment), want, "{segment}");
+            assert_eq!(unescape(&escape(want)), want, "{want}");
+        }
+    }
 
     #[test]
     fn round_trips_segments() {

@@ -61,7 +61,7 @@ pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
         seen_schemas: HashSet::new(),
         item_schemas: reads_item_schemas(doc),
     };
-    walker.schema(at.to_owned());
+    walker.schema(at.to_owned(), None);
     walker.schemas
 }
 
@@ -85,25 +85,27 @@ fn reads_item_schemas(doc: &Value) -> bool {
 }
 
 impl<'a> Walker<'a> {
-    /// Resolves a structural node; answers None when it was already visited.
-    fn enter(&mut self, at: String) -> Option<(&'a Value, String)> {
-        let node = pointer::get(self.doc, &at)?;
+    /// Follows a structural node's `$ref`s; answers None when the node was already visited.
+    /// Callers pass the node they hold, so that it is not looked up from the root again.
+    fn enter(&mut self, at: String, node: Option<&'a Value>) -> Option<(&'a Value, String)> {
+        let node = node.or_else(|| pointer::get(self.doc, &at))?;
         let (node, at) = pointer::resolve(self.doc, node, &at).ok()?;
         self.seen.insert(at.clone()).then_some((node, at))
     }
 
     fn document(&mut self) {
+        let doc = self.doc;
         for key in ["paths", "webhooks"] {
-            if let Some(Value::Object(items)) = self.doc.get(key) {
-                for name in items
-                    .keys()
-                    .filter(|k| key == "webhooks" || !is_extension(k))
+            if let Some(Value::Object(items)) = doc.get(key) {
+                for (name, item) in items
+                    .iter()
+                    .filter(|(k, _)| key == "webhooks" || !is_extension(k))
                 {
-                    self.path_item(pointer::join(&format!("/{key}"), name));
+                    self.path_item(pointer::join(&format!("/{key}"), name), Some(item));
                 }
             }
         }
-        let Some(Value::Object(components)) = self.doc.get("components") else {
+        let Some(Value::Object(components)) = doc.get("components") else {
             return;
         };
         for (kind, entries) in components {
@@ -111,23 +113,23 @@ impl<'a> Walker<'a> {
                 continue;
             };
             let base = pointer::join("/components", kind);
-            for name in entries.keys() {
+            for (name, entry) in entries {
                 let at = pointer::join(&base, name);
                 match kind.as_str() {
-                    "schemas" => self.schema(at),
-                    "parameters" | "headers" => self.parameter(at),
-                    "requestBodies" | "responses" => self.content_holder(at),
-                    "mediaTypes" if super::is_v3_2(self.doc) => self.media_type(at),
-                    "pathItems" => self.path_item(at),
-                    "callbacks" => self.callback(at),
+                    "schemas" => self.schema(at, Some(entry)),
+                    "parameters" | "headers" => self.parameter(at, Some(entry)),
+                    "requestBodies" | "responses" => self.content_holder(at, Some(entry)),
+                    "mediaTypes" if super::is_v3_2(doc) => self.media_type(at, Some(entry)),
+                    "pathItems" => self.path_item(at, Some(entry)),
+                    "callbacks" => self.callback(at, Some(entry)),
                     _ => {}
                 }
             }
         }
     }
 
-    fn path_item(&mut self, at: String) {
-        let Some((node, at)) = self.enter(at) else {
+    fn path_item(&mut self, at: String, node: Option<&'a Value>) {
+        let Some((node, at)) = self.enter(at, node) else {
             return;
         };
         self.parameters(node, &at);
@@ -136,110 +138,112 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn parameters(&mut self, node: &Value, at: &str) {
+    fn parameters(&mut self, node: &'a Value, at: &str) {
         if let Some(Value::Array(list)) = node.get("parameters") {
             let base = pointer::join(at, "parameters");
-            for i in 0..list.len() {
-                self.parameter(pointer::join(&base, &i.to_string()));
+            for (i, parameter) in list.iter().enumerate() {
+                self.parameter(pointer::join(&base, &i.to_string()), Some(parameter));
             }
         }
     }
 
     fn operation(&mut self, at: String) {
-        let Some((node, at)) = self.enter(at) else {
+        let Some((node, at)) = self.enter(at, None) else {
             return;
         };
         self.parameters(node, &at);
-        if node.get("requestBody").is_some() {
-            self.content_holder(pointer::join(&at, "requestBody"));
+        if let Some(body) = node.get("requestBody") {
+            self.content_holder(pointer::join(&at, "requestBody"), Some(body));
         }
         if let Some(Value::Object(responses)) = node.get("responses") {
             let base = pointer::join(&at, "responses");
-            for code in responses.keys().filter(|k| !is_extension(k)) {
-                self.content_holder(pointer::join(&base, code));
+            for (code, response) in responses.iter().filter(|(k, _)| !is_extension(k)) {
+                self.content_holder(pointer::join(&base, code), Some(response));
             }
         }
         if let Some(Value::Object(callbacks)) = node.get("callbacks") {
             let base = pointer::join(&at, "callbacks");
-            for name in callbacks.keys() {
-                self.callback(pointer::join(&base, name));
+            for (name, callback) in callbacks {
+                self.callback(pointer::join(&base, name), Some(callback));
             }
         }
     }
 
-    fn callback(&mut self, at: String) {
-        let Some((node, at)) = self.enter(at) else {
+    fn callback(&mut self, at: String, node: Option<&'a Value>) {
+        let Some((node, at)) = self.enter(at, node) else {
             return;
         };
         if let Value::Object(expressions) = node {
-            for expression in expressions.keys().filter(|k| !is_extension(k)) {
-                self.path_item(pointer::join(&at, expression));
+            for (expression, item) in expressions.iter().filter(|(k, _)| !is_extension(k)) {
+                self.path_item(pointer::join(&at, expression), Some(item));
             }
         }
     }
 
     /// A parameter or header: a `schema`, or a `content` map.
-    fn parameter(&mut self, at: String) {
-        let Some((node, at)) = self.enter(at) else {
+    fn parameter(&mut self, at: String, node: Option<&'a Value>) {
+        let Some((node, at)) = self.enter(at, node) else {
             return;
         };
-        if node.get("schema").is_some() {
-            self.schema(pointer::join(&at, "schema"));
+        if let Some(schema) = node.get("schema") {
+            self.schema(pointer::join(&at, "schema"), Some(schema));
         }
         self.content(node, &at);
     }
 
     /// A request body or response: `content`, and for responses `headers`.
-    fn content_holder(&mut self, at: String) {
-        let Some((node, at)) = self.enter(at) else {
+    fn content_holder(&mut self, at: String, node: Option<&'a Value>) {
+        let Some((node, at)) = self.enter(at, node) else {
             return;
         };
         self.content(node, &at);
         if let Some(Value::Object(headers)) = node.get("headers") {
             let base = pointer::join(&at, "headers");
-            for name in headers.keys() {
-                self.parameter(pointer::join(&base, name));
+            for (name, header) in headers {
+                self.parameter(pointer::join(&base, name), Some(header));
             }
         }
     }
 
-    fn content(&mut self, node: &Value, at: &str) {
+    fn content(&mut self, node: &'a Value, at: &str) {
         let Some(Value::Object(content)) = node.get("content") else {
             return;
         };
         let base = pointer::join(at, "content");
-        for media_type in content.keys() {
+        for (media_type, entry) in content {
             let entry_at = pointer::join(&base, media_type);
             if super::is_v3_2(self.doc) {
-                self.media_type(entry_at);
-            } else if let Some(entry) = pointer::get(self.doc, &entry_at) {
+                self.media_type(entry_at, Some(entry));
+            } else {
                 self.media_type_object(entry, &entry_at);
             }
         }
     }
 
     /// A Media Type Object that may be a Reference Object (OpenAPI 3.2), followed.
-    fn media_type(&mut self, at: String) {
-        if let Some((entry, at)) = self.enter(at) {
+    fn media_type(&mut self, at: String, node: Option<&'a Value>) {
+        if let Some((entry, at)) = self.enter(at, node) {
             self.media_type_object(entry, &at);
         }
     }
 
     /// A Media Type Object's schema and its encodings' headers.
-    fn media_type_object(&mut self, entry: &Value, entry_at: &str) {
-        if entry.get("schema").is_some() {
-            self.schema(pointer::join(entry_at, "schema"));
+    fn media_type_object(&mut self, entry: &'a Value, entry_at: &str) {
+        if let Some(schema) = entry.get("schema") {
+            self.schema(pointer::join(entry_at, "schema"), Some(schema));
         }
-        if self.item_schemas && entry.get("itemSchema").is_some() {
-            self.schema(pointer::join(entry_at, "itemSchema"));
+        if self.item_schemas
+            && let Some(schema) = entry.get("itemSchema")
+        {
+            self.schema(pointer::join(entry_at, "itemSchema"), Some(schema));
         }
         if let Some(Value::Object(encodings)) = entry.get("encoding") {
             let enc_base = pointer::join(entry_at, "encoding");
             for (name, encoding) in encodings {
                 if let Some(Value::Object(headers)) = encoding.get("headers") {
                     let h_base = pointer::join(&pointer::join(&enc_base, name), "headers");
-                    for header in headers.keys() {
-                        self.parameter(pointer::join(&h_base, header));
+                    for (name, header) in headers {
+                        self.parameter(pointer::join(&h_base, name), Some(header));
                     }
                 }
             }
@@ -247,10 +251,10 @@ impl<'a> Walker<'a> {
     }
 
     /// A schema and every subschema below it, following `$ref`s.
-    fn schema(&mut self, at: String) {
+    fn schema(&mut self, at: String, node: Option<&'a Value>) {
         // Each subschema goes on the stack with its node, found while its parent was read; only
         // a `$ref`'s target is looked up from the root.
-        let mut stack: Vec<(String, Option<&'a Value>)> = vec![(at, None)];
+        let mut stack: Vec<(String, Option<&'a Value>)> = vec![(at, node)];
         while let Some((at, node)) = stack.pop() {
             if !self.seen_schemas.insert(at.clone()) {
                 continue;
