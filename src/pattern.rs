@@ -82,10 +82,13 @@ impl Patterns {
         let mut ignored = Vec::new();
         // Rewritten pattern → why it is not ECMA-262, if it is not.
         let mut not_ecma: HashMap<String, Option<String>> = HashMap::new();
-        for at in walk::all_schemas(doc) {
+        // Children before parents: a parent's `patternProperties` keys are rewritten after
+        // the schemas below them, which are found by those keys.
+        let schemas = walk::all_schemas(doc);
+        pointer::for_each_mut(doc, &schemas, &mut |at, node| {
             let at = at.trim_start_matches('#');
-            let Some(Value::Object(node)) = pointer::get_mut(doc, at) else {
-                continue;
+            let Value::Object(node) = node else {
+                return;
             };
             if let Some(Value::String(pattern)) = node.get("pattern") {
                 let old = pattern.clone();
@@ -99,7 +102,7 @@ impl Patterns {
                 if let Some(why) = why {
                     ignored.push((format!("{at}/pattern"), format!("{why}; it is not checked")));
                     node.remove("pattern");
-                    continue;
+                    return;
                 }
                 let lengths_ok = ["minLength", "maxLength"]
                     .iter()
@@ -122,7 +125,7 @@ impl Patterns {
                     keys.insert(new, schema);
                 }
             }
-        }
+        });
         let written: HashMap<String, String> = written
             .into_iter()
             .filter_map(|(new, old)| old.filter(|old| *old != new).map(|old| (new, old)))

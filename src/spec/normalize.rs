@@ -21,26 +21,25 @@ pub(crate) fn to_2020_12(
     warned: &mut Vec<Finding>,
 ) {
     inline_map_refs(doc);
-    let mut schemas = walk::all_schemas(doc);
+    let schemas = walk::all_schemas(doc);
     // Children before parents: wrapping a parent in `anyOf` moves its subschemas.
-    schemas.sort_by_key(|at| std::cmp::Reverse(at.len()));
-    for at in schemas {
-        let Some(Value::Object(node)) = pointer::get_mut(doc, &at) else {
-            continue;
+    pointer::for_each_mut(doc, &schemas, &mut |at, node| {
+        let Value::Object(node) = node else {
+            return;
         };
         if version == Version::V2_0 {
             super::swagger2::schema_node_to_3_0(node);
         }
         if matches!(version, Version::V2_0 | Version::V3_0) {
             if let Some(message) = from_3_0(node) {
-                problems.push((at.clone(), message));
+                problems.push((at.to_owned(), message));
             }
         } else {
             // Boolean `exclusiveMinimum`/`exclusiveMaximum` are not valid JSON Schema 2020-12
             // (their value "MUST be a number"); documents upgraded from 3.0 still carry them.
             for keyword in exclusive_bounds_3_0(node) {
                 warned.push((
-                    pointer::join(&at, keyword),
+                    pointer::join(at, keyword),
                     format!(
                         "a boolean `{keyword}` is OpenAPI 3.0's form, not JSON Schema \
                          2020-12's (a number); it is read as 3.0 reads it"
@@ -52,7 +51,7 @@ pub(crate) fn to_2020_12(
             }
         }
         integer_format_bounds(node);
-    }
+    });
 }
 
 /// Keywords whose value maps names to schemas.
@@ -64,12 +63,12 @@ const SCHEMA_MAPS: [&str; 3] = ["properties", "patternProperties", "dependentSch
 fn inline_map_refs(doc: &mut Value) {
     for _ in 0..8 {
         let mut fixes = Vec::new();
-        for at in walk::all_schemas(doc) {
+        for (at, node) in walk::all_schema_nodes(doc) {
             for key in SCHEMA_MAPS {
-                let map_at = pointer::join(&at, key);
-                let Some(map) = pointer::get(doc, &map_at) else {
+                let Some(map) = node.get(key) else {
                     continue;
                 };
+                let map_at = pointer::join(&at, key);
                 if map.as_object().is_some_and(|m| m.len() == 1)
                     && let Some(target) = pointer::local_ref(map)
                     && let Some(found @ Value::Object(_)) = pointer::get(doc, &target)
@@ -109,14 +108,13 @@ pub(crate) fn request_view(doc: Value) -> Value {
 /// The document is changed in place (it is large: no second copy is made). Every property to
 /// replace is found first, reading the document as it was, and only then is anything changed.
 pub(crate) fn forbid_flagged(mut doc: Value, keyword: &str, marker: &str) -> Value {
-    let mut schemas = walk::all_schemas(&doc);
+    let mut schemas = walk::all_schema_nodes(&doc);
     // Deepest first: what is below a property gets its view before the property's schema
     // moves below `KEPT_KEY`, so every pointer still names its node when it is reached.
-    schemas.sort_by_key(|at| std::cmp::Reverse(at.len()));
+    schemas.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
-    for at in schemas {
-        let Some(Value::Object(props)) = pointer::get(&doc, &at).and_then(|s| s.get("properties"))
-        else {
+    for (at, schema) in schemas {
+        let Some(Value::Object(props)) = schema.get("properties") else {
             continue;
         };
         let flagged: Vec<String> = props

@@ -92,6 +92,54 @@ pub(crate) fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Option<&'a mut V
     Some(node)
 }
 
+/// Calls `visit` with the node at each of `pointers` that names one, children before their
+/// parents, in one descent of the document (rather than one from the root per pointer).
+pub(crate) fn for_each_mut(
+    doc: &mut Value,
+    pointers: &[String],
+    visit: &mut dyn FnMut(&str, &mut Value),
+) {
+    let mut sorted: Vec<(Vec<std::borrow::Cow<'_, str>>, &str)> = pointers
+        .iter()
+        .map(|at| (segments_of(at).collect(), at.as_str()))
+        .collect();
+    // A node's own pointers sort before those below it, and each child's are contiguous.
+    sorted.sort();
+    descend(doc, &sorted, 0, visit);
+}
+
+fn descend(
+    node: &mut Value,
+    group: &[(Vec<std::borrow::Cow<'_, str>>, &str)],
+    depth: usize,
+    visit: &mut dyn FnMut(&str, &mut Value),
+) {
+    let here = group
+        .iter()
+        .take_while(|(segments, _)| segments.len() == depth)
+        .count();
+    let mut below = &group[here..];
+    while let Some((first, _)) = below.first() {
+        let segment = &first[depth];
+        let same = below
+            .iter()
+            .take_while(|(segments, _)| &segments[depth] == segment)
+            .count();
+        let child = match &mut *node {
+            Value::Object(map) => map.get_mut(segment.as_ref()),
+            Value::Array(items) => index(segment).and_then(|i| items.get_mut(i)),
+            _ => None,
+        };
+        if let Some(child) = child {
+            descend(child, &below[..same], depth + 1, visit);
+        }
+        below = &below[same..];
+    }
+    for (_, at) in &group[..here] {
+        visit(at, node);
+    }
+}
+
 /// The unescaped segments of `pointer`, borrowed where they hold no `~`.
 fn segments_of(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
     let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
@@ -174,6 +222,38 @@ pub(crate) fn resolve<'a>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn visits_each_pointer_once_children_first() {
+        let mut doc = json!({"a": {"b": {"c": 1}, "a~b": {}}, "list": [{"x": 1}, {"y": 2}]});
+        let pointers: Vec<String> = [
+            "/a",
+            "",
+            "/list/1",
+            "/a/b",
+            "/missing/z",
+            "/list/01",
+            "/a/a~0b",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mut visited = Vec::new();
+        for_each_mut(&mut doc, &pointers, &mut |at, node| {
+            visited.push(at.to_owned());
+            if let Value::Object(map) = node {
+                map.insert("seen".into(), json!(visited.len()));
+            }
+        });
+        // Every pointer that names a node, each after all those below it; `01` is no index.
+        let position = |at: &str| visited.iter().position(|v| v == at).unwrap();
+        assert_eq!(visited.len(), 5, "{visited:?}");
+        assert!(position("/a/b") < position("/a"));
+        assert!(position("/a/a~0b") < position("/a"));
+        assert!(position("/a") < position(""));
+        assert!(position("/list/1") < position(""));
+        assert_eq!(doc["a"]["a~b"]["seen"], json!(position("/a/a~0b") + 1));
+        assert_eq!(doc["list"][1]["seen"], json!(position("/list/1") + 1));
+    }
 
     /// RFC 6901 §4: "first transforming any occurrence of the sequence '~1' to '/', and then
     /// transforming any occurrence of the sequence '~0' to '~'" — so `~01` is `~1`.

@@ -397,8 +397,14 @@ mod tests {
             ("/paths/~1pets~1{id}/get/parameters/0/in", Some(7)),
             ("/paths/~1pets~1{id}/get/parameters/1", Some(8)),
             ("/paths/~1pets~1{id}/get/parameters/1/schema/type", Some(10)),
-            ("/paths/~1pets~1{id}/get/parameters/1/schema/enum/1", Some(10)),
-            ("/paths/~1pets~1{id}/get/responses/200/description", Some(13)),
+            (
+                "/paths/~1pets~1{id}/get/parameters/1/schema/enum/1",
+                Some(10),
+            ),
+            (
+                "/paths/~1pets~1{id}/get/responses/200/description",
+                Some(13),
+            ),
             ("/paths/~1pets~1{id}/get/parameters/2", Some(6)),
             ("/paths/~1pets~1{id}/get/requestBody", Some(5)),
             ("/paths/~1a\"b~0c/x-note/1/k", Some(16)),

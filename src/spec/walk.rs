@@ -39,6 +39,14 @@ const LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Follows `$ref`s both in the structure (a referenced parameter or path item) and inside
 /// schemas, so a schema in another file is found through the reference that reaches it.
 pub(crate) fn all_schemas(doc: &Value) -> Vec<String> {
+    all_schema_nodes(doc)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect()
+}
+
+/// [`all_schemas`], each with its node.
+pub(crate) fn all_schema_nodes(doc: &Value) -> Vec<(String, &Value)> {
     let mut walker = Walker {
         doc,
         added_methods: methods::reads_added_methods(doc),
@@ -62,7 +70,7 @@ pub(crate) fn schemas_under(doc: &Value, at: &str) -> Vec<String> {
         item_schemas: reads_item_schemas(doc),
     };
     walker.schema(at.to_owned(), None);
-    walker.schemas
+    walker.schemas.into_iter().map(|(at, _)| at).collect()
 }
 
 struct Walker<'a> {
@@ -70,7 +78,7 @@ struct Walker<'a> {
     /// OpenAPI 3.2: path items have `query` and `additionalOperations`.
     added_methods: bool,
     seen: HashSet<String>,
-    schemas: Vec<String>,
+    schemas: Vec<(String, &'a Value)>,
     seen_schemas: HashSet<String>,
     /// An OpenAPI 3.2 document: a Media Type Object's `itemSchema` is a schema too (in an
     /// older document it is an unknown field).
@@ -301,7 +309,7 @@ impl<'a> Walker<'a> {
                     );
                 }
             }
-            self.schemas.push(at);
+            self.schemas.push((at, node));
         }
     }
 }
