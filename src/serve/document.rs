@@ -274,7 +274,7 @@ pub(crate) fn add_problem_responses(
             statuses.iter().any(|(status, applies)| {
                 *applies
                     && status.as_bytes()[0] == range
-                    && !declared.is_some_and(|r| r.get(*status).is_some())
+                    && declared.is_none_or(|r| r.get(*status).is_none())
             })
         };
         let covering_of = |range: u8| -> Option<Value> {

@@ -17,6 +17,7 @@
 
 mod access;
 mod body;
+mod builder;
 mod conn;
 mod cors;
 mod forward_auth;
@@ -534,7 +535,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let build_args = args.clone();
     let metrics = Metrics::default();
     let counts = metrics.responses.clone();
-    let mut building = tokio::task::spawn_blocking(move || Gateway::build(&build_args, &counts));
+    let mut building = builder::run(move || Gateway::build(&build_args, &counts));
     // A SIGHUP now is remembered: the gateway reloads once it serves, reading what the
     // sender changed, whether or not this build saw the change.
     let mut reload_when_serving = false;
@@ -616,7 +617,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let mut warned_at_cap = None;
     if reload_when_serving {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || shared.reload());
+        builder::run(move || shared.reload());
     }
     let graceful = GracefulShutdown::new();
     loop {
@@ -647,7 +648,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
                 tracing::info!("SIGHUP: reloading the config and the document");
                 let shared = shared.clone();
                 // Compiling a large document takes a while: keep accepting meanwhile.
-                tokio::task::spawn_blocking(move || shared.reload());
+                builder::run(move || shared.reload());
             }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
@@ -748,7 +749,7 @@ async fn watch_files(shared: Arc<Shared>, baseline: Option<HashMap<PathBuf, Stam
                 changed.sort();
                 tracing::info!("changed: {}; reloading", changed.join(", "));
                 let reloader = shared.clone();
-                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+                let _ = builder::run(move || reloader.reload()).await;
                 // Files this reload read keep their stamp from before it, so an edit made
                 // while it ran is seen next round; files new to the list start from now.
                 let watched = shared.current().watched.clone();
