@@ -4,14 +4,8 @@ use serde_json::Value;
 
 /// Splits a pointer (with or without a leading `#`) into unescaped segments.
 pub(crate) fn segments(pointer: &str) -> Vec<String> {
-    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
-    if pointer.is_empty() {
-        return Vec::new();
-    }
-    pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(unescape)
+    segments_of(pointer)
+        .map(std::borrow::Cow::into_owned)
         .collect()
 }
 

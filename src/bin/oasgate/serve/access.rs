@@ -194,15 +194,6 @@ struct Fields<'a> {
     incomplete: Option<bool>,
 }
 
-/// A JSON line, as `tracing-subscriber`'s JSON format writes an event outside any span.
-#[derive(serde::Serialize)]
-struct JsonLine<'a> {
-    timestamp: &'a str,
-    level: &'static str,
-    fields: &'a Fields<'a>,
-    target: &'static str,
-}
-
 impl Fields<'_> {
     /// `2026-12-06T01:03:35.123456Z  INFO oasgate::access: access method=GET path="/pets" …`,
     /// strings quoted and escaped as `{:?}` does, the duration as an `f64`'s `{:?}`.
@@ -265,17 +256,17 @@ impl Fields<'_> {
         }
     }
 
+    /// `{"timestamp":…,"level":"INFO","fields":{…},"target":"oasgate::access"}`, as
+    /// `tracing-subscriber`'s JSON format writes an event outside any span.
     fn write_json(&self, line: &mut Vec<u8>) {
-        let mut stamp = Vec::with_capacity(32);
-        timestamp(&mut stamp);
-        let record = JsonLine {
-            timestamp: std::str::from_utf8(&stamp).unwrap_or_default(),
-            level: "INFO",
-            fields: self,
-            target: TARGET,
-        };
+        line.extend_from_slice(b"{\"timestamp\":\"");
+        timestamp(line);
+        line.extend_from_slice(b"\",\"level\":\"INFO\",\"fields\":");
         // Serializing strings and numbers into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(line, &record);
+        let _ = serde_json::to_writer(&mut *line, self);
+        line.extend_from_slice(b",\"target\":\"");
+        line.extend_from_slice(TARGET.as_bytes());
+        line.extend_from_slice(b"\"}");
     }
 }
 
@@ -552,6 +543,16 @@ mod tests {
     fn a_json_line_reads_as_the_other_json_lines() {
         let mut line = Vec::new();
         fields(1500).write_json(&mut line);
+        let text = std::str::from_utf8(&line).unwrap();
+        assert!(text.starts_with("{\"timestamp\":\""), "{text}");
+        assert!(
+            text.contains("\",\"level\":\"INFO\",\"fields\":{\"message\":\"access\","),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("},\"target\":\"oasgate::access\"}"),
+            "{text}"
+        );
         let line: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["target"], TARGET);
