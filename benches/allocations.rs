@@ -62,12 +62,34 @@ fn main() {
         .service_fn(handler);
     let reading = ServiceBuilder::new().layer(layer).service_fn(reads_body);
     let as_sent = ServiceBuilder::new().layer(as_sent).service_fn(handler);
+    let kitchen = Document::from_str(KITCHEN_SPEC).expect("kitchen document loads");
+    let kitchen = ServiceBuilder::new()
+        .layer(OpenApiLayer::new(&kitchen).expect("kitchen document compiles"))
+        .service_fn(handler);
+    let mix = kitchen_mix();
+    // Each call the next request of the mix, round and round (ROUNDS is a multiple of its
+    // length, so every request counts equally).
+    let next = std::cell::Cell::new(0);
+    let cycle = || {
+        let request = mix[next.get() % mix.len()].build();
+        next.set(next.get() + 1);
+        request
+    };
 
     let get = || get_request(GET_URI);
     let paged = || get_request(PAGED_URI);
     let invalid = || get_request(GET_INVALID_URI);
+    // Every request of the mix is valid: a refused one would count the problem path instead.
+    rt.block_on(async {
+        for request in &mix {
+            let response = kitchen.clone().oneshot(request.build()).await;
+            let status = response.expect("answers").status();
+            assert!(status.is_success(), "{}: {status}", request.label());
+        }
+    });
     let bare_get = per_request(&rt, &plain, get);
     let bare_post = per_request(&rt, &plain, post_request);
+    let bare_mix = per_request(&rt, &plain, cycle);
     let rows = [
         (
             "GET, 3 query parameters",
@@ -98,6 +120,11 @@ fn main() {
             "GET rejected with a problem body",
             bare_get,
             per_request(&rt, &validating, invalid),
+        ),
+        (
+            "the kitchen-sink mix (valid requests of every kind), on average",
+            bare_mix,
+            per_request(&rt, &kitchen, cycle),
         ),
     ];
     println!("| request | bare service | through the layer | added | bytes added |");

@@ -10,6 +10,10 @@
 //! - `validate/post_1k_json_value`: the same POST with a handler that asks for
 //!   `Validated::body()`, which parses a body checked as text on first use.
 //! - `validate/get_invalid`: a rejected request, including building its problem response.
+//! - `validate/kitchen_mix` against `baseline/kitchen_mix`: the valid requests of the
+//!   kitchen-sink document (`benches/fixtures/kitchen-mix.txt`: every parameter style, body
+//!   kind and security scheme it has), all of them per iteration; criterion's throughput line
+//!   gives requests per second.
 //! - `reference/parse_1k_json`: `serde_json` parsing the POST body into a `Value`, for scale.
 //! - `respond/off`, `respond/report`, `respond/enforce`: `GET /items/1` answered with the
 //!   same 1 KB JSON document, its body read to the end, with response validation off, in
@@ -234,6 +238,11 @@ fn bench_requests(c: &mut Criterion) {
         .expect("bench spec compiles");
     let as_sent = ServiceBuilder::new().layer(as_sent).service_fn(handler);
     let plain = ServiceBuilder::new().service_fn(handler);
+    let kitchen = Document::from_str(KITCHEN_SPEC).expect("kitchen document loads");
+    let kitchen = ServiceBuilder::new()
+        .layer(OpenApiLayer::new(&kitchen).expect("kitchen document compiles"))
+        .service_fn(handler);
+    let mix = kitchen_mix();
 
     // Check once, outside timing, that each case does what its name says.
     assert!(
@@ -273,6 +282,10 @@ fn bench_requests(c: &mut Criterion) {
             body.contains("limit"),
             "invalid GET rejected for another reason: {body}"
         );
+        for request in &mix {
+            let (status, body) = answer(&kitchen, request.build()).await;
+            assert!(status.is_success(), "{}: {status} {body}", request.label());
+        }
     });
 
     // `plain` is `Copy` (a `ServiceFn` over a function item): using it by value is its clone.
@@ -283,6 +296,14 @@ fn bench_requests(c: &mut Criterion) {
     });
     group.bench_function("post_1k_json", |b| {
         b.to_async(&rt).iter(|| plain.oneshot(post_request()));
+    });
+    group.throughput(Throughput::Elements(mix.len() as u64));
+    group.bench_function("kitchen_mix", |b| {
+        b.to_async(&rt).iter(|| async {
+            for request in &mix {
+                black_box(plain.oneshot(request.build()).await.expect("answers"));
+            }
+        });
     });
     group.finish();
 
@@ -319,6 +340,15 @@ fn bench_requests(c: &mut Criterion) {
             validating
                 .clone()
                 .oneshot(get_request(black_box(GET_INVALID_URI)))
+        });
+    });
+    group.throughput(Throughput::Elements(mix.len() as u64));
+    group.bench_function("kitchen_mix", |b| {
+        b.to_async(&rt).iter(|| async {
+            for request in &mix {
+                let answered = kitchen.clone().oneshot(request.build()).await;
+                black_box(answered.expect("answers"));
+            }
         });
     });
     group.finish();

@@ -795,6 +795,64 @@ mod soak {
     }
 }
 
+/// `examples/upstream` answers anything; with `--spec` the layer stands in front of the same
+/// answer, so only requests the document allows reach it (what `scripts/layer-load.sh`
+/// measures), and a document that does not load stops it with the loader's message.
+#[test]
+fn upstream_example_validates_with_a_spec_and_answers_anything_without() {
+    let kitchen = format!("{MANIFEST_DIR}/tests/fixtures/local/kitchen.yaml");
+    let bare = start("upstream", &["--listen", "127.0.0.1:0"]);
+    let validating = start("upstream", &["--listen", "127.0.0.1:0", "--spec", &kitchen]);
+    // (method, target, body, status without the layer, status behind it)
+    let rows = [
+        ("GET", "/v1/pets/7", None, 200, 200),
+        ("GET", "/v1/pets/abc", None, 200, 400),
+        ("GET", "/v1/reports/2024-13", None, 200, 400),
+        ("GET", "/v1/nowhere", None, 200, 404),
+        (
+            "POST",
+            "/v1/pets",
+            Some(r#"{"name": "Tom", "petType": "kitty", "lives": 3}"#),
+            200,
+            200,
+        ),
+        (
+            "POST",
+            "/v1/pets",
+            Some(r#"{"name": "Tom", "petType": "kitty", "lives": 12}"#),
+            200,
+            400,
+        ),
+    ];
+    for (method, target, body, plain, checked) in rows {
+        let answer = bare.send(method, target, body);
+        assert_eq!(
+            answer.status,
+            plain,
+            "bare {method} {target}: {}",
+            answer.text()
+        );
+        let answer = validating.send(method, target, body);
+        assert_eq!(
+            answer.status,
+            checked,
+            "validating {method} {target}: {}",
+            answer.text()
+        );
+        if checked != 200 {
+            answer.problem(checked);
+        }
+    }
+
+    let output = Command::new(example_binary("upstream"))
+        .args(["--listen", "127.0.0.1:0", "--spec", "no/such/document.yaml"])
+        .output()
+        .expect("upstream runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no/such/document.yaml"), "{stderr}");
+}
+
 /// With `--response-validation enforce` every answer of the demo's handlers is checked against
 /// `petstore.yaml`: one that broke it would become a 500 problem. Each handler, each of its
 /// answers (`.ci/run` runs schemathesis over the same).

@@ -68,3 +68,64 @@ pub fn post_request() -> Request<Body> {
         .body(Body::from(POST_BODY))
         .expect("valid request")
 }
+
+/// The kitchen-sink document, and a mix of its valid requests (format at the file's top).
+pub const KITCHEN_SPEC: &str = include_str!("../../tests/fixtures/local/kitchen.yaml");
+const KITCHEN_MIX: &str = include_str!("../fixtures/kitchen-mix.txt");
+
+/// One request of a mix file: method, target, headers, body.
+pub struct MixRequest {
+    method: http::Method,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Option<Bytes>,
+}
+
+/// The requests of `benches/fixtures/kitchen-mix.txt`, in order.
+pub fn kitchen_mix() -> Vec<MixRequest> {
+    let mut mix = Vec::new();
+    for block in KITCHEN_MIX.split("\n\n") {
+        let mut lines = block.lines().filter(|l| !l.starts_with('#'));
+        let Some(first) = lines.next() else { continue };
+        let (method, target) = first.split_once(' ').expect("METHOD TARGET");
+        let mut request = MixRequest {
+            method: method.parse().expect("a method"),
+            target: target.to_owned(),
+            headers: Vec::new(),
+            body: None,
+        };
+        for line in lines {
+            if let Some(body) = line.strip_prefix("| ") {
+                request.body = Some(Bytes::from(body.to_owned()));
+            } else {
+                let (name, value) = line.split_once(": ").expect("Name: value");
+                request.headers.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        mix.push(request);
+    }
+    assert!(mix.len() >= 20, "the mix file has {} requests", mix.len());
+    mix
+}
+
+impl MixRequest {
+    /// The request, as a client would send it.
+    pub fn build(&self) -> Request<Body> {
+        let mut builder = Request::builder()
+            .method(self.method.clone())
+            .uri(self.target.as_str());
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let body = match &self.body {
+            Some(body) => Body::from(body.clone()),
+            None => Body::empty(),
+        };
+        builder.body(body).expect("valid request")
+    }
+
+    /// `METHOD target`, for messages.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.target)
+    }
+}

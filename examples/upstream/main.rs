@@ -11,9 +11,15 @@
 //! service that waits on its database: the case where a proxy's own cost is small beside the
 //! service's.
 //!
-//! `scripts/proxy-bench.sh` runs both and compares them with `wrk`.
+//! `--spec DOC` puts the [`OpenApiLayer`] for DOC in front of that same service, in the same
+//! process: the one difference between the two is what the layer adds (invalid requests get
+//! the layer's problem answers; valid ones reach the fixed answer).
+//!
+//! `scripts/proxy-bench.sh` compares the bare upstream with the proxy in front of it, and
+//! `scripts/layer-load.sh` the bare upstream with itself behind the layer, both with `wrk`.
 
 use std::convert::Infallible;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -22,18 +28,24 @@ use http::{HeaderValue, Request, Response, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use oasgate::body::Body;
+use oasgate::{Document, OpenApiLayer};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower::service_fn;
 
 const USAGE: &str = "\
-usage: upstream [--listen ADDR] [--delay-ms N]
+usage: upstream [--listen ADDR] [--delay-ms N] [--spec DOC]
 
 Answers every request with 200 and a fixed JSON body.
 
 options:
   --listen ADDR    address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
   --delay-ms N     wait N milliseconds before each answer (default 0)
+  --spec DOC       validate requests against DOC (an OpenAPI or Swagger 2.0 document) first,
+                   with oasgate's layer and its default options
   -h, --help       print this help";
 
 /// What every request gets.
@@ -43,6 +55,7 @@ const BODY: &[u8] = br#"{"items":[{"id":1,"name":"walnut desk","price_cents":249
 struct Args {
     listen: String,
     delay: Duration,
+    spec: Option<PathBuf>,
 }
 
 /// The arguments after the program name; `Ok(None)` asks for help.
@@ -50,6 +63,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     let mut parsed = Args {
         listen: "127.0.0.1:3000".to_owned(),
         delay: Duration::ZERO,
+        spec: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -62,6 +76,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     .map_err(|_| format!("--delay-ms: `{text}` is not a whole number"))?;
                 parsed.delay = Duration::from_millis(ms);
             }
+            "--spec" => parsed.spec = Some(args.next().ok_or("--spec needs a path")?.into()),
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
@@ -70,7 +85,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Args { listen, delay } = match parse_args(std::env::args().skip(1)) {
+    let Args {
+        listen,
+        delay,
+        spec,
+    } = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
@@ -88,6 +107,36 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let Some(spec) = spec else {
+        return serve(listener, service_fn(move |request| answer(request, delay))).await;
+    };
+    // BuildError's Display lists every problem with its file and line: print it whole.
+    let layer = match Document::from_path(&spec).and_then(|doc| OpenApiLayer::new(&doc)) {
+        Ok(layer) => layer,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The layer rebuilds a body it has read from bytes, which hyper's `Incoming` cannot be,
+    // so requests are mapped into oasgate's body first, as any hyper service behind it does.
+    let validating = ServiceBuilder::new()
+        .map_request(|request: Request<Incoming>| request.map(Body::new))
+        .layer(layer)
+        .service_fn(move |request| answer(request, delay));
+    serve(listener, validating).await
+}
+
+/// Serves `service` on every connection `listener` accepts, for ever.
+async fn serve<S, B>(listener: TcpListener, service: S) -> ExitCode
+where
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>,
+    S: Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     // The bound address, so `--listen 127.0.0.1:0` is usable by scripts.
     match listener.local_addr() {
         Ok(addr) => println!("listening on http://{addr}"),
@@ -108,8 +157,8 @@ async fn main() -> ExitCode {
         };
         // Same socket option as the proxy's listener, so the comparison is fair.
         let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(service.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(request, delay));
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
@@ -121,10 +170,7 @@ async fn main() -> ExitCode {
 }
 
 /// 200 with [`BODY`], whatever was asked, after `delay`.
-async fn answer(
-    _: Request<Incoming>,
-    delay: Duration,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer<B>(_: Request<B>, delay: Duration) -> Result<Response<Full<Bytes>>, Infallible> {
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -497,8 +497,16 @@ fn decode_text(raw: &str, plus: bool) -> Result<Cow<'_, str>, DecodeError> {
 }
 
 /// Whether a raw (maybe encoded) key is `name`.
+///
+/// Every declared parameter asks this of every pair, so the answers that need no decoding
+/// come first: a key shorter than `name` (decoding never lengthens one), and a key with
+/// nothing to decode.
 fn key_is(raw: &str, name: &str, plus: bool) -> bool {
-    if raw.contains('%') || (plus && raw.contains('+')) {
+    if raw.len() < name.len() {
+        return false;
+    }
+    let escape = |b: u8| b == b'%' || (plus && b == b'+');
+    if raw.bytes().any(escape) {
         decode_text(raw, plus).is_ok_and(|k| k == name)
     } else {
         raw == name
@@ -575,6 +583,39 @@ mod tests {
         Want::Err(code, fragment)
     }
     const ABSENT: Want = Want::Absent;
+
+    /// A pair's key against a declared name: decoded as the rest of the query is (`+` is a
+    /// space only where `plus` says so), so an encoded key matches and a literal `%` in a
+    /// declared name matches only its own encoding.
+    #[test]
+    fn keys_match_names_after_decoding() {
+        let rows: &[(&str, &str, bool, bool)] = &[
+            // (raw key, declared name, plus, matches)
+            ("limit", "limit", true, true),
+            ("limit", "limits", true, false),
+            ("limits", "limit", true, false),
+            ("lim%69t", "limit", true, true),
+            ("%6C%69%6D%69%74", "limit", false, true),
+            ("a+b", "a b", true, true),
+            ("a+b", "a b", false, false),
+            ("a+b", "a+b", false, true),
+            ("a%2Bb", "a+b", true, true),
+            ("a%20b", "a b", false, true),
+            ("a%20b", "a%20b", false, false),
+            ("a%2520b", "a%20b", false, true),
+            ("f%5Bmin%5D", "f[min]", true, true),
+            ("%FF", "\u{fffd}", true, false),
+            ("", "", true, true),
+            ("x", "", true, false),
+        ];
+        for &(raw, name, plus, want) in rows {
+            assert_eq!(
+                key_is(raw, name, plus),
+                want,
+                "{raw:?} is {name:?} (plus: {plus})"
+            );
+        }
+    }
 
     #[derive(Debug)]
     struct Row {

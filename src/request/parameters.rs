@@ -147,14 +147,21 @@ impl Plan {
                 .sum::<usize>()
                 + 32,
         );
+        // `validated.query` holds the declared parameters present in declaration order
+        // (`check_parameters` fills it so, and serde_json's `preserve_order` keeps insertion
+        // order): walked beside `op.query`, no name is hashed and looked up.
+        let mut present = validated.query.iter().peekable();
         for p in &op.query {
+            let value = present
+                .next_if(|(name, _)| name.as_str() == &*p.name)
+                .map(|(_, value)| value);
             // The merged paging is written straight from `Paging`, without building values.
             if let Some(paging) = &validated.paging
                 && paging::write_merged(paging, &p.name, &mut out)
             {
                 continue;
             }
-            let Some(value) = validated.query.get(&*p.name) else {
+            let Some(value) = value else {
                 continue;
             };
             if p.json_content {
