@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::HeaderName;
 use serde_json::Value;
 
-use super::{StreamBuilder, StreamCheck};
 use super::schema::{Check, Compiler, is_secret_schema};
+use super::{StreamBuilder, StreamCheck};
 use crate::body::MediaType;
 use crate::options::ResponseValidation;
 use crate::params::Shape;

@@ -7,7 +7,7 @@
 //! a problem naming every violation — so the rich path alone decides what a client is told.
 //! A valid body costs one pass of the parser and no allocation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -166,6 +166,9 @@ pub(crate) struct StreamBuilder<'v> {
     following: Vec<String>,
     /// The table the checks handed out read, filled by [`StreamBuilder::finish`].
     table: Arc<OnceLock<Box<[Node]>>>,
+    /// Schemas (a body's own, or the one its plain `$ref` names) the walk could not take:
+    /// not compiled again for the next body that names them.
+    failed: HashSet<String>,
 }
 
 impl<'v> StreamBuilder<'v> {
@@ -181,6 +184,7 @@ impl<'v> StreamBuilder<'v> {
             compiled: HashMap::new(),
             following: Vec::new(),
             table: Arc::default(),
+            failed: HashSet::new(),
         }
     }
 
@@ -188,6 +192,20 @@ impl<'v> StreamBuilder<'v> {
     /// walk does not handle (the body then always takes the full path). The check reads its
     /// nodes once [`StreamBuilder::finish`] has run.
     pub fn compile(&mut self, at: &str) -> Option<StreamCheck> {
+        let schema = pointer::get(self.view, at)?;
+        let key = match (pointer::local_ref(schema), schema.as_object()) {
+            (Some(target), Some(map))
+                if map
+                    .keys()
+                    .all(|k| k == "$ref" || is_annotation(k) || k.starts_with("x-")) =>
+            {
+                target
+            }
+            _ => at.to_owned(),
+        };
+        if self.failed.contains(&key) {
+            return None;
+        }
         let mark = self.nodes.len();
         match self.node(at) {
             Some(root) => Some(StreamCheck {
@@ -201,6 +219,7 @@ impl<'v> StreamBuilder<'v> {
                 self.nodes.truncate(mark);
                 self.compiled.retain(|_, index| *index < mark);
                 self.following.clear();
+                self.failed.insert(key);
                 None
             }
         }
@@ -208,8 +227,11 @@ impl<'v> StreamBuilder<'v> {
 
     /// Hands the node table to every check compiled.
     pub fn finish(&mut self) {
-        let _ = self.table.set(std::mem::take(&mut self.nodes).into_boxed_slice());
+        let _ = self
+            .table
+            .set(std::mem::take(&mut self.nodes).into_boxed_slice());
         self.compiled = HashMap::new();
+        self.failed = HashSet::new();
     }
 
     fn node(&mut self, at: &str) -> Option<usize> {
@@ -742,13 +764,24 @@ mod tests {
         let mut builder = StreamBuilder::new(&view, Patterns::default());
         // `Owner` reaches `Odd` (through `Pet`), whose `minProperties` the walk leaves alone.
         assert!(builder.compile("/a").is_none());
-        assert_eq!(builder.nodes.len(), 2, "the failed body's nodes are dropped");
+        assert_eq!(
+            builder.nodes.len(),
+            2,
+            "the failed body's nodes are dropped"
+        );
         assert!(builder.compiled.is_empty());
         let b = builder.compile("/b").unwrap();
         let tags = builder.nodes.len();
         let c = builder.compile("/c").unwrap();
-        assert_eq!(builder.nodes.len(), tags + 1, "`Tag` compiled once, for both bodies");
-        assert!(!b.accepts(br#"{"name": "x"}"#, 16), "unsure until the table is finished");
+        assert_eq!(
+            builder.nodes.len(),
+            tags + 1,
+            "`Tag` compiled once, for both bodies"
+        );
+        assert!(
+            !b.accepts(br#"{"name": "x"}"#, 16),
+            "unsure until the table is finished"
+        );
         builder.finish();
         assert!(b.accepts(br#"{"name": "x"}"#, 16));
         assert!(!b.accepts(br#"{"name": 1}"#, 16));
