@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::schema::{Compiler, Engine, is_secret_schema};
 use super::{
     BodyEntry, BodyPlan, Check, DateParam, Operation, Param, Plan, Querystring, QuerystringKind,
-    Route, StreamCheck, Transform,
+    Route, StreamBuilder, Transform,
 };
 use crate::body::defaults::Defaults;
 use crate::body::items::ItemFormat;
@@ -103,10 +103,12 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
                 Compiler::new(r, e, v.clone(), patterns.clone()),
             )
         });
+    let stream = StreamBuilder::new(&view, patterns.clone());
     let compiler = Compiler::new(&registry, &engine, view.clone(), patterns);
     let mut ctx = Compilation {
         view: &view,
         compiler,
+        stream,
         problems: Vec::new(),
         warnings: Vec::new(),
         files: doc.files(),
@@ -309,6 +311,10 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         }
     }
 
+    ctx.stream.finish();
+    if let Some(responses) = &mut responses {
+        responses.stream.finish();
+    }
     for (at, message) in responses.map(|r| r.problems).unwrap_or_default() {
         ctx.report(&at, message);
     }
@@ -389,6 +395,8 @@ fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
 struct Compilation<'a> {
     view: &'a Value,
     compiler: Compiler<'a>,
+    /// The stream checks of every JSON body, in one node table.
+    stream: StreamBuilder<'a>,
     problems: Vec<BuildProblem>,
     warnings: Vec<BuildWarning>,
     files: &'a [crate::spec::SourceFile],
@@ -1309,7 +1317,7 @@ impl<'a> Compilation<'a> {
             let stream = match (&check, &defaults) {
                 (Check::Any, _) | (_, Some(_)) => None,
                 _ if kind == BodyKind::Json || is_range && kind != BodyKind::Text => {
-                    StreamCheck::compile(self.view, &schema_at, self.compiler.patterns())
+                    self.stream.compile(&schema_at)
                 }
                 _ => None,
             };

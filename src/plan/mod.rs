@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub(crate) use compile::compile;
 pub(crate) use schema::Check;
-pub(crate) use stream::StreamCheck;
+pub(crate) use stream::{StreamBuilder, StreamCheck};
 
 use crate::body::{BodyKind, FormField, MediaType};
 use crate::dates::{DateKind, LenientDates};

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::HeaderName;
 use serde_json::Value;
 
-use super::StreamCheck;
 use super::schema::{Check, Compiler, is_secret_schema};
+use super::{StreamBuilder, StreamCheck};
 use crate::body::MediaType;
 use crate::options::ResponseValidation;
 use crate::params::Shape;
@@ -143,6 +143,8 @@ pub(crate) fn response_view(doc: Value) -> Value {
 pub(crate) struct ResponseCompiler<'a> {
     view: &'a Value,
     compiler: Compiler<'a>,
+    /// The stream checks of every JSON response body, in one node table.
+    pub stream: StreamBuilder<'a>,
     /// (pointer, message)
     pub problems: Vec<(String, String)>,
 }
@@ -151,6 +153,7 @@ impl<'a> ResponseCompiler<'a> {
     pub fn new(view: &'a Value, compiler: Compiler<'a>) -> Self {
         Self {
             view,
+            stream: StreamBuilder::new(view, compiler.patterns().clone()),
             compiler,
             problems: Vec::new(),
         }
@@ -288,7 +291,7 @@ impl<'a> ResponseCompiler<'a> {
                 };
                 let stream = match &check {
                     Check::Any => None,
-                    _ => StreamCheck::compile(self.view, &schema_at, self.compiler.patterns()),
+                    _ => self.stream.compile(&schema_at),
                 };
                 entry.bodies.push(MediaCheck {
                     check,

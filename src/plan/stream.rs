@@ -7,8 +7,9 @@
 //! a problem naming every violation — so the rich path alone decides what a client is told.
 //! A valid body costs one pass of the parser and no allocation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -89,10 +90,13 @@ const ANY: usize = 0;
 /// The node no value passes (`false`, or a read-only property's `not: {}`).
 const NEVER: usize = 1;
 
-/// A schema compiled for the walk over JSON text.
-#[derive(Debug)]
+/// A schema compiled for the walk over JSON text: its root in the node table of the whole
+/// document, which every body's check shares (see [`StreamBuilder`]).
+#[derive(Debug, Clone)]
 pub(crate) struct StreamCheck {
-    nodes: Vec<Node>,
+    /// Set once, when the build of the document ends; until then (or if it never does) the
+    /// walk is unsure of everything.
+    nodes: Arc<OnceLock<Box<[Node]>>>,
     root: usize,
 }
 
@@ -122,21 +126,12 @@ struct Property {
 impl StreamCheck {
     /// Compiles the schema at `at` in the request view, or `None` when it uses a keyword the
     /// walk does not handle (the body then always takes the full path).
+    #[cfg(test)]
     pub fn compile(view: &Value, at: &str, patterns: &Patterns) -> Option<StreamCheck> {
-        let mut builder = Builder {
-            view,
-            patterns,
-            nodes: vec![Node::default(), Node::default()],
-            compiled: HashMap::new(),
-            following: Vec::new(),
-        };
-        // `NEVER` takes no type at all.
-        builder.nodes[NEVER].scalar = SimpleSchema::compile(&serde_json::json!({"enum": []}))?;
-        let root = builder.node(at)?;
-        Some(StreamCheck {
-            nodes: builder.nodes,
-            root,
-        })
+        let mut builder = StreamBuilder::new(view, patterns.clone());
+        let check = builder.compile(at);
+        builder.finish();
+        check
     }
 
     /// Whether `text` is JSON nested at most `max_depth` levels that the schema surely
@@ -146,9 +141,12 @@ impl StreamCheck {
         let Ok(text) = std::str::from_utf8(text) else {
             return false;
         };
+        let Some(nodes) = self.nodes.get() else {
+            return false;
+        };
         let mut de = serde_json::Deserializer::from_str(text);
         let walk = Walk {
-            check: self,
+            nodes,
             node: self.root,
             levels_left: max_depth,
         };
@@ -156,17 +154,86 @@ impl StreamCheck {
     }
 }
 
-struct Builder<'v> {
+/// Compiles the stream checks of one document into one node table: a schema that many
+/// bodies reach (through `$ref`s, however deep) is compiled once, not once per body.
+pub(crate) struct StreamBuilder<'v> {
     view: &'v Value,
-    patterns: &'v Patterns,
+    patterns: Patterns,
     nodes: Vec<Node>,
     /// Pointer → node, so a schema reached twice (or recursively) is compiled once.
     compiled: HashMap<String, usize>,
     /// `$ref`s being followed, to refuse a chain that only points at itself.
     following: Vec<String>,
+    /// The table the checks handed out read, filled by [`StreamBuilder::finish`].
+    table: Arc<OnceLock<Box<[Node]>>>,
+    /// Schemas (a body's own, or the one its plain `$ref` names) the walk could not take:
+    /// not compiled again for the next body that names them.
+    failed: HashSet<String>,
 }
 
-impl Builder<'_> {
+impl<'v> StreamBuilder<'v> {
+    pub fn new(view: &'v Value, patterns: Patterns) -> Self {
+        let mut nodes = vec![Node::default(), Node::default()];
+        // `NEVER` takes no type at all.
+        nodes[NEVER].scalar = SimpleSchema::compile(&serde_json::json!({"enum": []}))
+            .expect("an empty enum is a simple schema");
+        StreamBuilder {
+            view,
+            patterns,
+            nodes,
+            compiled: HashMap::new(),
+            following: Vec::new(),
+            table: Arc::default(),
+            failed: HashSet::new(),
+        }
+    }
+
+    /// Compiles the schema at `at` in the request view, or `None` when it uses a keyword the
+    /// walk does not handle (the body then always takes the full path). The check reads its
+    /// nodes once [`StreamBuilder::finish`] has run.
+    pub fn compile(&mut self, at: &str) -> Option<StreamCheck> {
+        let schema = pointer::get(self.view, at)?;
+        let key = match (pointer::local_ref(schema), schema.as_object()) {
+            (Some(target), Some(map))
+                if map
+                    .keys()
+                    .all(|k| k == "$ref" || is_annotation(k) || k.starts_with("x-")) =>
+            {
+                target
+            }
+            _ => at.to_owned(),
+        };
+        if self.failed.contains(&key) {
+            return None;
+        }
+        let mark = self.nodes.len();
+        match self.node(at) {
+            Some(root) => Some(StreamCheck {
+                nodes: self.table.clone(),
+                root,
+            }),
+            None => {
+                // Nodes of this attempt may point at ones left unfinished (a failure stops
+                // the build of every node on the way down): all of them go. Nodes of earlier
+                // attempts were finished, and never point at later ones.
+                self.nodes.truncate(mark);
+                self.compiled.retain(|_, index| *index < mark);
+                self.following.clear();
+                self.failed.insert(key);
+                None
+            }
+        }
+    }
+
+    /// Hands the node table to every check compiled.
+    pub fn finish(&mut self) {
+        let _ = self
+            .table
+            .set(std::mem::take(&mut self.nodes).into_boxed_slice());
+        self.compiled = HashMap::new();
+        self.failed = HashSet::new();
+    }
+
     fn node(&mut self, at: &str) -> Option<usize> {
         if let Some(&index) = self.compiled.get(at) {
             return Some(index);
@@ -264,7 +331,7 @@ impl Builder<'_> {
                 _ => return None,
             }
         }
-        node.scalar = SimpleSchema::compile_with(&Value::Object(scalar), self.patterns)?;
+        node.scalar = SimpleSchema::compile_with(&Value::Object(scalar), &self.patterns)?;
         required.sort_unstable();
         required.dedup();
         if required.len() > 64 {
@@ -308,14 +375,14 @@ fn unsure<E: de::Error>() -> E {
 /// Reads one value against one node.
 #[derive(Clone, Copy)]
 struct Walk<'c> {
-    check: &'c StreamCheck,
+    nodes: &'c [Node],
     node: usize,
     levels_left: usize,
 }
 
 impl Walk<'_> {
     fn node(&self) -> &Node {
-        &self.check.nodes[self.node]
+        &self.nodes[self.node]
     }
 
     fn scalar<E: de::Error>(self, value: Scalar<'_>) -> Result<(), E> {
@@ -668,6 +735,60 @@ mod tests {
 
     /// A member name given twice is never "valid" here: the full path refuses it, however the
     /// name is spelled and wherever the object is.
+    /// One table for every body: a schema two bodies reach is compiled once, and a body the
+    /// walk cannot take leaves nothing behind that a later body would read.
+    #[test]
+    fn bodies_share_one_node_table_and_a_failed_body_leaves_no_trace() {
+        let view = json!({
+            "defs": {
+                "Tag": {"type": "object", "properties": {"name": {"type": "string"}}},
+                "Pet": {
+                    "type": "object",
+                    "required": ["tag"],
+                    "properties": {"tag": {"$ref": "#/defs/Tag"}, "owner": {"$ref": "#/defs/Odd"}}
+                },
+                "Odd": {
+                    "type": "object",
+                    "properties": {"tag": {"$ref": "#/defs/Tag"}},
+                    "minProperties": 1
+                },
+                "Owner": {
+                    "type": "object",
+                    "properties": {"tag": {"$ref": "#/defs/Tag"}, "pet": {"$ref": "#/defs/Pet"}}
+                }
+            },
+            "a": {"$ref": "#/defs/Owner"},
+            "b": {"$ref": "#/defs/Tag"},
+            "c": {"type": "array", "items": {"$ref": "#/defs/Tag"}}
+        });
+        let mut builder = StreamBuilder::new(&view, Patterns::default());
+        // `Owner` reaches `Odd` (through `Pet`), whose `minProperties` the walk leaves alone.
+        assert!(builder.compile("/a").is_none());
+        assert_eq!(
+            builder.nodes.len(),
+            2,
+            "the failed body's nodes are dropped"
+        );
+        assert!(builder.compiled.is_empty());
+        let b = builder.compile("/b").unwrap();
+        let tags = builder.nodes.len();
+        let c = builder.compile("/c").unwrap();
+        assert_eq!(
+            builder.nodes.len(),
+            tags + 1,
+            "`Tag` compiled once, for both bodies"
+        );
+        assert!(
+            !b.accepts(br#"{"name": "x"}"#, 16),
+            "unsure until the table is finished"
+        );
+        builder.finish();
+        assert!(b.accepts(br#"{"name": "x"}"#, 16));
+        assert!(!b.accepts(br#"{"name": 1}"#, 16));
+        assert!(c.accepts(br#"[{"name": "x"}, {}]"#, 16));
+        assert!(!c.accepts(br#"[{"name": "x"}, {"name": []}]"#, 16));
+    }
+
     #[test]
     fn the_walk_is_unsure_of_a_member_name_given_twice() {
         let view = json!({
