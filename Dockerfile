@@ -7,6 +7,8 @@
 # it); the image listens on 0.0.0.0:8080. See docs/deploy.md.
 
 FROM rust:1.89-slim-bookworm AS build
+# make: the binary's allocator, jemalloc, is built from its C sources.
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --features cli --bin oasgate

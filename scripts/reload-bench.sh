@@ -2,7 +2,9 @@
 # Reload cost of a large document: starts `oasgate serve` (release) on DOC, then sends SIGHUP
 # RELOADS times (default 4), one after the other; prints the start-up time (exec to its
 # `listening on` line), each reload's own figure (the `reloaded elapsed=` log line) and the
-# resident memory (VmRSS, VmHWM from /proc) after start-up and after each reload.
+# resident memory (VmRSS, VmHWM from /proc) after start-up and after each reload, then once
+# more SETTLE seconds (default 30) after the last, when the allocator's background threads have
+# returned what the replaced gateways freed.
 #
 #   scripts/reload-bench.sh                 # the DigitalOcean fixture
 #   RELOADS=6 scripts/reload-bench.sh path/to/openapi.yaml
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 
 DOC=${1:-tests/fixtures/digitalocean/specification/DigitalOcean-public.v2.yaml}
 RELOADS=${RELOADS:-4}
+SETTLE=${SETTLE:-30}
 LIMIT_SECONDS=120
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -66,3 +69,5 @@ for ((round = 1; round <= RELOADS; round++)); do
     elapsed=$(grep 'reloaded elapsed=' "$work/err" | tail -n1 | sed 's/.*elapsed=//')
     printf 'reload %-3d %9s   %s\n' "$round" "$elapsed" "$(memory)"
 done
+sleep "$SETTLE"
+printf 'settled    %6d s    %s\n' "$SETTLE" "$(memory)"

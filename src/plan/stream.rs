@@ -733,8 +733,6 @@ mod tests {
         }
     }
 
-    /// A member name given twice is never "valid" here: the full path refuses it, however the
-    /// name is spelled and wherever the object is.
     /// One table for every body: a schema two bodies reach is compiled once, and a body the
     /// walk cannot take leaves nothing behind that a later body would read.
     #[test]
@@ -789,6 +787,8 @@ mod tests {
         assert!(!c.accepts(br#"[{"name": "x"}, {"name": []}]"#, 16));
     }
 
+    /// A member name given twice is never "valid" here: the full path refuses it, however the
+    /// name is spelled and wherever the object is.
     #[test]
     fn the_walk_is_unsure_of_a_member_name_given_twice() {
         let view = json!({

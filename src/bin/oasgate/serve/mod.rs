@@ -469,6 +469,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let _flushed_on_exit = init_logging(log_format);
+    return_freed_memory();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -484,6 +485,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
     runtime.shutdown_background();
     code
 }
+
+/// Starts jemalloc's background threads, which hand the pages freed memory sat on back to the
+/// system after a few seconds (jemalloc's default decay): what a document's build freed
+/// (about half of what it left resident before, see docs/performance.md), and a reload's old
+/// gateway once it is dropped. Without them, jemalloc would purge only as it allocates.
+#[cfg(not(target_env = "msvc"))]
+fn return_freed_memory() {
+    if let Err(error) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(target: "oasgate::serve", "freed memory stays resident: jemalloc's background threads did not start ({error})");
+    }
+}
+
+/// The system's allocator serves the binary here (jemalloc does not build with MSVC).
+#[cfg(target_env = "msvc")]
+fn return_freed_memory() {}
 
 /// Logs to stderr, every line at once but the access log's, which are written in batches
 /// by [`access`] in the same format. The guard writes what waits when dropped.
