@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 
 #[path = "examples/docs_browser.rs"]
 mod docs_browser;
+#[path = "support/memory.rs"]
+mod memory;
 #[path = "support/processes.rs"]
 mod processes;
 
@@ -560,6 +562,7 @@ mod soak {
     use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpStream;
 
+    use super::memory::rss_kib;
     use super::{Server, oasgate_binary, start, start_binary};
 
     const TOTAL: usize = 1_000_000;
@@ -668,16 +671,6 @@ mod soak {
         let mut body = vec![0; length];
         stream.read_exact(&mut body).await?;
         Ok(status)
-    }
-
-    /// Resident memory of a process, in KiB.
-    fn rss_kib(pid: u32) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/PID/status (Linux)")
     }
 
     const KITCHEN: &str = concat!(

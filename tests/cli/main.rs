@@ -12,6 +12,9 @@ mod cors_browser;
 mod documents32;
 mod forward_auth;
 mod framing;
+#[cfg(target_os = "linux")]
+#[path = "../support/memory.rs"]
+mod memory;
 mod methods;
 mod methods_32;
 mod nginx;

@@ -104,17 +104,6 @@ async fn sigterm_during_start_up_exits_cleanly() {
     }
 }
 
-/// Resident memory of a process, in KiB (Linux's `/proc`).
-#[cfg(target_os = "linux")]
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/PID/status")
-}
-
 /// What a document's build freed goes back to the system once the gateway serves: the binary's
 /// allocator (jemalloc) runs background threads that return freed pages after its decay time
 /// (about 20 s with the defaults). With glibc's allocator the DigitalOcean document left
@@ -137,12 +126,12 @@ async fn memory_the_build_freed_goes_back_to_the_system() {
             .any(|name| name.starts_with("jemalloc_bg_thd")),
         "no allocator background thread among {threads:?}"
     );
-    let listening = rss_kib(pid);
+    let listening = crate::memory::rss_kib(pid);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut now = listening;
     while now * 5 > listening * 4 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        now = rss_kib(pid);
+        now = crate::memory::rss_kib(pid);
     }
     assert!(
         now * 5 <= listening * 4,
