@@ -96,7 +96,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
     };
     let mut responses = response_view
         .as_ref()
-        .zip(response_registry.as_ref().zip(response_engine.as_ref()))
+        .zip(response_registry.zip(response_engine.as_ref()))
         .map(|(v, (r, e))| {
             super::responses::ResponseCompiler::new(
                 v,
@@ -104,7 +104,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
             )
         });
     let stream = StreamBuilder::new(&view, patterns.clone());
-    let compiler = Compiler::new(&registry, &engine, view.clone(), patterns);
+    let compiler = Compiler::new(registry, &engine, view.clone(), patterns);
     let mut ctx = Compilation {
         view: &view,
         compiler,
@@ -394,7 +394,7 @@ fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
 /// The state of compiling one document: the view, the schema compiler, the problems found.
 struct Compilation<'a> {
     view: &'a Value,
-    compiler: Compiler<'a>,
+    compiler: Compiler,
     /// The stream checks of every JSON body, in one node table.
     stream: StreamBuilder<'a>,
     problems: Vec<BuildProblem>,
@@ -498,7 +498,19 @@ impl<'a> Compilation<'a> {
 
     /// The compiled check of the schema at `at`; an invalid schema is reported.
     fn check(&mut self, at: &str) -> Check {
-        self.compiler.compile(at).unwrap_or_else(|problems| {
+        let compiled = self.compiler.compile(at);
+        self.reported(compiled)
+    }
+
+    /// As [`check`](Self::check), for a check that only explains what a stream check
+    /// refused (see [`Compiler::compile_explaining`]).
+    fn explaining_check(&mut self, at: &str) -> Check {
+        let compiled = self.compiler.compile_explaining(at);
+        self.reported(compiled)
+    }
+
+    fn reported(&mut self, compiled: Result<Check, Vec<(String, String)>>) -> Check {
+        compiled.unwrap_or_else(|problems| {
             for (at, message) in problems {
                 self.report(&at, message);
             }
@@ -1296,31 +1308,29 @@ impl<'a> Compilation<'a> {
             let schema_at = pointer::join(&entry_at, "schema");
             // A range (`application/*`) may receive JSON, so its schema is compiled too.
             let is_range = media.ty == "*" || media.subtype == "*";
-            let check =
-                if (kind == BodyKind::PassThrough && !is_range) || entry.get("schema").is_none() {
-                    Check::Any
-                } else {
-                    self.check(&schema_at)
-                };
+            let checked =
+                (kind != BodyKind::PassThrough || is_range) && entry.get("schema").is_some();
             let form_fields = match kind {
                 BodyKind::Form | BodyKind::Multipart => self.form_fields(entry, &schema_at),
                 _ => Vec::new(),
             };
+            let reads_json = kind == BodyKind::Json || is_range && kind != BodyKind::Text;
             let defaults = match (self.fill_body_defaults, entry.get("schema")) {
-                (true, Some(schema))
-                    if kind == BodyKind::Json || is_range && kind != BodyKind::Text =>
-                {
-                    Defaults::build(self.view, schema)
-                }
+                (true, Some(schema)) if reads_json => Defaults::build(self.view, schema),
                 _ => None,
             };
-            let stream = match (&check, &defaults) {
-                (Check::Any, _) | (_, Some(_)) => None,
-                _ if kind == BodyKind::Json || is_range && kind != BodyKind::Text => {
-                    self.stream.compile(&schema_at)
-                }
-                _ => None,
+            // A body the stream walk takes reaches the full check only when it is invalid.
+            let stream = if checked && reads_json && defaults.is_none() {
+                self.stream.compile(&schema_at)
+            } else {
+                None
             };
+            let check = match &stream {
+                _ if !checked => Check::Any,
+                Some(_) => self.explaining_check(&schema_at),
+                None => self.check(&schema_at),
+            };
+            let stream = stream.filter(|_| !matches!(check, Check::Any));
             let items = item_schema.map(|_| self.check(&pointer::join(&entry_at, "itemSchema")));
             plan.media.push(media);
             plan.entries.push(BodyEntry {

@@ -284,4 +284,62 @@ paths:
         assert_eq!(warning("GET /ending"), (sunset, None));
         assert_eq!(warning("GET /fresh"), (None, None));
     }
+
+    /// Jsonschema validators that only explain a refusal are dropped after start-up; those
+    /// that decide every request are kept (see `plan::schema::SchemaCheck`).
+    #[test]
+    fn only_checks_that_run_on_every_request_keep_their_validator() {
+        let spec = r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /pets:
+    post:
+      parameters:
+        - {name: filter, in: query, content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}}
+      requestBody:
+        content:
+          application/json: {schema: {$ref: "#/components/schemas/Pet"}}
+          application/x-www-form-urlencoded: {schema: {$ref: "#/components/schemas/Form"}}
+      responses: {"200": {description: ok}}
+  /tags:
+    put:
+      requestBody:
+        content:
+          application/json: {schema: {$ref: "#/components/schemas/Tags"}}
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [name]
+      properties: {name: {type: string}, tag: {type: string}}
+    Tags:
+      type: object
+      properties: {tags: {type: array, items: {type: string}}}
+    Form:
+      type: object
+      properties: {tags: {type: array, items: {type: string}}}
+"##;
+        let plan = super::compile(&Document::from_str(spec).unwrap(), Options::default()).unwrap();
+        let op = |label: &str| plan.operations.iter().find(|o| &*o.label == label).unwrap();
+        let built = |check: &super::Check| match check {
+            super::Check::Schema(s) => s.is_built(),
+            other => panic!("expected a jsonschema check, got {other:?}"),
+        };
+        let post = op("POST /pets");
+        let body = post.body.as_ref().unwrap();
+        // The same `Pet` check: the JSON body's stream walk would not need it, the query
+        // parameter does on every request, so it is kept.
+        assert!(body.entries[0].stream.is_some());
+        assert!(built(&body.entries[0].check));
+        assert!(built(&post.query[0].check));
+        // A form body has no stream walk.
+        assert!(body.entries[1].stream.is_none());
+        assert!(built(&body.entries[1].check));
+        // `Tags` on its own JSON body: explained only, dropped.
+        let put = op("PUT /tags").body.as_ref().unwrap();
+        assert!(put.entries[0].stream.is_some());
+        assert!(!built(&put.entries[0].check));
+    }
 }

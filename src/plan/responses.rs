@@ -142,7 +142,7 @@ pub(crate) fn response_view(doc: Value) -> Value {
 /// Compiles response plans against the response view; collects every problem.
 pub(crate) struct ResponseCompiler<'a> {
     view: &'a Value,
-    compiler: Compiler<'a>,
+    compiler: Compiler,
     /// The stream checks of every JSON response body, in one node table.
     pub stream: StreamBuilder<'a>,
     /// (pointer, message)
@@ -150,7 +150,7 @@ pub(crate) struct ResponseCompiler<'a> {
 }
 
 impl<'a> ResponseCompiler<'a> {
-    pub fn new(view: &'a Value, compiler: Compiler<'a>) -> Self {
+    pub fn new(view: &'a Value, compiler: Compiler) -> Self {
         Self {
             view,
             stream: StreamBuilder::new(view, compiler.patterns().clone()),
@@ -245,6 +245,16 @@ impl<'a> ResponseCompiler<'a> {
         })
     }
 
+    /// As [`check`](Self::check), for a check that only explains what a stream check refused.
+    fn explaining_check(&mut self, at: &str) -> Check {
+        self.compiler
+            .compile_explaining(at)
+            .unwrap_or_else(|problems| {
+                self.problems.extend(problems);
+                Check::Any
+            })
+    }
+
     fn entry(&mut self, key: &str, at: &str) -> Option<ResponseEntry> {
         let (node, at) = self.resolve(at)?;
         let mut entry = ResponseEntry {
@@ -284,15 +294,20 @@ impl<'a> ResponseCompiler<'a> {
                 let is_range = media.ty == "*" || media.subtype == "*";
                 let string_schema = schema.is_some_and(is_string_schema);
                 let read = media.is_json() || is_range || (media.ty == "text" && string_schema);
-                let check = if read && schema.is_some() {
-                    self.check(&schema_at)
+                let stream = if read && schema.is_some() {
+                    self.stream.compile(&schema_at)
                 } else {
-                    Check::Any
+                    None
                 };
-                let stream = match &check {
-                    Check::Any => None,
-                    _ => self.stream.compile(&schema_at),
+                // A JSON body the stream walk takes reaches the full check only when it is
+                // invalid; text (a range's string schema) always does.
+                let json_only = media.is_json() || is_range && !string_schema;
+                let check = match &stream {
+                    _ if !read || schema.is_none() => Check::Any,
+                    Some(_) if json_only => self.explaining_check(&schema_at),
+                    _ => self.check(&schema_at),
                 };
+                let stream = stream.filter(|_| !matches!(check, Check::Any));
                 entry.bodies.push(MediaCheck {
                     check,
                     stream,

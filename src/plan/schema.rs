@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, PatternOptions, Validator};
@@ -133,8 +133,15 @@ pub(crate) enum Check {
 }
 
 /// A jsonschema validator and the document it points into (for error messages).
+///
+/// Every validator is built at start-up, so a schema's errors are all found there. One that
+/// only explains a failure (a JSON body the stream walk takes, a discriminator's branch) is then
+/// dropped and built again on its first use: on large documents the compiled validators are
+/// most of the memory, and most of them never run.
 pub(crate) struct SchemaCheck {
-    validator: Validator,
+    validator: OnceLock<Validator>,
+    /// What builds it again: the wrapper's `$ref` and the engine that took it at start-up.
+    recipe: Recipe,
     view: Arc<Value>,
     /// Where the compiled schema is in the view: evaluation paths start there.
     root: String,
@@ -155,6 +162,68 @@ struct Discriminator {
     /// The branch `defaultMapping` names (OpenAPI 3.2): the one whose errors are reported
     /// when the property is absent or its value is not mapped.
     default: Option<Check>,
+}
+
+/// How a dropped validator is built again, as it was at start-up.
+struct Recipe {
+    builder: Arc<Builder>,
+    uri: String,
+    bounded: bool,
+}
+
+/// Builds validators against the registry of one view; kept for as long as a check may have
+/// to build its validator again.
+pub(crate) struct Builder {
+    registry: jsonschema::Registry<'static>,
+    backtrack_limit: usize,
+}
+
+impl Builder {
+    fn options(&self, bounded: bool) -> jsonschema::ValidationOptions<'_> {
+        let mut options = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(&self.registry)
+            .should_validate_formats(true)
+            .should_ignore_unknown_formats(true);
+        for format in FORMATS {
+            if let Some(check) = format_checker(format) {
+                options = options.with_format(format, check);
+            }
+        }
+        if bounded {
+            // `fancy-regex` hands every part of a pattern that needs no backtracking, and so
+            // every pattern without lookaround or backreference, whole to the linear-time
+            // engine, so only those parts are bounded rather than linear.
+            options.with_pattern_options(
+                PatternOptions::fancy_regex().backtrack_limit(self.backtrack_limit),
+            )
+        } else {
+            options.with_pattern_options(PatternOptions::regex())
+        }
+    }
+
+    /// The validator of the schema `uri` names, and whether it needed the bounded engine.
+    /// Linear first: a schema whose patterns all run on it keeps it. A pattern that needs
+    /// lookaround or a backreference fails that build; the bounded engine then runs it.
+    fn build(&self, uri: &str) -> Result<(Validator, bool), String> {
+        self.build_on(uri, false)
+            .map(|v| (v, false))
+            .or_else(|e| self.build_on(uri, true).map(|v| (v, true)).map_err(|_| e))
+            .map_err(|e| format!("invalid schema: {e}"))
+    }
+
+    /// The validator of the schema `uri` names, on one engine.
+    fn build_on(&self, uri: &str, bounded: bool) -> Result<Validator, String> {
+        self.options(bounded)
+            .build(&serde_json::json!({ "$ref": uri }))
+            .map_err(|e| lowercase_first(&e.masked().to_string()))
+    }
+}
+
+impl Recipe {
+    fn build(&self) -> Result<Validator, String> {
+        self.builder.build_on(&self.uri, self.bounded)
+    }
 }
 
 /// Why a schema cannot be compiled.
@@ -180,14 +249,10 @@ pub(crate) struct Violation {
 }
 
 /// Compiles schemas against one prepared registry holding the request view.
-pub(crate) struct Compiler<'r> {
-    /// Every pattern on the linear-time `regex` engine.
-    options: jsonschema::ValidationOptions<'r>,
-    /// For a schema with a pattern that needs lookaround or a backreference: `fancy-regex`
-    /// under the backtrack limit. It hands every part of a pattern that needs no
-    /// backtracking, and so every pattern without lookaround or backreference, whole to the
-    /// linear-time engine, so only those parts are bounded rather than linear.
-    bounded: jsonschema::ValidationOptions<'r>,
+pub(crate) struct Compiler {
+    /// Every pattern on the linear-time `regex` engine, except a schema with a pattern that
+    /// needs lookaround or a backreference: `fancy-regex` under the backtrack limit.
+    builder: Arc<Builder>,
     view: Arc<Value>,
     patterns: Patterns,
     /// Each schema compiled so far, by its pointer after plain `$ref`s: a schema that many
@@ -199,16 +264,16 @@ pub(crate) struct Compiler<'r> {
 /// A compiled check, or every problem of the schema with the pointer it is at.
 type Compiled = Result<Check, Vec<(String, String)>>;
 
-impl<'r> Compiler<'r> {
+impl Compiler {
     /// The registry jsonschema resolves references in: the view, and each schema resource in
     /// it under its `$id`.
-    pub fn registry(engine: &Engine) -> Result<jsonschema::Registry<'_>, String> {
+    pub fn registry(engine: &Engine) -> Result<jsonschema::Registry<'static>, String> {
         let mut builder = jsonschema::Registry::new()
             .draft(Draft::Draft202012)
-            .add(REQUEST_URI, &*engine.doc);
+            .add(REQUEST_URI, engine.doc.clone());
         for (at, id) in engine.ids.iter() {
             if let Some(node) = pointer::get(&engine.doc, at) {
-                builder = builder.and_then(|b| b.add(id.as_str(), node));
+                builder = builder.and_then(|b| b.add(id.as_str(), node.clone()));
             }
         }
         builder
@@ -217,28 +282,16 @@ impl<'r> Compiler<'r> {
     }
 
     pub fn new(
-        registry: &'r jsonschema::Registry<'r>,
+        registry: jsonschema::Registry<'static>,
         engine: &Engine,
         view: Arc<Value>,
         patterns: Patterns,
     ) -> Self {
-        let mut options = jsonschema::options()
-            .with_draft(Draft::Draft202012)
-            .with_registry(registry)
-            .should_validate_formats(true)
-            .should_ignore_unknown_formats(true);
-        for format in FORMATS {
-            if let Some(check) = format_checker(format) {
-                options = options.with_format(format, check);
-            }
-        }
-        let bounded = options.clone().with_pattern_options(
-            PatternOptions::fancy_regex().backtrack_limit(patterns.backtrack_limit),
-        );
-        let options = options.with_pattern_options(PatternOptions::regex());
         Self {
-            options,
-            bounded,
+            builder: Arc::new(Builder {
+                registry,
+                backtrack_limit: patterns.backtrack_limit,
+            }),
             view,
             patterns,
             compiled: RefCell::default(),
@@ -251,15 +304,31 @@ impl<'r> Compiler<'r> {
         &self.patterns
     }
 
-    /// Compiles the schema at `at` (a pointer into the request view); on failure, every
-    /// problem with the pointer it is at. A schema that is only a `$ref` is the schema it
-    /// names, compiled once however many places name it.
+    /// Compiles the schema at `at` (a pointer into the request view) for a check that runs on
+    /// every request; on failure, every problem with the pointer it is at. A schema that is
+    /// only a `$ref` is the schema it names, compiled once however many places name it.
     pub fn compile(&self, at: &str) -> Compiled {
+        let done = self.compile_for(at, true)?;
+        if let Check::Schema(check) = &done {
+            // Compiled before for a check that only explained failures.
+            check.warm();
+        }
+        Ok(done)
+    }
+
+    /// As [`compile`](Self::compile), for a check that only explains why a value another
+    /// check refused is wrong: its validator is built (so its errors are found now), then
+    /// dropped until a failure needs it.
+    pub fn compile_explaining(&self, at: &str) -> Compiled {
+        self.compile_for(at, false)
+    }
+
+    fn compile_for(&self, at: &str, keep: bool) -> Compiled {
         let target = self.plain_ref_target(at);
         if let Some(done) = self.compiled.borrow().get(&target) {
             return done.clone();
         }
-        let done = self.compile_uncached(&target);
+        let done = self.compile_uncached(&target, keep);
         self.compiled.borrow_mut().insert(target, done.clone());
         done
     }
@@ -290,7 +359,7 @@ impl<'r> Compiler<'r> {
         at
     }
 
-    fn compile_uncached(&self, at: &str) -> Compiled {
+    fn compile_uncached(&self, at: &str, keep: bool) -> Compiled {
         // The engines read some syntax that is not ECMA-262 (`\p{Print}`, `\A`): refused
         // first, so no engine gives it a meaning the document did not.
         if self.patterns.any_refused() {
@@ -300,10 +369,11 @@ impl<'r> Compiler<'r> {
                 return Err(refused);
             }
         }
-        self.compile_inner(at).map_err(|failure| match failure {
-            Failure::Build(message) => self.explain(at, message),
-            Failure::At(at, message) => vec![(at, message)],
-        })
+        self.compile_inner(at, keep)
+            .map_err(|failure| match failure {
+                Failure::Build(message) => self.explain(at, message),
+                Failure::At(at, message) => vec![(at, message)],
+            })
     }
 
     /// The problems behind a failed compilation: each `pattern` that cannot run, at its own
@@ -350,7 +420,7 @@ impl<'r> Compiler<'r> {
         pattern::refusal(pattern, &self.patterns)
     }
 
-    fn compile_inner(&self, at: &str) -> Result<Check, Failure> {
+    fn compile_inner(&self, at: &str, keep: bool) -> Result<Check, Failure> {
         let Some(schema) = pointer::get(&self.view, at) else {
             return Ok(Check::Any);
         };
@@ -360,36 +430,46 @@ impl<'r> Compiler<'r> {
         if let Some(simple) = SimpleSchema::compile_with(schema, &self.patterns) {
             return Ok(Check::Simple(Arc::new(simple)));
         }
-        let validator = self.build(at).map_err(Failure::Build)?;
         let mut discriminators = Vec::new();
         for node_at in walk::schemas_under(&self.view, at) {
             if let Some(d) = self.discriminator(&node_at)? {
                 discriminators.push((node_at, d));
             }
         }
-        Ok(Check::Schema(Arc::new(SchemaCheck {
-            validator,
+        Ok(Check::Schema(Arc::new(self.schema_check(
+            at,
+            discriminators,
+            keep,
+        )?)))
+    }
+
+    /// The jsonschema check of the schema at `at`, its validator built now and kept or
+    /// dropped (see [`SchemaCheck`]).
+    fn schema_check(
+        &self,
+        at: &str,
+        discriminators: Vec<(String, Discriminator)>,
+        keep: bool,
+    ) -> Result<SchemaCheck, Failure> {
+        let uri = uri_of(&self.ids, at);
+        let (validator, bounded) = self.builder.build(&uri).map_err(Failure::Build)?;
+        let built = OnceLock::new();
+        if keep {
+            let _ = built.set(validator);
+        }
+        Ok(SchemaCheck {
+            validator: built,
+            recipe: Recipe {
+                builder: self.builder.clone(),
+                uri,
+                bounded,
+            },
             view: self.view.clone(),
             root: at.to_owned(),
             discriminators,
             patterns: self.patterns.clone(),
             ids: self.ids.clone(),
-        })))
-    }
-
-    fn build(&self, at: &str) -> Result<Validator, String> {
-        let wrapper = serde_json::json!({"$ref": uri_of(&self.ids, at)});
-        // Linear first: a schema whose patterns all run on it keeps it. A pattern that needs
-        // lookaround or a backreference fails that build; the bounded engine then runs it.
-        self.options
-            .build(&wrapper)
-            .or_else(|e| self.bounded.build(&wrapper).map_err(|_| e))
-            .map_err(|e| {
-                format!(
-                    "invalid schema: {}",
-                    lowercase_first(&e.masked().to_string())
-                )
-            })
+        })
     }
 
     /// Compiles the branches of a discriminated `oneOf`/`anyOf` at `at`, if it is one.
@@ -465,14 +545,12 @@ impl<'r> Compiler<'r> {
             if values.is_empty() && !is_default {
                 continue;
             }
-            let check = Check::Schema(Arc::new(SchemaCheck {
-                validator: self.build(&branch_at).map_err(Failure::Build)?,
-                view: self.view.clone(),
-                root: branch_at.clone(),
-                discriminators: Vec::new(),
-                patterns: self.patterns.clone(),
-                ids: self.ids.clone(),
-            }));
+            // Run only to explain a failure of the schema holding it.
+            let check = Check::Schema(Arc::new(self.schema_check(
+                &branch_at,
+                Vec::new(),
+                false,
+            )?));
             if is_default {
                 default = Some(check.clone());
             }
@@ -522,7 +600,7 @@ impl Check {
         match self {
             Check::Any => true,
             Check::Simple(s) => s.is_valid(value),
-            Check::Schema(s) => s.validator.is_valid(value),
+            Check::Schema(s) => s.validator().is_ok_and(|v| v.is_valid(value)),
         }
     }
 
@@ -566,10 +644,43 @@ impl Check {
 }
 
 impl SchemaCheck {
+    /// The validator, built again first if it was dropped. That build succeeded at start-up
+    /// from the same registry and options, so it fails only if something broke since; the
+    /// check then fails closed, naming why.
+    fn validator(&self) -> Result<&Validator, String> {
+        if let Some(built) = self.validator.get() {
+            return Ok(built);
+        }
+        let built = self.recipe.build()?;
+        Ok(self.validator.get_or_init(|| built))
+    }
+
+    /// Whether the validator is built (for tests: which checks keep theirs).
+    #[cfg(test)]
+    pub(crate) fn is_built(&self) -> bool {
+        self.validator.get().is_some()
+    }
+
+    /// Builds the validator now if it was dropped: the check is going to run on every request.
+    fn warm(&self) {
+        let _ = self.validator();
+    }
+
     fn violations(&self, value: &Value, hide_values: bool, cap: usize) -> (Vec<Violation>, usize) {
+        let validator = match self.validator() {
+            Ok(validator) => validator,
+            Err(why) => {
+                let violation = Violation {
+                    pointer: String::new(),
+                    code: FieldCode::Schema,
+                    detail: format!("cannot be checked: the schema no longer compiles ({why})"),
+                };
+                return (vec![violation], 0);
+            }
+        };
         let mut out = Vec::new();
         let mut more = 0;
-        for error in self.validator.iter_errors(value) {
+        for error in validator.iter_errors(value) {
             if out.len() >= cap {
                 more += 1;
                 continue;
@@ -937,5 +1048,90 @@ pub(crate) fn lowercase_first(text: &str) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compiler(view: Value) -> Compiler {
+        let view = Arc::new(view);
+        let engine = Engine::new(&view, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        Compiler::new(registry, &engine, view, Patterns::default())
+    }
+
+    fn built(check: &Check) -> bool {
+        match check {
+            Check::Schema(s) => s.is_built(),
+            _ => panic!("expected a jsonschema check, got {check:?}"),
+        }
+    }
+
+    fn pet_view() -> Value {
+        serde_json::json!({"components": {"schemas": {
+            "Pet": {
+                "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                "discriminator": {"propertyName": "kind"}
+            },
+            "Cat": {"type": "object", "required": ["kind", "lives"],
+                    "properties": {"kind": {"const": "Cat"}, "lives": {"type": "integer", "maximum": 9}}},
+            "Dog": {"type": "object", "required": ["kind"],
+                    "properties": {"kind": {"const": "Dog"}, "name": {"type": "string", "pattern": "^[A-Z]"}}}
+        }}})
+    }
+
+    #[test]
+    fn an_explaining_check_builds_its_validator_again_on_first_use_and_finds_the_same() {
+        let at = "/components/schemas/Pet";
+        let hot = compiler(pet_view()).compile(at).unwrap();
+        let cold = compiler(pet_view()).compile_explaining(at).unwrap();
+        assert!(built(&hot));
+        assert!(!built(&cold), "built at start-up, then dropped");
+        let table = [
+            (serde_json::json!({"kind": "Cat", "lives": 3}), true),
+            (serde_json::json!({"kind": "Cat", "lives": 12}), false),
+            (serde_json::json!({"kind": "Dog", "name": "rex"}), false),
+            (serde_json::json!({"kind": "Cow"}), false),
+            (serde_json::json!({"lives": 1}), false),
+        ];
+        for (value, valid) in table {
+            assert_eq!(cold.is_valid(&value), valid, "{value}");
+            assert_eq!(hot.is_valid(&value), valid, "{value}");
+            assert_eq!(
+                cold.violations(&value, false),
+                hot.violations(&value, false),
+                "{value}"
+            );
+        }
+        assert!(built(&cold), "kept once built again");
+    }
+
+    #[test]
+    fn a_check_compiled_to_explain_is_warmed_when_a_later_use_runs_it_on_every_request() {
+        let compiler = compiler(pet_view());
+        let cold = compiler
+            .compile_explaining("/components/schemas/Pet")
+            .unwrap();
+        assert!(!built(&cold));
+        // The same schema, reached through another place that names it.
+        let hot = compiler.compile("/components/schemas/Pet").unwrap();
+        assert!(built(&hot) && built(&cold), "one shared check, now built");
+    }
+
+    #[test]
+    fn an_explaining_check_still_finds_the_schema_errors_at_start_up() {
+        let view = serde_json::json!({"components": {"schemas": {
+            "Bad": {"type": "object", "properties": {
+                "a": {"type": "string", "pattern": "("},
+                "b": {"$ref": "#/components/schemas/Missing"}
+            }}
+        }}});
+        let at = "/components/schemas/Bad";
+        let hot = compiler(view.clone()).compile(at).unwrap_err();
+        let cold = compiler(view).compile_explaining(at).unwrap_err();
+        assert!(!cold.is_empty());
+        assert_eq!(cold, hot);
     }
 }

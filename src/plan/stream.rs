@@ -667,7 +667,7 @@ mod tests {
         let shared = std::sync::Arc::new(view.clone());
         let engine = super::super::schema::Engine::new(&shared, &[]);
         let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(&registry, &engine, shared.clone(), Patterns::default())
+        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
             .compile(at)
             .unwrap();
         // A valid item plus `extra` members, or a whole body as written.
