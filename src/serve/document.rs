@@ -1,6 +1,8 @@
 //! What the served document adds to the loaded one: the problem answers the layer gives on
 //! each operation, and `servers` that point at the URL the client used.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::problem;
@@ -245,6 +247,10 @@ pub(crate) fn add_problem_responses(
         })
         .collect();
     let mut used = vec![false; names.len()];
+    // Each problem merged with a covering entry, as a component of its own: operations
+    // covered by the same entry (a shared `default`, often on every operation) name it.
+    // By the covering entry's text: (status index, component name).
+    let mut shared: HashMap<String, Vec<(usize, String)>> = HashMap::new();
     for facts in operations {
         let statuses = [
             // Every routed request meets the query limits (pair count, length), so any
@@ -277,28 +283,79 @@ pub(crate) fn add_problem_responses(
                     && declared.is_none_or(|r| r.get(*status).is_none())
             })
         };
-        let covering_of = |range: u8| -> Option<Value> {
+        // The covering entry (its `$ref`s followed), what it is called, and its text.
+        let covering_of = |range: u8| -> Option<(Value, &'static str, String)> {
             if v2 || !wanted(range) {
                 return None;
             }
             let responses = declared?;
-            let range = format!("{}XX", range as char);
-            let entry = responses
+            let range_key = format!("{}XX", range as char);
+            let (entry, label) = match responses
                 .as_object()?
                 .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(&range))
-                .map(|(_, entry)| entry)
-                .or_else(|| responses.get("default"))?;
+                .find(|(key, _)| key.eq_ignore_ascii_case(&range_key))
+            {
+                Some((_, entry)) => (entry, if range == b'4' { "4XX" } else { "5XX" }),
+                None => (responses.get("default")?, "Default"),
+            };
             let mut entry = follow_local(doc, entry).clone();
             if let Some(Value::Object(headers)) = entry.get_mut("headers") {
                 for header in headers.values_mut() {
                     *header = follow_local(doc, header).clone();
                 }
             }
-            Some(entry)
+            let text = entry.to_string();
+            Some((entry, label, text))
         };
         let covering_4xx = covering_of(b'4');
         let covering_5xx = covering_of(b'5');
+        let to_add: Vec<(&str, usize)> = statuses
+            .iter()
+            .filter(|(status, applies)| {
+                *applies && declared.is_none_or(|r| r.get(*status).is_none())
+            })
+            .filter_map(|(status, _)| {
+                names
+                    .iter()
+                    .position(|(s, _)| s == status)
+                    .map(|i| (*status, i))
+            })
+            .collect();
+        let mut added = Vec::new();
+        for (status, i) in to_add {
+            let covering = if status.starts_with('4') {
+                &covering_4xx
+            } else {
+                &covering_5xx
+            };
+            let name = match covering {
+                None => {
+                    used[i] = true;
+                    names[i].1.clone()
+                }
+                Some((covering, label, text)) => {
+                    let known = shared
+                        .get(text.as_str())
+                        .and_then(|merged| merged.iter().find(|(status, _)| *status == i));
+                    match known {
+                        Some((_, name)) => name.clone(),
+                        None => {
+                            let wanted = format!("{}Or{label}", names[i].1);
+                            let name = free_name(doc, "responses", &wanted);
+                            if let Some(responses) = components(doc, "responses") {
+                                responses.insert(name.clone(), merged(&problems[i], covering));
+                            }
+                            shared
+                                .entry(text.clone())
+                                .or_default()
+                                .push((i, name.clone()));
+                            name
+                        }
+                    }
+                }
+            };
+            added.push((status, name));
+        }
         let Some(Value::Object(op)) = pointer::get_mut(doc, &facts.at) else {
             continue;
         };
@@ -308,29 +365,13 @@ pub(crate) fn add_problem_responses(
         let Value::Object(responses) = responses else {
             continue;
         };
-        for (status, applies) in statuses {
-            if !applies || responses.contains_key(status) {
-                continue;
-            }
-            let Some(i) = names.iter().position(|(s, _)| *s == status) else {
-                continue;
-            };
-            used[i] = true;
+        for (status, name) in added {
             let reference = format!(
                 "#{}/{}",
                 section_pointer(doc_sections, "responses"),
-                pointer::escape(&names[i].1)
+                pointer::escape(&name)
             );
-            let covering = if status.starts_with('4') {
-                &covering_4xx
-            } else {
-                &covering_5xx
-            };
-            let added = match covering {
-                Some(covering) => merged(&problems[i], covering),
-                None => json!({"$ref": reference}),
-            };
-            responses.insert(status.to_owned(), added);
+            responses.insert(status.to_owned(), json!({"$ref": reference}));
         }
     }
     // Keep only the responses some operation uses.

@@ -57,8 +57,8 @@ pub(crate) struct Rendered {
     pub content_type: &'static str,
     /// The text before the first origin.
     prefix: Bytes,
-    /// The fixed pieces after each origin (one per origin).
-    pieces: Vec<Box<str>>,
+    /// The fixed pieces after each origin (one per origin), slices of the same text.
+    pieces: Vec<Bytes>,
     prefix_crc: crc32fast::Hasher,
     /// The CRC of each piece, combined per request with the origins'.
     piece_crcs: Vec<crc32fast::Hasher>,
@@ -81,20 +81,29 @@ pub(crate) struct Body {
 
 impl Rendered {
     /// Splits `text` at every `token` (the origin placeholder).
-    pub fn new(text: String, token: &str, content_type: &'static str) -> Self {
-        let mut parts = text.split(token);
-        let prefix = parts.next().unwrap_or_default().to_owned();
-        let pieces: Vec<Box<str>> = parts.map(Box::from).collect();
-        let crc_of = |text: &str| {
+    pub fn new(mut text: String, token: &str, content_type: &'static str) -> Self {
+        // Slices of the text itself: a large document is not copied again. The writer's spare
+        // capacity is given back (allocators shrink a large block in place).
+        text.shrink_to_fit();
+        let starts: Vec<usize> = text.match_indices(token).map(|(at, _)| at).collect();
+        let text = Bytes::from(text);
+        let ends = starts.iter().copied().chain([text.len()]);
+        let prefix = text.slice(..ends.clone().next().unwrap_or_default());
+        let pieces: Vec<Bytes> = starts
+            .iter()
+            .zip(ends.skip(1))
+            .map(|(start, end)| text.slice(start + token.len()..end))
+            .collect();
+        let crc_of = |text: &[u8]| {
             let mut crc = crc32fast::Hasher::new();
-            crc.update(text.as_bytes());
+            crc.update(text);
             crc
         };
         Self {
             content_type,
             prefix_crc: crc_of(&prefix),
             piece_crcs: pieces.iter().map(|piece| crc_of(piece)).collect(),
-            prefix: Bytes::from(prefix),
+            prefix,
             pieces,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
@@ -102,12 +111,11 @@ impl Rendered {
     }
 
     /// The text after the prefix with `origin` filled in.
-    fn tail(&self, origin: &str) -> String {
-        let mut tail =
-            String::with_capacity(self.pieces.iter().map(|p| p.len() + origin.len()).sum());
+    fn tail(&self, origin: &str) -> Vec<u8> {
+        let mut tail = Vec::with_capacity(self.pieces.iter().map(|p| p.len() + origin.len()).sum());
         for piece in &self.pieces {
-            tail.push_str(origin);
-            tail.push_str(piece);
+            tail.extend_from_slice(origin.as_bytes());
+            tail.extend_from_slice(piece);
         }
         tail
     }
@@ -143,19 +151,19 @@ impl Rendered {
             Coding::Identity => {
                 let mut out = BytesMut::with_capacity(len);
                 out.put_slice(&self.prefix);
-                out.put_slice(self.tail(origin).as_bytes());
+                out.put_slice(&self.tail(origin));
                 out.freeze()
             }
             Coding::Gzip => {
                 let deflated = self.gzip.get_or_init(|| Deflated {
                     prefix: deflate(&self.prefix),
-                    pieces: self.pieces.iter().map(|p| deflate(p.as_bytes())).collect(),
+                    pieces: self.pieces.iter().map(|p| deflate(p)).collect(),
                 });
                 gzip(deflated, origin.as_bytes(), crc, len)
             }
             Coding::Brotli => {
                 let compressed = self.brotli.get_or_init(|| brotli_prefix(&self.prefix));
-                brotli_with_tail(compressed, self.tail(origin).as_bytes())
+                brotli_with_tail(compressed, &self.tail(origin))
             }
         };
         Body {
@@ -178,17 +186,19 @@ pub(crate) fn to_json(doc: &Value) -> String {
     let Value::Object(root) = doc else {
         return doc.to_string();
     };
-    let mut out = String::from("{");
+    // Written into one buffer: no member's text is made apart and copied in.
+    let mut out = vec![b'{'];
     for (i, (key, value)) in ordered(root).into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(&Value::from(key.as_str()).to_string());
-        out.push(':');
-        out.push_str(&value.to_string());
+        // Writing a `Value` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut out, key);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, value);
     }
-    out.push('}');
-    out
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// YAML text with the same key order as [`to_json`], written straight from the document
@@ -197,8 +207,12 @@ pub(crate) fn to_yaml(doc: &Value) -> Result<String, String> {
     let Value::Object(root) = doc else {
         return Err("the document is not an object".into());
     };
-    let text = serde_saphyr::to_string(&InOrder(root)).map_err(|e| e.to_string())?;
-    Ok(text.trim_start_matches("---\n").to_owned())
+    let mut text = serde_saphyr::to_string(&InOrder(root)).map_err(|e| e.to_string())?;
+    // In place: the text of a large document is not copied to drop four bytes.
+    if text.starts_with("---\n") {
+        text.drain(..4);
+    }
+    Ok(text)
 }
 
 /// The root object, serialized in [`ordered`]'s order.

@@ -1014,6 +1014,11 @@ paths:
       responses:
         "200": {description: ok}
         4XX: {$ref: "#/components/responses/ClientError"}
+  /range-too:
+    get:
+      responses:
+        "200": {description: ok}
+        4XX: {$ref: "#/components/responses/ClientError"}
   /own:
     get:
       responses:
@@ -1044,7 +1049,19 @@ components:
     let response = service.oneshot(request).await.unwrap();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let served: Value = serde_json::from_slice(&bytes).unwrap();
-    // (operation, status, media types of the added entry, or None for a plain `$ref`)
+    // Every added status is a `$ref` to a response component; those merged with a covering
+    // entry are shared by the operations that entry covers.
+    let added = |at: &str, status: &str| -> (String, Value) {
+        let entry = &served.pointer(at).unwrap()["responses"][status];
+        let reference = entry["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{at} {status}: {entry:#}"));
+        let target = served
+            .pointer(reference.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("{at} {status}: {reference} names nothing"));
+        (reference.to_owned(), target.clone())
+    };
+    // (operation, status, media types of the added entry, or None for the problem alone)
     let rows: &[(&str, &str, Option<&[&str]>)] = &[
         (
             "/paths/~1default/delete",
@@ -1069,9 +1086,9 @@ components:
         ("/paths/~1plain/get", "404", None),
     ];
     for (at, status, media) in rows {
-        let entry = &served.pointer(at).unwrap()["responses"][status];
+        let (reference, entry) = added(at, status);
         match media {
-            None => assert!(entry["$ref"].is_string(), "{at} {status}: {entry:#}"),
+            None => assert_eq!(reference, "#/components/responses/ProblemNotFound"),
             Some(media) => {
                 let mut listed: Vec<&str> = entry["content"]
                     .as_object()
@@ -1086,7 +1103,26 @@ components:
             }
         }
     }
-    let merged = &served["paths"]["/default"]["delete"]["responses"]["404"];
+    assert_eq!(
+        added("/paths/~1range/get", "404"),
+        added("/paths/~1range-too/get", "404"),
+        "one component for both operations"
+    );
+    assert_eq!(
+        added("/paths/~1range/get", "404").0,
+        "#/components/responses/ProblemNotFoundOr4XX"
+    );
+    assert_ne!(
+        added("/paths/~1range/get", "400"),
+        added("/paths/~1range/get", "404"),
+        "one component per status"
+    );
+    assert_eq!(
+        added("/paths/~1default/delete", "404").0,
+        "#/components/responses/ProblemNotFoundOrDefault"
+    );
+    let (_, merged) = added("/paths/~1default/delete", "404");
+    let merged = &merged;
     assert_eq!(
         merged["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/Error"
