@@ -346,7 +346,7 @@ fn the_generated_document_is_the_one_the_layer_serves_and_checks() {
         callback["requestBody"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/StatusEvent"
     );
-    oasgate::OpenApiLayer::new(&api::api().document().expect("document")).expect("compiles");
+    oasgate::OpenApiLayer::new(api::api().document().expect("document")).expect("compiles");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -324,7 +324,7 @@ async fn main() -> ExitCode {
         options = options.docs_ui(DocsUi::Redoc);
     }
     let layer = match Document::from_str_named(SPEC, "examples/axum/petstore.yaml")
-        .and_then(|doc| OpenApiLayer::with_options(&doc, options))
+        .and_then(|doc| OpenApiLayer::with_options(doc, options))
     {
         Ok(layer) => layer,
         Err(error) => {

@@ -134,7 +134,7 @@ async fn main() -> ExitCode {
     }
     // BuildError's Display lists every problem, each with its file and line: print it whole.
     let layer = match Document::from_path(&args.spec)
-        .and_then(|doc| OpenApiLayer::with_options(&doc, options))
+        .and_then(|doc| OpenApiLayer::with_options(doc, options))
     {
         Ok(layer) => layer,
         Err(error) => {

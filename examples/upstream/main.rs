@@ -111,7 +111,7 @@ async fn main() -> ExitCode {
         return serve(listener, service_fn(move |request| answer(request, delay))).await;
     };
     // BuildError's Display lists every problem with its file and line: print it whole.
-    let layer = match Document::from_path(&spec).and_then(|doc| OpenApiLayer::new(&doc)) {
+    let layer = match Document::from_path(&spec).and_then(OpenApiLayer::new) {
         Ok(layer) => layer,
         Err(error) => {
             eprintln!("{error}");

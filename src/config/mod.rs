@@ -485,7 +485,7 @@ impl Config {
         if let Some(verifier) = self.verifier()? {
             options = options.verifier(verifier);
         }
-        crate::OpenApiLayer::with_options(&document, options).map_err(LoadError::Document)
+        crate::OpenApiLayer::with_options(document, options).map_err(LoadError::Document)
     }
 
     /// The JWT verifier the `jwt` key describes, its key files read from the config file's

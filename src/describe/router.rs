@@ -91,7 +91,7 @@ impl<S: Clone + Send + Sync + 'static> DescribedRouter<S> {
     /// `/openapi.json`, `/docs`); a document the layer refuses is the error.
     pub fn into_router(self, options: Options) -> Result<Router<S>, BuildError> {
         let document = self.api.document()?;
-        let layer = OpenApiLayer::with_options(&document, options)?;
+        let layer = OpenApiLayer::with_options(document, options)?;
         Ok(self.router.layer(layer))
     }
 

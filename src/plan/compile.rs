@@ -28,15 +28,19 @@ use crate::router::{RouteError, RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, ServedDocuments};
 use crate::spec::swagger2::{self, PointerMap};
-use crate::spec::{Document, Version, base_path, methods, normalize, pointer, problem_at, walk};
+use crate::spec::{
+    Dangling, Document, Version, base_path, methods, normalize, pointer, problem_at, walk,
+};
 
 /// Header parameters the specification says to ignore.
 const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
 
 /// Compiles a document into a plan, or lists every problem that prevents it.
-pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildError> {
-    // What the middleware adds (paging parameters) is part of the served document too.
-    let mut served = doc.as_json().clone();
+pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, BuildError> {
+    // What the middleware adds (paging parameters) is part of the served document too. A
+    // document handed over by value is not copied for it (see `Document::take_json`).
+    let mut served = doc.take_json();
+    let doc = &doc;
     let mut findings = Vec::new();
     let v2 = doc.version() == Version::V2_0;
     paging::augment(&mut served, &mut findings, v2);
@@ -142,7 +146,7 @@ pub(crate) fn compile(doc: &Document, options: Options) -> Result<Plan, BuildErr
         ctx.warn(WarningCase::Pattern, &at, message);
     }
     ctx.warnings.extend(doc.warnings().iter().cloned());
-    ctx.dangling_refs(doc, response_view.is_some());
+    ctx.dangling_refs(doc.dangling(), &served, response_view.is_some());
     ctx.warn_quirks();
     ctx.read_schemes();
 
@@ -454,13 +458,13 @@ impl<'a> Compilation<'a> {
 
     /// Sorts the references whose target is missing: an error where a request reaches one (the
     /// document cannot be served faithfully), a warning elsewhere.
-    fn dangling_refs(&mut self, doc: &Document, responses: bool) {
-        let dangling = doc.dangling();
+    /// `root` is the document as written (paging parameters added, which move no node).
+    fn dangling_refs(&mut self, dangling: &[Dangling], root: &Value, responses: bool) {
         if dangling.is_empty() {
             return;
         }
         let holders = dangling.iter().map(|d| d.at.as_str()).collect();
-        let reached = walk::reached_by_requests(doc.as_json(), &holders, responses);
+        let reached = walk::reached_by_requests(root, &holders, responses);
         for missing in dangling {
             let mut problem = missing.problem.clone();
             if reached.contains(&missing.at) {

@@ -272,7 +272,7 @@ paths:
   /ending: {get: {x-sunset: "2030-01-01", responses: {"200": {description: ok}}}}
   /fresh: {get: {responses: {"200": {description: ok}}}}
 "#;
-        let plan = super::compile(&Document::from_str(spec).unwrap(), Options::default()).unwrap();
+        let plan = super::compile(Document::from_str(spec).unwrap(), Options::default()).unwrap();
         let warning = |label: &str| {
             let op = plan.operations.iter().find(|o| &*o.label == label).unwrap();
             (op.first_call_warning(), op.first_call_warning())
@@ -321,7 +321,7 @@ components:
       type: object
       properties: {tags: {type: array, items: {type: string}}}
 "##;
-        let plan = super::compile(&Document::from_str(spec).unwrap(), Options::default()).unwrap();
+        let plan = super::compile(Document::from_str(spec).unwrap(), Options::default()).unwrap();
         let op = |label: &str| plan.operations.iter().find(|o| &*o.label == label).unwrap();
         let built = |check: &super::Check| match check {
             super::Check::Schema(s) => s.is_built(),

@@ -274,7 +274,7 @@ paths:
             let nobody = crate::models::loader_fn(|_| async { Ok(None) });
             options = options.model_loader("person", nobody);
         }
-        compile(&Document::from_str(SPEC).unwrap(), options).unwrap()
+        compile(Document::from_str(SPEC).unwrap(), options).unwrap()
     }
 
     pub fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use bundle::{FILES_KEY, is_data_value, problem_at, restore_written_refs};
+pub(crate) use bundle::{Dangling, FILES_KEY, is_data_value, problem_at, restore_written_refs};
 pub(crate) use source::SourceFile;
 
 /// Whether a key of a Paths, Path Item, Callback or Responses Object is a Specification
@@ -200,6 +200,27 @@ impl Document {
     pub(crate) fn dangling(&self) -> &[bundle::Dangling] {
         &self.dangling
     }
+
+    /// The document's tree, moved out when this is its only holder (copied otherwise); what is
+    /// left answers [`Document::as_json`] with `null`. For a build that owns the document.
+    pub(crate) fn take_json(&mut self) -> Value {
+        match Arc::try_unwrap(std::mem::take(&mut self.root)) {
+            Ok(root) => root,
+            Err(shared) => {
+                let copy = (*shared).clone();
+                self.root = shared;
+                copy
+            }
+        }
+    }
+}
+
+/// A copy that shares the parsed tree (cheap): what lets [`OpenApiLayer`](crate::OpenApiLayer)
+/// take a document by reference or by value.
+impl From<&Document> for Document {
+    fn from(document: &Document) -> Self {
+        document.clone()
+    }
 }
 
 fn detect_version(root: &Value) -> Result<Version, String> {
@@ -246,4 +267,28 @@ pub(crate) fn base_path(server: &Value, url: &str) -> String {
     };
     let path = path.split(['?', '#']).next().unwrap_or_default();
     path.trim_end_matches('/').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Document;
+
+    const SPEC: &str = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n";
+
+    #[test]
+    fn the_tree_is_moved_out_of_a_document_held_once_and_copied_out_of_a_shared_one() {
+        let mut only = Document::from_str(SPEC).unwrap();
+        let taken = only.take_json();
+        assert_eq!(taken["openapi"], "3.1.0");
+        assert!(only.as_json().is_null(), "moved, not copied");
+
+        let kept = Document::from_str(SPEC).unwrap();
+        let mut shared = Document::from(&kept);
+        let copy = shared.take_json();
+        assert_eq!(copy, *kept.as_json());
+        assert!(
+            std::ptr::eq(shared.as_json(), kept.as_json()),
+            "both still share the one tree"
+        );
+    }
 }

@@ -597,7 +597,7 @@ async fn the_layers_problem_is_declared_beside_an_operations_own_errors() {
 
     // The served document keeps the declared 400, and its own problem responses use the
     // same schema rather than a second copy.
-    let layer = OpenApiLayer::new(&api.document().unwrap()).expect("compiles");
+    let layer = OpenApiLayer::new(api.document().unwrap()).expect("compiles");
     let served = send(
         &layer,
         crate::support::get_with("/openapi.json", &[("host", "t.example")]),

@@ -492,7 +492,7 @@ async fn described_query_and_custom_methods() {
         json["paths"]["/documents"]["additionalOperations"]["PURGE"]["operationId"],
         "purgeDocuments"
     );
-    let layer = OpenApiLayer::new(&api.document().unwrap()).unwrap();
+    let layer = OpenApiLayer::new(api.document().unwrap()).unwrap();
     // (method, uri, body, status)
     let rows = [
         ("QUERY", "/documents?page=1", r#"{"text": "a"}"#, 200),

@@ -415,7 +415,7 @@ fn references_to_ids_that_are_nowhere_are_errors_where_requests_reach_them() {
             r##""schema": {"$ref": "#/components/schemas/Reached"}"##,
             r#""schema": {"type": "object"}"#,
         );
-        let layer = OpenApiLayer::new(&Document::from_str(&unreached).unwrap())
+        let layer = OpenApiLayer::new(Document::from_str(&unreached).unwrap())
             .unwrap_or_else(|e| panic!("{schema}: {e}"));
         let warned: Vec<_> = layer
             .warnings()

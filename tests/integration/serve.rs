@@ -822,7 +822,7 @@ async fn the_bundled_document_stands_alone() {
     without_servers(&mut library);
     assert!(served == library, "the served bundle is the library's");
     // The bundle validates requests exactly as the document it came from.
-    let again = OpenApiLayer::new(&Document::from_value(bundled).expect("the bundle loads"))
+    let again = OpenApiLayer::new(Document::from_value(bundled).expect("the bundle loads"))
         .expect("the bundle compiles");
     let auth = ("authorization", "Bearer t");
     for (uri, status) in [

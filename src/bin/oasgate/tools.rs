@@ -14,8 +14,9 @@ use crate::Format;
 /// Loads and compiles `spec`; prints `ok` or every problem, and every warning.
 pub fn check(spec: &Path, format: Format, strict: bool) -> ExitCode {
     let result = Document::from_path(spec).and_then(|doc| {
-        OpenApiLayer::with_options(&doc, Options::default().lint(true).strict(strict))
-            .map(|layer| (doc.version(), layer.warnings().to_vec()))
+        let version = doc.version();
+        OpenApiLayer::with_options(doc, Options::default().lint(true).strict(strict))
+            .map(|layer| (version, layer.warnings().to_vec()))
     });
     let (problems, warnings) = match &result {
         Ok((_, warnings)) => (&[][..], &warnings[..]),
@@ -86,11 +87,11 @@ pub fn route(
         Ok(config) => config.map_or_else(Options::default, |c| c.to_options()),
         Err(error) => return fail(error.to_string()),
     };
-    let layer =
-        match Document::from_path(spec).and_then(|d| OpenApiLayer::with_options(&d, options)) {
-            Ok(layer) => layer,
-            Err(error) => return fail(error.to_string()),
-        };
+    let layer = match Document::from_path(spec).and_then(|d| OpenApiLayer::with_options(d, options))
+    {
+        Ok(layer) => layer,
+        Err(error) => return fail(error.to_string()),
+    };
     let request = match build_request(method, url, headers) {
         Ok(request) => request,
         Err(message) => return fail(message),

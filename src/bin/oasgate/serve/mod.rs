@@ -324,12 +324,14 @@ impl Gateway {
         if let Some(verifier) = config.verifier().map_err(|e| e.to_string())? {
             options = options.verifier(verifier);
         }
-        let layer = OpenApiLayer::with_options(&document, options).map_err(|e| e.to_string())?;
+        let sources = document.source_paths().to_vec();
+        // Handed over: the build reuses its tree rather than copying it.
+        let layer = OpenApiLayer::with_options(document, options).map_err(|e| e.to_string())?;
         // The certificate files are watched too: a renewed certificate is picked up.
         let watched = args
             .config
             .iter()
-            .chain(document.source_paths())
+            .chain(&sources)
             .cloned()
             .chain(
                 settings
