@@ -85,6 +85,11 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // one copy of a large document fewer at the peak.
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(normalized.clone())));
+    // What no request reaches is not kept in the request view. Before 3.1 every reference is
+    // a JSON pointer the walk follows; from 3.1 on, `$id`s and anchors make reach wider.
+    if matches!(version, Version::V2_0 | Version::V3_0) {
+        walk::prune_for_requests(&mut normalized);
+    }
     let view = Arc::new(normalize::request_view(normalized));
     let bases = doc.schema_bases();
     let engine = Engine::new(&view, &bases);

@@ -410,16 +410,35 @@ pub(crate) fn reached_by_requests(
     holders: &HashSet<&str>,
     responses: bool,
 ) -> HashSet<String> {
+    let mut reached = HashSet::new();
+    walk_requests(doc, responses, &mut |at| {
+        if holders.contains(at) {
+            reached.insert(at.to_owned());
+        }
+    });
+    reached
+}
+
+/// What [`walk_requests`] went through.
+struct RequestReach {
+    /// Every `$ref` target entered.
+    targets: HashSet<String>,
+    /// Every operation.
+    operations: Vec<String>,
+}
+
+/// Walks what requests reach (see [`reached_by_requests`]), calling `holder` with the pointer
+/// of every object on the way that may hold a `$ref`.
+fn walk_requests(doc: &Value, responses: bool, holder: &mut dyn FnMut(&str)) -> RequestReach {
     let skipped: &[&str] = if responses {
         &["callbacks"]
     } else {
         &["callbacks", "responses"]
     };
     let added_methods = methods::reads_added_methods(doc);
-    let mut reached = HashSet::new();
     let mut entered = HashSet::new();
-    // (pointer, whether it is a path item)
-    let mut queue: Vec<(String, bool)> = Vec::new();
+    let mut operations = Vec::new();
+    let mut queue: Vec<(String, Reached)> = Vec::new();
     for (template, _) in doc
         .get("paths")
         .and_then(Value::as_object)
@@ -427,55 +446,127 @@ pub(crate) fn reached_by_requests(
         .flatten()
     {
         if !is_extension(template) {
-            queue.push((pointer::join("/paths", template), true));
+            queue.push((pointer::join("/paths", template), Reached::PathItem));
         }
     }
-    while let Some((start, path_item)) = queue.pop() {
+    while let Some((start, kind)) = queue.pop() {
         if !entered.insert(start.clone()) {
             continue;
         }
         let Some(node) = pointer::get(doc, &start) else {
             continue;
         };
-        let mut visit = |holder: &Value, at: &str, item: bool| {
-            if holders.contains(at) {
-                reached.insert(at.to_owned());
-            }
-            if let Some(target) = pointer::local_ref(holder) {
-                queue.push((target, item));
+        let mut visit = |node: &Value, at: &str, kind: Reached| {
+            holder(at);
+            if let Some(target) = pointer::local_ref(node) {
+                queue.push((target, kind));
             }
         };
         let mut at = start;
-        if !path_item {
-            ref_holders(node, &mut at, &mut |holder, at| visit(holder, at, false));
-            continue;
-        }
-        visit(node, &at, true);
-        let operation = |op: &Value, at: &mut String, visit: &mut dyn FnMut(&Value, &str)| {
-            for (op_key, part) in op.as_object().into_iter().flatten() {
-                if !skipped.contains(&op_key.as_str()) {
-                    within(at, op_key, |at| ref_holders(part, at, visit));
+        // An operation (or a path item's) `$ref` names another of its kind; its siblings
+        // are walked as they stand.
+        let mut operation =
+            |op: &Value, at: &mut String, visit: &mut dyn FnMut(&Value, &str, Reached)| {
+                visit(op, at, Reached::Operation);
+                operations.push(at.clone());
+                for (op_key, part) in op.as_object().into_iter().flatten() {
+                    if !skipped.contains(&op_key.as_str()) {
+                        within(at, op_key, |at| {
+                            ref_holders(part, at, &mut |node, at| visit(node, at, Reached::Other))
+                        });
+                    }
                 }
+            };
+        match kind {
+            Reached::Other => {
+                ref_holders(node, &mut at, &mut |node, at| {
+                    visit(node, at, Reached::Other)
+                });
+                continue;
             }
-        };
+            Reached::Operation => {
+                operation(node, &mut at, &mut visit);
+                continue;
+            }
+            Reached::PathItem => {}
+        }
+        visit(node, &at, Reached::PathItem);
         for (key, child) in node.as_object().into_iter().flatten() {
             within(&mut at, key, |at| {
-                let visit = &mut |holder: &Value, at: &str| visit(holder, at, false);
                 if methods::FIXED.contains(&key.as_str())
                     || (added_methods && key == methods::QUERY_FIELD)
                 {
-                    operation(child, at, visit);
+                    operation(child, at, &mut visit);
                 } else if added_methods && key == methods::ADDITIONAL && child.is_object() {
                     for (method, op) in child.as_object().into_iter().flatten() {
-                        within(at, method, |at| operation(op, at, visit));
+                        within(at, method, |at| operation(op, at, &mut visit));
                     }
                 } else {
-                    ref_holders(child, at, visit);
+                    ref_holders(child, at, &mut |node, at| visit(node, at, Reached::Other));
                 }
             });
         }
     }
-    reached
+    RequestReach {
+        targets: entered,
+        operations,
+    }
+}
+
+/// What a reference followed by [`walk_requests`] names.
+#[derive(Clone, Copy)]
+enum Reached {
+    PathItem,
+    Operation,
+    /// Anything else: everything below it is walked.
+    Other,
+}
+
+/// Drops from `doc` (a 2.0 or 3.0 document, whose references are all JSON pointers) what no
+/// request can reach, for a view that only checks requests: each operation's `responses` and
+/// `callbacks`, and each file under [`FILES_KEY`](super::FILES_KEY) that nothing requests
+/// reach, nor anything outside `paths` (components, security schemes), references. Only object
+/// members are removed, so every pointer to what is kept still names the same node.
+pub(crate) fn prune_for_requests(doc: &mut Value) {
+    let reach = walk_requests(doc, false, &mut |_| {});
+    // What the rest of the document references: schemes, components read by name.
+    let mut referenced = reach.targets;
+    let mut queue: Vec<String> = Vec::new();
+    for (key, child) in doc.as_object().into_iter().flatten() {
+        if key == "paths" || key == super::FILES_KEY {
+            continue;
+        }
+        let mut at = pointer::join("", key);
+        ref_holders(child, &mut at, &mut |node, _| {
+            queue.extend(pointer::local_ref(node));
+        });
+    }
+    while let Some(target) = queue.pop() {
+        if !referenced.insert(target.clone()) {
+            continue;
+        }
+        if let Some(node) = pointer::get(doc, &target) {
+            let mut at = target;
+            ref_holders(node, &mut at, &mut |node, _| {
+                queue.extend(pointer::local_ref(node));
+            });
+        }
+    }
+    let files_prefix = format!("/{}/", super::FILES_KEY);
+    let kept_files: HashSet<String> = referenced
+        .iter()
+        .filter_map(|at| at.strip_prefix(&files_prefix))
+        .map(|rest| pointer::unescape(rest.split('/').next().unwrap_or_default()))
+        .collect();
+    for at in &reach.operations {
+        if let Some(Value::Object(op)) = pointer::get_mut(doc, at) {
+            op.remove("responses");
+            op.remove("callbacks");
+        }
+    }
+    if let Some(Value::Object(files)) = doc.get_mut(super::FILES_KEY) {
+        files.retain(|name, _| kept_files.contains(name));
+    }
 }
 
 /// Runs `f` with `at` extended by one (escaped) pointer token, then restores it.
@@ -566,5 +657,70 @@ mod tests {
             node.get("$ref") != Some(&json!("#/x"))
         });
         assert_eq!(visited, ["", "/a", "/c"]);
+    }
+
+    #[test]
+    fn a_view_for_requests_drops_what_only_responses_and_callbacks_reach() {
+        let file = |name: &str| format!("/x-oasgate-files/{}", pointer::escape(name));
+        let mut doc = json!({
+            "paths": {
+                "/a": {"$ref": "#/x-oasgate-files/paths~1a.yml"},
+                "/c": {"get": {"$ref": "#/x-oasgate-files/op.yml"}},
+                "/b": {"post": {
+                    "requestBody": {"$ref": "#/x-oasgate-files/bodies.yml/B"},
+                    "responses": {"200": {"$ref": "#/x-oasgate-files/responses.yml/ok"}},
+                    "callbacks": {"c": {"$ref": "#/x-oasgate-files/callbacks.yml"}}
+                }}
+            },
+            "components": {"securitySchemes": {"key": {"$ref": "#/x-oasgate-files/schemes.yml"}}},
+            "x-oasgate-files": {
+                "paths/a.yml": {"get": {
+                    "parameters": [{"$ref": "#/x-oasgate-files/models.yml/Id"}],
+                    "responses": {"200": {"$ref": "#/x-oasgate-files/responses.yml/list"}}
+                }},
+                "bodies.yml": {"B": {"content": {"application/json": {"schema": {
+                    "$ref": "#/x-oasgate-files/models.yml/Thing"}}}}},
+                "models.yml": {"Id": {"name": "id", "in": "query"}, "Thing": {"type": "object"}},
+                "responses.yml": {"ok": {"description": "ok"}, "list": {"description": "ok"}},
+                "callbacks.yml": {"{$request.body#/url}": {"post": {"responses": {}}}},
+                "schemes.yml": {"type": "apiKey", "in": "header", "name": "k"},
+                "op.yml": {
+                    "requestBody": {"$ref": "#/x-oasgate-files/bodies.yml/B"},
+                    "responses": {"default": {"$ref": "#/x-oasgate-files/errors.yml"}}
+                },
+                "errors.yml": {"description": "error"},
+                "unused.yml": {"type": "string"}
+            }
+        });
+        prune_for_requests(&mut doc);
+        let mut files: Vec<&String> = doc["x-oasgate-files"].as_object().unwrap().keys().collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "bodies.yml",
+                "models.yml",
+                "op.yml",
+                "paths/a.yml",
+                "schemes.yml"
+            ]
+        );
+        for op in [
+            "/paths/~1b/post",
+            &format!("{}/get", file("paths/a.yml")),
+            &file("op.yml"),
+        ] {
+            let op = pointer::get(&doc, op).unwrap();
+            assert!(
+                op.get("responses").is_none() && op.get("callbacks").is_none(),
+                "{op}"
+            );
+        }
+        // What requests read is where it was.
+        assert_eq!(
+            pointer::get(&doc, &format!("{}/Thing", file("models.yml"))),
+            Some(&json!({"type": "object"}))
+        );
+        assert!(pointer::get(&doc, "/paths/~1b/post/requestBody").is_some());
     }
 }

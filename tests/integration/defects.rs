@@ -176,6 +176,16 @@ fn defects_that_make_a_verdict_ambiguous_stay_errors() {
             body("./no-such-file.yaml#/Pet"),
             "`$ref` names `./no-such-file.yaml`, which cannot be read",
         ),
+        // An operation given by `$ref` (not in the specification, but how some multi-file
+        // documents are written): a request reaches what is inside it.
+        (
+            format!(
+                r##"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+                    "paths": {{"/a": {{"post": {{"$ref": "#/x-operations/post"}}}}}},
+                    "x-operations": {{"post": {{"requestBody": {{"content": {{"application/json": {{"schema": {{"$ref": "#/components/schemas/Gone"}}}}}}}}, "responses": {RESPONSES}}}}}}}"##
+            ),
+            "unresolvable `$ref`: `<document>#/components/schemas/Gone` does not exist; a request reaches it",
+        ),
         (
             v3(&format!(
                 r#"{{"/a/{{x}}": {}, "/a/{{y}}": {}}}"#,
