@@ -262,6 +262,28 @@ impl<'v> StreamBuilder<'v> {
             self.compiled.insert(at.to_owned(), index?);
             return index;
         }
+        if let Some(Value::Array(all)) = map.get("allOf")
+            && map
+                .keys()
+                .all(|k| k == "allOf" || is_annotation(k) || k.starts_with("x-"))
+        {
+            // `allOf` of one schema beside ones that only annotate (`[{"$ref": …},
+            // {"description": …}]`, how generated documents describe a referenced property)
+            // is that one schema; any other combination is left to jsonschema.
+            let checking: Vec<usize> = (0..all.len())
+                .filter(|&i| !checks_nothing(&all[i]))
+                .collect();
+            let index = match checking[..] {
+                [] => ANY,
+                [only] => {
+                    let member = format!("{}/{only}", pointer::join(at, "allOf"));
+                    self.node(&member)?
+                }
+                _ => return None,
+            };
+            self.compiled.insert(at.to_owned(), index);
+            return Some(index);
+        }
         if map
             .get("not")
             .is_some_and(|n| n.as_object().is_some_and(Map::is_empty))
@@ -365,6 +387,15 @@ fn by_length_then_bytes(a: &str, b: &str) -> std::cmp::Ordering {
 
 fn is_annotation(key: &str) -> bool {
     ANNOTATIONS.contains(&key)
+}
+
+/// Whether `schema` accepts every value: `true`, or an object of annotations only.
+fn checks_nothing(schema: &Value) -> bool {
+    match schema {
+        Value::Bool(accepts) => *accepts,
+        Value::Object(map) => map.keys().all(|k| is_annotation(k) || k.starts_with("x-")),
+        _ => false,
+    }
 }
 
 /// Not sure: the walk stops and the body takes the full path. Only ever built on that path.
@@ -654,9 +685,13 @@ mod tests {
                         "meta": {"type": "object", "additionalProperties": {"type": "integer"}},
                         "secret": {"not": {}, "x-oasgate-read-only": true},
                         "anything": {},
-                        "next": {"$ref": "#/components/schemas/Item"}
+                        "next": {"$ref": "#/components/schemas/Item"},
+                        "role": {"allOf": [{"$ref": "#/components/schemas/Arn"},
+                                           {"description": "the role"}]},
+                        "note": {"allOf": [{"description": "free text"}], "title": "note"}
                     }
                 },
+                "Arn": {"type": "string", "pattern": "^arn:", "maxLength": 12},
                 "Id": {"type": "string", "format": "uuid"},
                 "Line": {"type": "object", "required": ["q"], "properties": {"q": {"const": 1}}}
             }}
@@ -720,6 +755,11 @@ mod tests {
                 true,
             ),
             (item(r#", "next": {"sku": "XYZ-0000"}"#), false),
+            (item(r#", "role": "arn:aws:x""#), true),
+            (item(r#", "role": "role""#), false),
+            (item(r#", "role": "arn:aws:iam::1""#), false),
+            (item(r#", "role": 7"#), false),
+            (item(r#", "note": [1, {"a": null}]"#), true),
         ];
         for (text, valid) in &table {
             let valid = *valid;
@@ -862,7 +902,11 @@ mod tests {
             "loop": {"$ref": "#/loop"},
             "unique": {"type": "array", "uniqueItems": true},
             "unchecked_format": {"type": "string", "format": "password"},
-            "unknown_format": {"type": "string", "format": "colour"}
+            "unknown_format": {"type": "string", "format": "colour"},
+            // `allOf` is taken only as one checking schema beside annotations.
+            "all_of_two": {"allOf": [{"type": "string"}, {"minLength": 2}]},
+            "all_of_beside": {"type": "string", "allOf": [{"minLength": 2}]},
+            "all_of_loop": {"allOf": [{"$ref": "#/all_of_loop"}, {"description": "me"}]}
         });
         for at in [
             "/multiple",
@@ -871,6 +915,9 @@ mod tests {
             "/ref_beside",
             "/loop",
             "/unique",
+            "/all_of_two",
+            "/all_of_beside",
+            "/all_of_loop",
         ] {
             assert!(
                 StreamCheck::compile(&view, at, &Patterns::default()).is_none(),
