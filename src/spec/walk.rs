@@ -1,7 +1,7 @@
 //! Walking an OpenAPI document: where its schemas start and every subschema below, and every
 //! object that may hold a `$ref`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
@@ -558,10 +558,25 @@ pub(crate) fn prune_for_requests(doc: &mut Value) {
         .filter_map(|at| at.strip_prefix(&files_prefix))
         .map(|rest| pointer::unescape(rest.split('/').next().unwrap_or_default()))
         .collect();
+    // A reference into an operation's responses (a bundler may point a request schema at its
+    // first occurrence, wherever that is) keeps them.
+    let sorted: BTreeSet<&str> = referenced.iter().map(String::as_str).collect();
+    let referenced_below = |at: &str| {
+        let prefix = format!("{at}/");
+        sorted
+            .range(prefix.as_str()..)
+            .next()
+            .is_some_and(|target| target.starts_with(&prefix))
+            || sorted.contains(at)
+    };
     for at in &reach.operations {
-        if let Some(Value::Object(op)) = pointer::get_mut(doc, at) {
-            op.remove("responses");
-            op.remove("callbacks");
+        for key in ["responses", "callbacks"] {
+            let part = pointer::join(at, key);
+            if !referenced_below(&part)
+                && let Some(Value::Object(op)) = pointer::get_mut(doc, at)
+            {
+                op.remove(key);
+            }
         }
     }
     if let Some(Value::Object(files)) = doc.get_mut(super::FILES_KEY) {
@@ -666,6 +681,10 @@ mod tests {
             "paths": {
                 "/a": {"$ref": "#/x-oasgate-files/paths~1a.yml"},
                 "/c": {"get": {"$ref": "#/x-oasgate-files/op.yml"}},
+                "/d": {"get": {"responses": {"200": {"content": {"application/json": {
+                    "schema": {"type": "object", "properties": {"tag": {"type": "string"}}}}}}}}},
+                "/e": {"put": {"requestBody": {"content": {"application/json": {"schema": {
+                    "$ref": "#/paths/~1d/get/responses/200/content/application~1json/schema/properties/tag"}}}}}},
                 "/b": {"post": {
                     "requestBody": {"$ref": "#/x-oasgate-files/bodies.yml/B"},
                     "responses": {"200": {"$ref": "#/x-oasgate-files/responses.yml/ok"}},
@@ -716,6 +735,14 @@ mod tests {
                 "{op}"
             );
         }
+        // Responses a request schema points into stay.
+        assert!(
+            pointer::get(
+                &doc,
+                "/paths/~1d/get/responses/200/content/application~1json/schema/properties/tag"
+            )
+            .is_some()
+        );
         // What requests read is where it was.
         assert_eq!(
             pointer::get(&doc, &format!("{}/Thing", file("models.yml"))),
