@@ -173,15 +173,17 @@ impl ServedDocuments {
         crate::spec::restore_written_refs(&mut doc);
         let token = origin_token(&doc);
         document::template_servers(&mut doc, &options.prefix, &token);
-        if let Some(path) = &options.openapi_json_path {
-            let text = render::to_json(&doc);
-            served.json = Some((
-                path.clone(),
-                Rendered::new(text, &token, "application/json"),
-            ));
-        }
+        let title = doc
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or("API")
+            .to_owned();
+        // The YAML is written from the JSON text, so the tree goes first: a large document's
+        // tree, its JSON and its YAML are never all held at once.
+        let json = render::to_json(&doc);
+        drop(doc);
         if let Some(path) = &options.openapi_yaml_path {
-            match render::to_yaml(&doc) {
+            match render::to_yaml(&json) {
                 Ok(text) => {
                     served.yaml = Some((
                         path.clone(),
@@ -191,21 +193,23 @@ impl ServedDocuments {
                 Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
             }
         }
+        if let Some(path) = &options.openapi_json_path {
+            served.json = Some((
+                path.clone(),
+                Rendered::new(json, &token, "application/json"),
+            ));
+        }
         if let Some(path) = &options.docs_path {
             let document = options
                 .openapi_json_path
                 .as_ref()
                 .or(options.openapi_yaml_path.as_ref());
-            let title = doc
-                .pointer("/info/title")
-                .and_then(Value::as_str)
-                .unwrap_or("API");
             match document {
                 None => problems.push(
                     "the docs page needs the document served: set openapi_json_path or openapi_yaml_path"
                         .into(),
                 ),
-                Some(document) => match docs_page(options.docs_ui, path, title, document) {
+                Some(document) => match docs_page(options.docs_ui, path, &title, document) {
                     Ok(docs) => served.docs = Some(docs),
                     Err(e) => problems.push(e),
                 },
