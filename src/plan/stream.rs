@@ -903,7 +903,10 @@ mod tests {
             "unique": {"type": "array", "uniqueItems": true},
             "unchecked_format": {"type": "string", "format": "password"},
             "unknown_format": {"type": "string", "format": "colour"},
-            // `allOf` is taken only as one checking schema beside annotations.
+            // `allOf` is taken only as one checking schema beside annotations: "An instance
+            // validates successfully against this keyword if it validates successfully against
+            // all schemas defined by this keyword's value" (JSON Schema 2020-12 Core
+            // §10.2.1.1), and a schema of annotations alone accepts every instance.
             "all_of_two": {"allOf": [{"type": "string"}, {"minLength": 2}]},
             "all_of_beside": {"type": "string", "allOf": [{"minLength": 2}]},
             "all_of_loop": {"allOf": [{"$ref": "#/all_of_loop"}, {"description": "me"}]}
