@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::prefetch::Prefetch;
 use super::source::{self, SourceFile};
 use super::{pointer, uri, walk};
 use crate::error::{BuildError, BuildProblem, BuildWarning, WarningCase};
@@ -84,7 +85,9 @@ pub(crate) struct Dangling {
     pub problem: BuildProblem,
 }
 
-struct Loader {
+struct Loader<'p> {
+    /// Reads the files references name ahead, on a second core.
+    prefetch: &'p Prefetch,
     root_dir: PathBuf,
     /// Schema resources, for documents whose schemas are JSON Schema 2020-12 (OpenAPI 3.1).
     ids: Option<Ids>,
@@ -163,6 +166,17 @@ pub(crate) fn from_text(
     base_dir: &Path,
     root_path: Option<PathBuf>,
 ) -> Result<Bundle, BuildError> {
+    let prefetch = Prefetch::new(files_named);
+    from_text_with(text, name, base_dir, root_path, &prefetch)
+}
+
+fn from_text_with(
+    text: &str,
+    name: &str,
+    base_dir: &Path,
+    root_path: Option<PathBuf>,
+    prefetch: &Prefetch,
+) -> Result<Bundle, BuildError> {
     let (value, syntax, c1) = source::parse(text).map_err(|e| BuildError::single(name, e))?;
     let ids = uses_schema_ids(&value).then(|| Ids {
         v3_2: super::is_v3_2(&value),
@@ -172,7 +186,9 @@ pub(crate) fn from_text(
         }],
         ..Ids::default()
     });
+    prefetch.after(&normalize(base_dir), &value);
     let mut loader = Loader {
+        prefetch,
         ids,
         root_dir: normalize(base_dir),
         seen: HashMap::new(),
@@ -187,7 +203,7 @@ pub(crate) fn from_text(
     if let Some(p) = root_path {
         loader.seen.insert(p, 0);
     }
-    loader.run();
+    prefetch.around(|| loader.run());
     loader.finish()
 }
 
@@ -199,7 +215,9 @@ pub(crate) fn from_value(value: Value) -> Result<Bundle, BuildError> {
         bases: vec![uri::file_uri(Path::new("."), true)],
         ..Ids::default()
     });
+    let prefetch = Prefetch::with_worker(files_named, false);
     let mut loader = Loader {
+        prefetch: &prefetch,
         ids,
         root_dir: PathBuf::new(),
         seen: HashMap::new(),
@@ -273,7 +291,27 @@ pub(crate) fn problem_at(files: &[SourceFile], at: &str, message: String) -> Bui
     }
 }
 
-impl Loader {
+/// The files the `$ref`s of `value`, a file in folder `dir`, name by a relative path: the
+/// files [`Loader::local_target`] reads (or, below an `$id`, may read).
+fn files_named(dir: &Path, value: &Value) -> Vec<PathBuf> {
+    let mut named = Vec::new();
+    walk::ref_holders(value, &mut String::new(), &mut |node, _| {
+        if let Some(Value::String(reference)) = node.get("$ref") {
+            let path_part = reference
+                .split_once('#')
+                .map_or(reference.as_str(), |(p, _)| p);
+            if !path_part.is_empty() && !path_part.contains("://") && !path_part.starts_with("urn:")
+            {
+                named.push(normalize(
+                    &dir.join(pointer::percent_decoded(path_part).as_str()),
+                ));
+            }
+        }
+    });
+    named
+}
+
+impl Loader<'_> {
     fn run(&mut self) {
         if self.ids.is_some() {
             return self.run_with_ids();
@@ -678,19 +716,9 @@ impl Loader {
                 Ok(index)
             };
         }
-        // Only regular files: a device or a pipe (`/dev/zero`) would never end.
-        let text = match std::fs::metadata(&path).and_then(|meta| {
-            if meta.is_file() {
-                std::fs::read_to_string(&path)
-            } else {
-                Err(std::io::Error::other("not a regular file"))
-            }
-        }) {
-            Ok(text) => text,
-            Err(e) => return Err(Some(e.to_string())),
-        };
+        let (text, parsed) = self.prefetch.take(&path).map_err(Some)?;
         let name = relative_name(&self.root_dir, &path);
-        let (value, syntax, c1) = match source::parse(&text) {
+        let (value, syntax, c1) = match parsed {
             Ok(parsed) => parsed,
             Err(e) => {
                 self.problems.push(BuildProblem {
@@ -1054,6 +1082,45 @@ fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading ahead on a second core changes when files are read, not what the loader makes
+    /// of them: the same bundle, warnings and dangling references, in the same order.
+    #[test]
+    fn files_read_ahead_make_the_same_bundle() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let roots = [
+            "digitalocean/specification/DigitalOcean-public.v2.yaml",
+            "local/schema-ids/openapi.yaml",
+            "local/documents32/openapi.yaml",
+        ];
+        let summary = |bundle: Result<Bundle, BuildError>| match bundle {
+            Ok(b) => format!(
+                "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                b.root,
+                b.files
+                    .iter()
+                    .map(|f| (&f.name, &f.text))
+                    .collect::<Vec<_>>(),
+                b.paths,
+                b.dangling,
+                b.warnings,
+                b.bases
+            ),
+            Err(e) => format!("{e:?}"),
+        };
+        for root in roots {
+            let path = fixtures.join(root);
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            let dir = path.parent().expect("a folder");
+            let bundle = |ahead| {
+                let prefetch = Prefetch::with_worker(files_named, ahead);
+                from_text_with(&text, root, dir, Some(normalize(&path)), &prefetch)
+            };
+            let alone = summary(bundle(false));
+            assert!(alone.contains(FILES_KEY), "{root} is made of several files");
+            assert_eq!(summary(bundle(true)), alone, "{root}");
+        }
+    }
 
     #[test]
     fn names_files_relative_to_the_current_directory() {

@@ -22,6 +22,7 @@ pub(crate) mod components;
 pub(crate) mod methods;
 pub(crate) mod normalize;
 pub(crate) mod pointer;
+mod prefetch;
 pub(crate) mod source;
 pub(crate) mod swagger2;
 pub(crate) mod uri;
