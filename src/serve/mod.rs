@@ -196,7 +196,7 @@ impl ServedDocuments {
         if let Some(path) = &options.openapi_json_path {
             served.json = Some((
                 path.clone(),
-                Rendered::new(json, &token, "application/json"),
+                Rendered::new(json.text, &token, "application/json"),
             ));
         }
         if let Some(path) = &options.docs_path {
@@ -429,16 +429,64 @@ fn negotiate(headers: &HeaderMap, brotli: bool) -> Coding {
 
 /// A placeholder for the origin that the document's text does not contain.
 fn origin_token(doc: &Value) -> String {
-    let text = doc.to_string();
+    // Only a string or a key can hold it (its characters are written unescaped), so only
+    // those that hold the tokens' common part are searched, not the whole text.
+    const COMMON: &str = "oasgate-origin-";
+    fn holding<'a>(node: &'a Value, found: &mut Vec<&'a str>) {
+        match node {
+            Value::String(s) if s.contains(COMMON) => found.push(s),
+            Value::Array(items) => items.iter().for_each(|item| holding(item, found)),
+            Value::Object(map) => {
+                for (key, value) in map {
+                    if key.contains(COMMON) {
+                        found.push(key);
+                    }
+                    holding(value, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    holding(doc, &mut found);
     (0u32..)
-        .map(|n| format!("oasgate-origin-{n:x}-7c1e"))
-        .find(|token| !text.contains(token.as_str()))
+        .map(|n| format!("{COMMON}{n:x}-7c1e"))
+        .find(|token| !found.iter().any(|s| s.contains(token.as_str())))
         .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The placeholder is a text no string or key of the document holds: the origin is put
+    /// where it stands and nowhere else.
+    #[test]
+    fn the_origin_placeholder_is_in_no_string_or_key() {
+        let rows = [
+            (
+                serde_json::json!({"openapi": "3.1.0"}),
+                "oasgate-origin-0-7c1e",
+            ),
+            (
+                serde_json::json!({"info": {"description": "see oasgate-origin-0-7c1e"}}),
+                "oasgate-origin-1-7c1e",
+            ),
+            (
+                serde_json::json!({"x": [{"oasgate-origin-0-7c1e": 1}, "oasgate-origin-1-7c1e!"]}),
+                "oasgate-origin-2-7c1e",
+            ),
+            // The common part alone takes nothing.
+            (
+                serde_json::json!({"x": "oasgate-origin-"}),
+                "oasgate-origin-0-7c1e",
+            ),
+        ];
+        for (doc, want) in rows {
+            assert_eq!(origin_token(&doc), want, "{doc}");
+            assert!(!doc.to_string().contains(want));
+        }
+    }
 
     #[test]
     fn negotiates_the_coding() {

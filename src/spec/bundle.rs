@@ -932,6 +932,10 @@ impl Loader<'_> {
 /// resource is there, with its `$id`); elsewhere the local pointer stays (a reference to a file
 /// from below a relative `$id`, say, whose file is now part of the document).
 pub(crate) fn restore_written_refs(doc: &mut Value) {
+    // Only the loader of such a document writes them: the walk below is not needed elsewhere.
+    if !uses_schema_ids(doc) {
+        return;
+    }
     // Any absolute base: a tool resolves the document's relative `$id`s against where it
     // read it, and the written references resolve the same way relative to those.
     const BASE: &str = "file:///openapi.json";
@@ -1146,6 +1150,7 @@ mod tests {
     #[test]
     fn restores_written_references_only_where_they_name_the_same_node() {
         let mut doc = serde_json::json!({
+            "openapi": "3.1.0",
             "components": {"schemas": {
                 "Order": {"$id": "https://x.test/order", "$defs": {"id": {"$anchor": "id"}},
                     "properties": {
@@ -1167,5 +1172,16 @@ mod tests {
             serde_json::json!({"$ref": "#/components/schemas/Other"})
         );
         assert!(doc["components"]["schemas"]["Other"].get("$id").is_none());
+        // Only the loader of a 3.1 or 3.2 document writes the marks: a 3.0 document's own
+        // extension of that name is served as written.
+        let mut doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "components": {"schemas": {
+                "A": {"$ref": "#/components/schemas/B", "x-oasgate-ref": "#b"},
+                "B": {"type": "string"}}}
+        });
+        let before = doc.clone();
+        restore_written_refs(&mut doc);
+        assert_eq!(doc, before);
     }
 }

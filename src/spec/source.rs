@@ -116,23 +116,29 @@ pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
 }
 
 /// The line of every node of a JSON text (an object member's is its key's), keyed by a hash of
-/// its pointer: a few bytes per node, no pointer strings kept.
+/// its pointer: a few bytes per node, no pointer strings kept. A node's key is its parent's
+/// key hashed with its own (unescaped) segment, so reading the text hashes each key once.
 #[derive(Debug, Clone, Default)]
 struct JsonLines(std::collections::HashMap<u64, u32>);
 
 impl JsonLines {
-    fn key(pointer: &str) -> u64 {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        BuildHasherDefault::<DefaultHasher>::default().hash_one(pointer)
+    /// The key of the root (the empty pointer).
+    const ROOT: u64 = 0;
+
+    fn child(parent: u64, segment: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        parent.hash(&mut hasher);
+        segment.hash(&mut hasher);
+        hasher.finish()
     }
 
     fn line(&self, segments: &[String]) -> Option<usize> {
-        let mut pointer = String::new();
-        let mut found = self.0.get(&Self::key("")).copied();
+        let mut key = Self::ROOT;
+        let mut found = self.0.get(&key).copied();
         for segment in segments {
-            pointer.push('/');
-            pointer.push_str(&super::pointer::escape(segment));
-            match self.0.get(&Self::key(&pointer)) {
+            key = Self::child(key, segment);
+            match self.0.get(&key) {
                 Some(line) => found = Some(*line),
                 None => break,
             }
@@ -144,19 +150,21 @@ impl JsonLines {
     fn read(text: &str) -> Self {
         enum Frame {
             Object {
-                base: usize,
+                key: u64,
                 expects_key: bool,
             },
             Array {
-                base: usize,
+                key: u64,
                 index: usize,
                 element_next: bool,
             },
         }
         let bytes = text.as_bytes();
         let mut lines = std::collections::HashMap::new();
-        let mut pointer = String::new();
+        // The key of the node whose value comes next.
+        let mut current = Self::ROOT;
         let mut frames: Vec<Frame> = Vec::new();
+        let mut digits = String::new();
         let mut line: u32 = 1;
         let mut i = 0;
         while i < bytes.len() {
@@ -170,9 +178,9 @@ impl JsonLines {
                 i += 1;
                 continue;
             }
-            // The first byte of an array's element: the element's pointer and line.
+            // The first byte of an array's element: the element's key and line.
             if let Some(Frame::Array {
-                base,
+                key,
                 index,
                 element_next,
             }) = frames.last_mut()
@@ -180,13 +188,14 @@ impl JsonLines {
                 && byte != b']'
             {
                 *element_next = false;
-                pointer.truncate(*base);
+                digits.clear();
                 // Writing into a `String` cannot fail.
-                let _ = std::fmt::Write::write_fmt(&mut pointer, format_args!("/{index}"));
-                lines.insert(Self::key(&pointer), line);
+                let _ = std::fmt::Write::write_fmt(&mut digits, format_args!("{index}"));
+                current = Self::child(*key, &digits);
+                lines.insert(current, line);
             }
             if frames.is_empty() && lines.is_empty() {
-                lines.insert(Self::key(""), line);
+                lines.insert(Self::ROOT, line);
             }
             match byte {
                 b'"' => {
@@ -197,39 +206,33 @@ impl JsonLines {
                         escaped |= bytes[i] == b'\\';
                         i += if bytes[i] == b'\\' { 2 } else { 1 };
                     }
-                    if let Some(Frame::Object { base, expects_key }) = frames.last_mut()
+                    if let Some(Frame::Object { key, expects_key }) = frames.last_mut()
                         && *expects_key
                     {
                         *expects_key = false;
                         let raw = &text[start + 1..i.min(text.len())];
-                        let key: std::borrow::Cow<'_, str> = if escaped {
+                        let name: std::borrow::Cow<'_, str> = if escaped {
                             serde_json::from_str::<String>(&text[start..=i.min(text.len() - 1)])
                                 .unwrap_or_else(|_| raw.to_owned())
                                 .into()
                         } else {
                             raw.into()
                         };
-                        pointer.truncate(*base);
-                        pointer.push('/');
-                        pointer.push_str(&super::pointer::escape(&key));
-                        lines.insert(Self::key(&pointer), line);
+                        current = Self::child(*key, &name);
+                        lines.insert(current, line);
                     }
                 }
                 b'{' => frames.push(Frame::Object {
-                    base: pointer.len(),
+                    key: current,
                     expects_key: true,
                 }),
                 b'[' => frames.push(Frame::Array {
-                    base: pointer.len(),
+                    key: current,
                     index: 0,
                     element_next: true,
                 }),
                 b'}' | b']' => {
-                    if let Some(Frame::Object { base, .. } | Frame::Array { base, .. }) =
-                        frames.pop()
-                    {
-                        pointer.truncate(base);
-                    }
+                    frames.pop();
                 }
                 b',' => match frames.last_mut() {
                     Some(Frame::Object { expects_key, .. }) => *expects_key = true,
