@@ -15,9 +15,11 @@
 //!   in uncompressed meta-blocks. Brotli is offered only while that tail is small.
 
 use std::io::Write as _;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::de::StrRead;
 use serde_json::{Map, Value};
 
 /// The tail (text after the first origin) above which brotli is not offered: its tail travels
@@ -180,14 +182,25 @@ impl Rendered {
     }
 }
 
+/// The served document as JSON text, and where each root member is in it.
+pub(crate) struct JsonText {
+    pub text: String,
+    /// Each root member's key and the byte range of its value's text, in order.
+    members: Vec<(String, Range<usize>)>,
+}
+
 /// JSON text with the keys in the author's order, except root `servers`, written last: its
 /// URLs change per request, and everything before them is compressed once.
-pub(crate) fn to_json(doc: &Value) -> String {
+pub(crate) fn to_json(doc: &Value) -> JsonText {
     let Value::Object(root) = doc else {
-        return doc.to_string();
+        return JsonText {
+            text: doc.to_string(),
+            members: Vec::new(),
+        };
     };
     // Written into one buffer: no member's text is made apart and copied in.
     let mut out = vec![b'{'];
+    let mut members = Vec::with_capacity(root.len());
     for (i, (key, value)) in ordered(root).into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -195,21 +208,80 @@ pub(crate) fn to_json(doc: &Value) -> String {
         // Writing a `Value` into a `Vec` cannot fail.
         let _ = serde_json::to_writer(&mut out, key);
         out.push(b':');
+        let start = out.len();
         let _ = serde_json::to_writer(&mut out, value);
+        members.push((key.clone(), start..out.len()));
     }
     out.push(b'}');
-    String::from_utf8(out).unwrap_or_default()
+    JsonText {
+        text: String::from_utf8(out).unwrap_or_default(),
+        members,
+    }
 }
 
-/// YAML text of `json` (the text [`to_json`] wrote), in its key order. Read event by event
-/// from the text: the document's tree can be dropped first, and no second tree is built.
-pub(crate) fn to_yaml(json: &str) -> Result<String, String> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let mut text = serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de))
-        .map_err(|e| e.to_string())?;
-    // In place: the text of a large document is not copied to drop four bytes.
-    if text.starts_with("---\n") {
-        text.drain(..4);
+/// Below this much JSON the YAML is written on one thread: a thread costs more than it saves.
+const SPLIT_YAML_FROM: usize = 256 * 1024;
+
+/// YAML text of `json`, in its key order. Read event by event from the text: the document's
+/// tree can be dropped first, and no second tree is built. A large document's root members
+/// are written in two runs, the later members on a second thread where there is one core more:
+/// a block mapping's text is its members' texts one after the other.
+pub(crate) fn to_yaml(json: &JsonText) -> Result<String, String> {
+    let members = &json.members[..];
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if members.len() < 2 || json.text.len() < SPLIT_YAML_FROM || cores < 2 {
+        if members.is_empty() {
+            let mut de = serde_json::Deserializer::from_str(&json.text);
+            return serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de))
+                .map_err(|e| e.to_string());
+        }
+        return yaml_members(&json.text, members);
+    }
+    // The first member from which the rest holds about half the text.
+    let half = json.text.len() / 2;
+    let split = members
+        .iter()
+        .position(|(_, value)| value.end >= half)
+        .map_or(members.len() - 1, |i| i + 1)
+        .clamp(1, members.len() - 1);
+    let (first, rest) = members.split_at(split);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| yaml_members(&json.text, rest));
+        let mut text = yaml_members(&json.text, first)?;
+        let later = later
+            .join()
+            .unwrap_or_else(|_| Err("writing YAML stopped".to_owned()))?;
+        text.push_str(&later);
+        Ok(text)
+    })
+}
+
+/// The YAML of root members `members` of `json`: each a one-member mapping, one after the other.
+fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<String, String> {
+    /// A root member: its key and a reader of its value's text.
+    struct Member<'a, 'de> {
+        key: &'a str,
+        value: serde_transcode::Transcoder<&'a mut serde_json::Deserializer<StrRead<'de>>>,
+    }
+    impl serde::Serialize for Member<'_, '_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry(self.key, &self.value)?;
+            map.end()
+        }
+    }
+    let mut text = String::with_capacity(members.iter().map(|(_, v)| v.len()).sum());
+    for (key, value) in members {
+        let mut de = serde_json::Deserializer::from_str(&json[value.clone()]);
+        let member = Member {
+            key,
+            value: serde_transcode::Transcoder::new(&mut de),
+        };
+        serde_saphyr::to_fmt_writer(&mut text, &member).map_err(|e| e.to_string())?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
     }
     Ok(text)
 }
@@ -455,6 +527,39 @@ mod tests {
         assert_eq!(back, doc);
     }
 
+    /// A large document's YAML, written in two runs (on two threads where there are two
+    /// cores), is the text written in one run from the whole JSON text.
+    #[test]
+    fn yaml_written_in_two_runs_is_the_text_of_one() {
+        let mut paths = Map::new();
+        for i in 0..3000 {
+            paths.insert(
+                format!("/items/{i}"),
+                serde_json::json!({"get": {"operationId": format!("get{i}"), "description": "a: b\n- c", "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"enum": ["yes", "no", null, 1.5, {}]}}}}}}}),
+            );
+        }
+        let doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {"schemas": {"Empty": {}, "List": {"type": "array", "items": []}}},
+            "x-tail": [[], [1, [2]], "three"],
+            "servers": [{"url": "http://x.test"}],
+        });
+        let json = to_json(&doc);
+        assert!(json.text.len() > SPLIT_YAML_FROM, "{}", json.text.len());
+        let mut de = serde_json::Deserializer::from_str(&json.text);
+        let whole = serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de)).unwrap();
+        assert_eq!(to_yaml(&json).unwrap(), whole.trim_start_matches("---\n"));
+        // Split at every member boundary: the runs' texts add up to the whole.
+        for split in 1..json.members.len() {
+            let (first, rest) = json.members.split_at(split);
+            let runs =
+                yaml_members(&json.text, first).unwrap() + &yaml_members(&json.text, rest).unwrap();
+            assert_eq!(runs, whole, "split before member {split}");
+        }
+    }
+
     #[test]
     fn the_tag_follows_the_origin() {
         let rendered = Rendered::new(sample(3), TOKEN, "application/json");
@@ -467,7 +572,7 @@ mod tests {
     #[test]
     fn servers_come_last_the_rest_in_the_authors_order() {
         let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {"/b": {}, "/a": {}}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
-        let json = to_json(&doc);
+        let json = to_json(&doc).text;
         assert!(
             json.starts_with(
                 "{\"paths\":{\"/b\":{},\"/a\":{}},\"openapi\":\"3.1.0\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"components\":{},\"servers\""
@@ -477,7 +582,7 @@ mod tests {
         assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
-        let yaml = to_yaml(&json).unwrap();
+        let yaml = to_yaml(&to_json(&doc)).unwrap();
         assert!(
             yaml.starts_with("paths:\n  /b: {}\n  /a: {}\nopenapi:"),
             "{yaml}"
