@@ -40,7 +40,8 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // What the middleware adds (paging parameters) is part of the served document too. A
     // document handed over by value is not copied for it (see `Document::take_json`).
     let mut served = doc.take_json();
-    let doc = &doc;
+    let document = doc;
+    let doc = &document;
     let mut findings = Vec::new();
     let v2 = doc.version() == Version::V2_0;
     paging::augment(&mut served, &mut findings, v2);
@@ -341,6 +342,11 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems).with_warnings(ctx.warnings));
     }
+    // Done with the files' texts (kept for line numbers) and the compile state: they are not
+    // held while the served document is written, the peak of a large document's start.
+    let warnings = std::mem::take(&mut ctx.warnings);
+    drop(ctx);
+    drop(document);
     semicolons |= operations
         .iter()
         .flat_map(|op| &op.path)
@@ -379,7 +385,7 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
         options,
         served,
         bases: all_bases,
-        warnings: ctx.warnings,
+        warnings,
     })
 }
 
