@@ -79,7 +79,9 @@ struct Walker<'a> {
     added_methods: bool,
     seen: HashSet<String>,
     schemas: Vec<(String, &'a Value)>,
-    seen_schemas: HashSet<String>,
+    /// Schemas visited, by address: a node reached again through a `$ref` is the same node,
+    /// and no pointer needs copying and hashing to know it.
+    seen_schemas: HashSet<*const Value>,
     /// An OpenAPI 3.2 document: a Media Type Object's `itemSchema` is a schema too (in an
     /// older document it is an unknown field).
     item_schemas: bool,
@@ -264,12 +266,12 @@ impl<'a> Walker<'a> {
         // a `$ref`'s target is looked up from the root.
         let mut stack: Vec<(String, Option<&'a Value>)> = vec![(at, node)];
         while let Some((at, node)) = stack.pop() {
-            if !self.seen_schemas.insert(at.clone()) {
-                continue;
-            }
             let Some(node) = node.or_else(|| pointer::get(self.doc, &at)) else {
                 continue;
             };
+            if !self.seen_schemas.insert(std::ptr::from_ref(node)) {
+                continue;
+            }
             let Value::Object(map) = node else {
                 continue;
             };
