@@ -186,7 +186,9 @@ fn from_text_with(
         }],
         ..Ids::default()
     });
-    prefetch.after(&normalize(base_dir), &value);
+    if may_name_files(text) {
+        prefetch.after(&normalize(base_dir), &value);
+    }
     let mut loader = Loader {
         prefetch,
         ids,
@@ -289,6 +291,17 @@ pub(crate) fn problem_at(files: &[SourceFile], at: &str, message: String) -> Bui
         pointer: inner,
         message,
     }
+}
+
+/// Whether some `$ref` of `text` may name another file: one whose value does not begin with
+/// `#`. A quick look at the text, so that a single-file document is not walked for the files
+/// it names; a reference it misses (a key written with escapes) is still read, only not ahead.
+fn may_name_files(text: &str) -> bool {
+    text.match_indices("$ref").any(|(at, _)| {
+        let after = text[at + 4..]
+            .trim_start_matches(|c: char| c == '"' || c == '\'' || c == ':' || c.is_whitespace());
+        !after.starts_with('#')
+    })
 }
 
 /// The files the `$ref`s of `value`, a file in folder `dir`, name by a relative path: the
@@ -1086,6 +1099,24 @@ fn check_targets(root: &Value, files: &[SourceFile], dangling: &mut Vec<Dangling
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sees_references_that_may_name_files() {
+        let rows = [
+            ("{\"$ref\": \"#/components/schemas/A\"}", false),
+            ("$ref: '#/definitions/A'\nx: 1\n", false),
+            ("a:\n  $ref:   \"#/a\"\n", false),
+            ("openapi: 3.0.3\n", false),
+            ("{\"$ref\":\"pets.yaml#/Pet\"}", true),
+            ("$ref: ./paths/pets.yaml\n", true),
+            ("a: {$ref: '#/x'}\nb: {$ref: 'common.json'}\n", true),
+            // A mention that is no reference only costs a walk.
+            ("description: the $ref keyword\n", true),
+        ];
+        for (text, want) in rows {
+            assert_eq!(may_name_files(text), want, "{text}");
+        }
+    }
 
     /// Reading ahead on a second core changes when files are read, not what the loader makes
     /// of them: the same bundle, warnings and dangling references, in the same order.

@@ -84,10 +84,12 @@ impl Prefetch {
         }
     }
 
-    /// Runs `load` with the worker reading ahead beside it; the worker stops when `load`
-    /// returns (or unwinds), leaving what it read and nobody took to be dropped.
+    /// Runs `load` with the worker reading ahead beside it, where the files queued so far (the
+    /// root's) give it something to read; the worker stops when `load` returns (or unwinds),
+    /// leaving what it read and nobody took to be dropped.
     pub(crate) fn around<R>(&self, load: impl FnOnce() -> R) -> R {
-        if !self.ahead {
+        // Nothing queued: the root names no other file, so no file is read at all.
+        if !self.ahead || self.lock().queue.is_empty() {
             return load();
         }
         std::thread::scope(|scope| {
@@ -296,5 +298,10 @@ mod tests {
         // Nothing taken: the worker's readings are dropped and `around` returns.
         assert!(load(&prefetch, dir.path(), &[]).is_empty());
         assert!(prefetch.lock().stopped);
+        // A root naming no file: no worker is started.
+        let alone = Prefetch::with_worker(next_files, true);
+        alone.after(dir.path(), &serde_json::json!({"next": []}));
+        assert_eq!(alone.around(|| 7), 7);
+        assert!(!alone.lock().stopped);
     }
 }
