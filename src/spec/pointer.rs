@@ -41,7 +41,25 @@ pub(crate) fn percent_decoded(text: &str) -> String {
 
 /// Escapes one segment for use in a pointer.
 pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(segment.len());
+    push_escaped(&mut out, segment);
+    out
+}
+
+/// Appends `segment` escaped to `out`; without a `~` or `/` it is copied as it is, with no
+/// string made for it (every key of a walked document passes here).
+pub(crate) fn push_escaped(out: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        out.push_str(segment);
+        return;
+    }
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Appends one segment to a pointer.
@@ -49,11 +67,7 @@ pub(crate) fn join(pointer: &str, segment: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + segment.len() + 1);
     out.push_str(pointer);
     out.push('/');
-    if segment.contains(['~', '/']) {
-        out.push_str(&escape(segment));
-    } else {
-        out.push_str(segment);
-    }
+    push_escaped(&mut out, segment);
     out
 }
 
@@ -266,6 +280,13 @@ mod tests {
         ] {
             assert_eq!(unescape(segment), want, "{segment}");
             assert_eq!(unescape(&escape(want)), want, "{want}");
+        }
+        for (segment, want) in [("a/b~c", "a~1b~0c"), ("~1", "~01"), ("plain", "plain")] {
+            assert_eq!(escape(segment), want);
+            let mut pointer = "/x".to_owned();
+            push_escaped(&mut pointer, segment);
+            assert_eq!(pointer, format!("/x{want}"));
+            assert_eq!(join("/x", segment), format!("/x/{want}"));
         }
     }
 

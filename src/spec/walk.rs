@@ -590,7 +590,7 @@ pub(crate) fn prune_for_requests(doc: &mut Value) {
 fn within(at: &mut String, token: &str, f: impl FnOnce(&mut String)) {
     let len = at.len();
     at.push('/');
-    at.push_str(&pointer::escape(token));
+    pointer::push_escaped(at, token);
     f(at);
     at.truncate(len);
 }
