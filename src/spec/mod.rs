@@ -44,6 +44,23 @@ pub(crate) fn is_extension(key: &str) -> bool {
     key.starts_with("x-")
 }
 
+/// The member `key` of an object: [`Value::get`], except that an object of a few members is
+/// searched in order rather than through its hash table. The document's objects are mostly
+/// that small, and a start-up walk asks hundreds of thousands of them for a member; the hash
+/// (SipHash, `serde_json`'s maps) costs more than comparing a few keys.
+pub(crate) fn field<'a>(node: &'a Value, key: &str) -> Option<&'a Value> {
+    member(node.as_object()?, key)
+}
+
+/// [`field`] of a map.
+pub(crate) fn member<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
 /// Whether `doc` (as written, or a view of it) is an OpenAPI 3.2 document: there a `content`
 /// entry may be a Reference Object ("Map[`string`, Media Type Object | Reference Object]" in
 /// the Request Body, Response, Parameter and Header Objects of 3.2), `components` has
@@ -272,9 +289,25 @@ pub(crate) fn base_path(server: &Value, url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Document;
+    use super::{Document, field};
+    use serde_json::Value;
 
     const SPEC: &str = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n";
+
+    #[test]
+    fn a_field_is_what_get_answers_in_small_and_large_objects() {
+        for size in [0, 1, 8, 9, 40] {
+            let object: serde_json::Map<String, Value> = (0..size)
+                .map(|i| (format!("k{i}"), Value::from(i)))
+                .collect();
+            let node = Value::Object(object);
+            for key in ["k0", "k7", "k8", "k39", "missing", ""] {
+                assert_eq!(field(&node, key), node.get(key), "{size} members, {key}");
+            }
+        }
+        assert_eq!(field(&Value::from(3), "k0"), None);
+        assert_eq!(field(&serde_json::json!([1]), "0"), None);
+    }
 
     #[test]
     fn the_tree_is_moved_out_of_a_document_held_once_and_copied_out_of_a_shared_one() {

@@ -79,7 +79,7 @@ pub(crate) fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut node = doc;
     for segment in segments_of(pointer) {
         node = match node {
-            Value::Object(map) => map.get(segment.as_ref())?,
+            Value::Object(map) => super::member(map, &segment)?,
             Value::Array(items) => items.get(index(&segment)?)?,
             _ => return None,
         };
@@ -198,7 +198,7 @@ pub(crate) fn to_fragment(pointer: &str) -> String {
 
 /// The local target of a node's `$ref` (`#/...` after bundling) as a plain pointer.
 pub(crate) fn local_ref(node: &Value) -> Option<String> {
-    let fragment = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+    let fragment = super::field(node, "$ref")?.as_str()?.strip_prefix('#')?;
     Some(percent_decoded(fragment))
 }
 

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::pointer;
+use super::{field, pointer};
 use crate::error::WarningCase;
 
 /// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
@@ -362,12 +362,15 @@ impl<'a> Converter<'a> {
             let own = self.param_list(op, &op_src);
             // The operation's parameters override the path item's on (in, name).
             let mut params: Vec<&SourceParam<'a>> = Vec::new();
+            let mut keys = Vec::new();
             for p in shared.iter().chain(own.iter()) {
-                let key =
-                    |p: &SourceParam<'_>| (p.node.get("in").cloned(), p.node.get("name").cloned());
-                match params.iter_mut().find(|q| key(q) == key(p)) {
-                    Some(slot) => *slot = p,
-                    None => params.push(p),
+                let key = (field(p.node, "in"), field(p.node, "name"));
+                match keys.iter().position(|q| *q == key) {
+                    Some(i) => params[i] = p,
+                    None => {
+                        params.push(p);
+                        keys.push(key);
+                    }
                 }
             }
             let converted = self.operation(op, &op_src, &op_at, &params);
@@ -759,11 +762,11 @@ impl<'a> Converter<'a> {
 fn simple_schema(node: &Value) -> Value {
     let mut out = Map::new();
     for key in SCHEMA_KEYS {
-        if let Some(v) = node.get(key) {
+        if let Some(v) = field(node, key) {
             out.insert(key.into(), v.clone());
         }
     }
-    if let Some(items) = node.get("items") {
+    if let Some(items) = field(node, "items") {
         out.insert("items".into(), simple_schema(items));
     }
     let mut schema = Value::Object(out);
