@@ -34,6 +34,10 @@ pub(crate) fn unescape(segment: &str) -> String {
 
 /// Undoes the percent-encoding a `$ref` may use in its path or fragment.
 pub(crate) fn percent_decoded(text: &str) -> String {
+    // Nearly every reference has nothing encoded: no byte-by-byte decoding and check.
+    if !text.contains('%') {
+        return text.to_owned();
+    }
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
         .into_owned()

@@ -10,6 +10,7 @@
 //! file is read and parsed as it would be without the worker, only sooner.
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -55,7 +56,9 @@ pub(crate) struct Prefetch {
 struct State {
     /// Paths to read, oldest first; one no longer [`Slot::Queued`] is skipped.
     queue: VecDeque<PathBuf>,
-    slots: HashMap<PathBuf, Slot>,
+    /// By the path's bytes: paths here are normalized, and hashing a `Path` walks its
+    /// components.
+    slots: HashMap<OsString, Slot>,
     stopped: bool,
 }
 
@@ -112,7 +115,7 @@ impl Prefetch {
     pub(crate) fn take(&self, path: &Path) -> Read {
         let mut state = self.lock();
         loop {
-            match state.slots.get_mut(path) {
+            match state.slots.get_mut(path.as_os_str()) {
                 Some(Slot::Reading) => {
                     state = self
                         .changed
@@ -132,7 +135,7 @@ impl Prefetch {
                 }
                 None => {
                     if self.ahead {
-                        state.slots.insert(path.to_path_buf(), Slot::Taken);
+                        state.slots.insert(path.as_os_str().to_owned(), Slot::Taken);
                     }
                     break;
                 }
@@ -156,8 +159,10 @@ impl Prefetch {
     fn queue(&self, state: &mut State, paths: Vec<PathBuf>) {
         let mut added = false;
         for path in paths {
-            if !state.slots.contains_key(&path) {
-                state.slots.insert(path.clone(), Slot::Queued);
+            if !state.slots.contains_key(path.as_os_str()) {
+                state
+                    .slots
+                    .insert(path.as_os_str().to_owned(), Slot::Queued);
                 state.queue.push_back(path);
                 added = true;
             }
@@ -181,7 +186,7 @@ impl Prefetch {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 continue;
             };
-            match state.slots.get_mut(&path) {
+            match state.slots.get_mut(path.as_os_str()) {
                 Some(slot @ Slot::Queued) => *slot = Slot::Reading,
                 _ => continue,
             }
@@ -192,7 +197,7 @@ impl Prefetch {
                 _ => Vec::new(),
             };
             state = self.lock();
-            state.slots.insert(path, Slot::Done(read));
+            state.slots.insert(path.into_os_string(), Slot::Done(read));
             self.queue(&mut state, names);
             self.changed.notify_all();
         }
