@@ -11,24 +11,28 @@ pub(crate) fn segments(pointer: &str) -> Vec<String> {
 
 /// Undoes pointer escaping (`~1` → `/`, `~0` → `~`).
 pub(crate) fn unescape(segment: &str) -> String {
-    // One pass: `~01` is `~1` (RFC 6901 §4: `~1` first, then `~0`).
+    // One pass: `~01` is `~1` (RFC 6901 §4: `~1` first, then `~0`). Bytes, not chars: every
+    // pointer into another file of a document has its path's `/`s escaped, and this runs for
+    // each of them.
+    let bytes = segment.as_bytes();
     let mut out = String::with_capacity(segment.len());
-    let mut rest = segment;
-    while let Some(tilde) = rest.find('~') {
-        out.push_str(&rest[..tilde]);
-        let after = &rest[tilde + 1..];
-        match after.as_bytes().first() {
-            Some(b'1') => out.push('/'),
-            Some(b'0') => out.push('~'),
+    let (mut copied, mut i) = (0, 0);
+    while i + 1 < bytes.len() {
+        let replaced = match (bytes[i], bytes[i + 1]) {
+            (b'~', b'1') => '/',
+            (b'~', b'0') => '~',
             _ => {
-                out.push('~');
-                rest = after;
+                i += 1;
                 continue;
             }
-        }
-        rest = &after[1..];
+        };
+        // `~` is ASCII: `i` is a character boundary.
+        out.push_str(&segment[copied..i]);
+        out.push(replaced);
+        i += 2;
+        copied = i;
     }
-    out.push_str(rest);
+    out.push_str(&segment[copied..]);
     out
 }
 
@@ -53,7 +57,7 @@ pub(crate) fn escape(segment: &str) -> String {
 /// Appends `segment` escaped to `out`; without a `~` or `/` it is copied as it is, with no
 /// string made for it (every key of a walked document passes here).
 pub(crate) fn push_escaped(out: &mut String, segment: &str) {
-    if !segment.contains(['~', '/']) {
+    if !segment.bytes().any(|b| b == b'~' || b == b'/') {
         out.push_str(segment);
         return;
     }
@@ -162,7 +166,7 @@ fn segments_of(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>>
         .into_iter()
         .flatten()
         .map(|raw| {
-            if raw.contains('~') {
+            if raw.bytes().any(|b| b == b'~') {
                 unescape(raw).into()
             } else {
                 raw.into()
@@ -281,6 +285,11 @@ mod tests {
             ("", ""),
             ("é~1ü", "é/ü"),
             ("plain", "plain"),
+            ("a~1", "a/"),
+            ("~1~0", "/~"),
+            ("~~0", "~~"),
+            ("x~", "x~"),
+            ("~0~01", "~~1"),
         ] {
             assert_eq!(unescape(segment), want, "{segment}");
             assert_eq!(unescape(&escape(want)), want, "{want}");
