@@ -77,7 +77,8 @@ struct Walker<'a> {
     doc: &'a Value,
     /// OpenAPI 3.2: path items have `query` and `additionalOperations`.
     added_methods: bool,
-    seen: HashSet<String>,
+    /// Structural nodes visited (path items, operations, parameters…), by address as schemas.
+    seen: HashSet<*const Value>,
     schemas: Vec<(String, &'a Value)>,
     /// Schemas visited, by address: a node reached again through a `$ref` is the same node,
     /// and no pointer needs copying and hashing to know it.
@@ -100,7 +101,9 @@ impl<'a> Walker<'a> {
     fn enter(&mut self, at: String, node: Option<&'a Value>) -> Option<(&'a Value, String)> {
         let node = node.or_else(|| pointer::get(self.doc, &at))?;
         let (node, at) = pointer::resolve(self.doc, node, &at).ok()?;
-        self.seen.insert(at.clone()).then_some((node, at))
+        self.seen
+            .insert(std::ptr::from_ref(node))
+            .then_some((node, at))
     }
 
     fn document(&mut self) {
