@@ -117,9 +117,10 @@ pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
 
 /// The line of every node of a JSON text (an object member's is its key's), keyed by a hash of
 /// its pointer: a few bytes per node, no pointer strings kept. A node's key is its parent's
-/// key hashed with its own (unescaped) segment, so reading the text hashes each key once.
+/// key hashed with its own (unescaped) segment, so reading the text hashes each key once. The
+/// pairs are sorted by key once read and searched by halves: no table is grown and rehashed.
 #[derive(Debug, Clone, Default)]
-struct JsonLines(std::collections::HashMap<u64, u32>);
+struct JsonLines(Vec<(u64, u32)>);
 
 impl JsonLines {
     /// The key of the root (the empty pointer).
@@ -133,13 +134,18 @@ impl JsonLines {
         hasher.finish()
     }
 
+    fn get(&self, key: u64) -> Option<u32> {
+        let at = self.0.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+        Some(self.0[at].1)
+    }
+
     fn line(&self, segments: &[String]) -> Option<usize> {
         let mut key = Self::ROOT;
-        let mut found = self.0.get(&key).copied();
+        let mut found = self.get(key);
         for segment in segments {
             key = Self::child(key, segment);
-            match self.0.get(&key) {
-                Some(line) => found = Some(*line),
+            match self.get(key) {
+                Some(line) => found = Some(line),
                 None => break,
             }
         }
@@ -160,7 +166,7 @@ impl JsonLines {
             },
         }
         let bytes = text.as_bytes();
-        let mut lines = std::collections::HashMap::new();
+        let mut lines = Vec::new();
         // The key of the node whose value comes next.
         let mut current = Self::ROOT;
         let mut frames: Vec<Frame> = Vec::new();
@@ -192,10 +198,10 @@ impl JsonLines {
                 // Writing into a `String` cannot fail.
                 let _ = std::fmt::Write::write_fmt(&mut digits, format_args!("{index}"));
                 current = Self::child(*key, &digits);
-                lines.insert(current, line);
+                lines.push((current, line));
             }
             if frames.is_empty() && lines.is_empty() {
-                lines.insert(Self::ROOT, line);
+                lines.push((Self::ROOT, line));
             }
             match byte {
                 b'"' => {
@@ -219,7 +225,7 @@ impl JsonLines {
                             raw.into()
                         };
                         current = Self::child(*key, &name);
-                        lines.insert(current, line);
+                        lines.push((current, line));
                     }
                 }
                 b'{' => frames.push(Frame::Object {
@@ -250,6 +256,11 @@ impl JsonLines {
             }
             i += 1;
         }
+        // A member written twice is read with its last value: its last line is kept (reversed,
+        // then a stable sort puts the last one first among equal keys).
+        lines.reverse();
+        lines.sort_by_key(|(key, _)| *key);
+        lines.dedup_by_key(|(key, _)| *key);
         Self(lines)
     }
 }
@@ -416,6 +427,14 @@ mod tests {
         for (pointer, want) in rows {
             assert_eq!(line_of(&f, pointer), want, "{pointer}");
         }
+        // A member written twice is read with its last value, so its line is the last one's.
+        let twice = SourceFile::new(
+            "d.json".into(),
+            "{\n  \"a\": 1,\n  \"a\": {\n    \"b\": 2\n  }\n}".into(),
+            Syntax::Json,
+        );
+        assert_eq!(line_of(&twice, "/a"), Some(3));
+        assert_eq!(line_of(&twice, "/a/b"), Some(4));
         // A minified document: every node is on line 1, found without searching the text.
         let minified: Value = serde_json::from_str(text).unwrap();
         let one_line = SourceFile::new("m.json".into(), minified.to_string(), Syntax::Json);
