@@ -40,9 +40,9 @@ impl Body {
         Self(body.map_err(Into::into).boxed())
     }
 
-    /// An empty body.
+    /// An empty body (allocates nothing).
     pub fn empty() -> Self {
-        Self::from(Bytes::new())
+        Self::new(http_body_util::Empty::new())
     }
 }
 

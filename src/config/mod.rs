@@ -71,6 +71,8 @@ pub type HeaderCount = Bounded<usize, 1, 10_000>;
 pub type HeaderSize = Bounded<ByteSize, 1024, 262_144>;
 /// `server.max_connections`: from 1 to 1000000.
 pub type ConnectionCount = Bounded<usize, 1, 1_000_000>;
+/// `server.workers`: from 1 to 1024 threads.
+pub type WorkerCount = Bounded<usize, 1, 1024>;
 /// `server.watch_interval`: from 100ms to 1h.
 pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 /// `server.body_idle_timeout`: from 100ms to 1h.
@@ -276,6 +278,8 @@ section! {
         /// Most client connections open at once (default 1024); at the cap no new one is
         /// accepted until one closes.
         max_connections: ConnectionCount,
+        /// Threads that serve connections (default: one per core).
+        workers: WorkerCount,
         /// Reload when the config file or a file of the document changes (default `false`).
         watch: bool,
         /// How often watched files are checked (default 2s).

@@ -482,3 +482,35 @@ async fn reloads_under_load_drop_no_request() {
     // The last reload put the plan without `/dogs` back.
     assert_eq!(get(&gateway.url("/dogs")).await.status, 404);
 }
+
+/// `server.workers` and `--workers` set the runtime's threads, which `/metrics` reports; the
+/// command line overrides the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_set_the_threads_that_serve() {
+    let dir = TempDir::new("workers");
+    let (upstream, gateway) = proxy(&dir, "", "  workers: 3\n").await;
+    let metrics = get(&gateway.url("/metrics")).await;
+    assert!(
+        metrics.text.contains("\noasgate_worker_threads 3\n"),
+        "{}",
+        metrics.text
+    );
+    let gateway = Gateway::start(&dir, &["--config", "oasgate.yaml", "--workers", "1"]);
+    let metrics = get(&gateway.url("/metrics")).await;
+    assert!(
+        metrics.text.contains("\noasgate_worker_threads 1\n"),
+        "{}",
+        metrics.text
+    );
+    // One thread serves as many threads do.
+    let answer = get(&gateway.url("/pets?limit=5")).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(upstream.seen().len(), 1);
+    // Out of range, named with its place.
+    let (code, _, err) = run(
+        &dir.0,
+        &["serve", "--config", "oasgate.yaml", "--workers", "0"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--workers"), "{err}");
+}

@@ -27,7 +27,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use oasgate::config::{
     BodyIdleTimeout, ByteSize, ConnectionCount, ForwardAuthHeaders, Fraction, HeaderCount,
     HeaderReadTimeout, HeaderSize, LingeringTime, LingeringTimeout, LogFormat, Mode,
-    RequestTimeout, WatchInterval,
+    RequestTimeout, WatchInterval, WorkerCount,
 };
 
 /// The first line of `oasgate --help`.
@@ -235,6 +235,9 @@ struct ServeArgs {
     /// Most client connections open at once (overrides `server.max_connections`).
     #[arg(long, value_name = "COUNT")]
     max_connections: Option<ConnectionCount>,
+    /// Threads that serve connections (overrides `server.workers`; default one per core).
+    #[arg(long, value_name = "COUNT")]
+    workers: Option<WorkerCount>,
     /// `off`, `report` or `enforce`: check what the upstream answers against the document
     /// (overrides `options.response_validation`).
     #[arg(long, value_name = "MODE")]

@@ -74,8 +74,9 @@ pub fn humane(duration: Duration) -> String {
 pub struct Guarded<B> {
     inner: B,
     idle: Duration,
-    /// Fires `idle` after the body started being waited for.
-    timer: Pin<Box<Sleep>>,
+    /// Fires `idle` after the body started being waited for; made the first time the body
+    /// is waited for, which a body whose data is always ready never is.
+    timer: Option<Pin<Box<Sleep>>>,
     /// Whether the last poll left the reader waiting (the timer then runs).
     waiting: bool,
     deadline: Option<(Pin<Box<Sleep>>, Duration)>,
@@ -89,7 +90,7 @@ impl<B> Guarded<B> {
         Self {
             inner,
             idle,
-            timer: Box::pin(tokio::time::sleep(idle)),
+            timer: None,
             waiting: false,
             deadline: None,
             fault: None,
@@ -141,11 +142,6 @@ where
             let limit = *limit;
             return this.fail(Failure::Deadline(limit));
         }
-        if !this.waiting {
-            this.waiting = true;
-            let next = Instant::now() + this.idle;
-            this.timer.as_mut().reset(next);
-        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 this.waiting = false;
@@ -161,8 +157,15 @@ where
             }
             Poll::Pending => {}
         }
-        if this.timer.as_mut().poll(cx).is_ready() {
-            let idle = this.idle;
+        let idle = this.idle;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        if !this.waiting {
+            this.waiting = true;
+            timer.as_mut().reset(Instant::now() + idle);
+        }
+        if timer.as_mut().poll(cx).is_ready() {
             return this.fail(Failure::Stalled(idle));
         }
         Poll::Pending

@@ -256,6 +256,15 @@ impl Metrics {
             self.open_connections.load(Ordering::Relaxed),
             self.cap_reached.load(Ordering::Relaxed),
         );
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let _ = writeln!(
+                out,
+                "# HELP oasgate_worker_threads Threads that serve connections (server.workers).\n\
+                 # TYPE oasgate_worker_threads gauge\n\
+                 oasgate_worker_threads {}",
+                runtime.metrics().num_workers()
+            );
+        }
         out.push_str(
             "# HELP oasgate_reloads_total Reloads (SIGHUP or a watched file changing), by result.\n",
         );

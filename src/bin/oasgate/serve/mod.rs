@@ -85,6 +85,8 @@ struct Settings {
     max_headers: usize,
     max_header_size: usize,
     max_connections: usize,
+    /// The runtime's worker threads; `None`: one per core.
+    workers: Option<usize>,
     watch: bool,
     watch_interval: Duration,
     /// The listener's certificate and key files.
@@ -256,6 +258,7 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
             .max_connections
             .or(server.max_connections)
             .map_or(1024, |n| n.0),
+        workers: args.workers.or(server.workers).map(|n| n.0),
         watch: args.watch || server.watch.unwrap_or(false),
         watch_interval: seconds(
             args.watch_interval.or(server.watch_interval).map(|t| t.0),
@@ -445,6 +448,9 @@ impl Shared {
                         gateway.settings.max_connections
                     );
                 }
+                if gateway.settings.workers != old.settings.workers {
+                    tracing::warn!("workers changed; it takes effect on restart");
+                }
                 *self
                     .current
                     .write()
@@ -463,8 +469,8 @@ impl Shared {
 /// Runs `oasgate serve` to completion.
 pub fn run(args: ServeArgs) -> ExitCode {
     // Settings first, so that the log format is known; their errors go to stderr as they are.
-    let log_format = match settings(&args) {
-        Ok((_, settings)) => settings.log_format,
+    let (log_format, workers) = match settings(&args) {
+        Ok((_, settings)) => (settings.log_format, settings.workers),
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
@@ -472,10 +478,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let _flushed_on_exit = init_logging(log_format);
     return_freed_memory();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        runtime.worker_threads(workers);
+    }
+    let runtime = match runtime.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
@@ -838,8 +845,8 @@ async fn handle(
         .access_log
         .then(|| access_entry(&request, request_id.clone(), started));
     let span = tracing::info_span!("request", id = %String::from_utf8_lossy(request_id.as_bytes()));
-    request.extensions_mut().insert(proxy::Peer(peer));
-    // The layer reads it to decide whether forwarded headers set the served `servers`.
+    // The layer reads it to decide whether forwarded headers set the served `servers`; the
+    // proxy, for `X-Forwarded-For` and `Forwarded`.
     request.extensions_mut().insert(oasgate::PeerAddr(peer));
     let deadline = settings
         .request_timeout
@@ -1056,16 +1063,47 @@ impl RequestIds {
         }
     }
 
+    /// `{prefix:016x}-{n:08x}`, written without the formatting machinery: it runs on every
+    /// request that comes without an id.
     fn next(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("{:016x}-{n:08x}", self.prefix);
-        HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+        let mut id = [0u8; 33];
+        hex_digits(self.prefix, &mut id[..16]);
+        id[16] = b'-';
+        // At least 8 digits for the counter, more once it passes 2^32.
+        let digits = (16 - n.leading_zeros() as usize / 4).max(8);
+        hex_digits(n, &mut id[17..17 + digits]);
+        HeaderValue::from_bytes(&id[..17 + digits]).expect("hex digits are a valid header value")
+    }
+}
+
+/// Writes the low `out.len()` hex digits of `n` into `out`, most significant first.
+fn hex_digits(mut n: u64, out: &mut [u8]) {
+    for byte in out.iter_mut().rev() {
+        *byte = b"0123456789abcdef"[(n & 0xf) as usize];
+        n >>= 4;
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::valid_host;
+    use super::{RequestIds, valid_host};
+
+    #[test]
+    fn request_ids_are_the_prefix_and_a_counter_in_hex() {
+        let ids = RequestIds {
+            prefix: 0x0123_4567_89ab_cdef,
+            next: std::sync::atomic::AtomicU64::new(0xff),
+        };
+        assert_eq!(ids.next(), "0123456789abcdef-000000ff");
+        assert_eq!(ids.next(), "0123456789abcdef-00000100");
+        ids.next
+            .store(0x1_0000_0000, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(ids.next(), "0123456789abcdef-100000000");
+        ids.next
+            .store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(ids.next(), "0123456789abcdef-ffffffffffffffff");
+    }
 
     #[test]
     fn host_values() {

@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -35,10 +35,6 @@ pub type Client = hyper_util::client::legacy::Client<HttpsConnector<HttpConnecto
 
 /// The layer around the forwarding service.
 pub type Service = OpenApi<Forward>;
-
-/// The client's address, for `X-Forwarded-For` and `Forwarded`.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
 
 /// Marks a request that came over TLS: `X-Forwarded-Proto` and `Forwarded` say `https`.
 #[derive(Debug, Clone, Copy)]
@@ -111,11 +107,17 @@ pub async fn call(
     idle: Duration,
     deadline: Option<(Instant, Duration)>,
 ) -> Response<ProxyBody> {
-    let fault = ClientFault::default();
+    use http_body::Body as _;
     let (mut parts, body) = request.into_parts();
-    parts.extensions.insert(fault.clone());
-    let body = Guarded::new(body, idle).recording(fault);
-    let request = Request::from_parts(parts, Body::new(body));
+    // A request without a body (most GETs) has nothing to guard or fail.
+    let body = if body.is_end_stream() {
+        Body::empty()
+    } else {
+        let fault = ClientFault::default();
+        parts.extensions.insert(fault.clone());
+        Body::new(Guarded::new(body, idle).recording(fault))
+    };
+    let request = Request::from_parts(parts, body);
     let Ok(response) = service.oneshot(request).await;
     response.map(|body| {
         let body = Guarded::new(body, idle);
@@ -158,24 +160,25 @@ impl tower::Service<Request<Body>> for Forward {
             .extensions()
             .get::<oasgate::Validated>()
             .is_some_and(oasgate::Validated::path_is_secret);
-        let instance = (!secret_path).then(|| request.uri().path().to_owned());
+        // The URI shares the request's bytes: no copy unless a problem names its path.
+        let uri = (!secret_path).then(|| request.uri().clone());
         // The client's answer speaks the client's protocol, whatever the upstream spoke.
         let version = request.version();
         let fault = request.extensions().get::<ClientFault>().cloned();
-        let outgoing = self.outgoing(request);
-        let client = self.client.clone();
+        // The client's future holds what it needs of the client.
+        let sent = self
+            .outgoing(request)
+            .map(|outgoing| self.client.request(outgoing));
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
+            let instance = uri.as_ref().map(Uri::path);
             let client_fault = || fault.as_ref().and_then(ClientFault::get).cloned();
             let mut outcome = outcome;
-            let mut response = match outgoing {
-                Err(detail) => problem(ProblemKind::BadGateway, detail, instance.as_deref()),
-                Ok(outgoing) => match tokio::time::timeout(timeout, client.request(outgoing)).await
-                {
-                    Ok(Ok(response)) => {
-                        incoming(response, version, &authority, instance.as_deref())
-                    }
+            let mut response = match sent {
+                Err(detail) => problem(ProblemKind::BadGateway, detail, instance),
+                Ok(sent) => match tokio::time::timeout(timeout, sent).await {
+                    Ok(Ok(response)) => incoming(response, version, &authority, instance),
                     Ok(Err(error)) => match client_fault() {
                         // The client's body failed while it was being sent: hyper aborted
                         // the upstream request (no last chunk, or fewer bytes than
@@ -184,7 +187,7 @@ impl tower::Service<Request<Body>> for Forward {
                             tracing::info!("the client's request body failed: {failure}");
                             tracing::debug!(upstream = %authority, "upstream request aborted: {error:?}");
                             outcome = outcome.client_error();
-                            client_body_problem(&failure, instance.as_deref())
+                            client_body_problem(&failure, instance)
                         }
                         None => {
                             // The details (addresses, OS errors) go to the log, not to the
@@ -195,11 +198,7 @@ impl tower::Service<Request<Body>> for Forward {
                             } else {
                                 "the upstream service closed the connection without an answer"
                             };
-                            problem(
-                                ProblemKind::BadGateway,
-                                detail.to_owned(),
-                                instance.as_deref(),
-                            )
+                            problem(ProblemKind::BadGateway, detail.to_owned(), instance)
                         }
                     },
                     Err(_) => {
@@ -210,7 +209,7 @@ impl tower::Service<Request<Body>> for Forward {
                                 "the upstream service did not answer within {}",
                                 humane(timeout)
                             ),
-                            instance.as_deref(),
+                            instance,
                         )
                     }
                 },
@@ -228,15 +227,16 @@ impl Forward {
     /// The request as the upstream gets it.
     fn outgoing(&self, request: Request<Body>) -> Result<Request<Body>, String> {
         let (mut parts, body) = request.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
-        let path_and_query: PathAndQuery = if self.target.base_path.is_empty() {
-            path_and_query
-                .parse()
-                .map_err(|_| "the request path cannot be forwarded".to_owned())?
-        } else {
-            format!("{}{path_and_query}", self.target.base_path)
-                .parse()
-                .map_err(|_| "the request path cannot be forwarded".to_owned())?
+        let path_and_query = match parts.uri.path_and_query() {
+            // Shares the request's bytes.
+            Some(path_and_query) if self.target.base_path.is_empty() => path_and_query.clone(),
+            None if self.target.base_path.is_empty() => PathAndQuery::from_static("/"),
+            path_and_query => {
+                let path_and_query = path_and_query.map_or("/", PathAndQuery::as_str);
+                format!("{}{path_and_query}", self.target.base_path)
+                    .parse()
+                    .map_err(|_| "the request path cannot be forwarded".to_owned())?
+            }
         };
         parts.uri = Uri::builder()
             .scheme(self.target.scheme.clone())
@@ -246,7 +246,11 @@ impl Forward {
             .map_err(|_| "the upstream URL cannot be built".to_owned())?;
         parts.version = Version::HTTP_11;
         remove_hop_by_hop(&mut parts.headers);
-        let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+        // The client's address, which the layer reads too.
+        let peer = parts
+            .extensions
+            .get::<oasgate::PeerAddr>()
+            .map(|p| p.0.ip());
         let trusted = peer.is_some_and(|ip| self.trusted.iter().any(|c| c.contains(ip)));
         let host = parts.headers.get(header::HOST).cloned();
         let proto = if parts.extensions.get::<OverTls>().is_some() {
@@ -331,6 +335,13 @@ fn incoming(
 
 /// Removes the fixed hop-by-hop headers and those the `Connection` header names.
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages have none: one pass over the names is cheaper than a lookup of each.
+    if !headers
+        .keys()
+        .any(|name| HOP_BY_HOP.contains(name) || name == header::TRANSFER_ENCODING)
+    {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -352,6 +363,7 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded`, keeping what a trusted peer sent.
+/// Each value is written into one buffer that becomes the header value without a copy.
 fn set_forwarded(
     headers: &mut HeaderMap,
     peer: Option<IpAddr>,
@@ -359,16 +371,18 @@ fn set_forwarded(
     trusted: bool,
     proto: &'static str,
 ) {
+    use std::fmt::Write as _;
     let Some(peer) = peer else { return };
-    let ip = peer.to_string();
-    let joined = |existing: Option<&HeaderValue>, add: &str| -> Option<HeaderValue> {
-        let text = match existing.and_then(|v| v.to_str().ok()) {
-            Some(before) if trusted && !before.is_empty() => format!("{before}, {add}"),
-            _ => add.to_owned(),
-        };
-        HeaderValue::from_str(&text).ok()
+    // A trusted peer's list is extended: `before, add`.
+    let kept = |existing: Option<&HeaderValue>| -> Option<String> {
+        existing
+            .and_then(|v| v.to_str().ok())
+            .filter(|before| trusted && !before.is_empty())
+            .map(|before| format!("{before}, "))
     };
-    if let Some(value) = joined(headers.get(&X_FORWARDED_FOR), &ip) {
+    let mut for_value = kept(headers.get(&X_FORWARDED_FOR)).unwrap_or_default();
+    let _ = write!(for_value, "{peer}");
+    if let Some(value) = header_value(for_value) {
         headers.insert(X_FORWARDED_FOR, value);
     }
     if !(trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
@@ -380,17 +394,24 @@ fn set_forwarded(
             None => headers.remove(&X_FORWARDED_HOST),
         };
     }
-    let node = match peer {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    let mut forwarded = kept(headers.get(header::FORWARDED)).unwrap_or_default();
+    let _ = match peer {
+        IpAddr::V4(v4) => write!(forwarded, "for={v4};proto={proto}"),
+        IpAddr::V6(v6) => write!(forwarded, "for=\"[{v6}]\";proto={proto}"),
     };
-    let mut element = format!("for={node};proto={proto}");
     if let Some(host) = host.and_then(|h| h.to_str().ok()) {
-        element.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+        forwarded.push_str(";host=\"");
+        forwarded.extend(host.chars().filter(|c| !matches!(c, '"' | '\\')));
+        forwarded.push('"');
     }
-    if let Some(value) = joined(headers.get(header::FORWARDED), &element) {
+    if let Some(value) = header_value(forwarded) {
         headers.insert(header::FORWARDED, value);
     }
+}
+
+/// `text` as a header value, its buffer taken over rather than copied.
+fn header_value(text: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(text)).ok()
 }
 
 #[cfg(test)]
@@ -464,6 +485,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn forwarded_names_an_ipv6_peer_in_brackets_and_drops_quotes_from_the_host() {
+        let mut headers = HeaderMap::new();
+        let host = HeaderValue::from_static("we\"ird\\.test");
+        set_forwarded(
+            &mut headers,
+            Some("2001:db8::1".parse().unwrap()),
+            Some(&host),
+            false,
+            "https",
+        );
+        assert_eq!(headers["x-forwarded-for"], "2001:db8::1");
+        assert_eq!(
+            headers["forwarded"],
+            "for=\"[2001:db8::1]\";proto=https;host=\"weird.test\""
+        );
     }
 
     #[test]
