@@ -489,6 +489,9 @@ mod tests {
 
     #[test]
     fn forwarded_names_an_ipv6_peer_in_brackets_and_drops_quotes_from_the_host() {
+        // RFC 7239 §6: an IPv6 node is written in square brackets, and as a quoted-string,
+        // since `:`, `[` and `]` are not token characters (§4). Inside the quoted host a `"`
+        // or `\` would end or escape the string: they are dropped.
         let mut headers = HeaderMap::new();
         let host = HeaderValue::from_static("we\"ird\\.test");
         set_forwarded(
