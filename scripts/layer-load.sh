@@ -9,6 +9,11 @@
 #
 #   scripts/layer-load.sh
 #   ROUNDS=5 DURATION=5s CONNECTIONS="8 16" scripts/layer-load.sh
+#   BASELINE=/tmp/upstream-before scripts/layer-load.sh   # also an older build's layer
+#
+# BASELINE names another build of `examples/upstream` (copy `target/release/examples/upstream`
+# before a change): its layer joins the alternation, and the table compares the two builds
+# measured in the same run.
 #
 # Exits non-zero when any run saw an answer other than 2xx or socket errors. The targets (≥ 0.90
 # of the bare throughput, ≤ 1 µs of CPU added per request) are reported, not enforced: the
@@ -77,9 +82,15 @@ bare_addr=$addr bare_pid=$pid
 start layer --spec "$SPEC"
 layer_addr=$addr layer_pid=$pid
 say "bare on $bare_addr (pid $bare_pid), behind the layer on $layer_addr (pid $layer_pid)"
+baseline_addr=
+if [[ -n ${BASELINE:-} ]]; then
+    upstream_bin=$BASELINE start baseline --spec "$SPEC"
+    baseline_addr=$addr baseline_pid=$pid
+    say "behind $BASELINE's layer on $baseline_addr (pid $baseline_pid)"
+fi
 
 # The layer is really in front: an invalid request is refused there and passes the bare one.
-for check in "$bare_addr 200" "$layer_addr 400"; do
+for check in "$bare_addr 200" "$layer_addr 400" ${baseline_addr:+"$baseline_addr 400"}; do
     set -- $check
     got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$1/v1/pets/abc")
     if [[ $got != "$2" ]]; then
@@ -119,12 +130,18 @@ run() {
 # Warm-up, not reported.
 timeout 30 wrk -t1 -c8 -d2s -s "$MIX" "http://$bare_addr" -- "$MIX_FILE" >/dev/null
 timeout 30 wrk -t1 -c8 -d2s -s "$MIX" "http://$layer_addr" -- "$MIX_FILE" >/dev/null
+if [[ -n $baseline_addr ]]; then
+    timeout 30 wrk -t1 -c8 -d2s -s "$MIX" "http://$baseline_addr" -- "$MIX_FILE" >/dev/null
+fi
 
 load_before=$(uptime)
 for connections in $CONNECTIONS; do
     for ((round = 1; round <= ROUNDS; round++)); do
         run bare "$bare_addr" "$bare_pid" "$connections"
         run layer "$layer_addr" "$layer_pid" "$connections"
+        if [[ -n $baseline_addr ]]; then
+            run baseline "$baseline_addr" "$baseline_pid" "$connections"
+        fi
     done
 done
 load_after=$(uptime)
@@ -144,6 +161,19 @@ for connections in $CONNECTIONS; do
     awk -v c="$connections" -v br="$bare_rps" -v lr="$layer_rps" -v bc="$bare_cpu" -v lc="$layer_cpu" \
         'BEGIN { printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", c, br, lr, lr / br, bc, lc, lc - bc }'
 done
+if [[ -n $baseline_addr ]]; then
+    echo
+    echo "Against $BASELINE's layer, same run:"
+    echo
+    echo "| connections | baseline req/s | this build req/s | ratio | baseline CPU µs/req | this build CPU µs/req |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    for connections in $CONNECTIONS; do
+        old_rps=$(pick baseline 3) new_rps=$(pick layer 3)
+        old_cpu=$(pick baseline 4) new_cpu=$(pick layer 4)
+        awk -v c="$connections" -v orps="$old_rps" -v nrps="$new_rps" -v oc="$old_cpu" -v nc="$new_cpu" \
+            'BEGIN { printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f |\n", c, orps, nrps, nrps / orps, oc, nc }'
+    done
+fi
 echo
 echo "Targets: ratio ≥ 0.90, added ≤ 1 µs per request."
 exit "$failed"

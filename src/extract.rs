@@ -118,7 +118,7 @@ where
         let v = validated(parts)?;
         let mut merged = Map::new();
         for values in [&v.cookie, &v.header, &v.query, &v.path] {
-            merged.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+            merged.extend(values.iter().map(|(k, v)| (k.to_owned(), v.clone())));
         }
         serde_json::from_value(Value::Object(merged))
             .map(Valid)

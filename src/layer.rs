@@ -114,7 +114,7 @@ impl OpenApiLayer {
         parts: &http::request::Parts,
     ) -> Result<Option<Validated>, Response<Bytes>> {
         let head = match self.plan.check_head(parts) {
-            Ok(Disposition::Operation(head)) => *head,
+            Ok(Disposition::Operation(head)) => head,
             Ok(Disposition::Answer(_) | Disposition::PassThrough { .. }) => return Ok(None),
             Err(rejected) => return Err(self.plan.render(rejected, parts)),
         };

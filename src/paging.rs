@@ -31,9 +31,10 @@
 //! `x-paging`, its declared defaults the paging's and no cap on `limit` beyond its own schema.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::params;
+use crate::validated::ParamValues;
 
 /// One sort key: a field and a direction (`1` ascending, `-1` descending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,7 +170,7 @@ impl PagingConfig {
     ///
     /// The checks repeat what the added parameters' schemas say, for operations that declare
     /// `limit`, `offset` or `sortdir` themselves with looser schemas.
-    pub fn merge(&self, query: &Map<String, Value>) -> Result<Paging, (&'static str, String)> {
+    pub fn merge(&self, query: &ParamValues) -> Result<Paging, (&'static str, String)> {
         let limit = count(query, "limit", Some(self.max_limit))?.unwrap_or(self.default_limit);
         let offset = count(query, "offset", None)?.unwrap_or(0);
         let sortdir = match query.get("sortdir") {
@@ -255,7 +256,7 @@ impl PagingConfig {
 /// The number a query parameter holds, checked against the range the added parameter's
 /// schema gives; `None` when absent or not a number (a document's own non-numeric parameter).
 fn count(
-    query: &Map<String, Value>,
+    query: &ParamValues,
     name: &'static str,
     max: Option<u64>,
 ) -> Result<Option<u64>, (&'static str, String)> {
@@ -432,8 +433,8 @@ fn declared_names(doc: &Value, list: Option<&Value>) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn query(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
+    fn query(v: Value) -> ParamValues {
+        v.as_object().cloned().unwrap().into()
     }
 
     #[test]
@@ -525,7 +526,7 @@ mod tests {
             PagingConfig::from_extension(&json!({"default_sort": "name", "default_sortdir": -1}))
                 .unwrap()
                 .unwrap();
-        let p = config.merge(&Map::new()).unwrap();
+        let p = config.merge(&ParamValues::default()).unwrap();
         assert_eq!(
             p.sort,
             vec![SortKey {

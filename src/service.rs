@@ -69,7 +69,7 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
         let head = match self.plan.check_head(&parts) {
-            Ok(Disposition::Operation(head)) => *head,
+            Ok(Disposition::Operation(head)) => head,
             Ok(Disposition::Answer(response)) => return ResponseFuture::problem(response),
             Ok(Disposition::PassThrough { path }) => {
                 if path.is_some() {

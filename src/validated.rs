@@ -3,6 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -31,13 +32,13 @@ pub struct Validated {
     #[serde(skip)]
     pub operation: Arc<str>,
     /// Path parameters by name.
-    pub path: Map<String, Value>,
+    pub path: ParamValues,
     /// Declared query parameters by name (with defaults).
-    pub query: Map<String, Value>,
+    pub query: ParamValues,
     /// Declared header parameters by their declared name.
-    pub header: Map<String, Value>,
+    pub header: ParamValues,
     /// Declared cookie parameters by name.
-    pub cookie: Map<String, Value>,
+    pub cookie: ParamValues,
     /// The value of an OpenAPI 3.2 `in: querystring` parameter: the whole query string read
     /// as its one `content` media type, after its schema accepted it. An
     /// `application/x-www-form-urlencoded` query string is an object of its fields (which
@@ -90,6 +91,163 @@ impl Validated {
             (None, Some(text)) => Some(serde_json::from_slice(text)),
             (None, None) => None,
         }
+    }
+}
+
+/// The parameters of one location, by name, in the order the operation declares them: what a
+/// request sent, coerced, or the declared default. Read like a map (`get`, `iter`, indexing by
+/// name); serialised as a JSON object. A handful of entries in a list: looked up by comparing
+/// names, and filled without copying them (the names are the operation's own).
+///
+/// ```
+/// # use oasgate::ParamValues;
+/// # use serde_json::json;
+/// let mut query = ParamValues::default();
+/// query.insert("limit", json!(10));
+/// assert_eq!(query.get("limit").and_then(|v| v.as_i64()), Some(10));
+/// assert_eq!(query["limit"], 10);
+/// assert_eq!(serde_json::to_value(&query).unwrap(), json!({"limit": 10}));
+/// ```
+#[derive(Clone, Default, PartialEq)]
+pub struct ParamValues {
+    entries: Vec<(Arc<str>, Value)>,
+}
+
+impl ParamValues {
+    /// The value of parameter `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(key, _)| **key == *name)
+            .map(|(_, value)| value)
+    }
+
+    /// The value of parameter `name`, to change it.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
+        self.entries
+            .iter_mut()
+            .find(|(key, _)| **key == *name)
+            .map(|(_, value)| value)
+    }
+
+    /// Whether parameter `name` has a value.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets parameter `name`, answering the value it replaces (which keeps its place).
+    pub fn insert(&mut self, name: impl Into<Arc<str>>, value: Value) -> Option<Value> {
+        let name = name.into();
+        match self.get_mut(&name) {
+            Some(old) => Some(std::mem::replace(old, value)),
+            None => {
+                self.entries.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// Removes parameter `name`, answering its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let at = self.entries.iter().position(|(key, _)| **key == *name)?;
+        Some(self.entries.remove(at).1)
+    }
+
+    /// The parameters, in the order the operation declares them.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(key, value)| (&**key, value))
+    }
+
+    /// The names, in the order the operation declares them.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.entries.iter().map(|(key, _)| &**key)
+    }
+
+    /// The values, in the order the operation declares them.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
+        self.entries.iter().map(|(_, value)| value)
+    }
+
+    /// How many parameters have a value.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no parameter has a value.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The parameters as a JSON object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(key, value)| (key.to_owned(), value.clone()))
+            .collect()
+    }
+
+    /// Adds a parameter known to be absent: its name is the operation's own, not copied.
+    pub(crate) fn push(&mut self, name: &Arc<str>, value: Value) {
+        self.entries.push((name.clone(), value));
+    }
+}
+
+impl std::ops::Index<&str> for ParamValues {
+    type Output = Value;
+
+    /// The value of parameter `name`; panics when it has none, as `serde_json::Map` does.
+    fn index(&self, name: &str) -> &Value {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no parameter `{name}` has a value"))
+    }
+}
+
+impl<'a> IntoIterator for &'a ParamValues {
+    type Item = (&'a str, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Arc<str>, Value)>,
+        fn(&'a (Arc<str>, Value)) -> (&'a str, &'a Value),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(key, value)| (&**key, value))
+    }
+}
+
+impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for ParamValues {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        let mut values = Self::default();
+        values.extend(iter);
+        values
+    }
+}
+
+impl<K: Into<Arc<str>>> Extend<(K, Value)> for ParamValues {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
+        for (key, value) in iter {
+            self.insert(key, value);
+        }
+    }
+}
+
+impl From<Map<String, Value>> for ParamValues {
+    fn from(map: Map<String, Value>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for ParamValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for ParamValues {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, value) in self {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -152,6 +310,62 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn parameter_values_read_like_a_map_in_declaration_order() {
+        let mut values = ParamValues::default();
+        assert!(values.is_empty());
+        assert_eq!(values.insert("limit", json!(10)), None);
+        assert_eq!(values.insert("sort", json!("name")), None);
+        values.push(&Arc::from("tags"), json!(["a", "b"]));
+        // Setting a name again replaces the value where it stands.
+        assert_eq!(values.insert("limit", json!(20)), Some(json!(10)));
+        assert_eq!(values.keys().collect::<Vec<_>>(), ["limit", "sort", "tags"]);
+        assert_eq!(values.len(), 3);
+        assert_eq!(values.get("limit"), Some(&json!(20)));
+        assert_eq!(values["sort"], "name");
+        assert!(values.contains_key("tags") && !values.contains_key("Tags"));
+        assert_eq!(values.get("missing"), None);
+        *values.get_mut("sort").unwrap() = json!("-name");
+        assert_eq!(
+            serde_json::to_string(&values).unwrap(),
+            r#"{"limit":20,"sort":"-name","tags":["a","b"]}"#
+        );
+        assert_eq!(
+            format!("{values:?}"),
+            r#"{"limit": Number(20), "sort": String("-name"), "tags": Array [String("a"), String("b")]}"#
+        );
+        assert_eq!(
+            values.to_map(),
+            json!({"limit": 20, "sort": "-name", "tags": ["a", "b"]})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(ParamValues::from(values.to_map()), values);
+        let collected: ParamValues = values
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
+        assert_eq!(collected, values);
+        assert_eq!(values.remove("sort"), Some(json!("-name")));
+        assert_eq!(values.remove("sort"), None);
+        assert_eq!(
+            values.values().collect::<Vec<_>>(),
+            [&json!(20), &json!(["a", "b"])]
+        );
+        let mut pairs = Vec::new();
+        for (name, value) in &values {
+            pairs.push(format!("{name}={value}"));
+        }
+        assert_eq!(pairs, ["limit=20", r#"tags=["a","b"]"#]);
+    }
+
+    #[test]
+    #[should_panic(expected = "no parameter `offset` has a value")]
+    fn indexing_a_parameter_without_a_value_panics_naming_it() {
+        let _ = &ParamValues::default()["offset"];
+    }
 
     #[test]
     fn a_body_checked_as_text_reads_like_a_parsed_one() {

@@ -37,7 +37,7 @@ pub(crate) enum ItemFormat {
 impl ItemFormat {
     /// The format of a sequential media type oasgate reads, or None.
     pub fn of(media: &MediaType) -> Option<Self> {
-        match (media.ty.as_str(), media.subtype.as_str()) {
+        match (&*media.ty, &*media.subtype) {
             ("application", "jsonl" | "x-ndjson") => Some(Self::Lines),
             ("application", "json-seq") => Some(Self::Seq),
             ("text", "event-stream") => Some(Self::Events),

@@ -1,18 +1,31 @@
 //! Media types: parsing `Content-Type` and choosing the declared entry a request matches.
 
+use std::borrow::Cow;
+
 /// A parsed media type or range (`application/json; charset=utf-8`, `application/*`, `*/*`).
+/// Parts already in lowercase borrow the text they were parsed from: a request's
+/// `Content-Type` is read without copying it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MediaType {
+pub(crate) struct MediaType<'a> {
     /// Lowercase top-level type, `*` for any.
-    pub ty: String,
+    pub ty: Cow<'a, str>,
     /// Lowercase subtype with any suffix, `*` for any.
-    pub subtype: String,
+    pub subtype: Cow<'a, str>,
     /// Lowercase parameters, values unquoted.
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl MediaType {
-    pub fn parse(text: &str) -> Option<Self> {
+/// `text` in lowercase, copied only when it has an uppercase letter.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+impl<'a> MediaType<'a> {
+    pub fn parse(text: &'a str) -> Option<Self> {
         let mut parts = text.split(';');
         let essence = parts.next()?.trim();
         let (ty, subtype) = essence.split_once('/')?;
@@ -24,14 +37,28 @@ impl MediaType {
             .filter_map(|p| {
                 let (k, v) = p.split_once('=')?;
                 let v = v.trim().trim_matches('"');
-                Some((k.trim().to_ascii_lowercase(), v.to_ascii_lowercase()))
+                Some((lowercase(k.trim()), lowercase(v)))
             })
             .collect();
         Some(Self {
-            ty: ty.to_ascii_lowercase(),
-            subtype: subtype.to_ascii_lowercase(),
+            ty: lowercase(ty),
+            subtype: lowercase(subtype),
             params,
         })
+    }
+
+    /// The same media type, holding its own text: for one kept beyond what it was read from.
+    pub fn into_owned(self) -> MediaType<'static> {
+        let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        MediaType {
+            ty: owned(self.ty),
+            subtype: owned(self.subtype),
+            params: self
+                .params
+                .into_iter()
+                .map(|(k, v)| (owned(k), owned(v)))
+                .collect(),
+        }
     }
 
     /// The structured-syntax suffix: `json` for `application/problem+json`.
@@ -54,19 +81,19 @@ impl MediaType {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| &**v)
     }
 
     /// How specifically this declared range matches `request`, or None when it does not.
     ///
     /// Exact type with matching parameters beats exact type, which beats `type/*`, which beats
     /// `*/*`. A declared parameter (such as `charset`) must be present with the same value.
-    fn specificity(&self, request: &MediaType) -> Option<u8> {
+    fn specificity(&self, request: &MediaType<'_>) -> Option<u8> {
         let params_match = self
             .params
             .iter()
-            .all(|(k, v)| request.param(k) == Some(v.as_str()));
+            .all(|(k, v)| request.param(k) == Some(&**v));
         if !params_match {
             return None;
         }
@@ -85,7 +112,7 @@ impl MediaType {
 }
 
 /// Index of the declared media type that best matches the request's, if any.
-pub(crate) fn best_match(request: &MediaType, declared: &[MediaType]) -> Option<usize> {
+pub(crate) fn best_match(request: &MediaType<'_>, declared: &[MediaType<'_>]) -> Option<usize> {
     declared
         .iter()
         .enumerate()
@@ -97,6 +124,58 @@ pub(crate) fn best_match(request: &MediaType, declared: &[MediaType]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lowercase_media_type_borrows_its_text() {
+        type Params = &'static [(&'static str, &'static str)];
+        // (text, type, subtype, parameters, whether any part had to be copied)
+        let rows: &[(&str, &str, &str, Params, bool)] = &[
+            ("application/json", "application", "json", &[], false),
+            (
+                "application/json; charset=utf-8",
+                "application",
+                "json",
+                &[("charset", "utf-8")],
+                false,
+            ),
+            (
+                "Application/JSON; Charset=\"UTF-8\"",
+                "application",
+                "json",
+                &[("charset", "utf-8")],
+                true,
+            ),
+            (
+                " text/plain ;format=flowed",
+                "text",
+                "plain",
+                &[("format", "flowed")],
+                false,
+            ),
+            (
+                "multipart/form-data; boundary=AbC",
+                "multipart",
+                "form-data",
+                &[("boundary", "abc")],
+                true,
+            ),
+        ];
+        let copied = |text: &Cow<'_, str>| matches!(text, Cow::Owned(_));
+        for &(text, ty, subtype, params, any_copy) in rows {
+            let media = MediaType::parse(text).expect(text);
+            assert_eq!((&*media.ty, &*media.subtype), (ty, subtype), "{text}");
+            let got: Vec<(&str, &str)> = media.params.iter().map(|(k, v)| (&**k, &**v)).collect();
+            assert_eq!(got, params, "{text}");
+            let copies = copied(&media.ty)
+                || copied(&media.subtype)
+                || media.params.iter().any(|(k, v)| copied(k) || copied(v));
+            assert_eq!(copies, any_copy, "{text}");
+            assert_eq!(media.clone().into_owned(), media, "{text}");
+        }
+        for bad in ["", "json", "/json", "application/", "*/json"] {
+            assert_eq!(MediaType::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn matches_table() {

@@ -52,7 +52,13 @@ pub fn split_query(raw_query: &str) -> Vec<(&str, &str)> {
 /// Like [`split_query`], but `None` as soon as there are more than `max` pairs, without
 /// splitting the rest.
 pub(crate) fn split_query_bounded(raw_query: &str, max: usize) -> Option<Vec<(&str, &str)>> {
-    let mut pairs = Vec::new();
+    // Room for every pair up front: one allocation, however many pairs there are.
+    let pieces = raw_query.bytes().filter(|&b| b == b'&').count() + 1;
+    let mut pairs = Vec::with_capacity(if raw_query.is_empty() {
+        0
+    } else {
+        pieces.min(max)
+    });
     for piece in raw_query.split('&').filter(|p| !p.is_empty()) {
         if pairs.len() == max {
             return None;

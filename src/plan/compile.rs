@@ -1347,7 +1347,7 @@ impl<'a> Compilation<'a> {
             };
             let stream = stream.filter(|_| !matches!(check, Check::Any));
             let items = item_schema.map(|_| self.check(&pointer::join(&entry_at, "itemSchema")));
-            plan.media.push(media);
+            plan.media.push(media.into_owned());
             plan.entries.push(BodyEntry {
                 kind,
                 check,

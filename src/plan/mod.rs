@@ -210,7 +210,7 @@ pub(crate) struct DateParam {
 /// An operation's request body.
 pub(crate) struct BodyPlan {
     pub required: bool,
-    pub media: Vec<MediaType>,
+    pub media: Vec<MediaType<'static>>,
     pub entries: Vec<BodyEntry>,
     /// `application/json, text/plain`, for 415 messages.
     pub declared: String,

@@ -42,7 +42,7 @@ pub(crate) struct ResponsePlan {
 pub(crate) struct ResponseEntry {
     /// The key as written: `404`, `4XX`, `default`.
     pub key: Arc<str>,
-    pub media: Vec<MediaType>,
+    pub media: Vec<MediaType<'static>>,
     /// The `content` keys as written, one per entry of `media`.
     pub media_names: Vec<Arc<str>>,
     /// One per entry of `media`.
@@ -314,7 +314,7 @@ impl<'a> ResponseCompiler<'a> {
                     string_schema,
                     secret: schema.is_some_and(is_secret_schema),
                 });
-                entry.media.push(media);
+                entry.media.push(media.into_owned());
                 entry.media_names.push(name.as_str().into());
             }
         }

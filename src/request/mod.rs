@@ -70,13 +70,16 @@ impl<'p> Rejected<'p> {
 }
 
 /// What the first four steps decided to do with a request.
+// The checked head is held inline: every valid request makes one, and a box would be an
+// allocation each time for the sake of the rarer, smaller variants.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Disposition {
     /// Answered here: a served document, or `OPTIONS` with `Allow`.
     Answer(Response<Bytes>),
     /// Not ours: hand on unvalidated, with the canonical path when it differs.
     PassThrough { path: Option<String> },
     /// The operation matched and its parameters are valid; verifier, models and body remain.
-    Operation(Box<CheckedHead>),
+    Operation(CheckedHead),
 }
 
 /// A request whose route, limits, credential presence and parameters passed.
@@ -118,13 +121,13 @@ impl Plan {
             .map_err(|problem| Rejected::new(problem, Some(op)))?;
         let validated = self.check_parameters(op, &params, &query, parts)?;
         let query = self.canonical_query(op, parts.uri.query().unwrap_or(""), &query, &validated);
-        Ok(Disposition::Operation(Box::new(CheckedHead {
+        Ok(Disposition::Operation(CheckedHead {
             index,
             validated,
             credentials,
             path,
             query,
-        })))
+        }))
     }
 
     /// Whether step 5 has anything to do for `head`.

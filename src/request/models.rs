@@ -27,7 +27,7 @@ impl Plan {
                 Location::Header => &validated.header,
                 Location::Cookie => &validated.cookie,
             };
-            let Some(id) = values.get(&*p.name) else {
+            let Some(id) = values.get(&p.name) else {
                 continue;
             };
             let Some(loader) = self.models.get(&**kind) else {
@@ -86,7 +86,7 @@ mod tests {
         ];
         for (id, want) in rows {
             let mut validated = Validated::default();
-            validated.query.insert("owner".into(), json!(id));
+            validated.query.insert("owner", json!(id));
             let got = match plan.load_models(op, &validated).await {
                 Ok(models) => Ok(serde_json::to_value(models.unwrap().0).unwrap()),
                 Err(rejected) => Err(rejected.problem.status),

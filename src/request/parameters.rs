@@ -4,7 +4,7 @@
 
 use http::header;
 use http::request::Parts;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Rejected, summary, truncate};
 use crate::body;
@@ -15,7 +15,7 @@ use crate::params::{self, DecodeError, Location, ParamSpec, Style};
 use crate::plan::{Operation, Param, Plan, Querystring, QuerystringKind};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
-use crate::validated::Validated;
+use crate::validated::{ParamValues, Validated};
 
 impl Plan {
     /// Every parameter of `op`, checked: what the handler receives, or every error found.
@@ -153,7 +153,7 @@ impl Plan {
         let mut present = validated.query.iter().peekable();
         for p in &op.query {
             let value = present
-                .next_if(|(name, _)| name.as_str() == &*p.name)
+                .next_if(|(name, _)| *name == &*p.name)
                 .map(|(_, value)| value);
             // The merged paging is written straight from `Paging`, without building values.
             if let Some(paging) = &validated.paging
@@ -321,7 +321,7 @@ impl Plan {
         &self,
         p: &Param,
         decoded: Result<Option<Value>, DecodeError>,
-        into: &mut Map<String, Value>,
+        into: &mut ParamValues,
         errors: &mut Vec<FieldError>,
     ) {
         let place = place_of(p.location);
@@ -337,7 +337,7 @@ impl Plan {
             }
             Ok(None) => {
                 if let Some(default) = &p.default {
-                    into.insert(String::from(&*p.name), default.clone());
+                    into.push(&p.name, default.clone());
                 } else if p.required {
                     errors.push(param_error(
                         p,
@@ -426,7 +426,7 @@ impl Plan {
             }
             return;
         }
-        into.insert(String::from(&*p.name), value);
+        into.push(&p.name, value);
     }
 }
 
