@@ -613,6 +613,16 @@ mod tests {
             ("%FF", "\u{fffd}", true, false),
             ("", "", true, true),
             ("x", "", true, false),
+            // The same length: only `+` as a space keeps it; a `%` that starts no escape stays.
+            ("a+b", "a+b", true, false),
+            ("a+b", "a c", true, false),
+            ("abc", "abd", true, false),
+            ("%zz", "%zz", true, true),
+            ("a%2", "a%2", false, true),
+            ("a%41", "a%41", true, false),
+            // Longer: only a `%` escape can shorten it.
+            ("limit+", "limit", true, false),
+            ("a%41+", "aA ", true, true),
         ];
         for &(raw, name, plus, want) in rows {
             assert_eq!(
