@@ -30,7 +30,7 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-use crate::params::split_cookies;
+use crate::params::{Pair, split_cookies};
 use crate::problem::{Place, Problem, ProblemKind};
 
 /// How a security scheme carries its credential.
@@ -160,7 +160,7 @@ impl SecurityPlan {
     pub fn find(
         &self,
         headers: &HeaderMap,
-        query: &[(&str, &str)],
+        query: &[Pair<'_>],
     ) -> Result<Vec<PresentCredential>, Box<Problem>> {
         if self.is_public() {
             return Ok(Vec::new());
@@ -250,7 +250,7 @@ impl SecurityPlan {
 fn extract(
     kind: &SchemeKind,
     headers: &HeaderMap,
-    query: &[(&str, &str)],
+    query: &[Pair<'_>],
 ) -> Result<Option<String>, String> {
     match kind {
         SchemeKind::ApiKey { place, name } => Ok(match place {
@@ -261,16 +261,16 @@ fn extract(
                 .map(str::to_owned),
             Place::Query => query
                 .iter()
-                .find(|(k, _)| percent_decode(k) == *name)
-                .map(|(_, v)| percent_decode(v))
+                .find(|pair| pair.is(name))
+                .map(|pair| percent_decode(pair.value))
                 .filter(|v| !v.is_empty()),
             Place::Cookie => headers
                 .get_all(header::COOKIE)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(split_cookies)
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.to_owned())
+                .find(|pair| pair.raw_name == name)
+                .map(|pair| pair.value.to_owned())
                 .filter(|v| !v.is_empty()),
             Place::Path | Place::Body | Place::Status => None,
         }),

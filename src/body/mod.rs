@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 pub(crate) use media::{MediaType, best_match};
 pub use request_body::Body;
 
-use crate::params::{Coercion, DecodeError, ParamSpec, Prim, Shape, Style, coerce, decode_query};
+use crate::params::{
+    Coercion, DecodeError, Pair, ParamSpec, Prim, Shape, Style, coerce, decode_query,
+};
 use crate::problem::{FieldCode, FieldError, Place, TextLocation};
 
 /// How a body of a declared media type is read.
@@ -414,7 +416,7 @@ pub(crate) fn parse_form(
                 .to_owned(),
         )]);
     }
-    let Some(pairs) = crate::params::split_query_bounded(text, max_pairs) else {
+    let Some(pairs) = crate::params::split_query_bounded(text, max_pairs, usize::MAX) else {
         return Err(vec![field_error(
             "",
             FieldCode::TooMany,
@@ -424,11 +426,16 @@ pub(crate) fn parse_form(
     // Form encoders percent-encode the style's delimiters with everything else (`ids=1%2C2`),
     // so in a form body a value is decoded before it is split: escape what must survive that
     // second decoding and hand the decoder the rest as plain text.
-    let decoded: Vec<(&str, Cow<'_, str>)> = pairs
+    let values: Vec<Cow<'_, str>> = pairs.iter().map(|pair| predecoded(pair.value)).collect();
+    let field_pairs: Vec<Pair<'_>> = pairs
         .iter()
-        .map(|&(key, value)| (key, predecoded(value)))
+        .zip(&values)
+        .map(|(pair, value)| Pair {
+            raw_name: pair.raw_name,
+            name: pair.name.as_deref().map(Cow::Borrowed),
+            value,
+        })
         .collect();
-    let field_pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let mut object = Map::new();
     let mut errors = Vec::new();
     for field in fields {
@@ -448,7 +455,12 @@ pub(crate) fn parse_form(
             Err(e) => errors.push(decode_error(&field.name, e, field.secret)),
         }
     }
-    for (key, value) in &pairs {
+    for Pair {
+        raw_name: key,
+        value,
+        ..
+    } in &pairs
+    {
         let key = decode_component(key);
         if fields.iter().any(|f| f.name == key) || owned_by_exploded_object(fields, &key) {
             continue;

@@ -40,18 +40,62 @@ const PATH_SPACE: Seps = &["%20", " "];
 /// Optional whitespace around header list items.
 const OWS: [char; 2] = [' ', '\t'];
 
-/// Splits a raw query string on `&`, then each piece at its first `=`; empty pieces are skipped.
-pub fn split_query(raw_query: &str) -> Vec<(&str, &str)> {
+/// One `name=value` piece of a query, a form body or a `Cookie` header: the texts as sent,
+/// and the name percent-decoded once, which every declared parameter compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair<'a> {
+    /// The name as sent.
+    pub raw_name: &'a str,
+    /// The name percent-decoded (in a query `+` is a space too); `None` when that is not
+    /// UTF-8: such a name is no parameter's.
+    pub name: Option<Cow<'a, str>>,
+    /// The value as sent, still encoded: it is split on its style's delimiters before its
+    /// pieces are decoded.
+    pub value: &'a str,
+}
+
+impl<'a> Pair<'a> {
+    /// The pair `raw_name=value`, its name decoded (`+` as a space when `plus`).
+    pub fn new(raw_name: &'a str, value: &'a str, plus: bool) -> Self {
+        Pair {
+            raw_name,
+            name: decode_text(raw_name, plus).ok(),
+            value,
+        }
+    }
+
+    /// Whether the (decoded) name is `name`.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.as_deref() == Some(name)
+    }
+
+    /// The decoded name for a message: what is not UTF-8 shown as U+FFFD.
+    pub fn shown_name(&self) -> Cow<'_, str> {
+        match &self.name {
+            Some(name) => Cow::Borrowed(name),
+            None => percent_encoding::percent_decode_str(self.raw_name).decode_utf8_lossy(),
+        }
+    }
+}
+
+/// Splits a raw query string on `&`, then each piece at its first `=`; empty pieces are
+/// skipped. Each name is decoded once here (`+` as a space).
+pub fn split_query(raw_query: &str) -> Vec<Pair<'_>> {
     raw_query
         .split('&')
         .filter(|p| !p.is_empty())
-        .map(split_pair)
+        .map(|piece| query_pair(piece))
         .collect()
 }
 
 /// Like [`split_query`], but `None` as soon as there are more than `max` pairs, without
-/// splitting the rest.
-pub(crate) fn split_query_bounded(raw_query: &str, max: usize) -> Option<Vec<(&str, &str)>> {
+/// splitting the rest; a name longer than `max_name` is not decoded (the request is refused
+/// for its length before anything reads it).
+pub(crate) fn split_query_bounded(
+    raw_query: &str,
+    max: usize,
+    max_name: usize,
+) -> Option<Vec<Pair<'_>>> {
     // Room for every pair up front: one allocation, however many pairs there are.
     let pieces = raw_query.bytes().filter(|&b| b == b'&').count() + 1;
     let mut pairs = Vec::with_capacity(if raw_query.is_empty() {
@@ -63,18 +107,37 @@ pub(crate) fn split_query_bounded(raw_query: &str, max: usize) -> Option<Vec<(&s
         if pairs.len() == max {
             return None;
         }
-        pairs.push(split_pair(piece));
+        let (name, value) = split_pair(piece);
+        pairs.push(if name.len() > max_name {
+            Pair {
+                raw_name: name,
+                name: None,
+                value,
+            }
+        } else {
+            Pair::new(name, value, true)
+        });
     }
     Some(pairs)
 }
 
+fn query_pair(piece: &str) -> Pair<'_> {
+    let (name, value) = split_pair(piece);
+    Pair::new(name, value, true)
+}
+
 /// Splits a `Cookie` header value on `;`, trims each piece, then splits it at its first `=`.
-pub fn split_cookies(header_value: &str) -> Vec<(&str, &str)> {
+/// Names are decoded as `form` reads them (`+` is literal); OpenAPI 3.2's `cookie` style
+/// reads them as sent.
+pub fn split_cookies(header_value: &str) -> Vec<Pair<'_>> {
     header_value
         .split(';')
         .map(|p| p.trim_matches(OWS))
         .filter(|p| !p.is_empty())
-        .map(split_pair)
+        .map(|piece| {
+            let (name, value) = split_pair(piece);
+            Pair::new(name, value, false)
+        })
         .collect()
 }
 
@@ -107,9 +170,9 @@ fn list_seps(style: Style) -> Seps {
     }
 }
 
-/// Decodes a query parameter from the raw pairs of [`split_query`]; `Ok(None)` when absent.
+/// Decodes a query parameter from the pairs of [`split_query`]; `Ok(None)` when absent.
 pub fn decode_query(
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     spec: &ParamSpec<'_>,
 ) -> Result<Option<Value>, DecodeError> {
     let style = match spec.style {
@@ -161,23 +224,31 @@ pub fn decode_header(values: &[&str], spec: &ParamSpec<'_>) -> Result<Option<Val
 /// style reads the same syntax but decodes nothing: "When parsing these parameters, any
 /// apparent percent-encoding MUST NOT be decoded" (3.2, "Fixed Fields for use with `schema`").
 pub fn decode_cookie(
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     spec: &ParamSpec<'_>,
 ) -> Result<Option<Value>, DecodeError> {
-    if spec.style != Style::Cookie
-        || !pairs
-            .iter()
-            .any(|(k, v)| k.contains('%') || v.contains('%'))
-    {
+    if spec.style != Style::Cookie {
         return form(pairs, spec, Style::Form, false);
     }
-    // The pieces go through the `form` reader, whose decoding of `%25` gives back the `%`
-    // the client sent: every `%` is data.
-    let escaped: Vec<(Cow<'_, str>, Cow<'_, str>)> = pairs
+    if !pairs
         .iter()
-        .map(|&(k, v)| (escape_percent(k), escape_percent(v)))
+        .any(|p| p.raw_name.contains('%') || p.value.contains('%'))
+    {
+        // Nothing to decode: names as sent are names as decoded.
+        return form(pairs, spec, Style::Form, false);
+    }
+    // Names compare as sent; values go through the `form` reader, whose decoding of `%25`
+    // gives back the `%` the client sent: every `%` is data.
+    let values: Vec<Cow<'_, str>> = pairs.iter().map(|p| escape_percent(p.value)).collect();
+    let pairs: Vec<Pair<'_>> = pairs
+        .iter()
+        .zip(&values)
+        .map(|(p, value)| Pair {
+            raw_name: p.raw_name,
+            name: Some(Cow::Borrowed(p.raw_name)),
+            value,
+        })
         .collect();
-    let pairs: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (&**k, &**v)).collect();
     form(&pairs, spec, Style::Form, false)
 }
 
@@ -239,15 +310,12 @@ fn matrix(raw: &str, spec: &ParamSpec<'_>) -> Result<Value, DecodeError> {
 
 /// Query and cookie parameters.
 fn form(
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     spec: &ParamSpec<'_>,
     style: Style,
     plus: bool,
 ) -> Result<Option<Value>, DecodeError> {
-    let mut named = pairs
-        .iter()
-        .filter(|(k, _)| key_is(k, spec.name, plus))
-        .map(|&(_, v)| v);
+    let mut named = pairs.iter().filter(|p| p.is(spec.name)).map(|p| p.value);
     match spec.shape {
         Shape::Object(o) if style == Style::DeepObject => deep_object(pairs, o, spec, plus),
         Shape::Object(o) if spec.explode => exploded_object(pairs, o, spec, plus),
@@ -354,19 +422,15 @@ fn object<'r>(
 
 /// `R=100&G=200`: each declared property is its own key; other keys are not ours.
 fn exploded_object(
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     shape: &ObjectShape,
     spec: &ParamSpec<'_>,
     plus: bool,
 ) -> Result<Option<Value>, DecodeError> {
     let mut map = Map::new();
-    for &(raw_key, raw_value) in pairs {
-        if let Some((name, prim)) = shape
-            .properties
-            .iter()
-            .find(|(n, _)| key_is(raw_key, n, plus))
-        {
-            insert(&mut map, name.clone(), raw_value, *prim, spec, plus)?;
+    for pair in pairs {
+        if let Some((name, prim)) = shape.properties.iter().find(|(n, _)| pair.is(n)) {
+            insert(&mut map, name.clone(), pair.value, *prim, spec, plus)?;
         }
     }
     Ok((!map.is_empty()).then_some(Value::Object(map)))
@@ -374,14 +438,14 @@ fn exploded_object(
 
 /// `color[R]=100&color[G]=200`; the key may be percent-encoded.
 fn deep_object(
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     shape: &ObjectShape,
     spec: &ParamSpec<'_>,
     plus: bool,
 ) -> Result<Option<Value>, DecodeError> {
     let mut map = Map::new();
-    for &(raw_key, raw_value) in pairs {
-        let Ok(key) = decode_text(raw_key, plus) else {
+    for pair in pairs {
+        let (Some(key), raw_key, raw_value) = (&pair.name, pair.raw_name, pair.value) else {
             continue;
         };
         let Some(inner) = key
@@ -502,11 +566,11 @@ fn decode_text(raw: &str, plus: bool) -> Result<Cow<'_, str>, DecodeError> {
     })
 }
 
-/// Whether a raw (maybe encoded) key is `name`.
+/// Whether a raw (maybe encoded) key is `name`: the names of a `matrix` path value's pieces.
+/// (Query and cookie names are decoded once, into [`Pair`].)
 ///
-/// Every declared parameter asks this of every pair, so the answers that need no decoding
-/// come first: a key shorter than `name` (decoding never lengthens one), and a key with
-/// nothing to decode.
+/// The answers that need no decoding come first: a key shorter than `name` (decoding never
+/// lengthens one), and a key with nothing to decode.
 fn key_is(raw: &str, name: &str, plus: bool) -> bool {
     if raw.len() < name.len() {
         return false;
@@ -1042,47 +1106,92 @@ mod tests {
         );
     }
 
+    /// Each pair as (name as sent, name decoded, value as sent).
+    fn triples<'a>(pairs: &'a [Pair<'a>]) -> Vec<(&'a str, Option<&'a str>, &'a str)> {
+        pairs
+            .iter()
+            .map(|p| (p.raw_name, p.name.as_deref(), p.value))
+            .collect()
+    }
+
     #[test]
     fn split_table() {
-        type Pairs = &'static [(&'static str, &'static str)];
-        let queries: [(&str, Pairs); 6] = [
+        type Pairs = &'static [(&'static str, Option<&'static str>, &'static str)];
+        let queries: [(&str, Pairs); 9] = [
             ("", &[]),
-            ("a=1&b=2", &[("a", "1"), ("b", "2")]),
-            ("a&&b=", &[("a", ""), ("b", "")]),
-            ("a=1=2", &[("a", "1=2")]),
-            ("=x&a%3D=b", &[("", "x"), ("a%3D", "b")]),
-            ("a=1;b=2", &[("a", "1;b=2")]),
+            ("a=1&b=2", &[("a", Some("a"), "1"), ("b", Some("b"), "2")]),
+            ("a&&b=", &[("a", Some("a"), ""), ("b", Some("b"), "")]),
+            ("a=1=2", &[("a", Some("a"), "1=2")]),
+            (
+                "=x&a%3D=b",
+                &[("", Some(""), "x"), ("a%3D", Some("a="), "b")],
+            ),
+            ("a=1;b=2", &[("a", Some("a"), "1;b=2")]),
+            // Names are decoded once here, `+` as a space; values stay as sent.
+            ("a+b=c+d", &[("a+b", Some("a b"), "c+d")]),
+            ("f%5Bmin%5D=%31", &[("f%5Bmin%5D", Some("f[min]"), "%31")]),
+            // Not UTF-8 once decoded: no parameter's name.
+            (
+                "%FF=1&%zz=2",
+                &[("%FF", None, "1"), ("%zz", Some("%zz"), "2")],
+            ),
         ];
         for (i, (raw, want)) in queries.iter().enumerate() {
-            assert_eq!(split_query(raw), *want, "query row {i}: `{raw}`");
+            assert_eq!(triples(&split_query(raw)), *want, "query row {i}: `{raw}`");
         }
-        // (query, max, pairs or None when over the limit)
-        let bounded: [(&str, usize, Option<Pairs>); 5] = [
-            ("", 0, Some(&[])),
-            ("a=1&b=2", 2, Some(&[("a", "1"), ("b", "2")])),
-            ("a=1&b=2", 1, None),
-            ("a=1&&&", 1, Some(&[("a", "1")])),
-            ("a&b&c", 0, None),
+        // (query, max pairs, max name length, pairs or None when over the limit)
+        let bounded: [(&str, usize, usize, Option<Pairs>); 6] = [
+            ("", 0, 9, Some(&[])),
+            (
+                "a=1&b=2",
+                2,
+                9,
+                Some(&[("a", Some("a"), "1"), ("b", Some("b"), "2")]),
+            ),
+            ("a=1&b=2", 1, 9, None),
+            ("a=1&&&", 1, 9, Some(&[("a", Some("a"), "1")])),
+            ("a&b&c", 0, 9, None),
+            // A name over the length limit is refused for it before it is decoded.
+            (
+                "abc%41=1&ab=2",
+                2,
+                3,
+                Some(&[("abc%41", None, "1"), ("ab", Some("ab"), "2")]),
+            ),
         ];
-        for (i, (raw, max, want)) in bounded.iter().enumerate() {
+        for (i, (raw, max, max_name, want)) in bounded.iter().enumerate() {
+            let got = split_query_bounded(raw, *max, *max_name);
             assert_eq!(
-                split_query_bounded(raw, *max).as_deref(),
+                got.as_deref().map(triples).as_deref(),
                 *want,
                 "bounded row {i}: `{raw}`"
             );
         }
-        let cookies: [(&str, Pairs); 5] = [
+        let cookies: [(&str, Pairs); 6] = [
             ("", &[]),
-            ("a=1; b=2", &[("a", "1"), ("b", "2")]),
+            ("a=1; b=2", &[("a", Some("a"), "1"), ("b", Some("b"), "2")]),
             (
                 " a=1 ;;\tb ; c=x=y ",
-                &[("a", "1"), ("b", ""), ("c", "x=y")],
+                &[
+                    ("a", Some("a"), "1"),
+                    ("b", Some("b"), ""),
+                    ("c", Some("c"), "x=y"),
+                ],
             ),
-            ("a=\"q\"", &[("a", "\"q\"")]),
-            ("a=1&b=2", &[("a", "1&b=2")]),
+            ("a=\"q\"", &[("a", Some("a"), "\"q\"")]),
+            ("a=1&b=2", &[("a", Some("a"), "1&b=2")]),
+            // In a cookie `+` is itself.
+            (
+                "a+b=1; c%20d=2",
+                &[("a+b", Some("a+b"), "1"), ("c%20d", Some("c d"), "2")],
+            ),
         ];
         for (i, (raw, want)) in cookies.iter().enumerate() {
-            assert_eq!(split_cookies(raw), *want, "cookie row {i}: `{raw}`");
+            assert_eq!(
+                triples(&split_cookies(raw)),
+                *want,
+                "cookie row {i}: `{raw}`"
+            );
         }
     }
 

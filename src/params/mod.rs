@@ -12,6 +12,9 @@
 //!   encoded delimiter (`%2C`) is data. In query strings `+` is a space;
 //!   elsewhere it is literal. Malformed escapes such as `%zz` are kept as
 //!   they are; escapes that decode to invalid UTF-8 fail with `encoding`.
+//! - [`split_query`] and [`split_cookies`] cut a query or a `Cookie` header into [`Pair`]s:
+//!   each name percent-decoded once (every declared parameter compares with it), each value
+//!   as sent.
 //! - [`coerce`] turns text into a JSON primitive, strictly by default.
 //! - [`check_format`] and [`SimpleSchema`] validate values allocation-free
 //!   when they are valid.
@@ -54,7 +57,8 @@ mod simple;
 pub use coerce::{Coercion, DecodeError, coerce};
 pub(crate) use decode::split_query_bounded;
 pub use decode::{
-    ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies, split_query,
+    Pair, ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies,
+    split_query,
 };
 pub use encode::{encode_query, push_raw_pair};
 pub(crate) use encode::{push_digits, push_encoded, push_pair};

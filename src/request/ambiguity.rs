@@ -6,6 +6,7 @@ use http::header;
 use http::request::Parts;
 
 use super::{Rejected, summary, truncate};
+use crate::params::Pair;
 use crate::plan::{Operation, Plan};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::security::SchemeKind;
@@ -15,7 +16,7 @@ impl Plan {
     pub(crate) fn read_one_way<'o>(
         &self,
         op: &'o Operation,
-        query: &[(&str, &str)],
+        query: &[Pair<'_>],
         parts: &Parts,
     ) -> Result<(), Rejected<'o>> {
         let repeated = self.ambiguous(op, query, parts);
@@ -37,7 +38,7 @@ impl Plan {
     /// recombined as a comma-separated list". `Content-Type`, `Authorization` and `Host` are
     /// single values; given twice, one server takes the first, another the last and another
     /// joins them, so whichever oasgate checked, the service may read another.
-    fn ambiguous(&self, op: &Operation, query: &[(&str, &str)], parts: &Parts) -> Vec<FieldError> {
+    fn ambiguous(&self, op: &Operation, query: &[Pair<'_>], parts: &Parts) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let headers = &parts.headers;
         // RFC 9112 §3.2: a server "MUST respond with a 400 (Bad Request) status code to any
@@ -66,10 +67,7 @@ impl Plan {
                     let given = match place {
                         Place::Header => headers.get_all(name.as_str()).iter().count(),
                         Place::Cookie => cookie_count(headers, name),
-                        Place::Query => query
-                            .iter()
-                            .filter(|(key, _)| query_key_is(key, name))
-                            .count(),
+                        Place::Query => query.iter().filter(|pair| pair.is(name)).count(),
                         Place::Path | Place::Body | Place::Status => 0,
                     };
                     let what = match place {
@@ -89,14 +87,13 @@ impl Plan {
         }
         // A querystring parameter's query string goes on as sent too (see `canonical_query`).
         if (!self.options.canonical_query || op.querystring.is_some())
-            && let Some((key, _)) = query
+            && let Some(pair) = query
                 .iter()
-                .find(|(k, v)| k.contains(';') || v.contains(';'))
+                .find(|pair| pair.raw_name.contains(';') || pair.value.contains(';'))
         {
             // Passed on as sent, a `;` would be read as a pair delimiter by some servers
             // (Rack 2, older `parse_qs`) and not by oasgate, which splits on `&` only.
-            let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
-            let name = truncate(&name).to_owned();
+            let name = truncate(&pair.shown_name()).to_owned();
             errors.push(FieldError {
                 place: Place::Query,
                 detail: format!(
@@ -180,13 +177,4 @@ fn cookie_count(headers: &http::HeaderMap, name: &str) -> usize {
             key.trim_matches([' ', '\t']) == name
         })
         .count()
-}
-
-/// Whether a raw query key decodes (`+` a space) to `name`, allocating only for escapes.
-fn query_key_is(key: &str, name: &str) -> bool {
-    if !key.contains(['%', '+']) {
-        return key == name;
-    }
-    let spaced = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy() == name
 }

@@ -8,7 +8,7 @@ use http::header;
 use http::request::Parts;
 
 use super::{Rejected, summary};
-use crate::params;
+use crate::params::{self, Pair};
 use crate::plan::{Operation, Plan};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
@@ -20,11 +20,14 @@ impl Plan {
         op: &'o Operation,
         path: &Params<'_>,
         parts: &'a Parts,
-    ) -> Result<Vec<(&'a str, &'a str)>, Rejected<'o>> {
+    ) -> Result<Vec<Pair<'a>>, Rejected<'o>> {
         let limit = self.options.query_params_limit;
         let cap = self.options.error_cap;
-        let Some(query) = params::split_query_bounded(parts.uri.query().unwrap_or(""), limit)
-        else {
+        let Some(query) = params::split_query_bounded(
+            parts.uri.query().unwrap_or(""),
+            limit,
+            self.options.param_length_limit,
+        ) else {
             let error = FieldError {
                 place: Place::Query,
                 name: String::new(),
@@ -52,7 +55,7 @@ impl Plan {
         &self,
         op: &Operation,
         path: &Params<'_>,
-        query: &[(&str, &str)],
+        query: &[Pair<'_>],
         parts: &Parts,
     ) -> Vec<FieldError> {
         let limit = self.options.param_length_limit;
@@ -80,9 +83,10 @@ impl Plan {
             let len = path.get(&p.name).map_or(0, str::len);
             check(Place::Path, &p.name, "value", len);
         }
-        for (key, value) in query {
+        for pair in query {
+            let (key, value) = (pair.raw_name, pair.value);
             if key.len() > limit || value.len() > limit {
-                let name = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+                let name = pair.shown_name();
                 check(Place::Query, &name, "name", key.len());
                 check(Place::Query, &name, "value", value.len());
             }
@@ -99,13 +103,17 @@ impl Plan {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(params::split_cookies);
-            for (name, value) in cookies {
-                if op
-                    .cookie
-                    .iter()
-                    .any(|p| super::parameters::reads_cookie(p, name))
-                {
-                    check(Place::Cookie, name, "value", value.len());
+            for cookie in cookies {
+                // Compared as sent and as decoded: OpenAPI 3.2's `cookie` style decodes nothing.
+                let read = |p| {
+                    super::parameters::reads_cookie(p, cookie.raw_name)
+                        || cookie
+                            .name
+                            .as_deref()
+                            .is_some_and(|name| super::parameters::reads_cookie(p, name))
+                };
+                if op.cookie.iter().any(read) {
+                    check(Place::Cookie, cookie.raw_name, "value", cookie.value.len());
                 }
             }
         }

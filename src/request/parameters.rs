@@ -11,7 +11,7 @@ use crate::body;
 use crate::dates;
 use crate::options::UndeclaredParams;
 use crate::paging;
-use crate::params::{self, DecodeError, Location, ParamSpec, Style};
+use crate::params::{self, DecodeError, Location, Pair, ParamSpec, Style};
 use crate::plan::{Operation, Param, Plan, Querystring, QuerystringKind};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
@@ -23,7 +23,7 @@ impl Plan {
         &self,
         op: &'a Operation,
         path: &Params<'_>,
-        query: &[(&str, &str)],
+        query: &[Pair<'_>],
         parts: &Parts,
     ) -> Result<Validated, Rejected<'a>> {
         let mut validated = Validated {
@@ -85,7 +85,7 @@ impl Plan {
             self.finish_param(p, decoded, &mut validated.header, &mut errors);
         }
         if !op.cookie.is_empty() {
-            let cookies: Vec<(&str, &str)> = parts
+            let cookies: Vec<Pair<'_>> = parts
                 .headers
                 .get_all(header::COOKIE)
                 .iter()
@@ -127,7 +127,7 @@ impl Plan {
         &self,
         op: &Operation,
         original: &str,
-        raw: &[(&str, &str)],
+        raw: &[Pair<'_>],
         validated: &Validated,
     ) -> Option<String> {
         // A raw `;` is rewritten as `%3B` below, so such a query is always rewritten. A
@@ -143,7 +143,7 @@ impl Plan {
         }
         let mut out = String::with_capacity(
             raw.iter()
-                .map(|(k, v)| k.len() + v.len() + 2)
+                .map(|pair| pair.raw_name.len() + pair.value.len() + 2)
                 .sum::<usize>()
                 + 32,
         );
@@ -179,21 +179,14 @@ impl Plan {
         // Parameters were written above; credentials go on as sent (the inner service may be
         // the one checking them), then undeclared pairs unless the policy strips them.
         let keep_undeclared = op.undeclared_query != UndeclaredParams::Strip;
-        for (key, value) in raw {
-            let decoded = if key.contains('%') {
-                percent_encoding::percent_decode_str(key).decode_utf8_lossy()
-            } else {
-                std::borrow::Cow::Borrowed(*key)
-            };
-            let keep = if is_parameter(op, &decoded) {
-                false
-            } else if is_credential(op, &decoded) {
-                true
-            } else {
-                keep_undeclared
+        for pair in raw {
+            let keep = match pair.name.as_deref() {
+                Some(name) if is_parameter(op, name) => false,
+                Some(name) if is_credential(op, name) => true,
+                _ => keep_undeclared,
             };
             if keep {
-                params::push_raw_pair(&mut out, key, value);
+                params::push_raw_pair(&mut out, pair.raw_name, pair.value);
             }
         }
         // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
@@ -207,7 +200,7 @@ impl Plan {
         op: &Operation,
         qs: &Querystring,
         raw: &str,
-        pairs: &[(&str, &str)],
+        pairs: &[Pair<'_>],
     ) -> Result<Option<Value>, Vec<FieldError>> {
         if pairs.is_empty() {
             return Ok(None);
@@ -220,14 +213,16 @@ impl Plan {
                 // A raw `;` was refused before (`ambiguous`): the query goes on as sent.
                 // API keys sent in the query belong to their security scheme, not the form.
                 let kept: String;
-                let text = if pairs
-                    .iter()
-                    .any(|(key, _)| is_credential(op, &decoded_key(key)))
-                {
+                let credential = |pair: &Pair<'_>| {
+                    pair.name
+                        .as_deref()
+                        .is_some_and(|name| is_credential(op, name))
+                };
+                let text = if pairs.iter().any(credential) {
                     kept = pairs
                         .iter()
-                        .filter(|(key, _)| !is_credential(op, &decoded_key(key)))
-                        .map(|(key, value)| format!("{key}={value}"))
+                        .filter(|pair| !credential(pair))
+                        .map(|pair| format!("{}={}", pair.raw_name, pair.value))
                         .collect::<Vec<_>>()
                         .join("&");
                     kept.as_str()
@@ -482,20 +477,6 @@ fn querystring_error(
     }
 }
 
-/// A raw query key percent-decoded (`+` as a space).
-fn decoded_key(raw: &str) -> std::borrow::Cow<'_, str> {
-    if raw.contains('%') || raw.contains('+') {
-        let spaced = raw.replace('+', " ");
-        std::borrow::Cow::Owned(
-            percent_encoding::percent_decode_str(&spaced)
-                .decode_utf8_lossy()
-                .into_owned(),
-        )
-    } else {
-        std::borrow::Cow::Borrowed(raw)
-    }
-}
-
 /// All values of a header, or an error when one is not visible ASCII text.
 fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, DecodeError> {
     parts
@@ -539,12 +520,19 @@ fn is_parameter(op: &Operation, key: &str) -> bool {
 }
 
 /// Errors for query keys no parameter (nor security scheme) declares.
-fn undeclared_query(op: &Operation, query: &[(&str, &str)], errors: &mut Vec<FieldError>) {
+fn undeclared_query(op: &Operation, query: &[Pair<'_>], errors: &mut Vec<FieldError>) {
     // Each undeclared name is reported once, however often it is given.
     let mut reported = std::collections::HashSet::new();
-    for (raw_key, _) in query {
-        let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
-        if !is_declared(op, &key) && reported.insert(key.clone()) {
+    for pair in query {
+        if pair
+            .name
+            .as_deref()
+            .is_some_and(|name| is_declared(op, name))
+        {
+            continue;
+        }
+        let key = pair.shown_name();
+        if reported.insert(key.clone()) {
             let hint = crate::suggest::nearest(&key, op.query.iter().map(|p| &*p.name))
                 .map(|name| format!("; did you mean `{name}`?"))
                 .unwrap_or_default();
@@ -618,7 +606,8 @@ mod tests {
             let route = plan.router.at(head.uri.path()).unwrap();
             let op = &plan.operations[plan.routes[route.id].operation(&head.method).unwrap()];
             let query =
-                crate::params::split_query_bounded(head.uri.query().unwrap_or(""), 100).unwrap();
+                crate::params::split_query_bounded(head.uri.query().unwrap_or(""), 100, 1000)
+                    .unwrap();
             match (
                 plan.check_parameters(op, &route.params, &query, &head),
                 want,

@@ -509,6 +509,66 @@ async fn semicolons_never_reach_the_service_raw() {
     }
 }
 
+/// A query name is decoded once, the same way for every step: `sort+by` and `sort%20by` are
+/// both the parameter `sort by` (in a query `+` is a space, WHATWG URL "application/
+/// x-www-form-urlencoded parsing"), so the undeclared-query policy does not call it unknown,
+/// and the canonical query does not hand the service the pair as sent beside the checked one.
+#[tokio::test]
+async fn a_query_name_reads_the_same_in_every_step() {
+    const SPACED: &str = r#"
+openapi: 3.0.3
+info: {title: spaced, version: "1"}
+paths:
+  /search:
+    get:
+      parameters:
+        - {name: sort by, in: query, schema: {type: string, enum: [name, date]}}
+      responses: {"200": {description: ok}}
+"#;
+    use oasgate::UndeclaredParams;
+    let kept = layer(SPACED, Options::default());
+    let refused = layer(
+        SPACED,
+        Options::default().undeclared_query(UndeclaredParams::Reject),
+    );
+    // (layer, uri, status, query handed on)
+    let rows: Vec<(&OpenApiLayer, &str, u16, Option<&str>)> = vec![
+        (&kept, "/search?sort+by=name", 200, Some("sort%20by=name")),
+        (&kept, "/search?sort%20by=name", 200, Some("sort%20by=name")),
+        (&kept, "/search?sort+by=size", 400, None),
+        (&kept, "/search?sort+by=name&sort%20by=date", 400, None),
+        (
+            &kept,
+            "/search?sort+by=name&x=1",
+            200,
+            Some("sort%20by=name&x=1"),
+        ),
+        (
+            &refused,
+            "/search?sort+by=name",
+            200,
+            Some("sort%20by=name"),
+        ),
+        (&refused, "/search?sort%2Bby=name", 400, None),
+    ];
+    for (layer, uri, status, handed_on) in rows {
+        let seen = Arc::new(Mutex::new(None));
+        let record = seen.clone();
+        let service =
+            ServiceBuilder::new()
+                .layer(layer.clone())
+                .service_fn(move |request: Request<Body>| {
+                    *record.lock().unwrap() = request.uri().query().map(str::to_owned);
+                    async { Ok::<_, std::convert::Infallible>(Response::new(Body::empty())) }
+                });
+        let response = tower::ServiceExt::oneshot(service, get_with(uri, &[]))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{uri}");
+        assert_eq!(seen.lock().unwrap().as_deref(), handed_on, "{uri}");
+    }
+}
+
 /// What the recording service behind the layer received: method, target, every header line
 /// in order, and the body.
 #[derive(Debug, Clone)]
