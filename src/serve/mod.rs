@@ -184,10 +184,10 @@ impl ServedDocuments {
         drop(doc);
         if let Some(path) = &options.openapi_yaml_path {
             match render::to_yaml(&json) {
-                Ok(text) => {
+                Ok(parts) => {
                     served.yaml = Some((
                         path.clone(),
-                        Rendered::new(text, &token, "application/yaml"),
+                        Rendered::new(parts, &token, "application/yaml"),
                     ))
                 }
                 Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
@@ -196,7 +196,7 @@ impl ServedDocuments {
         if let Some(path) = &options.openapi_json_path {
             served.json = Some((
                 path.clone(),
-                Rendered::new(json.text, &token, "application/json"),
+                Rendered::new(render::json_parts(json), &token, "application/json"),
             ));
         }
         if let Some(path) = &options.docs_path {

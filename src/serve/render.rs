@@ -13,6 +13,10 @@
 //! - brotli: one stream whose later meta-blocks may refer back to anything before them, so
 //!   only the prefix is compressed and the tail — everything after the first origin — is sent
 //!   in uncompressed meta-blocks. Brotli is offered only while that tail is small.
+//!
+//! A large YAML text is written and kept in parts of about [`PART`] bytes, each ending at a line
+//! end: the allocator serves such blocks from space freed before (the served tree's, dropped
+//! just before), where one large buffer would be fresh memory mapped apart.
 
 use std::io::Write as _;
 use std::ops::Range;
@@ -54,13 +58,47 @@ impl Coding {
     }
 }
 
+/// Text kept as consecutive parts (slices of one or more buffers), written out in order.
+#[derive(Default)]
+struct Text {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Text {
+    fn push(&mut self, part: Bytes) {
+        if !part.is_empty() {
+            self.len += part.len();
+            self.parts.push(part);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn crc(&self) -> crc32fast::Hasher {
+        let mut crc = crc32fast::Hasher::new();
+        for part in &self.parts {
+            crc.update(part);
+        }
+        crc
+    }
+
+    fn put_into(&self, out: &mut impl BufMut) {
+        for part in &self.parts {
+            out.put_slice(part);
+        }
+    }
+}
+
 /// One representation (JSON or YAML) of the served document.
 pub(crate) struct Rendered {
     pub content_type: &'static str,
     /// The text before the first origin.
-    prefix: Bytes,
-    /// The fixed pieces after each origin (one per origin), slices of the same text.
-    pieces: Vec<Bytes>,
+    prefix: Text,
+    /// The fixed pieces after each origin (one per origin), slices of the same parts.
+    pieces: Vec<Text>,
     prefix_crc: crc32fast::Hasher,
     /// The CRC of each piece, combined per request with the origins'.
     piece_crcs: Vec<crc32fast::Hasher>,
@@ -82,29 +120,29 @@ pub(crate) struct Body {
 }
 
 impl Rendered {
-    /// Splits `text` at every `token` (the origin placeholder).
-    pub fn new(mut text: String, token: &str, content_type: &'static str) -> Self {
-        // Slices of the text itself: a large document is not copied again. The writer's spare
-        // capacity is given back (allocators shrink a large block in place).
-        text.shrink_to_fit();
-        let starts: Vec<usize> = text.match_indices(token).map(|(at, _)| at).collect();
-        let text = Bytes::from(text);
-        let ends = starts.iter().copied().chain([text.len()]);
-        let prefix = text.slice(..ends.clone().next().unwrap_or_default());
-        let pieces: Vec<Bytes> = starts
-            .iter()
-            .zip(ends.skip(1))
-            .map(|(start, end)| text.slice(start + token.len()..end))
-            .collect();
-        let crc_of = |text: &[u8]| {
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(text);
-            crc
-        };
+    /// Splits the text in `parts` at every `token` (the origin placeholder), which no part
+    /// boundary may cut (parts end at line ends; the placeholder holds no line end).
+    pub fn new(parts: Vec<String>, token: &str, content_type: &'static str) -> Self {
+        // Slices of the parts themselves: a large document is not copied again.
+        let mut prefix = Text::default();
+        let mut pieces: Vec<Text> = Vec::new();
+        for text in parts {
+            let starts: Vec<usize> = text.match_indices(token).map(|(at, _)| at).collect();
+            let part = Bytes::from(text);
+            let mut from = 0;
+            for at in starts {
+                let current = pieces.last_mut().unwrap_or(&mut prefix);
+                current.push(part.slice(from..at));
+                pieces.push(Text::default());
+                from = at + token.len();
+            }
+            let current = pieces.last_mut().unwrap_or(&mut prefix);
+            current.push(part.slice(from..));
+        }
         Self {
             content_type,
-            prefix_crc: crc_of(&prefix),
-            piece_crcs: pieces.iter().map(|piece| crc_of(piece)).collect(),
+            prefix_crc: prefix.crc(),
+            piece_crcs: pieces.iter().map(Text::crc).collect(),
             prefix,
             pieces,
             gzip: OnceLock::new(),
@@ -117,7 +155,7 @@ impl Rendered {
         let mut tail = Vec::with_capacity(self.pieces.iter().map(|p| p.len() + origin.len()).sum());
         for piece in &self.pieces {
             tail.extend_from_slice(origin.as_bytes());
-            tail.extend_from_slice(piece);
+            piece.put_into(&mut tail);
         }
         tail
     }
@@ -138,7 +176,7 @@ impl Rendered {
 
     /// Whether brotli may be offered: the part it sends uncompressed is small.
     pub fn brotli_offered(&self) -> bool {
-        self.pieces.iter().map(|p| p.len()).sum::<usize>() < MAX_BROTLI_TAIL
+        self.pieces.iter().map(Text::len).sum::<usize>() < MAX_BROTLI_TAIL
     }
 
     /// The document for a request from `origin`, in `coding` (brotli only where
@@ -152,14 +190,14 @@ impl Rendered {
         let bytes = match coding {
             Coding::Identity => {
                 let mut out = BytesMut::with_capacity(len);
-                out.put_slice(&self.prefix);
+                self.prefix.put_into(&mut out);
                 out.put_slice(&self.tail(origin));
                 out.freeze()
             }
             Coding::Gzip => {
                 let deflated = self.gzip.get_or_init(|| Deflated {
                     prefix: deflate(&self.prefix),
-                    pieces: self.pieces.iter().map(|p| deflate(p)).collect(),
+                    pieces: self.pieces.iter().map(deflate).collect(),
                 });
                 gzip(deflated, origin.as_bytes(), crc, len)
             }
@@ -222,18 +260,34 @@ pub(crate) fn to_json(doc: &Value) -> JsonText {
 /// Below this much JSON the YAML is written on one thread: a thread costs more than it saves.
 const SPLIT_YAML_FROM: usize = 256 * 1024;
 
-/// YAML text of `json`, in its key order. Read event by event from the text: the document's
-/// tree can be dropped first, and no second tree is built. A large document's root members
-/// are written in two runs, the later members on a second thread where there is one core more:
-/// a block mapping's text is its members' texts one after the other.
-pub(crate) fn to_yaml(json: &JsonText) -> Result<String, String> {
+/// The size of the parts a YAML text is written in: far under the size from which the
+/// allocator maps a block apart (glibc's threshold starts at 128 KiB), and small enough for
+/// the holes a freed tree leaves (on DigitalOcean's document 16 KiB parts still raised the
+/// peak by 1–1.6 MB, 4 KiB parts not at all).
+const PART: usize = 4 * 1024;
+
+/// The JSON text as one part, its writer's spare room given back (allocators shrink a large
+/// block in place).
+pub(crate) fn json_parts(mut json: JsonText) -> Vec<String> {
+    json.text.shrink_to_fit();
+    vec![json.text]
+}
+
+/// YAML text of `json`, in its key order, in parts that each end at a line end. Read event by
+/// event from the text: the document's tree can be dropped first, and no second tree is
+/// built. A large document's root members are written in two runs, the later members on a
+/// second thread where there is one core more: a block mapping's text is its members' texts
+/// one after the other.
+pub(crate) fn to_yaml(json: &JsonText) -> Result<Vec<String>, String> {
     let members = &json.members[..];
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     if members.len() < 2 || json.text.len() < SPLIT_YAML_FROM || cores < 2 {
         if members.is_empty() {
             let mut de = serde_json::Deserializer::from_str(&json.text);
-            return serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de))
-                .map_err(|e| e.to_string());
+            let mut out = LineParts::new(PART);
+            serde_saphyr::to_fmt_writer(&mut out, &serde_transcode::Transcoder::new(&mut de))
+                .map_err(|e| e.to_string())?;
+            return Ok(out.finish());
         }
         return yaml_members(&json.text, members);
     }
@@ -247,17 +301,17 @@ pub(crate) fn to_yaml(json: &JsonText) -> Result<String, String> {
     let (first, rest) = members.split_at(split);
     std::thread::scope(|scope| {
         let later = scope.spawn(|| yaml_members(&json.text, rest));
-        let mut text = yaml_members(&json.text, first)?;
+        let mut parts = yaml_members(&json.text, first)?;
         let later = later
             .join()
             .unwrap_or_else(|_| Err("writing YAML stopped".to_owned()))?;
-        text.push_str(&later);
-        Ok(text)
+        parts.extend(later);
+        Ok(parts)
     })
 }
 
 /// The YAML of root members `members` of `json`: each a one-member mapping, one after the other.
-fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<String, String> {
+fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<Vec<String>, String> {
     /// A root member: its key and a reader of its value's text.
     struct Member<'a, 'de> {
         key: &'a str,
@@ -271,19 +325,65 @@ fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<String
             map.end()
         }
     }
-    let mut text = String::with_capacity(members.iter().map(|(_, v)| v.len()).sum());
+    let mut out = LineParts::new(PART);
     for (key, value) in members {
         let mut de = serde_json::Deserializer::from_str(&json[value.clone()]);
         let member = Member {
             key,
             value: serde_transcode::Transcoder::new(&mut de),
         };
-        serde_saphyr::to_fmt_writer(&mut text, &member).map_err(|e| e.to_string())?;
-        if !text.ends_with('\n') {
-            text.push('\n');
+        serde_saphyr::to_fmt_writer(&mut out, &member).map_err(|e| e.to_string())?;
+        if !out.ends_with('\n') {
+            std::fmt::Write::write_char(&mut out, '\n').map_err(|e| e.to_string())?;
         }
     }
-    Ok(text)
+    Ok(out.finish())
+}
+
+/// Text written in parts of about `size` bytes, each cut after a line end (a line longer than
+/// a part stays whole), so that nothing within a line is ever split between two parts.
+struct LineParts {
+    done: Vec<String>,
+    current: String,
+    size: usize,
+}
+
+impl LineParts {
+    fn new(size: usize) -> Self {
+        Self {
+            done: Vec::new(),
+            current: String::with_capacity(size),
+            size,
+        }
+    }
+
+    fn ends_with(&self, c: char) -> bool {
+        self.current.ends_with(c)
+            || (self.current.is_empty() && self.done.last().is_some_and(|d| d.ends_with(c)))
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if !self.current.is_empty() {
+            self.done.push(self.current);
+        }
+        self.done
+    }
+}
+
+impl std::fmt::Write for LineParts {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.current.len() + s.len() > self.size
+            && let Some(end) = self.current.rfind('\n')
+        {
+            // The line in progress starts the next part.
+            let mut next = String::with_capacity(self.size.max(self.current.len() - end));
+            next.push_str(&self.current[end + 1..]);
+            self.current.truncate(end + 1);
+            self.done.push(std::mem::replace(&mut self.current, next));
+        }
+        self.current.push_str(s);
+        Ok(())
+    }
 }
 
 fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
@@ -294,27 +394,43 @@ fn ordered(root: &Map<String, Value>) -> Vec<(&String, &Value)> {
 
 /// Raw deflate of `text` on its own (referring to nothing before it), sync-flushed:
 /// byte-aligned, no final block.
-fn deflate(text: &[u8]) -> Bytes {
+fn deflate(text: &Text) -> Bytes {
     let mut compress = flate2::Compress::new(flate2::Compression::best(), false);
     let mut out = Vec::with_capacity(text.len() / 4 + 64);
-    let mut input = text;
+    let written = text
+        .parts
+        .iter()
+        .try_for_each(|part| {
+            deflate_run(&mut compress, part, flate2::FlushCompress::None, &mut out)
+        })
+        .and_then(|()| deflate_run(&mut compress, &[], flate2::FlushCompress::Sync, &mut out));
+    match written {
+        Ok(()) => Bytes::from(out),
+        Err(e) => {
+            tracing::error!(target: "oasgate::serve", error = %e, "deflate failed");
+            Bytes::new()
+        }
+    }
+}
+
+/// Feeds `input` to `compress`, then `flush`es, growing `out` as needed.
+fn deflate_run(
+    compress: &mut flate2::Compress,
+    mut input: &[u8],
+    flush: flate2::FlushCompress,
+    out: &mut Vec<u8>,
+) -> Result<(), flate2::CompressError> {
     loop {
         out.reserve(64 * 1024);
         let before = compress.total_in();
-        let status = compress.compress_vec(input, &mut out, flate2::FlushCompress::Sync);
+        compress.compress_vec(input, out, flush)?;
         let consumed = (compress.total_in() - before) as usize;
         input = &input[consumed..];
-        match status {
-            // Done once all input is in and the flush left room to spare.
-            Ok(_) if input.is_empty() && out.len() < out.capacity() => break,
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::error!(target: "oasgate::serve", error = %e, "deflate failed");
-                return Bytes::new();
-            }
+        // Done once all input is in and the output left room to spare.
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(());
         }
     }
-    Bytes::from(out)
 }
 
 /// Stored (uncompressed) deflate blocks holding `data`, none of them final.
@@ -349,10 +465,14 @@ fn gzip(deflated: &Deflated, origin: &[u8], crc: u32, len: usize) -> Bytes {
 }
 
 /// A brotli stream of `prefix`, flushed to a byte boundary and not finished.
-fn brotli_prefix(prefix: &[u8]) -> Bytes {
+fn brotli_prefix(prefix: &Text) -> Bytes {
     let mut out = Vec::with_capacity(prefix.len() / 5 + 64);
     let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 9, 22);
-    let written = writer.write_all(prefix).and_then(|()| writer.flush());
+    let written = prefix
+        .parts
+        .iter()
+        .try_for_each(|part| writer.write_all(part))
+        .and_then(|()| writer.flush());
     // Dropping the writer would finish the stream; keep only what the flush produced.
     let flushed = writer.get_ref().len();
     drop(writer);
@@ -430,7 +550,7 @@ mod tests {
         for (size, origin) in rows {
             let text = sample(size);
             let want = text.replace(TOKEN, origin);
-            let rendered = Rendered::new(text, TOKEN, "application/json");
+            let rendered = Rendered::new(vec![text], TOKEN, "application/json");
             let plain = rendered.body(origin, Coding::Identity);
             assert_eq!(std::str::from_utf8(&plain.bytes).unwrap(), want, "{size}");
             let gz = rendered.body(origin, Coding::Gzip);
@@ -479,7 +599,7 @@ mod tests {
         for origin in ["", "http://a.test", "https://b.test:8443/api"] {
             let text = early_servers(20_000);
             let want = text.replace(TOKEN, origin);
-            let rendered = Rendered::new(text, TOKEN, "application/json");
+            let rendered = Rendered::new(vec![text], TOKEN, "application/json");
             assert!(!rendered.brotli_offered());
             let gz = rendered.body(origin, Coding::Gzip);
             assert_eq!(gz.coding, Coding::Gzip);
@@ -521,7 +641,7 @@ mod tests {
                 key_by_key.push('\n');
             }
         }
-        let one_pass = to_yaml(&to_json(&doc)).unwrap();
+        let one_pass = to_yaml(&to_json(&doc)).unwrap().concat();
         assert_eq!(one_pass, key_by_key);
         let back: Value = serde_saphyr::from_str(&one_pass).unwrap();
         assert_eq!(back, doc);
@@ -550,19 +670,22 @@ mod tests {
         assert!(json.text.len() > SPLIT_YAML_FROM, "{}", json.text.len());
         let mut de = serde_json::Deserializer::from_str(&json.text);
         let whole = serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de)).unwrap();
-        assert_eq!(to_yaml(&json).unwrap(), whole.trim_start_matches("---\n"));
+        assert_eq!(
+            to_yaml(&json).unwrap().concat(),
+            whole.trim_start_matches("---\n")
+        );
         // Split at every member boundary: the runs' texts add up to the whole.
         for split in 1..json.members.len() {
             let (first, rest) = json.members.split_at(split);
-            let runs =
-                yaml_members(&json.text, first).unwrap() + &yaml_members(&json.text, rest).unwrap();
+            let runs = yaml_members(&json.text, first).unwrap().concat()
+                + &yaml_members(&json.text, rest).unwrap().concat();
             assert_eq!(runs, whole, "split before member {split}");
         }
     }
 
     #[test]
     fn the_tag_follows_the_origin() {
-        let rendered = Rendered::new(sample(3), TOKEN, "application/json");
+        let rendered = Rendered::new(vec![sample(3)], TOKEN, "application/json");
         assert_ne!(
             rendered.body("http://a.test", Coding::Identity).etag,
             rendered.body("http://b.test", Coding::Identity).etag
@@ -582,7 +705,7 @@ mod tests {
         assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
-        let yaml = to_yaml(&to_json(&doc)).unwrap();
+        let yaml = to_yaml(&to_json(&doc)).unwrap().concat();
         assert!(
             yaml.starts_with("paths:\n  /b: {}\n  /a: {}\nopenapi:"),
             "{yaml}"
@@ -593,5 +716,91 @@ mod tests {
         assert_eq!(last_key, Some("servers:"), "{yaml}");
         let back: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(back, doc);
+    }
+
+    /// The same text given in parts, cut anywhere but inside a placeholder, is served the
+    /// same: every coding decodes to it, with the same tags.
+    #[test]
+    fn a_text_in_parts_is_served_as_the_whole() {
+        let text = early_servers(40) + "\n" + &sample(30);
+        let origin = "https://c.test:8443";
+        let want = text.replace(TOKEN, origin);
+        let whole = Rendered::new(vec![text.clone()], TOKEN, "application/yaml");
+        let inside: Vec<std::ops::Range<usize>> = text
+            .match_indices(TOKEN)
+            .map(|(at, _)| at + 1..at + TOKEN.len())
+            .collect();
+        let cuts = (1..text.len())
+            .filter(|at| text.is_char_boundary(*at) && !inside.iter().any(|r| r.contains(at)));
+        let mut checked = 0;
+        for size in [1, 7, 64, 1000] {
+            // Parts of about `size` bytes, each cut at the next allowed place.
+            let mut parts = Vec::new();
+            let mut from = 0;
+            for at in cuts.clone() {
+                if at - from >= size {
+                    parts.push(text[from..at].to_owned());
+                    from = at;
+                }
+            }
+            parts.push(text[from..].to_owned());
+            let rendered = Rendered::new(parts, TOKEN, "application/yaml");
+            for coding in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+                let (got, expected) = (rendered.body(origin, coding), whole.body(origin, coding));
+                let text = match got.coding {
+                    Coding::Identity => String::from_utf8(got.bytes.to_vec()).unwrap(),
+                    Coding::Gzip => gunzip(&got.bytes),
+                    Coding::Brotli => unbrotli(&got.bytes),
+                };
+                assert_eq!(text, want, "parts of {size}, {coding:?}");
+                assert_eq!(got.coding, expected.coding, "parts of {size}");
+                assert_eq!(got.etag, expected.etag, "parts of {size}, {coding:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 12);
+    }
+
+    /// The YAML writer's parts: each but the last ends at a line end, so no part boundary is
+    /// inside a line (where a placeholder could be); together they are what was written.
+    #[test]
+    fn yaml_parts_end_at_line_ends() {
+        use std::fmt::Write as _;
+        // (part size, the writes)
+        let rows: [(usize, &[&str]); 5] = [
+            (8, &["a: 1\n", "b: 2\n", "c: 3\n"]),
+            (8, &["key: ", "a value longer than a part", "\n", "x\n"]),
+            (4, &["one\ntwo\nthree\n"]),
+            (16, &["no line end at all"]),
+            (3, &["\n", "\n", "ab", "c\n", "d"]),
+        ];
+        for (size, writes) in rows {
+            let mut out = LineParts::new(size);
+            for w in writes {
+                out.write_str(w).unwrap();
+            }
+            let parts = out.finish();
+            assert_eq!(parts.concat(), writes.concat(), "{writes:?}");
+            for part in &parts[..parts.len().saturating_sub(1)] {
+                assert!(part.ends_with('\n'), "{part:?} of {parts:?}");
+            }
+            assert!(parts.iter().all(|p| !p.is_empty()), "{parts:?}");
+        }
+        // A large document's YAML comes in many parts, none much over the part size.
+        let mut paths = Map::new();
+        for i in 0..2000 {
+            paths.insert(
+                format!("/items/{i}"),
+                serde_json::json!({"get": {"operationId": format!("get{i}")}}),
+            );
+        }
+        let doc = serde_json::json!({"openapi": "3.0.3", "paths": paths});
+        let parts = to_yaml(&to_json(&doc)).unwrap();
+        assert!(parts.len() > 4, "{} parts", parts.len());
+        assert!(
+            parts.iter().all(|p| p.len() <= PART),
+            "{:?}",
+            parts.iter().map(String::len).max()
+        );
     }
 }
