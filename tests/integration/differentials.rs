@@ -492,21 +492,29 @@ async fn semicolons_never_reach_the_service_raw() {
         ),
     ];
     for (layer, uri, status, handed_on) in rows {
-        let seen = Arc::new(Mutex::new(None));
-        let record = seen.clone();
-        let service =
-            ServiceBuilder::new()
-                .layer(layer.clone())
-                .service_fn(move |request: Request<Body>| {
-                    *record.lock().unwrap() = request.uri().query().map(str::to_owned);
-                    async { Ok::<_, std::convert::Infallible>(Response::new(Body::empty())) }
-                });
-        let response = tower::ServiceExt::oneshot(service, get_with(uri, &[]))
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), status, "{uri}");
-        assert_eq!(seen.lock().unwrap().as_deref(), handed_on, "{uri}");
+        let (got_status, got_query) = query_handed_on(layer, uri).await;
+        assert_eq!(got_status, status, "{uri}");
+        assert_eq!(got_query.as_deref(), handed_on, "{uri}");
     }
+}
+
+/// GETs `uri` through `layer`: the answer's status, and the query the service behind it got
+/// (`None` when the request did not reach it, or had no query).
+async fn query_handed_on(layer: &OpenApiLayer, uri: &str) -> (u16, Option<String>) {
+    let seen = Arc::new(Mutex::new(None));
+    let record = seen.clone();
+    let service =
+        ServiceBuilder::new()
+            .layer(layer.clone())
+            .service_fn(move |request: Request<Body>| {
+                *record.lock().unwrap() = request.uri().query().map(str::to_owned);
+                async { Ok::<_, std::convert::Infallible>(Response::new(Body::empty())) }
+            });
+    let response = tower::ServiceExt::oneshot(service, get_with(uri, &[]))
+        .await
+        .unwrap();
+    let query = seen.lock().unwrap().take();
+    (response.status().as_u16(), query)
 }
 
 /// A query name is decoded once, the same way for every step: `sort+by` and `sort%20by` are
@@ -552,20 +560,9 @@ paths:
         (&refused, "/search?sort%2Bby=name", 400, None),
     ];
     for (layer, uri, status, handed_on) in rows {
-        let seen = Arc::new(Mutex::new(None));
-        let record = seen.clone();
-        let service =
-            ServiceBuilder::new()
-                .layer(layer.clone())
-                .service_fn(move |request: Request<Body>| {
-                    *record.lock().unwrap() = request.uri().query().map(str::to_owned);
-                    async { Ok::<_, std::convert::Infallible>(Response::new(Body::empty())) }
-                });
-        let response = tower::ServiceExt::oneshot(service, get_with(uri, &[]))
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), status, "{uri}");
-        assert_eq!(seen.lock().unwrap().as_deref(), handed_on, "{uri}");
+        let (got_status, got_query) = query_handed_on(layer, uri).await;
+        assert_eq!(got_status, status, "{uri}");
+        assert_eq!(got_query.as_deref(), handed_on, "{uri}");
     }
 }
 
