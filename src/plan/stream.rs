@@ -85,6 +85,24 @@ const SCALAR_KEYWORDS: [&str; 12] = [
     "nullable",
 ];
 
+/// Assertions whose outcome depends on the value and their own argument alone, never on a
+/// keyword beside them (unlike `additionalProperties`, which reads `properties`; JSON Schema
+/// 2020-12 Validation §6).
+const SELF_CONTAINED: [&str; 12] = [
+    "type",
+    "format",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "required",
+];
+
 /// The node every value passes.
 const ANY: usize = 0;
 /// The node no value passes (`false`, or a read-only property's `not: {}`).
@@ -113,6 +131,8 @@ struct Node {
     items: usize,
     min_items: Option<u64>,
     max_items: Option<u64>,
+    min_properties: Option<u64>,
+    max_properties: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -162,7 +182,7 @@ pub(crate) struct StreamBuilder<'v> {
     nodes: Vec<Node>,
     /// Pointer → node, so a schema reached twice (or recursively) is compiled once.
     compiled: HashMap<String, usize>,
-    /// `$ref`s being followed, to refuse a chain that only points at itself.
+    /// `$ref`s being followed, to refuse a chain of them that only points at itself.
     following: Vec<String>,
     /// The table the checks handed out read, filled by [`StreamBuilder::finish`].
     table: Arc<OnceLock<Box<[Node]>>>,
@@ -249,11 +269,31 @@ impl<'v> StreamBuilder<'v> {
             return Some(ANY);
         }
         if let Some(target) = pointer::local_ref(schema) {
-            // A `$ref` beside keywords that validate applies both; only annotations are taken.
-            let annotations_only = map
-                .keys()
-                .all(|k| k == "$ref" || is_annotation(k) || k.starts_with("x-"));
-            if !annotations_only || self.following.contains(&target) {
+            // A `$ref` beside keywords that validate applies both (JSON Schema 2020-12 Core
+            // §8.2.3.1), so only annotations are taken, and keywords the target asserts
+            // itself with the same value (`{"$ref": "#/definitions/Relation", "type":
+            // "object"}`, as generated 2.0 documents write it): asserting one twice is
+            // asserting it once.
+            let target_schema = pointer::get(self.view, &target);
+            let adds_nothing = map.iter().all(|(k, v)| {
+                k == "$ref"
+                    || is_annotation(k)
+                    || k.starts_with("x-")
+                    || (SELF_CONTAINED.contains(&k.as_str())
+                        && target_schema.and_then(|t| t.get(k)) == Some(v))
+            });
+            if !adds_nothing {
+                return None;
+            }
+            // A schema met again through a cycle of `$ref`s (`Folder.children: [Folder]`) has
+            // its node already: the walk reads a finite value, so a cycle of nodes is fine.
+            // Only a chain of `$ref`s that comes back to itself with no schema between is
+            // refused (it describes nothing).
+            if let Some(&index) = self.compiled.get(&target) {
+                self.compiled.insert(at.to_owned(), index);
+                return Some(index);
+            }
+            if self.following.contains(&target) {
                 return None;
             }
             self.following.push(target.clone());
@@ -337,6 +377,8 @@ impl<'v> StreamBuilder<'v> {
                 "items" => node.items = self.node(&pointer::join(at, key))?,
                 "minItems" => node.min_items = Some(value.as_u64()?),
                 "maxItems" => node.max_items = Some(value.as_u64()?),
+                "minProperties" => node.min_properties = Some(value.as_u64()?),
+                "maxProperties" => node.max_properties = Some(value.as_u64()?),
                 "uniqueItems" if value == &Value::Bool(false) => {}
                 "format" => {
                     if !format_agrees(value.as_str()?) {
@@ -520,7 +562,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         // and the required ones seen.
         let mut seen: u64 = 0;
         let mut seen_required: u64 = 0;
+        // Members, each name once (a repeated name made the walk unsure).
+        let mut members: u64 = 0;
         while let Some(found) = map.next_key_seed(Key(&node.properties))? {
+            members += 1;
             let child = match found {
                 Found::Declared(index) => {
                     let property = &node.properties[index];
@@ -554,7 +599,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         } else {
             (1u64 << node.required) - 1
         };
-        if seen_required != all {
+        if seen_required != all
+            || node.min_properties.is_some_and(|min| members < min)
+            || node.max_properties.is_some_and(|max| members > max)
+        {
             return Err(unsure());
         }
         Ok(())
@@ -773,6 +821,188 @@ mod tests {
         }
     }
 
+    /// Recursive schemas reached through `$ref` (a folder of folders, a person owning folders
+    /// owned by people): the walk takes them, and agrees with jsonschema however deep the value.
+    #[test]
+    fn the_walk_takes_schemas_that_refer_back_to_themselves() {
+        let view = json!({
+            "defs": {
+                "Folder": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "children": {"type": "array", "items": {"$ref": "#/defs/Folder"}},
+                        "owner": {"$ref": "#/defs/Person", "description": "who owns it"}
+                    }
+                },
+                "Person": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "folders": {"type": "array", "items": {"$ref": "#/defs/Folder"}}
+                    }
+                }
+            },
+            "body": {"$ref": "#/defs/Folder"}
+        });
+        let walk = StreamCheck::compile(&view, "/body", &Patterns::default())
+            .expect("a cycle through schemas of their own is walked");
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
+            .compile("/body")
+            .unwrap();
+        let table = [
+            (r#"{"name": "a"}"#, true),
+            (
+                r#"{"name": "a", "children": [{"name": "b", "children": []}]}"#,
+                true,
+            ),
+            (
+                r#"{"name": "a", "children": [{"name": "b", "children": [{}]}]}"#,
+                false,
+            ),
+            (
+                r#"{"name": "a", "children": [{"name": "b", "children": [{"name": ""}]}]}"#,
+                false,
+            ),
+            (
+                r#"{"name": "a", "owner": {"id": 1, "folders": [{"name": "b"}]}}"#,
+                true,
+            ),
+            (
+                r#"{"name": "a", "owner": {"id": 1, "folders": [{"name": 2}]}}"#,
+                false,
+            ),
+            (
+                r#"{"name": "a", "owner": {"folders": [{"name": "b", "owner": {"x": 1}}]}}"#,
+                false,
+            ),
+            (
+                r#"{"name": "a", "owner": {"folders": [{"name": "b", "owner": {"id": 2}}]}}"#,
+                true,
+            ),
+        ];
+        for (text, valid) in table {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(full.is_valid(&value), valid, "jsonschema on {text}");
+            assert_eq!(
+                walk.accepts(text.as_bytes(), 64),
+                valid,
+                "the walk on {text}"
+            );
+        }
+        // However deep: past the depth limit the walk is unsure (the full path decides).
+        let mut deep = r#"{"name": "leaf"}"#.to_owned();
+        for _ in 0..40 {
+            deep = format!(r#"{{"name": "n", "children": [{deep}]}}"#);
+        }
+        assert!(walk.accepts(deep.as_bytes(), 128));
+        assert!(!walk.accepts(deep.as_bytes(), 64));
+    }
+
+    /// `minProperties` and `maxProperties` count the members of the object, each name once.
+    #[test]
+    fn the_walk_counts_members_as_jsonschema_does() {
+        let view = json!({"s": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 2,
+            "properties": {"a": {"type": "integer"}, "b": {}}
+        }});
+        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
+            .compile("/s")
+            .unwrap();
+        for (text, valid) in [
+            ("{}", false),
+            (r#"{"a": 1}"#, true),
+            (r#"{"z": 1}"#, true),
+            (r#"{"a": 1, "b": null}"#, true),
+            (r#"{"a": 1, "z": 2}"#, true),
+            (r#"{"a": 1, "b": 2, "c": 3}"#, false),
+            (r#"{"x": 1, "y": 2, "z": 3}"#, false),
+            (r#"{"a": "1"}"#, false),
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(full.is_valid(&value), valid, "jsonschema on {text}");
+            assert_eq!(
+                walk.accepts(text.as_bytes(), 16),
+                valid,
+                "the walk on {text}"
+            );
+        }
+        assert!(
+            !walk.accepts(br#"{"a": 1, "a": 1}"#, 16),
+            "a name given twice leaves it to the full path"
+        );
+    }
+
+    /// A `$ref` beside assertions its target makes itself with the same value is its target;
+    /// beside anything else it is left to jsonschema, which applies both.
+    #[test]
+    fn a_ref_beside_what_its_target_asserts_is_its_target() {
+        let view = json!({
+            "defs": {"T": {
+                "type": "object",
+                "required": ["a"],
+                "additionalProperties": false,
+                "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}
+            }},
+            "same_type": {"$ref": "#/defs/T", "type": "object", "description": "a T"},
+            "same_required": {"$ref": "#/defs/T", "required": ["a"]},
+            "other_type": {"$ref": "#/defs/T", "type": "array"},
+            "other_required": {"$ref": "#/defs/T", "required": ["b"]},
+            "not_in_target": {"$ref": "#/defs/T", "minLength": 2},
+            // `additionalProperties` reads the `properties` beside it (none here): `{"a": "x"}`
+            // fails this schema though it passes `T`.
+            "reads_siblings": {"$ref": "#/defs/T", "additionalProperties": false}
+        });
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default());
+        for at in ["/same_type", "/same_required"] {
+            let walk = StreamCheck::compile(&view, at, &Patterns::default())
+                .unwrap_or_else(|| panic!("{at} is walked"));
+            let check = full.compile(at).unwrap();
+            for (text, valid) in [
+                (r#"{"a": "x"}"#, true),
+                (r#"{"a": "x", "b": 1}"#, true),
+                (r#"{"b": 1}"#, false),
+                (r#"{"a": "x", "c": 1}"#, false),
+                (r#"["a"]"#, false),
+            ] {
+                let value: Value = serde_json::from_str(text).unwrap();
+                assert_eq!(check.is_valid(&value), valid, "jsonschema: {at} on {text}");
+                assert_eq!(
+                    walk.accepts(text.as_bytes(), 16),
+                    valid,
+                    "walk: {at} on {text}"
+                );
+            }
+        }
+        for at in [
+            "/other_type",
+            "/other_required",
+            "/not_in_target",
+            "/reads_siblings",
+        ] {
+            assert!(
+                StreamCheck::compile(&view, at, &Patterns::default()).is_none(),
+                "{at}"
+            );
+        }
+        let reads_siblings = full.compile("/reads_siblings").unwrap();
+        assert!(!reads_siblings.is_valid(&json!({"a": "x"})));
+    }
+
     /// One table for every body: a schema two bodies reach is compiled once, and a body the
     /// walk cannot take leaves nothing behind that a later body would read.
     #[test]
@@ -788,7 +1018,7 @@ mod tests {
                 "Odd": {
                     "type": "object",
                     "properties": {"tag": {"$ref": "#/defs/Tag"}},
-                    "minProperties": 1
+                    "propertyNames": {"maxLength": 3}
                 },
                 "Owner": {
                     "type": "object",
@@ -800,7 +1030,7 @@ mod tests {
             "c": {"type": "array", "items": {"$ref": "#/defs/Tag"}}
         });
         let mut builder = StreamBuilder::new(&view, Patterns::default());
-        // `Owner` reaches `Odd` (through `Pet`), whose `minProperties` the walk leaves alone.
+        // `Owner` reaches `Odd` (through `Pet`), whose `propertyNames` the walk leaves alone.
         assert!(builder.compile("/a").is_none());
         assert_eq!(
             builder.nodes.len(),
