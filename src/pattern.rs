@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -40,6 +40,11 @@ pub(crate) struct Patterns {
     written: Arc<HashMap<String, String>>,
     /// Patterns (as they stand in the document view) that are not ECMA-262: why.
     refused: Arc<HashMap<String, String>>,
+    /// Each pattern compiled so far, by its text in the view: generated documents put the
+    /// same pattern (`.*\S.*` on every path parameter) on hundreds of schemas, and each
+    /// compiled copy of a Unicode-aware pattern takes tens of kilobytes. Clones share the
+    /// compiled program. Emptied when the build ends ([`Patterns::forget_compiled`]).
+    compiled: Arc<Mutex<HashMap<String, Matcher>>>,
 }
 
 impl Default for Patterns {
@@ -48,6 +53,7 @@ impl Default for Patterns {
             backtrack_limit: DEFAULT_BACKTRACK_LIMIT,
             written: Arc::default(),
             refused: Arc::default(),
+            compiled: Arc::default(),
         }
     }
 }
@@ -150,8 +156,26 @@ impl Patterns {
             backtrack_limit,
             written: Arc::new(written),
             refused: Arc::new(refused),
+            compiled: Arc::default(),
         };
         (patterns, ignored)
+    }
+
+    /// The matcher of `pattern` (as it stands in the view): compiled once per build, however
+    /// many schemas carry it.
+    pub fn matcher(&self, pattern: &str) -> Result<Matcher, Refused> {
+        let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(matcher) = compiled.get(pattern) {
+            return Ok(matcher.clone());
+        }
+        let matcher = Matcher::new(&rewrite(pattern), self.backtrack_limit)?;
+        compiled.insert(pattern.to_owned(), matcher.clone());
+        Ok(matcher)
+    }
+
+    /// Drops the matchers kept for the build: those still used live on in their checks.
+    pub fn forget_compiled(&self) {
+        *self.compiled.lock().unwrap_or_else(PoisonError::into_inner) = HashMap::new();
     }
 
     /// Whether some pattern of the document is not ECMA-262.
@@ -1145,6 +1169,38 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    /// One compiled matcher per pattern text for the whole build, rewritten as every other
+    /// use rewrites it; forgotten when the build ends.
+    #[test]
+    fn a_pattern_is_compiled_once_per_build() {
+        let patterns = Patterns::default();
+        let count = |p: &Patterns| p.compiled.lock().unwrap().len();
+        let a = patterns.matcher(r".*\S.*").unwrap();
+        let b = patterns.clone().matcher(r".*\S.*").unwrap();
+        assert_eq!(
+            count(&patterns),
+            1,
+            "clones of `Patterns` share the matchers"
+        );
+        for m in [&a, &b] {
+            assert_eq!(m.is_match(" x "), Some(true));
+            assert_eq!(m.is_match("   "), Some(false));
+        }
+        // An ECMA-262 escape the Rust engines read only once rewritten (Annex B octal).
+        let octal = patterns.matcher(r"^\101$").unwrap();
+        assert_eq!(octal.is_match("A"), Some(true));
+        assert_eq!(count(&patterns), 2);
+        assert!(patterns.matcher("(").is_err());
+        assert_eq!(count(&patterns), 2, "a refused pattern is not kept");
+        patterns.forget_compiled();
+        assert_eq!(count(&patterns), 0);
+        assert_eq!(
+            a.is_match("y"),
+            Some(true),
+            "a matcher in use outlives the build's list"
+        );
     }
 
     #[test]

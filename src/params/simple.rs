@@ -138,11 +138,7 @@ impl SimpleSchema {
                     let source = v.as_str()?;
                     s.pattern = Some(SimplePattern {
                         written: patterns.written(source).to_owned(),
-                        matcher: Matcher::new(
-                            &crate::pattern::rewrite(source),
-                            patterns.backtrack_limit,
-                        )
-                        .ok()?,
+                        matcher: patterns.matcher(source).ok()?,
                         undecided: patterns.undecided(source),
                     });
                 }

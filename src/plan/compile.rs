@@ -345,6 +345,7 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // Done with the files' texts (kept for line numbers) and the compile state: they are not
     // held while the served document is written, the peak of a large document's start.
     let warnings = std::mem::take(&mut ctx.warnings);
+    ctx.compiler.patterns().forget_compiled();
     drop(ctx);
     drop(document);
     semicolons |= operations

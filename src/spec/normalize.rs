@@ -14,6 +14,10 @@ pub(crate) type Finding = (String, String);
 
 /// Rewrites every schema of `doc` (in place) to 2020-12 semantics. `warned` gets the 3.0
 /// keyword forms found in a 3.1 document, which are read as 3.0 reads them.
+///
+/// `doc` is the copy the request and response views are made of (the served document is
+/// another): each schema also loses its [`UNREAD_ANNOTATIONS`], only its own members (a
+/// property named `description` stays), the order of the rest kept.
 pub(crate) fn to_2020_12(
     doc: &mut Value,
     version: Version,
@@ -27,6 +31,10 @@ pub(crate) fn to_2020_12(
         let Value::Object(node) = node else {
             return;
         };
+        // First: a 3.0 `nullable` may move the schema's members into an `anyOf`.
+        for key in UNREAD_ANNOTATIONS {
+            node.shift_remove(key);
+        }
         if version == Version::V2_0 {
             super::swagger2::schema_node_to_3_0(node);
         }
@@ -92,6 +100,19 @@ fn inline_map_refs(doc: &mut Value) {
 /// Where a forbidden property's own schema is kept in a request or response view, so that a
 /// `$ref` into it still resolves.
 pub(crate) const KEPT_KEY: &str = "x-oasgate-kept";
+
+/// Schema keywords that never change what a schema accepts and that nothing checking a
+/// request reads: problems name pointers, not titles or descriptions. In large documents
+/// they are most of the schemas' text.
+const UNREAD_ANNOTATIONS: [&str; 7] = [
+    "description",
+    "title",
+    "example",
+    "examples",
+    "externalDocs",
+    "xml",
+    "$comment",
+];
 
 /// Builds the request view: `readOnly` properties dropped from `required` and forbidden.
 pub(crate) fn request_view(doc: Value) -> Value {
@@ -343,6 +364,58 @@ mod tests {
         assert_eq!(
             view["components"]["schemas"]["Id"],
             doc["components"]["schemas"]["Id"]
+        );
+    }
+
+    /// The views' copy loses what no check reads from every schema, and only from schemas.
+    #[test]
+    fn normalizing_drops_unread_annotations_of_schemas() {
+        let doc = json!({
+            "paths": {"/pets": {"post": {
+                "description": "adds a pet",
+                "parameters": [{"name": "q", "in": "query", "description": "a query",
+                    "example": "x", "schema": {"type": "string", "description": "text",
+                    "examples": ["x"], "default": "a"}}],
+                "requestBody": {"description": "the pet", "content": {"application/json": {
+                    "example": {"name": "rex"},
+                    "schema": {"$ref": "#/components/schemas/Pet"}}}},
+                "responses": {"200": {"description": "ok"}}}}},
+            "components": {"schemas": {"Pet": {
+                "title": "Pet", "description": "a pet", "$comment": "internal",
+                "externalDocs": {"url": "https://docs.example.test/pet"},
+                "xml": {"name": "pet"}, "example": {"name": "rex"},
+                "type": "object", "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "description": "its name", "deprecated": true},
+                    "description": {"type": "string", "title": "about", "default": "none"},
+                    "tags": {"type": "array", "items": {"type": "string", "example": "cat"}}
+                }}}}
+        });
+        let mut view = doc;
+        to_2020_12(&mut view, Version::V3_0, &mut Vec::new(), &mut Vec::new());
+        assert_eq!(
+            view["components"]["schemas"]["Pet"],
+            json!({
+                "type": "object", "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "deprecated": true},
+                    "description": {"type": "string", "default": "none"},
+                    "tags": {"type": "array", "items": {"type": "string"}}
+                }
+            }),
+            "annotations go, a property named `description` and `default`s stay"
+        );
+        let post = &view["paths"]["/pets"]["post"];
+        assert_eq!(
+            post["parameters"][0],
+            json!({"name": "q", "in": "query", "description": "a query", "example": "x",
+                "schema": {"type": "string", "default": "a"}}),
+            "a parameter is no schema: only its schema loses its annotations"
+        );
+        assert_eq!(post["description"], "adds a pet");
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["example"],
+            json!({"name": "rex"})
         );
     }
 
