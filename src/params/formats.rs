@@ -18,6 +18,7 @@ pub fn format_checker(format: &str) -> Option<fn(&str) -> bool> {
         "date" => is_date,
         "date-time" => is_date_time,
         "time" => is_time,
+        "duration" => is_duration,
         "uuid" => is_uuid,
         "email" => is_email,
         "ipv4" => |s| s.parse::<Ipv4Addr>().is_ok(),
@@ -39,6 +40,7 @@ pub fn format_description(format: &str) -> Option<&'static str> {
         "date" => "a date (RFC 3339 full-date, e.g. 2024-01-02)",
         "date-time" => "a date-time (RFC 3339, e.g. 2024-01-02T03:04:05Z)",
         "time" => "a time (RFC 3339 full-time, e.g. 03:04:05Z)",
+        "duration" => "an ISO 8601 duration (e.g. P3DT12H or PT90M)",
         "uuid" => "a UUID (8-4-4-4-12 hex digits)",
         "email" => "an email address",
         "ipv4" => "an IPv4 address (dotted quad, e.g. 192.0.2.1)",
@@ -119,6 +121,53 @@ fn is_date_time(s: &str) -> bool {
         (Some(date), Some(b'T' | b't'), Some(time)) => is_date(date) && is_time(time),
         _ => false,
     }
+}
+
+/// A duration by RFC 3339 Appendix A's grammar, which JSON Schema 2020-12 names for `duration`
+/// (Validation §7.3.1): `P3Y6M4DT12H30M5S`, `PT36H`, `P4W`. Whole numbers; weeks alone; a `T`
+/// only before a time part; the date designators a run of `Y`, `M`, `D` and the time ones of
+/// `H`, `M`, `S`, in that order with none skipped between two given (`dur-year = 1*DIGIT "Y"
+/// [dur-month]`): `P1Y1D` and `PT1H1S` are not durations there.
+fn is_duration(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('P') else {
+        return false;
+    };
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (rest, None),
+    };
+    if let Some(weeks) = date.strip_suffix('W') {
+        return time.is_none() && !weeks.is_empty() && weeks.bytes().all(|b| b.is_ascii_digit());
+    }
+    (!date.is_empty() || time.is_some())
+        && duration_part(date, b"YMD")
+        && time.is_none_or(|time| !time.is_empty() && duration_part(time, b"HMS"))
+}
+
+/// Whether `part` is numbers each followed by a designator of `order`: the designators a run
+/// of `order` (any first one, then each the one after the last).
+fn duration_part(part: &str, order: &[u8]) -> bool {
+    let bytes = part.as_bytes();
+    let mut i = 0;
+    let mut last: Option<usize> = None;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i == bytes.len() {
+            return false;
+        }
+        let Some(at) = order.iter().position(|&d| d == bytes[i]) else {
+            return false;
+        };
+        if last.is_some_and(|last| at != last + 1) {
+            return false;
+        }
+        last = Some(at);
+        i += 1;
+    }
+    true
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -387,6 +436,39 @@ mod tests {
             ("int64", "9223372036854775808", F),
             ("int64", "-9223372036854775808", T),
             ("int64", " 1", F),
+            // duration (RFC 3339 Appendix A)
+            ("duration", "P3Y6M4DT12H30M5S", T),
+            ("duration", "P1D", T),
+            ("duration", "PT36H", T),
+            ("duration", "PT0S", T),
+            ("duration", "P4W", T),
+            ("duration", "P1Y2M", T),
+            ("duration", "P2M3D", T),
+            ("duration", "PT2M3S", T),
+            ("duration", "P1YT1S", T),
+            ("duration", "P1DT2M", T),
+            ("duration", "P1Y1D", F),
+            ("duration", "PT1H1S", F),
+            ("duration", "P", F),
+            ("duration", "PT", F),
+            ("duration", "P1DT", F),
+            ("duration", "1D", F),
+            ("duration", "P1", F),
+            ("duration", "PD", F),
+            ("duration", "P1D1Y", F),
+            ("duration", "P1D1D", F),
+            ("duration", "PT1S1H", F),
+            ("duration", "PT1D", F),
+            ("duration", "P1H", F),
+            ("duration", "P1W1D", F),
+            ("duration", "P1WT1H", F),
+            ("duration", "P1Y2W", F),
+            ("duration", "PT1H T1M", F),
+            ("duration", "PT1HT1M", F),
+            ("duration", "P0.5D", F),
+            ("duration", "p1d", F),
+            ("duration", "P-1D", F),
+            ("duration", "P１D", F),
             // annotations only
             ("password", "anything at all", T),
             ("binary", "\u{0}\u{1}", T),
@@ -408,5 +490,31 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// oasgate's `duration` check (which bodies and parameters both use) agrees with
+        /// jsonschema's own on every text, so registering it changes no body's outcome.
+        #[test]
+        fn duration_agrees_with_jsonschema(
+            text in proptest::prop_oneof![
+                "P?([0-9]{0,2}[YMWDHST]){0,6}",
+                "[PT0-9YMWDHS.,-]{0,10}",
+            ]
+        ) {
+            use std::sync::OnceLock;
+            static NATIVE: OnceLock<jsonschema::Validator> = OnceLock::new();
+            let native = NATIVE.get_or_init(|| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .should_validate_formats(true)
+                    .build(&serde_json::json!({"format": "duration"}))
+                    .unwrap()
+            });
+            let value = serde_json::Value::String(text.clone());
+            proptest::prop_assert_eq!(is_duration(&text), native.is_valid(&value), "{}", text);
+        }
     }
 }

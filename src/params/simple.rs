@@ -757,6 +757,8 @@ mod tests {
             (json!({"format": "date"}), json!("2023-02-29"), &[("", "format", "expected a date (RFC 3339 full-date, e.g. 2024-01-02), got `2023-02-29`")]),
             (json!({"format": "date"}), json!(20230229), ok),
             (json!({"format": "uuid"}), json!("nope"), &[("", "format", "expected a UUID")]),
+            (json!({"format": "duration"}), json!("P1DT12H"), ok),
+            (json!({"format": "duration"}), json!("PT1H1S"), &[("", "format", "expected an ISO 8601 duration (e.g. P3DT12H or PT90M), got `PT1H1S`")]),
             (json!({"format": "email"}), json!("a@b.co"), ok),
             (json!({"format": "no-such-format"}), json!("anything"), ok),
             (json!({"type": "string", "minLength": 5, "pattern": "^x", "format": "ipv4"}), json!("abc"), &[("", "minLength", ""), ("", "pattern", ""), ("", "format", "")]),

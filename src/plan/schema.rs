@@ -581,10 +581,11 @@ impl Compiler {
 }
 
 /// Formats oasgate checks itself, so parameters and bodies agree on them.
-pub(crate) const FORMATS: [&str; 11] = [
+pub(crate) const FORMATS: [&str; 12] = [
     "date",
     "date-time",
     "time",
+    "duration",
     "uuid",
     "email",
     "ipv4",

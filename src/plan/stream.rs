@@ -319,10 +319,13 @@ impl<'v> StreamBuilder<'v> {
                     let member = format!("{}/{only}", pointer::join(at, "allOf"));
                     self.node(&member)?
                 }
-                _ => return None,
+                _ => return self.merged_objects(at),
             };
             self.compiled.insert(at.to_owned(), index);
             return Some(index);
+        }
+        if map.contains_key("allOf") {
+            return self.merged_objects(at);
         }
         if map
             .get("not")
@@ -396,6 +399,114 @@ impl<'v> StreamBuilder<'v> {
             }
         }
         node.scalar = SimpleSchema::compile_with(&Value::Object(scalar), &self.patterns)?;
+        node.settle(required)?;
+        Some(node)
+    }
+
+    /// The node of an `allOf` whose parts (the schema holding it, and each member, through
+    /// plain `$ref`s and nested `allOf`s) only describe objects by `properties`, `required`
+    /// and `type: object`, with no `additionalProperties` limit and no property named by two
+    /// parts: how generated documents extend a base (`{"allOf": [{"$ref":
+    /// "#/definitions/Resource"}], "properties": {…}}`). A value passes every part exactly
+    /// when it passes one node holding every part's properties, the union of their `required`,
+    /// and `type: object` if a part says so: each member is checked by the one part declaring
+    /// it and allowed by the others, which limit nothing else. Any other `allOf` is left to
+    /// jsonschema.
+    fn merged_objects(&mut self, at: &str) -> Option<usize> {
+        let view: &'v Value = self.view;
+        let mut parts = Vec::new();
+        object_parts(view, at, &mut parts, 0)?;
+        let mut typed = false;
+        let mut properties: Vec<(&'v str, String)> = Vec::new();
+        let mut required: Vec<&'v str> = Vec::new();
+        for part in &parts {
+            for (key, value) in pointer::get(view, part)?.as_object()? {
+                match key.as_str() {
+                    "allOf" => {}
+                    "type" if value == "object" => typed = true,
+                    "properties" => {
+                        let holder = pointer::join(part, "properties");
+                        for name in value.as_object()?.keys() {
+                            if properties.iter().any(|(seen, _)| seen == name) {
+                                return None;
+                            }
+                            properties.push((name, pointer::join(&holder, name)));
+                        }
+                    }
+                    "required" => {
+                        for name in value.as_array()? {
+                            required.push(name.as_str()?);
+                        }
+                    }
+                    "additionalProperties" if checks_nothing(value) => {}
+                    k if is_annotation(k) || k.starts_with("x-") => {}
+                    _ => return None,
+                }
+            }
+        }
+        let index = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.compiled.insert(at.to_owned(), index);
+        let mut node = Node {
+            additional: Some(ANY),
+            items: ANY,
+            ..Node::default()
+        };
+        if typed {
+            node.scalar = SimpleSchema::compile(&serde_json::json!({"type": "object"}))?;
+        }
+        for (name, member) in properties {
+            let child = self.node(&member)?;
+            node.properties.push(Property {
+                name: name.into(),
+                node: child,
+                required_bit: None,
+            });
+        }
+        node.settle(required)?;
+        self.nodes[index] = node;
+        Some(index)
+    }
+}
+
+/// Collects the schemas an `allOf` at `at` asks a value to pass, as pointers: the schema
+/// itself, and each member's, through plain `$ref`s (nothing but annotations beside them) and
+/// nested `allOf`s. `None` when a member is not an object schema or the nesting runs deep
+/// (a cycle).
+fn object_parts(view: &Value, at: &str, parts: &mut Vec<String>, depth: usize) -> Option<()> {
+    if depth > 16 {
+        return None;
+    }
+    let schema = pointer::get(view, at)?;
+    if schema == &Value::Bool(true) {
+        return Some(());
+    }
+    let map = schema.as_object()?;
+    if let Some(target) = pointer::local_ref(schema) {
+        let plain = map
+            .keys()
+            .all(|k| k == "$ref" || is_annotation(k) || k.starts_with("x-"));
+        return if plain {
+            object_parts(view, &target, parts, depth + 1)
+        } else {
+            None
+        };
+    }
+    parts.push(at.to_owned());
+    if let Some(members) = map.get("allOf") {
+        let holder = pointer::join(at, "allOf");
+        for i in 0..members.as_array()?.len() {
+            object_parts(view, &format!("{holder}/{i}"), parts, depth + 1)?;
+        }
+    }
+    Some(())
+}
+
+impl Node {
+    /// Marks the `required` names (each once) among the properties, adding a property for a
+    /// required name none declares (what `additionalProperties` says applies to it), and
+    /// orders the properties for lookup. `None` past 64 required names.
+    fn settle(&mut self, mut required: Vec<&str>) -> Option<()> {
         required.sort_unstable();
         required.dedup();
         if required.len() > 64 {
@@ -403,20 +514,19 @@ impl<'v> StreamBuilder<'v> {
         }
         for (bit, name) in required.iter().enumerate() {
             let bit = Some(bit as u32);
-            match node.properties.iter_mut().find(|p| &*p.name == *name) {
+            match self.properties.iter_mut().find(|p| &*p.name == *name) {
                 Some(property) => property.required_bit = bit,
-                // Required but not declared: whatever `additionalProperties` says applies.
-                None => node.properties.push(Property {
+                None => self.properties.push(Property {
                     name: (*name).into(),
-                    node: node.additional?,
+                    node: self.additional?,
                     required_bit: bit,
                 }),
             }
         }
-        node.required = required.len() as u32;
-        node.properties
+        self.required = required.len() as u32;
+        self.properties
             .sort_unstable_by(|a, b| by_length_then_bytes(&a.name, &b.name));
-        Some(node)
+        Some(())
     }
 }
 
@@ -727,6 +837,7 @@ mod tests {
                         "ratio": {"type": "number", "maximum": 1.5},
                         "kind": {"enum": ["a", "b", 3]},
                         "when": {"type": "string", "format": "date-time"},
+                        "span": {"type": "string", "format": "duration"},
                         "id": {"$ref": "#/components/schemas/Id", "description": "the id"},
                         "lines": {"type": "array", "minItems": 1, "maxItems": 2,
                                   "items": {"$ref": "#/components/schemas/Line"}},
@@ -789,6 +900,8 @@ mod tests {
             (item(r#", "kind": "c""#), false),
             (item(r#", "when": "2024-01-02T03:04:05Z""#), true),
             (item(r#", "when": "yesterday""#), false),
+            (item(r#", "span": "P1DT12H""#), true),
+            (item(r#", "span": "PT1H1S""#), false),
             (
                 item(r#", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30""#),
                 true,
@@ -902,6 +1015,122 @@ mod tests {
         }
         assert!(walk.accepts(deep.as_bytes(), 128));
         assert!(!walk.accepts(deep.as_bytes(), 64));
+    }
+
+    /// An `allOf` extending an object schema (a base through `$ref`, nested `allOf`s) with
+    /// properties of its own is one node when no part limits the others; any other `allOf`
+    /// stays with jsonschema. Both paths over the same values.
+    #[test]
+    fn an_allof_of_object_parts_is_walked_as_one_object() {
+        let view = json!({
+            "defs": {
+                "Resource": {
+                    "type": "object",
+                    "required": ["location"],
+                    "properties": {
+                        "id": {"not": {}, "x-oasgate-read-only": true},
+                        "location": {"type": "string"},
+                        "tags": {"type": "object", "additionalProperties": {"type": "string"}}
+                    }
+                },
+                "Tracked": {
+                    "allOf": [{"$ref": "#/defs/Resource", "description": "the base"}],
+                    "properties": {"etag": {"type": "string"}}
+                },
+                "Site": {
+                    "description": "a site",
+                    "allOf": [{"$ref": "#/defs/Tracked"}, {"required": ["kind"]}],
+                    "properties": {
+                        "kind": {"enum": ["app", "api"]},
+                        "slots": {"type": "array", "items": {"$ref": "#/defs/Site"}}
+                    },
+                    "additionalProperties": true
+                },
+                "Loose": {"allOf": [{"properties": {"n": {"type": "integer"}}}], "required": ["n"]}
+            },
+            "site": {"$ref": "#/defs/Site"},
+            "loose": {"$ref": "#/defs/Loose"},
+            "same_name": {"allOf": [{"$ref": "#/defs/Resource"}],
+                          "properties": {"location": {"maxLength": 2}}},
+            "closed": {"allOf": [{"$ref": "#/defs/Resource"}], "additionalProperties": false,
+                       "properties": {"kind": {}}},
+            "counted": {"allOf": [{"$ref": "#/defs/Resource"}], "minProperties": 2},
+            "one_of": {"allOf": [{"oneOf": [{"required": ["a"]}, {"required": ["b"]}]}],
+                       "properties": {"a": {}}},
+            "string": {"allOf": [{"type": "string"}], "maxLength": 3},
+            "loop": {"allOf": [{"$ref": "#/loop"}], "properties": {"a": {}}}
+        });
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default());
+        let rows: [(&str, &str, bool); 13] = [
+            ("/site", r#"{"location": "eu", "kind": "app"}"#, true),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "etag": "x", "more": 1}"#,
+                true,
+            ),
+            ("/site", r#"{"kind": "app"}"#, false),
+            ("/site", r#"{"location": "eu"}"#, false),
+            ("/site", r#"{"location": "eu", "kind": "web"}"#, false),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "id": "1"}"#,
+                false,
+            ),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "tags": {"a": 1}}"#,
+                false,
+            ),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "etag": 7}"#,
+                false,
+            ),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "slots": [{"location": "us"}]}"#,
+                false,
+            ),
+            (
+                "/site",
+                r#"{"location": "eu", "kind": "app", "slots": [{"location": "us", "kind": "api"}]}"#,
+                true,
+            ),
+            ("/site", r#"["location"]"#, false),
+            ("/loose", r#"{"n": 1}"#, true),
+            ("/loose", r#"[]"#, true),
+        ];
+        for (at, text, valid) in rows {
+            let walk = StreamCheck::compile(&view, at, &Patterns::default())
+                .unwrap_or_else(|| panic!("{at} is walked"));
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                full.compile(at).unwrap().is_valid(&value),
+                valid,
+                "jsonschema: {at} {text}"
+            );
+            assert_eq!(
+                walk.accepts(text.as_bytes(), 16),
+                valid,
+                "walk: {at} {text}"
+            );
+        }
+        for at in [
+            "/same_name",
+            "/closed",
+            "/counted",
+            "/one_of",
+            "/string",
+            "/loop",
+        ] {
+            assert!(
+                StreamCheck::compile(&view, at, &Patterns::default()).is_none(),
+                "{at}"
+            );
+        }
     }
 
     /// `minProperties` and `maxProperties` count the members of the object, each name once.
