@@ -820,6 +820,31 @@ mod tests {
     use super::*;
     use crate::plan::schema::Compiler;
 
+    /// The jsonschema path over `view`: what the walk must agree with.
+    fn full_path(view: &Value) -> Compiler {
+        let shared = std::sync::Arc::new(view.clone());
+        let engine = super::super::schema::Engine::new(&shared, &[]);
+        let registry = Compiler::registry(&engine).unwrap();
+        Compiler::new(registry, &engine, shared, Patterns::default())
+    }
+
+    /// Each text through the walk of the schema at `at` (which must take it) and through
+    /// jsonschema: both say `valid`.
+    fn assert_both_paths(view: &Value, at: &str, rows: &[(&str, bool)]) {
+        let walk = StreamCheck::compile(view, at, &Patterns::default())
+            .unwrap_or_else(|| panic!("{at} is walked"));
+        let full = full_path(view).compile(at).unwrap();
+        for &(text, valid) in rows {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(full.is_valid(&value), valid, "jsonschema: {at} on {text}");
+            assert_eq!(
+                walk.accepts(text.as_bytes(), 64),
+                valid,
+                "walk: {at} on {text}"
+            );
+        }
+    }
+
     /// Every body of the table, through the walk and through jsonschema: the walk may be
     /// unsure of a valid body, never sure of an invalid one.
     #[test]
@@ -858,12 +883,7 @@ mod tests {
         let at = "/components/schemas/Item";
         let walk = StreamCheck::compile(&view, at, &Patterns::default())
             .expect("the walk handles these keywords");
-        let shared = std::sync::Arc::new(view.clone());
-        let engine = super::super::schema::Engine::new(&shared, &[]);
-        let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
-            .compile(at)
-            .unwrap();
+        let full = full_path(&view).compile(at).unwrap();
         // A valid item plus `extra` members, or a whole body as written.
         let item = |extra: &str| format!(r#"{{"sku": "ABC-1234", "lines": [{{"q": 1}}]{extra}}}"#);
         let whole = |text: &str| text.to_owned();
@@ -960,14 +980,6 @@ mod tests {
             },
             "body": {"$ref": "#/defs/Folder"}
         });
-        let walk = StreamCheck::compile(&view, "/body", &Patterns::default())
-            .expect("a cycle through schemas of their own is walked");
-        let shared = std::sync::Arc::new(view.clone());
-        let engine = super::super::schema::Engine::new(&shared, &[]);
-        let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
-            .compile("/body")
-            .unwrap();
         let table = [
             (r#"{"name": "a"}"#, true),
             (
@@ -999,15 +1011,8 @@ mod tests {
                 true,
             ),
         ];
-        for (text, valid) in table {
-            let value: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(full.is_valid(&value), valid, "jsonschema on {text}");
-            assert_eq!(
-                walk.accepts(text.as_bytes(), 64),
-                valid,
-                "the walk on {text}"
-            );
-        }
+        assert_both_paths(&view, "/body", &table);
+        let walk = StreamCheck::compile(&view, "/body", &Patterns::default()).unwrap();
         // However deep: past the depth limit the walk is unsure (the full path decides).
         let mut deep = r#"{"name": "leaf"}"#.to_owned();
         for _ in 0..40 {
@@ -1060,10 +1065,6 @@ mod tests {
             "string": {"allOf": [{"type": "string"}], "maxLength": 3},
             "loop": {"allOf": [{"$ref": "#/loop"}], "properties": {"a": {}}}
         });
-        let shared = std::sync::Arc::new(view.clone());
-        let engine = super::super::schema::Engine::new(&shared, &[]);
-        let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default());
         let rows: [(&str, &str, bool); 13] = [
             ("/site", r#"{"location": "eu", "kind": "app"}"#, true),
             (
@@ -1104,19 +1105,7 @@ mod tests {
             ("/loose", r#"[]"#, true),
         ];
         for (at, text, valid) in rows {
-            let walk = StreamCheck::compile(&view, at, &Patterns::default())
-                .unwrap_or_else(|| panic!("{at} is walked"));
-            let value: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(
-                full.compile(at).unwrap().is_valid(&value),
-                valid,
-                "jsonschema: {at} {text}"
-            );
-            assert_eq!(
-                walk.accepts(text.as_bytes(), 16),
-                valid,
-                "walk: {at} {text}"
-            );
+            assert_both_paths(&view, at, &[(text, valid)]);
         }
         for at in [
             "/same_name",
@@ -1142,14 +1131,7 @@ mod tests {
             "maxProperties": 2,
             "properties": {"a": {"type": "integer"}, "b": {}}
         }});
-        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
-        let shared = std::sync::Arc::new(view.clone());
-        let engine = super::super::schema::Engine::new(&shared, &[]);
-        let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default())
-            .compile("/s")
-            .unwrap();
-        for (text, valid) in [
+        let rows = [
             ("{}", false),
             (r#"{"a": 1}"#, true),
             (r#"{"z": 1}"#, true),
@@ -1158,15 +1140,9 @@ mod tests {
             (r#"{"a": 1, "b": 2, "c": 3}"#, false),
             (r#"{"x": 1, "y": 2, "z": 3}"#, false),
             (r#"{"a": "1"}"#, false),
-        ] {
-            let value: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(full.is_valid(&value), valid, "jsonschema on {text}");
-            assert_eq!(
-                walk.accepts(text.as_bytes(), 16),
-                valid,
-                "the walk on {text}"
-            );
-        }
+        ];
+        assert_both_paths(&view, "/s", &rows);
+        let walk = StreamCheck::compile(&view, "/s", &Patterns::default()).unwrap();
         assert!(
             !walk.accepts(br#"{"a": 1, "a": 1}"#, 16),
             "a name given twice leaves it to the full path"
@@ -1193,29 +1169,15 @@ mod tests {
             // fails this schema though it passes `T`.
             "reads_siblings": {"$ref": "#/defs/T", "additionalProperties": false}
         });
-        let shared = std::sync::Arc::new(view.clone());
-        let engine = super::super::schema::Engine::new(&shared, &[]);
-        let registry = Compiler::registry(&engine).unwrap();
-        let full = Compiler::new(registry, &engine, shared.clone(), Patterns::default());
+        let rows = [
+            (r#"{"a": "x"}"#, true),
+            (r#"{"a": "x", "b": 1}"#, true),
+            (r#"{"b": 1}"#, false),
+            (r#"{"a": "x", "c": 1}"#, false),
+            (r#"["a"]"#, false),
+        ];
         for at in ["/same_type", "/same_required"] {
-            let walk = StreamCheck::compile(&view, at, &Patterns::default())
-                .unwrap_or_else(|| panic!("{at} is walked"));
-            let check = full.compile(at).unwrap();
-            for (text, valid) in [
-                (r#"{"a": "x"}"#, true),
-                (r#"{"a": "x", "b": 1}"#, true),
-                (r#"{"b": 1}"#, false),
-                (r#"{"a": "x", "c": 1}"#, false),
-                (r#"["a"]"#, false),
-            ] {
-                let value: Value = serde_json::from_str(text).unwrap();
-                assert_eq!(check.is_valid(&value), valid, "jsonschema: {at} on {text}");
-                assert_eq!(
-                    walk.accepts(text.as_bytes(), 16),
-                    valid,
-                    "walk: {at} on {text}"
-                );
-            }
+            assert_both_paths(&view, at, &rows);
         }
         for at in [
             "/other_type",
@@ -1228,7 +1190,7 @@ mod tests {
                 "{at}"
             );
         }
-        let reads_siblings = full.compile("/reads_siblings").unwrap();
+        let reads_siblings = full_path(&view).compile("/reads_siblings").unwrap();
         assert!(!reads_siblings.is_valid(&json!({"a": "x"})));
     }
 
