@@ -315,6 +315,13 @@ impl fmt::Debug for Options {
 }
 
 impl Options {
+    /// Whether the document is served at all (as JSON, YAML, or behind the docs page).
+    pub(crate) fn serves_document(&self) -> bool {
+        self.openapi_json_path.is_some()
+            || self.openapi_yaml_path.is_some()
+            || self.docs_path.is_some()
+    }
+
     /// A path prefix put before every server base path (`/api` + `/v1` + `/pets`).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into().trim_end_matches('/').to_owned();

@@ -45,31 +45,44 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     let mut findings = Vec::new();
     let v2 = doc.version() == Version::V2_0;
     paging::augment(&mut served, &mut findings, v2);
-    // A 2.0 document is compiled from its 3.0 conversion; problems point into the 2.0 text.
-    let mut source_warnings = Vec::new();
-    // A reference whose target is missing constrains nothing in the compiled views; whether
-    // that is an error is decided below (`dangling_refs`).
-    let patched;
-    let source = if doc.dangling().is_empty() {
-        &served
-    } else {
-        let mut copy = served.clone();
+    // Whether a request reaches each reference whose target is missing, read in the document
+    // as written before anything changes it (`dangling_refs`).
+    let dangling = DanglingReach::new(doc.dangling(), &served);
+    // The views are made of a tree changed in place (missing references dropped, schemas
+    // normalized): a copy of the served tree, or the tree itself when nothing serves it.
+    let serves = options.serves_document();
+    let own = |served: &mut Value| {
+        let mut tree = if serves {
+            served.clone()
+        } else {
+            std::mem::take(served)
+        };
+        // A reference whose target is missing constrains nothing in the compiled views.
         for missing in doc.dangling() {
-            if let Some(Value::Object(holder)) = pointer::get_mut(&mut copy, &missing.at) {
+            if let Some(Value::Object(holder)) = pointer::get_mut(&mut tree, &missing.at) {
                 holder.remove("$ref");
             }
         }
-        patched = copy;
-        &patched
+        tree
     };
+    // A 2.0 document is compiled from its 3.0 conversion, which only reads the tree;
+    // problems point into the 2.0 text.
+    let mut source_warnings = Vec::new();
     let (mut normalized, map, version) = if v2 {
-        let converted = swagger2::convert(source);
+        let converted = if doc.dangling().is_empty() {
+            swagger2::convert(&served)
+        } else {
+            swagger2::convert(&own(&mut served))
+        };
+        if !serves {
+            served = Value::Null;
+        }
         findings.extend(converted.problems);
         source_warnings.extend(converted.warnings);
         // Its schemas still speak 2.0; normalizing rewrites them.
         (converted.doc, Some(converted.map), Version::V2_0)
     } else {
-        (source.clone(), None, doc.version())
+        (own(&mut served), None, doc.version())
     };
     let mut converted_findings = Vec::new();
     let mut keyword_warnings = Vec::new();
@@ -152,7 +165,7 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
         ctx.warn(WarningCase::Pattern, &at, message);
     }
     ctx.warnings.extend(doc.warnings().iter().cloned());
-    ctx.dangling_refs(doc.dangling(), &served, response_view.is_some());
+    ctx.dangling_refs(dangling, response_view.is_some());
     ctx.warn_quirks();
     ctx.read_schemes();
 
@@ -390,6 +403,34 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     })
 }
 
+/// The references whose target is missing, and for each whether a request reaches it, read
+/// in the document as written before the views' tree is made of it. Whether responses count
+/// is known only later, so both answers are kept (a document rarely has any such reference).
+struct DanglingReach<'d> {
+    refs: &'d [Dangling],
+    by_requests: Vec<bool>,
+    with_responses: Vec<bool>,
+}
+
+impl<'d> DanglingReach<'d> {
+    /// `root` is the document as written (paging parameters added, which move no node).
+    fn new(refs: &'d [Dangling], root: &Value) -> Self {
+        let reach = |responses| {
+            if refs.is_empty() {
+                return Vec::new();
+            }
+            let holders = refs.iter().map(|d| d.at.as_str()).collect();
+            let reached = walk::reached_by_requests(root, &holders, responses);
+            refs.iter().map(|d| reached.contains(&d.at)).collect()
+        };
+        Self {
+            refs,
+            by_requests: reach(false),
+            with_responses: reach(true),
+        }
+    }
+}
+
 /// The `Allow` header of a path: its declared methods, `HEAD` wherever `GET` is (RFC 9110
 /// §9.3.2: a GET is answered to HEAD too), and `OPTIONS`, which the layer answers itself.
 fn allow_header(methods: &[(Method, usize)]) -> HeaderValue {
@@ -469,17 +510,17 @@ impl<'a> Compilation<'a> {
     }
 
     /// Sorts the references whose target is missing: an error where a request reaches one (the
-    /// document cannot be served faithfully), a warning elsewhere.
-    /// `root` is the document as written (paging parameters added, which move no node).
-    fn dangling_refs(&mut self, dangling: &[Dangling], root: &Value, responses: bool) {
-        if dangling.is_empty() {
-            return;
-        }
-        let holders = dangling.iter().map(|d| d.at.as_str()).collect();
-        let reached = walk::reached_by_requests(root, &holders, responses);
-        for missing in dangling {
+    /// document cannot be served faithfully), a warning elsewhere. `responses`: whether the
+    /// operations' responses are checked too (and so reached).
+    fn dangling_refs(&mut self, dangling: DanglingReach, responses: bool) {
+        let reached = if responses {
+            dangling.with_responses
+        } else {
+            dangling.by_requests
+        };
+        for (missing, reached) in dangling.refs.iter().zip(reached) {
             let mut problem = missing.problem.clone();
-            if reached.contains(&missing.at) {
+            if reached {
                 problem
                     .message
                     .push_str("; a request reaches it, so it cannot be checked");

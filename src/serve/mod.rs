@@ -132,9 +132,7 @@ impl ServedDocuments {
                 ));
             }
         }
-        let wanted = options.openapi_json_path.is_some()
-            || options.openapi_yaml_path.is_some()
-            || options.docs_path.is_some();
+        let wanted = options.serves_document();
         if !problems.is_empty() {
             return Err(problems);
         }

@@ -271,6 +271,35 @@ mod tests {
         assert_eq!(doc["list"][1]["seen"], json!(position("/list/1") + 1));
     }
 
+    /// A key that continues another (`a` and `a!`, whose pointers' text sorts `/a`, `/a!`,
+    /// `/a/b`), empty keys (RFC 6901: `/` names the member `""`), and a pointer given twice.
+    #[test]
+    fn groups_each_child_whatever_its_neighbours() {
+        let mut doc = json!({"a": {"b": {}}, "a!": {"c": {}}, "": {"": {}}});
+        let pointers: Vec<String> = ["/a!/c", "/a", "/a!", "/a/b", "//", "/", "/a/b", "#/a!"]
+            .map(str::to_owned)
+            .to_vec();
+        let mut visited = Vec::new();
+        for_each_mut(&mut doc, &pointers, &mut |at, node| {
+            visited.push(at.to_owned());
+            if let Value::Object(map) = node {
+                map.insert("seen".into(), json!(visited.len()));
+            }
+        });
+        let mut sorted = visited.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            ["#/a!", "/", "//", "/a", "/a!", "/a!/c", "/a/b", "/a/b"]
+        );
+        let position = |at: &str| visited.iter().position(|v| v == at).unwrap();
+        assert!(position("/a/b") < position("/a"));
+        assert!(position("/a!/c") < position("/a!"));
+        assert!(position("/a!/c") < position("#/a!"));
+        assert!(position("//") < position("/"));
+        assert!(doc[""][""]["seen"].is_number() && doc["a!"]["c"]["seen"].is_number());
+    }
+
     /// RFC 6901 §4: "first transforming any occurrence of the sequence '~1' to '/', and then
     /// transforming any occurrence of the sequence '~0' to '~'" — so `~01` is `~1`.
     #[test]

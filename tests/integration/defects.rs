@@ -289,3 +289,52 @@ async fn an_ignored_server_leaves_the_others() {
     assert_eq!(send(&layer, get("/v1/a")).await.status, 200);
     assert_eq!(send(&layer, get("/a")).await.status, 404);
 }
+
+/// A layer that serves no document makes its views of the loaded tree itself instead of a
+/// copy: the same verdicts and the same findings as a layer that serves it, in 2.0 and 3.0,
+/// with a reference that names nothing (a warning: no request reaches it).
+#[tokio::test]
+async fn a_layer_serving_no_document_checks_the_same() {
+    let gone = r##"{"description": "ok", "schema": {"$ref": "#/definitions/Gone"}}"##;
+    let documents = [
+        v3(
+            r##"{"/a": {"get": {"parameters": [{"name": "n", "in": "query", "schema": {"type": "integer"}}],
+              "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gone"}}}}}}}}"##,
+        ),
+        v2(
+            &format!(
+                r#"{{"/a": {{"get": {{"parameters": [{{"name": "n", "in": "query", "type": "integer"}}],
+                  "responses": {{"200": {gone}}}}}}}}}"#
+            ),
+            "",
+        ),
+    ];
+    let unserved = || {
+        Options::default()
+            .openapi_json_path(None)
+            .openapi_yaml_path(None)
+            .docs_path(None)
+    };
+    for text in documents {
+        let serving = OpenApiLayer::new(Document::from_str(&text).unwrap()).unwrap();
+        let alone =
+            OpenApiLayer::with_options(Document::from_str(&text).unwrap(), unserved()).unwrap();
+        let found = |layer: &OpenApiLayer| -> Vec<String> {
+            layer.warnings().iter().map(|w| w.to_string()).collect()
+        };
+        assert_eq!(found(&serving).len(), 1, "{text}");
+        assert_eq!(found(&serving), found(&alone), "{text}");
+        for (uri, status) in [("/a?n=1", 200), ("/a?n=one", 400)] {
+            assert_eq!(
+                send(&serving, get(uri)).await.status,
+                status,
+                "{uri} {text}"
+            );
+            assert_eq!(send(&alone, get(uri)).await.status, status, "{uri} {text}");
+        }
+        let document = send(&serving, get("/openapi.json")).await;
+        assert!(document.json.get("paths").is_some(), "{text}");
+        let none = send(&alone, get("/openapi.json")).await;
+        assert!(none.json.get("paths").is_none(), "{text}");
+    }
+}

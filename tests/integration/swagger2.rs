@@ -855,3 +855,42 @@ paths:
     let answer = send(&layer, get("/half")).await;
     assert_eq!(answer.json["validated"]["paging"], Value::Null);
 }
+
+/// A 2.0 document's tree goes into its 3.0 conversion (what it keeps unchanged is moved, not
+/// copied) while the served document waits as JSON text: the served document is still the
+/// document as written, a `$ref` that names nothing included, and the moved `definitions`
+/// still check bodies.
+#[tokio::test]
+async fn the_served_2_0_document_is_what_the_conversion_took() {
+    let text = r##"{
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "x-team": {"name": "a", "tags": [1, null]},
+        "paths": {
+            "/a": {"get": {"responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Gone"}}}}},
+            "/b": {"post": {
+                "consumes": ["application/json"],
+                "parameters": [{"name": "b", "in": "body", "required": true, "schema": {"$ref": "#/definitions/B"}}],
+                "responses": {"200": {"description": "ok"}}
+            }}
+        },
+        "definitions": {"B": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "x-nullable": true}}}}
+    }"##;
+    let written: Value = serde_json::from_str(text).unwrap();
+    let layer = OpenApiLayer::new(Document::from_str(text).unwrap()).unwrap();
+    // The response's `$ref` names nothing and no request reaches it: a warning.
+    assert_eq!(layer.warnings().len(), 1, "{:?}", layer.warnings());
+    let served = send(&layer, get("/openapi.json")).await.json;
+    assert_eq!(served["info"], written["info"]);
+    assert_eq!(served["x-team"], written["x-team"]);
+    assert_eq!(served["definitions"]["B"], written["definitions"]["B"]);
+    assert_eq!(
+        served["paths"]["/a"]["get"]["responses"]["200"],
+        written["paths"]["/a"]["get"]["responses"]["200"]
+    );
+    let post = |body: &'static str| with_body("POST", "/b", "application/json", body);
+    assert_eq!(send(&layer, post(r#"{"n": 1}"#)).await.status, 200);
+    assert_eq!(send(&layer, post(r#"{"n": null}"#)).await.status, 200);
+    let refused = send(&layer, post(r#"{"n": "one"}"#)).await;
+    assert_eq!(refused.status, 400, "{}", refused.json);
+}
