@@ -239,27 +239,35 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn visits_each_pointer_once_children_first() {
-        let mut doc = json!({"a": {"b": {"c": 1}, "a~b": {}}, "list": [{"x": 1}, {"y": 2}]});
-        let pointers: Vec<String> = [
-            "/a",
-            "",
-            "/list/1",
-            "/a/b",
-            "/missing/z",
-            "/list/01",
-            "/a/a~0b",
-        ]
-        .map(str::to_owned)
-        .to_vec();
+    /// The pointers [`for_each_mut`] visits, in order; each object visited is marked with
+    /// `seen`: its place in that order, from 1.
+    fn visit_marking(doc: &mut Value, pointers: &[&str]) -> Vec<String> {
+        let pointers: Vec<String> = pointers.iter().map(|&p| p.to_owned()).collect();
         let mut visited = Vec::new();
-        for_each_mut(&mut doc, &pointers, &mut |at, node| {
+        for_each_mut(doc, &pointers, &mut |at, node| {
             visited.push(at.to_owned());
             if let Value::Object(map) = node {
                 map.insert("seen".into(), json!(visited.len()));
             }
         });
+        visited
+    }
+
+    #[test]
+    fn visits_each_pointer_once_children_first() {
+        let mut doc = json!({"a": {"b": {"c": 1}, "a~b": {}}, "list": [{"x": 1}, {"y": 2}]});
+        let visited = visit_marking(
+            &mut doc,
+            &[
+                "/a",
+                "",
+                "/list/1",
+                "/a/b",
+                "/missing/z",
+                "/list/01",
+                "/a/a~0b",
+            ],
+        );
         // Every pointer that names a node, each after all those below it; `01` is no index.
         let position = |at: &str| visited.iter().position(|v| v == at).unwrap();
         assert_eq!(visited.len(), 5, "{visited:?}");
@@ -276,16 +284,10 @@ mod tests {
     #[test]
     fn groups_each_child_whatever_its_neighbours() {
         let mut doc = json!({"a": {"b": {}}, "a!": {"c": {}}, "": {"": {}}});
-        let pointers: Vec<String> = ["/a!/c", "/a", "/a!", "/a/b", "//", "/", "/a/b", "#/a!"]
-            .map(str::to_owned)
-            .to_vec();
-        let mut visited = Vec::new();
-        for_each_mut(&mut doc, &pointers, &mut |at, node| {
-            visited.push(at.to_owned());
-            if let Value::Object(map) = node {
-                map.insert("seen".into(), json!(visited.len()));
-            }
-        });
+        let visited = visit_marking(
+            &mut doc,
+            &["/a!/c", "/a", "/a!", "/a/b", "//", "/", "/a/b", "#/a!"],
+        );
         let mut sorted = visited.clone();
         sorted.sort();
         assert_eq!(
