@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -143,6 +143,7 @@ pub struct Metrics {
     reloads: [AtomicU64; 2],
     open_connections: AtomicU64,
     cap_reached: AtomicU64,
+    worker_threads: AtomicUsize,
 }
 
 impl Metrics {
@@ -185,6 +186,11 @@ impl Metrics {
     /// `max_connections` was reached: the next connection waits for a slot.
     pub fn cap_reached(&self) {
         self.cap_reached.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many threads serve connections, set once they run.
+    pub fn set_worker_threads(&self, count: usize) {
+        self.worker_threads.store(count, Ordering::Relaxed);
     }
 
     /// Counts one reload attempt.
@@ -256,15 +262,13 @@ impl Metrics {
             self.open_connections.load(Ordering::Relaxed),
             self.cap_reached.load(Ordering::Relaxed),
         );
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let _ = writeln!(
-                out,
-                "# HELP oasgate_worker_threads Threads that serve connections (server.workers).\n\
-                 # TYPE oasgate_worker_threads gauge\n\
-                 oasgate_worker_threads {}",
-                runtime.metrics().num_workers()
-            );
-        }
+        let _ = writeln!(
+            out,
+            "# HELP oasgate_worker_threads Threads that serve connections (server.workers).\n\
+             # TYPE oasgate_worker_threads gauge\n\
+             oasgate_worker_threads {}",
+            self.worker_threads.load(Ordering::Relaxed)
+        );
         out.push_str(
             "# HELP oasgate_reloads_total Reloads (SIGHUP or a watched file changing), by result.\n",
         );

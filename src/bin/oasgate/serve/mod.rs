@@ -26,6 +26,7 @@ mod linger;
 mod metrics;
 mod proxy;
 mod tls;
+mod workers;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -307,7 +308,12 @@ enum Handler {
 }
 
 impl Gateway {
-    fn build(args: &ServeArgs, counts: &Arc<metrics::ResponseCounts>) -> Result<Self, String> {
+    /// `workers` is how many threads serve: the proxy keeps an upstream pool for each.
+    fn build(
+        args: &ServeArgs,
+        counts: &Arc<metrics::ResponseCounts>,
+        workers: usize,
+    ) -> Result<Self, String> {
         let (config, settings) = settings(args)?;
         let tls = match &settings.tls {
             Some((cert, key)) => Some(tls::server_config(cert, key)?),
@@ -353,8 +359,11 @@ impl Gateway {
             .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
-                let client = proxy::client(settings.connect_timeout, &settings.upstream_tls)?;
-                Handler::Proxy(Box::new(proxy::service(layer, client, upstream, &settings)))
+                let clients =
+                    proxy::clients(settings.connect_timeout, &settings.upstream_tls, workers)?;
+                Handler::Proxy(Box::new(proxy::service(
+                    layer, clients, upstream, &settings,
+                )))
             }
             _ => Handler::ForwardAuth(layer),
         };
@@ -407,6 +416,8 @@ struct Shared {
     current: RwLock<Arc<Gateway>>,
     metrics: Metrics,
     ids: RequestIds,
+    /// How many threads serve; fixed until restart.
+    workers: usize,
     /// Held while a reload runs, so that SIGHUP and the file watcher never build at once.
     reloading: Mutex<()>,
 }
@@ -427,7 +438,7 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = Instant::now();
         let old = self.current();
-        match Gateway::build(&self.args, &self.metrics.responses) {
+        match Gateway::build(&self.args, &self.metrics.responses, self.workers) {
             Ok(gateway) if gateway.tls.is_some() != old.tls.is_some() => {
                 self.metrics.reloaded(false);
                 tracing::error!(
@@ -478,18 +489,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let _flushed_on_exit = init_logging(log_format);
     return_freed_memory();
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = workers {
-        runtime.worker_threads(workers);
-    }
-    let runtime = match runtime.enable_all().build() {
+    // Accepting, signals and reloads; the connections are served by the workers' runtimes.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve(args));
+    let code = runtime.block_on(serve(args, workers::count(workers)));
     // A build or reload still running (a signal came during it) is not waited for.
     runtime.shutdown_background();
     code
@@ -545,7 +556,7 @@ fn init_logging(format: LogFormat) -> access::FlushOnDrop {
     guard
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
+async fn serve(args: ServeArgs, workers: usize) -> ExitCode {
     // The handlers go in before the document is compiled (a large one takes a while): a
     // SIGHUP's default action ends the process, and one sent during start-up must not.
     let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) = (
@@ -560,7 +571,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let build_args = args.clone();
     let metrics = Metrics::default();
     let counts = metrics.responses.clone();
-    let mut building = builder::run(move || Gateway::build(&build_args, &counts));
+    let mut building = builder::run(move || Gateway::build(&build_args, &counts, workers));
     // A SIGHUP now is remembered: the gateway reloads once it serves, reading what the
     // sender changed, whether or not this build saw the change.
     let mut reload_when_serving = false;
@@ -594,6 +605,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut workers = match workers::Workers::start(workers) {
+        Ok(workers) => workers,
+        Err(error) => {
+            eprintln!("error: cannot start the worker threads: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    metrics.set_worker_threads(workers.len());
     let listen = gateway.settings.listen;
     let listener = match TcpListener::bind(listen).await {
         Ok(listener) => listener,
@@ -634,6 +653,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         current: RwLock::new(Arc::new(gateway)),
         metrics,
         ids: RequestIds::new(),
+        workers: workers.len(),
         reloading: Mutex::new(()),
     });
     let watcher = tokio::spawn(watch_files(shared.clone(), baseline));
@@ -658,13 +678,24 @@ async fn serve(args: ServeArgs) -> ExitCode {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // Handed to a worker, whose runtime registers it anew.
+                let stream = match stream.into_std() {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        tracing::debug!(%peer, "cannot hand the connection to a worker: {error}");
+                        continue;
+                    }
+                };
                 shared.metrics.connection_opened();
                 let gateway = shared.current();
                 let counted = shared.clone();
                 let shared = shared.clone();
                 let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    conn::serve(stream, peer, gateway, shared, watcher).await;
+                workers.spawn(async move {
+                    match TcpStream::from_std(stream) {
+                        Ok(stream) => conn::serve(stream, peer, gateway, shared, watcher).await,
+                        Err(error) => tracing::debug!(%peer, "a worker cannot take the connection: {error}"),
+                    }
                     counted.metrics.connection_closed();
                     drop(slot);
                 });

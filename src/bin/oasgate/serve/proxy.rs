@@ -55,9 +55,14 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// A pooled client whose connections give up after `connect_timeout`; `https://` upstreams
-/// are trusted as `tls` says.
-pub fn client(connect_timeout: Duration, tls: &super::tls::UpstreamTls) -> Result<Client, String> {
+/// One pooled client for each of the `workers`, whose connections give up after
+/// `connect_timeout`; `https://` upstreams are trusted as `tls` says. A worker sends through
+/// its own pool, so an upstream connection's task runs on the worker whose requests use it.
+pub fn clients(
+    connect_timeout: Duration,
+    tls: &super::tls::UpstreamTls,
+    workers: usize,
+) -> Result<Arc<[Client]>, String> {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(connect_timeout));
     connector.set_nodelay(true);
@@ -68,23 +73,25 @@ pub fn client(connect_timeout: Duration, tls: &super::tls::UpstreamTls) -> Resul
         .https_or_http()
         .enable_http1()
         .wrap_connector(connector);
-    Ok(
-        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector),
-    )
+    Ok((0..workers.max(1))
+        .map(|_| {
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .build(connector.clone())
+        })
+        .collect())
 }
 
 /// The layer around a [`Forward`] to `upstream`.
 pub fn service(
     layer: OpenApiLayer,
-    client: Client,
+    clients: Arc<[Client]>,
     upstream: &Upstream,
     settings: &Settings,
 ) -> Service {
     let uri = &upstream.0;
     let forward = Forward {
-        client,
+        clients,
         target: Arc::new(Target {
             scheme: uri.scheme().cloned().unwrap_or(Scheme::HTTP),
             authority: uri
@@ -138,7 +145,8 @@ struct Target {
 /// Forwards a request the layer let through and streams the answer back.
 #[derive(Clone)]
 pub struct Forward {
-    client: Client,
+    /// One per worker (`workers::index`).
+    clients: Arc<[Client]>,
     target: Arc<Target>,
     timeout: Duration,
     trusted: Arc<Vec<Network>>,
@@ -168,7 +176,7 @@ impl tower::Service<Request<Body>> for Forward {
         // The client's future holds what it needs of the client.
         let sent = self
             .outgoing(request)
-            .map(|outgoing| self.client.request(outgoing));
+            .map(|outgoing| self.client().request(outgoing));
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
@@ -224,6 +232,11 @@ impl tower::Service<Request<Body>> for Forward {
 }
 
 impl Forward {
+    /// The calling worker's pool.
+    fn client(&self) -> &Client {
+        &self.clients[super::workers::index() % self.clients.len()]
+    }
+
     /// The request as the upstream gets it.
     fn outgoing(&self, request: Request<Body>) -> Result<Request<Body>, String> {
         let (mut parts, body) = request.into_parts();
