@@ -14,8 +14,9 @@ mod tools;
 
 /// jemalloc rather than the system's allocator: glibc keeps resident the pages a document's
 /// build freed (half of what a large document leaves resident), while jemalloc's background
-/// threads hand them back within seconds; see `return_freed_memory`.
-#[cfg(not(target_env = "msvc"))]
+/// threads hand them back within seconds; see `return_freed_memory`. The unit tests run on
+/// allocation-counter's allocator instead, to count what a step allocates.
+#[cfg(all(not(target_env = "msvc"), not(test)))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -376,7 +376,8 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded`, keeping what a trusted peer sent.
-/// Each value is written into one buffer that becomes the header value without a copy.
+/// Each value is written into one buffer of its exact length, which becomes the header value
+/// without a copy or another allocation.
 fn set_forwarded(
     headers: &mut HeaderMap,
     peer: Option<IpAddr>,
@@ -384,17 +385,11 @@ fn set_forwarded(
     trusted: bool,
     proto: &'static str,
 ) {
-    use std::fmt::Write as _;
     let Some(peer) = peer else { return };
-    // A trusted peer's list is extended: `before, add`.
-    let kept = |existing: Option<&HeaderValue>| -> Option<String> {
-        existing
-            .and_then(|v| v.to_str().ok())
-            .filter(|before| trusted && !before.is_empty())
-            .map(|before| format!("{before}, "))
-    };
-    let mut for_value = kept(headers.get(&X_FORWARDED_FOR)).unwrap_or_default();
-    let _ = write!(for_value, "{peer}");
+    let mut ip = [0u8; IP_TEXT_MAX];
+    let ip = ip_text(peer, &mut ip);
+    let mut for_value = list(kept(headers.get(&X_FORWARDED_FOR), trusted), ip.len());
+    for_value.push_str(ip);
     if let Some(value) = header_value(for_value) {
         headers.insert(X_FORWARDED_FOR, value);
     }
@@ -407,19 +402,98 @@ fn set_forwarded(
             None => headers.remove(&X_FORWARDED_HOST),
         };
     }
-    let mut forwarded = kept(headers.get(header::FORWARDED)).unwrap_or_default();
-    let _ = match peer {
-        IpAddr::V4(v4) => write!(forwarded, "for={v4};proto={proto}"),
-        IpAddr::V6(v6) => write!(forwarded, "for=\"[{v6}]\";proto={proto}"),
+    // Inside the quoted host a `"` or `\` would end or escape the string: they are dropped.
+    // A value `to_str` accepts is visible ASCII, one byte per character.
+    let host = host.and_then(|h| h.to_str().ok());
+    let quotable = |c: &char| !matches!(c, '"' | '\\');
+    let host_len = host.map_or(0, |h| {
+        ";host=\"\"".len() + h.chars().filter(quotable).count()
+    });
+    let node_len = match peer {
+        IpAddr::V4(_) => ip.len(),
+        // "for=\"[2001:db8::1]\"" (RFC 7239 §6: brackets, and quoted since `:` is no token
+        // character).
+        IpAddr::V6(_) => ip.len() + 4,
     };
-    if let Some(host) = host.and_then(|h| h.to_str().ok()) {
+    let added = "for=".len() + node_len + ";proto=".len() + proto.len() + host_len;
+    let mut forwarded = list(kept(headers.get(header::FORWARDED), trusted), added);
+    forwarded.push_str("for=");
+    match peer {
+        IpAddr::V4(_) => forwarded.push_str(ip),
+        IpAddr::V6(_) => {
+            forwarded.push_str("\"[");
+            forwarded.push_str(ip);
+            forwarded.push_str("]\"");
+        }
+    }
+    forwarded.push_str(";proto=");
+    forwarded.push_str(proto);
+    if let Some(host) = host {
         forwarded.push_str(";host=\"");
-        forwarded.extend(host.chars().filter(|c| !matches!(c, '"' | '\\')));
+        forwarded.extend(host.chars().filter(quotable));
         forwarded.push('"');
     }
     if let Some(value) = header_value(forwarded) {
         headers.insert(header::FORWARDED, value);
     }
+}
+
+/// What a trusted peer sent before, to be extended: `before, add`.
+fn kept(existing: Option<&HeaderValue>, trusted: bool) -> Option<&str> {
+    existing
+        .and_then(|v| v.to_str().ok())
+        .filter(|before| trusted && !before.is_empty())
+}
+
+/// An empty list value with room for exactly `before, ` and `added` more bytes.
+fn list(before: Option<&str>, added: usize) -> String {
+    match before {
+        Some(before) => {
+            let mut value = String::with_capacity(before.len() + 2 + added);
+            value.push_str(before);
+            value.push_str(", ");
+            value
+        }
+        None => String::with_capacity(added),
+    }
+}
+
+/// The longest text of an address: eight groups of four hex digits and seven colons.
+const IP_TEXT_MAX: usize = 39;
+
+/// `ip` as `Display` writes it. IPv4 is written digit by digit: `Display` goes through the
+/// formatting machinery (a padded buffer, then the writer), and every proxied request names
+/// its peer twice.
+fn ip_text(ip: IpAddr, buf: &mut [u8; IP_TEXT_MAX]) -> &str {
+    let len = match ip {
+        IpAddr::V4(v4) => {
+            let mut len = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[len] = b'.';
+                    len += 1;
+                }
+                if octet >= 100 {
+                    buf[len] = b'0' + octet / 100;
+                    len += 1;
+                }
+                if octet >= 10 {
+                    buf[len] = b'0' + octet / 10 % 10;
+                    len += 1;
+                }
+                buf[len] = b'0' + octet % 10;
+                len += 1;
+            }
+            len
+        }
+        IpAddr::V6(v6) => {
+            use std::io::Write as _;
+            let mut rest = &mut buf[..];
+            let _ = write!(rest, "{v6}");
+            IP_TEXT_MAX - rest.len()
+        }
+    };
+    std::str::from_utf8(&buf[..len]).expect("an address is written in ASCII")
 }
 
 /// `text` as a header value, its buffer taken over rather than copied.
@@ -497,6 +571,54 @@ mod tests {
                     "row {i}: {k}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for ip in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "1.20.3.40",
+            "192.168.1.1",
+            "::",
+            "::1",
+            "2001:db8::1",
+            "::ffff:203.0.113.9",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut buf = [0u8; IP_TEXT_MAX];
+            assert_eq!(ip_text(ip, &mut buf), ip.to_string());
+        }
+    }
+
+    /// Each value is written into a buffer of its exact length: converting it to `Bytes`
+    /// then takes the buffer over (a spare capacity would cost another allocation).
+    #[test]
+    fn forwarded_values_are_written_to_their_exact_length() {
+        let host = HeaderValue::from_static("a\"b.test");
+        for (peer, trusted) in [
+            ("198.51.100.7", false),
+            ("198.51.100.7", true),
+            ("2001:db8::1", true),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(X_FORWARDED_FOR, HeaderValue::from_static("203.0.113.9"));
+            headers.insert(
+                header::FORWARDED,
+                HeaderValue::from_static("for=203.0.113.9"),
+            );
+            let peer: IpAddr = peer.parse().unwrap();
+            let counted = allocation_counter::measure(|| {
+                set_forwarded(&mut headers, Some(peer), Some(&host), trusted, "https");
+            });
+            // Two values, one allocation each (the map's own storage is already there).
+            assert_eq!(
+                counted.count_total, 2,
+                "{peer} trusted={trusted}: {counted:?}"
+            );
         }
     }
 
