@@ -5,6 +5,8 @@
 //! - `build/petstore`, `build/digitalocean`: loading and compiling a document.
 //! - `route/digitalocean`: one `Router::at` lookup over the DigitalOcean path templates
 //!   (the reported time is per lookup).
+//! - `route/mixed`: one lookup of a path whose template has a segment mixing text and
+//!   parameters (`/files/{name}.{ext}`, `/v1/{name}:cancel`), the path the regex set serves.
 //! - `validate/*` against `baseline/*`: one request through the layer and an empty handler,
 //!   against the same handler and request construction without the layer.
 //! - `validate/post_1k_json_value`: the same POST with a handler that asks for
@@ -203,6 +205,62 @@ fn digitalocean_router() -> Router {
     router
 }
 
+/// Templates with a segment mixing text and parameters, beside plain ones, and paths that
+/// route to the mixed ones: `(path, template, values)`.
+const MIXED_TEMPLATES: [&str; 8] = [
+    "/files/{name}.{ext}",
+    "/files/{file}",
+    "/reports/{year}-{month}",
+    "/v1/{name}:cancel",
+    "/v1/{name}:wait",
+    "/v1/{name}",
+    "/v1/projects/{project}/operations/{operation}:wait",
+    "/v1/projects/{project}/operations/{operation}",
+];
+const MIXED_PATHS: [(&str, &str, &[&str]); 4] = [
+    (
+        "/files/annual-report.final.pdf",
+        "/files/{name}.{ext}",
+        &["annual-report", "final.pdf"],
+    ),
+    (
+        "/reports/2026-12",
+        "/reports/{year}-{month}",
+        &["2026", "12"],
+    ),
+    (
+        "/v1/operations%2F8124:cancel",
+        "/v1/{name}:cancel",
+        &["operations%2F8124"],
+    ),
+    (
+        "/v1/projects/walnut-desk/operations/op-551c2b:wait",
+        "/v1/projects/{project}/operations/{operation}:wait",
+        &["walnut-desk", "op-551c2b"],
+    ),
+];
+
+/// A router over `MIXED_TEMPLATES`, checked to route each of `MIXED_PATHS` as it says.
+fn mixed_router() -> Router {
+    let mut builder = RouterBuilder::new();
+    for (id, template) in MIXED_TEMPLATES.iter().enumerate() {
+        builder.insert(template, id).expect("template inserts");
+    }
+    let router = builder.build();
+    for (path, template, values) in MIXED_PATHS {
+        let found = router
+            .at(path)
+            .unwrap_or_else(|| panic!("{path} does not route"));
+        assert_eq!(
+            MIXED_TEMPLATES[found.id], template,
+            "{path} routes elsewhere"
+        );
+        let found: Vec<&str> = found.params.iter().map(|(_, v)| v).collect();
+        assert_eq!(found, values, "{path}");
+    }
+    router
+}
+
 fn bench_route(c: &mut Criterion) {
     // Built on first use, so that filtering the benchmarks by name skips loading the document.
     let router = OnceLock::new();
@@ -218,6 +276,15 @@ fn bench_route(c: &mut Criterion) {
             } else {
                 next + 1
             };
+            router.at(black_box(path)).map(|m| m.id)
+        });
+    });
+    group.bench_function("mixed", |b| {
+        let router = mixed_router();
+        let mut next = 0;
+        b.iter(|| {
+            let path = MIXED_PATHS[next].0;
+            next = (next + 1) % MIXED_PATHS.len();
             router.at(black_box(path)).map(|m| m.id)
         });
     });

@@ -71,13 +71,23 @@
 //! prefixed and suffixed parameters at one position rejected as conflicting)
 //! differ from the rules above, so every mixed template takes the regex path.
 //!
-//! A lookup that resolves to a matchit route with at most four parameters
-//! allocates nothing in this module. Outside it: matchit keeps a small heap
-//! stack when it walks past a static segment that has a parameter sibling and
-//! holds more than three values on the heap, and the regex engine builds a
-//! search cache once per thread. When a regex template with the same number
-//! of segments exists, the lookup also runs one `RegexSet::is_match` (no
-//! allocation once the cache exists); only a regex hit allocates (captures).
+//! The regexes define what a mixed template matches, not how it is usually
+//! matched: up to sixteen templates of one segment count are each tried by a
+//! short backtracking walk over the template's text and parameters, which
+//! finds the same values as the regex's captures (each parameter the shortest
+//! run after which the rest matches) in a few steps, where the regex's capture
+//! engine costs thousands of instructions. More templates than that are
+//! searched through the set first. The walk has a budget proportional to the
+//! path's length; past it, the regex answers, so a lookup stays linear in the
+//! path whatever a client sends.
+//!
+//! A lookup that resolves to a matchit route, or a walked regex route, with at
+//! most four parameters allocates nothing in this module. Outside it: matchit
+//! keeps a small heap stack when it walks past a static segment that has a
+//! parameter sibling and holds more than three values on the heap, and the
+//! regex engine builds a search cache once per thread. A bucket searched
+//! through its set runs one `RegexSet::is_match` (no allocation once the cache
+//! exists), and `RegexSet::matches` on a hit.
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -310,6 +320,14 @@ impl<'p> Params<'p> {
         }
     }
 
+    /// Drops the values pushed after the first `len`.
+    fn truncate(&mut self, len: usize) {
+        match &mut self.values {
+            Values::Inline(_, count) => *count = (*count).min(len),
+            Values::Heap(vec) => vec.truncate(len),
+        }
+    }
+
     fn values(&self) -> &[&'p str] {
         match &self.values {
             Values::Inline(buf, len) => &buf[..*len],
@@ -526,6 +544,134 @@ struct SlowRoute {
     /// Index in `Table::routes`.
     route: usize,
     regex: Regex,
+    /// The template as text and parameters, `/`s in the text: what [`SlowRoute::capture`]
+    /// reads instead of running the regex's capture engine.
+    parts: Box<[Part]>,
+}
+
+/// A piece of a template on the regex path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Text(Box<str>),
+    Param,
+}
+
+/// Regex routes of one segment count up to which each is tried in turn rather than through
+/// the bucket's set.
+const WALKED_BUCKET: usize = 16;
+
+/// Steps [`SlowRoute::capture`] may take per byte of the path before the regex takes over.
+const CAPTURE_STEPS_PER_BYTE: usize = 4;
+
+/// The backtracking in [`SlowRoute::capture`] ran out of steps.
+struct OutOfSteps;
+
+impl SlowRoute {
+    fn new(route: usize, regex: Regex, parsed: &Parsed<'_>) -> Self {
+        let mut parts: Vec<Part> = Vec::new();
+        let mut text = String::new();
+        for segment in &parsed.segments {
+            text.push('/');
+            for piece in segment {
+                match piece {
+                    Piece::Text(t) => text.push_str(t),
+                    Piece::Param(_) => {
+                        if !text.is_empty() {
+                            parts.push(Part::Text(std::mem::take(&mut text).into()));
+                        }
+                        parts.push(Part::Param);
+                    }
+                }
+            }
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(text.into()));
+        }
+        Self {
+            route,
+            regex,
+            parts: parts.into(),
+        }
+    }
+
+    /// The parameters' values in `path`, as the anchored regex captures them, or `None` when
+    /// it does not match.
+    ///
+    /// Each parameter is `([^/]+?)`: lazy, so its value is the shortest non-empty run without
+    /// `/` after which the rest of the template matches. Trying the shortest first and
+    /// backtracking finds what the regex engine's leftmost-first captures are, in a few steps
+    /// for the paths routes see, where the regex's capture engine costs some thousand
+    /// instructions. Adversarial input could make backtracking slow, so it is given a budget
+    /// proportional to the path's length; past it, the regex (linear in the path) answers.
+    fn capture<'p>(&self, path: &'p str, names: &'p [Box<str>]) -> Option<Params<'p>> {
+        self.capture_within(path, names, CAPTURE_STEPS_PER_BYTE * path.len() + 16)
+    }
+
+    fn capture_within<'p>(
+        &self,
+        path: &'p str,
+        names: &'p [Box<str>],
+        mut steps: usize,
+    ) -> Option<Params<'p>> {
+        let mut params = Params::for_names(names);
+        match walk(&self.parts, path, &mut params, &mut steps) {
+            Ok(true) => Some(params),
+            Ok(false) => None,
+            Err(OutOfSteps) => {
+                let caps = self.regex.captures(path)?;
+                let mut params = Params::for_names(names);
+                for group in caps.iter().skip(1) {
+                    params.push(group.map_or("", |m| m.as_str()));
+                }
+                Some(params)
+            }
+        }
+    }
+}
+
+/// Matches `parts` against all of `text`, pushing each parameter's value: the shortest first.
+fn walk<'p>(
+    parts: &[Part],
+    text: &'p str,
+    params: &mut Params<'p>,
+    steps: &mut usize,
+) -> Result<bool, OutOfSteps> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Ok(text.is_empty());
+    };
+    let Part::Text(literal) = first else {
+        // A parameter ends before the next `/`, one or more characters in.
+        let run = text.find('/').unwrap_or(text.len());
+        // The scan for `/` is paid for too, or long runs would make each step cost their length.
+        *steps = steps.checked_sub(1 + run / 8).ok_or(OutOfSteps)?;
+        if rest.is_empty() {
+            // The last part: it takes the rest, which must be one run.
+            if run == 0 || run != text.len() {
+                return Ok(false);
+            }
+            params.push(text);
+            return Ok(true);
+        }
+        let ends = text[..run]
+            .char_indices()
+            .skip(1)
+            .map(|(i, _)| i)
+            .chain((run > 0).then_some(run));
+        for end in ends {
+            *steps = steps.checked_sub(1).ok_or(OutOfSteps)?;
+            let pushed = params.len();
+            params.push(&text[..end]);
+            if walk(rest, &text[end..], params, steps)? {
+                return Ok(true);
+            }
+            params.truncate(pushed);
+        }
+        return Ok(false);
+    };
+    match text.strip_prefix(&**literal) {
+        Some(after) => walk(rest, after, params, steps),
+        None => Ok(false),
+    }
 }
 
 /// Regex routes whose templates contain `slashes` slashes.
@@ -554,10 +700,7 @@ impl TableBuilder {
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
                 .map_err(|_| "template is too large to compile".to_owned())?;
-            self.slow.push(SlowRoute {
-                route: index,
-                regex,
-            });
+            self.slow.push(SlowRoute::new(index, regex, parsed));
         } else {
             self.fast
                 .insert(parsed.matchit_route(), index)
@@ -623,22 +766,9 @@ impl Table {
         let fast_route = fast.as_ref().map(|m| *m.value);
         // A fully static template cannot be beaten by a regex template,
         // which has a mixed segment where this one has a static one.
-        let slow = match fast_route {
-            Some(route) if self.routes[route].is_static() => None,
-            _ => self.best_slow(path, fast_route),
-        };
-        if let Some(slow) = slow
-            && let Some(caps) = slow.regex.captures(path)
-        {
-            let route = &self.routes[slow.route];
-            let mut params = Params::for_names(&route.names);
-            for group in caps.iter().skip(1) {
-                params.push(group.map_or("", |m| m.as_str()));
-            }
-            return Some(Match {
-                id: route.id,
-                params,
-            });
+        let fully_static = fast_route.is_some_and(|route| self.routes[route].is_static());
+        if !fully_static && let Some(found) = self.best_slow(path, fast_route) {
+            return Some(found);
         }
         let found = fast?;
         let route = &self.routes[*found.value];
@@ -652,14 +782,32 @@ impl Table {
         })
     }
 
-    /// The most specific regex route matching `path`, if it beats `current`.
-    fn best_slow(&self, path: &str, current: Option<usize>) -> Option<&SlowRoute> {
+    /// The most specific regex route matching `path`, with its values, if it beats `current`.
+    fn best_slow<'p>(&'p self, path: &'p str, current: Option<usize>) -> Option<Match<'p>> {
         if self.buckets.is_empty() {
             return None;
         }
         let slashes = count_slashes(path);
         let bucket = self.buckets.iter().find(|b| b.slashes == slashes)?;
         let best = match &bucket.set {
+            // A few templates are each tried by the walk, which fails at the first text
+            // that differs: cheaper than a pass of the set.
+            _ if bucket.entries.len() <= WALKED_BUCKET => {
+                let mut best: Option<(&SlowRoute, Params<'p>)> = None;
+                for entry in &bucket.entries {
+                    if best
+                        .as_ref()
+                        .is_some_and(|(b, _)| self.rank(b.route) > self.rank(entry.route))
+                    {
+                        continue;
+                    }
+                    let names = &self.routes[entry.route].names;
+                    if let Some(params) = entry.capture(path, names) {
+                        best = Some((entry, params));
+                    }
+                }
+                best
+            }
             Some(set) => {
                 if !set.is_match(path) {
                     return None;
@@ -668,23 +816,190 @@ impl Table {
                     .into_iter()
                     .filter_map(|i| bucket.entries.get(i))
                     .max_by(|a, b| self.rank(a.route).cmp(&self.rank(b.route)))
+                    .and_then(|entry| {
+                        let names = &self.routes[entry.route].names;
+                        Some((entry, entry.capture(path, names)?))
+                    })
             }
             None => bucket
                 .entries
                 .iter()
                 .filter(|e| e.regex.is_match(path))
-                .max_by(|a, b| self.rank(a.route).cmp(&self.rank(b.route))),
-        }?;
-        match current {
-            Some(current) if self.rank(current) > self.rank(best.route) => None,
-            _ => Some(best),
+                .max_by(|a, b| self.rank(a.route).cmp(&self.rank(b.route)))
+                .and_then(|entry| {
+                    let names = &self.routes[entry.route].names;
+                    Some((entry, entry.capture(path, names)?))
+                }),
+        };
+        let (entry, params) = best?;
+        if current.is_some_and(|current| self.rank(current) > self.rank(entry.route)) {
+            return None;
         }
+        Some(Match {
+            id: self.routes[entry.route].id,
+            params,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // -----------------------------------------------------------------------
+    // Captures on the regex path
+
+    /// The template compiled for the regex path, and its parameter names.
+    fn slow_route(template: &str) -> (SlowRoute, Box<[Box<str>]>) {
+        let parsed = parse(template).unwrap();
+        let regex = Regex::new(&parsed.regex_pattern()).unwrap();
+        let names = parsed.names.iter().map(|n| Box::from(*n)).collect();
+        (SlowRoute::new(0, regex, &parsed), names)
+    }
+
+    /// What the anchored regex captures: the meaning `SlowRoute::capture` keeps.
+    fn regex_captures<'p>(route: &SlowRoute, path: &'p str) -> Option<Vec<&'p str>> {
+        let caps = route.regex.captures(path)?;
+        Some(caps.iter().skip(1).map(|m| m.unwrap().as_str()).collect())
+    }
+
+    fn captured<'p>(
+        route: &SlowRoute,
+        names: &'p [Box<str>],
+        path: &'p str,
+        steps: Option<usize>,
+    ) -> Option<Vec<&'p str>> {
+        let params = match steps {
+            Some(steps) => route.capture_within(path, names, steps),
+            None => route.capture(path, names),
+        }?;
+        Some(params.values().to_vec())
+    }
+
+    #[test]
+    fn mixed_segments_capture_what_the_lazy_regex_captures() {
+        // (template, path, values): each parameter is `([^/]+?)`, the shortest non-empty
+        // run after which the rest of the template matches.
+        let rows: &[(&str, &str, Option<&[&str]>)] = &[
+            ("/f/{a}.{b}", "/f/x.y.z", Some(&["x", "y.z"])),
+            ("/f/{a}.{b}", "/f/x.", None),
+            ("/f/{a}.{b}", "/f/.y", None),
+            ("/{a}{b}", "/xyz", Some(&["x", "yz"])),
+            ("/{a}{b}", "/x", None),
+            ("/{a}-{b}-{c}", "/1-2-3-4", Some(&["1", "2", "3-4"])),
+            ("/r/{y}-{m}", "/r/2026-", None),
+            ("/v1/{name}:wait", "/v1/x:wait:wait", Some(&["x:wait"])),
+            ("/v1/{name}:wait", "/v1/a/b:wait", None),
+            ("/café/{a}é{b}", "/café/ééé", Some(&["é", "é"])),
+            ("/p/{a}.json/{b}", "/p/v.json/x", Some(&["v", "x"])),
+            ("/p/{a}.json/{b}", "/p/v.json/", None),
+            ("/{a}.{b}/", "/x.y/", Some(&["x", "y"])),
+            ("/{a}.{b}/", "/x.y", None),
+        ];
+        for (template, path, want) in rows {
+            let (route, names) = slow_route(template);
+            let want = want.map(<[&str]>::to_vec);
+            assert_eq!(
+                captured(&route, &names, path, None),
+                want,
+                "{template} on {path}"
+            );
+            assert_eq!(
+                regex_captures(&route, path),
+                want,
+                "the regex: {template} on {path}"
+            );
+        }
+    }
+
+    /// Random templates and paths over a small alphabet: the walk, and the regex it falls back
+    /// to when out of steps, agree with the regex's captures on every one.
+    #[test]
+    fn capture_agrees_with_the_regex_on_generated_templates() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n);
+        const TEXT: [&str; 6] = ["a", ".", "-", "é", ":", "ab"];
+        let (mut matched, mut fell_back) = (0, 0);
+        for _ in 0..1000 {
+            let mut template = String::new();
+            let mut params = 0;
+            for _ in 0..1 + next(3) {
+                template.push('/');
+                for _ in 0..1 + next(4) {
+                    if next(2) == 0 {
+                        template.push_str(&format!("{{p{params}}}"));
+                        params += 1;
+                    } else {
+                        template.push_str(TEXT[next(TEXT.len())]);
+                    }
+                }
+            }
+            let (route, names) = slow_route(&template);
+            for _ in 0..8 {
+                // Half the paths fill the template in, the others are any text.
+                let path = if next(2) == 0 {
+                    let mut path = String::new();
+                    for part in &route.parts {
+                        match part {
+                            Part::Text(text) => path.push_str(text),
+                            Part::Param => {
+                                for _ in 0..1 + next(4) {
+                                    path.push_str(TEXT[next(TEXT.len())]);
+                                }
+                            }
+                        }
+                    }
+                    path
+                } else {
+                    let mut path = String::new();
+                    for _ in 0..1 + next(3) {
+                        path.push('/');
+                        for _ in 0..next(7) {
+                            path.push_str(TEXT[next(TEXT.len())]);
+                        }
+                    }
+                    path
+                };
+                let want = regex_captures(&route, &path);
+                matched += usize::from(want.is_some());
+                assert_eq!(
+                    captured(&route, &names, &path, None),
+                    want,
+                    "{template} on {path}"
+                );
+                // Without steps, the regex answers.
+                assert_eq!(
+                    captured(&route, &names, &path, Some(0)),
+                    want,
+                    "{template} on {path}, out of steps"
+                );
+                let mut params = Params::for_names(&names);
+                fell_back += usize::from(walk(&route.parts, &path, &mut params, &mut 0).is_err());
+            }
+        }
+        // The generator reaches both answers and the fallback.
+        assert!(
+            matched > 1000 && matched < 7000,
+            "{matched} of 8000 matched"
+        );
+        assert!(fell_back > 0);
+    }
+
+    /// A path that makes backtracking try every split: the walk stops within its budget, the
+    /// regex answers.
+    #[test]
+    fn backtracking_is_bounded_by_the_path_length() {
+        let (route, names) = slow_route("/{a}{b}{c}{d}x");
+        let path = format!("/{}", "y".repeat(4000));
+        let mut params = Params::for_names(&names);
+        let mut steps = CAPTURE_STEPS_PER_BYTE * path.len() + 16;
+        assert!(walk(&route.parts, &path, &mut params, &mut steps).is_err());
+        assert_eq!(route.capture(&path, &names).map(|p| p.len()), None);
+        let path = format!("{path}x");
+        let values = captured(&route, &names, &path, None).unwrap();
+        assert_eq!(values[..3], ["y", "y", "y"]);
+        assert_eq!(values[3].len(), 3997);
+    }
 
     // -----------------------------------------------------------------------
     // Insert table
@@ -1643,6 +1958,62 @@ mod tests {
             "\n{}",
             failures[..failures.len().min(20)].join("\n")
         );
+        assert!(matched > 1_000, "generator too weak: {matched} matches");
+    }
+
+    /// A segment count with more regex templates than `WALKED_BUCKET` is searched through its
+    /// set, a smaller one by trying each template: both find the same template and values.
+    #[test]
+    fn walked_and_set_searched_buckets_route_alike() {
+        let small = build(PROPERTY_TEMPLATES);
+        // The same templates (same ids, so the same ties), then templates no generated path
+        // reaches, enough to fill every bucket past `WALKED_BUCKET`.
+        let mut padded: Vec<String> = PROPERTY_TEMPLATES.iter().map(|t| (*t).to_owned()).collect();
+        for i in 0..=WALKED_BUCKET {
+            padded.push(format!("/~{{a}}.z{i}"));
+            padded.push(format!("/~z{i}/{{a}}.{{b}}"));
+            padded.push(format!("/~z{i}/{{a}}.{{b}}/{{c}}.x"));
+        }
+        let padded: Vec<&str> = padded.iter().map(String::as_str).collect();
+        let large = build(&padded);
+        assert!(
+            large
+                .exact
+                .buckets
+                .iter()
+                .all(|b| b.entries.len() > WALKED_BUCKET && b.set.is_some())
+        );
+        assert!(
+            small
+                .exact
+                .buckets
+                .iter()
+                .all(|b| b.entries.len() <= WALKED_BUCKET)
+        );
+        let atoms = [
+            "pets", "files", "reports", "a", "x", "é", ".", "-", "a.b", "2024-05", "json", ".json",
+            "",
+        ];
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut matched = 0;
+        for _ in 0..20_000 {
+            let mut path = String::new();
+            for _ in 0..=rng.below(3) {
+                path.push('/');
+                for _ in 0..=rng.below(2) {
+                    path.push_str(rng.pick(&atoms));
+                }
+            }
+            let seen = |m: Option<Match<'_>>| m.map(|m| (m.id, m.params.values().join("|")));
+            let want = seen(small.at(&path));
+            matched += usize::from(want.is_some());
+            assert_eq!(seen(large.at(&path)), want, "{path}");
+            assert_eq!(
+                seen(large.at_lenient(&path)),
+                seen(small.at_lenient(&path)),
+                "{path}, lenient"
+            );
+        }
         assert!(matched > 1_000, "generator too weak: {matched} matches");
     }
 
