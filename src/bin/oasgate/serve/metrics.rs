@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -143,7 +143,6 @@ pub struct Metrics {
     reloads: [AtomicU64; 2],
     open_connections: AtomicU64,
     cap_reached: AtomicU64,
-    worker_threads: AtomicUsize,
 }
 
 impl Metrics {
@@ -188,18 +187,14 @@ impl Metrics {
         self.cap_reached.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// How many threads serve connections, set once they run.
-    pub fn set_worker_threads(&self, count: usize) {
-        self.worker_threads.store(count, Ordering::Relaxed);
-    }
-
     /// Counts one reload attempt.
     pub fn reloaded(&self, ok: bool) {
         self.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition (format 0.0.4); `worker_threads` is how many threads
+    /// serve connections.
+    pub fn render(&self, worker_threads: usize) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP oasgate_requests_total Requests answered, by operation, outcome and status.\n",
@@ -266,8 +261,7 @@ impl Metrics {
             out,
             "# HELP oasgate_worker_threads Threads that serve connections (server.workers).\n\
              # TYPE oasgate_worker_threads gauge\n\
-             oasgate_worker_threads {}",
-            self.worker_threads.load(Ordering::Relaxed)
+             oasgate_worker_threads {worker_threads}"
         );
         out.push_str(
             "# HELP oasgate_reloads_total Reloads (SIGHUP or a watched file changing), by result.\n",
@@ -355,7 +349,7 @@ mod tests {
             ms(1),
         );
         metrics.reloaded(false);
-        let text = metrics.render();
+        let text = metrics.render(3);
         for line in [
             "oasgate_requests_total{operation=\"find\\\"Pets\",outcome=\"accepted\",status=\"200\"} 2",
             "oasgate_requests_total{operation=\"find\\\"Pets\",outcome=\"rejected\",status=\"400\"} 1",
@@ -367,6 +361,7 @@ mod tests {
             "oasgate_reloads_total{result=\"failed\"} 1",
             "oasgate_requests_total{operation=\"upload\",outcome=\"client_error\",status=\"400\"} 1",
             "oasgate_request_duration_seconds_count{outcome=\"client_error\"} 1",
+            "oasgate_worker_threads 3",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

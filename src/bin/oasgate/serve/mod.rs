@@ -416,7 +416,8 @@ struct Shared {
     current: RwLock<Arc<Gateway>>,
     metrics: Metrics,
     ids: RequestIds,
-    /// How many threads serve; fixed until restart.
+    /// How many threads serve (each proxy keeps an upstream pool per thread, and `/metrics`
+    /// reports it); fixed until restart.
     workers: usize,
     /// Held while a reload runs, so that SIGHUP and the file watcher never build at once.
     reloading: Mutex<()>,
@@ -612,7 +613,6 @@ async fn serve(args: ServeArgs, workers: usize) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    metrics.set_worker_threads(workers.len());
     let listen = gateway.settings.listen;
     let listener = match TcpListener::bind(listen).await {
         Ok(listener) => listener,
@@ -861,7 +861,7 @@ async fn handle(
         return Ok(text_response(
             StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",
-            shared.metrics.render(),
+            shared.metrics.render(shared.workers),
         ));
     }
     if settings.healthz_path.as_deref() == Some(path) {
