@@ -678,7 +678,8 @@ fn walk<'p>(
 #[derive(Clone, Debug)]
 struct Bucket {
     slashes: usize,
-    /// Set over `entries` (same order); `None` if it exceeded the size limit.
+    /// Set over `entries` (same order); `None` for a bucket of at most `WALKED_BUCKET`
+    /// entries, or if it exceeded the size limit.
     set: Option<RegexSet>,
     entries: Vec<SlowRoute>,
 }
@@ -733,7 +734,11 @@ impl TableBuilder {
                 }),
             }
         }
-        for bucket in &mut buckets {
+        // A bucket small enough to be walked never reads a set.
+        for bucket in buckets
+            .iter_mut()
+            .filter(|b| b.entries.len() > WALKED_BUCKET)
+        {
             bucket.set = RegexSetBuilder::new(bucket.entries.iter().map(|e| e.regex.as_str()))
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
@@ -791,8 +796,8 @@ impl Table {
         let bucket = self.buckets.iter().find(|b| b.slashes == slashes)?;
         let best = match &bucket.set {
             // A few templates are each tried by the walk, which fails at the first text
-            // that differs: cheaper than a pass of the set.
-            _ if bucket.entries.len() <= WALKED_BUCKET => {
+            // that differs: cheaper than a pass of a set.
+            None if bucket.entries.len() <= WALKED_BUCKET => {
                 let mut best: Option<(&SlowRoute, Params<'p>)> = None;
                 for entry in &bucket.entries {
                     if best
@@ -1988,7 +1993,7 @@ mod tests {
                 .exact
                 .buckets
                 .iter()
-                .all(|b| b.entries.len() <= WALKED_BUCKET)
+                .all(|b| b.entries.len() <= WALKED_BUCKET && b.set.is_none())
         );
         let atoms = [
             "pets", "files", "reports", "a", "x", "é", ".", "-", "a.b", "2024-05", "json", ".json",
