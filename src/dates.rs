@@ -589,32 +589,58 @@ fn check_year(year: i32) -> Result<(), String> {
 
 fn format_date(day: NaiveDate) -> Result<String, String> {
     check_year(day.year())?;
-    Ok(format!(
-        "{:04}-{:02}-{:02}",
-        day.year(),
-        day.month(),
-        day.day()
-    ))
+    let mut out = String::with_capacity("2024-01-02".len());
+    push_date(&mut out, day.year(), day.month(), day.day());
+    Ok(out)
 }
 
 fn format_instant(at: DateTime<Utc>, leap: bool) -> Result<String, String> {
     check_year(at.year())?;
     let second = if leap { 60 } else { at.second() };
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{second:02}",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    );
+    let mut out = String::with_capacity("2024-01-02T10:00:00.123456789Z".len());
+    push_date(&mut out, at.year(), at.month(), at.day());
+    out.push('T');
+    push_digits(&mut out, at.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, at.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, second, 2);
     let nanos = at.nanosecond() % 1_000_000_000;
     if nanos != 0 {
         out.push('.');
-        out.push_str(format!("{nanos:09}").trim_end_matches('0'));
+        // Nine digits without the trailing zeros.
+        let mut nanos = nanos;
+        let mut width = 9;
+        while nanos.is_multiple_of(10) {
+            nanos /= 10;
+            width -= 1;
+        }
+        push_digits(&mut out, nanos, width);
     }
     out.push('Z');
     Ok(out)
+}
+
+/// `YYYY-MM-DD`, for a year `check_year` accepted.
+fn push_date(out: &mut String, year: i32, month: u32, day: u32) {
+    push_digits(out, year.unsigned_abs(), 4);
+    out.push('-');
+    push_digits(out, month, 2);
+    out.push('-');
+    push_digits(out, day, 2);
+}
+
+/// The last `width` decimal digits of `n`, zero-padded. Written digit by digit: `format!`'s
+/// padding costs thousands of instructions, and every date parameter is written back in its
+/// canonical form.
+fn push_digits(out: &mut String, mut n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let width = width.min(digits.len());
+    for digit in digits[..width].iter_mut().rev() {
+        *digit = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+    }
+    out.extend(digits[..width].iter().map(|&digit| char::from(digit)));
 }
 
 /// A number from 1 to 9 ASCII digits.
@@ -1117,6 +1143,47 @@ impl<'de> serde::Deserialize<'de> for Zone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The canonical forms are written digit by digit; `format!` with padding is the meaning.
+    #[test]
+    fn canonical_forms_are_what_padded_formatting_writes() {
+        let mut checked = 0;
+        for year in [0, 1, 9, 10, 99, 100, 999, 1000, 1970, 2024, 9999] {
+            for (month, day) in [(1, 1), (2, 29), (12, 31)] {
+                let Some(date) = NaiveDate::from_ymd_opt(year, month, day) else {
+                    continue;
+                };
+                assert_eq!(
+                    format_date(date).unwrap(),
+                    format!("{year:04}-{month:02}-{day:02}")
+                );
+                for (hour, minute, second) in [(0, 0, 0), (9, 5, 7), (23, 59, 59)] {
+                    for nanos in [0, 1, 10, 120_000_000, 123_456_789, 500_000_000, 999_999_999] {
+                        let at = date
+                            .and_hms_nano_opt(hour, minute, second, nanos)
+                            .unwrap()
+                            .and_utc();
+                        let fraction = if nanos == 0 {
+                            String::new()
+                        } else {
+                            format!(".{}", format!("{nanos:09}").trim_end_matches('0'))
+                        };
+                        for leap in [false, true] {
+                            let second = if leap { 60 } else { second };
+                            assert_eq!(
+                                format_instant(at, leap).unwrap(),
+                                format!(
+                                    "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}Z"
+                                )
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 600, "{checked}");
+    }
 
     const D: DateKind = DateKind::Date;
     const DT: DateKind = DateKind::DateTime;
