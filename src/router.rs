@@ -794,6 +794,11 @@ impl Table {
         }
         let slashes = count_slashes(path);
         let bucket = self.buckets.iter().find(|b| b.slashes == slashes)?;
+        let capture = |entry: &'p SlowRoute| {
+            let names = &self.routes[entry.route].names;
+            Some((entry, entry.capture(path, names)?))
+        };
+        let by_rank = |a: &&SlowRoute, b: &&SlowRoute| self.rank(a.route).cmp(&self.rank(b.route));
         let best = match &bucket.set {
             // A few templates are each tried by the walk, which fails at the first text
             // that differs: cheaper than a pass of a set.
@@ -806,9 +811,8 @@ impl Table {
                     {
                         continue;
                     }
-                    let names = &self.routes[entry.route].names;
-                    if let Some(params) = entry.capture(path, names) {
-                        best = Some((entry, params));
+                    if let Some(found) = capture(entry) {
+                        best = Some(found);
                     }
                 }
                 best
@@ -820,21 +824,15 @@ impl Table {
                 set.matches(path)
                     .into_iter()
                     .filter_map(|i| bucket.entries.get(i))
-                    .max_by(|a, b| self.rank(a.route).cmp(&self.rank(b.route)))
-                    .and_then(|entry| {
-                        let names = &self.routes[entry.route].names;
-                        Some((entry, entry.capture(path, names)?))
-                    })
+                    .max_by(by_rank)
+                    .and_then(capture)
             }
             None => bucket
                 .entries
                 .iter()
                 .filter(|e| e.regex.is_match(path))
-                .max_by(|a, b| self.rank(a.route).cmp(&self.rank(b.route)))
-                .and_then(|entry| {
-                    let names = &self.routes[entry.route].names;
-                    Some((entry, entry.capture(path, names)?))
-                }),
+                .max_by(by_rank)
+                .and_then(capture),
         };
         let (entry, params) = best?;
         if current.is_some_and(|current| self.rank(current) > self.rank(entry.route)) {
