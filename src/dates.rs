@@ -630,17 +630,10 @@ fn push_date(out: &mut String, year: i32, month: u32, day: u32) {
     push_digits(out, day, 2);
 }
 
-/// The last `width` decimal digits of `n`, zero-padded. Written digit by digit: `format!`'s
-/// padding costs thousands of instructions, and every date parameter is written back in its
-/// canonical form.
-fn push_digits(out: &mut String, mut n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let width = width.min(digits.len());
-    for digit in digits[..width].iter_mut().rev() {
-        *digit = b'0' + u8::try_from(n % 10).unwrap_or(0);
-        n /= 10;
-    }
-    out.extend(digits[..width].iter().map(|&digit| char::from(digit)));
+/// `n` zero-padded to `width` digits: every date parameter is written back in its canonical
+/// form, so not through `format!`.
+fn push_digits(out: &mut String, n: u32, width: usize) {
+    crate::params::push_padded_digits(out, u64::from(n), width);
 }
 
 /// A number from 1 to 9 ASCII digits.

@@ -124,8 +124,14 @@ fn enc(text: &str) -> percent_encoding::PercentEncode<'_> {
 }
 
 /// Appends an integer's decimal digits without the formatting machinery.
-pub(crate) fn push_digits(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
+pub(crate) fn push_digits(out: &mut String, n: u64) {
+    push_padded_digits(out, n, 1);
+}
+
+/// Appends an integer's decimal digits, zero-padded to at least `width` (at most 20), without
+/// the formatting machinery: `format!`'s padding costs thousands of instructions.
+pub(crate) fn push_padded_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -135,6 +141,7 @@ pub(crate) fn push_digits(out: &mut String, mut n: u64) {
             break;
         }
     }
+    let at = at.min(digits.len() - width.min(digits.len()));
     for &d in &digits[at..] {
         out.push(char::from(d));
     }

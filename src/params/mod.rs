@@ -61,7 +61,7 @@ pub use decode::{
     split_query,
 };
 pub use encode::{encode_query, push_raw_pair};
-pub(crate) use encode::{push_digits, push_encoded, push_pair};
+pub(crate) use encode::{push_digits, push_encoded, push_padded_digits, push_pair};
 pub use formats::{check_format, format_checker, format_description};
 pub use shape::{Location, ObjectShape, Prim, Shape, Style};
 pub(crate) use simple::Scalar;
