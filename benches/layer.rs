@@ -6,7 +6,8 @@
 //! - `route/digitalocean`: one `Router::at` lookup over the DigitalOcean path templates
 //!   (the reported time is per lookup).
 //! - `route/mixed`: one lookup of a path whose template has a segment mixing text and
-//!   parameters (`/files/{name}.{ext}`, `/v1/{name}:cancel`), the path the regex set serves.
+//!   parameters (`/files/{name}.{ext}`, `/v1/{name}:cancel`), which the router walks
+//!   (its regex defines the match).
 //! - `validate/*` against `baseline/*`: one request through the layer and an empty handler,
 //!   against the same handler and request construction without the layer.
 //! - `validate/post_1k_json_value`: the same POST with a handler that asks for
@@ -205,8 +206,7 @@ fn digitalocean_router() -> Router {
     router
 }
 
-/// Templates with a segment mixing text and parameters, beside plain ones, and paths that
-/// route to the mixed ones: `(path, template, values)`.
+/// Templates with a segment mixing text and parameters, beside plain ones.
 const MIXED_TEMPLATES: [&str; 8] = [
     "/files/{name}.{ext}",
     "/files/{file}",
@@ -217,6 +217,7 @@ const MIXED_TEMPLATES: [&str; 8] = [
     "/v1/projects/{project}/operations/{operation}:wait",
     "/v1/projects/{project}/operations/{operation}",
 ];
+/// Paths that route to the mixed templates: `(path, template, values)`.
 const MIXED_PATHS: [(&str, &str, &[&str]); 4] = [
     (
         "/files/annual-report.final.pdf",
