@@ -26,7 +26,7 @@ use crate::path::PathRules;
 use crate::pattern::Patterns;
 use crate::router::{RouteError, RouterBuilder, template_params};
 use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
-use crate::serve::{OperationFacts, ServedDocuments};
+use crate::serve::{OperationFacts, ServedDocuments, ServedTree};
 use crate::spec::swagger2::{self, PointerMap};
 use crate::spec::{
     Dangling, Document, Version, base_path, methods, normalize, pointer, problem_at, walk,
@@ -48,15 +48,13 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // Whether a request reaches each reference whose target is missing, read in the document
     // as written before anything changes it (`dangling_refs`).
     let dangling = DanglingReach::new(doc.dangling(), &served);
-    // The views are made of a tree changed in place (missing references dropped, schemas
-    // normalized): a copy of the served tree, or the tree itself when nothing serves it.
-    let serves = options.serves_document();
+    // The views are made of the tree itself, changed in place (missing references dropped,
+    // schemas normalized); what is served goes on as an outline of it (see `ServedTree`).
+    let kept = options
+        .serves_document()
+        .then(|| ServedTree::of(&served, options.serve_bundled));
     let own = |served: &mut Value| {
-        let mut tree = if serves {
-            served.clone()
-        } else {
-            std::mem::take(served)
-        };
+        let mut tree = std::mem::take(served);
         // A reference whose target is missing constrains nothing in the compiled views.
         for missing in doc.dangling() {
             if let Some(Value::Object(holder)) = pointer::get_mut(&mut tree, &missing.at) {
@@ -65,18 +63,15 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
         }
         tree
     };
-    // A 2.0 document is compiled from its 3.0 conversion, which only reads the tree;
-    // problems point into the 2.0 text.
+    // A 2.0 document is compiled from its 3.0 conversion, made of the tree; problems point
+    // into the 2.0 text.
     let mut source_warnings = Vec::new();
     let (mut normalized, map, version) = if v2 {
         let converted = if doc.dangling().is_empty() {
-            swagger2::convert(&served)
+            swagger2::convert(std::mem::take(&mut served))
         } else {
-            swagger2::convert(&own(&mut served))
+            swagger2::convert(own(&mut served))
         };
-        if !serves {
-            served = Value::Null;
-        }
         findings.extend(converted.problems);
         source_warnings.extend(converted.warnings);
         // Its schemas still speak 2.0; normalizing rewrites them.
@@ -370,7 +365,8 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
         encoded_slash: options.allow_encoded_slash,
         semicolons,
     };
-    let served = ServedDocuments::build(served, &facts, &options).map_err(|messages| {
+    let kept = kept.unwrap_or(ServedTree::Whole(Value::Null));
+    let served = ServedDocuments::build(kept, &facts, &options).map_err(|messages| {
         BuildError::new(
             messages
                 .into_iter()

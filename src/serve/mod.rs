@@ -61,6 +61,7 @@
 mod docs;
 pub(crate) mod document;
 mod origin;
+mod outline;
 mod render;
 
 use std::sync::Arc;
@@ -75,6 +76,7 @@ pub use origin::{PeerAddr, PeerAddrFn};
 pub(crate) use document::OperationFacts;
 pub(crate) use origin::peer_from_extension;
 pub(crate) use origin::{network_contains, parse_network};
+pub(crate) use outline::ServedTree;
 
 use crate::options::{DocsUi, Options};
 use docs::Docs;
@@ -102,7 +104,7 @@ pub(crate) enum ServedAnswer {
 impl ServedDocuments {
     /// Builds the served document and docs page; answers every problem with the options.
     pub fn build(
-        mut doc: Value,
+        doc: ServedTree,
         operations: &[OperationFacts],
         options: &Options,
     ) -> Result<Self, Vec<String>> {
@@ -155,6 +157,7 @@ impl ServedDocuments {
         if !wanted {
             return Ok(served);
         }
+        let (mut doc, aside) = doc.into_tree(operations.iter().map(|op| op.at.as_str()));
         if options.describe_problems {
             let style = document::ProblemStyle {
                 custom_format: options.formatter.is_some(),
@@ -169,7 +172,7 @@ impl ServedDocuments {
         }
         // References below a schema `$id` go out as written (see `Document::as_json`).
         crate::spec::restore_written_refs(&mut doc);
-        let token = origin_token(&doc);
+        let token = origin_token(&doc, aside.as_ref());
         document::template_servers(&mut doc, &options.prefix, &token);
         let title = doc
             .pointer("/info/title")
@@ -178,8 +181,8 @@ impl ServedDocuments {
             .to_owned();
         // The YAML is written from the JSON text, so the tree goes first: a large document's
         // tree, its JSON and its YAML are never all held at once.
-        let json = render::to_json(&doc);
-        drop(doc);
+        let json = render::to_json(&doc, aside.as_ref());
+        drop((doc, aside));
         if let Some(path) = &options.openapi_yaml_path {
             match render::to_yaml(&json) {
                 Ok(parts) => {
@@ -426,7 +429,7 @@ fn negotiate(headers: &HeaderMap, brotli: bool) -> Coding {
 }
 
 /// A placeholder for the origin that the document's text does not contain.
-fn origin_token(doc: &Value) -> String {
+fn origin_token(doc: &Value, aside: Option<&outline::SetAside>) -> String {
     // Only a string or a key can hold it (its characters are written unescaped), so only
     // those that hold the tokens' common part are searched, not the whole text.
     const COMMON: &str = "oasgate-origin-";
@@ -447,9 +450,15 @@ fn origin_token(doc: &Value) -> String {
     }
     let mut found = Vec::new();
     holding(doc, &mut found);
+    // The parts an outline set aside: their text holds a token where one of their strings or
+    // keys does.
+    let aside = aside.filter(|aside| aside.contains(COMMON));
     (0u32..)
         .map(|n| format!("{COMMON}{n:x}-7c1e"))
-        .find(|token| !found.iter().any(|s| s.contains(token.as_str())))
+        .find(|token| {
+            !found.iter().any(|s| s.contains(token.as_str()))
+                && !aside.is_some_and(|aside| aside.contains(token))
+        })
         .unwrap_or_default()
 }
 
@@ -481,9 +490,20 @@ mod tests {
             ),
         ];
         for (doc, want) in rows {
-            assert_eq!(origin_token(&doc), want, "{doc}");
+            assert_eq!(origin_token(&doc, None), want, "{doc}");
             assert!(!doc.to_string().contains(want));
+            // The same through an outline, which sets `x` (and a schema) aside as text.
+            let (tree, aside) = ServedTree::of(&doc, false).into_tree(std::iter::empty());
+            assert!(aside.is_some(), "{doc}: no outline");
+            assert_eq!(origin_token(&tree, aside.as_ref()), want, "{doc}, outlined");
         }
+        let doc = serde_json::json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"a/b": {"schema": {"description": "oasgate-origin-0-7c1e"}}}
+        }}}}}});
+        let (tree, aside) = ServedTree::of(&doc, false).into_tree(std::iter::empty());
+        assert!(!tree.to_string().contains("oasgate-origin-0-7c1e"));
+        assert_eq!(origin_token(&tree, aside.as_ref()), "oasgate-origin-1-7c1e");
     }
 
     #[test]

@@ -229,7 +229,8 @@ pub(crate) struct JsonText {
 
 /// JSON text with the keys in the author's order, except root `servers`, written last: its
 /// URLs change per request, and everything before them is compressed once.
-pub(crate) fn to_json(doc: &Value) -> JsonText {
+/// Placeholders of an outline's tree are written as the text they stand for (`aside`).
+pub(crate) fn to_json(doc: &Value, aside: Option<&super::outline::SetAside>) -> JsonText {
     let Value::Object(root) = doc else {
         return JsonText {
             text: doc.to_string(),
@@ -247,7 +248,10 @@ pub(crate) fn to_json(doc: &Value) -> JsonText {
         let _ = serde_json::to_writer(&mut out, key);
         out.push(b':');
         let start = out.len();
-        let _ = serde_json::to_writer(&mut out, value);
+        let _ = match aside {
+            Some(aside) => aside.write(value, &mut out),
+            None => serde_json::to_writer(&mut out, value),
+        };
         members.push((key.clone(), start..out.len()));
     }
     out.push(b'}');
@@ -641,7 +645,7 @@ mod tests {
                 key_by_key.push('\n');
             }
         }
-        let one_pass = to_yaml(&to_json(&doc)).unwrap().concat();
+        let one_pass = to_yaml(&to_json(&doc, None)).unwrap().concat();
         assert_eq!(one_pass, key_by_key);
         let back: Value = serde_saphyr::from_str(&one_pass).unwrap();
         assert_eq!(back, doc);
@@ -666,7 +670,7 @@ mod tests {
             "x-tail": [[], [1, [2]], "three"],
             "servers": [{"url": "http://x.test"}],
         });
-        let json = to_json(&doc);
+        let json = to_json(&doc, None);
         assert!(json.text.len() > SPLIT_YAML_FROM, "{}", json.text.len());
         let mut de = serde_json::Deserializer::from_str(&json.text);
         let whole = serde_saphyr::to_string(&serde_transcode::Transcoder::new(&mut de)).unwrap();
@@ -695,7 +699,7 @@ mod tests {
     #[test]
     fn servers_come_last_the_rest_in_the_authors_order() {
         let doc = serde_json::json!({"servers": [{"url": "x"}], "paths": {"/b": {}, "/a": {}}, "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {}});
-        let json = to_json(&doc).text;
+        let json = to_json(&doc, None).text;
         assert!(
             json.starts_with(
                 "{\"paths\":{\"/b\":{},\"/a\":{}},\"openapi\":\"3.1.0\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"components\":{},\"servers\""
@@ -705,7 +709,7 @@ mod tests {
         assert!(json.ends_with("\"servers\":[{\"url\":\"x\"}]}"), "{json}");
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
-        let yaml = to_yaml(&to_json(&doc)).unwrap().concat();
+        let yaml = to_yaml(&to_json(&doc, None)).unwrap().concat();
         assert!(
             yaml.starts_with("paths:\n  /b: {}\n  /a: {}\nopenapi:"),
             "{yaml}"
@@ -795,7 +799,7 @@ mod tests {
             );
         }
         let doc = serde_json::json!({"openapi": "3.0.3", "paths": paths});
-        let parts = to_yaml(&to_json(&doc)).unwrap();
+        let parts = to_yaml(&to_json(&doc, None)).unwrap();
         assert!(parts.len() > 4, "{} parts", parts.len());
         assert!(
             parts.iter().all(|p| p.len() <= PART),

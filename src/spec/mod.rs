@@ -33,7 +33,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use bundle::{Dangling, FILES_KEY, is_data_value, problem_at, restore_written_refs};
+pub(crate) use bundle::{
+    Dangling, FILES_KEY, WRITTEN_KEY, is_data_value, problem_at, restore_written_refs,
+};
 pub(crate) use source::SourceFile;
 
 /// Whether a key of a Paths, Path Item, Callback or Responses Object is a Specification

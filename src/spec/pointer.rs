@@ -175,7 +175,7 @@ fn segments_of(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>>
 }
 
 /// An array index as RFC 6901 §4 writes it: `0`, or digits without a leading zero.
-fn index(segment: &str) -> Option<usize> {
+pub(crate) fn index(segment: &str) -> Option<usize> {
     if segment.starts_with('+') || (segment.starts_with('0') && segment.len() > 1) {
         return None;
     }

@@ -106,22 +106,40 @@ const SCHEMA_KEYS: [&str; 16] = [
     "x-nullable",
 ];
 
-/// Converts a 2.0 document (already bundled) into the 3.0 shape.
-pub(crate) fn convert(src: &Value) -> Converted {
+/// Converts a 2.0 document (already bundled) into the 3.0 shape. What the 3.0 shape keeps as
+/// it is (`definitions`, `info`, extensions and the other files, most of a large document) is
+/// moved into it, not copied.
+pub(crate) fn convert(src: Value) -> Converted {
     let mut c = Converter {
-        src,
+        src: &src,
         map: PointerMap::default(),
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    let doc = c.document();
+    let mut doc = c.document();
+    let Converter {
+        map,
+        problems,
+        warnings,
+        ..
+    } = c;
+    if let (Value::Object(out), Value::Object(mut src)) = (&mut doc, src) {
+        for (key, value) in out.iter_mut() {
+            if value.is_null() && (KEPT.contains(&key.as_str()) || key.starts_with("x-")) {
+                *value = src.swap_remove(key).unwrap_or_default();
+            }
+        }
+    }
     Converted {
         doc,
-        map: c.map,
-        problems: c.problems,
-        warnings: c.warnings,
+        map,
+        problems,
+        warnings,
     }
 }
+
+/// Root members the 3.0 shape keeps as written (besides extensions).
+const KEPT: [&str; 5] = ["info", "tags", "externalDocs", "security", "definitions"];
 
 struct Converter<'a> {
     src: &'a Value,
@@ -160,14 +178,16 @@ impl<'a> Converter<'a> {
         let src = self.src;
         let mut out = Map::new();
         out.insert("openapi".into(), json!("3.0.3"));
-        for key in ["info", "tags", "externalDocs", "security", "definitions"] {
-            if let Some(v) = src.get(key) {
-                out.insert(key.into(), v.clone());
+        // Kept as written: their places are taken here, in this order, and `convert` moves
+        // them in once the paths are converted.
+        for key in KEPT {
+            if src.get(key).is_some() {
+                out.insert(key.into(), Value::Null);
             }
         }
-        for (key, v) in src.as_object().into_iter().flatten() {
+        for key in src.as_object().into_iter().flatten().map(|(k, _)| k) {
             if key.starts_with("x-") {
-                out.insert(key.clone(), v.clone());
+                out.insert(key.clone(), Value::Null);
             }
         }
         let mut base = src.get("basePath").and_then(Value::as_str).unwrap_or("/");
@@ -223,9 +243,6 @@ impl<'a> Converter<'a> {
             paths.insert(template.clone(), self.path_item(item, &item_src, &at));
         }
         out.insert("paths".into(), Value::Object(paths));
-        if let Some(files) = src.get(super::bundle::FILES_KEY) {
-            out.insert(super::bundle::FILES_KEY.into(), files.clone());
-        }
         // The schemas keep their 2.0 keywords here: `normalize::to_2020_12` rewrites them in
         // the one walk over every schema it makes anyway.
         Value::Object(out)
@@ -857,7 +874,7 @@ mod tests {
             }},
             "definitions": {"P": {"type": "object", "discriminator": "kind", "properties": {"kind": {"type": "string", "x-nullable": true}}}}
         });
-        let c = convert(&src);
+        let c = convert(src.clone());
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         // The schema keywords are rewritten node by node when the document is normalized.
         let mut d = c.doc.clone();
@@ -952,7 +969,7 @@ mod tests {
             {"name": "f", "in": "formData", "type": "string"},
             {"name": "c", "in": "cookie", "type": "string"}
         ], "responses": {}}}}, "basePath": "v1"});
-        let c = convert(&src);
+        let c = convert(src.clone());
         let messages: Vec<String> = c
             .problems
             .iter()
@@ -988,7 +1005,7 @@ mod tests {
             "d": {"type": "http", "scheme": "bearer"},
             "e": {"type": "apiKey", "in": "body"}
         }});
-        let c = convert(&src);
+        let c = convert(src.clone());
         let messages: Vec<String> = c
             .problems
             .iter()
