@@ -40,17 +40,29 @@ use super::{field, pointer};
 use crate::error::WarningCase;
 
 /// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
+///
+/// A large 2.0 document records tens of thousands of pairs, alive through its whole build, so
+/// a converted prefix is kept as a 64-bit hash of its text, not as the text (as the line
+/// tables key nodes): two prefixes of one document would have to share a hash for a problem to
+/// be placed at the wrong 2.0 pointer.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PointerMap {
-    /// Converted pointer prefix → 2.0 pointer; the first recorded source of a prefix wins.
-    entries: HashMap<String, String>,
+    /// Converted prefix's hash → 2.0 pointer; the first recorded source of a prefix wins.
+    entries: HashMap<u64, Box<str>>,
 }
 
 impl PointerMap {
     fn add(&mut self, converted: String, source: String) {
         if converted != source {
-            self.entries.entry(converted).or_insert(source);
+            self.entries
+                .entry(Self::key(&converted))
+                .or_insert_with(|| source.into_boxed_str());
         }
+    }
+
+    fn key(converted: &str) -> u64 {
+        use std::hash::BuildHasher as _;
+        foldhash::fast::FixedState::default().hash_one(converted)
     }
 
     /// The 2.0 pointer a converted pointer came from: the longest recorded prefix (whole
@@ -59,7 +71,7 @@ impl PointerMap {
     pub(crate) fn source(&self, at: &str) -> String {
         let mut prefix = at;
         loop {
-            if let Some(source) = self.entries.get(prefix) {
+            if let Some(source) = self.entries.get(&Self::key(prefix)) {
                 return format!("{source}{}", &at[prefix.len()..]);
             }
             match prefix.rfind('/') {
