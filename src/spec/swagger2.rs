@@ -120,21 +120,43 @@ const SCHEMA_KEYS: [&str; 16] = [
 
 /// Converts a 2.0 document (already bundled) into the 3.0 shape. What the 3.0 shape keeps as
 /// it is (`definitions`, `info`, extensions and the other files, most of a large document) is
-/// moved into it, not copied.
-pub(crate) fn convert(src: Value) -> Converted {
+/// moved into it, not copied; each path item is dropped once converted, so the source's
+/// operations and their 3.0 shapes are not all held at once (unless a reference the
+/// conversion follows names something under `paths`).
+pub(crate) fn convert(mut src: Value) -> Converted {
+    let taken = if names_paths(&src) {
+        None
+    } else {
+        src.as_object_mut()
+            .and_then(|root| root.get_mut("paths"))
+            .filter(|paths| paths.is_object())
+            .map(std::mem::take)
+    };
     let mut c = Converter {
         src: &src,
         map: PointerMap::default(),
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut doc = c.document();
-    let Converter {
-        map,
-        problems,
-        warnings,
-        ..
-    } = c;
+    let mut doc = c.document(taken.is_none());
+    let (mut map, mut problems, mut warnings) = (c.map, c.problems, c.warnings);
+    if let Some(Value::Object(paths)) = taken {
+        let mut converted = Map::new();
+        for (template, item) in paths {
+            if template.starts_with("x-") {
+                continue;
+            }
+            let mut c = Converter {
+                src: &src,
+                map,
+                problems,
+                warnings,
+            };
+            c.convert_path_item(&template, &item, &mut converted);
+            (map, problems, warnings) = (c.map, c.problems, c.warnings);
+        }
+        doc["paths"] = Value::Object(converted);
+    }
     if let (Value::Object(out), Value::Object(mut src)) = (&mut doc, src) {
         for (key, value) in out.iter_mut() {
             if value.is_null() && (KEPT.contains(&key.as_str()) || key.starts_with("x-")) {
@@ -148,6 +170,26 @@ pub(crate) fn convert(src: Value) -> Converted {
         problems,
         warnings,
     }
+}
+
+/// Whether a `$ref` outside `definitions` names something under `paths` (a parameter, an
+/// operation, a path item): the conversion follows those, so the paths stay whole until it
+/// ends. (A schema's `$ref` is not followed here.)
+fn names_paths(src: &Value) -> bool {
+    fn walk(node: &Value) -> bool {
+        match node {
+            Value::Object(map) => map.iter().any(|(key, value)| match value {
+                Value::String(target) => key == "$ref" && target.starts_with("#/paths"),
+                _ => walk(value),
+            }),
+            Value::Array(items) => items.iter().any(walk),
+            _ => false,
+        }
+    }
+    src.as_object().is_some_and(|root| {
+        root.iter()
+            .any(|(key, value)| key != "definitions" && walk(value))
+    })
 }
 
 /// Root members the 3.0 shape keeps as written (besides extensions).
@@ -186,7 +228,9 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn document(&mut self) -> Value {
+    /// The 3.0 shape of the document; its paths too when `with_paths` (else an empty
+    /// `paths` holds their place).
+    fn document(&mut self, with_paths: bool) -> Value {
         let src = self.src;
         let mut out = Map::new();
         out.insert("openapi".into(), json!("3.0.3"));
@@ -240,24 +284,34 @@ impl<'a> Converter<'a> {
         let mut paths = Map::new();
         for (template, item) in src
             .get("paths")
+            .filter(|_| with_paths)
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
         {
-            if template.starts_with("x-") {
-                continue;
+            if !template.starts_with("x-") {
+                self.convert_path_item(template, item, &mut paths);
             }
-            let at = pointer::join("/paths", template);
-            let Some((item, item_src)) = self.resolve(item, &at) else {
-                continue;
-            };
-            self.map.add(at.clone(), item_src.clone());
-            paths.insert(template.clone(), self.path_item(item, &item_src, &at));
         }
         out.insert("paths".into(), Value::Object(paths));
         // The schemas keep their 2.0 keywords here: `normalize::to_2020_12` rewrites them in
         // the one walk over every schema it makes anyway.
         Value::Object(out)
+    }
+
+    /// Converts the path item at `/paths/<template>` into `paths`.
+    fn convert_path_item(
+        &mut self,
+        template: &str,
+        item: &'a Value,
+        paths: &mut Map<String, Value>,
+    ) {
+        let at = pointer::join("/paths", template);
+        let Some((item, item_src)) = self.resolve(item, &at) else {
+            return;
+        };
+        self.map.add(at.clone(), item_src.clone());
+        paths.insert(template.to_owned(), self.path_item(item, &item_src, &at));
     }
 
     fn security_scheme(&mut self, scheme: &Value, at: &str) -> Option<Value> {
@@ -851,6 +905,53 @@ mod tests {
         for (converted, source) in rows {
             assert_eq!(map.source(converted), source, "{converted}");
         }
+    }
+
+    /// Converting the paths item by item (each source item dropped once converted) makes what
+    /// converting them from the whole document makes: the same 3.0 shape, problems, warnings
+    /// and places. The whole paths are kept when a reference the conversion follows names
+    /// something in them, and such a reference still resolves.
+    #[test]
+    fn paths_taken_apart_convert_as_a_whole() {
+        let fixtures = [
+            "local/girder-swagger2.yaml",
+            "oai/v2.0-petstore-expanded.yaml",
+            "oai/v2.0-petstore.yaml",
+        ];
+        for name in fixtures {
+            let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+            let src = crate::Document::from_path(&path).unwrap().as_json().clone();
+            assert!(!names_paths(&src), "{name}");
+            let apart = convert(src.clone());
+            let mut whole_src = src.clone();
+            whole_src["x-ref"] = json!({"$ref": "#/paths"});
+            assert!(names_paths(&whole_src));
+            let mut whole = convert(whole_src);
+            whole.doc.as_object_mut().unwrap().shift_remove("x-ref");
+            assert_eq!(apart.doc, whole.doc, "{name}");
+            assert_eq!(apart.problems, whole.problems, "{name}");
+            assert_eq!(apart.warnings, whole.warnings, "{name}");
+            for op in apart.doc["paths"].as_object().unwrap().keys() {
+                let at = format!("/paths/{}/get/parameters/0", pointer::escape(op));
+                assert_eq!(apart.map.source(&at), whole.map.source(&at), "{name}: {at}");
+            }
+        }
+        let src = json!({
+            "swagger": "2.0",
+            "paths": {
+                "/a": {"get": {"parameters": [{"name": "q", "in": "query", "type": "integer"}],
+                    "responses": {"200": {"description": "ok"}}}},
+                "/b": {"get": {"parameters": [{"$ref": "#/paths/~1a/get/parameters/0"}],
+                    "responses": {"200": {"description": "ok"}}}}
+            }
+        });
+        assert!(names_paths(&src));
+        let c = convert(src);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(
+            c.doc["paths"]["/b"]["get"]["parameters"][0]["name"],
+            json!("q")
+        );
     }
 
     #[test]
