@@ -253,7 +253,10 @@ impl<'d> Builder<'d> {
         match node {
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(key, value)| (key.clone(), self.set_aside(value, Place::Other)))
+                    .map(|(key, value)| {
+                        self.clash |= key.contains(MARKER);
+                        (key.clone(), self.set_aside(value, Place::Other))
+                    })
                     .collect(),
             ),
             Value::Array(items) => Value::Array(
@@ -661,6 +664,8 @@ mod tests {
             json!({"paths": {}, "info": {"title": format!("{MARKER}0")}}),
             json!({"paths": {}, "tags": [{"name": format!("x {MARKER}")}]}),
             json!({"paths": {}, "info": {format!("{MARKER}0"): 1}}),
+            // A key in a level opened on the way to what a `$ref` names.
+            json!({"paths": {"/a": {"$ref": "#/x/y"}}, "x": {format!("{MARKER}0"): 1, "y": {}}}),
             json!({"openapi": "3.1.0", "paths": {}, "components": {"schemas": {"A": {
                 "$ref": "#/x", WRITTEN_KEY: "a.json"}}}}),
             json!([1, 2]),
