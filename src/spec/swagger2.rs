@@ -138,7 +138,7 @@ pub(crate) fn convert(mut src: Value) -> Converted {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut doc = c.document(taken.is_none());
+    let mut doc = c.document();
     let (mut map, mut problems, mut warnings) = (c.map, c.problems, c.warnings);
     if let Some(Value::Object(paths)) = taken {
         let mut converted = Map::new();
@@ -228,9 +228,9 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// The 3.0 shape of the document; its paths too when `with_paths` (else an empty
-    /// `paths` holds their place).
-    fn document(&mut self, with_paths: bool) -> Value {
+    /// The 3.0 shape of the document, with the paths still in the source (none when
+    /// `convert` took them out: an empty `paths` holds their place).
+    fn document(&mut self) -> Value {
         let src = self.src;
         let mut out = Map::new();
         out.insert("openapi".into(), json!("3.0.3"));
@@ -284,7 +284,6 @@ impl<'a> Converter<'a> {
         let mut paths = Map::new();
         for (template, item) in src
             .get("paths")
-            .filter(|_| with_paths)
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
