@@ -26,6 +26,7 @@ mod linger;
 mod metrics;
 mod proxy;
 mod tls;
+mod upstream;
 mod workers;
 
 use std::collections::HashMap;
@@ -359,11 +360,13 @@ impl Gateway {
             .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
-                let clients =
-                    proxy::clients(settings.connect_timeout, &settings.upstream_tls, workers)?;
-                Handler::Proxy(Box::new(proxy::service(
-                    layer, clients, upstream, &settings,
-                )))
+                let pools = proxy::pools(
+                    upstream,
+                    settings.connect_timeout,
+                    &settings.upstream_tls,
+                    workers,
+                )?;
+                Handler::Proxy(Box::new(proxy::service(layer, pools, upstream, &settings)))
             }
             _ => Handler::ForwardAuth(layer),
         };

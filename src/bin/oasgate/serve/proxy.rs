@@ -17,9 +17,7 @@ use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use oasgate::body::Body;
 use oasgate::config::{Network, Upstream};
 use oasgate::{OpenApi, OpenApiLayer, ProblemKind, Rejection, Validated};
@@ -28,10 +26,8 @@ use tower::{Layer, ServiceExt};
 
 use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
+use super::upstream::{IDLE_TIMEOUT, Pool, Returning};
 use super::{ProxyBody, Settings, problem};
-
-/// The pooled HTTP/1 client to the upstream, over TLS for an `https://` one.
-pub type Client = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>;
 
 /// The layer around the forwarding service.
 pub type Service = OpenApi<Forward>;
@@ -55,14 +51,16 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// One pooled client for each of the `workers`, whose connections give up after
-/// `connect_timeout`; `https://` upstreams are trusted as `tls` says. A worker sends through
-/// its own pool, so an upstream connection's task runs on the worker whose requests use it.
-pub fn clients(
+/// One connection pool to `upstream` for each of the `workers`, whose connections give up
+/// after `connect_timeout`; an `https://` upstream is trusted as `tls` says. A worker sends
+/// through its own pool, so an upstream connection's task runs on the worker whose requests
+/// use it.
+pub fn pools(
+    upstream: &Upstream,
     connect_timeout: Duration,
     tls: &super::tls::UpstreamTls,
     workers: usize,
-) -> Result<Arc<[Client]>, String> {
+) -> Result<Arc<[Arc<Pool>]>, String> {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(connect_timeout));
     connector.set_nodelay(true);
@@ -73,27 +71,33 @@ pub fn clients(
         .https_or_http()
         .enable_http1()
         .wrap_connector(connector);
+    let uri = &upstream.0;
+    let target = Uri::builder()
+        .scheme(uri.scheme().cloned().unwrap_or(Scheme::HTTP))
+        .authority(
+            uri.authority()
+                .cloned()
+                .ok_or("the upstream URL has no host")?,
+        )
+        .path_and_query("/")
+        .build()
+        .map_err(|e| format!("the upstream URL cannot be connected to: {e}"))?;
     Ok((0..workers.max(1))
-        .map(|_| {
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build(connector.clone())
-        })
+        .map(|_| Arc::new(Pool::new(connector.clone(), target.clone(), IDLE_TIMEOUT)))
         .collect())
 }
 
 /// The layer around a [`Forward`] to `upstream`.
 pub fn service(
     layer: OpenApiLayer,
-    clients: Arc<[Client]>,
+    pools: Arc<[Arc<Pool>]>,
     upstream: &Upstream,
     settings: &Settings,
 ) -> Service {
     let uri = &upstream.0;
     let forward = Forward {
-        clients,
+        pools,
         target: Arc::new(Target {
-            scheme: uri.scheme().cloned().unwrap_or(Scheme::HTTP),
             authority: uri
                 .authority()
                 .cloned()
@@ -136,7 +140,6 @@ pub async fn call(
 }
 
 struct Target {
-    scheme: Scheme,
     authority: Authority,
     /// The upstream URL's path without its trailing `/`, put before every forwarded path.
     base_path: String,
@@ -146,7 +149,7 @@ struct Target {
 #[derive(Clone)]
 pub struct Forward {
     /// One per worker (`workers::index`).
-    clients: Arc<[Client]>,
+    pools: Arc<[Arc<Pool>]>,
     target: Arc<Target>,
     timeout: Duration,
     trusted: Arc<Vec<Network>>,
@@ -173,10 +176,9 @@ impl tower::Service<Request<Body>> for Forward {
         // The client's answer speaks the client's protocol, whatever the upstream spoke.
         let version = request.version();
         let fault = request.extensions().get::<ClientFault>().cloned();
-        // The client's future holds what it needs of the client.
         let sent = self
             .outgoing(request)
-            .map(|outgoing| self.client().request(outgoing));
+            .map(|outgoing| self.pool().clone().send(outgoing));
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
@@ -233,11 +235,12 @@ impl tower::Service<Request<Body>> for Forward {
 
 impl Forward {
     /// The calling worker's pool.
-    fn client(&self) -> &Client {
-        &self.clients[super::workers::index() % self.clients.len()]
+    fn pool(&self) -> &Arc<Pool> {
+        &self.pools[super::workers::index() % self.pools.len()]
     }
 
-    /// The request as the upstream gets it.
+    /// The request as the upstream gets it: its target in origin form (RFC 9112 §3.2.1),
+    /// `Host` naming the upstream.
     fn outgoing(&self, request: Request<Body>) -> Result<Request<Body>, String> {
         let (mut parts, body) = request.into_parts();
         let path_and_query = match parts.uri.path_and_query() {
@@ -251,12 +254,7 @@ impl Forward {
                     .map_err(|_| "the request path cannot be forwarded".to_owned())?
             }
         };
-        parts.uri = Uri::builder()
-            .scheme(self.target.scheme.clone())
-            .authority(self.target.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|_| "the upstream URL cannot be built".to_owned())?;
+        parts.uri = Uri::from(path_and_query);
         parts.version = Version::HTTP_11;
         remove_hop_by_hop(&mut parts.headers);
         // The client's address, which the layer reads too.
@@ -315,7 +313,7 @@ fn outcome_of(request: &Request<Body>) -> Outcome {
 
 /// The upstream's response, hop-by-hop headers removed, body streamed.
 fn incoming(
-    response: Response<Incoming>,
+    response: Response<Returning>,
     version: Version,
     authority: &Authority,
     instance: Option<&str>,

@@ -2,7 +2,7 @@
 //!
 //! A connection is handed to one worker when it is accepted and stays there until it closes,
 //! with everything its requests start: hyper's tasks, the upstream connections of that
-//! worker's own pool (see `proxy::clients`), their timers. A proxied request wakes the client
+//! worker's own pool (see `upstream::Pool`), their timers. A proxied request wakes the client
 //! side, the layer and the upstream side on one thread, through that thread's own queue,
 //! instead of through a shared, work-stealing runtime where each side may wake on another
 //! thread; the gateway's user CPU per request fell by about a quarter (docs/performance.md, "One
