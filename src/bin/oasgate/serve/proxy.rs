@@ -176,18 +176,18 @@ impl tower::Service<Request<Body>> for Forward {
         // The client's answer speaks the client's protocol, whatever the upstream spoke.
         let version = request.version();
         let fault = request.extensions().get::<ClientFault>().cloned();
-        let sent = self
-            .outgoing(request)
-            .map(|outgoing| self.pool().clone().send(outgoing));
+        let outgoing = self.outgoing(request);
+        let pool = self.pool().clone();
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
             let instance = uri.as_ref().map(Uri::path);
             let client_fault = || fault.as_ref().and_then(ClientFault::get).cloned();
             let mut outcome = outcome;
-            let mut response = match sent {
+            // The exchange's future is made here, in the boxed state, not moved into it.
+            let mut response = match outgoing {
                 Err(detail) => problem(ProblemKind::BadGateway, detail, instance),
-                Ok(sent) => match tokio::time::timeout(timeout, sent).await {
+                Ok(outgoing) => match tokio::time::timeout(timeout, pool.send(outgoing)).await {
                     Ok(Ok(response)) => incoming(response, version, &authority, instance),
                     Ok(Err(error)) => match client_fault() {
                         // The client's body failed while it was being sent: hyper aborted

@@ -93,7 +93,9 @@ impl Pool {
         loop {
             let (mut sender, reused) = match self.checkout() {
                 Some(sender) => (sender, true),
-                None => (self.connect().await?, false),
+                // Boxed: opening a connection (TLS included) needs a large state, and every
+                // request's future would carry it, copied whenever the future moves.
+                None => (Box::pin(self.connect()).await?, false),
             };
             // A reused connection may still be finishing its previous exchange.
             if reused && sender.ready().await.is_err() {
