@@ -889,26 +889,30 @@ async fn handle(
         let (gateway, span) = (&gateway, span.clone());
         async move {
             let settings = &gateway.settings;
-            let answer = async {
-                match &gateway.handler {
-                    Handler::Proxy(service) => {
-                        proxy::call(
-                            (**service).clone(),
-                            request,
-                            settings.body_idle_timeout,
-                            deadline,
-                        )
-                        .await
-                    }
-                    Handler::ForwardAuth(layer) => {
-                        forward_auth::check(layer, settings, request.map(|_| ())).await
+            // Made where it is awaited, in each arm below: a future made first and then moved
+            // into the timeout would take room twice in this one's state, which hyper moves.
+            let answer = || {
+                async {
+                    match &gateway.handler {
+                        Handler::Proxy(service) => {
+                            proxy::call(
+                                (**service).clone(),
+                                request,
+                                settings.body_idle_timeout,
+                                deadline,
+                            )
+                            .await
+                        }
+                        Handler::ForwardAuth(layer) => {
+                            forward_auth::check(layer, settings, request.map(|_| ())).await
+                        }
                     }
                 }
+                .instrument(span.clone())
             };
-            let answer = answer.instrument(span.clone());
             match deadline {
-                None => answer.await,
-                Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
+                None => answer().await,
+                Some((at, limit)) => match tokio::time::timeout_at(at, answer()).await {
                     Ok(response) => response,
                     Err(_) => {
                         span.in_scope(|| tracing::warn!(?limit, "the request timed out"));
@@ -928,7 +932,9 @@ async fn handle(
     // With `server.cors`, preflights are answered before validation, and every answer of
     // the API (a timeout's too) carries the CORS headers.
     let mut response = match &gateway.cors {
-        Some(layer) => cors::call(layer, request, respond).await,
+        // Boxed: the CORS service's state around the answer's would double what every
+        // request's future carries, with or without CORS.
+        Some(layer) => Box::pin(cors::call(layer, request, respond)).await,
         None => respond(request).await,
     };
     response.headers_mut().insert(REQUEST_ID, request_id);
