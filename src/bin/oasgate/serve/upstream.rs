@@ -117,12 +117,20 @@ impl Pool {
         }
     }
 
-    /// The most recently used open connection, if any.
+    /// The most recently used connection ready for a request, if any. One whose answer has
+    /// ended while its request's body is still being sent (an upstream may answer before it
+    /// has read the whole body) is not ready until that body is done: it stays, and the
+    /// request goes elsewhere rather than wait behind a slow upload.
     fn checkout(&self) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some((sender, _)) = idle.senders.pop_back() {
-            if !sender.is_closed() {
-                return Some(sender);
+        let mut at = idle.senders.len();
+        while at > 0 {
+            at -= 1;
+            let sender = &idle.senders[at].0;
+            if sender.is_closed() {
+                idle.senders.remove(at);
+            } else if sender.is_ready() {
+                return idle.senders.remove(at).map(|(sender, _)| sender);
             }
         }
         None
@@ -407,6 +415,48 @@ mod tests {
             assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), "ok");
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    /// A request body that arrives as the test sends it.
+    struct Trickle(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl http_body::Body for Trickle {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.0
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
+        }
+    }
+
+    /// An upstream may answer before it has read the whole request body; the connection then
+    /// carries that body on, and the next request must not wait behind it.
+    #[tokio::test]
+    async fn a_connection_still_sending_a_body_is_not_waited_for() {
+        let (target, accepted) =
+            raw_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false).await;
+        let pool = pool(target.clone(), IDLE_TIMEOUT);
+        let (more, chunks) = tokio::sync::mpsc::channel(1);
+        more.send(Bytes::from_static(b"ab")).await.unwrap();
+        let upload = Request::post("/")
+            .header("host", target.authority().unwrap().as_str())
+            .header("content-length", "4")
+            .body(Body::new(Trickle(chunks)))
+            .unwrap();
+        let answer = pool.clone().send(upload).await.unwrap();
+        assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), "ok");
+        let next = tokio::time::timeout(Duration::from_secs(5), pool.clone().send(get(&target)))
+            .await
+            .expect("the request waited for the upload's connection")
+            .unwrap();
+        assert_eq!(next.into_body().collect().await.unwrap().to_bytes(), "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        more.send(Bytes::from_static(b"cd")).await.unwrap();
     }
 
     #[tokio::test]
