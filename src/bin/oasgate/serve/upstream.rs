@@ -97,7 +97,7 @@ impl Pool {
                 // request's future would carry it, copied whenever the future moves.
                 None => (Box::pin(self.connect()).await?, false),
             };
-            // A reused connection may still be finishing its previous exchange.
+            // Taken ready, a reused connection may still have been closed since.
             if reused && sender.ready().await.is_err() {
                 continue;
             }
