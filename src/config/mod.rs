@@ -77,6 +77,8 @@ pub type WorkerCount = Bounded<usize, 1, 1024>;
 pub type WatchInterval = Bounded<Seconds, 100, 3_600_000>;
 /// `server.body_idle_timeout`: from 100ms to 1h.
 pub type BodyIdleTimeout = Bounded<Seconds, 100, 3_600_000>;
+/// `server.upstream_idle_timeout`: from 100ms to 1h.
+pub type UpstreamIdleTimeout = Bounded<Seconds, 100, 3_600_000>;
 /// `server.request_timeout`: from 100ms to 24h.
 pub type RequestTimeout = Bounded<Seconds, 100, 86_400_000>;
 /// `server.http2_max_concurrent_streams`: from 1 to 10000 streams.
@@ -250,6 +252,9 @@ section! {
         connect_timeout: Seconds,
         /// Longest wait for the upstream's response head (default 30s); then 504.
         upstream_timeout: Seconds,
+        /// Longest an upstream connection is kept unused for the next request (default 90s);
+        /// set it below the upstream's own keep-alive timeout.
+        upstream_idle_timeout: UpstreamIdleTimeout,
         /// Longest gap between two chunks of a body streamed through, the upstream's answer or
         /// the client's request, and longest a client may take nothing of its answer
         /// (default 30s); then the stream is cut off.

@@ -188,6 +188,37 @@ fn tokio_stream_from<T: Send + 'static>(
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
+/// Upstream connections are kept and reused; one unused for `upstream_idle_timeout` is
+/// closed, and the next request opens another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_reused_until_idle_too_long() {
+    let dir = TempDir::new("upstream-idle");
+    let upstream = Upstream::start().await;
+    dir.write("pets.yaml", SPEC);
+    // One worker: every request goes through the same pool.
+    let gateway = Gateway::start(
+        &dir,
+        &[
+            "--spec",
+            "pets.yaml",
+            "--upstream",
+            &upstream.url(),
+            "--workers",
+            "1",
+            "--upstream-idle-timeout",
+            "400ms",
+        ],
+    );
+    for _ in 0..5 {
+        assert_eq!(get(&gateway.url("/pets")).await.status, 200);
+    }
+    assert_eq!(upstream.connections(), 1);
+    // The sweep looks four times per timeout.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(get(&gateway.url("/pets")).await.status, 200);
+    assert_eq!(upstream.connections(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
     let dir = TempDir::new("gateway-errors");

@@ -120,6 +120,8 @@ pub struct Upstream {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// Body bytes received so far, across requests.
     pub bytes: Arc<AtomicU64>,
+    /// Connections accepted so far.
+    pub connections: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -129,12 +131,14 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let bytes = Arc::new(AtomicU64::new(0));
-        let (seen2, bytes2) = (seen.clone(), bytes.clone());
+        let connections = Arc::new(AtomicU64::new(0));
+        let (seen2, bytes2, accepted) = (seen.clone(), bytes.clone(), connections.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (seen, bytes) = (seen2.clone(), bytes2.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
@@ -150,12 +154,18 @@ impl Upstream {
             addr,
             seen,
             bytes,
+            connections,
             task,
         }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many connections the upstream has accepted.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     pub fn seen(&self) -> Vec<Seen> {

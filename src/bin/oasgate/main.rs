@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use oasgate::config::{
     BodyIdleTimeout, ByteSize, ConnectionCount, ForwardAuthHeaders, Fraction, HeaderCount,
     HeaderReadTimeout, HeaderSize, LingeringTime, LingeringTimeout, LogFormat, Mode,
-    RequestTimeout, WatchInterval, WorkerCount,
+    RequestTimeout, UpstreamIdleTimeout, WatchInterval, WorkerCount,
 };
 
 /// The first line of `oasgate --help`.
@@ -218,6 +218,10 @@ struct ServeArgs {
     /// `server.body_idle_timeout`).
     #[arg(long, value_name = "DURATION")]
     body_idle_timeout: Option<BodyIdleTimeout>,
+    /// Longest an upstream connection is kept unused for the next request, e.g. `4s`
+    /// (overrides `server.upstream_idle_timeout`).
+    #[arg(long, value_name = "DURATION")]
+    upstream_idle_timeout: Option<UpstreamIdleTimeout>,
     /// Longest time for a whole exchange, e.g. `2m` (overrides `server.request_timeout`).
     #[arg(long, value_name = "DURATION")]
     request_timeout: Option<RequestTimeout>,

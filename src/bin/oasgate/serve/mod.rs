@@ -76,6 +76,7 @@ struct Settings {
     forward_auth_headers: Option<ForwardAuthHeaders>,
     connect_timeout: Duration,
     upstream_timeout: Duration,
+    upstream_idle_timeout: Duration,
     body_idle_timeout: Duration,
     request_timeout: Option<Duration>,
     drain_timeout: Duration,
@@ -224,6 +225,12 @@ fn settings(args: &ServeArgs) -> Result<(Config, Settings), String> {
         forward_auth_headers: args.forward_auth_headers.or(server.forward_auth_headers),
         connect_timeout: seconds(server.connect_timeout, 5),
         upstream_timeout: seconds(server.upstream_timeout, 30),
+        upstream_idle_timeout: seconds(
+            args.upstream_idle_timeout
+                .or(server.upstream_idle_timeout)
+                .map(|t| t.0),
+            90,
+        ),
         body_idle_timeout: seconds(
             args.body_idle_timeout
                 .or(server.body_idle_timeout)
@@ -360,12 +367,7 @@ impl Gateway {
             .collect();
         let handler = match (settings.mode, &settings.upstream) {
             (Mode::Proxy, Some(upstream)) => {
-                let pools = proxy::pools(
-                    upstream,
-                    settings.connect_timeout,
-                    &settings.upstream_tls,
-                    workers,
-                )?;
+                let pools = proxy::pools(upstream, &settings, workers)?;
                 Handler::Proxy(Box::new(proxy::service(layer, pools, upstream, &settings)))
             }
             _ => Handler::ForwardAuth(layer),

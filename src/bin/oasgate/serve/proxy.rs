@@ -26,7 +26,7 @@ use tower::{Layer, ServiceExt};
 
 use super::body::{ClientFault, Failure, Guarded, humane};
 use super::metrics::Outcome;
-use super::upstream::{IDLE_TIMEOUT, Pool, Returning};
+use super::upstream::{Pool, Returning};
 use super::{ProxyBody, Settings, problem};
 
 /// The layer around the forwarding service.
@@ -51,23 +51,22 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// One connection pool to `upstream` for each of the `workers`, whose connections give up
-/// after `connect_timeout`; an `https://` upstream is trusted as `tls` says. A worker sends
-/// through its own pool, so an upstream connection's task runs on the worker whose requests
-/// use it.
+/// One connection pool to `upstream` for each of the `workers`, as `settings` say: the
+/// connect timeout, the upstream idle timeout, whom an `https://` upstream is trusted through.
+/// A worker sends through its own pool, so an upstream connection's task runs on the worker
+/// whose requests use it.
 pub fn pools(
     upstream: &Upstream,
-    connect_timeout: Duration,
-    tls: &super::tls::UpstreamTls,
+    settings: &Settings,
     workers: usize,
 ) -> Result<Arc<[Arc<Pool>]>, String> {
     let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(connect_timeout));
+    connector.set_connect_timeout(Some(settings.connect_timeout));
     connector.set_nodelay(true);
     // The TLS connector hands `https://` URLs to it.
     connector.enforce_http(false);
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(super::tls::client_config(tls)?)
+        .with_tls_config(super::tls::client_config(&settings.upstream_tls)?)
         .https_or_http()
         .enable_http1()
         .wrap_connector(connector);
@@ -83,7 +82,13 @@ pub fn pools(
         .build()
         .map_err(|e| format!("the upstream URL cannot be connected to: {e}"))?;
     Ok((0..workers.max(1))
-        .map(|_| Arc::new(Pool::new(connector.clone(), target.clone(), IDLE_TIMEOUT)))
+        .map(|_| {
+            Arc::new(Pool::new(
+                connector.clone(),
+                target.clone(),
+                settings.upstream_idle_timeout,
+            ))
+        })
         .collect())
 }
 

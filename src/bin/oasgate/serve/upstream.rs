@@ -28,9 +28,6 @@ use tower::ServiceExt;
 /// Opens TCP connections, with TLS for an `https://` upstream.
 pub type Connector = HttpsConnector<HttpConnector>;
 
-/// How long a connection may wait unused in a pool before it is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
 /// One worker's connections to the upstream.
 pub struct Pool {
     connector: Connector,
@@ -389,7 +386,7 @@ mod tests {
     async fn connections_the_upstream_closed_are_not_used_again() {
         let (target, accepted) =
             raw_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", true).await;
-        let pool = pool(target.clone(), IDLE_TIMEOUT);
+        let pool = pool(target.clone(), Duration::from_secs(90));
         for _ in 0..3 {
             let answer = pool.clone().send(get(&target)).await.unwrap();
             assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), "ok");
@@ -409,7 +406,7 @@ mod tests {
             false,
         )
         .await;
-        let pool = pool(target.clone(), IDLE_TIMEOUT);
+        let pool = pool(target.clone(), Duration::from_secs(90));
         for _ in 0..3 {
             let answer = pool.clone().send(get(&target)).await.unwrap();
             assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), "ok");
@@ -440,7 +437,7 @@ mod tests {
     async fn a_connection_still_sending_a_body_is_not_waited_for() {
         let (target, accepted) =
             raw_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false).await;
-        let pool = pool(target.clone(), IDLE_TIMEOUT);
+        let pool = pool(target.clone(), Duration::from_secs(90));
         let (more, chunks) = tokio::sync::mpsc::channel(1);
         more.send(Bytes::from_static(b"ab")).await.unwrap();
         let upload = Request::post("/")
@@ -468,7 +465,7 @@ mod tests {
             .local_addr()
             .unwrap();
         let target: Uri = format!("http://{addr}").parse().unwrap();
-        let error = pool(target.clone(), IDLE_TIMEOUT)
+        let error = pool(target.clone(), Duration::from_secs(90))
             .send(get(&target))
             .await
             .unwrap_err();
