@@ -380,8 +380,8 @@ mod tests {
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
     }
 
-    /// An upstream may close a kept-alive connection whenever it is idle (RFC 9112 §9.6);
-    /// the next request then goes on a new connection instead of failing.
+    /// "A client, server, or proxy MAY close the transport connection at any time" (RFC 9112
+    /// §9.5): the next request then goes on a new connection instead of failing.
     #[tokio::test]
     async fn connections_the_upstream_closed_are_not_used_again() {
         let (target, accepted) =
