@@ -36,7 +36,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{field, pointer};
+use super::{field, pointer, source};
 use crate::error::WarningCase;
 
 /// Where each converted node came from: pairs of (converted pointer prefix, 2.0 pointer).
@@ -455,7 +455,10 @@ impl<'a> Converter<'a> {
                     }
                 }
             }
-            let converted = self.operation(op, &op_src, &op_at, &params);
+            let mut converted = self.operation(op, &op_src, &op_at, &params);
+            // Built member by member (and its schemas copied through `json!`), so each object
+            // has room to spare: the operations are most of a converted document.
+            source::fit(&mut converted);
             out.insert(method.into(), converted);
         }
         Value::Object(out)
