@@ -549,7 +549,8 @@ mod tests {
     fn assert_same(parsed: &Value, expected: &Value, at: &str) {
         match (parsed, expected) {
             (Value::Object(a), Value::Object(b)) => {
-                let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+                let keys =
+                    |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
                 assert_eq!(keys(a), keys(b), "{at}");
                 for (key, value) in a {
                     assert_same(value, &b[key], &format!("{at}/{key}"));
