@@ -207,7 +207,7 @@ impl tower::Service<Request<Body>> for Forward {
                         None => {
                             // The details (addresses, OS errors) go to the log, not to the
                             // client.
-                            tracing::warn!(upstream = %authority, "upstream request failed: {error:?}");
+                            tracing::warn!(upstream = %authority, "upstream request failed: {error}");
                             let detail = if error.is_connect() {
                                 "the upstream service could not be reached"
                             } else {

@@ -60,12 +60,25 @@ impl Error {
     }
 }
 
+/// The error and each of its causes (the OS error under a refused connection, say), for the
+/// log.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Connect(e) => write!(f, "cannot connect: {e}"),
-            Self::Exchange(e) => write!(f, "{e}"),
+        let mut cause: Option<&dyn std::error::Error> = match self {
+            Self::Connect(e) => {
+                write!(f, "cannot connect: {e}")?;
+                e.source()
+            }
+            Self::Exchange(e) => {
+                write!(f, "{e}")?;
+                std::error::Error::source(e)
+            }
+        };
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
         }
+        Ok(())
     }
 }
 
@@ -213,12 +226,17 @@ impl Returning {
         returning
     }
 
+    /// Puts the connection back into its pool (once: later calls find it gone).
+    fn give_back(&mut self) {
+        if let Some((sender, pool)) = self.back.take() {
+            pool.put(sender);
+        }
+    }
+
     fn give_back_if_ended(&mut self) {
         use http_body::Body as _;
-        if self.body.is_end_stream()
-            && let Some((sender, pool)) = self.back.take()
-        {
-            pool.put(sender);
+        if self.body.is_end_stream() {
+            self.give_back();
         }
     }
 }
@@ -243,11 +261,7 @@ impl http_body::Body for Returning {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         match &polled {
-            Poll::Ready(None) => {
-                if let Some((sender, pool)) = this.back.take() {
-                    pool.put(sender);
-                }
-            }
+            Poll::Ready(None) => this.give_back(),
             Poll::Ready(Some(Ok(_))) => this.give_back_if_ended(),
             // The connection is broken: dropping its sender lets it close.
             Poll::Ready(Some(Err(_))) => this.back = None,
@@ -470,5 +484,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(error.is_connect(), "{error:?}");
+        // The log line names the cause beneath the connector's own message.
+        let logged = error.to_string();
+        assert!(logged.starts_with("cannot connect: "), "{logged}");
+        assert!(logged.contains("refused"), "{logged}");
     }
 }
