@@ -91,7 +91,7 @@ impl Patterns {
         // Children before parents: a parent's `patternProperties` keys are rewritten after
         // the schemas below them, which are found by those keys.
         let schemas = walk::all_schemas(doc);
-        pointer::for_each_mut(doc, &schemas, &mut |at, node| {
+        pointer::for_each_mut(doc, schemas, &mut |at, node| {
             let at = at.trim_start_matches('#');
             let Value::Object(node) = node else {
                 return;

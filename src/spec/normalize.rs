@@ -27,7 +27,7 @@ pub(crate) fn to_2020_12(
     inline_map_refs(doc);
     let schemas = walk::all_schemas(doc);
     // Children before parents: wrapping a parent in `anyOf` moves its subschemas.
-    pointer::for_each_mut(doc, &schemas, &mut |at, node| {
+    pointer::for_each_mut(doc, schemas, &mut |at, node| {
         let Value::Object(node) = node else {
             return;
         };
