@@ -162,18 +162,18 @@ pub(crate) fn for_each_mut(
 /// What stands for `/` in the keys [`for_each_mut`] sorts: lower than any other byte.
 const SEPARATOR: u8 = 0;
 
-/// Visits the pointers of `group`, which all begin with the `depth` bytes naming `node`.
+/// Visits the pointers of `group`, which all begin with the `shared` bytes naming `node`.
 fn descend(
     node: &mut Value,
     group: &mut [Vec<u8>],
-    depth: usize,
+    shared: usize,
     visit: &mut dyn FnMut(&str, &mut Value),
 ) {
-    let here = group.iter().take_while(|key| key.len() == depth).count();
+    let here = group.iter().take_while(|key| key.len() == shared).count();
     let (own, mut below) = group.split_at_mut(here);
     while let Some(first) = below.first() {
         // Every key below begins with a separator after the node's bytes, then its child's.
-        let start = depth + 1;
+        let start = shared + 1;
         let end = first[start..]
             .iter()
             .position(|&b| b == SEPARATOR)
