@@ -7,8 +7,9 @@
 //! still names the same schema and problems in it point into the 2.0 tree unchanged. What
 //! moves (a parameter's own `type` becoming its `schema`, a `body` parameter becoming the
 //! `requestBody`, `formData` parameters becoming properties of a form schema, a referenced
-//! parameter or path item inlined) is recorded in a [`PointerMap`], and every start-up problem
-//! is reported at the 2.0 pointer (and so the 2.0 file and line).
+//! path item inlined, a referenced parameter converted once under `components/parameters`)
+//! is recorded in a [`PointerMap`], and every start-up problem is reported at the 2.0 pointer
+//! (and so the 2.0 file and line).
 //!
 //! What maps where (OpenAPI 2.0, "Parameter Object", "Items Object", "Security Scheme Object"):
 //!
@@ -137,9 +138,11 @@ pub(crate) fn convert(mut src: Value) -> Converted {
         map: PointerMap::default(),
         problems: Vec::new(),
         warnings: Vec::new(),
+        parameters: Map::new(),
     };
     let mut doc = c.document();
-    let (mut map, mut problems, mut warnings) = (c.map, c.problems, c.warnings);
+    let (mut map, mut problems, mut warnings, mut parameters) =
+        (c.map, c.problems, c.warnings, c.parameters);
     if let Some(Value::Object(paths)) = taken {
         let mut converted = Map::new();
         for (template, item) in paths {
@@ -151,11 +154,17 @@ pub(crate) fn convert(mut src: Value) -> Converted {
                 map,
                 problems,
                 warnings,
+                parameters,
             };
             c.convert_path_item(&template, &item, &mut converted);
-            (map, problems, warnings) = (c.map, c.problems, c.warnings);
+            (map, problems, warnings, parameters) = (c.map, c.problems, c.warnings, c.parameters);
         }
         doc["paths"] = Value::Object(converted);
+    }
+    if !parameters.is_empty() {
+        let mut parameters = Value::Object(parameters);
+        source::fit(&mut parameters);
+        doc["components"]["parameters"] = parameters;
     }
     if let (Value::Object(out), Value::Object(mut src)) = (&mut doc, src) {
         for (key, value) in out.iter_mut() {
@@ -200,12 +209,28 @@ struct Converter<'a> {
     map: PointerMap,
     problems: Vec<Finding>,
     warnings: Vec<(WarningCase, String, String)>,
+    /// `components/parameters` of the converted document: every non-body parameter reached
+    /// through `$ref`, converted once and keyed by its 2.0 pointer, so that each list naming
+    /// it holds a `$ref` and not a copy of its own (a large 2.0 document names a few shared
+    /// parameters from hundreds of operations).
+    parameters: Map<String, Value>,
 }
 
 /// A 2.0 parameter read from the source: its node and where it is.
 struct SourceParam<'a> {
     node: &'a Value,
     at: String,
+    /// Whether its list names it through `$ref` (`at` is then the target's pointer).
+    by_ref: bool,
+}
+
+/// Whether a 2.0 parameter stays a parameter in the 3.0 shape: `body` and `formData` ones
+/// become the request body, and an `in` 2.0 does not have is reported per operation.
+fn stays_parameter(node: &Value) -> bool {
+    matches!(
+        node.get("in").and_then(Value::as_str),
+        None | Some("query" | "header" | "path")
+    )
 }
 
 impl<'a> Converter<'a> {
@@ -418,10 +443,40 @@ impl<'a> Converter<'a> {
         list.iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                let (node, at) = self.resolve(p, &pointer::join(&base, &i.to_string()))?;
-                Some(SourceParam { node, at })
+                let slot = pointer::join(&base, &i.to_string());
+                let (node, at) = self.resolve(p, &slot)?;
+                let by_ref = at != slot;
+                Some(SourceParam { node, at, by_ref })
             })
             .collect()
+    }
+
+    /// A non-body parameter's entry at `at` of a converted list: the parameter itself, or for
+    /// one named through `$ref`, a `$ref` to its one conversion (see [`Self::parameters`]).
+    fn parameter_entry(&mut self, p: &SourceParam<'_>, at: &str) -> Value {
+        self.map.add(at.to_owned(), p.at.clone());
+        if !p.by_ref {
+            self.map_parameter(at, &p.at);
+            return self.parameter(p);
+        }
+        let component = pointer::join("/components/parameters", &p.at);
+        if !self.parameters.contains_key(&p.at) {
+            self.map_parameter(&component, &p.at);
+            self.map.add(component.clone(), p.at.clone());
+            let converted = self.parameter(p);
+            self.parameters.insert(p.at.clone(), converted);
+        }
+        json!({"$ref": format!("#{}", pointer::to_fragment(&component))})
+    }
+
+    /// Records where a converted parameter's schema came from: the parameter's own keywords,
+    /// or for a JSON one its `x-json`.
+    fn map_parameter(&mut self, at: &str, source: &str) {
+        self.map.add(pointer::join(at, "schema"), source.to_owned());
+        self.map.add(
+            format!("{at}/content/application~1json/schema"),
+            pointer::join(source, "x-json"),
+        );
     }
 
     fn path_item(&mut self, item: &'a Value, item_src: &str, at: &str) -> Value {
@@ -432,6 +487,21 @@ impl<'a> Converter<'a> {
             }
         }
         let shared = self.param_list(item, item_src);
+        // 3.0 merges a path item's parameters into each of its operations on (in, name), as
+        // 2.0 does: those that stay parameters stay on the path item, converted once. Bodies
+        // and form fields become each operation's request body.
+        let (stay, shared): (Vec<_>, Vec<_>) =
+            shared.into_iter().partition(|p| stays_parameter(p.node));
+        if !stay.is_empty() && METHODS.iter().any(|m| item.get(m).is_some()) {
+            let list_at = pointer::join(at, "parameters");
+            let mut converted: Value = stay
+                .iter()
+                .enumerate()
+                .map(|(i, p)| self.parameter_entry(p, &pointer::join(&list_at, &i.to_string())))
+                .collect();
+            source::fit(&mut converted);
+            out.insert("parameters".into(), converted);
+        }
         for method in METHODS {
             let Some(op) = item.get(method) else {
                 continue;
@@ -442,7 +512,8 @@ impl<'a> Converter<'a> {
             };
             self.map.add(op_at.clone(), op_src.clone());
             let own = self.param_list(op, &op_src);
-            // The operation's parameters override the path item's on (in, name).
+            // The operation's parameters override the path item's bodies and form fields on
+            // (in, name); the compiler merges the rest as 3.0 says.
             let mut params: Vec<&SourceParam<'a>> = Vec::new();
             let mut keys = Vec::new();
             for p in shared.iter().chain(own.iter()) {
@@ -532,14 +603,7 @@ impl<'a> Converter<'a> {
                         &pointer::join(op_at, "parameters"),
                         &converted.len().to_string(),
                     );
-                    // The schema is the parameter's own keywords; a JSON one is its `x-json`.
-                    self.map.add(pointer::join(&at, "schema"), p.at.clone());
-                    self.map.add(
-                        format!("{at}/content/application~1json/schema"),
-                        pointer::join(&p.at, "x-json"),
-                    );
-                    self.map.add(at, p.at.clone());
-                    converted.push(self.parameter(p));
+                    converted.push(self.parameter_entry(p, &at));
                 }
             }
         }
@@ -950,10 +1014,13 @@ mod tests {
         assert!(names_paths(&src));
         let c = convert(src);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let entry = &c.doc["paths"]["/b"]["get"]["parameters"][0];
+        let (named, at) = pointer::resolve(&c.doc, entry, "").unwrap();
         assert_eq!(
-            c.doc["paths"]["/b"]["get"]["parameters"][0]["name"],
-            json!("q")
+            at,
+            "/components/parameters/~1paths~1~01a~1get~1parameters~10"
         );
+        assert_eq!(named["name"], json!("q"));
     }
 
     #[test]
@@ -1008,17 +1075,26 @@ mod tests {
             d["components"]["securitySchemes"]["o"]["flows"]["authorizationCode"]["tokenUrl"],
             "https://t"
         );
-        let post = &d["paths"]["/a/{id}"]["post"];
+        // The path item's parameter stays on it (3.0 merges it into each operation); the
+        // referenced one is converted once and named by `$ref`.
+        let item = &d["paths"]["/a/{id}"];
         assert_eq!(
-            post["parameters"][0]["schema"],
+            item["parameters"][0]["schema"],
             json!({"type": "array", "items": {"type": "integer"}})
         );
-        assert_eq!(post["parameters"][0]["style"], "pipeDelimited");
+        assert_eq!(item["parameters"][0]["style"], "pipeDelimited");
+        let post = &item["post"];
         assert_eq!(
-            post["parameters"][1]["schema"],
+            post["parameters"][0],
+            json!({"$ref": "#/components/parameters/~1parameters~1limit"})
+        );
+        assert_eq!(
+            d["components"]["parameters"]["/parameters/limit"]["schema"],
             json!({"type": "integer", "maximum": 10})
         );
-        assert_eq!(post["parameters"][2]["x-strip"], true);
+        assert_eq!(post["parameters"][1]["x-strip"], true);
+        assert_eq!(post["parameters"].as_array().unwrap().len(), 2);
+        assert!(item["put"].get("parameters").is_none());
         assert_eq!(
             post["requestBody"]["content"]["application/json"]["schema"],
             json!({"$ref": "#/definitions/P"})
@@ -1049,15 +1125,16 @@ mod tests {
         // Pointers lead back to the 2.0 places.
         let rows = [
             (
-                "/paths/~1a~1{id}/post/parameters/1/schema/maximum",
+                "/components/parameters/~1parameters~1limit/schema/maximum",
                 "/parameters/limit/maximum",
             ),
+            ("/paths/~1a~1{id}/post/parameters/0", "/parameters/limit"),
             (
-                "/paths/~1a~1{id}/post/parameters/0/schema/items",
+                "/paths/~1a~1{id}/parameters/0/schema/items",
                 "/paths/~1a~1{id}/parameters/0/items",
             ),
             (
-                "/paths/~1a~1{id}/post/parameters/2",
+                "/paths/~1a~1{id}/post/parameters/1",
                 "/paths/~1a~1{id}/post/parameters/2",
             ),
             (
@@ -1073,6 +1150,51 @@ mod tests {
         for (converted, source) in rows {
             assert_eq!(c.map.source(converted), source, "{converted}");
         }
+    }
+
+    /// A parameter named through `$ref` from many operations, and a path item's parameters
+    /// shared by its operations, are converted once: each list holds a `$ref` (or inherits the
+    /// path item's, as 3.0 merges them), not a copy. Problems in them are found once too.
+    #[test]
+    fn shared_parameters_are_converted_once() {
+        let op = json!({"parameters": [{"$ref": "#/parameters/v"}, {"name": "b", "in": "body", "schema": {}}],
+            "responses": {"200": {"description": "ok"}}});
+        let src = json!({
+            "swagger": "2.0",
+            "parameters": {"v": {"name": "v", "in": "query", "type": "array", "collectionFormat": "bars"}},
+            "paths": {
+                "/a": {"parameters": [{"name": "h", "in": "header", "type": "string"},
+                                      {"name": "f", "in": "formData", "type": "string"}],
+                       "get": op, "put": op},
+                "/b": {"post": op}
+            }
+        });
+        let c = convert(src);
+        let reference = json!({"$ref": "#/components/parameters/~1parameters~1v"});
+        for (path, method) in [("/a", "get"), ("/a", "put"), ("/b", "post")] {
+            let op = &c.doc["paths"][path][method];
+            assert_eq!(op["parameters"], json!([reference]), "{path} {method}");
+            assert!(op.get("requestBody").is_some(), "{path} {method}");
+        }
+        let parameters = c.doc["components"]["parameters"].as_object().unwrap();
+        assert_eq!(parameters.len(), 1);
+        assert_eq!(parameters["/parameters/v"]["name"], "v");
+        // The path item keeps its header once; its form field is each operation's body (and
+        // refused beside a body parameter, per operation).
+        assert_eq!(
+            c.doc["paths"]["/a"]["parameters"].as_array().unwrap().len(),
+            1
+        );
+        assert_eq!(c.doc["paths"]["/a"]["parameters"][0]["name"], "h");
+        let places: Vec<&str> = c.problems.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            places,
+            [
+                "/parameters/v/collectionFormat",
+                "/paths/~1a/parameters/1",
+                "/paths/~1a/parameters/1"
+            ]
+        );
     }
 
     #[test]
