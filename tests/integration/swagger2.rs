@@ -718,6 +718,107 @@ fn unsupported_swagger_versions_are_named() {
     );
 }
 
+/// "A unique parameter is defined by a combination of a name and location", and an operation's
+/// parameter "will override" the path item's of the same pair (OpenAPI 2.0, Path Item Object
+/// `parameters`). Shared parameters are converted once (a path item's stay on it, a
+/// referenced one is named from each operation); every operation still gets exactly its own.
+#[tokio::test]
+async fn shared_parameters_apply_to_each_operation_and_yield_to_its_own() {
+    let spec = r#"
+swagger: "2.0"
+info: {title: t, version: "1"}
+parameters:
+  tenant: {name: X-Tenant, in: header, type: string, required: true, pattern: "^t-"}
+paths:
+  /items:
+    parameters:
+      - {name: limit, in: query, type: integer, maximum: 10, required: true}
+      - $ref: '#/parameters/tenant'
+    get:
+      parameters:
+        - {name: limit, in: query, type: integer, maximum: 5}
+      responses: {"200": {description: ok}}
+    delete:
+      responses: {"200": {description: ok}}
+  /other:
+    get:
+      parameters:
+        - $ref: '#/parameters/tenant'
+      responses: {"200": {description: ok}}
+"#;
+    let layer = layer(spec, Options::default());
+    // (method, uri, tenant header, status, the first error's place and keyword)
+    let rows = [
+        ("GET", "/items?limit=5", Some("t-1"), 200, None),
+        // The operation's `limit` (maximum 5, optional) replaces the path item's.
+        (
+            "GET",
+            "/items?limit=7",
+            Some("t-1"),
+            400,
+            Some(("query", "limit", "maximum")),
+        ),
+        ("GET", "/items", Some("t-1"), 200, None),
+        // The other operation inherits the path item's (maximum 10, required).
+        ("DELETE", "/items?limit=7", Some("t-1"), 200, None),
+        (
+            "DELETE",
+            "/items?limit=11",
+            Some("t-1"),
+            400,
+            Some(("query", "limit", "maximum")),
+        ),
+        (
+            "DELETE",
+            "/items",
+            Some("t-1"),
+            400,
+            Some(("query", "limit", "required")),
+        ),
+        // The referenced header, from the path item and from an operation.
+        (
+            "GET",
+            "/items?limit=1",
+            Some("x-1"),
+            400,
+            Some(("header", "X-Tenant", "pattern")),
+        ),
+        (
+            "DELETE",
+            "/items?limit=1",
+            None,
+            400,
+            Some(("header", "X-Tenant", "required")),
+        ),
+        (
+            "GET",
+            "/other",
+            Some("x-1"),
+            400,
+            Some(("header", "X-Tenant", "pattern")),
+        ),
+        ("GET", "/other", Some("t-2"), 200, None),
+    ];
+    for (method, uri, tenant, status, first) in rows {
+        let mut req = request(method, uri);
+        if let Some(tenant) = tenant {
+            req.headers_mut()
+                .insert("x-tenant", tenant.parse().unwrap());
+        }
+        let answer = send(&layer, req).await;
+        assert_eq!(answer.status, status, "{method} {uri}: {}", answer.json);
+        if let Some((place, name, code)) = first {
+            let error = &answer.json["errors"][0];
+            assert_eq!(
+                (&error["in"], &error["name"], &error["code"]),
+                (&json!(place), &json!(name), &json!(code)),
+                "{method} {uri}: {}",
+                answer.json
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn x_paging_wins_over_the_girder_reading() {
     let params = r#"
