@@ -350,12 +350,14 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     if !ctx.problems.is_empty() {
         return Err(BuildError::new(ctx.problems).with_warnings(ctx.warnings));
     }
-    // Done with the files' texts (kept for line numbers) and the compile state: they are not
-    // held while the served document is written, the peak of a large document's start.
+    // Done with the files' texts (kept for line numbers), a 2.0 document's pointer map and the
+    // compile state: they are not held while the served document is written, the peak of a
+    // large document's start.
     let warnings = std::mem::take(&mut ctx.warnings);
     ctx.compiler.patterns().forget_compiled();
     drop(ctx);
     drop(document);
+    drop(map);
     semicolons |= operations
         .iter()
         .flat_map(|op| &op.path)

@@ -392,7 +392,7 @@ impl SetAside {
     }
 
     /// Writes `node` as compact JSON, each placeholder as the text it stands for.
-    pub fn write(&self, node: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    pub fn write<W: io::Write>(&self, node: &Value, out: W) -> serde_json::Result<()> {
         let mut serializer = serde_json::Serializer::with_formatter(
             out,
             Filling {
@@ -509,7 +509,10 @@ mod tests {
         let (mut tree, aside) = kept.into_tree(facts.iter().map(|f| f.at.as_str()));
         document::add_problem_responses(&mut tree, facts, style);
         document::template_servers(&mut tree, "/api", "ORIGIN");
-        to_json(&tree, aside.as_ref()).text
+        let text = to_json(&tree, aside.as_ref()).text;
+        // Measured before it is written: made once, at its size.
+        assert_eq!(text.capacity(), text.len());
+        text
     }
 
     fn nodes(node: &Value) -> usize {

@@ -237,27 +237,70 @@ pub(crate) fn to_json(doc: &Value, aside: Option<&super::outline::SetAside>) -> 
             members: Vec::new(),
         };
     };
-    // Written into one buffer: no member's text is made apart and copied in.
-    let mut out = vec![b'{'];
+    // Written into one buffer: no member's text is made apart and copied in. The text is
+    // measured first (an outline's set-aside parts count by their length), so the buffer is
+    // made once at its size: grown by doubling, it would hold up to twice the text at the
+    // peak of a large document's start, and be copied at each step.
+    let mut measure = Counting::new(std::io::sink());
+    write_root(root, aside, &mut measure, |_, _| {});
+    let mut out = Counting::new(Vec::with_capacity(measure.written));
     let mut members = Vec::with_capacity(root.len());
+    write_root(root, aside, &mut out, |key, value| {
+        members.push((key.to_owned(), value))
+    });
+    JsonText {
+        text: String::from_utf8(out.inner).unwrap_or_default(),
+        members,
+    }
+}
+
+/// Writes the object `root` as compact JSON into `out`, in [`ordered`] order, telling `member`
+/// each key and the range of its value's text.
+fn write_root<W: std::io::Write>(
+    root: &serde_json::Map<String, Value>,
+    aside: Option<&super::outline::SetAside>,
+    out: &mut Counting<W>,
+    mut member: impl FnMut(&str, Range<usize>),
+) {
+    // Writing into a `Vec` or a sink cannot fail.
+    let _ = out.write_all(b"{");
     for (i, (key, value)) in ordered(root).into_iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            let _ = out.write_all(b",");
         }
-        // Writing a `Value` into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut out, key);
-        out.push(b':');
-        let start = out.len();
+        let _ = serde_json::to_writer(&mut *out, key);
+        let _ = out.write_all(b":");
+        let start = out.written;
         let _ = match aside {
-            Some(aside) => aside.write(value, &mut out),
-            None => serde_json::to_writer(&mut out, value),
+            Some(aside) => aside.write(value, &mut *out),
+            None => serde_json::to_writer(&mut *out, value),
         };
-        members.push((key.clone(), start..out.len()));
+        member(key, start..out.written);
     }
-    out.push(b'}');
-    JsonText {
-        text: String::from_utf8(out).unwrap_or_default(),
-        members,
+    let _ = out.write_all(b"}");
+}
+
+/// A writer that counts the bytes written through it.
+struct Counting<W> {
+    inner: W,
+    written: usize,
+}
+
+impl<W> Counting<W> {
+    fn new(inner: W) -> Self {
+        Self { inner, written: 0 }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Counting<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        self.written += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -17,13 +17,15 @@ pub(crate) type Finding = (String, String);
 ///
 /// `doc` is the copy the request and response views are made of (the served document is
 /// another): each schema also loses its [`UNREAD_ANNOTATIONS`], only its own members (a
-/// property named `description` stays), the order of the rest kept.
+/// property named `description` stays), the order of the rest kept, and the objects around
+/// the schemas lose their texts ([`drop_unread_texts`]).
 pub(crate) fn to_2020_12(
     doc: &mut Value,
     version: Version,
     problems: &mut Vec<Finding>,
     warned: &mut Vec<Finding>,
 ) {
+    drop_unread_texts(doc);
     inline_map_refs(doc);
     let schemas = walk::all_schemas(doc);
     // Children before parents: wrapping a parent in `anyOf` moves its subschemas.
@@ -113,6 +115,133 @@ const UNREAD_ANNOTATIONS: [&str; 7] = [
     "xml",
     "$comment",
 ];
+
+/// What operations, parameters, bodies, media types, headers and responses hold for readers
+/// only: no check reads it, problems name pointers, and the served document is another tree.
+/// In large documents these texts are much of what the views would hold apart from schemas
+/// (a long description on every operation and parameter).
+const UNREAD_TEXTS: [&str; 7] = [
+    "summary",
+    "description",
+    "externalDocs",
+    "tags",
+    "example",
+    "examples",
+    "links",
+];
+
+/// Drops the [`UNREAD_TEXTS`] of every path item, operation, parameter, request body, media
+/// type, header and response, where the document has them (`paths`, `webhooks`, the
+/// components of those kinds); each object loses only its own members, so a schema property
+/// or a component named `description` stays.
+fn drop_unread_texts(doc: &mut Value) {
+    let added_methods = super::methods::reads_added_methods(doc);
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    for key in ["paths", "webhooks"] {
+        for item in members(root.get_mut(key)) {
+            path_item_texts(item, added_methods);
+        }
+    }
+    let Some(Value::Object(components)) = root.get_mut("components") else {
+        return;
+    };
+    for (kind, entry) in components.iter_mut() {
+        let strip: fn(&mut Value) = match kind.as_str() {
+            "parameters" | "headers" => parameter_texts,
+            "requestBodies" => body_texts,
+            "responses" => response_texts,
+            "pathItems" => {
+                for item in members(Some(entry)) {
+                    path_item_texts(item, added_methods);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        members(Some(entry)).for_each(strip);
+    }
+}
+
+/// The values of an object member (none when it is absent or no object).
+fn members(node: Option<&mut Value>) -> impl Iterator<Item = &mut Value> {
+    node.and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|map| map.values_mut())
+}
+
+fn drop_texts(node: &mut Value) -> Option<&mut Map<String, Value>> {
+    let map = node.as_object_mut()?;
+    for key in UNREAD_TEXTS {
+        map.shift_remove(key);
+    }
+    Some(map)
+}
+
+fn path_item_texts(item: &mut Value, added_methods: bool) {
+    let Some(item) = drop_texts(item) else {
+        return;
+    };
+    for (key, child) in item.iter_mut() {
+        if super::methods::FIXED.contains(&key.as_str())
+            || (added_methods && key == super::methods::QUERY_FIELD)
+        {
+            operation_texts(child);
+        } else if added_methods && key == super::methods::ADDITIONAL {
+            members(Some(child)).for_each(operation_texts);
+        } else if key == "parameters" {
+            list_texts(child, parameter_texts);
+        }
+    }
+}
+
+fn operation_texts(op: &mut Value) {
+    let Some(op) = drop_texts(op) else {
+        return;
+    };
+    if let Some(list) = op.get_mut("parameters") {
+        list_texts(list, parameter_texts);
+    }
+    if let Some(body) = op.get_mut("requestBody") {
+        body_texts(body);
+    }
+    members(op.get_mut("responses")).for_each(response_texts);
+}
+
+fn list_texts(list: &mut Value, strip: fn(&mut Value)) {
+    if let Value::Array(items) = list {
+        items.iter_mut().for_each(strip);
+    }
+}
+
+/// A parameter or a header (the same fields, but `name` and `in`).
+fn parameter_texts(parameter: &mut Value) {
+    if let Some(parameter) = drop_texts(parameter) {
+        members(parameter.get_mut("content")).for_each(media_texts);
+    }
+}
+
+fn body_texts(body: &mut Value) {
+    if let Some(body) = drop_texts(body) {
+        members(body.get_mut("content")).for_each(media_texts);
+    }
+}
+
+fn response_texts(response: &mut Value) {
+    if let Some(response) = drop_texts(response) {
+        members(response.get_mut("headers")).for_each(parameter_texts);
+        members(response.get_mut("content")).for_each(media_texts);
+    }
+}
+
+fn media_texts(media: &mut Value) {
+    if let Some(media) = drop_texts(media) {
+        for encoding in members(media.get_mut("encoding")) {
+            members(encoding.get_mut("headers")).for_each(parameter_texts);
+        }
+    }
+}
 
 /// Builds the request view: `readOnly` properties dropped from `required` and forbidden.
 pub(crate) fn request_view(doc: Value) -> Value {
@@ -408,15 +537,99 @@ mod tests {
         let post = &view["paths"]["/pets"]["post"];
         assert_eq!(
             post["parameters"][0],
-            json!({"name": "q", "in": "query", "description": "a query", "example": "x",
-                "schema": {"type": "string", "default": "a"}}),
-            "a parameter is no schema: only its schema loses its annotations"
+            json!({"name": "q", "in": "query", "schema": {"type": "string", "default": "a"}}),
+            "a parameter loses its texts, its schema its annotations"
         );
-        assert_eq!(post["description"], "adds a pet");
+        assert_eq!(post.get("description"), None);
         assert_eq!(
-            post["requestBody"]["content"]["application/json"]["example"],
-            json!({"name": "rex"})
+            post["requestBody"],
+            json!({"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Pet"}}}})
         );
+        assert_eq!(post["responses"]["200"], json!({}));
+    }
+
+    /// The texts around schemas go wherever operations, parameters, bodies, media types,
+    /// headers and responses are; members of other objects that share their names stay.
+    #[test]
+    fn normalizing_drops_unread_texts_around_schemas() {
+        let text = json!({"description": "d", "summary": "s", "externalDocs": {"url": "https://x.test"},
+            "tags": ["t"], "example": 1, "examples": {"a": {"value": 1}}, "links": {}});
+        let with = |mut node: Value| {
+            node.as_object_mut()
+                .unwrap()
+                .extend(text.as_object().unwrap().clone());
+            node
+        };
+        let header = with(json!({"schema": {"type": "integer"}}));
+        let media = with(json!({"schema": {"type": "integer"},
+            "encoding": {"a": {"headers": {"X-A": header.clone()}}}}));
+        let parameter =
+            with(json!({"name": "p", "in": "query", "content": {"text/plain": media.clone()}}));
+        let body = with(json!({"content": {"application/json": media.clone()}}));
+        let response = with(
+            json!({"headers": {"X-R": header.clone()}, "content": {"application/json": media.clone()}}),
+        );
+        let operation = with(json!({"operationId": "o", "x-paging": true,
+            "parameters": [parameter.clone()], "requestBody": body.clone(),
+            "responses": {"200": response.clone()}}));
+        let item = with(
+            json!({"parameters": [parameter.clone()], "get": operation.clone(),
+            "query": operation.clone(), "x-texts": text.clone()}),
+        );
+        let doc = |openapi: &str| {
+            json!({
+                "openapi": openapi,
+                "info": text.clone(),
+                "tags": [{"name": "t", "description": "kept"}],
+                "paths": {"/a": item.clone()},
+                "webhooks": {"w": item.clone()},
+                "components": {
+                    "parameters": {"description": parameter.clone()},
+                    "headers": {"H": header.clone()},
+                    "requestBodies": {"B": body.clone()},
+                    "responses": {"R": response.clone()},
+                    "pathItems": {"P": item.clone()},
+                    "examples": {"description": text.clone()},
+                    "schemas": {"S": {"type": "object", "properties": {"description": {"type": "string"}}}}
+                }
+            })
+        };
+        let mut view = doc("3.2.0");
+        drop_unread_texts(&mut view);
+        let header = json!({"schema": {"type": "integer"}});
+        let media =
+            json!({"schema": {"type": "integer"}, "encoding": {"a": {"headers": {"X-A": header}}}});
+        let parameter = json!({"name": "p", "in": "query", "content": {"text/plain": media}});
+        let operation = json!({"operationId": "o", "x-paging": true, "parameters": [parameter],
+            "requestBody": {"content": {"application/json": media}},
+            "responses": {"200": {"headers": {"X-R": header}, "content": {"application/json": media}}}});
+        let item = json!({"parameters": [parameter], "get": operation, "query": operation,
+            "x-texts": text});
+        assert_eq!(view["paths"]["/a"], item);
+        assert_eq!(view["webhooks"]["w"], item);
+        assert_eq!(view["components"]["pathItems"]["P"], item);
+        assert_eq!(view["components"]["parameters"]["description"], parameter);
+        assert_eq!(
+            view["components"]["responses"]["R"],
+            operation["responses"]["200"]
+        );
+        // Not objects of those kinds: left as they are.
+        assert_eq!(view["info"], text);
+        assert_eq!(view["tags"][0]["description"], "kept");
+        assert_eq!(view["components"]["examples"]["description"], text);
+        assert_eq!(
+            view["components"]["schemas"]["S"],
+            doc("3.2.0")["components"]["schemas"]["S"]
+        );
+        // Before 3.2 a path item's `query` is no operation: an unknown field, left alone.
+        let mut view = doc("3.1.1");
+        drop_unread_texts(&mut view);
+        assert_eq!(
+            view["paths"]["/a"]["query"],
+            doc("3.1.1")["paths"]["/a"]["query"]
+        );
+        assert_eq!(view["paths"]["/a"]["get"], operation);
     }
 
     #[test]
