@@ -8,6 +8,13 @@
 Prints a Markdown report: documents loaded by version, refusals and warnings grouped by
 cause, and the slowest and largest loads (wall time and peak RSS of each `oasgate check`).
 `--csv FILE` also writes one row per document. Standard library only.
+
+`--memory-from BYTES` also starts `oasgate serve` on every loaded document of at least that
+size (and on an empty document, five times, for the baseline) and reads, once it listens, its
+peak resident memory and the file-backed part of its resident memory (the binary's own pages,
+which a document's size does not change, but which vary by a MiB between two builds of it).
+The report then gives, for those documents, the ratio of (peak - the empty document's) to the
+file size, both whole and without the file-backed pages (Linux only).
 """
 
 import argparse
@@ -16,8 +23,10 @@ import csv
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -68,6 +77,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--strict", action="store_true", help="pass --strict to oasgate check")
+    parser.add_argument("--memory-from", type=int, metavar="BYTES",
+                        help="also measure `oasgate serve` on loaded documents of this size up")
     args = parser.parse_args()
 
     documents = sorted(p for p in (args.directory / "APIs").rglob("*") if p.name in NAMES)
@@ -78,6 +89,8 @@ def main():
 
     def run(path):
         report = check_with(binary, path, args.timeout, extra)
+        if args.memory_from is not None and report["ok"] and path.stat().st_size >= args.memory_from:
+            report["serve"] = serve_memory(binary, path, args.timeout)
         return path, version_of(path), report
 
     results = []
@@ -87,7 +100,44 @@ def main():
             if n % 250 == 0:
                 print(f"{n}/{len(documents)}", file=sys.stderr)
 
-    report(args, results)
+    baseline = None
+    if args.memory_from is not None:
+        empty = Path(os.environ.get("TMPDIR", "/tmp")) / "oasgate-empty-document.yaml"
+        empty.write_text('openapi: 3.0.3\ninfo: {title: empty, version: "1"}\npaths: {}\n')
+        runs = [serve_memory(binary, empty, args.timeout) for _ in range(5)]
+        runs = [r for r in runs if r]
+        if runs:
+            baseline = tuple(sorted(r[i] for r in runs)[len(runs) // 2] for i in range(2))
+    report(args, results, baseline)
+
+
+def serve_memory(binary, path, timeout):
+    """(peak RSS, file-backed RSS) in MiB of `oasgate serve` on `path` once it listens, or None.
+
+    File-backed pages are only ever added while the process runs, so peak minus the
+    file-backed pages at the end is at most the anonymous memory's peak (a close lower bound).
+    """
+    command = [binary, "serve", "--spec", str(path), "--upstream", "http://127.0.0.1:9",
+               "--listen", "127.0.0.1:0", "--no-access-log"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
+    try:
+        for line in process.stdout:
+            if line.startswith(b"listening on"):
+                break
+        else:
+            return None
+        with open(f"/proc/{process.pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        kib = {key: int(fields[key].split()[0]) for key in ("VmHWM", "RssFile")}
+        return kib["VmHWM"] / 1024, kib["RssFile"] / 1024
+    except (OSError, KeyError, ValueError):
+        return None
+    finally:
+        timer.cancel()
+        process.kill()
+        process.wait()
 
 
 def check_with(binary, path, timeout, extra):
@@ -116,7 +166,7 @@ def check_with(binary, path, timeout, extra):
     return result
 
 
-def report(args, results):
+def report(args, results, baseline):
     by_version = defaultdict(Counter)
     refusals, warnings = Counter(), Counter()
     refusal_docs, warning_docs = defaultdict(list), defaultdict(list)
@@ -161,17 +211,47 @@ def report(args, results):
               f"{result['seconds']:.2f} | {result['rss_mib']:.0f} | "
               f"{'yes' if result['ok'] else 'no'} |")
 
+    if baseline:
+        memory_report(args, results, baseline)
+
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             out = csv.writer(f)
             out.writerow(["document", "version", "ok", "seconds", "rss_mib", "first problem",
-                          "warnings"])
+                          "warnings", "serve_peak_mib", "serve_file_mib"])
             for path, version, result in results:
                 problems = result.get("problems", [])
+                serve = [f"{mib:.1f}" for mib in result.get("serve") or ()] or ["", ""]
                 out.writerow([path, version, result["ok"], f"{result['seconds']:.3f}",
                               f"{result['rss_mib']:.1f}",
                               problems[0]["message"] if problems else "",
-                              len(result["warnings"])])
+                              len(result["warnings"]), *serve])
+
+
+def memory_report(args, results, baseline):
+    """Ratios of (peak - the empty document's peak) to file size under `oasgate serve`."""
+    peak0, file0 = baseline
+    rows = []
+    for path, _, result in results:
+        if result.get("serve"):
+            peak, file = result["serve"]
+            size = path.stat().st_size / 2**20
+            rows.append(((peak - peak0) / size, (peak - file - (peak0 - file0)) / size,
+                         path.relative_to(args.directory / "APIs")))
+    print(f"\nMemory of `oasgate serve` up to listening, {len(rows)} loaded documents of "
+          f"{args.memory_from} bytes and more; the empty document: peak {peak0:.1f} MiB, "
+          f"{file0:.1f} MiB of it file-backed. Ratio of (peak - the empty document's) to the "
+          f"file size:\n")
+    if not rows:
+        return
+    print("| measure | median | 90th percentile | largest | above 10x |")
+    print("|---|---:|---:|---:|---:|")
+    for i, label in ((0, "resident"), (1, "resident without file-backed pages")):
+        values = sorted(r[i] for r in rows)
+        worst = max(rows, key=lambda r: r[i])
+        print(f"| {label} | {statistics.median(values):.1f} | "
+              f"{values[int(len(values) * 0.9)]:.1f} | {values[-1]:.1f} ({worst[2]}) | "
+              f"{sum(v > 10 for v in values)} |")
 
 
 if __name__ == "__main__":
