@@ -124,7 +124,11 @@ const SCHEMA_KEYS: [&str; 16] = [
 /// moved into it, not copied; each path item is dropped once converted, so the source's
 /// operations and their 3.0 shapes are not all held at once (unless a reference the
 /// conversion follows names something under `paths`).
-pub(crate) fn convert(mut src: Value) -> Converted {
+///
+/// Without `responses` the operations' responses are left out (only their `$ref`s are
+/// followed, for the problems a broken one makes): nothing but response validation reads
+/// them, and on documents with inline response schemas they are much of the conversion.
+pub(crate) fn convert(mut src: Value, responses: bool) -> Converted {
     let taken = if names_paths(&src) {
         None
     } else {
@@ -139,6 +143,7 @@ pub(crate) fn convert(mut src: Value) -> Converted {
         problems: Vec::new(),
         warnings: Vec::new(),
         parameters: Map::new(),
+        responses,
     };
     let mut doc = c.document();
     let (mut map, mut problems, mut warnings, mut parameters) =
@@ -155,6 +160,7 @@ pub(crate) fn convert(mut src: Value) -> Converted {
                 problems,
                 warnings,
                 parameters,
+                responses,
             };
             c.convert_path_item(&template, &item, &mut converted);
             (map, problems, warnings, parameters) = (c.map, c.problems, c.warnings, c.parameters);
@@ -214,6 +220,8 @@ struct Converter<'a> {
     /// it holds a `$ref` and not a copy of its own (a large 2.0 document names a few shared
     /// parameters from hundreds of operations).
     parameters: Map<String, Value>,
+    /// Whether the operations' responses are converted (see [`convert`]).
+    responses: bool,
 }
 
 /// A 2.0 parameter read from the source: its node and where it is.
@@ -640,10 +648,11 @@ impl<'a> Converter<'a> {
                     json!({})
                 }
             };
+            let mut shared = SharedSchema::new(schema);
             for m in media {
                 let m_at = pointer::join(&pointer::join(&body_at, "content"), &m);
                 self.map.add(m_at.clone(), b.at.clone());
-                content.insert(m, json!({"schema": schema}));
+                content.insert(m, json!({"schema": shared.at(&m_at)}));
             }
             let mut rb = json!({"content": content, "required": b.node.get("required").and_then(Value::as_bool).unwrap_or(false)});
             if let Some(d) = b.node.get("description") {
@@ -671,13 +680,18 @@ impl<'a> Converter<'a> {
                 let Some((response, src_at)) = self.resolve(response, &src_at) else {
                     continue;
                 };
+                if !self.responses {
+                    continue;
+                }
                 self.map.add(r_at.clone(), src_at.clone());
                 converted.insert(
                     code.clone(),
                     self.response(response, &src_at, &r_at, &produces),
                 );
             }
-            out.insert("responses".into(), Value::Object(converted));
+            if self.responses {
+                out.insert("responses".into(), Value::Object(converted));
+            }
         }
         Value::Object(out)
     }
@@ -693,13 +707,14 @@ impl<'a> Converter<'a> {
         );
         if let Some(schema) = response.get("schema") {
             let mut content = Map::new();
+            let mut shared = SharedSchema::new(schema.clone());
             for m in produces {
                 let m_at = pointer::join(&pointer::join(at, "content"), m);
                 self.map.add(
                     pointer::join(&m_at, "schema"),
                     pointer::join(src_at, "schema"),
                 );
-                content.insert(m.clone(), json!({"schema": schema}));
+                content.insert(m.clone(), json!({"schema": shared.at(&m_at)}));
             }
             out.insert("content".into(), Value::Object(content));
         }
@@ -884,6 +899,7 @@ impl<'a> Converter<'a> {
             schema["required"] = Value::Array(required.clone());
         }
         let mut content = Map::new();
+        let mut shared = SharedSchema::new(schema);
         for m in media {
             let m_at = pointer::join(&pointer::join(body_at, "content"), &m);
             let props_at = pointer::join(&pointer::join(&m_at, "schema"), "properties");
@@ -894,7 +910,7 @@ impl<'a> Converter<'a> {
                     at.clone(),
                 );
             }
-            let mut entry = json!({"schema": schema});
+            let mut entry = json!({"schema": shared.at(&m_at)});
             if !encoding.is_empty() {
                 entry["encoding"] = Value::Object(encoding.clone());
             }
@@ -904,6 +920,35 @@ impl<'a> Converter<'a> {
             self.map.add(body_at.to_owned(), first.at.clone());
         }
         json!({"content": content, "required": !required.is_empty()})
+    }
+}
+
+/// One schema for every media type of a `consumes` or `produces` list: written whole under
+/// the first, and as a `$ref` to it under each other, so that it is held and compiled once.
+struct SharedSchema {
+    schema: Option<Value>,
+    /// The first media type's schema, as a `$ref` to it.
+    first: Option<Value>,
+}
+
+impl SharedSchema {
+    fn new(schema: Value) -> Self {
+        Self {
+            schema: Some(schema),
+            first: None,
+        }
+    }
+
+    /// The schema for the media type at `media_at` (a pointer of the converted document).
+    fn at(&mut self, media_at: &str) -> Value {
+        match self.schema.take() {
+            Some(schema) => {
+                let at = pointer::join(media_at, "schema");
+                self.first = Some(json!({"$ref": format!("#{}", pointer::to_fragment(&at))}));
+                schema
+            }
+            None => self.first.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -988,11 +1033,11 @@ mod tests {
             let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
             let src = crate::Document::from_path(&path).unwrap().as_json().clone();
             assert!(!names_paths(&src), "{name}");
-            let apart = convert(src.clone());
+            let apart = convert(src.clone(), true);
             let mut whole_src = src.clone();
             whole_src["x-ref"] = json!({"$ref": "#/paths"});
             assert!(names_paths(&whole_src));
-            let mut whole = convert(whole_src);
+            let mut whole = convert(whole_src, true);
             whole.doc.as_object_mut().unwrap().shift_remove("x-ref");
             assert_eq!(apart.doc, whole.doc, "{name}");
             assert_eq!(apart.problems, whole.problems, "{name}");
@@ -1012,7 +1057,7 @@ mod tests {
             }
         });
         assert!(names_paths(&src));
-        let c = convert(src);
+        let c = convert(src, true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         let entry = &c.doc["paths"]["/b"]["get"]["parameters"][0];
         let (named, at) = pointer::resolve(&c.doc, entry, "").unwrap();
@@ -1056,7 +1101,7 @@ mod tests {
             }},
             "definitions": {"P": {"type": "object", "discriminator": "kind", "properties": {"kind": {"type": "string", "x-nullable": true}}}}
         });
-        let c = convert(src.clone());
+        let c = convert(src.clone(), true);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         // The schema keywords are rewritten node by node when the document is normalized.
         let mut d = c.doc.clone();
@@ -1169,7 +1214,7 @@ mod tests {
                 "/b": {"post": op}
             }
         });
-        let c = convert(src);
+        let c = convert(src, true);
         let reference = json!({"$ref": "#/components/parameters/~1parameters~1v"});
         for (path, method) in [("/a", "get"), ("/a", "put"), ("/b", "post")] {
             let op = &c.doc["paths"][path][method];
@@ -1197,6 +1242,87 @@ mod tests {
         );
     }
 
+    /// Without response validation the responses are left out of the conversion; nothing
+    /// else changes, problems and warnings included.
+    #[test]
+    fn responses_are_converted_only_when_asked() {
+        for name in [
+            "local/girder-swagger2.yaml",
+            "oai/v2.0-petstore-expanded.yaml",
+        ] {
+            let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+            let src = crate::Document::from_path(&path).unwrap().as_json().clone();
+            let with = convert(src.clone(), true);
+            let without = convert(src, false);
+            let mut expected = with.doc.clone();
+            let mut dropped = 0;
+            for item in expected["paths"].as_object_mut().unwrap().values_mut() {
+                for op in item
+                    .as_object_mut()
+                    .unwrap()
+                    .values_mut()
+                    .filter_map(Value::as_object_mut)
+                {
+                    dropped += usize::from(op.shift_remove("responses").is_some());
+                }
+            }
+            assert!(dropped > 0, "{name}");
+            assert_eq!(without.doc, expected, "{name}");
+            assert_eq!(without.problems, with.problems, "{name}");
+            assert_eq!(without.warnings, with.warnings, "{name}");
+        }
+    }
+
+    /// A `consumes` or `produces` list of several media types gets the schema once, under the
+    /// first; the others name it by `$ref` (it is held and compiled once), and a problem in it
+    /// still points at the 2.0 schema.
+    #[test]
+    fn one_schema_for_every_media_type() {
+        let both = json!(["application/json", "application/xml"]);
+        let src = json!({
+            "swagger": "2.0",
+            "consumes": both, "produces": both,
+            "paths": {"/a": {
+                "post": {"parameters": [{"name": "b", "in": "body", "schema": {"type": "object"}}],
+                    "responses": {"200": {"description": "ok", "schema": {"type": "array"}}}},
+                "put": {"consumes": ["application/x-www-form-urlencoded", "multipart/form-data"],
+                    "parameters": [{"name": "f", "in": "formData", "type": "string"}],
+                    "responses": {"204": {"description": "done"}}}
+            }}
+        });
+        let c = convert(src, true);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let content = |at: &str| c.doc.pointer(at).unwrap().as_object().unwrap().clone();
+        let rows = [
+            (
+                "/paths/~1a/post/requestBody/content",
+                json!({"type": "object"}),
+            ),
+            (
+                "/paths/~1a/post/responses/200/content",
+                json!({"type": "array"}),
+            ),
+            (
+                "/paths/~1a/put/requestBody/content",
+                json!({"type": "object", "properties": {"f": {"type": "string"}}}),
+            ),
+        ];
+        for (at, schema) in rows {
+            let content = content(at);
+            let mut media = content.iter();
+            let (first, whole) = media.next().unwrap();
+            assert_eq!(whole["schema"], schema, "{at}");
+            let (_, other) = media.next().unwrap();
+            let reference = format!("#{at}/{}/schema", pointer::escape(first));
+            assert_eq!(other["schema"], json!({"$ref": reference}), "{at}");
+        }
+        assert_eq!(
+            c.map
+                .source("/paths/~1a/post/requestBody/content/application~1json/schema/type"),
+            "/paths/~1a/post/parameters/0/schema/type"
+        );
+    }
+
     #[test]
     fn reports_what_2_0_forbids() {
         let src = json!({"swagger": "2.0", "paths": {"/a": {"get": {"parameters": [
@@ -1206,7 +1332,7 @@ mod tests {
             {"name": "f", "in": "formData", "type": "string"},
             {"name": "c", "in": "cookie", "type": "string"}
         ], "responses": {}}}}, "basePath": "v1"});
-        let c = convert(src.clone());
+        let c = convert(src.clone(), true);
         let messages: Vec<String> = c
             .problems
             .iter()
@@ -1242,7 +1368,7 @@ mod tests {
             "d": {"type": "http", "scheme": "bearer"},
             "e": {"type": "apiKey", "in": "body"}
         }});
-        let c = convert(src.clone());
+        let c = convert(src.clone(), true);
         let messages: Vec<String> = c
             .problems
             .iter()
