@@ -18,6 +18,8 @@ pub(crate) struct SourceFile {
     pub syntax: Syntax,
     /// A JSON file's node lines, read in one pass when the first message needs one.
     json_lines: std::sync::OnceLock<JsonLines>,
+    /// A YAML file's line starts, likewise.
+    yaml_lines: std::sync::OnceLock<YamlLines>,
 }
 
 impl SourceFile {
@@ -27,6 +29,7 @@ impl SourceFile {
             text,
             syntax,
             json_lines: std::sync::OnceLock::new(),
+            yaml_lines: std::sync::OnceLock::new(),
         }
     }
 }
@@ -266,8 +269,14 @@ pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
     let segments = super::pointer::segments(pointer);
     match file.syntax {
         Syntax::Yaml => {
-            let lines: Vec<&str> = file.text.lines().collect();
-            yaml_line(&lines, &segments)
+            let starts = file.yaml_lines.get_or_init(|| YamlLines::read(&file.text));
+            yaml_line(
+                &Lines {
+                    text: &file.text,
+                    starts: &starts.0,
+                },
+                &segments,
+            )
         }
         Syntax::Json => file
             .json_lines
@@ -449,25 +458,64 @@ fn yaml_key_matches(rest: &str, key: &str) -> bool {
     false
 }
 
-fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
+/// Where each line of a YAML text starts: 8 bytes a line, read once for all its messages (a
+/// document with many warnings would otherwise list its lines again for each).
+#[derive(Debug, Clone, Default)]
+struct YamlLines(Box<[usize]>);
+
+impl YamlLines {
+    fn read(text: &str) -> Self {
+        let after_breaks = text
+            .bytes()
+            .enumerate()
+            .filter(|&(i, b)| b == b'\n' && i + 1 < text.len())
+            .map(|(i, _)| i + 1);
+        let starts = (!text.is_empty())
+            .then_some(0)
+            .into_iter()
+            .chain(after_breaks);
+        YamlLines(starts.collect())
+    }
+}
+
+/// A text's lines as [`str::lines`] gives them, by number.
+struct Lines<'a> {
+    text: &'a str,
+    starts: &'a [usize],
+}
+
+impl<'a> Lines<'a> {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn get(&self, i: usize) -> &'a str {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        let line = &self.text[self.starts[i]..end];
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        line.strip_suffix('\r').unwrap_or(line)
+    }
+}
+
+fn yaml_line(lines: &Lines<'_>, segments: &[String]) -> Option<usize> {
     // `at` is the line of the current node; its children are the following lines indented deeper.
     let mut at: Option<usize> = None;
     for segment in segments {
         if let Some(i) = at
-            && let Some(rest) = lines[i].trim_start().strip_prefix("- ")
+            && let Some(rest) = lines.get(i).trim_start().strip_prefix("- ")
             && yaml_key_matches(rest, segment)
         {
             continue;
         }
         let (start, parent_indent) = match at {
             None => (0, None),
-            Some(i) => (i + 1, Some(indent_of(lines[i]))),
+            Some(i) => (i + 1, Some(indent_of(lines.get(i)))),
         };
         let mut child_indent = None;
         let mut found = None;
         let mut item = 0usize;
         let index: Option<usize> = segment.parse().ok();
-        for (i, line) in lines.iter().enumerate().skip(start) {
+        for (i, line) in (start..lines.len()).map(|i| (i, lines.get(i))) {
             if is_blank(line) {
                 continue;
             }
@@ -503,7 +551,7 @@ fn yaml_line(lines: &[&str], segments: &[String]) -> Option<usize> {
             // A flow collection (`{name: a, in: query}`) holds its children on its own line.
             None => {
                 let i = at?;
-                let rest = lines[i].trim_start().trim_start_matches("- ");
+                let rest = lines.get(i).trim_start().trim_start_matches("- ");
                 let value = rest.split_once(": ").map_or(rest, |(_, v)| v).trim_start();
                 let flow = |t: &str| t.starts_with('{') || t.starts_with('[');
                 return (flow(rest) || flow(value)).then_some(i + 1);
@@ -520,6 +568,28 @@ mod tests {
 
     fn yaml(text: &str) -> SourceFile {
         SourceFile::new("t.yaml".into(), text.into(), Syntax::Yaml)
+    }
+
+    /// The line table gives the lines `str::lines` gives, line ends of either kind.
+    #[test]
+    fn yaml_line_table_reads_as_str_lines() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\na\n\n",
+            "a\n\r\nb",
+        ] {
+            let starts = YamlLines::read(text);
+            let lines = Lines {
+                text,
+                starts: &starts.0,
+            };
+            let read: Vec<&str> = (0..lines.len()).map(|i| lines.get(i)).collect();
+            assert_eq!(read, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
     }
 
     #[test]
