@@ -621,7 +621,9 @@ impl Options {
     /// registers at run time, a model loader for each `x-model`, is assumed present, with a
     /// `model-loader` warning for each one missing. `oasgate check` sets it, so a document
     /// written for a Rust program passes a lint step; a layer built this way loads no model
-    /// its loader is missing for.
+    /// its loader is missing for. A Swagger 2.0 document's responses are read whole, so that
+    /// what is wrong in their schemas is reported even without response validation (a layer
+    /// built to serve reads them only for response validation).
     pub fn lint(mut self, yes: bool) -> Self {
         self.lint = yes;
         self

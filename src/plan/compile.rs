@@ -67,8 +67,10 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // into the 2.0 text.
     let mut source_warnings = Vec::new();
     let (mut normalized, map, version) = if v2 {
-        // Responses are converted only for response validation, which nothing else reads.
-        let responses = super::responses::needed(&served, options.response_validation);
+        // Responses are converted only for response validation, which nothing else reads,
+        // and for a lint (`oasgate check`), which reports what is wrong in them too.
+        let responses =
+            options.lint || super::responses::needed(&served, options.response_validation);
         let converted = if doc.dangling().is_empty() {
             swagger2::convert(std::mem::take(&mut served), responses)
         } else {

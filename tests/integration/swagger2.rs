@@ -819,6 +819,41 @@ paths:
     }
 }
 
+/// A layer that does not check responses leaves a 2.0 document's responses out of what it
+/// compiles; a lint (`oasgate check`) and response validation read them, and so report what
+/// is wrong in their schemas.
+#[test]
+fn response_schemas_are_read_by_a_lint_and_by_response_validation() {
+    let spec = r#"
+swagger: "2.0"
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      responses:
+        "200": {description: ok, schema: {$ref: '#/definitions/Out'}}
+definitions:
+  Out: {type: string, pattern: '\Aabc'}
+"#;
+    let doc = Document::from_str(spec).unwrap();
+    let patterns = |options: Options| {
+        let layer = OpenApiLayer::with_options(&doc, options).unwrap();
+        layer
+            .warnings()
+            .iter()
+            .filter(|w| w.case.as_str() == "pattern")
+            .map(|w| w.at.pointer.clone())
+            .collect::<Vec<_>>()
+    };
+    let read = vec!["/definitions/Out/pattern".to_owned()];
+    assert_eq!(patterns(Options::default()), Vec::<String>::new());
+    assert_eq!(patterns(Options::default().lint(true)), read);
+    assert_eq!(
+        patterns(Options::default().response_validation(oasgate::ResponseValidation::Report)),
+        read
+    );
+}
+
 #[tokio::test]
 async fn x_paging_wins_over_the_girder_reading() {
     let params = r#"
