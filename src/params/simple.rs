@@ -662,6 +662,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A schema of a type and annotations keeps no box of other keywords; one keyword more
+    /// takes it, and checks as before.
+    #[test]
+    fn a_type_only_schema_holds_nothing_more() {
+        assert!(std::mem::size_of::<SimpleSchema>() <= 2 * std::mem::size_of::<usize>());
+        let plain =
+            SimpleSchema::compile(&json!({"type": "string", "description": "a name", "x-a": 1}))
+                .unwrap();
+        assert!(plain.more.is_none());
+        assert!(plain.is_valid(&json!("anything")));
+        assert!(!plain.is_valid(&json!(1)));
+        let bounded = SimpleSchema::compile(&json!({"type": "string", "maxLength": 3})).unwrap();
+        assert!(bounded.more.is_some());
+        assert!(bounded.is_valid(&json!("abc")));
+        assert!(!bounded.is_valid(&json!("abcd")));
+    }
+
     #[test]
     fn compile_table() {
         #[rustfmt::skip]
