@@ -14,7 +14,13 @@ use crate::problem::FieldCode;
 use crate::spec::{pointer, walk};
 
 /// The URI under which the request view of the document is registered for `$ref`s.
-pub(crate) const REQUEST_URI: &str = "urn:oasgate:request";
+///
+/// Its scheme is the one jsonschema gives a schema without a base URI: for a node under such
+/// a base, jsonschema keeps no absolute location (a URI per compiled node, a fifth of a large
+/// document's compiled checks), and an error's `schema_path` is already the node's pointer
+/// in the view. Schema resources with an `$id` of their own keep their absolute locations.
+pub(crate) const REQUEST_URI: &str = "json-schema:///oasgate/request";
+const DEFAULT_SCHEME: &str = "json-schema:";
 
 /// A view of the document (the request or the response view) as jsonschema reads it.
 ///
@@ -686,9 +692,20 @@ impl SchemaCheck {
                 more += 1;
                 continue;
             }
-            let keyword_at = error
-                .absolute_keyword_location()
-                .and_then(|uri| pointer_of(&self.ids, uri.as_str()));
+            let keyword_at = match error.absolute_keyword_location() {
+                Some(uri) => pointer_of(&self.ids, uri.as_str()),
+                // Under the request view's own URI (see [`REQUEST_URI`]), unless a resource
+                // of the document took that scheme for its `$id` too: then it is not known
+                // which resource the path is in.
+                None if !self
+                    .ids
+                    .iter()
+                    .any(|(_, id)| id.starts_with(DEFAULT_SCHEME)) =>
+                {
+                    Some(error.schema_path().as_str().to_owned())
+                }
+                None => None,
+            };
             let parent_at = keyword_at
                 .as_deref()
                 .and_then(|at| at.rsplit_once('/'))
@@ -1119,6 +1136,67 @@ mod tests {
         // The same schema, reached through another place that names it.
         let hot = compiler.compile("/components/schemas/Pet").unwrap();
         assert!(built(&hot) && built(&cold), "one shared check, now built");
+    }
+
+    /// The failed keyword's place in the view comes from the error's schema path under the
+    /// request view's URI (jsonschema keeps no absolute location there) and from the absolute
+    /// location inside a resource with an `$id`: a discriminator's explanation and a
+    /// `writeOnly` value's secrecy read it either way.
+    #[test]
+    fn the_failed_keyword_is_found_inside_and_outside_schema_resources() {
+        let mut view = pet_view();
+        view["components"]["schemas"]["Secret"] = serde_json::json!({
+            "type": "object",
+            "properties": {"pin": {"type": "integer", "writeOnly": true, "maximum": 9999}}
+        });
+        let plain = compiler(view.clone());
+        let mut with_ids = view;
+        for name in ["Pet", "Cat", "Dog", "Secret"] {
+            with_ids["components"]["schemas"][name]["$id"] =
+                Value::String(format!("https://example.com/{name}"));
+        }
+        let with_ids = Arc::new(with_ids);
+        let bases = [(String::new(), "file:///api/openapi.json".to_owned())];
+        let engine = Engine::new(&with_ids, &bases);
+        assert_eq!(engine.ids.len(), 4, "each `$id` is a resource");
+        let registry = Compiler::registry(&engine).unwrap();
+        let with_ids = Compiler::new(registry, &engine, with_ids, Patterns::default());
+        let table = [
+            (
+                "/components/schemas/Pet",
+                serde_json::json!({"kind": "Cow"}),
+                (
+                    FieldCode::Discriminator,
+                    "/kind",
+                    "`kind` must be one of `Cat`, `Dog`",
+                ),
+            ),
+            (
+                "/components/schemas/Pet",
+                serde_json::json!({"kind": "Cat", "lives": 12}),
+                (FieldCode::Maximum, "/lives", "expected ≤ 9, got `12`"),
+            ),
+            (
+                "/components/schemas/Secret",
+                serde_json::json!({"pin": 123456}),
+                (
+                    FieldCode::Maximum,
+                    "/pin",
+                    "expected ≤ 9999, got a hidden value",
+                ),
+            ),
+        ];
+        for (at, value, (code, pointer, detail)) in table {
+            let expected = vec![Violation {
+                pointer: pointer.to_owned(),
+                code,
+                detail: detail.to_owned(),
+            }];
+            for compiler in [&plain, &with_ids] {
+                let check = compiler.compile(at).unwrap();
+                assert_eq!(check.violations(&value, false), expected, "{at} {value}");
+            }
+        }
     }
 
     #[test]
