@@ -159,7 +159,9 @@ pub(crate) fn from_path(path: &Path) -> Result<Bundle, BuildError> {
     from_text(&text, &name, &dir, Some(normalize(path)))
 }
 
-/// Loads a document from text; relative `$ref`s are resolved against `base_dir`.
+/// Loads a document from text; relative `$ref`s are resolved against `base_dir`. `root_path`
+/// is the file `text` was read from, if it was: it is read again for a message's line rather
+/// than the text held (see [`SourceFile::on_disk`]).
 pub(crate) fn from_text(
     text: &str,
     name: &str,
@@ -194,7 +196,10 @@ fn from_text_with(
         ids,
         root_dir: normalize(base_dir),
         seen: HashMap::new(),
-        files: vec![SourceFile::new(name.to_owned(), text.to_owned(), syntax)],
+        files: vec![match root_path.clone() {
+            Some(path) => SourceFile::on_disk(name.to_owned(), path, text, syntax),
+            None => SourceFile::new(name.to_owned(), text.to_owned(), syntax),
+        }],
         values: vec![Some(value)],
         dirs: vec![normalize(base_dir)],
         problems: Vec::new(),
@@ -745,7 +750,9 @@ impl Loader<'_> {
             }
         };
         let index = self.files.len();
-        self.files.push(SourceFile::new(name, text, syntax));
+        self.files
+            .push(SourceFile::on_disk(name, path.clone(), &text, syntax));
+        drop(text);
         self.control_characters(index, c1);
         self.values.push(Some(value));
         if let Some(ids) = &mut self.ids {
@@ -1134,7 +1141,7 @@ mod tests {
                 b.root,
                 b.files
                     .iter()
-                    .map(|f| (&f.name, &f.text))
+                    .map(|f| (&f.name, f.text()))
                     .collect::<Vec<_>>(),
                 b.paths,
                 b.dangling,

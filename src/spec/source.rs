@@ -9,12 +9,13 @@ pub(crate) enum Syntax {
     Yaml,
 }
 
-/// A file's text, kept so that start-up errors can name lines.
+/// A file a document was read from: its name and syntax, and its text for the lines that
+/// start-up messages name.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
     /// The name messages use: the path as given, or joined from a relative `$ref`.
     pub name: String,
-    pub text: String,
+    text: Held,
     pub syntax: Syntax,
     /// A JSON file's node lines, read in one pass when the first message needs one.
     json_lines: std::sync::OnceLock<JsonLines>,
@@ -22,14 +23,71 @@ pub(crate) struct SourceFile {
     yaml_lines: std::sync::OnceLock<YamlLines>,
 }
 
+/// Where a file's text is while the document is compiled.
+#[derive(Debug, Clone)]
+enum Held {
+    /// Text handed over in memory.
+    Here(String),
+    /// A file read from disk is not held: most documents start without a message that names
+    /// a line, and a large one's text is a sizeable part of what its start holds. The first
+    /// message that needs a line reads the file again, and uses it only if it still reads
+    /// the same (length and CRC-32); otherwise messages go without lines.
+    OnDisk {
+        path: std::path::PathBuf,
+        len: usize,
+        crc: u32,
+        again: std::sync::OnceLock<Option<String>>,
+    },
+}
+
 impl SourceFile {
+    /// A file whose text is held.
     pub(crate) fn new(name: String, text: String, syntax: Syntax) -> Self {
+        Self::holding(name, Held::Here(text), syntax)
+    }
+
+    /// A file read from `path`, whose `text` is read again only if a message needs a line.
+    pub(crate) fn on_disk(
+        name: String,
+        path: std::path::PathBuf,
+        text: &str,
+        syntax: Syntax,
+    ) -> Self {
+        let held = Held::OnDisk {
+            path,
+            len: text.len(),
+            crc: crc32fast::hash(text.as_bytes()),
+            again: std::sync::OnceLock::new(),
+        };
+        Self::holding(name, held, syntax)
+    }
+
+    fn holding(name: String, text: Held, syntax: Syntax) -> Self {
         Self {
             name,
             text,
             syntax,
             json_lines: std::sync::OnceLock::new(),
             yaml_lines: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The text the document was read from; `None` when the file is no longer the same.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match &self.text {
+            Held::Here(text) => Some(text),
+            Held::OnDisk {
+                path,
+                len,
+                crc,
+                again,
+            } => again
+                .get_or_init(|| {
+                    std::fs::read_to_string(path).ok().filter(|text| {
+                        text.len() == *len && crc32fast::hash(text.as_bytes()) == *crc
+                    })
+                })
+                .as_deref(),
         }
     }
 }
@@ -269,19 +327,22 @@ pub(crate) fn line_of(file: &SourceFile, pointer: &str) -> Option<usize> {
     let segments = super::pointer::segments(pointer);
     match file.syntax {
         Syntax::Yaml => {
-            let starts = file.yaml_lines.get_or_init(|| YamlLines::read(&file.text));
+            let text = file.text()?;
+            let starts = file.yaml_lines.get_or_init(|| YamlLines::read(text));
             yaml_line(
                 &Lines {
-                    text: &file.text,
+                    text,
                     starts: &starts.0,
                 },
                 &segments,
             )
         }
-        Syntax::Json => file
-            .json_lines
-            .get_or_init(|| JsonLines::read(&file.text))
-            .line(&segments),
+        Syntax::Json => {
+            let text = file.text()?;
+            file.json_lines
+                .get_or_init(|| JsonLines::read(text))
+                .line(&segments)
+        }
     }
 }
 
@@ -568,6 +629,41 @@ mod tests {
 
     fn yaml(text: &str) -> SourceFile {
         SourceFile::new("t.yaml".into(), text.into(), Syntax::Yaml)
+    }
+
+    /// A file read from disk is not held: a message's line reads it again, and only the same
+    /// text (length and CRC-32) answers; an edited or removed file gives no line, never a
+    /// wrong one.
+    #[test]
+    fn a_file_on_disk_is_read_again_for_a_line_only_while_it_is_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "openapi: 3.0.3\npaths:\n  /a:\n    get: {}\n";
+        let cases = [
+            ("same", Some(text), Some(4)),
+            (
+                "edited",
+                Some("openapi: 3.0.3\npaths:\n  /b:\n    get: {}\n"),
+                None,
+            ),
+            // Where the node is on line 3: the length alone would not tell.
+            (
+                "same length",
+                Some("paths:\n  /a:\n    get: {}\nopenapi: 3.0.3\n"),
+                None,
+            ),
+            ("removed", None, None),
+        ];
+        for (case, now, line) in cases {
+            let path = dir.path().join(format!("{}.yaml", case.replace(' ', "-")));
+            std::fs::write(&path, text).unwrap();
+            let file = SourceFile::on_disk(case.into(), path.clone(), text, Syntax::Yaml);
+            match now {
+                Some(now) => std::fs::write(&path, now).unwrap(),
+                None => std::fs::remove_file(&path).unwrap(),
+            }
+            assert_eq!(line_of(&file, "/paths/~1a/get"), line, "{case}");
+            assert_eq!(file.text().is_some(), line.is_some(), "{case}");
+        }
     }
 
     /// The line table gives the lines `str::lines` gives, line ends of either kind.
