@@ -99,8 +99,9 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     let response_view = super::responses::needed(&normalized, options.response_validation)
         .then(|| Arc::new(super::responses::response_view(normalized.clone())));
     // What no request reaches is not kept in the request view. Before 3.1 every reference is
-    // a JSON pointer the walk follows; from 3.1 on, `$id`s and anchors make reach wider.
-    if matches!(version, Version::V2_0 | Version::V3_0) {
+    // a JSON pointer the walk follows; from 3.1 on, only where no `$id`, anchor or dynamic
+    // reference makes reach wider.
+    if matches!(version, Version::V2_0 | Version::V3_0) || !walk::names_by_id(&normalized) {
         walk::prune_for_requests(&mut normalized);
     }
     let view = Arc::new(normalize::request_view(normalized));

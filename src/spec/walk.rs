@@ -527,14 +527,20 @@ enum Reached {
     Other,
 }
 
-/// Drops from `doc` (a 2.0 or 3.0 document, whose references are all JSON pointers) what no
-/// request can reach, for a view that only checks requests: each operation's `responses` and
-/// `callbacks`, and each file under [`FILES_KEY`](super::FILES_KEY) that nothing requests
-/// reach, nor anything outside `paths` (components, security schemes), references. Only object
-/// members are removed, so every pointer to what is kept still names the same node.
+/// Drops from `doc` (a document whose references are all JSON pointers: see
+/// [`names_by_id`]) what no request can reach, for a view that only checks requests: each
+/// operation's `responses` and `callbacks`, and each component and each file under
+/// [`FILES_KEY`](super::FILES_KEY) that nothing requests reach references, nor anything
+/// outside `paths` and `components` (security schemes, which security requirements name,
+/// stay with what they reference). Only object members are removed, so every pointer to what
+/// is kept still names the same node.
+///
+/// A component is read only through a `$ref` (OpenAPI 3.0.4 §4.8.7: "All objects defined
+/// within the Components Object will have no effect on the API unless they are explicitly
+/// referenced from outside the Components Object"); security schemes are the exception.
 pub(crate) fn prune_for_requests(doc: &mut Value) {
     let reach = walk_requests(doc, false, &mut |_| {});
-    // What the rest of the document references: schemes, components read by name.
+    // What the rest of the document references: security schemes, extensions, webhooks.
     let mut referenced = reach.targets;
     let mut queue: Vec<String> = Vec::new();
     for (key, child) in doc.as_object().into_iter().flatten() {
@@ -542,6 +548,18 @@ pub(crate) fn prune_for_requests(doc: &mut Value) {
             continue;
         }
         let mut at = pointer::join("", key);
+        if key == "components" {
+            for (kind, entries) in child.as_object().into_iter().flatten() {
+                if kind == "securitySchemes" || is_extension(kind) {
+                    within(&mut at, kind, |at| {
+                        ref_holders(entries, at, &mut |node, _| {
+                            queue.extend(pointer::local_ref(node));
+                        })
+                    });
+                }
+            }
+            continue;
+        }
         ref_holders(child, &mut at, &mut |node, _| {
             queue.extend(pointer::local_ref(node));
         });
@@ -586,6 +604,39 @@ pub(crate) fn prune_for_requests(doc: &mut Value) {
     }
     if let Some(Value::Object(files)) = doc.get_mut(super::FILES_KEY) {
         files.retain(|name, _| kept_files.contains(name));
+    }
+    if let Some(Value::Object(components)) = doc.get_mut("components") {
+        for (kind, entries) in components.iter_mut() {
+            if kind == "securitySchemes" || is_extension(kind) {
+                continue;
+            }
+            if let Value::Object(entries) = entries {
+                let at = pointer::join("/components", kind);
+                entries.retain(|name, _| referenced_below(&pointer::join(&at, name)));
+            }
+        }
+    }
+}
+
+/// Whether `doc` may name schemas other than by JSON pointer: a JSON Schema 2020-12 `$id`,
+/// an anchor or a dynamic reference (OpenAPI 3.1 and later), anywhere, even as a property's
+/// name. Where none is, every reference the loader left is a pointer that
+/// [`prune_for_requests`] follows.
+pub(crate) fn names_by_id(doc: &Value) -> bool {
+    const KEYWORDS: [&str; 6] = [
+        "$id",
+        "$anchor",
+        "$dynamicAnchor",
+        "$dynamicRef",
+        "$recursiveAnchor",
+        "$recursiveRef",
+    ];
+    match doc {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, child)| KEYWORDS.contains(&key.as_str()) || names_by_id(child)),
+        Value::Array(items) => items.iter().any(names_by_id),
+        _ => false,
     }
 }
 
@@ -754,5 +805,96 @@ mod tests {
             Some(&json!({"type": "object"}))
         );
         assert!(pointer::get(&doc, "/paths/~1b/post/requestBody").is_some());
+    }
+
+    /// Components are read through `$ref` only, security schemes by name ("All objects
+    /// defined within the Components Object will have no effect on the API unless they are
+    /// explicitly referenced from outside the Components Object", OpenAPI 3.0.4 §4.8.7): the
+    /// request view keeps a component a request reaches (directly, through another component,
+    /// or a node below it), or that a security scheme or an extension references.
+    #[test]
+    fn components_no_request_reaches_are_dropped() {
+        let mut doc = json!({
+            "paths": {"/a": {"post": {
+                "parameters": [{"$ref": "#/components/parameters/Limit"}],
+                "requestBody": {"$ref": "#/components/requestBodies/New"},
+                "responses": {"200": {"$ref": "#/components/responses/Ok"}}
+            }}},
+            "components": {
+                "parameters": {
+                    "Limit": {"name": "limit", "in": "query",
+                              "schema": {"$ref": "#/components/schemas/Count"}},
+                    "Unused": {"name": "u", "in": "query"}
+                },
+                "requestBodies": {"New": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Pet/properties/tag"}}}}},
+                "responses": {"Ok": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Listing"}}}}},
+                "schemas": {
+                    "Count": {"type": "integer"},
+                    "Pet": {"type": "object", "properties": {
+                        "tag": {"$ref": "#/components/schemas/Tag"}}},
+                    "Tag": {"type": "string"},
+                    "Listing": {"type": "array"},
+                    "Scope": {"type": "string"},
+                    "Orphan": {"type": "object"}
+                },
+                "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "k"}},
+                "examples": {"E": {"value": 1}},
+                "x-shared": {"$ref": "#/components/schemas/Scope"}
+            }
+        });
+        prune_for_requests(&mut doc);
+        let kept = |kind: &str| -> Vec<&str> {
+            let mut names: Vec<&str> = doc["components"][kind]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        let table: [(&str, &[&str]); 6] = [
+            ("parameters", &["Limit"]),
+            ("requestBodies", &["New"]),
+            // Only the operation's responses named it, and they go.
+            ("responses", &[]),
+            ("schemas", &["Count", "Pet", "Scope", "Tag"]),
+            ("securitySchemes", &["key"]),
+            ("examples", &[]),
+        ];
+        for (kind, names) in table {
+            assert_eq!(kept(kind), names, "{kind}");
+        }
+        assert!(doc["components"].get("x-shared").is_some());
+    }
+
+    #[test]
+    fn names_by_id_finds_every_keyword_that_names_a_schema_otherwise() {
+        let table = [
+            (
+                json!({"components": {"schemas": {"A": {"type": "string"}}}}),
+                false,
+            ),
+            (
+                json!({"components": {"schemas": {"A": {"$ref": "#/x"}}}}),
+                false,
+            ),
+            (
+                json!({"components": {"schemas": {"A": {"$id": "https://x.test/a"}}}}),
+                true,
+            ),
+            (json!({"a": [{"b": {"$anchor": "n"}}]}), true),
+            (json!({"a": {"$dynamicAnchor": "n"}}), true),
+            (json!({"a": {"items": {"$dynamicRef": "#n"}}}), true),
+            (json!({"a": {"$recursiveRef": "#"}}), true),
+            (json!({"a": {"$recursiveAnchor": true}}), true),
+            // A property of that name: conservatively, the same.
+            (json!({"properties": {"$id": {"type": "string"}}}), true),
+        ];
+        for (doc, names) in table {
+            assert_eq!(names_by_id(&doc), names, "{doc}");
+        }
     }
 }
