@@ -452,6 +452,8 @@ impl Options {
     }
 
     /// Where the layer serves the document as YAML (default `/openapi.yaml`); `None` turns it off.
+    /// The YAML is written on its first request, from the served JSON (at start-up when no
+    /// JSON is served).
     pub fn openapi_yaml_path(mut self, path: Option<&str>) -> Self {
         self.openapi_yaml_path = path.map(str::to_owned);
         self

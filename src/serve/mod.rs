@@ -15,7 +15,8 @@
 //!   request extensions: see [`PeerAddr`]). Base paths keep the document's, with server
 //!   variables at their defaults, as the router reads them.
 //!
-//! Both syntaxes are rendered once at start-up; per request only the server URLs change.
+//! The JSON is rendered once at start-up, the YAML once on its first request (written from the
+//! JSON); per request only the server URLs change.
 //! Answers carry an `ETag` (a matching `If-None-Match` answers 304), `Cache-Control`
 //! ([`Options::document_cache_control`](crate::Options::document_cache_control)) and
 //! `Vary`, and are gzip- or brotli-encoded when the client accepts it. The compressed forms are
@@ -81,17 +82,23 @@ pub(crate) use outline::ServedTree;
 use crate::options::{DocsUi, Options};
 use docs::Docs;
 use origin::{Origin, TrustedProxies};
-use render::{Coding, Rendered};
+use render::{Coding, LaterYaml, Rendered};
 
 /// What the layer serves besides validating: built at start-up.
 pub(crate) struct ServedDocuments {
     json: Option<(String, Rendered)>,
-    yaml: Option<(String, Rendered)>,
+    yaml: Option<(String, Yaml)>,
     docs: Option<Docs>,
     proxies: TrustedProxies,
     peer: PeerAddrFn,
     cache_control: HeaderValue,
     vary: HeaderValue,
+}
+
+/// The served YAML: written at start-up, or from the served JSON on its first request.
+enum Yaml {
+    Now(Rendered),
+    Later(LaterYaml),
 }
 
 /// What a request to a served path gets.
@@ -184,14 +191,21 @@ impl ServedDocuments {
         let json = render::to_json(&doc, aside.as_ref());
         drop((doc, aside));
         if let Some(path) = &options.openapi_yaml_path {
-            match render::to_yaml(&json) {
-                Ok(parts) => {
-                    served.yaml = Some((
-                        path.clone(),
-                        Rendered::new(parts, &token, "application/yaml"),
-                    ))
+            // Later, from the served JSON, when there is one to write it from.
+            let later = options
+                .openapi_json_path
+                .as_ref()
+                .and_then(|_| LaterYaml::of(&json, &token));
+            if let Some(later) = later {
+                served.yaml = Some((path.clone(), Yaml::Later(later)));
+            } else {
+                match render::to_yaml(&json) {
+                    Ok(parts) => {
+                        let now = Rendered::new(parts, &token, "application/yaml");
+                        served.yaml = Some((path.clone(), Yaml::Now(now)));
+                    }
+                    Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
                 }
-                Err(e) => problems.push(format!("the document cannot be written as YAML: {e}")),
             }
         }
         if let Some(path) = &options.openapi_json_path {
@@ -226,18 +240,30 @@ impl ServedDocuments {
     /// The answer when `parts` asks for something served here; `None` otherwise (cheap).
     /// `path` is the request's canonical path.
     pub fn respond(&self, parts: &Parts, path: &str) -> Option<ServedAnswer> {
-        let rendered = [&self.json, &self.yaml]
-            .into_iter()
-            .flatten()
-            .find(|(p, _)| p == path)
-            .map(|(_, r)| r);
-        if let Some(rendered) = rendered {
+        let json = self.json.as_ref().filter(|(p, _)| p == path);
+        let yaml = self
+            .yaml
+            .as_ref()
+            .filter(|(p, _)| p == path && json.is_none());
+        if json.is_some() || yaml.is_some() {
             if !is_read(&parts.method) {
                 return Some(ServedAnswer::MethodNotAllowed(HeaderValue::from_static(
                     "GET, HEAD",
                 )));
             }
-            return Some(ServedAnswer::Response(self.document(rendered, parts)));
+            let rendered = match (json, yaml) {
+                (Some((_, json)), _) => Ok(json),
+                (_, Some((_, Yaml::Now(yaml)))) => Ok(yaml),
+                (_, Some((_, Yaml::Later(later)))) => match &self.json {
+                    Some((_, json)) => later.get(json),
+                    None => Err("the served JSON is gone"),
+                },
+                (None, None) => return None,
+            };
+            return Some(ServedAnswer::Response(match rendered {
+                Ok(rendered) => self.document(rendered, parts),
+                Err(why) => unwritten_yaml(why),
+            }));
         }
         let docs = self.docs.as_ref()?;
         if !path.starts_with(docs.path.as_str()) {
@@ -462,6 +488,26 @@ fn origin_token(doc: &Value, aside: Option<&outline::SetAside>) -> String {
         .unwrap_or_default()
 }
 
+/// The answer when the YAML cannot be written on its first request. [`LaterYaml`] is made
+/// only for JSON that can be written as YAML, so this is not expected; it is answered, not
+/// panicked on.
+fn unwritten_yaml(why: &str) -> Response<Bytes> {
+    tracing::error!(target: "oasgate::serve", "the document cannot be written as YAML: {why}");
+    let body = serde_json::json!({
+        "type": "urn:oasgate:problem:internal",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": format!("the document cannot be written as YAML: {why}"),
+    });
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,6 +550,73 @@ mod tests {
         let (tree, aside) = ServedTree::of(&doc, false).into_tree(std::iter::empty());
         assert!(!tree.to_string().contains("oasgate-origin-0-7c1e"));
         assert_eq!(origin_token(&tree, aside.as_ref()), "oasgate-origin-1-7c1e");
+    }
+
+    /// The YAML is written on its first request, from the served JSON, and reads as the JSON
+    /// does. JSON nested too deep to be written later is written at start-up (and refused
+    /// there when it cannot be written at all), as is the YAML of a layer serving no JSON.
+    #[test]
+    fn the_yaml_is_written_on_its_first_request_where_it_can_be() {
+        // Trees this deep take more stack than a test thread has in a debug build.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(yaml_written_later)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn yaml_written_later() {
+        fn nested(depth: usize) -> Value {
+            let mut deep = serde_json::json!("leaf");
+            for _ in 0..depth {
+                deep = serde_json::json!([deep]);
+            }
+            serde_json::json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+                               "paths": {}, "x-deep": deep})
+        }
+        fn get(served: &ServedDocuments, path: &str) -> Value {
+            let request = http::Request::get(path).header("host", "localhost:8080");
+            let (parts, ()) = request.body(()).unwrap().into_parts();
+            let Some(ServedAnswer::Response(response)) = served.respond(&parts, path) else {
+                panic!("{path} is not served");
+            };
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let text = std::str::from_utf8(response.body()).unwrap();
+            crate::spec::source::parse(text).unwrap().0
+        }
+        let both = Options::default();
+        let yaml_only = Options::default().openapi_json_path(None).docs_path(None);
+        // (depth of `x-deep`, options, written later)
+        let table = [
+            (3, &both, true),
+            (125, &both, false),
+            (3, &yaml_only, false),
+        ];
+        for (depth, options, later) in table {
+            let doc = nested(depth);
+            let served = ServedDocuments::build(ServedTree::of(&doc, false), &[], options)
+                .unwrap_or_else(|e| panic!("{depth}: {e:?}"));
+            let yaml = &served.yaml.as_ref().unwrap().1;
+            let unwritten = |yaml: &Yaml| matches!(yaml, Yaml::Later(l) if !l.is_written());
+            assert_eq!(unwritten(yaml), later, "{depth}");
+            let as_yaml = get(&served, "/openapi.yaml");
+            assert_eq!(as_yaml["x-deep"], doc["x-deep"], "{depth}");
+            if options.openapi_json_path.is_some() {
+                assert_eq!(as_yaml, get(&served, "/openapi.json"), "{depth}");
+            }
+            assert!(!unwritten(yaml), "{depth}: written once asked for");
+        }
+        // Deeper than the JSON reader goes: refused at start-up, as before.
+        let deep = nested(140);
+        let refused = ServedDocuments::build(ServedTree::of(&deep, false), &[], &both);
+        let problems = refused.err().expect("refused");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("the document cannot be written as YAML")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -213,6 +213,23 @@ impl Rendered {
         }
     }
 
+    /// The whole text with `token` where each origin goes, as it was split.
+    fn text_with(&self, token: &str) -> Vec<u8> {
+        let len = self.prefix.len()
+            + self
+                .pieces
+                .iter()
+                .map(|p| token.len() + p.len())
+                .sum::<usize>();
+        let mut out = Vec::with_capacity(len);
+        self.prefix.put_into(&mut out);
+        for piece in &self.pieces {
+            out.extend_from_slice(token.as_bytes());
+            piece.put_into(&mut out);
+        }
+        out
+    }
+
     /// The entity tag of the identity representation for `origin` (for `If-None-Match`).
     pub fn identity_tag(&self, origin: &str) -> String {
         let (crc, len) = self.crc_and_len(origin);
@@ -387,6 +404,83 @@ fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<Vec<St
     Ok(out.finish())
 }
 
+/// The deepest a JSON text for YAML may nest: the JSON reader the YAML is written through
+/// refuses more than 128 levels of arrays and objects.
+const YAML_DEPTH: usize = 120;
+
+/// How deep arrays and objects nest in a JSON text.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The served YAML, written from the served JSON the first time it is asked for: most
+/// clients and the docs page read the JSON, and a large document's YAML text is about the
+/// size of its file. Made only for JSON that [`nesting`] finds shallow enough to be written
+/// (deeper JSON is written at start-up, which reports the failure), so writing it later
+/// does not fail.
+pub(crate) struct LaterYaml {
+    members: Vec<(String, Range<usize>)>,
+    token: String,
+    done: OnceLock<Result<Rendered, String>>,
+}
+
+impl LaterYaml {
+    /// The YAML of `json` for later, if it can be written from it later; `None` when it has
+    /// to be written now.
+    pub fn of(json: &JsonText, token: &str) -> Option<Self> {
+        (nesting(&json.text) <= YAML_DEPTH).then(|| Self {
+            members: json.members.clone(),
+            token: token.to_owned(),
+            done: OnceLock::new(),
+        })
+    }
+
+    /// The YAML, written from `json` (the served JSON this was made of) on first use.
+    pub fn get(&self, json: &Rendered) -> Result<&Rendered, &str> {
+        self.done
+            .get_or_init(|| {
+                let text =
+                    String::from_utf8(json.text_with(&self.token)).map_err(|e| e.to_string())?;
+                let json = JsonText {
+                    text,
+                    members: self.members.clone(),
+                };
+                let parts = to_yaml(&json)?;
+                Ok(Rendered::new(parts, &self.token, "application/yaml"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    #[cfg(test)]
+    pub fn is_written(&self) -> bool {
+        self.done.get().is_some()
+    }
+}
+
 /// Text written in parts of about `size` bytes, each cut after a line end (a line longer than
 /// a part stays whole), so that nothing within a line is ever split between two parts.
 struct LineParts {
@@ -553,6 +647,23 @@ mod tests {
     use std::io::Read as _;
 
     use super::*;
+
+    /// Nesting counts arrays and objects, not brackets inside strings (escaped quotes
+    /// included).
+    #[test]
+    fn nesting_reads_past_strings() {
+        let rows = [
+            ("1", 0),
+            ("{}", 1),
+            (r#"{"a": [[{"b": 1}]]}"#, 4),
+            (r#"{"a": "[[[{{{"}"#, 1),
+            (r#"{"a": "\"[[", "b": [1]}"#, 2),
+            (r#"{"a\\": [], "b": {"c": "]]]}}}"}}"#, 2),
+        ];
+        for (text, want) in rows {
+            assert_eq!(nesting(text), want, "{text}");
+        }
+    }
 
     const TOKEN: &str = "\u{1}origin\u{1}";
 
