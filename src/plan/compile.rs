@@ -357,10 +357,13 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     }
     // Done with the files' texts (kept for line numbers), a 2.0 document's pointer map and the
     // compile state: they are not held while the served document is written, the peak of a
-    // large document's start.
+    // large document's start. The views stay only where a compiled check holds them (one that
+    // explains failures reads its schema there); a document whose checks are all native
+    // frees them here.
     let warnings = std::mem::take(&mut ctx.warnings);
     ctx.compiler.patterns().forget_compiled();
     drop(ctx);
+    drop((view, engine, response_engine, response_view));
     drop(document);
     drop(map);
     semicolons |= operations
@@ -920,6 +923,16 @@ impl<'a> Compilation<'a> {
             .map(str::to_owned)
             .collect();
         let _ = options;
+        // Held for the layer's life, without the room the lists grew by (a large document
+        // has thousands of parameters).
+        for list in [
+            &mut operation.path,
+            &mut operation.query,
+            &mut operation.header,
+            &mut operation.cookie,
+        ] {
+            list.shrink_to_fit();
+        }
         operation
     }
 
