@@ -335,7 +335,14 @@ impl Compiler {
             return done.clone();
         }
         let done = self.compile_uncached(&target, keep);
-        self.compiled.borrow_mut().insert(target, done.clone());
+        // A simple schema written in place in an operation is read by that parameter alone;
+        // remembering each by its pointer would hold a table as large as the document's
+        // parameters (thousands in some) until compiling ends, to save nothing.
+        let in_place_simple =
+            target.starts_with("/paths/") && matches!(done, Ok(Check::Simple(_) | Check::Any));
+        if !in_place_simple {
+            self.compiled.borrow_mut().insert(target, done.clone());
+        }
         done
     }
 
