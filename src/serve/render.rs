@@ -408,39 +408,10 @@ fn yaml_members(json: &str, members: &[(String, Range<usize>)]) -> Result<Vec<St
 /// refuses more than 128 levels of arrays and objects.
 const YAML_DEPTH: usize = 120;
 
-/// How deep arrays and objects nest in a JSON text.
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in text.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
-}
-
 /// The served YAML, written from the served JSON the first time it is asked for: most
 /// clients and the docs page read the JSON, and a large document's YAML text is about the
-/// size of its file. Made only for JSON that [`nesting`] finds shallow enough to be written
-/// (deeper JSON is written at start-up, which reports the failure), so writing it later
-/// does not fail.
+/// size of its file. Made only for JSON shallow enough to be written (deeper JSON is written
+/// at start-up, which reports the failure), so writing it later does not fail.
 pub(crate) struct LaterYaml {
     members: Vec<(String, Range<usize>)>,
     token: String,
@@ -451,7 +422,8 @@ impl LaterYaml {
     /// The YAML of `json` for later, if it can be written from it later; `None` when it has
     /// to be written now.
     pub fn of(json: &JsonText, token: &str) -> Option<Self> {
-        (nesting(&json.text) <= YAML_DEPTH).then(|| Self {
+        let shallow = crate::body::nesting_exceeds(json.text.as_bytes(), YAML_DEPTH).is_none();
+        shallow.then(|| Self {
             members: json.members.clone(),
             token: token.to_owned(),
             done: OnceLock::new(),
@@ -647,23 +619,6 @@ mod tests {
     use std::io::Read as _;
 
     use super::*;
-
-    /// Nesting counts arrays and objects, not brackets inside strings (escaped quotes
-    /// included).
-    #[test]
-    fn nesting_reads_past_strings() {
-        let rows = [
-            ("1", 0),
-            ("{}", 1),
-            (r#"{"a": [[{"b": 1}]]}"#, 4),
-            (r#"{"a": "[[[{{{"}"#, 1),
-            (r#"{"a": "\"[[", "b": [1]}"#, 2),
-            (r#"{"a\\": [], "b": {"c": "]]]}}}"}}"#, 2),
-        ];
-        for (text, want) in rows {
-            assert_eq!(nesting(text), want, "{text}");
-        }
-    }
 
     const TOKEN: &str = "\u{1}origin\u{1}";
 
