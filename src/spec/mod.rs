@@ -106,6 +106,10 @@ pub struct Document {
 
 impl Document {
     /// Reads a document from a file; relative `$ref`s are read from beside it, each file once.
+    ///
+    /// The files' texts are not kept: a start-up message that names a line (when a layer is
+    /// built from the document) reads its file again, and names no line if the file changed
+    /// since.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, BuildError> {
         Self::from_bundle(bundle::from_path(path.as_ref())?)
     }
