@@ -680,7 +680,7 @@ where
                 Some(Shape::Primitive(p) | Shape::Array(p)) => *p,
                 _ => Prim::String,
             };
-            match coerce(&text, prim, coercion) {
+            match coerce(text, prim, coercion) {
                 Ok(v) => v,
                 Err(e) => {
                     let secret = fields.iter().any(|f| f.name == name && f.secret);

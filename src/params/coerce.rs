@@ -1,5 +1,6 @@
 //! Strict (and optionally lenient) coercion of parameter text to JSON primitives.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -50,7 +51,23 @@ const TRUE_WORDS: [&str; 4] = ["true", "1", "yes", "on"];
 const FALSE_WORDS: [&str; 4] = ["false", "0", "no", "off"];
 
 /// Coerces already percent-decoded text to `prim`; fails with code `type`.
-pub fn coerce(text: &str, prim: Prim, c: &Coercion) -> Result<Value, DecodeError> {
+///
+/// Takes the text as a `&str`, a `String` or a `Cow`: a string owned already becomes the
+/// value's own, without a copy.
+pub fn coerce<'t>(
+    text: impl Into<Cow<'t, str>>,
+    prim: Prim,
+    c: &Coercion,
+) -> Result<Value, DecodeError> {
+    let text = text.into();
+    match prim {
+        Prim::String => Ok(Value::String(text.into_owned())),
+        _ => scalar(&text, prim, c),
+    }
+}
+
+/// [`coerce`] for text that stays borrowed: a string is copied.
+fn scalar(text: &str, prim: Prim, c: &Coercion) -> Result<Value, DecodeError> {
     let fail = |expected: &str| {
         DecodeError::new(
             FieldCode::Type,
@@ -301,7 +318,7 @@ mod tests {
         let mut failures = Vec::new();
         for (i, (text, prim, lenient, want)) in rows.iter().enumerate() {
             let got = coerce(
-                text,
+                *text,
                 *prim,
                 &Coercion {
                     lenient_booleans: *lenient,

@@ -1266,6 +1266,9 @@ impl<'a> Compilation<'a> {
             self.check(&schema_at)
         };
         Some(Param {
+            header: (location == Location::Header)
+                .then(|| http::HeaderName::from_bytes(name.as_bytes()).ok())
+                .flatten(),
             name: name.into(),
             location,
             required,

@@ -119,6 +119,9 @@ pub(crate) struct Operation {
 pub(crate) struct Param {
     pub name: Arc<str>,
     pub location: Location,
+    /// A header parameter's name as a header name, made once: looking a header up by text
+    /// parses the text on every request. `None` elsewhere, and for a name no header can have.
+    pub header: Option<http::HeaderName>,
     pub required: bool,
     pub style: Style,
     pub explode: bool,
@@ -139,6 +142,18 @@ pub(crate) struct Param {
     pub date: Option<DateParam>,
     /// `x-model: NAME`: the value is an id handed to that model's loader.
     pub model: Option<Arc<str>>,
+}
+
+impl Param {
+    /// The lines of a header parameter's header; none for a parameter elsewhere.
+    pub fn header_lines<'h>(
+        &self,
+        headers: &'h http::HeaderMap,
+    ) -> impl Iterator<Item = &'h http::HeaderValue> {
+        self.header
+            .iter()
+            .flat_map(move |name| headers.get_all(name))
+    }
 }
 
 /// An `in: querystring` parameter (OpenAPI 3.2): the whole query string read as one value of

@@ -92,7 +92,7 @@ impl Plan {
             }
         }
         for p in &op.header {
-            for value in parts.headers.get_all(&*p.name) {
+            for value in p.header_lines(&parts.headers) {
                 check(Place::Header, &p.name, "value", value.len());
             }
         }

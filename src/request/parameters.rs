@@ -17,6 +17,14 @@ use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 use crate::validated::{ParamValues, Validated};
 
+std::thread_local! {
+    /// Where [`Plan::canonical_query`] writes, reused by the thread's requests.
+    static CANONICAL_QUERY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The most room [`CANONICAL_QUERY`] keeps between requests.
+const KEPT_QUERY_ROOM: usize = 4096;
+
 impl Plan {
     /// Every parameter of `op`, checked: what the handler receives, or every error found.
     pub(crate) fn check_parameters<'a>(
@@ -80,7 +88,7 @@ impl Plan {
             undeclared_query(op, query, &mut errors);
         }
         for p in &op.header {
-            let decoded = header_values(parts, &p.name)
+            let decoded = header_values(parts, p)
                 .and_then(|values| params::decode_header(&values, &self.spec(p)));
             self.finish_param(p, decoded, &mut validated.header, &mut errors);
         }
@@ -141,12 +149,29 @@ impl Plan {
         {
             return None;
         }
-        let mut out = String::with_capacity(
-            raw.iter()
-                .map(|pair| pair.raw_name.len() + pair.value.len() + 2)
-                .sum::<usize>()
-                + 32,
-        );
+        // Written into a buffer kept by the thread: most queries are canonical as sent, and
+        // then nothing is allocated.
+        CANONICAL_QUERY.with_borrow_mut(|out| {
+            out.clear();
+            self.write_canonical_query(op, raw, validated, out);
+            // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
+            let rewritten = (out != original).then(|| out.clone());
+            // A rare long query does not keep its room for the thread's life.
+            if out.capacity() > KEPT_QUERY_ROOM {
+                *out = String::new();
+            }
+            rewritten
+        })
+    }
+
+    /// Writes the query [`canonical_query`](Self::canonical_query) hands on into `out`.
+    fn write_canonical_query(
+        &self,
+        op: &Operation,
+        raw: &[Pair<'_>],
+        validated: &Validated,
+        out: &mut String,
+    ) {
         // `validated.query` holds the declared parameters present in declaration order
         // (`check_parameters` fills it so, and serde_json's `preserve_order` keeps insertion
         // order): walked beside `op.query`, no name is hashed and looked up.
@@ -157,7 +182,7 @@ impl Plan {
                 .map(|(_, value)| value);
             // The merged paging is written straight from `Paging`, without building values.
             if let Some(paging) = &validated.paging
-                && paging::write_merged(paging, &p.name, &mut out)
+                && paging::write_merged(paging, &p.name, out)
             {
                 continue;
             }
@@ -170,10 +195,10 @@ impl Plan {
                     Style::Form,
                     true,
                     &Value::String(value.to_string()),
-                    &mut out,
+                    out,
                 );
             } else {
-                params::encode_query(&p.name, p.style, p.explode, value, &mut out);
+                params::encode_query(&p.name, p.style, p.explode, value, out);
             }
         }
         // Parameters were written above; credentials go on as sent (the inner service may be
@@ -186,11 +211,9 @@ impl Plan {
                 _ => keep_undeclared,
             };
             if keep {
-                params::push_raw_pair(&mut out, pair.raw_name, pair.value);
+                params::push_raw_pair(out, pair.raw_name, pair.value);
             }
         }
-        // Rebuilding the URI costs more than this comparison: skip it when nothing changed.
-        (out != original).then_some(out)
     }
 
     /// Reads and checks the query string of an `in: querystring` parameter; `Ok(None)` when
@@ -478,11 +501,8 @@ fn querystring_error(
 }
 
 /// All values of a header, or an error when one is not visible ASCII text.
-fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, DecodeError> {
-    parts
-        .headers
-        .get_all(name)
-        .iter()
+fn header_values<'a>(parts: &'a Parts, p: &Param) -> Result<Vec<&'a str>, DecodeError> {
+    p.header_lines(&parts.headers)
         .map(|v| {
             v.to_str().map_err(|_| DecodeError {
                 code: FieldCode::Encoding,
