@@ -87,7 +87,7 @@ impl Validated {
         &self,
     ) -> Option<Result<T, serde_json::Error>> {
         match (self.body.value.get(), &self.body.text) {
-            (Some(value), _) => Some(T::deserialize(value)),
+            (Some(value), _) => Some(T::deserialize(&**value)),
             (None, Some(text)) => Some(serde_json::from_slice(text)),
             (None, None) => None,
         }
@@ -256,14 +256,16 @@ impl Serialize for ParamValues {
 #[derive(Clone, Default)]
 pub(crate) struct ReadBody {
     text: Option<Bytes>,
-    value: OnceLock<Value>,
+    /// Boxed: `Validated` is moved several times per request, and most requests read no
+    /// body; a value, when there is one, has allocated far more than its box.
+    value: OnceLock<Box<Value>>,
 }
 
 impl ReadBody {
     pub fn parsed(value: Value) -> Self {
         Self {
             text: None,
-            value: OnceLock::from(value),
+            value: OnceLock::from(Box::new(value)),
         }
     }
 
@@ -280,9 +282,9 @@ impl ReadBody {
             // The same parser read this text to its end without an error, so it cannot fail.
             Some(text) => Some(
                 self.value
-                    .get_or_init(|| serde_json::from_slice(text).unwrap_or_default()),
+                    .get_or_init(|| Box::new(serde_json::from_slice(text).unwrap_or_default())),
             ),
-            None => self.value.get(),
+            None => self.value.get().map(|value| &**value),
         }
     }
 }

@@ -253,8 +253,18 @@ impl SimpleSchema {
 
     /// Whether `value` passes every keyword; formats no message.
     pub fn is_valid(&self, value: &Value) -> bool {
-        let mut none = Vec::new();
-        self.check_limited(value, &mut none, 0) == 0
+        // A scalar, what parameters mostly are, takes the text walk's direct path: the same
+        // keywords without the error sink's generality.
+        match value {
+            Value::Null => self.accepts_scalar(Scalar::Null),
+            Value::Bool(b) => self.accepts_scalar(Scalar::Bool(*b)),
+            Value::Number(n) => self.accepts_scalar(Scalar::Number(n)),
+            Value::String(s) => self.accepts_scalar(Scalar::Str(s)),
+            Value::Array(_) | Value::Object(_) => {
+                let mut none = Vec::new();
+                self.check_limited(value, &mut none, 0) == 0
+            }
+        }
     }
 
     /// Whether a scalar read from JSON text passes every keyword; builds no [`Value`] and
