@@ -31,18 +31,22 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Body(BoxBody<Bytes, BoxError>);
 
 impl Body {
-    /// Wraps any body with `Bytes` data.
+    /// Wraps any body with `Bytes` data. A body that has ended already (a GET's, most
+    /// often) becomes [`Body::empty`], and allocates nothing.
     pub fn new<B>(body: B) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
+        if body.is_end_stream() {
+            return Self::empty();
+        }
         Self(body.map_err(Into::into).boxed())
     }
 
     /// An empty body (allocates nothing).
     pub fn empty() -> Self {
-        Self::new(http_body_util::Empty::new())
+        Self(http_body_util::Empty::new().map_err(Into::into).boxed())
     }
 }
 
@@ -94,5 +98,23 @@ impl http_body::Body for Body {
 impl From<Body> for axum_core::body::Body {
     fn from(body: Body) -> Self {
         axum_core::body::Body::new(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body as _;
+
+    #[tokio::test]
+    async fn an_ended_body_becomes_the_empty_one_and_others_keep_their_bytes() {
+        let ended = Body::new(http_body_util::Full::new(Bytes::new()));
+        assert!(ended.is_end_stream());
+        assert_eq!(ended.size_hint().exact(), Some(0));
+        assert!(ended.collect().await.unwrap().to_bytes().is_empty());
+
+        let sent = Body::new(http_body_util::Full::new(Bytes::from_static(b"abc")));
+        assert_eq!(sent.size_hint().exact(), Some(3));
+        assert_eq!(sent.collect().await.unwrap().to_bytes(), "abc");
     }
 }
