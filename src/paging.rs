@@ -187,14 +187,13 @@ impl PagingConfig {
         let mut sort = Vec::new();
         match sort_text {
             Some(text) => {
-                let keys: Vec<&str> = text.split(',').map(str::trim).collect();
-                if keys.len() > 1 && sortdir.is_some() {
+                if text.contains(',') && sortdir.is_some() {
                     return Err((
                         "sortdir",
                         "`sortdir` cannot be combined with several sort keys; use `-field` for descending".into(),
                     ));
                 }
-                for key in keys {
+                for key in text.split(',').map(str::trim) {
                     let (field, dir, signed) = match key.strip_prefix('-') {
                         Some(field) => (field, -1, true),
                         None => match key.strip_prefix('+') {

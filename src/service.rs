@@ -228,7 +228,9 @@ where
 }
 
 /// What the handler receives besides the request: the validated values, the merged paging
-/// and the loaded models.
+/// and the loaded models. Inlined: `Validated` is moved into the request's extensions, and a
+/// call would move it once more on the way.
+#[inline(always)]
 fn extend<B>(
     request: &mut Request<B>,
     validated: Validated,
