@@ -88,8 +88,7 @@ impl Plan {
             undeclared_query(op, query, &mut errors);
         }
         for p in &op.header {
-            let decoded = header_values(parts, p)
-                .and_then(|values| params::decode_header(&values, &self.spec(p)));
+            let decoded = decode_header(parts, p, &self.spec(p));
             self.finish_param(p, decoded, &mut validated.header, &mut errors);
         }
         if !op.cookie.is_empty() {
@@ -500,16 +499,31 @@ fn querystring_error(
     }
 }
 
-/// All values of a header, or an error when one is not visible ASCII text.
-fn header_values<'a>(parts: &'a Parts, p: &Param) -> Result<Vec<&'a str>, DecodeError> {
-    p.header_lines(&parts.headers)
-        .map(|v| {
-            v.to_str().map_err(|_| DecodeError {
-                code: FieldCode::Encoding,
-                detail: "the header value is not visible ASCII text".to_owned(),
-            })
+/// A header parameter's value from all its lines; an error when one is not visible ASCII
+/// text. A header given once, as most are, is read without gathering its lines.
+fn decode_header(
+    parts: &Parts,
+    p: &Param,
+    spec: &ParamSpec<'_>,
+) -> Result<Option<Value>, DecodeError> {
+    fn text(v: &http::HeaderValue) -> Result<&str, DecodeError> {
+        v.to_str().map_err(|_| DecodeError {
+            code: FieldCode::Encoding,
+            detail: "the header value is not visible ASCII text".to_owned(),
         })
-        .collect()
+    }
+    let mut lines = p.header_lines(&parts.headers);
+    match (lines.next(), lines.next()) {
+        (None, _) => params::decode_header(&[], spec),
+        (Some(one), None) => params::decode_header(&[text(one)?], spec),
+        _ => {
+            let values = p
+                .header_lines(&parts.headers)
+                .map(text)
+                .collect::<Result<Vec<_>, _>>()?;
+            params::decode_header(&values, spec)
+        }
+    }
 }
 
 /// Whether a (decoded) query key belongs to a parameter or a security scheme of `op`.
