@@ -88,7 +88,7 @@ impl Plan {
             undeclared_query(op, query, &mut errors);
         }
         for p in &op.header {
-            let decoded = decode_header(parts, p, &self.spec(p));
+            let decoded = read_header(parts, p, &self.spec(p));
             self.finish_param(p, decoded, &mut validated.header, &mut errors);
         }
         if !op.cookie.is_empty() {
@@ -501,7 +501,7 @@ fn querystring_error(
 
 /// A header parameter's value from all its lines; an error when one is not visible ASCII
 /// text. A header given once, as most are, is read without gathering its lines.
-fn decode_header(
+fn read_header(
     parts: &Parts,
     p: &Param,
     spec: &ParamSpec<'_>,
