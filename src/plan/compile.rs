@@ -813,6 +813,7 @@ impl<'a> Compilation<'a> {
             path: Vec::new(),
             query: Vec::new(),
             header: Vec::new(),
+            header_names: Box::default(),
             cookie: Vec::new(),
             querystring: None,
             body: None,
@@ -933,6 +934,11 @@ impl<'a> Compilation<'a> {
         ] {
             list.shrink_to_fit();
         }
+        operation.header_names = operation
+            .header
+            .iter()
+            .map(|p| http::HeaderName::from_bytes(p.name.as_bytes()).ok())
+            .collect();
         operation
     }
 
@@ -1266,9 +1272,6 @@ impl<'a> Compilation<'a> {
             self.check(&schema_at)
         };
         Some(Param {
-            header: (location == Location::Header)
-                .then(|| http::HeaderName::from_bytes(name.as_bytes()).ok())
-                .flatten(),
             name: name.into(),
             location,
             required,

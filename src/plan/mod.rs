@@ -87,6 +87,10 @@ pub(crate) struct Operation {
     pub path: Vec<Param>,
     pub query: Vec<Param>,
     pub header: Vec<Param>,
+    /// The header parameters' names as header names, beside `header` in its order, made once:
+    /// looking a header up by text parses the text on every request. `None` for a name no
+    /// header can have. Apart from `Param`, so that no other parameter carries the room.
+    pub header_names: Box<[Option<http::HeaderName>]>,
     pub cookie: Vec<Param>,
     /// OpenAPI 3.2's `in: querystring`: the whole query string as one value.
     pub querystring: Option<Box<Querystring>>,
@@ -115,13 +119,28 @@ pub(crate) struct Operation {
     pub path_names: Option<Box<[Box<str>]>>,
 }
 
+impl Operation {
+    /// Each header parameter with its header's name (`None` for a name no header can have).
+    pub fn header_params(&self) -> impl Iterator<Item = (&Param, Option<&http::HeaderName>)> {
+        self.header
+            .iter()
+            .zip(&self.header_names)
+            .map(|(p, name)| (p, name.as_ref()))
+    }
+}
+
+/// The lines of header `name` in `headers`; none when there is no such name.
+pub(crate) fn header_lines<'h>(
+    headers: &'h http::HeaderMap,
+    name: Option<&http::HeaderName>,
+) -> impl Iterator<Item = &'h http::HeaderValue> {
+    name.into_iter().flat_map(move |name| headers.get_all(name))
+}
+
 /// One parameter with its decoder settings and compiled check.
 pub(crate) struct Param {
     pub name: Arc<str>,
     pub location: Location,
-    /// A header parameter's name as a header name, made once: looking a header up by text
-    /// parses the text on every request. `None` elsewhere, and for a name no header can have.
-    pub header: Option<http::HeaderName>,
     pub required: bool,
     pub style: Style,
     pub explode: bool,
@@ -142,18 +161,6 @@ pub(crate) struct Param {
     pub date: Option<DateParam>,
     /// `x-model: NAME`: the value is an id handed to that model's loader.
     pub model: Option<Arc<str>>,
-}
-
-impl Param {
-    /// The lines of a header parameter's header; none for a parameter elsewhere.
-    pub fn header_lines<'h>(
-        &self,
-        headers: &'h http::HeaderMap,
-    ) -> impl Iterator<Item = &'h http::HeaderValue> {
-        self.header
-            .iter()
-            .flat_map(move |name| headers.get_all(name))
-    }
 }
 
 /// An `in: querystring` parameter (OpenAPI 3.2): the whole query string read as one value of

@@ -91,8 +91,8 @@ impl Plan {
                 check(Place::Query, &name, "value", value.len());
             }
         }
-        for p in &op.header {
-            for value in p.header_lines(&parts.headers) {
+        for (p, name) in op.header_params() {
+            for value in crate::plan::header_lines(&parts.headers, name) {
                 check(Place::Header, &p.name, "value", value.len());
             }
         }

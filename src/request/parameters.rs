@@ -12,7 +12,7 @@ use crate::dates;
 use crate::options::UndeclaredParams;
 use crate::paging;
 use crate::params::{self, DecodeError, Location, Pair, ParamSpec, Style};
-use crate::plan::{Operation, Param, Plan, Querystring, QuerystringKind};
+use crate::plan::{Operation, Param, Plan, Querystring, QuerystringKind, header_lines};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 use crate::validated::{ParamValues, Validated};
@@ -87,8 +87,8 @@ impl Plan {
         } else if op.undeclared_query == UndeclaredParams::Reject {
             undeclared_query(op, query, &mut errors);
         }
-        for p in &op.header {
-            let decoded = read_header(parts, p, &self.spec(p));
+        for (p, name) in op.header_params() {
+            let decoded = read_header(&parts.headers, name, &self.spec(p));
             self.finish_param(p, decoded, &mut validated.header, &mut errors);
         }
         if !op.cookie.is_empty() {
@@ -502,8 +502,8 @@ fn querystring_error(
 /// A header parameter's value from all its lines; an error when one is not visible ASCII
 /// text. A header given once, as most are, is read without gathering its lines.
 fn read_header(
-    parts: &Parts,
-    p: &Param,
+    headers: &http::HeaderMap,
+    name: Option<&http::HeaderName>,
     spec: &ParamSpec<'_>,
 ) -> Result<Option<Value>, DecodeError> {
     fn text(v: &http::HeaderValue) -> Result<&str, DecodeError> {
@@ -512,13 +512,12 @@ fn read_header(
             detail: "the header value is not visible ASCII text".to_owned(),
         })
     }
-    let mut lines = p.header_lines(&parts.headers);
+    let mut lines = header_lines(headers, name);
     match (lines.next(), lines.next()) {
         (None, _) => params::decode_header(&[], spec),
         (Some(one), None) => params::decode_header(&[text(one)?], spec),
         _ => {
-            let values = p
-                .header_lines(&parts.headers)
+            let values = header_lines(headers, name)
                 .map(text)
                 .collect::<Result<Vec<_>, _>>()?;
             params::decode_header(&values, spec)
