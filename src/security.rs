@@ -117,8 +117,31 @@ where
 #[derive(Debug, Clone)]
 pub(crate) struct Requirement {
     pub scheme: Arc<str>,
-    pub kind: Arc<SchemeKind>,
+    pub check: Arc<SchemeCheck>,
     pub scopes: Arc<[String]>,
+}
+
+/// A security scheme as requests are checked against it, shared by every requirement naming
+/// it.
+#[derive(Debug)]
+pub(crate) struct SchemeCheck {
+    pub kind: SchemeKind,
+    /// An `apiKey` header scheme's header name, parsed once: a lookup by text parses it on
+    /// every request. `None` for other schemes and for a name no header can have.
+    pub header: Option<http::HeaderName>,
+}
+
+impl From<SchemeKind> for SchemeCheck {
+    fn from(kind: SchemeKind) -> Self {
+        let header = match &kind {
+            SchemeKind::ApiKey {
+                place: Place::Header,
+                name,
+            } => http::HeaderName::from_bytes(name.as_bytes()).ok(),
+            _ => None,
+        };
+        Self { kind, header }
+    }
 }
 
 /// An operation's security: any one alternative, all of whose schemes are satisfied.
@@ -146,7 +169,7 @@ impl SecurityPlan {
         self.alternatives
             .iter()
             .flatten()
-            .filter_map(|r| match &*r.kind {
+            .filter_map(|r| match &r.check.kind {
                 SchemeKind::ApiKey {
                     place: Place::Query,
                     name,
@@ -171,7 +194,7 @@ impl SecurityPlan {
         for (index, alternative) in self.alternatives.iter().enumerate() {
             let start = found.len();
             for requirement in alternative {
-                match extract(&requirement.kind, headers, query) {
+                match extract(&requirement.check, headers, query) {
                     Ok(Some(value)) => found.push(PresentCredential {
                         alternative: index,
                         requirement: requirement.clone(),
@@ -205,7 +228,7 @@ impl SecurityPlan {
             .iter()
             .map(|alt| {
                 alt.iter()
-                    .map(|r| match &*r.kind {
+                    .map(|r| match &r.check.kind {
                         SchemeKind::ApiKey { place, name } => {
                             format!("api key in {} `{name}`", place.as_str())
                         }
@@ -225,7 +248,7 @@ impl SecurityPlan {
     pub fn challenge(&self, error: Option<&str>) -> Option<HeaderValue> {
         let mut parts: Vec<String> = Vec::new();
         for r in self.alternatives.iter().flatten() {
-            let part = match &*r.kind {
+            let part = match &r.check.kind {
                 SchemeKind::Bearer => match error {
                     Some(e) => format!("Bearer realm=\"{}\", error=\"{e}\"", r.scheme),
                     None => format!("Bearer realm=\"{}\"", r.scheme),
@@ -248,14 +271,16 @@ impl SecurityPlan {
 
 /// The credential a scheme reads, `Ok(None)` when absent, `Err` when present but malformed.
 fn extract(
-    kind: &SchemeKind,
+    check: &SchemeCheck,
     headers: &HeaderMap,
     query: &[Pair<'_>],
 ) -> Result<Option<String>, String> {
-    match kind {
+    match &check.kind {
         SchemeKind::ApiKey { place, name } => Ok(match place {
-            Place::Header => headers
-                .get(name.as_str())
+            Place::Header => check
+                .header
+                .as_ref()
+                .and_then(|header| headers.get(header))
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned),

@@ -25,7 +25,7 @@ use crate::params::{Coercion, Location, Shape, Style};
 use crate::path::PathRules;
 use crate::pattern::Patterns;
 use crate::router::{RouteError, RouterBuilder, template_params};
-use crate::security::{Requirement, SchemeKind, SecurityPlan, scheme_kind};
+use crate::security::{Requirement, SchemeCheck, SecurityPlan, scheme_kind};
 use crate::serve::{OperationFacts, ServedDocuments, ServedTree};
 use crate::spec::swagger2::{self, PointerMap};
 use crate::spec::{
@@ -466,7 +466,7 @@ struct Compilation<'a> {
     /// For a 2.0 document: converted pointers back to the 2.0 places.
     map: Option<&'a PointerMap>,
     paging_mode: PagingMode,
-    schemes: HashMap<String, Arc<SchemeKind>>,
+    schemes: HashMap<String, Arc<SchemeCheck>>,
     /// Model names a loader is registered for.
     models: Vec<String>,
     lenient_dates: bool,
@@ -671,7 +671,8 @@ impl<'a> Compilation<'a> {
             };
             match scheme_kind(scheme) {
                 Ok(kind) => {
-                    self.schemes.insert(name.clone(), Arc::new(kind));
+                    self.schemes
+                        .insert(name.clone(), Arc::new(SchemeCheck::from(kind)));
                 }
                 Err(e) => self.report(&at, e),
             }
@@ -681,7 +682,7 @@ impl<'a> Compilation<'a> {
     /// The Security Scheme Object a 3.2 Security Requirement names by URI ("or be the URI of
     /// a Security Scheme Object"): a fragment in this document (`#/components/...`), or in a
     /// file the document's `$ref`s reach (`common.yaml#/components/...`).
-    fn scheme_by_uri(&mut self, uri: &str) -> Result<Arc<SchemeKind>, String> {
+    fn scheme_by_uri(&mut self, uri: &str) -> Result<Arc<SchemeCheck>, String> {
         let unknown = || {
             format!(
                 "security requirement names `{uri}`, which is neither a security scheme \
@@ -715,7 +716,7 @@ impl<'a> Compilation<'a> {
         }
         let (scheme, _) = self.resolve(&at).ok_or_else(unknown)?;
         scheme_kind(scheme)
-            .map(Arc::new)
+            .map(|kind| Arc::new(SchemeCheck::from(kind)))
             .map_err(|e| format!("security scheme `{uri}`: {e}"))
     }
 
@@ -1505,7 +1506,7 @@ impl<'a> Compilation<'a> {
                     .unwrap_or_default();
                 all.push(Requirement {
                     scheme: name.as_str().into(),
-                    kind,
+                    check: kind,
                     scopes: scopes.into(),
                 });
             }

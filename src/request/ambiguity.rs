@@ -59,13 +59,17 @@ impl Plan {
         }
         let mut authorization = false;
         for requirement in op.security.alternatives.iter().flatten() {
-            match &*requirement.kind {
+            match &requirement.check.kind {
                 SchemeKind::Bearer | SchemeKind::Basic | SchemeKind::OtherHttp(_) => {
                     authorization = true;
                 }
                 SchemeKind::ApiKey { place, name } => {
                     let given = match place {
-                        Place::Header => headers.get_all(name.as_str()).iter().count(),
+                        Place::Header => requirement
+                            .check
+                            .header
+                            .as_ref()
+                            .map_or(0, |header| headers.get_all(header).iter().count()),
                         Place::Cookie => cookie_count(headers, name),
                         Place::Query => query.iter().filter(|pair| pair.is(name)).count(),
                         Place::Path | Place::Body | Place::Status => 0,

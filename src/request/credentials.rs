@@ -25,7 +25,7 @@ impl Plan {
                 let verdict = verifier
                     .verify(Credential {
                         scheme: &f.requirement.scheme,
-                        kind: &f.requirement.kind,
+                        kind: &f.requirement.check.kind,
                         scopes: &f.requirement.scopes,
                         value: &f.value,
                     })
