@@ -1478,10 +1478,10 @@ impl<'a> Compilation<'a> {
                 // A component name first: "Property names that are identical to a component
                 // name under the Components Object MUST be treated as a component name"; then,
                 // in a 3.2 document, the URI of a Security Scheme Object.
-                let kind = match self.schemes.get(name).cloned() {
-                    Some(kind) => kind,
+                let check = match self.schemes.get(name).cloned() {
+                    Some(check) => check,
                     None if self.version == Version::V3_2 => match self.scheme_by_uri(name) {
-                        Ok(kind) => kind,
+                        Ok(check) => check,
                         Err(e) => {
                             self.report(&format!("{at}/{i}"), e);
                             continue;
@@ -1506,7 +1506,7 @@ impl<'a> Compilation<'a> {
                     .unwrap_or_default();
                 all.push(Requirement {
                     scheme: name.as_str().into(),
-                    check: kind,
+                    check,
                     scopes: scopes.into(),
                 });
             }
