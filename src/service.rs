@@ -141,8 +141,10 @@ where
                         return call.await.map(Answered::Inner);
                     }};
                 }
-                // Every step but the inner call is boxed where it runs, so that the future
-                // every body-checked request allocates stays small.
+                // The rarer steps (credentials' verifier, models, report-only reading,
+                // multipart) are boxed where they run, so that this future stays small; the
+                // body's own check is not: it shares this box rather than costing a second
+                // allocation per request.
                 let models = match plan.admit(&head).await {
                     Ok(models) => models,
                     Err(rejected) => refuse!(rejected, body),
@@ -151,7 +153,7 @@ where
                 // In a block, so that the checked result is not kept across the awaits below.
                 let step = {
                     let checked = if plan.options.enforce {
-                        Box::pin(plan.body(op, &parts, body)).await
+                        plan.body(op, &parts, body).await
                     } else {
                         match Box::pin(plan.report_only_body(op, &parts, body)).await {
                             ReportOnly::Checked(checked) => checked,

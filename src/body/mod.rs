@@ -94,6 +94,60 @@ impl Malformed {
     }
 }
 
+/// Why a body could not be read whole.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// More than the limit arrived (or a body limit set before this layer was hit).
+    TooLarge,
+    /// The body failed: the client hung up, or sent less than it declared.
+    Failed,
+}
+
+/// Reads a body whole, refusing it once more than `limit` bytes have arrived. A body that
+/// arrives as one data frame, as a small request's does, is handed back as that frame's
+/// bytes: no list of frames, no copy. Trailers are not kept.
+pub(crate) async fn read_whole<B>(body: B, limit: usize) -> Result<bytes::Bytes, ReadError>
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut first = bytes::Bytes::new();
+    let mut joined: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            // A limit set in front of this layer (`http_body_util::Limited`) is a size too.
+            if e.into().is::<http_body_util::LengthLimitError>() {
+                ReadError::TooLarge
+            } else {
+                ReadError::Failed
+            }
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if data.is_empty() {
+            continue;
+        }
+        let read = joined.as_ref().map_or(first.len(), |j| j.len());
+        if read + data.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        match &mut joined {
+            Some(joined) => joined.extend_from_slice(&data),
+            None if first.is_empty() => first = data,
+            None => {
+                let mut both = bytes::BytesMut::with_capacity(first.len() + data.len());
+                both.extend_from_slice(&first);
+                both.extend_from_slice(&data);
+                joined = Some(both);
+            }
+        }
+    }
+    Ok(joined.map_or(first, bytes::BytesMut::freeze))
+}
+
 /// Parses JSON nested at most `max_depth` levels, answering the syntax error's 1-based line,
 /// column and character.
 ///
@@ -737,6 +791,69 @@ mod tests {
     use super::*;
     use crate::params::ObjectShape;
     use serde_json::json;
+
+    /// A body sending these frames, then `Err` if `fail` is set.
+    fn frames(
+        parts: &[&'static str],
+        trailers: bool,
+        fail: bool,
+    ) -> impl http_body::Body<Data = bytes::Bytes, Error = std::io::Error> {
+        let mut frames: Vec<Result<http_body::Frame<bytes::Bytes>, std::io::Error>> = parts
+            .iter()
+            .map(|p| {
+                Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                    p.as_bytes(),
+                )))
+            })
+            .collect();
+        if trailers {
+            frames.push(Ok(http_body::Frame::trailers(http::HeaderMap::new())));
+        }
+        if fail {
+            frames.push(Err(std::io::Error::other("client went away")));
+        }
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_whole_within_its_limit() {
+        use ReadError::{Failed, TooLarge};
+        // Frames sent, trailers after them, a failure after them, the limit, what is read.
+        type Row = (
+            &'static [&'static str],
+            bool,
+            bool,
+            usize,
+            Result<&'static str, ReadError>,
+        );
+        let rows: &[Row] = &[
+            (&[], false, false, 8, Ok("")),
+            (&["{}"], false, false, 8, Ok("{}")),
+            (&["", "{}", ""], false, false, 8, Ok("{}")),
+            (&["{\"a\"", ":1}"], false, false, 8, Ok("{\"a\":1}")),
+            (&["a", "b", "c"], true, false, 8, Ok("abc")),
+            (&["12345678"], false, false, 8, Ok("12345678")),
+            (&["123456789"], false, false, 8, Err(TooLarge)),
+            (&["1234", "56789"], false, false, 8, Err(TooLarge)),
+            (&["12"], false, true, 8, Err(Failed)),
+        ];
+        for (parts, trailers, fail, limit, expected) in rows {
+            let read = read_whole(frames(parts, *trailers, *fail), *limit).await;
+            let read = read.as_ref().map(|b| std::str::from_utf8(b).unwrap());
+            assert_eq!(read, expected.as_ref().copied(), "{parts:?}, limit {limit}");
+        }
+        // A limit set in front of the layer counts as a size, not a failure.
+        let limited = http_body_util::Limited::new(frames(&["1234", "5678"], false, false), 6);
+        assert_eq!(read_whole(limited, 100).await, Err(TooLarge));
+    }
+
+    #[tokio::test]
+    async fn one_frame_is_handed_back_without_a_copy() {
+        let sent = bytes::Bytes::from_static(b"{\"name\":\"walnut desk\"}");
+        let body = http_body_util::Full::new(sent.clone());
+        let read = read_whole(body, 1024).await.unwrap();
+        assert_eq!(read.as_ptr(), sent.as_ptr());
+    }
 
     #[test]
     fn json_syntax_errors_have_positions() {

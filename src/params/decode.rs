@@ -78,6 +78,10 @@ impl<'a> Pair<'a> {
     }
 }
 
+/// A query's pairs as one request reads them: a query of up to eight pairs, most queries,
+/// needs no allocation for the list.
+pub(crate) type Pairs<'a> = smallvec::SmallVec<[Pair<'a>; 8]>;
+
 /// Splits a raw query string on `&`, then each piece at its first `=`; empty pieces are
 /// skipped. Each name is decoded once here (`+` as a space).
 pub fn split_query(raw_query: &str) -> Vec<Pair<'_>> {
@@ -95,14 +99,28 @@ pub(crate) fn split_query_bounded(
     raw_query: &str,
     max: usize,
     max_name: usize,
-) -> Option<Vec<Pair<'_>>> {
+) -> Option<Pairs<'_>> {
+    let mut pairs = Pairs::new();
+    split_query_into(raw_query, max, max_name, &mut pairs).then_some(pairs)
+}
+
+/// [`split_query_bounded`] into a list the caller holds (a list of pairs kept inline is
+/// large: filled where it lives, it is not copied on the way out); `false` when there are
+/// more than `max` pairs.
+pub(crate) fn split_query_into<'a>(
+    raw_query: &'a str,
+    max: usize,
+    max_name: usize,
+    pairs: &mut Pairs<'a>,
+) -> bool {
+    pairs.clear();
     if raw_query.is_empty() {
-        return Some(Vec::new());
+        return true;
     }
     let bytes = raw_query.as_bytes();
-    // Room for every pair up front: one allocation, however many pairs there are.
+    // Room for every pair up front: at most one allocation, however many pairs there are.
     let pieces = bytes.iter().filter(|&&b| b == b'&').count() + 1;
-    let mut pairs = Vec::with_capacity(pieces.min(max));
+    pairs.reserve_exact(pieces.min(max));
     // One pass over the bytes finds both delimiters: a query's pieces are short, and
     // searching each for `&` and then `=` costs more in set-up than in scanning. Both are
     // ASCII, so every cut falls between characters.
@@ -113,7 +131,7 @@ pub(crate) fn split_query_bounded(
             Some(b'&') | None => {
                 if at > start {
                     if pairs.len() == max {
-                        return None;
+                        return false;
                     }
                     let (name, value) = match equals {
                         Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..at]),
@@ -134,7 +152,7 @@ pub(crate) fn split_query_bounded(
             _ => {}
         }
     }
-    Some(pairs)
+    true
 }
 
 fn query_pair(piece: &str) -> Pair<'_> {

@@ -55,11 +55,11 @@ mod shape;
 mod simple;
 
 pub use coerce::{Coercion, DecodeError, coerce};
-pub(crate) use decode::split_query_bounded;
 pub use decode::{
     Pair, ParamSpec, decode_cookie, decode_header, decode_path, decode_query, split_cookies,
     split_query,
 };
+pub(crate) use decode::{Pairs, split_query_bounded, split_query_into};
 pub use encode::{encode_query, push_raw_pair};
 pub(crate) use encode::{push_digits, push_encoded, push_padded_digits, push_pair};
 pub use formats::{check_format, format_checker, format_description};

@@ -5,7 +5,6 @@ use bytes::Bytes;
 use http::header;
 use http::request::Parts;
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 
 use super::{Rejected, summary, truncate};
@@ -183,15 +182,15 @@ impl Plan {
                 format!("the body is {length} bytes; the limit is {limit}"),
             ));
         }
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        let bytes = match body::read_whole(body, limit).await {
+            Ok(bytes) => bytes,
+            Err(body::ReadError::TooLarge) => {
                 return Err(reject(
                     ProblemKind::PayloadTooLarge,
                     format!("the body is larger than the limit of {limit} bytes"),
                 ));
             }
-            Err(_) => {
+            Err(body::ReadError::Failed) => {
                 return Err(reject(
                     ProblemKind::MalformedBody,
                     "the body could not be read".to_owned(),
@@ -482,8 +481,8 @@ impl Plan {
             );
             return ReportOnly::Checked(Ok(BodyStep::Ready(body, Default::default())));
         }
-        let bytes = match Limited::new(body, self.options.body_limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
+        let bytes = match body::read_whole(body, self.options.body_limit).await {
+            Ok(bytes) => bytes,
             // The client hung up or sent more than it declared: nothing whole is left to hand on.
             Err(_) => {
                 let problem =

@@ -8,26 +8,29 @@ use http::header;
 use http::request::Parts;
 
 use super::{Rejected, summary};
-use crate::params::{self, Pair};
+use crate::params::{self, Pair, Pairs};
 use crate::plan::{Operation, Plan};
 use crate::problem::{FieldCode, FieldError, Place, Problem, ProblemKind};
 use crate::router::Params;
 
 impl Plan {
-    /// The query split into its raw pairs, once the request is within the limits.
+    /// Splits the query into its raw pairs (into `query`), once the request is within the
+    /// limits.
     pub(crate) fn within_limits<'o, 'a>(
         &self,
         op: &'o Operation,
         path: &Params<'_>,
         parts: &'a Parts,
-    ) -> Result<Vec<Pair<'a>>, Rejected<'o>> {
+        query: &mut Pairs<'a>,
+    ) -> Result<(), Rejected<'o>> {
         let limit = self.options.query_params_limit;
         let cap = self.options.error_cap;
-        let Some(query) = params::split_query_bounded(
+        if !params::split_query_into(
             parts.uri.query().unwrap_or(""),
             limit,
             self.options.param_length_limit,
-        ) else {
+            query,
+        ) {
             let error = FieldError {
                 place: Place::Query,
                 name: String::new(),
@@ -39,14 +42,14 @@ impl Plan {
                 .with_errors(vec![error], cap);
             return Err(Rejected::new(problem, Some(op)));
         };
-        let too_long = self.too_long(op, path, &query, parts);
+        let too_long = self.too_long(op, path, query, parts);
         if !too_long.is_empty() {
             let detail = summary(&too_long, "parameter");
             let problem =
                 Problem::new(ProblemKind::InvalidParameters, detail).with_errors(too_long, cap);
             return Err(Rejected::new(problem, Some(op)));
         }
-        Ok(query)
+        Ok(())
     }
 
     /// Errors for every parameter text longer than the limit, found before any is decoded:
@@ -149,9 +152,10 @@ mod tests {
         ];
         for (uri, headers, want) in rows {
             let head = parts("GET", uri, headers);
+            let mut query = crate::params::Pairs::new();
             let got = plan
-                .within_limits(op, &route.params, &head)
-                .map(|pairs| pairs.len())
+                .within_limits(op, &route.params, &head, &mut query)
+                .map(|()| query.len())
                 .map_err(|rejected| rejected.problem.errors[0].code.as_str());
             assert_eq!(got, *want, "{uri} {headers:?}");
         }

@@ -113,7 +113,8 @@ impl Plan {
             } => (index, params, path),
         };
         let op = &self.operations[index];
-        let query = self.within_limits(op, &params, parts)?;
+        let mut query = crate::params::Pairs::new();
+        self.within_limits(op, &params, parts, &mut query)?;
         self.read_one_way(op, &query, parts)?;
         let credentials = op
             .security
