@@ -114,44 +114,69 @@ pub(crate) fn split_query_into<'a>(
     pairs: &mut Pairs<'a>,
 ) -> bool {
     pairs.clear();
-    if raw_query.is_empty() {
-        return true;
-    }
     let bytes = raw_query.as_bytes();
-    // Room for every pair up front: at most one allocation, however many pairs there are.
-    let pieces = bytes.iter().filter(|&&b| b == b'&').count() + 1;
-    pairs.reserve_exact(pieces.min(max));
     // One pass over the bytes finds both delimiters: a query's pieces are short, and
     // searching each for `&` and then `=` costs more in set-up than in scanning. Both are
     // ASCII, so every cut falls between characters.
     let (mut start, mut equals) = (0, None);
-    for at in 0..=bytes.len() {
-        match bytes.get(at) {
-            Some(b'=') if equals.is_none() => equals = Some(at),
-            Some(b'&') | None => {
-                if at > start {
-                    if pairs.len() == max {
-                        return false;
-                    }
-                    let (name, value) = match equals {
-                        Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..at]),
-                        None => (&raw_query[start..at], ""),
-                    };
-                    pairs.push(if name.len() > max_name {
-                        Pair {
-                            raw_name: name,
-                            name: None,
-                            value,
-                        }
-                    } else {
-                        Pair::new(name, value, true)
-                    });
-                }
-                (start, equals) = (at + 1, None);
+    for (at, &byte) in bytes.iter().enumerate() {
+        if byte == b'&' {
+            if !query_piece(raw_query, (start, equals, at), max, max_name, pairs) {
+                return false;
             }
-            _ => {}
+            (start, equals) = (at + 1, None);
+        } else if byte == b'=' && equals.is_none() {
+            equals = Some(at);
         }
     }
+    query_piece(
+        raw_query,
+        (start, equals, bytes.len()),
+        max,
+        max_name,
+        pairs,
+    )
+}
+
+/// Adds the piece `start..end` (its first `=` at `equals`) of a query to `pairs`, unless it
+/// is empty; `false` when that would make more than `max` pairs.
+#[inline(always)]
+fn query_piece<'a>(
+    raw_query: &'a str,
+    (start, equals, end): (usize, Option<usize>, usize),
+    max: usize,
+    max_name: usize,
+    pairs: &mut Pairs<'a>,
+) -> bool {
+    if end == start {
+        return true;
+    }
+    if pairs.len() == max {
+        return false;
+    }
+    if pairs.len() == pairs.inline_size() {
+        // Leaving the inline room: take room for every pair left at once, so that a long
+        // query costs one allocation, however many pairs it has.
+        let left = raw_query.as_bytes()[start..]
+            .iter()
+            .filter(|&&b| b == b'&')
+            .count()
+            + 1;
+        pairs.reserve_exact(left.min(max - pairs.len()));
+    }
+    let (name, value) = match equals {
+        Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..end]),
+        None => (&raw_query[start..end], ""),
+    };
+    pairs.push(if name.len() > max_name {
+        Pair {
+            raw_name: name,
+            name: None,
+            value,
+        }
+    } else {
+        Pair::new(name, value, true)
+    });
     true
 }
 
@@ -1209,6 +1234,25 @@ mod tests {
                 "bounded row {i}: `{raw}`"
             );
         }
+        // Eight pairs stay inline; past them the room for every pair left is taken at once.
+        let query = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}={i}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        let eight = query(8);
+        let inline = split_query_bounded(&eight, 100, 9).unwrap();
+        assert_eq!((inline.len(), inline.spilled()), (8, false));
+        let twenty = query(20);
+        let spilled = split_query_bounded(&twenty, 100, 9).unwrap();
+        assert_eq!((spilled.len(), spilled.capacity()), (20, 20));
+        assert_eq!(spilled[19].value, "19");
+        let capped = split_query_bounded(&twenty, 12, 9);
+        assert!(capped.is_none());
+        let mut reused = spilled;
+        assert!(split_query_into(&eight, 12, 9, &mut reused));
+        assert_eq!(reused.len(), 8);
         let cookies: [(&str, Pairs); 6] = [
             ("", &[]),
             ("a=1; b=2", &[("a", Some("a"), "1"), ("b", Some("b"), "2")]),
