@@ -87,6 +87,8 @@ fn main() {
             assert!(status.is_success(), "{}: {status}", request.label());
         }
     });
+    // `scripts/instructions.sh` counts instructions per `measure` call in this order: the
+    // three bare rows, then the layer's rows as the table lists them.
     let bare_get = per_request(&rt, &plain, get);
     let bare_post = per_request(&rt, &plain, post_request);
     let bare_mix = per_request(&rt, &plain, cycle);
