@@ -41,7 +41,7 @@ pub use response::{ResponseBody, ResponseValidation};
 pub use serve::PeerAddr;
 pub use service::OpenApi;
 pub use spec::{Document, Version};
-pub use validated::{ParamValues, Validated};
+pub use validated::{ParamIter, ParamValues, Validated};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

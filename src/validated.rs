@@ -154,8 +154,8 @@ impl ParamValues {
     }
 
     /// The parameters, in the order the operation declares them.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(key, value)| (&**key, value))
+    pub fn iter(&self) -> ParamIter<'_> {
+        ParamIter(self.entries.iter())
     }
 
     /// The names, in the order the operation declares them.
@@ -203,15 +203,39 @@ impl std::ops::Index<&str> for ParamValues {
 
 impl<'a> IntoIterator for &'a ParamValues {
     type Item = (&'a str, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Arc<str>, Value)>,
-        fn(&'a (Arc<str>, Value)) -> (&'a str, &'a Value),
-    >;
+    type IntoIter = ParamIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(key, value)| (&**key, value))
+        self.iter()
     }
 }
+
+/// The parameters of a [`ParamValues`] and their values, in the order the operation declares
+/// them: [`ParamValues::iter`].
+#[derive(Clone, Debug)]
+pub struct ParamIter<'a>(std::slice::Iter<'a, (Arc<str>, Value)>);
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = (&'a str, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(key, value)| (&**key, value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for ParamIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(key, value)| (&**key, value))
+    }
+}
+
+impl ExactSizeIterator for ParamIter<'_> {}
+
+impl std::iter::FusedIterator for ParamIter<'_> {}
 
 impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for ParamValues {
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
@@ -312,6 +336,21 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn parameters_iterate_in_declared_order_from_either_end() {
+        let values: ParamValues = [("limit", json!(25)), ("sort", json!("price"))]
+            .into_iter()
+            .collect();
+        let mut iter = values.iter();
+        assert_eq!(iter.len(), 2);
+        assert_eq!(iter.next(), Some(("limit", &json!(25))));
+        assert_eq!(iter.len(), 1);
+        assert_eq!(iter.next_back(), Some(("sort", &json!("price"))));
+        assert_eq!((iter.next(), iter.next()), (None, None));
+        let names: Vec<&str> = (&values).into_iter().rev().map(|(name, _)| name).collect();
+        assert_eq!(names, ["sort", "limit"]);
+    }
 
     #[test]
     fn parameter_values_read_like_a_map_in_declaration_order() {
