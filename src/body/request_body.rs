@@ -28,16 +28,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// }
 /// # let _ = adapt(http::Request::new(Body::empty()));
 /// ```
-pub struct Body(Inner);
-
-/// Bytes in hand are kept as they are: the layer hands on every body it has read, and a box
-/// per request for them would be an allocation and a dynamic call per poll for nothing.
-enum Inner {
-    /// Nothing left to send (an empty body, or bytes already polled out).
-    Empty,
-    Bytes(Bytes),
-    Boxed(BoxBody<Bytes, BoxError>),
-}
+pub struct Body(BoxBody<Bytes, BoxError>);
 
 impl Body {
     /// Wraps any body with `Bytes` data. A body that has ended already (a GET's, most
@@ -50,22 +41,18 @@ impl Body {
         if body.is_end_stream() {
             return Self::empty();
         }
-        Self(Inner::Boxed(body.map_err(Into::into).boxed()))
+        Self(body.map_err(Into::into).boxed())
     }
 
     /// An empty body (allocates nothing).
     pub fn empty() -> Self {
-        Self(Inner::Empty)
+        Self(http_body_util::Empty::new().map_err(Into::into).boxed())
     }
 }
 
 impl From<Bytes> for Body {
-    /// The bytes themselves, without a box.
     fn from(bytes: Bytes) -> Self {
-        if bytes.is_empty() {
-            return Self::empty();
-        }
-        Self(Inner::Bytes(bytes))
+        Self::new(http_body_util::Full::new(bytes))
     }
 }
 
@@ -95,29 +82,15 @@ impl http_body::Body for Body {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        if let Inner::Boxed(body) = &mut self.0 {
-            return Pin::new(body).poll_frame(cx);
-        }
-        match std::mem::replace(&mut self.0, Inner::Empty) {
-            Inner::Bytes(bytes) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
-            Inner::Empty | Inner::Boxed(_) => Poll::Ready(None),
-        }
+        Pin::new(&mut self.0).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.0 {
-            Inner::Empty => true,
-            Inner::Bytes(_) => false,
-            Inner::Boxed(body) => body.is_end_stream(),
-        }
+        self.0.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.0 {
-            Inner::Empty => SizeHint::with_exact(0),
-            Inner::Bytes(bytes) => SizeHint::with_exact(bytes.len() as u64),
-            Inner::Boxed(body) => body.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
@@ -143,21 +116,5 @@ mod tests {
         let sent = Body::new(http_body_util::Full::new(Bytes::from_static(b"abc")));
         assert_eq!(sent.size_hint().exact(), Some(3));
         assert_eq!(sent.collect().await.unwrap().to_bytes(), "abc");
-    }
-
-    #[tokio::test]
-    async fn bytes_in_hand_are_one_frame_then_the_end() {
-        let mut body = Body::from(Bytes::from_static(b"{\"a\":1}"));
-        assert!(!body.is_end_stream());
-        assert_eq!(body.size_hint().exact(), Some(7));
-        let frame = body.frame().await.unwrap().unwrap();
-        assert_eq!(frame.into_data().unwrap(), "{\"a\":1}");
-        assert!(body.is_end_stream());
-        assert_eq!(body.size_hint().exact(), Some(0));
-        assert!(body.frame().await.is_none());
-
-        let empty = Body::from(Bytes::new());
-        assert!(empty.is_end_stream());
-        assert!(empty.collect().await.unwrap().to_bytes().is_empty());
     }
 }
