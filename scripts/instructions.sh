@@ -17,15 +17,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-say() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=scripts/common.sh
+source scripts/common.sh
 
-if ! command -v valgrind >/dev/null; then
-    say "installing valgrind"
-    sudo=()
-    if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y valgrind
-fi
+command -v valgrind >/dev/null || install_debian valgrind
 
 say "building the allocations bench"
 bench=$(cargo bench --bench allocations --no-run --message-format=json 2>/dev/null |

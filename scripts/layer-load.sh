@@ -30,15 +30,10 @@ MIX=scripts/kitchen-mix.lua
 MIX_FILE=benches/fixtures/kitchen-mix.txt
 STARTUP_SECONDS=60
 
-say() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=scripts/common.sh
+source scripts/common.sh
 
-if ! command -v wrk >/dev/null; then
-    say "installing wrk"
-    sudo=()
-    if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y wrk
-fi
+command -v wrk >/dev/null || install_debian wrk
 
 say "building the bare upstream (release)"
 cargo build --release --example upstream

@@ -26,15 +26,10 @@ REQUEST_PATH='/items?limit=25&sort=price&q=walnut%20desk'
 SPEC=benches/fixtures/bench.yaml
 STARTUP_SECONDS=120
 
-say() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=scripts/common.sh
+source scripts/common.sh
 
 # --- tools -----------------------------------------------------------------------------------
-install_debian() {
-    local sudo=()
-    if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y "$@"
-}
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
@@ -42,7 +37,6 @@ command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
     install_debian "${missing[@]}"
 fi
 
