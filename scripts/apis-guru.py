@@ -15,6 +15,11 @@ peak resident memory and the file-backed part of its resident memory (the binary
 which a document's size does not change, but which vary by a MiB between two builds of it).
 The report then gives, for those documents, the ratio of (peak - the empty document's) to the
 file size, both whole and without the file-backed pages (Linux only).
+
+`--settle SECONDS` also reads the resident memory that many seconds after listening, once the
+allocator has handed back what the build freed (the binary's jemalloc does so within about 20
+seconds), and reports its ratios the same way. The processes mostly wait then, so
+`--memory-jobs N` runs more of them at once than `--jobs`.
 """
 
 import argparse
@@ -79,6 +84,11 @@ def main():
     parser.add_argument("--strict", action="store_true", help="pass --strict to oasgate check")
     parser.add_argument("--memory-from", type=int, metavar="BYTES",
                         help="also measure `oasgate serve` on loaded documents of this size up")
+    parser.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
+                        help="with --memory-from, also read the resident memory this long after "
+                             "listening")
+    parser.add_argument("--memory-jobs", type=int, metavar="N",
+                        help="`oasgate serve` processes measured at once (default: --jobs)")
     args = parser.parse_args()
 
     documents = sorted(p for p in (args.directory / "APIs").rglob("*") if p.name in NAMES)
@@ -89,8 +99,6 @@ def main():
 
     def run(path):
         report = check_with(binary, path, args.timeout, extra)
-        if args.memory_from is not None and report["ok"] and path.stat().st_size >= args.memory_from:
-            report["serve"] = serve_memory(binary, path, args.timeout)
         return path, version_of(path), report
 
     results = []
@@ -102,17 +110,31 @@ def main():
 
     baseline = None
     if args.memory_from is not None:
+        measured = [r for _, _, r in results if r["ok"]]
+        paths = [p for p, _, r in results if r["ok"]]
+        wanted = [(p, r) for p, r in zip(paths, measured) if p.stat().st_size >= args.memory_from]
         empty = Path(os.environ.get("TMPDIR", "/tmp")) / "oasgate-empty-document.yaml"
         empty.write_text('openapi: 3.0.3\ninfo: {title: empty, version: "1"}\npaths: {}\n')
-        runs = [serve_memory(binary, empty, args.timeout) for _ in range(5)]
+
+        def measure(path):
+            return serve_memory(binary, path, args.timeout, args.settle)
+
+        with concurrent.futures.ThreadPoolExecutor(args.memory_jobs or args.jobs) as pool:
+            runs = list(pool.map(measure, [empty] * 5))
+            for (path, result), memory in zip(wanted, pool.map(measure, [p for p, _ in wanted])):
+                result["serve"] = memory
         runs = [r for r in runs if r]
         if runs:
-            baseline = tuple(sorted(r[i] for r in runs)[len(runs) // 2] for i in range(2))
+            baseline = tuple(
+                sorted(r[i] for r in runs)[len(runs) // 2] if runs[0][i] is not None else None
+                for i in range(4))
     report(args, results, baseline)
 
 
-def serve_memory(binary, path, timeout):
-    """(peak RSS, file-backed RSS) in MiB of `oasgate serve` on `path` once it listens, or None.
+def serve_memory(binary, path, timeout, settle=0.0):
+    """(peak RSS, file-backed RSS) in MiB of `oasgate serve` on `path` once it listens, then
+    (RSS, file-backed RSS) `settle` seconds later (None, None without `settle`); None if it
+    did not listen.
 
     File-backed pages are only ever added while the process runs, so peak minus the
     file-backed pages at the end is at most the anonymous memory's peak (a close lower bound).
@@ -120,18 +142,26 @@ def serve_memory(binary, path, timeout):
     command = [binary, "serve", "--spec", str(path), "--upstream", "http://127.0.0.1:9",
                "--listen", "127.0.0.1:0", "--no-access-log"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    timer = threading.Timer(timeout, process.kill)
+    timer = threading.Timer(timeout + settle, process.kill)
     timer.start()
+
+    def status(*keys):
+        with open(f"/proc/{process.pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return [int(fields[key].split()[0]) / 1024 for key in keys]
+
     try:
         for line in process.stdout:
             if line.startswith(b"listening on"):
                 break
         else:
             return None
-        with open(f"/proc/{process.pid}/status") as f:
-            fields = dict(line.split(":", 1) for line in f if ":" in line)
-        kib = {key: int(fields[key].split()[0]) for key in ("VmHWM", "RssFile")}
-        return kib["VmHWM"] / 1024, kib["RssFile"] / 1024
+        peak, file = status("VmHWM", "RssFile")
+        settled = (None, None)
+        if settle:
+            time.sleep(settle)
+            settled = tuple(status("VmRSS", "RssFile"))
+        return peak, file, *settled
     except (OSError, KeyError, ValueError):
         return None
     finally:
@@ -218,10 +248,12 @@ def report(args, results, baseline):
         with open(args.csv, "w", newline="") as f:
             out = csv.writer(f)
             out.writerow(["document", "version", "ok", "seconds", "rss_mib", "first problem",
-                          "warnings", "serve_peak_mib", "serve_file_mib"])
+                          "warnings", "serve_peak_mib", "serve_file_mib", "serve_settled_mib",
+                          "serve_settled_file_mib"])
             for path, version, result in results:
                 problems = result.get("problems", [])
-                serve = [f"{mib:.1f}" for mib in result.get("serve") or ()] or ["", ""]
+                serve = [f"{mib:.1f}" if mib is not None else "" for mib in
+                         result.get("serve") or ()] or ["", "", "", ""]
                 out.writerow([path, version, result["ok"], f"{result['seconds']:.3f}",
                               f"{result['rss_mib']:.1f}",
                               problems[0]["message"] if problems else "",
@@ -229,28 +261,40 @@ def report(args, results, baseline):
 
 
 def memory_report(args, results, baseline):
-    """Ratios of (peak - the empty document's peak) to file size under `oasgate serve`."""
-    peak0, file0 = baseline
+    """Ratios of (peak - the empty document's peak) to file size under `oasgate serve`, and of
+    the resident memory once settled likewise."""
+    peak0, file0, settled0, settled_file0 = baseline
     rows = []
     for path, _, result in results:
         if result.get("serve"):
-            peak, file = result["serve"]
+            peak, file, settled, settled_file = result["serve"]
             size = path.stat().st_size / 2**20
-            rows.append(((peak - peak0) / size, (peak - file - (peak0 - file0)) / size,
-                         path.relative_to(args.directory / "APIs")))
-    print(f"\nMemory of `oasgate serve` up to listening, {len(rows)} loaded documents of "
+            row = [(peak - peak0) / size, (peak - file - (peak0 - file0)) / size]
+            if settled is not None and settled0 is not None:
+                row += [(settled - settled0) / size,
+                        (settled - settled_file - (settled0 - settled_file0)) / size]
+            rows.append((*row, path.relative_to(args.directory / "APIs")))
+    settled_note = ""
+    if settled0 is not None:
+        settled_note = (f"; {args.settle:g} s after listening {settled0:.1f} MiB, "
+                        f"{settled_file0:.1f} MiB of it file-backed")
+    print(f"\nMemory of `oasgate serve`, {len(rows)} loaded documents of "
           f"{args.memory_from} bytes and more; the empty document: peak {peak0:.1f} MiB, "
-          f"{file0:.1f} MiB of it file-backed. Ratio of (peak - the empty document's) to the "
-          f"file size:\n")
+          f"{file0:.1f} MiB of it file-backed{settled_note}. Ratio of (each measure - the empty "
+          f"document's) to the file size:\n")
     if not rows:
         return
     print("| measure | median | 90th percentile | largest | above 10x |")
     print("|---|---:|---:|---:|---:|")
-    for i, label in ((0, "resident"), (1, "resident without file-backed pages")):
+    labels = ["peak resident", "peak resident without file-backed pages"]
+    if all(len(r) == 5 for r in rows):
+        labels += [f"resident {args.settle:g} s after listening",
+                   f"resident {args.settle:g} s after listening, without file-backed pages"]
+    for i, label in enumerate(labels):
         values = sorted(r[i] for r in rows)
         worst = max(rows, key=lambda r: r[i])
         print(f"| {label} | {statistics.median(values):.1f} | "
-              f"{values[int(len(values) * 0.9)]:.1f} | {values[-1]:.1f} ({worst[2]}) | "
+              f"{values[int(len(values) * 0.9)]:.1f} | {values[-1]:.1f} ({worst[-1]}) | "
               f"{sum(v > 10 for v in values)} |")
 
 
