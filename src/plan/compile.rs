@@ -338,8 +338,19 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     if let Some(responses) = &mut responses {
         responses.stream.finish();
     }
-    for (at, message) in responses.map(|r| r.problems).unwrap_or_default() {
-        ctx.report(&at, message);
+    // What the checks read of each view once compiling ends, taken before the compilers go;
+    // a lint runs no check afterwards.
+    let mut narrowings = Vec::new();
+    if !options.lint {
+        narrowings.extend(ctx.compiler.narrowing());
+    }
+    if let Some(responses) = responses {
+        if !options.lint {
+            narrowings.extend(responses.narrowing());
+        }
+        for (at, message) in responses.problems {
+            ctx.report(&at, message);
+        }
     }
     if options.strict {
         for warning in ctx.warnings.drain(..) {
@@ -358,14 +369,33 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
     // Done with the files' texts (kept for line numbers), a 2.0 document's pointer map and the
     // compile state: they are not held while the served document is written, the peak of a
     // large document's start. The views stay only where a compiled check holds them (one that
-    // explains failures reads its schema there); a document whose checks are all native
-    // frees them here.
+    // explains failures reads its schema there), and then only what those checks reach (see
+    // `narrow`); a document whose checks are all native frees them here.
     let warnings = std::mem::take(&mut ctx.warnings);
     ctx.compiler.patterns().forget_compiled();
     drop(ctx);
     drop((view, engine, response_engine, response_view));
+    // Where a failure to index the narrowed view is reported: the document's root (its line
+    // is not looked up ahead: that reads the file again).
+    let root_file = doc
+        .files()
+        .first()
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
     drop(document);
     drop(map);
+    // The views shrink to what the checks read (see `narrow`): on a large document, what was
+    // left of them after start-up was the view of every operation.
+    for narrowing in narrowings {
+        narrowing.apply().map_err(|message| {
+            BuildError::new(vec![BuildProblem {
+                file: root_file.clone(),
+                pointer: String::new(),
+                line: None,
+                message,
+            }])
+        })?;
+    }
     semicolons |= operations
         .iter()
         .flat_map(|op| &op.path)

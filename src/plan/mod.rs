@@ -6,6 +6,7 @@
 //! Every problem in the document is collected into one [`BuildError`](crate::BuildError).
 
 mod compile;
+mod narrow;
 pub(crate) mod responses;
 pub(crate) mod schema;
 mod stream;

@@ -150,6 +150,11 @@ pub(crate) struct ResponseCompiler<'a> {
 }
 
 impl<'a> ResponseCompiler<'a> {
+    /// What the response checks read of the response view (see [`Compiler::narrowing`]).
+    pub fn narrowing(&self) -> Option<super::schema::Narrowing> {
+        self.compiler.narrowing()
+    }
+
     pub fn new(view: &'a Value, compiler: Compiler) -> Self {
         Self {
             view,

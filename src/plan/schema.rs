@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, PatternOptions, Validator};
@@ -146,9 +146,9 @@ pub(crate) enum Check {
 /// most of the memory, and most of them never run.
 pub(crate) struct SchemaCheck {
     validator: OnceLock<Validator>,
-    /// What builds it again: the wrapper's `$ref` and the engine that took it at start-up.
+    /// What builds it again, and the view it reads: the wrapper's `$ref` and the engine that
+    /// took it at start-up.
     recipe: Recipe,
-    view: Arc<Value>,
     /// Where the compiled schema is in the view: evaluation paths start there.
     root: String,
     /// `oneOf`/`anyOf` nodes with a `discriminator`, by pointer: their branches compiled
@@ -172,7 +172,7 @@ struct Discriminator {
 
 /// How a dropped validator is built again, as it was at start-up.
 struct Recipe {
-    builder: Arc<Builder>,
+    home: Arc<Home>,
     uri: String,
     bounded: bool,
 }
@@ -181,10 +181,92 @@ struct Recipe {
 /// to build its validator again.
 pub(crate) struct Builder {
     registry: jsonschema::Registry<'static>,
+    /// The view the registry holds, which checks read to explain a failure.
+    view: Arc<Value>,
     backtrack_limit: usize,
 }
 
+/// The builder every check of one compiler reads, narrowed once compiling ends to what those
+/// checks reach (see [`Narrowing`]).
+pub(crate) struct Home {
+    /// Empty only while [`Narrowing::apply`] holds it, before any request.
+    builder: RwLock<Option<Arc<Builder>>>,
+}
+
+impl Home {
+    fn current(&self) -> Result<Arc<Builder>, String> {
+        self.builder
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| "the document's schemas are not indexed".to_owned())
+    }
+}
+
+/// What a compiler's checks read of its view once compiling ends (see [`super::narrow`]),
+/// ready to replace the view they share.
+pub(crate) struct Narrowing {
+    home: Arc<Home>,
+    keep: Vec<String>,
+}
+
+impl Narrowing {
+    /// Moves what the checks reach out of the view into a view of its own, indexes it, and
+    /// hands it to them; the rest of the view is freed. Call once nothing else holds the
+    /// view: while something does, it stays as it is (its nodes cannot be moved).
+    pub fn apply(self) -> Result<(), String> {
+        let mut slot = self
+            .home
+            .builder
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(current) = slot.take() else {
+            return Ok(());
+        };
+        let current = match Arc::try_unwrap(current) {
+            Ok(builder) => builder,
+            Err(shared) => {
+                *slot = Some(shared);
+                return Ok(());
+            }
+        };
+        let Builder {
+            registry,
+            view,
+            backtrack_limit,
+        } = current;
+        // The registry holds the view too.
+        drop(registry);
+        let mut view = match Arc::try_unwrap(view) {
+            Ok(view) => view,
+            Err(shared) => {
+                *slot = Some(Arc::new(Builder::over(shared, backtrack_limit)?));
+                return Ok(());
+            }
+        };
+        let kept = Arc::new(super::narrow::keep(&mut view, &self.keep));
+        drop(view);
+        *slot = Some(Arc::new(Builder::over(kept, backtrack_limit)?));
+        Ok(())
+    }
+}
+
 impl Builder {
+    /// A builder over `view`, a view without schema resources of its own (no `$id`): what
+    /// [`Compiler::registry`] makes of such a view.
+    fn over(view: Arc<Value>, backtrack_limit: usize) -> Result<Self, String> {
+        let registry = jsonschema::Registry::new()
+            .draft(Draft::Draft202012)
+            .add(REQUEST_URI, view.clone())
+            .and_then(|b| b.prepare())
+            .map_err(|e| format!("cannot index the document's schemas: {e}"))?;
+        Ok(Self {
+            registry,
+            view,
+            backtrack_limit,
+        })
+    }
+
     fn options(&self, bounded: bool) -> jsonschema::ValidationOptions<'_> {
         let mut options = jsonschema::options()
             .with_draft(Draft::Draft202012)
@@ -228,7 +310,12 @@ impl Builder {
 
 impl Recipe {
     fn build(&self) -> Result<Validator, String> {
-        self.builder.build_on(&self.uri, self.bounded)
+        self.home.current()?.build_on(&self.uri, self.bounded)
+    }
+
+    /// The view the checks read, as narrowed.
+    fn view(&self) -> Result<Arc<Value>, String> {
+        self.home.current().map(|builder| builder.view.clone())
     }
 }
 
@@ -259,6 +346,8 @@ pub(crate) struct Compiler {
     /// Every pattern on the linear-time `regex` engine, except a schema with a pattern that
     /// needs lookaround or a backreference: `fancy-regex` under the backtrack limit.
     builder: Arc<Builder>,
+    /// What its checks read once compiling ends: the same builder until narrowed.
+    home: Arc<Home>,
     view: Arc<Value>,
     patterns: Patterns,
     /// Each schema compiled so far, by its pointer after plain `$ref`s: a schema that many
@@ -293,11 +382,16 @@ impl Compiler {
         view: Arc<Value>,
         patterns: Patterns,
     ) -> Self {
+        let builder = Arc::new(Builder {
+            registry,
+            view: view.clone(),
+            backtrack_limit: patterns.backtrack_limit,
+        });
         Self {
-            builder: Arc::new(Builder {
-                registry,
-                backtrack_limit: patterns.backtrack_limit,
+            home: Arc::new(Home {
+                builder: RwLock::new(Some(builder.clone())),
             }),
+            builder,
             view,
             patterns,
             compiled: RefCell::default(),
@@ -308,6 +402,29 @@ impl Compiler {
     /// The document's pattern settings.
     pub fn patterns(&self) -> &Patterns {
         &self.patterns
+    }
+
+    /// What the checks compiled so far read of the view, to apply once the compiler and
+    /// every other holder of the view are gone; `None` when they read no view or what they
+    /// read cannot be told from pointers (see [`super::narrow::reach`]).
+    pub fn narrowing(&self) -> Option<Narrowing> {
+        if !self.ids.is_empty() {
+            return None;
+        }
+        let compiled = self.compiled.borrow();
+        let mut roots = compiled
+            .values()
+            .filter_map(|done| match done {
+                Ok(Check::Schema(check)) => Some(check.root.as_str()),
+                _ => None,
+            })
+            .peekable();
+        roots.peek()?;
+        let keep = super::narrow::reach(&self.view, roots)?;
+        Some(Narrowing {
+            home: self.home.clone(),
+            keep,
+        })
     }
 
     /// Compiles the schema at `at` (a pointer into the request view) for a check that runs on
@@ -473,11 +590,10 @@ impl Compiler {
         Ok(SchemaCheck {
             validator: built,
             recipe: Recipe {
-                builder: self.builder.clone(),
+                home: self.home.clone(),
                 uri,
                 bounded,
             },
-            view: self.view.clone(),
             root: at.to_owned(),
             discriminators,
             patterns: self.patterns.clone(),
@@ -681,8 +797,11 @@ impl SchemaCheck {
     }
 
     fn violations(&self, value: &Value, hide_values: bool, cap: usize) -> (Vec<Violation>, usize) {
-        let validator = match self.validator() {
-            Ok(validator) => validator,
+        let found = self
+            .validator()
+            .and_then(|validator| Ok((validator, self.recipe.view()?)));
+        let (validator, view) = match found {
+            Ok(found) => found,
             Err(why) => {
                 let violation = Violation {
                     pointer: String::new(),
@@ -725,10 +844,10 @@ impl SchemaCheck {
                 d.explain(instance, &instance_at, hide_values, &mut out);
                 continue;
             }
-            let schema = parent_at.and_then(|p| pointer::get(&self.view, p));
+            let schema = parent_at.and_then(|p| pointer::get(&view, p));
             let secret = hide_values
                 || schema.is_some_and(is_secret_schema)
-                || self.secret_on_the_way(error.evaluation_path().as_str());
+                || self.secret_on_the_way(&view, error.evaluation_path().as_str());
             let mut at = instance_at;
             let (code, detail) = match error.kind() {
                 ValidationErrorKind::Pattern { pattern } => (
@@ -745,7 +864,7 @@ impl SchemaCheck {
                     let pattern = [keyword_at.as_deref(), Some(error.schema_path().as_str())]
                         .into_iter()
                         .flatten()
-                        .filter_map(|k| pointer::get(&self.view, k))
+                        .filter_map(|k| pointer::get(&view, k))
                         .find_map(|node| match node {
                             Value::String(p) => Some(p.as_str()),
                             other => other.get("pattern").and_then(Value::as_str),
@@ -771,7 +890,7 @@ impl SchemaCheck {
 
     /// Whether a schema the evaluation passed through on its way to the failed keyword is
     /// secret: a `writeOnly` object hides what is inside it, even behind `$ref`s.
-    fn secret_on_the_way(&self, evaluation_path: &str) -> bool {
+    fn secret_on_the_way(&self, view: &Value, evaluation_path: &str) -> bool {
         let mut segments = pointer::segments(evaluation_path);
         // The last segment is the failed keyword itself.
         segments.pop();
@@ -780,7 +899,7 @@ impl SchemaCheck {
         if rest.next().map(String::as_str) != Some("$ref") {
             return false;
         }
-        let Some(mut node) = pointer::get(&self.view, &self.root) else {
+        let Some(mut node) = pointer::get(view, &self.root) else {
             return false;
         };
         for segment in rest {
@@ -788,7 +907,7 @@ impl SchemaCheck {
                 return true;
             }
             let next = if segment == "$ref" {
-                pointer::local_ref(node).and_then(|target| pointer::get(&self.view, &target))
+                pointer::local_ref(node).and_then(|target| pointer::get(view, &target))
             } else {
                 match node {
                     Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
@@ -1131,6 +1250,74 @@ mod tests {
             );
         }
         assert!(built(&cold), "kept once built again");
+    }
+
+    /// Once compiling ends the checks keep only what they reach of the view, and explain every
+    /// failure as they did with the whole view: discriminator branches, `writeOnly` reached
+    /// through `$ref`, patterns, an explaining check building its validator again.
+    #[test]
+    fn narrowed_checks_explain_as_with_the_whole_view() {
+        let mut view = pet_view();
+        let schemas = &mut view["components"]["schemas"];
+        schemas["Owner"] = serde_json::json!({"type": "object", "properties": {
+            "pet": {"$ref": "#/components/schemas/Pet"},
+            "secret": {"$ref": "#/components/schemas/Secret"}
+        }});
+        schemas["Secret"] = serde_json::json!({"type": "object", "writeOnly": true,
+            "properties": {"pin": {"type": "integer", "maximum": 9999}}});
+        schemas["Unread"] = serde_json::json!({"type": "object", "minProperties": 3});
+        view["paths"] = serde_json::json!({"/owners": {"post": {
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Owner"}
+            }}}
+        }}});
+        let compiler = compiler(view);
+        let hot = compiler.compile("/components/schemas/Owner").unwrap();
+        let cold = compiler
+            .compile_explaining("/components/schemas/Pet")
+            .unwrap();
+        let values = [
+            serde_json::json!({"pet": {"kind": "Cow"}}),
+            serde_json::json!({"pet": {"kind": "Cat", "lives": 12}}),
+            serde_json::json!({"pet": {"kind": "Dog", "name": "rex"}}),
+            serde_json::json!({"secret": {"pin": 123456}}),
+            serde_json::json!({"pet": 3, "secret": []}),
+        ];
+        let before: Vec<_> = values.iter().map(|v| hot.violations(v, false)).collect();
+        let narrowing = compiler
+            .narrowing()
+            .expect("pointers tell what the checks reach");
+        drop(compiler);
+        narrowing.apply().unwrap();
+        let Check::Schema(check) = &hot else {
+            panic!("expected a jsonschema check");
+        };
+        let narrowed = check.recipe.view().unwrap();
+        let kept: Vec<&String> = narrowed["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(kept, ["Cat", "Dog", "Owner", "Pet", "Secret"]);
+        assert!(
+            narrowed.get("paths").is_none(),
+            "no check reads the operation"
+        );
+        for (value, before) in values.iter().zip(before) {
+            assert_eq!(hot.violations(value, false), before, "{value}");
+        }
+        assert!(!built(&cold), "still dropped");
+        let pet = serde_json::json!({"kind": "Dog", "name": "rex"});
+        assert_eq!(
+            cold.violations(&pet, false),
+            vec![Violation {
+                pointer: "/name".to_owned(),
+                code: FieldCode::Pattern,
+                detail: "does not match pattern `^[A-Z]`".to_owned(),
+            }],
+            "built again from the narrowed view"
+        );
     }
 
     #[test]
