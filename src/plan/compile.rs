@@ -400,6 +400,10 @@ pub(crate) fn compile(mut doc: Document, options: Options) -> Result<Plan, Build
         .iter()
         .flat_map(|op| &op.path)
         .any(|p| p.style == Style::Matrix);
+    // Kept for the gateway's life: without the room pushing left (up to half of a list of
+    // operations of about a kilobyte each).
+    operations.shrink_to_fit();
+    routes.shrink_to_fit();
     let path_rules = PathRules {
         normalization: options.path_normalization,
         encoded_slash: options.allow_encoded_slash,
