@@ -365,4 +365,61 @@ components:
         assert!(put.entries[0].stream.is_some());
         assert!(!built(&put.entries[0].check));
     }
+
+    /// Once compiled, the checks hold only what they reach of the request view (see
+    /// `plan::narrow`), whatever else holds the view while compiling; a lint keeps it whole.
+    #[test]
+    fn compiled_checks_keep_only_what_they_reach_of_the_view() {
+        let spec = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /pets:
+    parameters:
+      - {name: trace, in: header, schema: {type: string}}
+    post:
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, maximum: 50}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              allOf: [{$ref: "#/components/schemas/Pet"}, {required: [owner]}]
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Pet:
+      type: object
+      properties: {owner: {$ref: "#/components/schemas/Owner"}, name: {type: string}}
+    Owner: {type: object, properties: {name: {type: string, minLength: 1}}}
+    Unused: {type: object, properties: {x: {type: integer}}}
+"##;
+        let kept = |options: Options| {
+            let plan = super::compile(Document::from_str(spec).unwrap(), options).unwrap();
+            let body = plan.operations[0].body.as_ref().unwrap();
+            match &body.entries[0].check {
+                super::Check::Schema(s) => s.view(),
+                other => panic!("expected a jsonschema check, got {other:?}"),
+            }
+        };
+        let view = kept(Options::default());
+        let schemas: Vec<&String> = view["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(schemas, ["Owner", "Pet"]);
+        let post = &view["paths"]["/pets"]["post"];
+        assert_eq!(
+            post.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["requestBody"],
+            "{view}"
+        );
+        assert!(view["paths"]["/pets"].get("parameters").is_none());
+        assert!(view.get("info").is_none());
+        // (`Unused` is not in the request view at all: no request reaches it.)
+        let whole = kept(Options::default().lint(true));
+        assert!(whole["paths"]["/pets"]["post"].get("parameters").is_some());
+        assert!(whole.get("info").is_some());
+    }
 }
