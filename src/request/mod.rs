@@ -69,6 +69,14 @@ impl<'p> Rejected<'p> {
     }
 }
 
+/// The request id a request carries (`X-Request-Id`), named in the log lines about it: the
+/// gateway sets one on every request, and a service's own middleware may.
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get(REQUEST_ID).and_then(|id| id.to_str().ok())
+}
+
+pub(crate) const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
 /// What the first four steps decided to do with a request.
 // The checked head is held inline: every valid request makes one, and a box would be an
 // allocation each time for the sake of the rarer, smaller variants.
@@ -180,6 +188,7 @@ impl Plan {
             path = problem.instance.as_deref(),
             operation = op.map(|o| o.name()),
             errors = (!errors.is_empty()).then_some(errors.as_str()),
+            request_id = request_id(&parts.headers),
             enforced,
             "request {}: {}",
             if enforced { "rejected" } else { "would be rejected (report-only)" },

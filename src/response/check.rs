@@ -41,6 +41,11 @@ struct Verdict {
 }
 
 impl Context {
+    /// The request's id as text, for the log lines.
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_ref().and_then(|id| id.to_str().ok())
+    }
+
     fn operation(&self) -> &Operation {
         &self.plan.operations[self.op]
     }
@@ -363,6 +368,7 @@ impl Context {
             status = verdict.status.as_u16(),
             entry = self.entry(verdict).map_or("", |e| &*e.key),
             violations = %summary,
+            request_id = self.request_id(),
             enforced,
             "response {}: {}",
             if enforced { "replaced by a problem" } else { "breaks the document (report)" },
@@ -390,6 +396,7 @@ impl Context {
             operation = self.operation().name(),
             status = verdict.status.as_u16(),
             limit = self.max_body(),
+            request_id = self.request_id(),
             "response body not checked: longer than `response_validation_max_body`"
         );
     }

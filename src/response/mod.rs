@@ -106,6 +106,8 @@ pub(crate) struct Context {
     pub head_request: bool,
     /// The request path, for the problem's `instance` (none for a secret path).
     pub instance: Option<String>,
+    /// The request's `X-Request-Id`, for the log lines about its answer.
+    pub request_id: Option<http::HeaderValue>,
 }
 
 impl Plan {
@@ -129,6 +131,7 @@ impl Plan {
             op: index,
             head_request: parts.method == http::Method::HEAD,
             instance: (!op.secret_path).then(|| parts.uri.path().to_owned()),
+            request_id: parts.headers.get(crate::request::REQUEST_ID).cloned(),
         }))
     }
 }

@@ -245,6 +245,16 @@ async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
         "the problem names the upstream"
     );
     assert_eq!(answer.json()["instance"], "/pets");
+    // The warning names the request's id, as its access line does.
+    let id = answer.headers["x-request-id"].to_str().unwrap().to_owned();
+    let mut log = String::new();
+    let warned = eventually(Duration::from_secs(10), async || {
+        log = down.log_text();
+        log.lines()
+            .any(|l| l.contains("upstream request failed") && l.contains(&id))
+    })
+    .await;
+    assert!(warned, "no warning naming request {id} in\n{log}");
 
     // A secret path parameter stays out of the gateway's own problems, as out of the layer's.
     dir.write(
@@ -449,7 +459,7 @@ async fn json_logs() {
             "json",
         ],
     );
-    get(&gateway.url("/pets?limit=x")).await;
+    let refused = get(&gateway.url("/pets?limit=x")).await;
     let url = gateway.url("/healthz");
     let _ = get(&url).await;
     let log = gateway.log_text();
@@ -460,6 +470,40 @@ async fn json_logs() {
         .unwrap_or_else(|| panic!("no JSON rejection line in\n{log}"));
     assert_eq!(rejection["fields"]["status"], 400);
     assert_eq!(rejection["fields"]["operation"], "listPets");
+    // Named by the request's id, as its access line; the request's span is logged at `debug`
+    // only.
+    assert_eq!(
+        rejection["fields"]["request_id"],
+        refused.headers["x-request-id"].to_str().unwrap()
+    );
+    assert!(rejection.get("span").is_none(), "{rejection}");
+
+    // At `debug`, each request's lines are in a span named by its id too.
+    let debug = Gateway::start_env(
+        &dir,
+        &[
+            "--spec",
+            "pets.yaml",
+            "--upstream",
+            &upstream.url(),
+            "--log-format",
+            "json",
+        ],
+        &[("RUST_LOG", "oasgate=debug")],
+    );
+    let refused = get(&debug.url("/pets?limit=x")).await;
+    let log = debug.log_text();
+    let rejection = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["target"] == "oasgate::rejection")
+        .unwrap_or_else(|| panic!("no JSON rejection line in\n{log}"));
+    assert_eq!(rejection["span"]["name"], "request", "{rejection}");
+    assert_eq!(
+        rejection["span"]["id"],
+        refused.headers["x-request-id"].to_str().unwrap(),
+        "{rejection}"
+    );
 }
 
 /// Reloads while requests are in flight: every request gets a whole answer from one plan or

@@ -533,13 +533,48 @@ async fn a_body_never_read_still_logs_the_heads_violations() {
             Ok::<_, std::convert::Infallible>(response)
         });
     let capture = LogCapture::new(tracing::Level::INFO);
-    let request = Request::head("/pets/1").body(Body::empty()).unwrap();
+    let request = Request::head("/pets/1")
+        .header("x-request-id", "req-head-7")
+        .body(Body::empty())
+        .unwrap();
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!capture.logs.text().contains("x-rate-limit"));
     drop(response);
     let logs = capture.logs.text();
     assert!(logs.contains("header `x-rate-limit` required"), "{logs}");
+    // Named by the request's `X-Request-Id`, as the rejections are.
+    assert!(logs.contains("request_id=\"req-head-7\""), "{logs}");
+}
+
+#[tokio::test]
+async fn a_rejection_is_logged_with_the_request_id_it_carries() {
+    let layer = layer(ResponseValidation::Off);
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_request: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+    for (id, logged) in [(Some("req-41"), "request_id=\"req-41\""), (None, "")] {
+        let capture = LogCapture::new(tracing::Level::INFO);
+        let mut request = Request::get("/pets/not-a-number");
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        let response = service
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let logs = capture.logs.text();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("oasgate::rejection"))
+            .unwrap_or_else(|| panic!("no rejection line in {logs}"));
+        assert_eq!(line.contains("request_id="), id.is_some(), "{line}");
+        assert!(line.contains(logged), "{line}");
+    }
 }
 
 #[tokio::test]

@@ -181,33 +181,41 @@ impl tower::Service<Request<Body>> for Forward {
         // The client's answer speaks the client's protocol, whatever the upstream spoke.
         let version = request.version();
         let fault = request.extensions().get::<ClientFault>().cloned();
+        // Named in the log lines about a failed exchange (shares the header's bytes).
+        let request_id = request.headers().get(super::REQUEST_ID).cloned();
         let outgoing = self.outgoing(request);
         let pool = self.pool().clone();
         let timeout = self.timeout;
         let authority = self.target.authority.clone();
         Box::pin(async move {
             let instance = uri.as_ref().map(Uri::path);
+            let request_id = request_id.as_ref().and_then(|id| id.to_str().ok());
             let client_fault = || fault.as_ref().and_then(ClientFault::get).cloned();
             let mut outcome = outcome;
             // The exchange's future is made here, in the boxed state, not moved into it.
             let mut response = match outgoing {
                 Err(detail) => problem(ProblemKind::BadGateway, detail, instance),
                 Ok(outgoing) => match tokio::time::timeout(timeout, pool.send(outgoing)).await {
-                    Ok(Ok(response)) => incoming(response, version, &authority, instance),
+                    Ok(Ok(response)) => {
+                        incoming(response, version, &authority, instance, request_id)
+                    }
                     Ok(Err(error)) => match client_fault() {
                         // The client's body failed while it was being sent: hyper aborted
                         // the upstream request (no last chunk, or fewer bytes than
                         // announced), and the fault is the client's.
                         Some(failure) => {
-                            tracing::info!("the client's request body failed: {failure}");
-                            tracing::debug!(upstream = %authority, "upstream request aborted: {error:?}");
+                            tracing::info!(
+                                request_id,
+                                "the client's request body failed: {failure}"
+                            );
+                            tracing::debug!(upstream = %authority, request_id, "upstream request aborted: {error:?}");
                             outcome = outcome.client_error();
                             client_body_problem(&failure, instance)
                         }
                         None => {
                             // The details (addresses, OS errors) go to the log, not to the
                             // client.
-                            tracing::warn!(upstream = %authority, "upstream request failed: {error}");
+                            tracing::warn!(upstream = %authority, request_id, "upstream request failed: {error}");
                             let detail = if error.is_connect() {
                                 "the upstream service could not be reached"
                             } else {
@@ -217,7 +225,7 @@ impl tower::Service<Request<Body>> for Forward {
                         }
                     },
                     Err(_) => {
-                        tracing::warn!(upstream = %authority, ?timeout, "upstream timed out");
+                        tracing::warn!(upstream = %authority, ?timeout, request_id, "upstream timed out");
                         problem(
                             ProblemKind::GatewayTimeout,
                             format!(
@@ -322,6 +330,7 @@ fn incoming(
     version: Version,
     authority: &Authority,
     instance: Option<&str>,
+    request_id: Option<&str>,
 ) -> Response<ProxyBody> {
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         // `Upgrade` is never forwarded, so no client asked for this: passed on, it would tell
@@ -329,7 +338,7 @@ fn incoming(
         // request would be read as that protocol (RFC 9110 §15.2.2: a server "MUST NOT switch
         // to a protocol that was not indicated by the client in the corresponding request's
         // Upgrade header field").
-        tracing::warn!(upstream = %authority, "the upstream switched protocols unasked (101)");
+        tracing::warn!(upstream = %authority, request_id, "the upstream switched protocols unasked (101)");
         return problem(
             ProblemKind::BadGateway,
             "the upstream service answered 101 Switching Protocols to a request without Upgrade"
