@@ -448,62 +448,43 @@ async fn json_logs() {
     let dir = TempDir::new("json-logs");
     let upstream = Upstream::start().await;
     dir.write("pets.yaml", SPEC);
-    let gateway = Gateway::start(
-        &dir,
-        &[
-            "--spec",
-            "pets.yaml",
-            "--upstream",
-            &upstream.url(),
-            "--log-format",
-            "json",
-        ],
-    );
-    let refused = get(&gateway.url("/pets?limit=x")).await;
-    let url = gateway.url("/healthz");
-    let _ = get(&url).await;
-    let log = gateway.log_text();
-    let rejection = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["target"] == "oasgate::rejection")
-        .unwrap_or_else(|| panic!("no JSON rejection line in\n{log}"));
+    let url = upstream.url();
+    let args = [
+        "--spec",
+        "pets.yaml",
+        "--upstream",
+        &url,
+        "--log-format",
+        "json",
+    ];
+    // The rejection line of a refused request, and the id the gateway answered with.
+    let rejected = async |gateway: &Gateway| {
+        let refused = get(&gateway.url("/pets?limit=x")).await;
+        let _ = get(&gateway.url("/healthz")).await;
+        let log = gateway.log_text();
+        let line = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["target"] == "oasgate::rejection")
+            .unwrap_or_else(|| panic!("no JSON rejection line in\n{log}"));
+        (
+            line,
+            refused.headers["x-request-id"].to_str().unwrap().to_owned(),
+        )
+    };
+    let (rejection, id) = rejected(&Gateway::start(&dir, &args)).await;
     assert_eq!(rejection["fields"]["status"], 400);
     assert_eq!(rejection["fields"]["operation"], "listPets");
     // Named by the request's id, as its access line; the request's span is logged at `debug`
     // only.
-    assert_eq!(
-        rejection["fields"]["request_id"],
-        refused.headers["x-request-id"].to_str().unwrap()
-    );
+    assert_eq!(rejection["fields"]["request_id"], id, "{rejection}");
     assert!(rejection.get("span").is_none(), "{rejection}");
 
     // At `debug`, each request's lines are in a span named by its id too.
-    let debug = Gateway::start_env(
-        &dir,
-        &[
-            "--spec",
-            "pets.yaml",
-            "--upstream",
-            &upstream.url(),
-            "--log-format",
-            "json",
-        ],
-        &[("RUST_LOG", "oasgate=debug")],
-    );
-    let refused = get(&debug.url("/pets?limit=x")).await;
-    let log = debug.log_text();
-    let rejection = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["target"] == "oasgate::rejection")
-        .unwrap_or_else(|| panic!("no JSON rejection line in\n{log}"));
+    let debug = Gateway::start_env(&dir, &args, &[("RUST_LOG", "oasgate=debug")]);
+    let (rejection, id) = rejected(&debug).await;
     assert_eq!(rejection["span"]["name"], "request", "{rejection}");
-    assert_eq!(
-        rejection["span"]["id"],
-        refused.headers["x-request-id"].to_str().unwrap(),
-        "{rejection}"
-    );
+    assert_eq!(rejection["span"]["id"], id, "{rejection}");
 }
 
 /// Reloads while requests are in flight: every request gets a whole answer from one plan or
