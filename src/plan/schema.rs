@@ -98,6 +98,25 @@ impl Engine {
     }
 }
 
+/// The registry of the view `doc` under [`REQUEST_URI`], and of each schema resource in it
+/// (pointer, absolute `$id`) under its `$id`.
+fn registry_of(
+    doc: &Arc<Value>,
+    ids: &[(String, String)],
+) -> Result<jsonschema::Registry<'static>, String> {
+    let mut builder = jsonschema::Registry::new()
+        .draft(Draft::Draft202012)
+        .add(REQUEST_URI, doc.clone());
+    for (at, id) in ids {
+        if let Some(node) = pointer::get(doc, at) {
+            builder = builder.and_then(|b| b.add(id.as_str(), node.clone()));
+        }
+    }
+    builder
+        .and_then(|b| b.prepare())
+        .map_err(|e| format!("cannot index the document's schemas: {e}"))
+}
+
 /// The URI of the node at `at`: through the innermost schema resource holding it, or from the
 /// view's root.
 fn uri_of(ids: &[(String, String)], at: &str) -> String {
@@ -252,14 +271,9 @@ impl Narrowing {
 }
 
 impl Builder {
-    /// A builder over `view`, a view without schema resources of its own (no `$id`): what
-    /// [`Compiler::registry`] makes of such a view.
+    /// A builder over `view`, a view without schema resources of its own (no `$id`).
     fn over(view: Arc<Value>, backtrack_limit: usize) -> Result<Self, String> {
-        let registry = jsonschema::Registry::new()
-            .draft(Draft::Draft202012)
-            .add(REQUEST_URI, view.clone())
-            .and_then(|b| b.prepare())
-            .map_err(|e| format!("cannot index the document's schemas: {e}"))?;
+        let registry = registry_of(&view, &[])?;
         Ok(Self {
             registry,
             view,
@@ -363,17 +377,7 @@ impl Compiler {
     /// The registry jsonschema resolves references in: the view, and each schema resource in
     /// it under its `$id`.
     pub fn registry(engine: &Engine) -> Result<jsonschema::Registry<'static>, String> {
-        let mut builder = jsonschema::Registry::new()
-            .draft(Draft::Draft202012)
-            .add(REQUEST_URI, engine.doc.clone());
-        for (at, id) in engine.ids.iter() {
-            if let Some(node) = pointer::get(&engine.doc, at) {
-                builder = builder.and_then(|b| b.add(id.as_str(), node.clone()));
-            }
-        }
-        builder
-            .and_then(|b| b.prepare())
-            .map_err(|e| format!("cannot index the document's schemas: {e}"))
+        registry_of(&engine.doc, &engine.ids)
     }
 
     pub fn new(
