@@ -106,16 +106,30 @@ pub(crate) fn push_pair(out: &mut String, name: &str, value: impl FnOnce(&mut St
     value(out);
 }
 
+/// The bytes [`COMPONENT`] leaves as they are: RFC 3986's unreserved characters.
+const UNRESERVED: [bool; 256] = {
+    let mut unreserved = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        unreserved[b] =
+            (b as u8).is_ascii_alphanumeric() || matches!(b as u8, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    unreserved
+};
+
 /// Appends `text` percent-encoded, chunk by chunk (no formatting machinery on the hot path).
 pub(crate) fn push_encoded(out: &mut String, text: &str) {
-    // Most names and values need no escape at all: copied whole.
-    if text
+    // Most names and values need no escape at all, and the rest mostly begin with a run that
+    // needs none: that run is copied whole, one table lookup a byte.
+    let plain = text
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
-        out.push_str(text);
-    } else {
-        out.extend(enc(text));
+        .position(|b| !UNRESERVED[usize::from(b)])
+        .unwrap_or(text.len());
+    // Every byte before `plain` is ASCII: it is a character boundary.
+    out.push_str(&text[..plain]);
+    if plain < text.len() {
+        out.extend(enc(&text[plain..]));
     }
 }
 
@@ -351,6 +365,31 @@ mod tests {
             assert_eq!(out, written, "{key}={value}");
             let pairs = split_query(&out);
             assert_eq!(pairs.len(), 1, "{out} is one pair");
+        }
+    }
+
+    /// The unreserved run copied whole writes what the encoder writes for the whole text.
+    #[test]
+    fn encoding_matches_the_component_set() {
+        let every_ascii = (0..=0x7f_u8).map(|b| format!("ab{}cd", char::from(b)));
+        let texts = [
+            "",
+            "walnut desk",
+            "plain-._~09AZaz",
+            " leading",
+            "trailing ",
+            "é",
+            "caf\u{e9} au lait",
+            "\u{1f600}x",
+            "a&b=c;d/e?f#g%h+i",
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .chain(every_ascii);
+        for text in texts {
+            let mut out = String::from("kept&");
+            push_encoded(&mut out, &text);
+            assert_eq!(out, format!("kept&{}", enc(&text)), "{text:?}");
         }
     }
 }
